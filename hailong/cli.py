@@ -1,0 +1,137 @@
+"""`hailong`: one command, a subcommand per job. Imports are lazy so the unit needs no server deps."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+from hailong.errors import HailongError
+
+DEFAULT_DATA_DIR = Path("./hailong-data")
+
+
+def _data_dir_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--data-dir",
+        type=Path,
+        default=DEFAULT_DATA_DIR,
+        help="folder for the database, broker files, secrets and logs (default ./hailong-data)",
+    )
+
+
+def _stack_args(p: argparse.ArgumentParser) -> None:
+    _data_dir_arg(p)
+    p.add_argument("--http-port", type=int, default=8000, help="web and API port (default 8000)")
+    p.add_argument("--mqtt-port", type=int, default=1883, help="MQTT port (default 1883)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hailong", description="Hài Lòng: citizen-satisfaction ratings at service counters."
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("device", help="run a counter unit (on the Raspberry Pi)")
+    p.add_argument("--config", type=Path, required=True, help="the unit's device.toml")
+
+    p = sub.add_parser(
+        "server", help="run the collection server, configured from HAILONG_* variables"
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    p.add_argument("--port", type=int, default=8000, help="port to listen on")
+
+    p = sub.add_parser("up", help="start Mosquitto and the server together (one commune)")
+    _stack_args(p)
+
+    p = sub.add_parser("demo", help="`up` plus a simulated fleet with 90 days of history")
+    _stack_args(p)
+    p.add_argument(
+        "--days", type=int, default=90, help="days of history to send first (default 90)"
+    )
+    p.add_argument(
+        "--live-every", type=float, default=3.0, help="seconds between live ratings (default 3)"
+    )
+
+    p = sub.add_parser("user", help="manage dashboard and API users")
+    user_sub = p.add_subparsers(dest="user_command", required=True, metavar="ACTION")
+    add = user_sub.add_parser("add", help="add a user, or reset an existing user's password")
+    add.add_argument("name", help="the login name")
+    add.add_argument(
+        "--role", required=True, choices=["admin", "hr", "unit_head", "viewer"], help="what they may do"
+    )
+    add.add_argument(
+        "--password-stdin", action="store_true", required=True,
+        help="read the password from standard input (so it stays out of shell history)",
+    )
+    add.add_argument("--unit", help="the unit a unit_head is limited to")
+    _data_dir_arg(add)
+    return parser
+
+
+def _database_url(data_dir: Path) -> str:
+    return os.environ.get("HAILONG_DATABASE_URL") or f"sqlite:///{data_dir.resolve() / 'hailong.db'}"
+
+
+def _user_add(args: argparse.Namespace) -> int:
+    from sqlmodel import Session
+
+    from server.auth import add_user
+    from server.db import make_engine, migrate
+
+    password = sys.stdin.readline().rstrip("\r\n")
+    engine = make_engine(_database_url(args.data_dir))
+    migrate(engine)
+    with Session(engine) as session:
+        user = add_user(session, args.name, password, args.role, args.unit)
+    print(f"user {user.username!r} saved with role {user.role}")
+    return 0
+
+
+def _server(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from server.app import create_app
+
+    uvicorn.run(create_app(), host=args.host, port=args.port)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        if args.command == "device":
+            from device.main import run as run_device
+
+            return run_device(args.config)
+        if args.command == "server":
+            return _server(args)
+        if args.command in ("up", "demo"):
+            from server import up
+
+            stack = up.prepare(args.data_dir, args.http_port, args.mqtt_port)
+            if args.command == "up":
+                return up.run(stack)
+            from server.demo import DemoFleet
+
+            return up.run(stack, DemoFleet(days=args.days, live_every=args.live_every).run)
+        if args.command == "user":
+            return _user_add(args)
+    except HailongError as exc:
+        print(f"hailong: {exc}", file=sys.stderr)
+        return 2
+    except ValueError as exc:
+        print(f"hailong: {exc}", file=sys.stderr)
+        return 2
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,262 @@
+"""Mosquitto set up for Hài Lòng: its config, its dynamic-security file, and its process.
+
+The broker is the only thing a device can reach, so each device gets its own account and a role
+that lets it write only below `hailong/v1/devices/<its id>/` (the dynsec plugin in Mosquitto 2.0
+has no `%u` substitution, hence one role per device). Limits are sized for a fleet replaying a
+backlog: Mosquitto's default of 1,000 queued QoS 1 messages per client would silently drop ratings.
+"""
+
+from __future__ import annotations
+
+import base64
+import getpass
+import glob
+import hashlib
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from hailong.errors import BrokerError
+
+SERVER_ROLE = "hailong-server"
+DYNSEC_PLUGIN_GLOBS = (
+    "/usr/lib/*/mosquitto_dynamic_security.so",
+    "/usr/lib/mosquitto_dynamic_security.so",
+    "/usr/local/lib/mosquitto_dynamic_security.so",
+)
+MAX_QUEUED_MESSAGES = 1_000_000
+MAX_INFLIGHT_MESSAGES = 200
+
+
+def device_role(device_id: str) -> str:
+    return f"device-{device_id}"
+
+
+def device_acls(device_id: str) -> list[dict[str, object]]:
+    base = f"hailong/v1/devices/{device_id}"
+    acls: list[dict[str, object]] = [
+        {"acltype": "publishClientSend", "topic": f"{base}/ratings", "allow": True},
+        {"acltype": "publishClientSend", "topic": f"{base}/status", "allow": True},
+    ]
+    for kind in ("config", "acks", "service"):
+        acls.append({"acltype": "subscribePattern", "topic": f"{base}/{kind}", "allow": True})
+        acls.append({"acltype": "publishClientReceive", "topic": f"{base}/{kind}", "allow": True})
+    return acls
+
+
+def _server_acls() -> list[dict[str, object]]:
+    acls: list[dict[str, object]] = []
+    for acltype in ("publishClientSend", "publishClientReceive", "subscribePattern"):
+        acls.append({"acltype": acltype, "topic": "$CONTROL/dynamic-security/#", "allow": True})
+    for kind in ("ratings", "status"):
+        acls.append(
+            {"acltype": "subscribePattern", "topic": f"hailong/v1/devices/+/{kind}", "allow": True}
+        )
+    for kind in ("acks", "config", "service"):
+        acls.append(
+            {"acltype": "publishClientSend", "topic": f"hailong/v1/devices/+/{kind}", "allow": True}
+        )
+    acls.append({"acltype": "publishClientReceive", "topic": "hailong/#", "allow": True})
+    acls.append({"acltype": "unsubscribePattern", "topic": "#", "allow": True})
+    return acls
+
+
+def hash_password(password: str, iterations: int = 101) -> dict[str, object]:
+    """Mosquitto's dynsec format: base64 PBKDF2-SHA512 over a 12-byte salt."""
+    salt = os.urandom(12)
+    digest = hashlib.pbkdf2_hmac("sha512", password.encode(), salt, iterations)
+    return {
+        "password": base64.b64encode(digest).decode(),
+        "salt": base64.b64encode(salt).decode(),
+        "iterations": iterations,
+    }
+
+
+def dynsec_document(server_user: str, server_password: str) -> dict[str, object]:
+    return {
+        "clients": [
+            {
+                "username": server_user,
+                "textName": "Hài Lòng server",
+                **hash_password(server_password),
+                "roles": [{"rolename": SERVER_ROLE}],
+            }
+        ],
+        "groups": [],
+        "roles": [{"rolename": SERVER_ROLE, "acls": _server_acls()}],
+        "defaultACLAccess": {
+            "publishClientSend": False,
+            "publishClientReceive": True,
+            "subscribe": False,
+            "unsubscribe": True,
+        },
+    }
+
+
+def find_dynsec_plugin() -> str:
+    for pattern in DYNSEC_PLUGIN_GLOBS:
+        found = sorted(glob.glob(pattern))
+        if found:
+            return found[0]
+    raise BrokerError(
+        "Mosquitto's dynamic security plugin (mosquitto_dynamic_security.so) was not found; "
+        "install Debian's package: apt-get install mosquitto"
+    )
+
+
+@dataclass(frozen=True)
+class BrokerConfig:
+    data_dir: Path
+    port: int
+    bind: str = "127.0.0.1"
+
+    @property
+    def conf_path(self) -> Path:
+        return self.data_dir / "mosquitto.conf"
+
+    @property
+    def dynsec_path(self) -> Path:
+        return self.data_dir / "dynamic-security.json"
+
+    @property
+    def log_path(self) -> Path:
+        return self.data_dir / "mosquitto.log"
+
+
+def write_broker_files(cfg: BrokerConfig, server_user: str, server_password: str) -> Path:
+    """Write mosquitto.conf (always) and the dynsec file (only once: it holds device accounts)."""
+    cfg.data_dir.mkdir(parents=True, exist_ok=True)
+    (cfg.data_dir / "mosquitto-db").mkdir(exist_ok=True)
+    if not cfg.dynsec_path.exists():
+        cfg.dynsec_path.write_text(json.dumps(dynsec_document(server_user, server_password)))
+        cfg.dynsec_path.chmod(0o600)
+    lines = [
+        "# Written by hailong; edits are overwritten at the next start.",
+        # Started as root, Mosquitto would switch to the `mosquitto` user and lose access to
+        # the files below, which belong to whoever runs hailong.
+        f"user {getpass.getuser()}",
+        "per_listener_settings false",
+        "allow_anonymous false",
+        f"listener {cfg.port} {cfg.bind}",
+        f"plugin {find_dynsec_plugin()}",
+        f"plugin_opt_config_file {cfg.dynsec_path}",
+        "persistence true",
+        f"persistence_location {cfg.data_dir / 'mosquitto-db'}/",
+        "autosave_interval 30",
+        f"max_queued_messages {MAX_QUEUED_MESSAGES}",
+        f"max_inflight_messages {MAX_INFLIGHT_MESSAGES}",
+        "message_size_limit 16384",
+        f"log_dest file {cfg.log_path}",
+        "log_type error",
+        "log_type warning",
+        "log_type notice",
+        "log_type information",
+        "connection_messages true",
+        "log_timestamp_format %Y-%m-%dT%H:%M:%S",
+    ]
+    cfg.conf_path.write_text("\n".join(lines) + "\n")
+    return cfg.conf_path
+
+
+def mosquitto_binary() -> str | None:
+    return shutil.which("mosquitto") or (
+        "/usr/sbin/mosquitto" if Path("/usr/sbin/mosquitto").exists() else None
+    )
+
+
+def ensure_mosquitto(progress: bool = True) -> str:
+    """Find Mosquitto, installing Debian's package when we are root and apt-get is there."""
+    found = mosquitto_binary()
+    if found:
+        return found
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        if progress:
+            print("Mosquitto is missing: installing Debian's mosquitto package…", flush=True)
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["apt-get", "update"], check=False, env=env)
+        done = subprocess.run(["apt-get", "install", "-y", "mosquitto"], check=False, env=env)
+        found = mosquitto_binary()
+        if done.returncode == 0 and found:
+            return found
+    raise BrokerError(
+        "Mosquitto is not installed. Install it with: sudo apt-get install mosquitto "
+        "(Debian/Ubuntu/Raspberry Pi OS), then run this command again."
+    )
+
+
+def port_open(host: str, port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.2)
+        return s.connect_ex((host, port)) == 0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class MosquittoProcess:
+    """A Mosquitto child process; a context manager that stops it on exit."""
+
+    def __init__(self, cfg: BrokerConfig) -> None:
+        self.cfg = cfg
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 10.0) -> MosquittoProcess:
+        binary = ensure_mosquitto()
+        if port_open(self.cfg.bind, self.cfg.port):
+            raise BrokerError(
+                f"port {self.cfg.port} is already in use; choose another with --mqtt-port"
+            )
+        self.proc = subprocess.Popen(
+            [binary, "-c", str(self.cfg.conf_path)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                err = self.proc.stderr.read().decode(errors="replace") if self.proc.stderr else ""
+                raise BrokerError(f"Mosquitto exited at start: {err.strip()}\n{self.log_tail()}")
+            if port_open(self.cfg.bind, self.cfg.port):
+                return self
+            time.sleep(0.05)
+        self.stop()
+        raise BrokerError(f"Mosquitto did not listen on port {self.cfg.port} within {timeout} s")
+
+    def log_tail(self, lines: int = 20) -> str:
+        try:
+            return "\n".join(self.cfg.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def kill(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def __enter__(self) -> MosquittoProcess:
+        return self.start() if self.proc is None else self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def new_password() -> str:
+    return secrets.token_urlsafe(18)

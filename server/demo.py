@@ -1,0 +1,223 @@
+"""`hailong demo`: the units of our source articles, run as real unit code with simulated presses.
+
+The history goes through MQTT like any rating (each simulated unit presses with its clock set to
+a past working hour), never into the database directly, so the demo exercises the whole path.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlmodel import Session
+
+from hailong.errors import HailongError
+from server.db import make_engine
+from server.dynsec import BrokerAccounts
+from server.models import AssignmentCreate, CounterCreate, DeviceCreate, OfficerCreate, UnitCreate
+from server.models import Unit as UnitRow
+from server.registry import (
+    create_assignment,
+    create_counter,
+    create_officer,
+    create_unit,
+    register_device,
+)
+from server.timeutil import VN_TZ
+
+if TYPE_CHECKING:
+    from device.simulator import SimulatedUnit
+    from server.up import Stack
+
+UNITS = (
+    ("DH", "Phường Diên Hồng – TP Pleiku"),
+    ("BK", "TP Bắc Kạn"),
+    ("LP", "Phường Long Phú – TX Tân Châu"),
+    ("LDB", "Xã Long Điền B – An Giang"),
+    ("DHOI", "TP Đồng Hới"),
+)
+FIELDS = (
+    ("TP", "Tư pháp – Hộ tịch"),
+    ("DC", "Địa chính – Xây dựng"),
+    ("LD", "Lao động – Thương binh và Xã hội"),
+    ("VH", "Văn hóa – Xã hội"),
+)
+SURNAMES = ("Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi")
+MIDDLE = ("Thị", "Văn", "Minh", "Thu", "Quốc", "Ngọc", "Hữu", "Thanh")
+GIVEN = ("Lan", "Hùng", "Hương", "Dũng", "Mai", "Tuấn", "Hạnh", "Sơn", "Thảo", "Khánh", "Yến",
+         "Phúc", "Trang", "Bình", "Nhung", "Long", "Hà", "Quang", "Linh", "Thắng")
+TITLES = ("Công chức Tư pháp – Hộ tịch", "Công chức Địa chính – Xây dựng",
+          "Công chức Lao động – Thương binh và Xã hội", "Công chức Văn hóa – Xã hội")
+
+
+@dataclass(frozen=True)
+class DemoCounter:
+    unit_id: str
+    counter_id: str
+    device_id: str
+    officer_id: str
+    quality: float
+
+
+def plan(seed: int = 7) -> list[DemoCounter]:
+    rng = random.Random(seed)
+    out = []
+    for unit_id, _ in UNITS:
+        for field_code, _ in FIELDS:
+            counter_id = f"{unit_id}-{field_code}"
+            out.append(
+                DemoCounter(unit_id, counter_id, f"dev-{counter_id}".lower(),
+                            f"CB-{counter_id}", rng.uniform(0.55, 0.95))
+            )
+    return out
+
+
+def officer_name(rng: random.Random) -> str:
+    return f"{rng.choice(SURNAMES)} {rng.choice(MIDDLE)} {rng.choice(GIVEN)}"
+
+
+def score_for(rng: random.Random, quality: float) -> int:
+    """vn4 score: a good officer mostly gets 3-4, a weaker one more 1-2."""
+    roll = rng.random()
+    if roll < quality * 0.55:
+        return 4
+    if roll < quality:
+        return 3
+    if roll < quality + (1 - quality) * 0.6:
+        return 2
+    return 1
+
+
+def working_moment(rng: random.Random, day: date) -> datetime:
+    minutes = rng.randrange(7 * 60 + 30, 17 * 60)
+    return datetime.combine(day, time(minutes // 60, minutes % 60, rng.randrange(60)), VN_TZ)
+
+
+class DemoFleet:
+    def __init__(self, days: int = 90, live_every: float = 3.0, per_day: int = 8) -> None:
+        self.days = days
+        self.live_every = live_every
+        self.per_day = per_day
+        self.rng = random.Random(2026)
+
+    # registry ------------------------------------------------------------------------------
+
+    def _seed_registry(self, stack: Stack, counters: list[DemoCounter]) -> dict[str, str]:
+        """Create the demo registry once; device passwords are kept beside the fleet's outboxes."""
+        fleet_dir = stack.settings.data_dir / "fleet"
+        fleet_dir.mkdir(exist_ok=True)
+        passwords_file = fleet_dir / "devices.json"
+        if passwords_file.exists():
+            return dict(json.loads(passwords_file.read_text()))
+        engine = make_engine(stack.settings.database_url)
+        accounts = BrokerAccounts.from_settings(stack.settings)
+        rng = random.Random(11)
+        since = datetime.now(UTC) - timedelta(days=self.days + 10)
+        passwords: dict[str, str] = {}
+        with Session(engine) as session:
+            for unit_id, unit_name in UNITS:
+                if session.get(UnitRow, unit_id) is None:
+                    create_unit(session, UnitCreate(id=unit_id, name=unit_name))
+            for c, (field_code, field_name) in zip(counters, FIELDS * len(UNITS), strict=True):
+                create_counter(session, CounterCreate(
+                    id=c.counter_id, name=f"Quầy {field_name}", unit_id=c.unit_id,
+                    field=field_name))
+                create_officer(session, OfficerCreate(
+                    id=c.officer_id, name=officer_name(rng), unit_id=c.unit_id,
+                    title=TITLES[[f for f, _ in FIELDS].index(field_code)]))
+                create_assignment(session, AssignmentCreate(
+                    officer_id=c.officer_id, counter_id=c.counter_id, start=since))
+                made = register_device(
+                    session, DeviceCreate(id=c.device_id, counter_id=c.counter_id),
+                    accounts.put_device, accounts.device_target)
+                passwords[c.device_id] = made.mqtt_password
+        engine.dispose()
+        passwords_file.write_text(json.dumps(passwords))
+        passwords_file.chmod(0o600)
+        return passwords
+
+    def _units(self, stack: Stack, passwords: dict[str, str]) -> dict[str, SimulatedUnit]:
+        from device.clock import ManualClock
+        from device.settings import DeviceSettings
+        from device.simulator import SimulatedUnit
+
+        units = {}
+        for device_id, password in passwords.items():
+            folder = stack.settings.data_dir / "fleet" / device_id
+            folder.mkdir(parents=True, exist_ok=True)
+            toml = folder / "device.toml"
+            toml.write_text(_sim_toml(device_id, password, stack.broker.port))
+            unit = SimulatedUnit(DeviceSettings.load(toml), ManualClock(datetime.now(VN_TZ)))
+            unit.start()
+            units[device_id] = unit
+        return units
+
+    # presses -------------------------------------------------------------------------------
+
+    def _history(self, counters: list[DemoCounter], units: dict[str, SimulatedUnit],
+                 marker: Path, stopping: threading.Event) -> None:
+        if marker.exists():
+            return
+        today = datetime.now(VN_TZ).date()
+        total = 0
+        for back in range(self.days, 0, -1):
+            day = today - timedelta(days=back)
+            if day.weekday() == 6:
+                continue
+            for c in counters:
+                for _ in range(self.rng.randint(self.per_day // 2, self.per_day * 3 // 2)):
+                    if stopping.is_set():
+                        return
+                    units[c.device_id].press(score_for(self.rng, c.quality),
+                                             at=working_moment(self.rng, day))
+                    total += 1
+            if back % 10 == 0 or back == 1:
+                print(f"  demo history: {day.isoformat()} done, {total} ratings sent", flush=True)
+        for unit in units.values():
+            unit.wait_drained(timeout=300)
+        marker.write_text(str(total))
+        print(f"  demo history complete: {total} ratings acknowledged by the server", flush=True)
+
+    def run(self, stack: Stack, stopping: threading.Event) -> None:
+        try:
+            counters = plan()
+            passwords = self._seed_registry(stack, counters)
+            units = self._units(stack, passwords)
+        except HailongError as exc:
+            print(f"demo fleet could not start: {exc}", flush=True)
+            return
+        try:
+            print(f"  demo fleet: {len(units)} simulated units; sending {self.days} days of "
+                  "history…", flush=True)
+            self._history(counters, units, stack.settings.data_dir / "fleet" / "history.done",
+                          stopping)
+            print(f"  live ratings every {self.live_every:g} s", flush=True)
+            by_device = {c.device_id: c for c in counters}
+            while not stopping.wait(self.live_every):
+                device_id = self.rng.choice(list(units))
+                units[device_id].press(score_for(self.rng, by_device[device_id].quality),
+                                       at=datetime.now(VN_TZ))
+        finally:
+            for unit in units.values():
+                unit.stop()
+
+
+def _sim_toml(device_id: str, password: str, mqtt_port: int) -> str:
+    return f"""[device]
+id = "{device_id}"
+data_dir = "."
+
+[mqtt]
+url = "mqtt://{device_id}:{password}@127.0.0.1:{mqtt_port}"
+
+[buttons]
+enabled = false
+
+[screen]
+enabled = false
+"""

@@ -1,0 +1,61 @@
+"""What each unit is told in its retained Config, and the device.toml a new unit is given."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from hailong.protocol import Config, OfficerCard
+from server.ingest import officer_at
+from server.models import Assignment, Counter, Device, Officer, Unit
+from server.reasons import REASONS
+
+
+def config_for(session: Session, device: Device, now: datetime) -> Config:
+    """The officer shown is the one assigned to the device's counter now."""
+    counter = session.get(Counter, device.counter_id)
+    unit = session.get(Unit, counter.unit_id) if counter else None
+    assignments = session.exec(
+        select(Assignment).where(Assignment.counter_id == device.counter_id)
+    ).all()
+    officer_id = officer_at(assignments, now)
+    officer = session.get(Officer, officer_id) if officer_id else None
+    counter_label = counter.name if counter else ""
+    return Config(
+        device_id=device.id,
+        counter_id=device.counter_id,
+        unit_name=f"{unit.name} · {counter_label}" if unit else counter_label,
+        officer=OfficerCard(id=officer.id, name=officer.name, title=officer.title)
+        if officer
+        else None,
+        reasons=list(REASONS),
+    )
+
+
+def device_toml(device_id: str, mqtt_url: str) -> str:
+    """A ready device.toml for a newly registered unit (the reference is in firmware-config/)."""
+    return f"""# Hài Lòng counter unit {device_id}; reference: firmware-config/examples/device.toml
+[device]
+id = "{device_id}"
+data_dir = "/var/lib/hailong"
+
+[mqtt]
+url = "{mqtt_url}"
+
+[buttons]
+enabled = true
+pins = [17, 27, 22, 23]
+pin_factory = "lgpio"
+debounce_ms = 50
+
+[screen]
+enabled = true
+width = 800
+height = 480
+fullscreen = true
+language = "vi"
+
+[outbox]
+warn_backlog = 500
+"""

@@ -1,0 +1,145 @@
+"""Device accounts in Mosquitto, kept through the dynamic-security plugin's control topic.
+
+Registering a device must make it able to connect at once, and revoking it must cut it off at
+once; the plugin does both live, so the server never rewrites broker files or restarts it.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from typing import Any
+
+import paho.mqtt.client as paho
+from paho.mqtt.properties import Properties
+from paho.mqtt.packettypes import PacketTypes
+
+from hailong.errors import BrokerError
+from hailong.mqtt import MqttTarget, new_client
+from server.broker import device_acls, device_role
+from server.settings import Settings
+
+CONTROL_TOPIC = "$CONTROL/dynamic-security/v1"
+RESPONSE_TOPIC = CONTROL_TOPIC + "/response"
+
+
+class DynSec:
+    """A small synchronous client for `$CONTROL/dynamic-security/v1`."""
+
+    def __init__(self, target: MqttTarget, timeout: float = 5.0) -> None:
+        self.target = target
+        self.timeout = timeout
+        self._lock = threading.Lock()
+        self._pending: dict[str, tuple[threading.Event, list[Any]]] = {}
+        self._client = new_client(f"hailong-dynsec-{uuid.uuid4().hex[:8]}", target)
+        self._client.on_message = self._on_message
+        self._client.on_connect = self._on_connect
+        self._subscribed = threading.Event()
+        self._client.on_subscribe = lambda *a, **k: self._subscribed.set()
+
+    def _on_connect(self, client: paho.Client, _u: Any, _f: Any, rc: Any, _p: Any) -> None:
+        if not rc.is_failure:
+            client.subscribe(RESPONSE_TOPIC, qos=1)
+
+    def _on_message(self, _c: paho.Client, _u: Any, msg: paho.MQTTMessage) -> None:
+        try:
+            body = json.loads(msg.payload)
+        except ValueError:
+            return
+        for response in body.get("responses", []):
+            key = response.get("correlationData")
+            waiter = self._pending.get(key)
+            if waiter:
+                waiter[1].append(response)
+                waiter[0].set()
+
+    def __enter__(self) -> DynSec:
+        self._client.connect_async(self.target.host, self.target.port, keepalive=30)
+        self._client.loop_start()
+        if not self._subscribed.wait(self.timeout):
+            self.close()
+            raise BrokerError(
+                f"could not reach the broker's control topic at {self.target.redacted()} "
+                f"within {self.timeout} s: is Mosquitto running and are the server's "
+                "credentials right?"
+            )
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._client.disconnect()
+        self._client.loop_stop()
+
+    def run(self, command: dict[str, Any]) -> dict[str, Any]:
+        key = uuid.uuid4().hex
+        event = threading.Event()
+        box: list[Any] = []
+        self._pending[key] = (event, box)
+        try:
+            payload = json.dumps({"commands": [{**command, "correlationData": key}]})
+            props = Properties(PacketTypes.PUBLISH)
+            info = self._client.publish(CONTROL_TOPIC, payload, qos=1, properties=props)
+            info.wait_for_publish(self.timeout)
+            if not event.wait(self.timeout):
+                raise BrokerError(f"the broker did not answer {command['command']!r} in time")
+            return dict(box[0])
+        finally:
+            self._pending.pop(key, None)
+
+    def check(self, command: dict[str, Any], ignore: tuple[str, ...] = ()) -> None:
+        response = self.run(command)
+        error = response.get("error")
+        if error and not any(text in error for text in ignore):
+            raise BrokerError(f"the broker refused {command['command']!r}: {error}")
+
+    def put_device(self, device_id: str, password: str) -> None:
+        """Create (or reset) a device's account and its own role; re-enabling a revoked one."""
+        role = device_role(device_id)
+        self.check({"command": "createRole", "rolename": role}, ignore=("already exists",))
+        for acl in device_acls(device_id):
+            self.check({"command": "addRoleACL", "rolename": role, **acl, "priority": 0},
+                       ignore=("already exists",))
+        created = self.run(
+            {
+                "command": "createClient",
+                "username": device_id,
+                "password": password,
+                "roles": [{"rolename": role}],
+            }
+        )
+        if created.get("error"):
+            if "already exists" not in created["error"]:
+                raise BrokerError(f"the broker refused to create {device_id!r}: {created['error']}")
+            self.check({"command": "setClientPassword", "username": device_id,
+                        "password": password})
+            self.check({"command": "addClientRole", "username": device_id, "rolename": role})
+            self.check({"command": "enableClient", "username": device_id})
+
+    def disable_device(self, device_id: str) -> None:
+        """Revocation: the device is disconnected now and cannot log in again."""
+        self.check({"command": "disableClient", "username": device_id})
+
+
+class BrokerAccounts:
+    """What registration needs from the broker: make an account, and where devices connect."""
+
+    def __init__(self, server_target: MqttTarget, device_target: MqttTarget) -> None:
+        self.server_target = server_target
+        self.device_target = device_target
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> BrokerAccounts:
+        server_target = MqttTarget.from_url(settings.mqtt_url)
+        if settings.device_mqtt_url:
+            device_target = MqttTarget.from_url(settings.device_mqtt_url)
+        else:
+            device_target = MqttTarget(server_target.host, server_target.port,
+                                       tls=server_target.tls)
+        return cls(server_target, device_target)
+
+    def put_device(self, device_id: str, password: str) -> None:
+        with DynSec(self.server_target) as dynsec:
+            dynsec.put_device(device_id, password)

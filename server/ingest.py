@@ -1,0 +1,269 @@
+"""Turning broker messages into stored ratings, exactly once, and acknowledging them after commit.
+
+`store_batch` is the whole rule book (contract, registry, time, attribution) applied to a batch
+inside one transaction; it touches no network, so it is tested without a broker. The Ack for a
+device is built from its result and sent only once the transaction has committed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, col, select
+
+from hailong import protocol
+from hailong.protocol import Ack, AckRejection, ContractError, Rating
+from server.models import Assignment, Counter, Device, RejectedMessage
+from server.models import Rating as StoredRating
+from server.reasons import reason_codes
+from server.settings import Settings
+from server.timeutil import vn_day
+
+
+@dataclass(frozen=True)
+class Incoming:
+    topic: str
+    payload: bytes
+
+
+@dataclass(frozen=True)
+class IngestRules:
+    max_age: timedelta = timedelta(days=400)
+    future_tolerance: timedelta = timedelta(minutes=5)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> IngestRules:
+        return cls(
+            max_age=timedelta(days=settings.max_rating_age_days),
+            future_tolerance=timedelta(seconds=settings.future_tolerance_s),
+        )
+
+
+@dataclass
+class BatchResult:
+    acks: dict[str, Ack] = field(default_factory=dict)
+    stored: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    statuses: int = 0
+
+
+class _AckBuilder:
+    def __init__(self) -> None:
+        self.accepted: dict[str, list[str]] = defaultdict(list)
+        self.duplicate: dict[str, list[str]] = defaultdict(list)
+        self.rejected: dict[str, list[AckRejection]] = defaultdict(list)
+
+    def build(self) -> dict[str, Ack]:
+        devices = set(self.accepted) | set(self.duplicate) | set(self.rejected)
+        return {
+            d: Ack(
+                accepted=self.accepted[d],
+                duplicate=self.duplicate[d],
+                rejected=self.rejected[d],
+            )
+            for d in sorted(devices)
+        }
+
+
+def _claimed_id(payload: bytes) -> str | None:
+    """The id of a rejected rating, when one can be read, so the device can stop resending it."""
+    try:
+        data = json.loads(payload)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    value = data.get("id") if isinstance(data, dict) else None
+    return value if isinstance(value, str) and 0 < len(value) <= 64 else None
+
+
+def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, object]]) -> None:
+    if not rows:
+        return
+    table = StoredRating.__table__  # type: ignore[attr-defined]
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        session.execute(sqlite_insert(table).values(rows).on_conflict_do_nothing())
+    elif dialect == "postgresql":
+        session.execute(pg_insert(table).values(rows).on_conflict_do_nothing())
+    else:
+        session.execute(table.insert().values(rows))
+
+
+class _Registry:
+    """The registry rows one batch needs, read once per batch."""
+
+    def __init__(self, session: Session, device_ids: set[str]) -> None:
+        self.session = session
+        found = session.exec(select(Device).where(col(Device.id).in_(device_ids))).all()
+        self.devices = {d.id: d for d in found}
+        self._assignments: dict[str, list[Assignment]] = {}
+        self._units: dict[str, str] = {}
+
+    def assignments(self, counter_id: str) -> list[Assignment]:
+        if counter_id not in self._assignments:
+            rows = self.session.exec(
+                select(Assignment).where(Assignment.counter_id == counter_id)
+            ).all()
+            self._assignments[counter_id] = list(rows)
+        return self._assignments[counter_id]
+
+    def unit_of(self, counter_id: str) -> str | None:
+        if counter_id not in self._units:
+            counter = self.session.get(Counter, counter_id)
+            self._units[counter_id] = counter.unit_id if counter else ""
+        return self._units[counter_id] or None
+
+
+def officer_at(assignments: Sequence[Assignment], moment: datetime) -> str | None:
+    """The officer assigned at `moment` (start inclusive, end exclusive), if any."""
+    for a in assignments:
+        if a.start <= moment and (a.end is None or moment < a.end):
+            return a.officer_id
+    return None
+
+
+def _row(
+    rating: Rating, device: Device, registry: _Registry, received_at: datetime, rules: IngestRules
+) -> dict[str, object]:
+    flags: list[str] = []
+    pressed_at = rating.pressed_at
+    if not rating.clock_synced:
+        pressed_at, flags = received_at, [*flags, "clock_unsynced"]
+    elif pressed_at < received_at - rules.max_age:
+        pressed_at, flags = received_at, [*flags, "clock_implausible"]
+    counter_id = device.counter_id
+    officer_id = officer_at(registry.assignments(counter_id), pressed_at)
+    if officer_id is None:
+        flags.append("no_officer")
+    if rating.counter_id is not None and rating.counter_id != counter_id:
+        flags.append("counter_mismatch")
+    if rating.officer_id is not None and rating.officer_id != officer_id:
+        flags.append("officer_mismatch")
+    return {
+        "id": rating.id,
+        "device_id": device.id,
+        "seq": rating.seq,
+        "pressed_at": pressed_at,
+        "device_pressed_at": rating.pressed_at.isoformat(),
+        "received_at": received_at,
+        "day": vn_day(pressed_at),
+        "scale": rating.scale,
+        "score": rating.score,
+        "officer_id": officer_id,
+        "counter_id": counter_id,
+        "unit_id": registry.unit_of(counter_id),
+        "reported_officer_id": rating.officer_id,
+        "reported_counter_id": rating.counter_id,
+        "ticket": rating.ticket,
+        "reasons": ",".join(rating.reasons),
+        "comment": rating.comment,
+        "input": rating.input,
+        "clock_synced": rating.clock_synced,
+        "flags": ",".join(flags),
+    }
+
+
+def _check_registry(rating: Rating, device: Device | None, now: datetime, rules: IngestRules) -> None:
+    if device is None:
+        raise ContractError("device_id", f"unknown device {rating.device_id!r}")
+    if device.revoked_at is not None:
+        raise ContractError("device_id", f"device {rating.device_id!r} is revoked")
+    unknown = [code for code in rating.reasons if code not in reason_codes()]
+    if unknown:
+        raise ContractError("reasons", f"unknown reason code(s) {', '.join(unknown)}")
+    if rating.pressed_at > now + rules.future_tolerance:
+        raise ContractError(
+            "pressed_at", f"{rating.pressed_at.isoformat()} is ahead of the server clock"
+        )
+
+
+def _apply_status(registry: _Registry, device_id: str, payload: bytes, now: datetime) -> None:
+    status = protocol.decode_status(payload)
+    device = registry.devices.get(device_id)
+    if device is None:
+        raise ContractError("topic", f"status from unknown device {device_id!r}")
+    device.state = status.state
+    device.firmware = status.firmware
+    device.outbox = status.outbox
+    device.ignored_presses = status.ignored_presses
+    device.last_seen_at = now
+    registry.session.add(device)
+
+
+def store_batch(
+    session: Session, batch: Sequence[Incoming], now: datetime, rules: IngestRules | None = None
+) -> BatchResult:
+    """Apply the contract's server rules to a batch; the caller commits, then sends `acks`."""
+    rules = rules or IngestRules()
+    result = BatchResult()
+    acks = _AckBuilder()
+    device_ids: set[str] = set()
+    for msg in batch:
+        try:
+            device_ids.add(protocol.parse_topic(msg.topic)[0])
+        except ContractError:
+            pass
+    registry = _Registry(session, device_ids)
+    candidates: list[tuple[str, dict[str, object]]] = []
+    seen: set[str] = set()
+    for msg in batch:
+        device_id: str | None = None
+        try:
+            device_id, kind = protocol.parse_topic(msg.topic)
+            if kind == "status":
+                _apply_status(registry, device_id, msg.payload, now)
+                result.statuses += 1
+                continue
+            if kind != "ratings":
+                raise ContractError("topic", f"the server does not accept {kind!r} messages")
+            rating = protocol.decode_rating(msg.topic, msg.payload)
+            device = registry.devices.get(device_id)
+            _check_registry(rating, device, now, rules)
+            assert device is not None
+            if rating.id in seen:
+                acks.duplicate[device_id].append(rating.id)
+                result.duplicates += 1
+                continue
+            seen.add(rating.id)
+            candidates.append((device_id, _row(rating, device, registry, now, rules)))
+        except ContractError as exc:
+            result.rejected += 1
+            claimed = _claimed_id(msg.payload)
+            session.add(
+                RejectedMessage(
+                    received_at=now,
+                    topic=msg.topic[:300],
+                    payload=msg.payload[: protocol.MAX_PAYLOAD_BYTES],
+                    rating_id=claimed,
+                    field=exc.field,
+                    reason=str(exc)[:1000],
+                )
+            )
+            if device_id is not None and claimed is not None:
+                acks.rejected[device_id].append(AckRejection(id=claimed, error=str(exc)))
+    ids = [str(row["id"]) for _, row in candidates]
+    existing: set[str] = set()
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        existing.update(
+            session.exec(select(StoredRating.id).where(col(StoredRating.id).in_(chunk))).all()
+        )
+    fresh = []
+    for device_id, row in candidates:
+        rid = str(row["id"])
+        if rid in existing:
+            acks.duplicate[device_id].append(rid)
+            result.duplicates += 1
+        else:
+            acks.accepted[device_id].append(rid)
+            fresh.append(row)
+    _insert_ignoring_duplicates(session, fresh)
+    result.stored = len(fresh)
+    result.acks = acks.build()
+    return result

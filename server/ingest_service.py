@@ -1,0 +1,214 @@
+"""The server's MQTT side: receive, batch, commit, then acknowledge; and push unit Configs.
+
+paho's callbacks run on its network thread, so they only enqueue. One worker thread drains the
+queue in batches (N messages or T milliseconds), commits, and only then sends each device its Ack
+and releases the broker's copy (manual MQTT acks): a message is never acknowledged, to the device
+or to the broker, before its rating is committed. With the database down the batch is kept and
+retried, so ingest pauses and loses nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import paho.mqtt.client as paho
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session, col, select
+
+from hailong import protocol
+from hailong.mqtt import MqttTarget
+from server.device_config import config_for
+from server.ingest import BatchResult, Incoming, IngestRules, store_batch
+from server.models import Device
+
+log = logging.getLogger("hailong.ingest")
+SESSION_EXPIRY_S = 7 * 24 * 3600
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class IngestService:
+    def __init__(
+        self,
+        engine: Engine,
+        target: MqttTarget,
+        *,
+        client_id: str = "hailong-server",
+        shared_group: str = "",
+        batch_size: int = 500,
+        batch_ms: int = 50,
+        rules: IngestRules | None = None,
+        clock: Callable[[], datetime] = _utcnow,
+        config_every_s: float = 60.0,
+    ) -> None:
+        self.engine = engine
+        self.target = target
+        self.shared_group = shared_group
+        self.batch_size = batch_size
+        self.batch_wait = batch_ms / 1000
+        self.rules = rules or IngestRules()
+        self.clock = clock
+        self.config_every_s = config_every_s
+        self.connected = threading.Event()
+        self.totals = BatchResult()
+        self._queue: queue.Queue[paho.MQTTMessage] = queue.Queue()
+        self._stop = threading.Event()
+        self._published_configs: dict[str, bytes] = {}
+        self._config_lock = threading.Lock()
+        self._client = paho.Client(
+            paho.CallbackAPIVersion.VERSION2,
+            client_id=client_id,
+            protocol=paho.MQTTv5,
+            manual_ack=True,
+        )
+        if target.username:
+            self._client.username_pw_set(target.username, target.password)
+        if target.tls:
+            self._client.tls_set()
+        self._client.reconnect_delay_set(1, 30)
+        self._client.max_inflight_messages_set(200)
+        self._client.on_connect = self._on_connect
+        self._client.on_disconnect = self._on_disconnect
+        self._client.on_message = self._on_message
+        self._worker = threading.Thread(target=self._run, name="hailong-ingest", daemon=True)
+
+    # network thread ------------------------------------------------------------------------
+
+    def _filter(self, kind: protocol.Kind) -> str:
+        base = protocol.topic_filter(kind)
+        return f"$share/{self.shared_group}/{base}" if self.shared_group else base
+
+    def _on_connect(self, client: paho.Client, _u: Any, flags: Any, rc: Any, _p: Any) -> None:
+        if rc.is_failure:
+            log.error("broker refused the server's login at %s: %s", self.target.redacted(), rc)
+            return
+        client.subscribe([(self._filter("ratings"), 1), (self._filter("status"), 1)])
+        self.connected.set()
+        log.info("connected to %s (session present: %s)", self.target.redacted(),
+                 flags.session_present)
+        self.request_config_refresh()
+
+    def _on_disconnect(self, _c: paho.Client, _u: Any, _f: Any, rc: Any, _p: Any) -> None:
+        self.connected.clear()
+        log.warning("disconnected from the broker (%s); reconnecting", rc)
+
+    def _on_message(self, _c: paho.Client, _u: Any, msg: paho.MQTTMessage) -> None:
+        self._queue.put(msg)
+
+    # lifecycle -----------------------------------------------------------------------------
+
+    def start(self) -> IngestService:
+        props = Properties(PacketTypes.CONNECT)
+        props.SessionExpiryInterval = SESSION_EXPIRY_S
+        self._client.connect_async(
+            self.target.host, self.target.port, keepalive=30, clean_start=False, properties=props
+        )
+        self._client.loop_start()
+        self._worker.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._worker.join(timeout=30)
+        self._client.disconnect()
+        self._client.loop_stop()
+
+    # worker thread -------------------------------------------------------------------------
+
+    def _next_batch(self) -> list[paho.MQTTMessage]:
+        try:
+            batch = [self._queue.get(timeout=0.2)]
+        except queue.Empty:
+            return []
+        deadline = time.monotonic() + self.batch_wait
+        while len(batch) < self.batch_size:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            try:
+                batch.append(self._queue.get(timeout=remaining))
+            except queue.Empty:
+                break
+        return batch
+
+    def _commit(self, batch: list[paho.MQTTMessage]) -> BatchResult:
+        incoming = [Incoming(m.topic, bytes(m.payload)) for m in batch]
+        with Session(self.engine, expire_on_commit=False) as session:
+            result = store_batch(session, incoming, self.clock(), self.rules)
+            session.commit()
+        return result
+
+    def _run(self) -> None:
+        next_config = time.monotonic() + self.config_every_s
+        pending: list[paho.MQTTMessage] = []
+        delay = 0.5
+        while not (self._stop.is_set() and not pending and self._queue.empty()):
+            if not pending:
+                pending = self._next_batch()
+            if pending:
+                try:
+                    result = self._commit(pending)
+                except SQLAlchemyError as exc:
+                    log.error("database unavailable, ingest paused (%d messages kept): %s",
+                              len(pending), exc.__class__.__name__)
+                    if self._stop.wait(delay):
+                        return
+                    delay = min(delay * 2, 10)
+                    continue
+                delay = 0.5
+                self._acknowledge(pending, result)
+                pending = []
+            if time.monotonic() >= next_config:
+                next_config = time.monotonic() + self.config_every_s
+                self._refresh_configs_safely()
+
+    def _acknowledge(self, batch: list[paho.MQTTMessage], result: BatchResult) -> None:
+        for device_id, ack in result.acks.items():
+            self._client.publish(protocol.topic(device_id, "acks"), ack.to_payload(), qos=1)
+        for msg in batch:
+            self._client.ack(msg.mid, msg.qos)
+        for name in ("stored", "duplicates", "rejected", "statuses"):
+            setattr(self.totals, name, getattr(self.totals, name) + getattr(result, name))
+        if result.rejected:
+            log.warning("rejected %d message(s); see the rejected messages list", result.rejected)
+
+    # configs -------------------------------------------------------------------------------
+
+    def request_config_refresh(self) -> None:
+        """Called after registry writes: publish a Config to every device whose view changed."""
+        threading.Thread(target=self._refresh_configs_safely, daemon=True).start()
+
+    def _refresh_configs_safely(self) -> None:
+        try:
+            self.refresh_configs()
+        except SQLAlchemyError as exc:
+            log.error("could not refresh device configs: %s", exc.__class__.__name__)
+
+    def refresh_configs(self) -> int:
+        if not self.connected.is_set():
+            return 0
+        sent = 0
+        with self._config_lock, Session(self.engine) as session:
+            now = self.clock()
+            devices = session.exec(select(Device).where(col(Device.revoked_at).is_(None))).all()
+            for device in devices:
+                payload = config_for(session, device, now).to_payload()
+                if self._published_configs.get(device.id) == payload:
+                    continue
+                self._client.publish(
+                    protocol.topic(device.id, "config"), payload, qos=1, retain=True
+                )
+                self._published_configs[device.id] = payload
+                sent += 1
+        return sent

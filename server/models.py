@@ -1,0 +1,180 @@
+"""The registry and the ratings, as SQLModel tables plus the request/response shapes of the API.
+
+Ids of units, counters, officers and devices are the caller's own codes (e.g. `CB-0042`), so an
+existing staff list imports as it is. Times are naive UTC (see timeutil); `Rating.day` is the
+Vietnam calendar day of the press, stored so that reports group on an indexed column.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import AwareDatetime, field_validator
+from sqlalchemy import Column, Index, LargeBinary
+from sqlmodel import Field, SQLModel
+
+from hailong.protocol import ID_RE
+
+ROLES = ("admin", "hr", "unit_head", "viewer")
+
+
+def _code(value: str) -> str:
+    if not ID_RE.match(value):
+        raise ValueError("must be 1 to 64 characters of A-Z a-z 0-9 . _ - (no spaces, / + #)")
+    return value
+
+
+def _name(value: str) -> str:
+    value = value.strip()
+    if not value:
+        raise ValueError("must not be empty")
+    return value
+
+
+class UnitCreate(SQLModel):
+    id: str = Field(max_length=64)
+    name: str = Field(max_length=200)
+
+    _check_id = field_validator("id")(_code)
+    _check_name = field_validator("name")(_name)
+
+
+class Unit(UnitCreate, table=True):
+    id: str = Field(primary_key=True, max_length=64)
+
+
+class OfficerCreate(SQLModel):
+    id: str = Field(max_length=64)
+    name: str = Field(max_length=200)
+    unit_id: str = Field(max_length=64)
+    title: str | None = Field(default=None, max_length=200)
+
+    _check_id = field_validator("id")(_code)
+    _check_name = field_validator("name")(_name)
+
+
+class Officer(OfficerCreate, table=True):
+    id: str = Field(primary_key=True, max_length=64)
+    unit_id: str = Field(foreign_key="unit.id", index=True, max_length=64)
+    active: bool = True
+
+
+class CounterCreate(SQLModel):
+    id: str = Field(max_length=64)
+    name: str = Field(max_length=200)
+    unit_id: str = Field(max_length=64)
+    field: str | None = Field(default=None, max_length=200)
+
+    _check_id = field_validator("id")(_code)
+    _check_name = field_validator("name")(_name)
+
+
+class Counter(CounterCreate, table=True):
+    id: str = Field(primary_key=True, max_length=64)
+    unit_id: str = Field(foreign_key="unit.id", index=True, max_length=64)
+
+
+class AssignmentCreate(SQLModel):
+    officer_id: str = Field(max_length=64)
+    counter_id: str = Field(max_length=64)
+    start: AwareDatetime
+    end: AwareDatetime | None = None
+
+
+class Assignment(SQLModel, table=True):
+    __table_args__ = (Index("ix_assignment_counter_start", "counter_id", "start"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    officer_id: str = Field(foreign_key="officer.id", index=True, max_length=64)
+    counter_id: str = Field(foreign_key="counter.id", max_length=64)
+    start: datetime
+    end: datetime | None = None
+
+
+class AssignmentPublic(SQLModel):
+    id: int
+    officer_id: str
+    counter_id: str
+    start: datetime
+    end: datetime | None
+
+
+class DeviceCreate(SQLModel):
+    id: str = Field(max_length=64)
+    counter_id: str = Field(max_length=64)
+
+    _check_id = field_validator("id")(_code)
+
+
+class Device(SQLModel, table=True):
+    id: str = Field(primary_key=True, max_length=64)
+    counter_id: str = Field(foreign_key="counter.id", index=True, max_length=64)
+    created_at: datetime
+    revoked_at: datetime | None = None
+    firmware: str | None = Field(default=None, max_length=64)
+    state: str | None = Field(default=None, max_length=16)
+    last_seen_at: datetime | None = None
+    outbox: int | None = None
+    ignored_presses: int | None = None
+
+
+class DeviceProvisioned(SQLModel):
+    """The answer to a registration: the password is shown this once and stored nowhere."""
+
+    id: str
+    counter_id: str
+    mqtt_username: str
+    mqtt_password: str
+    config: str
+
+
+class Rating(SQLModel, table=True):
+    """Append-only. `flags` lists why a rating needs a second look; it is never dropped."""
+
+    __table_args__ = (
+        Index("ix_rating_device_seq", "device_id", "seq"),
+        Index("ix_rating_officer_day", "officer_id", "day"),
+        Index("ix_rating_day", "day"),
+    )
+
+    id: str = Field(primary_key=True, max_length=36)
+    device_id: str = Field(max_length=64)
+    seq: int
+    pressed_at: datetime
+    device_pressed_at: str = Field(max_length=64)
+    received_at: datetime
+    day: date
+    scale: str = Field(max_length=8)
+    score: int
+    officer_id: str | None = Field(default=None, max_length=64)
+    counter_id: str | None = Field(default=None, max_length=64)
+    unit_id: str | None = Field(default=None, max_length=64)
+    reported_officer_id: str | None = Field(default=None, max_length=64)
+    reported_counter_id: str | None = Field(default=None, max_length=64)
+    ticket: str | None = Field(default=None, max_length=64)
+    reasons: str = Field(default="", max_length=2000)
+    comment: str | None = Field(default=None, max_length=500)
+    input: str = Field(default="button", max_length=16)
+    clock_synced: bool = True
+    flags: str = Field(default="", max_length=200)
+
+
+class RejectedMessage(SQLModel, table=True):
+    """A message the ingest refused, kept with its bytes so an administrator can see why."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    received_at: datetime = Field(index=True)
+    topic: str = Field(max_length=300)
+    payload: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    rating_id: str | None = Field(default=None, max_length=64)
+    field: str | None = Field(default=None, max_length=64)
+    reason: str = Field(max_length=1000)
+
+
+class User(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(unique=True, max_length=64)
+    password_hash: str = Field(max_length=200)
+    role: str = Field(max_length=16)
+    unit_id: str | None = Field(default=None, max_length=64)
+    created_at: datetime

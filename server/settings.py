@@ -1,0 +1,59 @@
+"""The server's one settings object, read from HAILONG_* environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SECRET = "change-me-in-production"
+
+
+class Settings(BaseSettings):
+    """Every option documented once; `hailong server --help` and the README list them."""
+
+    model_config = SettingsConfigDict(env_prefix="HAILONG_", extra="ignore")
+
+    environment: Literal["development", "production"] = Field(
+        "development", description="`production` refuses the default secret key."
+    )
+    database_url: str = Field(
+        "sqlite:///./hailong-data/hailong.db",
+        description="SQLAlchemy URL: sqlite:///path or postgresql+psycopg://user:pw@host/db.",
+    )
+    mqtt_url: str = Field(
+        "mqtt://127.0.0.1:1883",
+        description="The broker and the server's own account: mqtt://user:password@host:1883.",
+    )
+    device_mqtt_url: str = Field(
+        "", description="Broker address written into new devices' configs, as the units reach "
+        "it (e.g. mqtts://hailong.example.gov.vn:8883); empty: the server's own broker address."
+    )
+    mqtt_client_id: str = Field(
+        "hailong-server", description="MQTT client id; unique per server process."
+    )
+    mqtt_shared_group: str = Field(
+        "", description="Join this MQTT shared subscription group ($share/<group>/…) to split "
+        "ingest between several server processes; empty for one process."
+    )
+    secret_key: str = Field(DEFAULT_SECRET, description="Signs login tokens; keep it secret.")
+    token_minutes: int = Field(12 * 60, description="How long a login token stays valid.")
+    ingest_batch_size: int = Field(500, description="Commit after this many messages…")
+    ingest_batch_ms: int = Field(50, description="…or after this many milliseconds.")
+    max_rating_age_days: int = Field(
+        400, description="Older pressed_at is implausible: dated by receipt and flagged."
+    )
+    future_tolerance_s: int = Field(
+        300, description="Ratings pressed further ahead of the server clock are rejected."
+    )
+    data_dir: Path = Field(Path("./hailong-data"), description="Where `hailong up` keeps files.")
+
+    @model_validator(mode="after")
+    def _no_default_secret_in_production(self) -> Settings:
+        if self.environment == "production" and self.secret_key == DEFAULT_SECRET:
+            raise ValueError(
+                "HAILONG_SECRET_KEY is still the default: set a long random value in production"
+            )
+        return self

@@ -1,0 +1,19 @@
+"""Vietnam days: reports count a rating on the calendar day it was pressed in UTC+7.
+
+Stored times are aware datetimes, which SQLModel keeps in UTC on SQLite and PostgreSQL alike.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta, timezone
+
+VN_TZ = timezone(timedelta(hours=7), "ICT")
+
+
+def vn_day(moment: datetime) -> date:
+    """The calendar day in Vietnam (UTC+7, no daylight saving) on which `moment` falls."""
+    return moment.astimezone(VN_TZ).date()
+
+
+def vn_day_start(day: date) -> datetime:
+    return datetime.combine(day, time(0), VN_TZ)

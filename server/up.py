@@ -1,0 +1,119 @@
+"""`hailong up`: a Mosquitto configured for Hài Lòng plus the server, for one commune or a demo.
+
+Everything lives in one data folder (database, broker config and persistence, logs, generated
+secrets), so that a second `up` with the same folder resumes where the first stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+import uvicorn
+from sqlmodel import Session, select
+
+from server.app import create_app
+from server.auth import add_user
+from server.broker import BrokerConfig, MosquittoProcess, write_broker_files
+from server.models import User
+from server.settings import Settings
+
+log = logging.getLogger("hailong.up")
+SERVER_MQTT_USER = "hailong-server"
+
+
+@dataclass(frozen=True)
+class Secrets:
+    mqtt_password: str
+    secret_key: str
+    admin_password: str
+
+    @classmethod
+    def load_or_create(cls, data_dir: Path) -> Secrets:
+        path = data_dir / "secrets.json"
+        if path.exists():
+            return cls(**json.loads(path.read_text()))
+        made = cls(
+            mqtt_password=secrets.token_urlsafe(24),
+            secret_key=secrets.token_urlsafe(48),
+            admin_password=secrets.token_urlsafe(9),
+        )
+        path.write_text(json.dumps(made.__dict__))
+        path.chmod(0o600)
+        return made
+
+
+@dataclass(frozen=True)
+class Stack:
+    settings: Settings
+    broker: BrokerConfig
+    secrets: Secrets
+    http_host: str
+    http_port: int
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.http_host}:{self.http_port}"
+
+
+def prepare(data_dir: Path, http_port: int, mqtt_port: int, http_host: str = "127.0.0.1") -> Stack:
+    data_dir = data_dir.resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    made = Secrets.load_or_create(data_dir)
+    broker = BrokerConfig(data_dir=data_dir / "broker", port=mqtt_port)
+    write_broker_files(broker, SERVER_MQTT_USER, made.mqtt_password)
+    settings = Settings(
+        database_url=f"sqlite:///{data_dir / 'hailong.db'}",
+        mqtt_url=f"mqtt://{SERVER_MQTT_USER}:{quote(made.mqtt_password, safe='')}"
+        f"@{broker.bind}:{mqtt_port}",
+        secret_key=made.secret_key,
+        data_dir=data_dir,
+    )
+    return Stack(settings, broker, made, http_host, http_port)
+
+
+def ensure_admin(session: Session, password: str) -> None:
+    if session.exec(select(User)).first() is None:
+        add_user(session, "admin", password, "admin")
+
+
+def run(stack: Stack, on_started: Callable[[Stack, threading.Event], None] | None = None) -> int:
+    """Run until Ctrl-C or SIGTERM (uvicorn handles both), then stop the broker too."""
+    with MosquittoProcess(stack.broker):
+        app = create_app(stack.settings)
+        with Session(app.state.engine) as session:
+            ensure_admin(session, stack.secrets.admin_password)
+        config = uvicorn.Config(
+            app, host=stack.http_host, port=stack.http_port, log_level="warning"
+        )
+        server = uvicorn.Server(config)
+        stopping = threading.Event()
+
+        def announce() -> None:
+            while not server.started and not stopping.is_set():
+                stopping.wait(0.1)
+            if stopping.is_set():
+                return
+            print(f"Hài Lòng is running: dashboard {stack.base_url}/dashboard/", flush=True)
+            print(f"  admin login: admin / {stack.secrets.admin_password}", flush=True)
+            print(f"  API docs: {stack.base_url}/docs   MQTT: 127.0.0.1:{stack.broker.port}",
+                  flush=True)
+            print(f"  data folder: {stack.settings.data_dir}   stop with Ctrl-C", flush=True)
+            if on_started is not None:
+                on_started(stack, stopping)
+
+        helper = threading.Thread(target=announce, name="hailong-up", daemon=True)
+        helper.start()
+        try:
+            server.run()
+        finally:
+            stopping.set()
+            helper.join(timeout=30)
+    print("Hài Lòng stopped.", flush=True)
+    return 0

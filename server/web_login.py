@@ -1,0 +1,121 @@
+"""The browser's way in: a login form that sets the token cookie, and a guard for /dashboard.
+
+The dashboard is a WSGI app mounted inside the server, so the guard is plain ASGI around it:
+the same users and tokens as the API, no second login system.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Awaitable, Callable, MutableMapping
+from http.cookies import SimpleCookie
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from server.api.deps import TOKEN_COOKIE, SessionDep, SettingsDep
+from server.auth import AuthError, authenticate, issue_token, user_from_token
+
+router = APIRouter()
+Scope = MutableMapping[str, Any]
+ASGIApp = Callable[[Scope, Any, Any], Awaitable[None]]
+
+PAGE = """<!doctype html><html lang="vi"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Hài Lòng – Đăng nhập</title><style>
+body{{font-family:system-ui,sans-serif;background:#f3f6f9;display:flex;justify-content:center;
+align-items:center;min-height:100vh;margin:0}}
+form{{background:#fff;padding:2rem 2.5rem;border-radius:10px;box-shadow:0 2px 12px #0002;width:300px}}
+h1{{margin:0 0 .2rem;color:#0b5394}} p.sub{{margin:0 0 1.2rem;color:#666}}
+label{{display:block;margin:.8rem 0 .2rem}} input{{width:100%;padding:.5rem;box-sizing:border-box}}
+button{{margin-top:1.2rem;width:100%;padding:.6rem;background:#0b5394;color:#fff;border:0;
+border-radius:6px;font-size:1rem}} .err{{color:#b00020}}</style></head><body>
+<form method="post" action="/login"><h1>Hài Lòng</h1>
+<p class="sub">Đăng nhập · Sign in</p>{error}
+<input type="hidden" name="next" value="{next}">
+<label for="username">Tên đăng nhập · Username</label>
+<input id="username" name="username" autocomplete="username" required>
+<label for="password">Mật khẩu · Password</label>
+<input id="password" name="password" type="password" autocomplete="current-password" required>
+<button type="submit">Đăng nhập</button></form></body></html>"""
+
+
+def _safe_next(target: str) -> str:
+    return target if target.startswith("/") and not target.startswith("//") else "/dashboard/"
+
+
+@router.get("/login", response_class=HTMLResponse, include_in_schema=False)
+def login_page(next: str = "/dashboard/") -> HTMLResponse:
+    return HTMLResponse(PAGE.format(error="", next=html.escape(_safe_next(next))))
+
+
+@router.post("/login", include_in_schema=False)
+def login_submit(
+    session: SessionDep,
+    settings: SettingsDep,
+    username: str = Form(),
+    password: str = Form(),
+    next: str = Form("/dashboard/"),
+) -> Response:
+    try:
+        user = authenticate(session, username, password)
+    except AuthError as exc:
+        error = f'<p class="err">{html.escape(str(exc))}</p>'
+        page = PAGE.format(error=error, next=html.escape(_safe_next(next)))
+        return HTMLResponse(page, status_code=401)
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    response.set_cookie(
+        TOKEN_COOKIE,
+        issue_token(user, settings.secret_key, settings.token_minutes),
+        max_age=settings.token_minutes * 60,
+        httponly=True,
+        samesite="lax",
+        secure=settings.environment == "production",
+    )
+    return response
+
+
+@router.get("/logout", include_in_schema=False)
+def logout() -> Response:
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(TOKEN_COOKIE)
+    return response
+
+
+@router.get("/", include_in_schema=False)
+def home(request: Request) -> Response:
+    return RedirectResponse("/dashboard/", status_code=307)
+
+
+class LoginRequired:
+    """Let a request through to the wrapped app only with a valid token cookie."""
+
+    def __init__(self, app: ASGIApp, engine: Engine, secret: str, home: str) -> None:
+        self.app = app
+        self.home = home
+        self.engine = engine
+        self.secret = secret
+
+    def _valid(self, scope: Scope) -> bool:
+        headers = dict(scope.get("headers") or [])
+        cookie = SimpleCookie(headers.get(b"cookie", b"").decode("latin-1"))
+        morsel = cookie.get(TOKEN_COOKIE)
+        if morsel is None:
+            return False
+        with Session(self.engine) as session:
+            try:
+                user_from_token(session, morsel.value, self.secret)
+            except AuthError:
+                return False
+        return True
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and not self._valid(scope):
+            response = RedirectResponse(f"/login?next={quote(self.home)}", status_code=303)
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)

@@ -1,0 +1,70 @@
+"""Shared fixtures: a real Mosquitto on a free loopback port, and hardware fakes reset per test."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+os.environ.setdefault("GPIOZERO_PIN_FACTORY", "mock")
+
+from hailong.mqtt import MqttTarget  # noqa: E402
+from server.broker import BrokerConfig, MosquittoProcess, free_port, write_broker_files  # noqa: E402
+from server.dynsec import DynSec  # noqa: E402
+
+
+@dataclass
+class Broker:
+    process: MosquittoProcess
+    host: str
+    port: int
+    server_user: str
+    server_password: str
+
+    @property
+    def server_target(self) -> MqttTarget:
+        return MqttTarget(self.host, self.port, self.server_user, self.server_password)
+
+    @property
+    def server_url(self) -> str:
+        return f"mqtt://{self.server_user}:{self.server_password}@{self.host}:{self.port}"
+
+    def add_device(self, device_id: str, password: str = "device-pw") -> MqttTarget:
+        with DynSec(self.server_target) as dynsec:
+            dynsec.put_device(device_id, password)
+        return MqttTarget(self.host, self.port, device_id, password)
+
+
+def start_broker(data_dir: Path) -> Broker:
+    cfg = BrokerConfig(data_dir=data_dir, port=free_port())
+    write_broker_files(cfg, "hailong-server", "server-test-pw")
+    process = MosquittoProcess(cfg).start()
+    return Broker(process, cfg.bind, cfg.port, "hailong-server", "server-test-pw")
+
+
+@pytest.fixture
+def broker(tmp_path: Path) -> Iterator[Broker]:
+    b = start_broker(tmp_path / "broker")
+    try:
+        yield b
+    finally:
+        b.process.stop()
+
+
+@pytest.fixture
+def mock_pins() -> Iterator[object]:
+    from gpiozero import Device
+    from gpiozero.pins.mock import MockFactory
+
+    factory = MockFactory()
+    Device.pin_factory = factory
+    try:
+        yield factory
+    finally:
+        factory.reset()
+        Device.pin_factory = None

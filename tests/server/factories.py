@@ -1,0 +1,48 @@
+"""Registry and rating builders for server tests."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlmodel import Session
+
+from server.models import Assignment, Counter, Device, Officer, Unit
+
+
+def seed_registry(session: Session, *, assigned_since: datetime | None = None) -> None:
+    """One unit, one counter with one device, one officer assigned to it."""
+    session.add(Unit(id="DH", name="Phường Diên Hồng"))
+    session.commit()
+    session.add(Counter(id="DH-Q1", name="Quầy Tư pháp", unit_id="DH", field="Tư pháp"))
+    session.add(Officer(id="CB-0042", name="Nguyễn Thị Lan", unit_id="DH", title="Công chức"))
+    session.commit()
+    session.add(Device(id="dev-dh-q1", counter_id="DH-Q1", created_at=datetime.now(UTC)))
+    session.add(
+        Assignment(
+            officer_id="CB-0042",
+            counter_id="DH-Q1",
+            start=assigned_since or datetime(2026, 1, 1, tzinfo=UTC),
+        )
+    )
+    session.commit()
+
+
+def rating_payload(**overrides: Any) -> bytes:
+    body: dict[str, Any] = {
+        "schema": 1,
+        "id": str(uuid.uuid4()),
+        "device_id": "dev-dh-q1",
+        "seq": 1,
+        "pressed_at": (datetime.now(UTC) - timedelta(minutes=1)).isoformat(),
+        "score": 4,
+        "officer_id": "CB-0042",
+        "counter_id": "DH-Q1",
+    }
+    body.update(overrides)
+    return json.dumps(body).encode()
+
+
+RATINGS_TOPIC = "hailong/v1/devices/dev-dh-q1/ratings"

@@ -1,0 +1,148 @@
+"""The registry and report API over real SQLite; the broker side is replaced by a recorder."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from hailong.errors import BrokerError
+from server.app import create_app
+from server.auth import add_user
+from server.settings import Settings
+
+
+class RecordingAccounts:
+    def __init__(self) -> None:
+        self.made: dict[str, str] = {}
+        self.down = False
+        from hailong.mqtt import MqttTarget
+
+        self.device_target = MqttTarget("broker.example", 8883, tls=True)
+
+    def put_device(self, device_id: str, password: str) -> None:
+        if self.down:
+            raise BrokerError("the broker is not reachable")
+        self.made[device_id] = password
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> Iterator[TestClient]:
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'db.sqlite'}", secret_key="k" * 40)
+    app = create_app(settings, ingest=False)
+    app.state.accounts = RecordingAccounts()
+    with Session(app.state.engine) as session:
+        add_user(session, "admin", "admin-password", "admin")
+        add_user(session, "hr", "hr-password", "hr")
+        add_user(session, "viewer", "viewer-password", "viewer")
+    with TestClient(app) as c:
+        yield c
+
+
+def login(client: TestClient, user: str) -> dict[str, str]:
+    r = client.post("/api/v1/auth/token", data={"username": user, "password": f"{user}-password"})
+    assert r.status_code == 200, r.text
+    assert r.json()["token_type"] == "bearer"
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+def seed(client: TestClient, auth: dict[str, str]) -> None:
+    for path, body in [
+        ("/api/v1/units", {"id": "DH", "name": "Phường Diên Hồng"}),
+        ("/api/v1/officers", {"id": "CB-0042", "name": "Nguyễn Thị Lan", "unit_id": "DH",
+                              "title": "Công chức Tư pháp"}),
+        ("/api/v1/counters", {"id": "DH-Q1", "name": "Quầy 1", "unit_id": "DH",
+                              "field": "Tư pháp – Hộ tịch"}),
+        ("/api/v1/assignments", {"officer_id": "CB-0042", "counter_id": "DH-Q1",
+                                 "start": "2026-01-01T07:30:00+07:00", "end": None}),
+    ]:
+        r = client.post(path, json=body, headers=auth)
+        assert r.status_code == 201, (path, r.text)
+
+
+def test_healthz_reports_database_and_mqtt(client: TestClient) -> None:
+    assert client.get("/healthz").json() == {
+        "status": "ok", "database": "ok", "mqtt": "disconnected"}
+
+
+def test_wrong_password_is_refused(client: TestClient) -> None:
+    r = client.post("/api/v1/auth/token", data={"username": "admin", "password": "nope"})
+    assert r.status_code == 401
+
+
+def test_registry_and_device_provisioning(client: TestClient) -> None:
+    auth = login(client, "admin")
+    seed(client, auth)
+    r = client.post("/api/v1/devices", json={"id": "dev-dh-q1", "counter_id": "DH-Q1"},
+                    headers=auth)
+    assert r.status_code == 201, r.text
+    body = r.json()
+    accounts: RecordingAccounts = client.app.state.accounts  # type: ignore[attr-defined]
+    assert accounts.made == {"dev-dh-q1": body["mqtt_password"]}
+    assert body["mqtt_username"] == "dev-dh-q1"
+    assert f'url = "mqtts://dev-dh-q1:{body["mqtt_password"]}@broker.example:8883"' in body["config"]
+    again = client.post("/api/v1/devices", json={"id": "dev-dh-q1", "counter_id": "DH-Q1"},
+                        headers=auth)
+    assert again.status_code == 409
+
+
+def test_device_not_registered_when_broker_is_down(client: TestClient) -> None:
+    auth = login(client, "admin")
+    seed(client, auth)
+    client.app.state.accounts.down = True  # type: ignore[attr-defined]
+    r = client.post("/api/v1/devices", json={"id": "dev-x", "counter_id": "DH-Q1"}, headers=auth)
+    assert r.status_code == 503 and "broker" in r.json()["detail"]
+    client.app.state.accounts.down = False  # type: ignore[attr-defined]
+    r = client.post("/api/v1/devices", json={"id": "dev-x", "counter_id": "DH-Q1"}, headers=auth)
+    assert r.status_code == 201, "the failed attempt left nothing behind"
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/api/v1/units", {"id": "bad/id", "name": "x"}, "id"),
+        ("/api/v1/units", {"id": "U1"}, "name"),
+        ("/api/v1/officers", {"id": "CB-1", "name": "A", "unit_id": "NOPE"}, "unit_id"),
+        ("/api/v1/counters", {"id": "Q", "name": "Q", "unit_id": "NOPE"}, "unit_id"),
+        ("/api/v1/assignments", {"officer_id": "CB-0042", "counter_id": "DH-Q1",
+                                 "start": "2026-01-01"}, "start"),
+        ("/api/v1/assignments", {"officer_id": "CB-0042", "counter_id": "DH-Q1",
+                                 "start": "2026-03-01T00:00:00+07:00"}, "start"),
+        ("/api/v1/devices", {"id": "dev-2", "counter_id": "NOPE"}, "counter_id"),
+    ],
+)
+def test_bad_input_names_the_field(
+    client: TestClient, path: str, body: dict[str, object], field: str
+) -> None:
+    auth = login(client, "admin")
+    seed(client, auth)
+    r = client.post(path, json=body, headers=auth)
+    assert 400 <= r.status_code < 500
+    assert field in r.text
+
+
+def test_writes_need_admin_and_reports_need_a_reporting_role(client: TestClient) -> None:
+    r = client.post("/api/v1/units", json={"id": "U", "name": "U"}, headers=login(client, "hr"))
+    assert r.status_code == 403
+    assert client.post("/api/v1/units", json={"id": "U", "name": "U"}).status_code == 401
+    q = "/api/v1/reports/officers?start=2026-11-01&end=2026-11-30"
+    assert client.get(q, headers=login(client, "viewer")).status_code == 403
+    assert client.get(q, headers=login(client, "hr")).status_code == 200
+
+
+def test_report_of_an_empty_period_lists_officers_with_no_figures(client: TestClient) -> None:
+    seed(client, login(client, "admin"))
+    r = client.get("/api/v1/reports/officers?start=2026-11-01&end=2026-11-30",
+                   headers=login(client, "hr"))
+    assert r.json() == {
+        "start": "2026-11-01", "end": "2026-11-30",
+        "officers": [{"officer_id": "CB-0042", "name": "Nguyễn Thị Lan", "unit_id": "DH",
+                      "ratings": 0, "counts": {"1": 0, "2": 0, "3": 0, "4": 0},
+                      "satisfied_pct": None, "happy_index": None}],
+    }
+    bad = client.get("/api/v1/reports/officers?start=2026-11-30&end=2026-11-01",
+                     headers=login(client, "hr"))
+    assert bad.status_code == 422 and "end" in bad.text

@@ -1,0 +1,141 @@
+"""The server's rules for a rating (PROTOCOL.md, "Server rules"), on real SQLite, no broker."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session, select
+
+from server.db import make_engine, migrate
+from server.ingest import Incoming, store_batch
+from server.models import Device, RejectedMessage
+from server.models import Rating as StoredRating
+from tests.server import factories
+from tests.server.factories import RATINGS_TOPIC, seed_registry
+
+NOW = datetime(2026, 11, 21, 3, 0, tzinfo=UTC)
+
+
+def rating_payload(**overrides: object) -> bytes:
+    return factories.rating_payload(**{"pressed_at": "2026-11-21T09:55:00+07:00", **overrides})
+
+
+@pytest.fixture
+def session(tmp_path: Path) -> Iterator[Session]:
+    engine = make_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    migrate(engine)
+    with Session(engine) as s:
+        seed_registry(s)
+        yield s
+    engine.dispose()
+
+
+def run(session: Session, *payloads: bytes, topic: str = RATINGS_TOPIC):  # type: ignore[no-untyped-def]
+    result = store_batch(session, [Incoming(topic, p) for p in payloads], NOW)
+    session.commit()
+    return result
+
+
+def test_valid_rating_is_stored_attributed_and_accepted(session: Session) -> None:
+    payload = rating_payload(pressed_at="2026-11-21T09:15:02+07:00", seq=5)
+    result = run(session, payload)
+    rid = json.loads(payload)["id"]
+    assert result.acks["dev-dh-q1"].accepted == [rid]
+    row = session.get(StoredRating, rid)
+    assert row is not None
+    assert (row.officer_id, row.counter_id, row.unit_id, row.flags) == ("CB-0042", "DH-Q1", "DH", "")
+    assert row.day.isoformat() == "2026-11-21"
+    assert row.seq == 5
+
+
+def test_same_id_twice_is_stored_once_and_acked_as_duplicate(session: Session) -> None:
+    payload = rating_payload()
+    rid = json.loads(payload)["id"]
+    first = run(session, payload, payload)
+    assert first.acks["dev-dh-q1"].accepted == [rid]
+    assert first.acks["dev-dh-q1"].duplicate == [rid]
+    second = run(session, payload)
+    assert second.acks["dev-dh-q1"].duplicate == [rid]
+    assert len(session.exec(select(StoredRating)).all()) == 1
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        (b"not json", None),
+        (rating_payload(score=9), "score"),
+        (rating_payload(device_id="dev-other"), "device_id"),
+        (rating_payload(reasons=["no_such_reason"]), "reasons"),
+        (rating_payload(pressed_at="2026-11-21T10:10:00+07:00"), "pressed_at"),
+    ],
+)
+def test_rejected_messages_are_kept_with_reason(
+    session: Session, payload: bytes, field: str | None
+) -> None:
+    valid = rating_payload()
+    result = run(session, payload, valid)
+    kept = session.exec(select(RejectedMessage)).one()
+    assert kept.payload == payload
+    assert kept.field == field
+    assert kept.topic == RATINGS_TOPIC
+    assert result.stored == 1, "the valid rating after a bad one is still stored"
+
+
+def test_unknown_and_revoked_devices_are_rejected(session: Session) -> None:
+    other = "hailong/v1/devices/dev-ghost/ratings"
+    run(session, rating_payload(device_id="dev-ghost"), topic=other)
+    device = session.get(Device, "dev-dh-q1")
+    assert device is not None
+    device.revoked_at = NOW
+    session.add(device)
+    session.commit()
+    result = run(session, rating_payload())
+    reasons = [r.reason for r in session.exec(select(RejectedMessage)).all()]
+    assert "unknown device" in reasons[0] and "revoked" in reasons[1]
+    assert result.acks["dev-dh-q1"].rejected[0].error.startswith("device_id")
+
+
+def test_unsynced_or_implausible_clock_is_dated_by_receipt_and_flagged(session: Session) -> None:
+    unsynced = rating_payload(clock_synced=False, pressed_at="2020-01-01T00:00:00+07:00")
+    ancient = rating_payload(pressed_at="2024-01-01T00:00:00+07:00")
+    run(session, unsynced, ancient)
+    rows = session.exec(select(StoredRating).order_by(StoredRating.flags)).all()
+    assert [r.flags.split(",")[0] for r in rows] == ["clock_implausible", "clock_unsynced"]
+    assert all(r.pressed_at == NOW for r in rows)
+    assert rows[0].device_pressed_at.startswith("2024-01-01")
+
+
+def test_disagreeing_officer_or_counter_is_kept_and_flagged(session: Session) -> None:
+    run(session, rating_payload(officer_id="CB-9999", counter_id="DH-Q7"))
+    row = session.exec(select(StoredRating)).one()
+    assert row.officer_id == "CB-0042"
+    assert set(row.flags.split(",")) == {"officer_mismatch", "counter_mismatch"}
+    assert row.reported_officer_id == "CB-9999"
+
+
+def test_rating_before_any_assignment_is_kept_without_officer(session: Session) -> None:
+    run(session, rating_payload(pressed_at="2025-12-31T23:00:00+07:00"))
+    row = session.exec(select(StoredRating)).one()
+    assert row.officer_id is None
+    assert set(row.flags.split(",")) == {"no_officer", "officer_mismatch"}
+
+
+def test_status_updates_the_device(session: Session) -> None:
+    status = {"schema": 1, "state": "online", "firmware": "0.1.0", "outbox": 7, "uptime_s": 12,
+              "at": "2026-11-21T09:00:00+07:00"}
+    run(session, json.dumps(status).encode(), topic="hailong/v1/devices/dev-dh-q1/status")
+    device = session.get(Device, "dev-dh-q1")
+    assert device is not None
+    assert (device.state, device.outbox, device.firmware) == ("online", 7, "0.1.0")
+    assert device.last_seen_at == NOW
+
+
+def test_a_rating_pressed_at_17h_utc_counts_on_the_next_vietnam_day(session: Session) -> None:
+    at = (NOW - timedelta(days=1)).replace(hour=17, minute=0)
+    run(session, rating_payload(pressed_at=at.isoformat()))
+    row = session.exec(select(StoredRating)).one()
+    assert row.day.isoformat() == "2026-11-21"

@@ -1,0 +1,194 @@
+"""One rating's whole journey against a real Mosquitto: register, publish, store, ack, report."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import paho.mqtt.client as paho
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from hailong import protocol
+from hailong.mqtt import MqttTarget, new_client
+from server.app import create_app
+from server.auth import add_user
+from server.models import RejectedMessage
+from server.models import Rating as StoredRating
+from server.settings import Settings
+from server.timeutil import VN_TZ
+from tests.conftest import Broker
+from tests.server.test_api import login, seed
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 30.0, what: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what or condition}")
+
+
+@pytest.fixture
+def server(broker: Broker, tmp_path: Path) -> Iterator[TestClient]:
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'server.db'}",
+        mqtt_url=broker.server_url,
+        secret_key="s" * 40,
+        ingest_batch_ms=20,
+    )
+    app = create_app(settings)
+    with Session(app.state.engine) as session:
+        add_user(session, "admin", "admin-password", "admin")
+        add_user(session, "hr", "hr-password", "hr")
+    with TestClient(app) as client:
+        wait_for(lambda: app.state.ingest.connected.is_set(), what="server connected to broker")
+        yield client
+
+
+class RawDevice:
+    """A device speaking the contract by hand, to test the server's side in isolation."""
+
+    def __init__(self, target: MqttTarget, device_id: str) -> None:
+        self.device_id = device_id
+        self.acks: list[protocol.Ack] = []
+        self.puback_codes: list[Any] = []
+        self.configs: list[protocol.Config] = []
+        self.ready = threading.Event()
+        self.client = new_client(f"raw-{device_id}", target)
+        self.client.on_connect = self._on_connect
+        self.client.on_subscribe = lambda *a: self.ready.set()
+        self.client.on_message = self._on_message
+        self.client.on_publish = lambda _c, _u, _mid, rc, _p: self.puback_codes.append(rc)
+        self.client.connect(target.host, target.port)
+        self.client.loop_start()
+        assert self.ready.wait(10), "device could not subscribe"
+
+    def _on_connect(self, client: paho.Client, *_: Any) -> None:
+        client.subscribe([(protocol.topic(self.device_id, "acks"), 1),
+                          (protocol.topic(self.device_id, "config"), 1)])
+
+    def _on_message(self, _c: paho.Client, _u: Any, msg: paho.MQTTMessage) -> None:
+        if msg.topic.endswith("/acks"):
+            self.acks.append(protocol.decode_ack(msg.payload))
+        else:
+            self.configs.append(protocol.decode_config(msg.payload))
+
+    def publish(self, payload: bytes, device_id: str | None = None) -> None:
+        info = self.client.publish(protocol.topic(device_id or self.device_id, "ratings"),
+                                   payload, qos=1)
+        info.wait_for_publish(10)
+
+    def named(self) -> set[str]:
+        return {i for a in self.acks for i in a.named_ids()}
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+def make_rating(device_id: str, seq: int, score: int = 4, **extra: Any) -> bytes:
+    return protocol.Rating(
+        id=str(uuid.uuid4()), device_id=device_id, seq=seq, score=score,
+        pressed_at=datetime.now(VN_TZ), officer_id="CB-0042", counter_id="DH-Q1", **extra,
+    ).to_payload()
+
+
+@pytest.fixture
+def device(server: TestClient, broker: Broker) -> Iterator[RawDevice]:
+    auth = login(server, "admin")
+    seed(server, auth)
+    r = server.post("/api/v1/devices", json={"id": "dev-dh-q1", "counter_id": "DH-Q1"},
+                    headers=auth)
+    assert r.status_code == 201, r.text
+    body = r.json()
+    target = MqttTarget(broker.host, broker.port, body["mqtt_username"], body["mqtt_password"])
+    dev = RawDevice(target, "dev-dh-q1")
+    yield dev
+    dev.close()
+
+
+def stored(server: TestClient, model: type = StoredRating) -> list[Any]:
+    with Session(server.app.state.engine) as session:  # type: ignore[attr-defined]
+        return list(session.exec(select(model)).all())
+
+
+def test_registered_device_gets_its_config_with_the_officer(device: RawDevice) -> None:
+    wait_for(lambda: bool(device.configs), what="retained config")
+    config = device.configs[-1]
+    assert config.officer is not None and config.officer.name == "Nguyễn Thị Lan"
+    assert config.counter_id == "DH-Q1"
+    assert {r.code for r in config.reasons} >= {"wait_time", "attitude"}
+
+
+def test_a_rating_reaches_the_report_and_is_acked(server: TestClient, device: RawDevice) -> None:
+    payload = make_rating("dev-dh-q1", 1, score=3)
+    device.publish(payload)
+    rid = json.loads(payload)["id"]
+    wait_for(lambda: rid in device.named(), what="ack")
+    assert device.acks[-1].accepted == [rid]
+    today = datetime.now(VN_TZ).date().isoformat()
+    report = server.get(f"/api/v1/reports/officers?start={today}&end={today}",
+                        headers=login(server, "hr")).json()
+    officer = report["officers"][0]
+    assert officer["officer_id"] == "CB-0042"
+    assert officer["ratings"] == 1 and officer["counts"]["3"] == 1
+    assert officer["satisfied_pct"] == 100.0 and officer["happy_index"] == 66.67
+    assert server.get("/healthz").json()["mqtt"] == "connected"
+
+
+def test_rating_sent_twice_is_stored_once_and_acked_both_times(
+    server: TestClient, device: RawDevice
+) -> None:
+    payload = make_rating("dev-dh-q1", 1)
+    rid = json.loads(payload)["id"]
+    device.publish(payload)
+    wait_for(lambda: len(device.acks) >= 1, what="first ack")
+    device.publish(payload)
+    wait_for(lambda: len(device.acks) >= 2, what="second ack")
+    assert device.acks[0].accepted == [rid]
+    assert device.acks[1].duplicate == [rid]
+    assert len(stored(server)) == 1
+
+
+def test_malformed_message_is_kept_and_the_next_rating_still_stored(
+    server: TestClient, device: RawDevice
+) -> None:
+    device.publish(b"{this is not json")
+    good = make_rating("dev-dh-q1", 2)
+    device.publish(good)
+    wait_for(lambda: json.loads(good)["id"] in device.named(), what="ack of the good rating")
+    rejected = stored(server, RejectedMessage)
+    assert len(rejected) == 1
+    assert rejected[0].payload == b"{this is not json" and "not JSON" in rejected[0].reason
+    assert len(stored(server)) == 1
+
+
+def test_a_device_cannot_publish_on_another_devices_topic(
+    server: TestClient, device: RawDevice
+) -> None:
+    device.publish(make_rating("dev-other", 1), device_id="dev-other")
+    wait_for(lambda: bool(device.puback_codes), what="puback")
+    assert device.puback_codes[-1].is_failure, "MQTT 5 tells the device the ACL refused it"
+    time.sleep(0.5)
+    assert stored(server) == [] and stored(server, RejectedMessage) == []
+
+
+def test_a_burst_of_3000_ratings_from_one_unit_is_stored_exactly(
+    server: TestClient, device: RawDevice
+) -> None:
+    payloads = [make_rating("dev-dh-q1", seq) for seq in range(1, 3001)]
+    for p in payloads:
+        device.client.publish(protocol.topic("dev-dh-q1", "ratings"), p, qos=1)
+    ids = {json.loads(p)["id"] for p in payloads}
+    wait_for(lambda: ids <= device.named(), timeout=120, what="3000 acks")
+    assert len(stored(server)) == 3000
+    assert datetime.now(UTC) > min(r.received_at for r in stored(server))
