@@ -1,4 +1,7 @@
-"""`hailong`: one command, a subcommand per job. Imports are lazy so the unit needs no server deps."""
+"""`hailong`: one command, a subcommand per job.
+
+Imports are lazy so that a unit installed with only the `device` extra runs without server deps.
+"""
 
 from __future__ import annotations
 
@@ -28,6 +31,17 @@ def _stack_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--mqtt-port", type=int, default=1883, help="MQTT port (default 1883)")
 
 
+def _settings_help() -> str:
+    try:
+        from server.settings import settings_table
+    except ImportError:
+        return "settings: install the server extra (pip install 'hailong[server]') to list them"
+    lines = ["settings (environment variables):"]
+    for name, default, text in settings_table():
+        lines.append(f"  {name} (default {default!r})\n      {text}")
+    return "\n".join(lines)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hailong", description="Hài Lòng: citizen-satisfaction ratings at service counters."
@@ -39,7 +53,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", type=Path, required=True, help="the unit's device.toml")
 
     p = sub.add_parser(
-        "server", help="run the collection server, configured from HAILONG_* variables"
+        "server",
+        help="run the collection server, configured from HAILONG_* variables",
+        epilog=_settings_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--host", default="127.0.0.1", help="address to listen on")
     p.add_argument("--port", type=int, default=8000, help="port to listen on")
@@ -56,15 +73,34 @@ def build_parser() -> argparse.ArgumentParser:
         "--live-every", type=float, default=3.0, help="seconds between live ratings (default 3)"
     )
 
+    p = sub.add_parser("broker", help="prepare a production Mosquitto for Hài Lòng")
+    broker_sub = p.add_subparsers(dest="broker_command", required=True, metavar="ACTION")
+    init = broker_sub.add_parser(
+        "init", help="write the dynamic-security file with the server's own account"
+    )
+    init.add_argument("--dynsec-file", type=Path, required=True, help="file to create")
+    init.add_argument("--user", default="hailong-server", help="the server's MQTT username")
+    init.add_argument(
+        "--password-stdin",
+        action="store_true",
+        required=True,
+        help="read the server's MQTT password from standard input",
+    )
+
     p = sub.add_parser("user", help="manage dashboard and API users")
     user_sub = p.add_subparsers(dest="user_command", required=True, metavar="ACTION")
     add = user_sub.add_parser("add", help="add a user, or reset an existing user's password")
     add.add_argument("name", help="the login name")
     add.add_argument(
-        "--role", required=True, choices=["admin", "hr", "unit_head", "viewer"], help="what they may do"
+        "--role",
+        required=True,
+        choices=["admin", "hr", "unit_head", "viewer"],
+        help="what they may do",
     )
     add.add_argument(
-        "--password-stdin", action="store_true", required=True,
+        "--password-stdin",
+        action="store_true",
+        required=True,
         help="read the password from standard input (so it stays out of shell history)",
     )
     add.add_argument("--unit", help="the unit a unit_head is limited to")
@@ -73,7 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _database_url(data_dir: Path) -> str:
-    return os.environ.get("HAILONG_DATABASE_URL") or f"sqlite:///{data_dir.resolve() / 'hailong.db'}"
+    return (
+        os.environ.get("HAILONG_DATABASE_URL") or f"sqlite:///{data_dir.resolve() / 'hailong.db'}"
+    )
 
 
 def _user_add(args: argparse.Namespace) -> int:
@@ -88,6 +126,22 @@ def _user_add(args: argparse.Namespace) -> int:
     with Session(engine) as session:
         user = add_user(session, args.name, password, args.role, args.unit)
     print(f"user {user.username!r} saved with role {user.role}")
+    return 0
+
+
+def _broker_init(args: argparse.Namespace) -> int:
+    import json
+
+    from server.broker import dynsec_document
+
+    if args.dynsec_file.exists():
+        raise HailongError(f"{args.dynsec_file} exists already: it holds the device accounts")
+    password = sys.stdin.readline().rstrip("\r\n")
+    if len(password) < 12:
+        raise HailongError("give the server's MQTT account a password of 12 characters or more")
+    args.dynsec_file.write_text(json.dumps(dynsec_document(args.user, password), indent=1))
+    args.dynsec_file.chmod(0o600)
+    print(f"wrote {args.dynsec_file}; make it owned by the user Mosquitto runs as")
     return 0
 
 
@@ -122,6 +176,8 @@ def main(argv: list[str] | None = None) -> int:
             from server.demo import DemoFleet
 
             return up.run(stack, DemoFleet(days=args.days, live_every=args.live_every).run)
+        if args.command == "broker":
+            return _broker_init(args)
         if args.command == "user":
             return _user_add(args)
     except HailongError as exc:

@@ -28,7 +28,7 @@ from pydantic import (
     model_validator,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Literal[1] = 1
 TOPIC_PREFIX = "hailong/v1/"
 MAX_PAYLOAD_BYTES = 16 * 1024
 ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -54,7 +54,7 @@ class ContractError(ValueError):
 
 @dataclass(frozen=True)
 class Scale:
-    """A rating scale: level i (1-based) is labels[i-1]; satisfied levels start at `satisfied_from`."""
+    """A rating scale: level i is labels[i-1]; levels from `satisfied_from` up are satisfied."""
 
     code: str
     labels_vi: tuple[str, ...]
@@ -87,7 +87,8 @@ SCALES: dict[str, Scale] = {
         satisfied_from=2,
     ),
 }
-DEFAULT_SCALE = "vn4"
+ScaleCode = Literal["vn4", "vn3"]
+DEFAULT_SCALE: ScaleCode = "vn4"
 
 
 def satisfied_pct(counts: Mapping[tuple[str, int], int]) -> float | None:
@@ -127,7 +128,9 @@ def _check_rfc3339(value: Any) -> datetime:
     if isinstance(value, datetime) and value.utcoffset() is not None:
         return value  # made in Python (the unit's own clock), not read off the wire
     if not isinstance(value, str) or not RFC3339_RE.match(value):
-        raise ValueError("must be an RFC 3339 date-time with offset, e.g. 2026-11-21T09:15:02+07:00")
+        raise ValueError(
+            "must be an RFC 3339 date-time with offset, e.g. 2026-11-21T09:15:02+07:00"
+        )
     try:
         return datetime.fromisoformat(value.replace("z", "Z"))
     except ValueError:
@@ -164,7 +167,7 @@ class Rating(_Message):
     seq: StrictInt = Field(ge=1)
     pressed_at: Timestamp
     score: StrictInt
-    scale: Literal["vn4", "vn3"] = DEFAULT_SCALE
+    scale: ScaleCode = DEFAULT_SCALE
     officer_id: Id | None = None
     counter_id: Id | None = None
     ticket: StrictStr | None = Field(None, max_length=64)
@@ -230,7 +233,7 @@ class Config(_Message):
     counter_id: Id | None = None
     unit_name: StrictStr = ""
     officer: OfficerCard | None = None
-    scale: Literal["vn4", "vn3"] = DEFAULT_SCALE
+    scale: ScaleCode = DEFAULT_SCALE
     reasons: list[Reason] = Field(default_factory=list)
     cooldown_s: float = Field(3, ge=0)
     require_service: StrictBool = False

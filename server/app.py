@@ -31,9 +31,10 @@ def _mount_dashboard(app: FastAPI, engine: Engine, settings: Settings) -> None:
     dash_app = create_dash(
         lambda: session_scope(engine), requests_pathname_prefix=f"{DASHBOARD_PATH}/"
     )
-    wsgi: Any = WSGIMiddleware(dash_app.server)  # type: ignore[arg-type]
-    app.mount(DASHBOARD_PATH, LoginRequired(wsgi, engine, settings.secret_key,
-                                            f"{DASHBOARD_PATH}/"))
+    wsgi: Any = WSGIMiddleware(dash_app.server)
+    app.mount(
+        DASHBOARD_PATH, LoginRequired(wsgi, engine, settings.secret_key, f"{DASHBOARD_PATH}/")
+    )
 
 
 def create_app(settings: Settings | None = None, *, ingest: bool = True) -> FastAPI:

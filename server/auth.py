@@ -60,8 +60,12 @@ def authenticate(session: Session, username: str, password: str) -> User:
 
 def issue_token(user: User, secret: str, minutes: int) -> str:
     now = datetime.now(UTC)
-    claims = {"sub": user.username, "role": user.role, "iat": now,
-              "exp": now + timedelta(minutes=minutes)}
+    claims = {
+        "sub": user.username,
+        "role": user.role,
+        "iat": now,
+        "exp": now + timedelta(minutes=minutes),
+    }
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 

@@ -49,10 +49,34 @@ FIELDS = (
 )
 SURNAMES = ("Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi")
 MIDDLE = ("Thị", "Văn", "Minh", "Thu", "Quốc", "Ngọc", "Hữu", "Thanh")
-GIVEN = ("Lan", "Hùng", "Hương", "Dũng", "Mai", "Tuấn", "Hạnh", "Sơn", "Thảo", "Khánh", "Yến",
-         "Phúc", "Trang", "Bình", "Nhung", "Long", "Hà", "Quang", "Linh", "Thắng")
-TITLES = ("Công chức Tư pháp – Hộ tịch", "Công chức Địa chính – Xây dựng",
-          "Công chức Lao động – Thương binh và Xã hội", "Công chức Văn hóa – Xã hội")
+GIVEN = (
+    "Lan",
+    "Hùng",
+    "Hương",
+    "Dũng",
+    "Mai",
+    "Tuấn",
+    "Hạnh",
+    "Sơn",
+    "Thảo",
+    "Khánh",
+    "Yến",
+    "Phúc",
+    "Trang",
+    "Bình",
+    "Nhung",
+    "Long",
+    "Hà",
+    "Quang",
+    "Linh",
+    "Thắng",
+)
+TITLES = (
+    "Công chức Tư pháp – Hộ tịch",
+    "Công chức Địa chính – Xây dựng",
+    "Công chức Lao động – Thương binh và Xã hội",
+    "Công chức Văn hóa – Xã hội",
+)
 
 
 @dataclass(frozen=True)
@@ -71,8 +95,13 @@ def plan(seed: int = 7) -> list[DemoCounter]:
         for field_code, _ in FIELDS:
             counter_id = f"{unit_id}-{field_code}"
             out.append(
-                DemoCounter(unit_id, counter_id, f"dev-{counter_id}".lower(),
-                            f"CB-{counter_id}", rng.uniform(0.55, 0.95))
+                DemoCounter(
+                    unit_id,
+                    counter_id,
+                    f"dev-{counter_id}".lower(),
+                    f"CB-{counter_id}",
+                    rng.uniform(0.55, 0.95),
+                )
             )
     return out
 
@@ -124,17 +153,34 @@ class DemoFleet:
                 if session.get(UnitRow, unit_id) is None:
                     create_unit(session, UnitCreate(id=unit_id, name=unit_name))
             for c, (field_code, field_name) in zip(counters, FIELDS * len(UNITS), strict=True):
-                create_counter(session, CounterCreate(
-                    id=c.counter_id, name=f"Quầy {field_name}", unit_id=c.unit_id,
-                    field=field_name))
-                create_officer(session, OfficerCreate(
-                    id=c.officer_id, name=officer_name(rng), unit_id=c.unit_id,
-                    title=TITLES[[f for f, _ in FIELDS].index(field_code)]))
-                create_assignment(session, AssignmentCreate(
-                    officer_id=c.officer_id, counter_id=c.counter_id, start=since))
+                create_counter(
+                    session,
+                    CounterCreate(
+                        id=c.counter_id,
+                        name=f"Quầy {field_name}",
+                        unit_id=c.unit_id,
+                        field=field_name,
+                    ),
+                )
+                create_officer(
+                    session,
+                    OfficerCreate(
+                        id=c.officer_id,
+                        name=officer_name(rng),
+                        unit_id=c.unit_id,
+                        title=TITLES[[f for f, _ in FIELDS].index(field_code)],
+                    ),
+                )
+                create_assignment(
+                    session,
+                    AssignmentCreate(officer_id=c.officer_id, counter_id=c.counter_id, start=since),
+                )
                 made = register_device(
-                    session, DeviceCreate(id=c.device_id, counter_id=c.counter_id),
-                    accounts.put_device, accounts.device_target)
+                    session,
+                    DeviceCreate(id=c.device_id, counter_id=c.counter_id),
+                    accounts.put_device,
+                    accounts.device_target,
+                )
                 passwords[c.device_id] = made.mqtt_password
         engine.dispose()
         passwords_file.write_text(json.dumps(passwords))
@@ -159,8 +205,13 @@ class DemoFleet:
 
     # presses -------------------------------------------------------------------------------
 
-    def _history(self, counters: list[DemoCounter], units: dict[str, SimulatedUnit],
-                 marker: Path, stopping: threading.Event) -> None:
+    def _history(
+        self,
+        counters: list[DemoCounter],
+        units: dict[str, SimulatedUnit],
+        marker: Path,
+        stopping: threading.Event,
+    ) -> None:
         if marker.exists():
             return
         today = datetime.now(VN_TZ).date()
@@ -173,8 +224,9 @@ class DemoFleet:
                 for _ in range(self.rng.randint(self.per_day // 2, self.per_day * 3 // 2)):
                     if stopping.is_set():
                         return
-                    units[c.device_id].press(score_for(self.rng, c.quality),
-                                             at=working_moment(self.rng, day))
+                    units[c.device_id].press(
+                        score_for(self.rng, c.quality), at=working_moment(self.rng, day)
+                    )
                     total += 1
             if back % 10 == 0 or back == 1:
                 print(f"  demo history: {day.isoformat()} done, {total} ratings sent", flush=True)
@@ -192,16 +244,20 @@ class DemoFleet:
             print(f"demo fleet could not start: {exc}", flush=True)
             return
         try:
-            print(f"  demo fleet: {len(units)} simulated units; sending {self.days} days of "
-                  "history…", flush=True)
-            self._history(counters, units, stack.settings.data_dir / "fleet" / "history.done",
-                          stopping)
+            print(
+                f"  demo fleet: {len(units)} simulated units; sending {self.days} days of history…",
+                flush=True,
+            )
+            self._history(
+                counters, units, stack.settings.data_dir / "fleet" / "history.done", stopping
+            )
             print(f"  live ratings every {self.live_every:g} s", flush=True)
             by_device = {c.device_id: c for c in counters}
             while not stopping.wait(self.live_every):
                 device_id = self.rng.choice(list(units))
-                units[device_id].press(score_for(self.rng, by_device[device_id].quality),
-                                       at=datetime.now(VN_TZ))
+                units[device_id].press(
+                    score_for(self.rng, by_device[device_id].quality), at=datetime.now(VN_TZ)
+                )
         finally:
             for unit in units.values():
                 unit.stop()

@@ -12,8 +12,8 @@ import uuid
 from typing import Any
 
 import paho.mqtt.client as paho
-from paho.mqtt.properties import Properties
 from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 from hailong.errors import BrokerError
 from hailong.mqtt import MqttTarget, new_client
@@ -100,8 +100,10 @@ class DynSec:
         role = device_role(device_id)
         self.check({"command": "createRole", "rolename": role}, ignore=("already exists",))
         for acl in device_acls(device_id):
-            self.check({"command": "addRoleACL", "rolename": role, **acl, "priority": 0},
-                       ignore=("already exists",))
+            self.check(
+                {"command": "addRoleACL", "rolename": role, **acl, "priority": 0},
+                ignore=("already exists",),
+            )
         created = self.run(
             {
                 "command": "createClient",
@@ -113,8 +115,9 @@ class DynSec:
         if created.get("error"):
             if "already exists" not in created["error"]:
                 raise BrokerError(f"the broker refused to create {device_id!r}: {created['error']}")
-            self.check({"command": "setClientPassword", "username": device_id,
-                        "password": password})
+            self.check(
+                {"command": "setClientPassword", "username": device_id, "password": password}
+            )
             self.check({"command": "addClientRole", "username": device_id, "rolename": role})
             self.check({"command": "enableClient", "username": device_id})
 
@@ -136,8 +139,9 @@ class BrokerAccounts:
         if settings.device_mqtt_url:
             device_target = MqttTarget.from_url(settings.device_mqtt_url)
         else:
-            device_target = MqttTarget(server_target.host, server_target.port,
-                                       tls=server_target.tls)
+            device_target = MqttTarget(
+                server_target.host, server_target.port, tls=server_target.tls
+            )
         return cls(server_target, device_target)
 
     def put_device(self, device_id: str, password: str) -> None:

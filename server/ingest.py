@@ -7,6 +7,7 @@ device is built from its result and sent only once the transaction has committed
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections import defaultdict
 from collections.abc import Sequence
@@ -45,9 +46,12 @@ class IngestRules:
         )
 
 
+ACK_IDS_PER_MESSAGE = 200  # 200 UUIDs stay well inside the contract's 16 KiB payload limit
+
+
 @dataclass
 class BatchResult:
-    acks: dict[str, Ack] = field(default_factory=dict)
+    acks: dict[str, list[Ack]] = field(default_factory=dict)
     stored: int = 0
     duplicates: int = 0
     rejected: int = 0
@@ -60,16 +64,28 @@ class _AckBuilder:
         self.duplicate: dict[str, list[str]] = defaultdict(list)
         self.rejected: dict[str, list[AckRejection]] = defaultdict(list)
 
-    def build(self) -> dict[str, Ack]:
+    def build(self) -> dict[str, list[Ack]]:
+        """Acks per device, split so that no message exceeds the payload limit."""
         devices = set(self.accepted) | set(self.duplicate) | set(self.rejected)
-        return {
-            d: Ack(
-                accepted=self.accepted[d],
-                duplicate=self.duplicate[d],
-                rejected=self.rejected[d],
+        return {d: self._split(d) for d in sorted(devices)}
+
+    def _split(self, device_id: str) -> list[Ack]:
+        named: list[tuple[str, str | AckRejection]] = [
+            *(("accepted", i) for i in self.accepted[device_id]),
+            *(("duplicate", i) for i in self.duplicate[device_id]),
+            *(("rejected", r) for r in self.rejected[device_id]),
+        ]
+        acks = []
+        for start in range(0, len(named), ACK_IDS_PER_MESSAGE):
+            part = named[start : start + ACK_IDS_PER_MESSAGE]
+            acks.append(
+                Ack(
+                    accepted=[str(i) for kind, i in part if kind == "accepted"],
+                    duplicate=[str(i) for kind, i in part if kind == "duplicate"],
+                    rejected=[r for kind, r in part if isinstance(r, AckRejection)],
+                )
             )
-            for d in sorted(devices)
-        }
+        return acks
 
 
 def _claimed_id(payload: bytes) -> str | None:
@@ -169,7 +185,9 @@ def _row(
     }
 
 
-def _check_registry(rating: Rating, device: Device | None, now: datetime, rules: IngestRules) -> None:
+def _check_registry(
+    rating: Rating, device: Device | None, now: datetime, rules: IngestRules
+) -> None:
     if device is None:
         raise ContractError("device_id", f"unknown device {rating.device_id!r}")
     if device.revoked_at is not None:
@@ -205,10 +223,8 @@ def store_batch(
     acks = _AckBuilder()
     device_ids: set[str] = set()
     for msg in batch:
-        try:
+        with contextlib.suppress(ContractError):
             device_ids.add(protocol.parse_topic(msg.topic)[0])
-        except ContractError:
-            pass
     registry = _Registry(session, device_ids)
     candidates: list[tuple[str, dict[str, object]]] = []
     seen: set[str] = set()

@@ -95,8 +95,9 @@ class IngestService:
             return
         client.subscribe([(self._filter("ratings"), 1), (self._filter("status"), 1)])
         self.connected.set()
-        log.info("connected to %s (session present: %s)", self.target.redacted(),
-                 flags.session_present)
+        log.info(
+            "connected to %s (session present: %s)", self.target.redacted(), flags.session_present
+        )
         self.request_config_refresh()
 
     def _on_disconnect(self, _c: paho.Client, _u: Any, _f: Any, rc: Any, _p: Any) -> None:
@@ -160,8 +161,11 @@ class IngestService:
                 try:
                     result = self._commit(pending)
                 except SQLAlchemyError as exc:
-                    log.error("database unavailable, ingest paused (%d messages kept): %s",
-                              len(pending), exc.__class__.__name__)
+                    log.error(
+                        "database unavailable, ingest paused (%d messages kept): %s",
+                        len(pending),
+                        exc.__class__.__name__,
+                    )
                     if self._stop.wait(delay):
                         return
                     delay = min(delay * 2, 10)
@@ -174,8 +178,9 @@ class IngestService:
                 self._refresh_configs_safely()
 
     def _acknowledge(self, batch: list[paho.MQTTMessage], result: BatchResult) -> None:
-        for device_id, ack in result.acks.items():
-            self._client.publish(protocol.topic(device_id, "acks"), ack.to_payload(), qos=1)
+        for device_id, acks in result.acks.items():
+            for ack in acks:
+                self._client.publish(protocol.topic(device_id, "acks"), ack.to_payload(), qos=1)
         for msg in batch:
             self._client.ack(msg.mid, msg.qos)
         for name in ("stored", "duplicates", "rejected", "statuses"):

@@ -126,7 +126,7 @@ def daily_report(
 ) -> list[DayRow]:
     """Satisfaction per Vietnam day, for the satisfaction-over-time chart."""
     q = (
-        select(Rating.day, Rating.scale, Rating.score, func.count())
+        select(col(Rating.day), col(Rating.scale), col(Rating.score), func.count())
         .where(col(Rating.day) >= start, col(Rating.day) <= end)
         .group_by(col(Rating.day), col(Rating.scale), col(Rating.score))
     )

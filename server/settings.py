@@ -28,20 +28,26 @@ class Settings(BaseSettings):
         description="The broker and the server's own account: mqtt://user:password@host:1883.",
     )
     device_mqtt_url: str = Field(
-        "", description="Broker address written into new devices' configs, as the units reach "
-        "it (e.g. mqtts://hailong.example.gov.vn:8883); empty: the server's own broker address."
+        "",
+        description="Broker address written into new devices' configs, as the units reach "
+        "it (e.g. mqtts://hailong.example.gov.vn:8883); empty: the server's own broker address.",
     )
     mqtt_client_id: str = Field(
         "hailong-server", description="MQTT client id; unique per server process."
     )
     mqtt_shared_group: str = Field(
-        "", description="Join this MQTT shared subscription group ($share/<group>/…) to split "
-        "ingest between several server processes; empty for one process."
+        "",
+        description="Join this MQTT shared subscription group ($share/<group>/…) to split "
+        "ingest between several server processes; empty for one process.",
     )
     secret_key: str = Field(DEFAULT_SECRET, description="Signs login tokens; keep it secret.")
     token_minutes: int = Field(12 * 60, description="How long a login token stays valid.")
-    ingest_batch_size: int = Field(500, description="Commit after this many messages…")
-    ingest_batch_ms: int = Field(50, description="…or after this many milliseconds.")
+    ingest_batch_size: int = Field(
+        500, description="Ingest commits a batch after this many messages…"
+    )
+    ingest_batch_ms: int = Field(
+        50, description="…or after this many milliseconds, whichever comes first."
+    )
     max_rating_age_days: int = Field(
         400, description="Older pressed_at is implausible: dated by receipt and flagged."
     )
@@ -57,3 +63,12 @@ class Settings(BaseSettings):
                 "HAILONG_SECRET_KEY is still the default: set a long random value in production"
             )
         return self
+
+
+def settings_table() -> list[tuple[str, str, str]]:
+    """(variable, default, help) for every option: the one source of --help and the README."""
+    prefix = Settings.model_config.get("env_prefix", "")
+    return [
+        (f"{prefix}{name}".upper(), str(field.default), field.description or "")
+        for name, field in Settings.model_fields.items()
+    ]

@@ -102,8 +102,10 @@ def run(stack: Stack, on_started: Callable[[Stack, threading.Event], None] | Non
                 return
             print(f"Hài Lòng is running: dashboard {stack.base_url}/dashboard/", flush=True)
             print(f"  admin login: admin / {stack.secrets.admin_password}", flush=True)
-            print(f"  API docs: {stack.base_url}/docs   MQTT: 127.0.0.1:{stack.broker.port}",
-                  flush=True)
+            print(
+                f"  API docs: {stack.base_url}/docs   MQTT: 127.0.0.1:{stack.broker.port}",
+                flush=True,
+            )
             print(f"  data folder: {stack.settings.data_dir}   stop with Ctrl-C", flush=True)
             if on_started is not None:
                 on_started(stack, stopping)

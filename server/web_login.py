@@ -29,7 +29,8 @@ PAGE = """<!doctype html><html lang="vi"><head><meta charset="utf-8">
 <title>Hài Lòng – Đăng nhập</title><style>
 body{{font-family:system-ui,sans-serif;background:#f3f6f9;display:flex;justify-content:center;
 align-items:center;min-height:100vh;margin:0}}
-form{{background:#fff;padding:2rem 2.5rem;border-radius:10px;box-shadow:0 2px 12px #0002;width:300px}}
+form{{background:#fff;padding:2rem 2.5rem;border-radius:10px;box-shadow:0 2px 12px #0002;
+width:300px}}
 h1{{margin:0 0 .2rem;color:#0b5394}} p.sub{{margin:0 0 1.2rem;color:#666}}
 label{{display:block;margin:.8rem 0 .2rem}} input{{width:100%;padding:.5rem;box-sizing:border-box}}
 button{{margin-top:1.2rem;width:100%;padding:.6rem;background:#0b5394;color:#fff;border:0;

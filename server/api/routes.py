@@ -49,7 +49,7 @@ def _registry_call(request: Request, fn: Any, *args: Any) -> Any:
 @router.get("/healthz")
 def healthz(request: Request, session: SessionDep) -> dict[str, str]:
     try:
-        session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+        session.connection().execute(text("SELECT 1"))
         database = "ok"
     except SQLAlchemyError:
         database = "unavailable"
@@ -78,21 +78,21 @@ def login(
 
 @api.post("/units", status_code=201)
 def create_unit(data: UnitCreate, session: SessionDep, _: AdminUser, request: Request) -> Unit:
-    return _registry_call(request, registry.create_unit, session, data)  # type: ignore[no-any-return]
+    return _registry_call(request, registry.create_unit, session, data)
 
 
 @api.post("/officers", status_code=201)
 def create_officer(
     data: OfficerCreate, session: SessionDep, _: AdminUser, request: Request
 ) -> Officer:
-    return _registry_call(request, registry.create_officer, session, data)  # type: ignore[no-any-return]
+    return _registry_call(request, registry.create_officer, session, data)
 
 
 @api.post("/counters", status_code=201)
 def create_counter(
     data: CounterCreate, session: SessionDep, _: AdminUser, request: Request
 ) -> Counter:
-    return _registry_call(request, registry.create_counter, session, data)  # type: ignore[no-any-return]
+    return _registry_call(request, registry.create_counter, session, data)
 
 
 @api.post("/assignments", status_code=201, response_model=AssignmentPublic)
@@ -107,8 +107,12 @@ def create_device(
     data: DeviceCreate, session: SessionDep, _: AdminUser, request: Request
 ) -> DeviceProvisioned:
     accounts = request.app.state.accounts
-    return _registry_call(  # type: ignore[no-any-return]
-        request, registry.register_device, session, data, accounts.put_device,
+    return _registry_call(
+        request,
+        registry.register_device,
+        session,
+        data,
+        accounts.put_device,
         accounts.device_target,
     )
 

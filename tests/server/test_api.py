@@ -52,12 +52,28 @@ def login(client: TestClient, user: str) -> dict[str, str]:
 def seed(client: TestClient, auth: dict[str, str]) -> None:
     for path, body in [
         ("/api/v1/units", {"id": "DH", "name": "Phường Diên Hồng"}),
-        ("/api/v1/officers", {"id": "CB-0042", "name": "Nguyễn Thị Lan", "unit_id": "DH",
-                              "title": "Công chức Tư pháp"}),
-        ("/api/v1/counters", {"id": "DH-Q1", "name": "Quầy 1", "unit_id": "DH",
-                              "field": "Tư pháp – Hộ tịch"}),
-        ("/api/v1/assignments", {"officer_id": "CB-0042", "counter_id": "DH-Q1",
-                                 "start": "2026-01-01T07:30:00+07:00", "end": None}),
+        (
+            "/api/v1/officers",
+            {
+                "id": "CB-0042",
+                "name": "Nguyễn Thị Lan",
+                "unit_id": "DH",
+                "title": "Công chức Tư pháp",
+            },
+        ),
+        (
+            "/api/v1/counters",
+            {"id": "DH-Q1", "name": "Quầy 1", "unit_id": "DH", "field": "Tư pháp – Hộ tịch"},
+        ),
+        (
+            "/api/v1/assignments",
+            {
+                "officer_id": "CB-0042",
+                "counter_id": "DH-Q1",
+                "start": "2026-01-01T07:30:00+07:00",
+                "end": None,
+            },
+        ),
     ]:
         r = client.post(path, json=body, headers=auth)
         assert r.status_code == 201, (path, r.text)
@@ -65,7 +81,10 @@ def seed(client: TestClient, auth: dict[str, str]) -> None:
 
 def test_healthz_reports_database_and_mqtt(client: TestClient) -> None:
     assert client.get("/healthz").json() == {
-        "status": "ok", "database": "ok", "mqtt": "disconnected"}
+        "status": "ok",
+        "database": "ok",
+        "mqtt": "disconnected",
+    }
 
 
 def test_wrong_password_is_refused(client: TestClient) -> None:
@@ -76,16 +95,20 @@ def test_wrong_password_is_refused(client: TestClient) -> None:
 def test_registry_and_device_provisioning(client: TestClient) -> None:
     auth = login(client, "admin")
     seed(client, auth)
-    r = client.post("/api/v1/devices", json={"id": "dev-dh-q1", "counter_id": "DH-Q1"},
-                    headers=auth)
+    r = client.post(
+        "/api/v1/devices", json={"id": "dev-dh-q1", "counter_id": "DH-Q1"}, headers=auth
+    )
     assert r.status_code == 201, r.text
     body = r.json()
     accounts: RecordingAccounts = client.app.state.accounts  # type: ignore[attr-defined]
     assert accounts.made == {"dev-dh-q1": body["mqtt_password"]}
     assert body["mqtt_username"] == "dev-dh-q1"
-    assert f'url = "mqtts://dev-dh-q1:{body["mqtt_password"]}@broker.example:8883"' in body["config"]
-    again = client.post("/api/v1/devices", json={"id": "dev-dh-q1", "counter_id": "DH-Q1"},
-                        headers=auth)
+    assert (
+        f'url = "mqtts://dev-dh-q1:{body["mqtt_password"]}@broker.example:8883"' in body["config"]
+    )
+    again = client.post(
+        "/api/v1/devices", json={"id": "dev-dh-q1", "counter_id": "DH-Q1"}, headers=auth
+    )
     assert again.status_code == 409
 
 
@@ -107,10 +130,16 @@ def test_device_not_registered_when_broker_is_down(client: TestClient) -> None:
         ("/api/v1/units", {"id": "U1"}, "name"),
         ("/api/v1/officers", {"id": "CB-1", "name": "A", "unit_id": "NOPE"}, "unit_id"),
         ("/api/v1/counters", {"id": "Q", "name": "Q", "unit_id": "NOPE"}, "unit_id"),
-        ("/api/v1/assignments", {"officer_id": "CB-0042", "counter_id": "DH-Q1",
-                                 "start": "2026-01-01"}, "start"),
-        ("/api/v1/assignments", {"officer_id": "CB-0042", "counter_id": "DH-Q1",
-                                 "start": "2026-03-01T00:00:00+07:00"}, "start"),
+        (
+            "/api/v1/assignments",
+            {"officer_id": "CB-0042", "counter_id": "DH-Q1", "start": "2026-01-01"},
+            "start",
+        ),
+        (
+            "/api/v1/assignments",
+            {"officer_id": "CB-0042", "counter_id": "DH-Q1", "start": "2026-03-01T00:00:00+07:00"},
+            "start",
+        ),
         ("/api/v1/devices", {"id": "dev-2", "counter_id": "NOPE"}, "counter_id"),
     ],
 )
@@ -135,14 +164,25 @@ def test_writes_need_admin_and_reports_need_a_reporting_role(client: TestClient)
 
 def test_report_of_an_empty_period_lists_officers_with_no_figures(client: TestClient) -> None:
     seed(client, login(client, "admin"))
-    r = client.get("/api/v1/reports/officers?start=2026-11-01&end=2026-11-30",
-                   headers=login(client, "hr"))
+    r = client.get(
+        "/api/v1/reports/officers?start=2026-11-01&end=2026-11-30", headers=login(client, "hr")
+    )
     assert r.json() == {
-        "start": "2026-11-01", "end": "2026-11-30",
-        "officers": [{"officer_id": "CB-0042", "name": "Nguyễn Thị Lan", "unit_id": "DH",
-                      "ratings": 0, "counts": {"1": 0, "2": 0, "3": 0, "4": 0},
-                      "satisfied_pct": None, "happy_index": None}],
+        "start": "2026-11-01",
+        "end": "2026-11-30",
+        "officers": [
+            {
+                "officer_id": "CB-0042",
+                "name": "Nguyễn Thị Lan",
+                "unit_id": "DH",
+                "ratings": 0,
+                "counts": {"1": 0, "2": 0, "3": 0, "4": 0},
+                "satisfied_pct": None,
+                "happy_index": None,
+            }
+        ],
     }
-    bad = client.get("/api/v1/reports/officers?start=2026-11-30&end=2026-11-01",
-                     headers=login(client, "hr"))
+    bad = client.get(
+        "/api/v1/reports/officers?start=2026-11-30&end=2026-11-01", headers=login(client, "hr")
+    )
     assert bad.status_code == 422 and "end" in bad.text

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
+from hailong import protocol
 from server.db import make_engine, migrate
 from server.ingest import Incoming, store_batch
 from server.models import Device, RejectedMessage
@@ -44,10 +45,15 @@ def test_valid_rating_is_stored_attributed_and_accepted(session: Session) -> Non
     payload = rating_payload(pressed_at="2026-11-21T09:15:02+07:00", seq=5)
     result = run(session, payload)
     rid = json.loads(payload)["id"]
-    assert result.acks["dev-dh-q1"].accepted == [rid]
+    assert result.acks["dev-dh-q1"][0].accepted == [rid]
     row = session.get(StoredRating, rid)
     assert row is not None
-    assert (row.officer_id, row.counter_id, row.unit_id, row.flags) == ("CB-0042", "DH-Q1", "DH", "")
+    assert (row.officer_id, row.counter_id, row.unit_id, row.flags) == (
+        "CB-0042",
+        "DH-Q1",
+        "DH",
+        "",
+    )
     assert row.day.isoformat() == "2026-11-21"
     assert row.seq == 5
 
@@ -56,10 +62,10 @@ def test_same_id_twice_is_stored_once_and_acked_as_duplicate(session: Session) -
     payload = rating_payload()
     rid = json.loads(payload)["id"]
     first = run(session, payload, payload)
-    assert first.acks["dev-dh-q1"].accepted == [rid]
-    assert first.acks["dev-dh-q1"].duplicate == [rid]
+    assert first.acks["dev-dh-q1"][0].accepted == [rid]
+    assert first.acks["dev-dh-q1"][0].duplicate == [rid]
     second = run(session, payload)
-    assert second.acks["dev-dh-q1"].duplicate == [rid]
+    assert second.acks["dev-dh-q1"][0].duplicate == [rid]
     assert len(session.exec(select(StoredRating)).all()) == 1
 
 
@@ -96,7 +102,7 @@ def test_unknown_and_revoked_devices_are_rejected(session: Session) -> None:
     result = run(session, rating_payload())
     reasons = [r.reason for r in session.exec(select(RejectedMessage)).all()]
     assert "unknown device" in reasons[0] and "revoked" in reasons[1]
-    assert result.acks["dev-dh-q1"].rejected[0].error.startswith("device_id")
+    assert result.acks["dev-dh-q1"][0].rejected[0].error.startswith("device_id")
 
 
 def test_unsynced_or_implausible_clock_is_dated_by_receipt_and_flagged(session: Session) -> None:
@@ -125,8 +131,14 @@ def test_rating_before_any_assignment_is_kept_without_officer(session: Session) 
 
 
 def test_status_updates_the_device(session: Session) -> None:
-    status = {"schema": 1, "state": "online", "firmware": "0.1.0", "outbox": 7, "uptime_s": 12,
-              "at": "2026-11-21T09:00:00+07:00"}
+    status = {
+        "schema": 1,
+        "state": "online",
+        "firmware": "0.1.0",
+        "outbox": 7,
+        "uptime_s": 12,
+        "at": "2026-11-21T09:00:00+07:00",
+    }
     run(session, json.dumps(status).encode(), topic="hailong/v1/devices/dev-dh-q1/status")
     device = session.get(Device, "dev-dh-q1")
     assert device is not None
@@ -139,3 +151,12 @@ def test_a_rating_pressed_at_17h_utc_counts_on_the_next_vietnam_day(session: Ses
     run(session, rating_payload(pressed_at=at.isoformat()))
     row = session.exec(select(StoredRating)).one()
     assert row.day.isoformat() == "2026-11-21"
+
+
+def test_acks_for_a_large_batch_stay_inside_the_payload_limit(session: Session) -> None:
+    payloads = [rating_payload(seq=i) for i in range(1, 1001)]
+    result = run(session, *payloads)
+    acks = result.acks["dev-dh-q1"]
+    assert len(acks) > 1
+    assert all(len(a.to_payload()) <= protocol.MAX_PAYLOAD_BYTES for a in acks)
+    assert sum(len(a.accepted) for a in acks) == 1000

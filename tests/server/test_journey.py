@@ -20,8 +20,8 @@ from hailong import protocol
 from hailong.mqtt import MqttTarget, new_client
 from server.app import create_app
 from server.auth import add_user
-from server.models import RejectedMessage
 from server.models import Rating as StoredRating
+from server.models import RejectedMessage
 from server.settings import Settings
 from server.timeutil import VN_TZ
 from tests.conftest import Broker
@@ -73,8 +73,12 @@ class RawDevice:
         assert self.ready.wait(10), "device could not subscribe"
 
     def _on_connect(self, client: paho.Client, *_: Any) -> None:
-        client.subscribe([(protocol.topic(self.device_id, "acks"), 1),
-                          (protocol.topic(self.device_id, "config"), 1)])
+        client.subscribe(
+            [
+                (protocol.topic(self.device_id, "acks"), 1),
+                (protocol.topic(self.device_id, "config"), 1),
+            ]
+        )
 
     def _on_message(self, _c: paho.Client, _u: Any, msg: paho.MQTTMessage) -> None:
         if msg.topic.endswith("/acks"):
@@ -83,8 +87,9 @@ class RawDevice:
             self.configs.append(protocol.decode_config(msg.payload))
 
     def publish(self, payload: bytes, device_id: str | None = None) -> None:
-        info = self.client.publish(protocol.topic(device_id or self.device_id, "ratings"),
-                                   payload, qos=1)
+        info = self.client.publish(
+            protocol.topic(device_id or self.device_id, "ratings"), payload, qos=1
+        )
         info.wait_for_publish(10)
 
     def named(self) -> set[str]:
@@ -97,8 +102,14 @@ class RawDevice:
 
 def make_rating(device_id: str, seq: int, score: int = 4, **extra: Any) -> bytes:
     return protocol.Rating(
-        id=str(uuid.uuid4()), device_id=device_id, seq=seq, score=score,
-        pressed_at=datetime.now(VN_TZ), officer_id="CB-0042", counter_id="DH-Q1", **extra,
+        id=str(uuid.uuid4()),
+        device_id=device_id,
+        seq=seq,
+        score=score,
+        pressed_at=datetime.now(VN_TZ),
+        officer_id="CB-0042",
+        counter_id="DH-Q1",
+        **extra,
     ).to_payload()
 
 
@@ -106,8 +117,9 @@ def make_rating(device_id: str, seq: int, score: int = 4, **extra: Any) -> bytes
 def device(server: TestClient, broker: Broker) -> Iterator[RawDevice]:
     auth = login(server, "admin")
     seed(server, auth)
-    r = server.post("/api/v1/devices", json={"id": "dev-dh-q1", "counter_id": "DH-Q1"},
-                    headers=auth)
+    r = server.post(
+        "/api/v1/devices", json={"id": "dev-dh-q1", "counter_id": "DH-Q1"}, headers=auth
+    )
     assert r.status_code == 201, r.text
     body = r.json()
     target = MqttTarget(broker.host, broker.port, body["mqtt_username"], body["mqtt_password"])
@@ -136,8 +148,9 @@ def test_a_rating_reaches_the_report_and_is_acked(server: TestClient, device: Ra
     wait_for(lambda: rid in device.named(), what="ack")
     assert device.acks[-1].accepted == [rid]
     today = datetime.now(VN_TZ).date().isoformat()
-    report = server.get(f"/api/v1/reports/officers?start={today}&end={today}",
-                        headers=login(server, "hr")).json()
+    report = server.get(
+        f"/api/v1/reports/officers?start={today}&end={today}", headers=login(server, "hr")
+    ).json()
     officer = report["officers"][0]
     assert officer["officer_id"] == "CB-0042"
     assert officer["ratings"] == 1 and officer["counts"]["3"] == 1
