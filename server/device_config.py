@@ -21,11 +21,10 @@ def config_for(session: Session, device: Device, now: datetime) -> Config:
     ).all()
     officer_id = officer_at(assignments, now)
     officer = session.get(Officer, officer_id) if officer_id else None
-    counter_label = counter.name if counter else ""
     return Config(
         device_id=device.id,
         counter_id=device.counter_id,
-        unit_name=f"{unit.name} · {counter_label}" if unit else counter_label,
+        unit_name=unit.name if unit else "",
         officer=OfficerCard(id=officer.id, name=officer.name, title=officer.title)
         if officer
         else None,

@@ -1,0 +1,384 @@
+"""The unit's MQTT side: sends the outbox, deletes what the server acknowledges, hears Config.
+
+paho's network thread only queues what it hears (callbacks do little, PITFALLS); one worker
+thread per link does the rest in order: database work, publishing, Status. A rating is sent
+oldest first, at most WINDOW at a time awaiting the broker's PUBACK, and sent again after every
+reconnect and, with a doubling delay, while no Ack names it. Only an Ack deletes it.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from typing import Any, Literal, Protocol
+
+import paho.mqtt.client as paho
+from paho.mqtt.reasoncodes import ReasonCode
+
+from device.outbox import Outbox, OutboxEntry
+from hailong.mqtt import MqttTarget, new_client
+from hailong.protocol import (
+    QOS,
+    Config,
+    ContractError,
+    Service,
+    Status,
+    decode_ack,
+    decode_config,
+    decode_service,
+    topic,
+)
+
+log = logging.getLogger(__name__)
+
+
+class _QuietCleanDisconnect(logging.Filter):
+    """paho 2.2 logs "Client is not connected" as an error after every clean disconnect."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("Client is not connected.")
+
+
+_paho_log = logging.getLogger("paho")
+_paho_log.addFilter(_QuietCleanDisconnect())
+
+WINDOW = 100  # ratings published and not yet PUBACKed; bounds paho's in-memory queue
+TICK_S = 0.5  # the worker looks at the outbox and the timers at least this often
+STATUS_MIN_GAP_S = 1.0  # a changing backlog republishes Status at most this often
+RESEND_MAX_FACTOR = 20  # the resend delay doubles up to this many times `resend_s`
+_STATUS = "<status>"  # what an awaited mid stands for when it is not a rating
+
+
+class LinkPeer(Protocol):
+    """What the link needs from the unit it serves."""
+
+    def status(self, state: Literal["online", "offline"]) -> Status: ...
+
+    def apply_config(self, config: Config) -> None: ...
+
+    def open_service(self, service: Service) -> None: ...
+
+
+class Link:
+    """One device's connection to the broker; `start` never blocks on the network."""
+
+    def __init__(
+        self,
+        device_id: str,
+        target: MqttTarget,
+        outbox: Outbox,
+        peer: LinkPeer,
+        *,
+        resend_s: float = 30.0,
+        status_s: float = 60.0,
+        warn_backlog: int = 500,
+        keepalive: int = 30,
+    ) -> None:
+        self.device_id = device_id
+        self.target = target
+        self.outbox = outbox
+        self.peer = peer
+        self.resend_s = resend_s
+        self.status_s = status_s
+        self.warn_backlog = warn_backlog
+        self.keepalive = keepalive
+        self._topics = {kind: topic(device_id, kind) for kind in ("ratings", "status")}
+        self._inbound = {topic(device_id, kind): kind for kind in ("acks", "config", "service")}
+        self._events: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._worker: threading.Thread | None = None
+        self._client = self._make_client()
+        # Worker-thread state from here on.
+        self._connected = False
+        self._awaiting: dict[int, str] = {}  # mid -> rating id (or _STATUS)
+        self._awaiting_ids: set[str] = set()
+        self._due: dict[str, float] = {}  # rating id -> when to send it again
+        self._acked: list[str] = []  # named by an Ack, deleted at the end of the drain
+        self._attempts: dict[str, int] = {}
+        self._cursor = 0  # the highest seq sent on this connection
+        self._next_status = 0.0
+        self._last_status_at = 0.0
+        self._last_status_backlog: int | None = None
+        self._backlog_warned = False
+        self._down_logged = False
+
+    @property
+    def connected(self) -> bool:
+        return self._connected
+
+    def start(self) -> None:
+        self._set_will()
+        self._client.connect_async(self.target.host, self.target.port, keepalive=self.keepalive)
+        self._client.loop_start()
+        self._worker = threading.Thread(
+            target=self._run, name=f"link-{self.device_id}", daemon=True
+        )
+        self._worker.start()
+
+    def kick(self) -> None:
+        """A rating was stored: look at the outbox now rather than at the next tick."""
+        self._wake.set()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Publish the offline Status (a clean disconnect sends no Last Will), then disconnect."""
+        if self._stopping.is_set():
+            return
+        self._stopping.set()
+        self._wake.set()
+        if self._worker is not None:
+            self._worker.join(timeout + 10)
+        if self._client.is_connected():
+            info = self._publish_status("offline")
+            try:
+                info.wait_for_publish(timeout)
+            except (RuntimeError, ValueError) as exc:
+                log.warning("%s: offline Status not confirmed before disconnect: %s", self, exc)
+        self._client.disconnect()
+        self._client.loop_stop()
+
+    def __str__(self) -> str:
+        return f"unit {self.device_id}"
+
+    # --- paho callbacks (network thread): hand over and return ----------------------------
+
+    def _make_client(self) -> paho.Client:
+        client = new_client(self.device_id, self.target)
+        client.enable_logger(_paho_log)
+        client.on_connect = self._on_connect
+        client.on_connect_fail = self._on_connect_fail
+        client.on_disconnect = self._on_disconnect
+        client.on_subscribe = self._on_subscribe
+        client.on_publish = self._on_publish
+        client.on_message = self._on_message
+        return client
+
+    def _post(self, *event: Any) -> None:
+        self._events.put(event)
+        self._wake.set()
+
+    def _on_connect(
+        self, client: paho.Client, _u: Any, _f: Any, reason: ReasonCode, _p: Any
+    ) -> None:
+        if reason.is_failure:
+            log.error(
+                "%s: the broker %s refused the login: %s; check [mqtt] url (device id and "
+                "password) and that the device is registered and not revoked",
+                self,
+                self.target.redacted(),
+                reason,
+            )
+            return
+        client.subscribe([(name, QOS) for name in self._inbound])
+        self._post("connected")
+
+    def _on_connect_fail(self, _c: paho.Client, _u: Any) -> None:
+        self._post("unreachable")
+
+    def _on_disconnect(
+        self, _c: paho.Client, _u: Any, _f: Any, reason: ReasonCode, _p: Any
+    ) -> None:
+        self._post("disconnected", reason)
+
+    def _on_subscribe(
+        self, _c: paho.Client, _u: Any, _mid: int, reasons: list[ReasonCode], _p: Any
+    ) -> None:
+        for name, reason in zip(self._inbound, reasons, strict=False):
+            if reason.is_failure:
+                log.error("%s: the broker refused the subscription to %s: %s", self, name, reason)
+
+    def _on_publish(self, _c: paho.Client, _u: Any, mid: int, reason: ReasonCode, _p: Any) -> None:
+        self._post("puback", mid, reason)
+
+    def _on_message(self, _c: paho.Client, _u: Any, msg: paho.MQTTMessage) -> None:
+        self._post("message", msg.topic, bytes(msg.payload))
+
+    # --- the worker ------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            self._wake.wait(TICK_S)
+            self._wake.clear()
+            try:
+                self._drain_events()
+                if self._connected and not self._stopping.is_set():
+                    self._send_new()
+                    self._resend_due()
+                    self._maybe_status()
+            except Exception:
+                log.exception("%s: link worker error; carrying on", self)
+                time.sleep(TICK_S)
+        self._drain_events()
+
+    def _drain_events(self) -> None:
+        while True:
+            try:
+                event = self._events.get_nowait()
+            except queue.Empty:
+                break
+            handler = getattr(self, f"_handle_{event[0]}")
+            handler(*event[1:])
+        if self._acked:  # one transaction for every Ack heard since the last tick
+            self.outbox.delete(self._acked)
+            self._acked.clear()
+
+    def _handle_connected(self) -> None:
+        log.info("%s: connected to %s", self, self.target.redacted())
+        self._connected = True
+        self._down_logged = False
+        self._cursor = 0  # everything unacknowledged goes again, oldest first
+        self._due.clear()
+        self._attempts.clear()
+        self._maybe_status(force=True)
+
+    def _handle_unreachable(self) -> None:
+        if not self._down_logged:
+            log.warning(
+                "%s: broker %s unreachable; ratings are kept and sent when it answers",
+                self,
+                self.target.redacted(),
+            )
+            self._down_logged = True
+
+    def _handle_disconnected(self, reason: ReasonCode) -> None:
+        if self._connected and not self._stopping.is_set():
+            log.warning("%s: disconnected from the broker (%s); will reconnect", self, reason)
+        self._connected = False
+
+    def _handle_puback(self, mid: int, reason: ReasonCode) -> None:
+        rating_id = self._awaiting.pop(mid, None)
+        if rating_id is None:
+            return
+        if rating_id == _STATUS:
+            if reason.is_failure:
+                log.error("%s: the broker refused the Status: %s", self, reason)
+            return
+        self._awaiting_ids.discard(rating_id)
+        if reason.is_failure:
+            log.error(
+                "%s: the broker REFUSED rating %s: %s; it stays in the outbox. Check that the "
+                "device id and [mqtt] url login match its registration.",
+                self,
+                rating_id,
+                reason,
+            )
+        attempts = self._attempts.get(rating_id, 0)
+        delay = min(self.resend_s * 2**attempts, self.resend_s * RESEND_MAX_FACTOR)
+        self._due[rating_id] = time.monotonic() + delay
+        self._attempts[rating_id] = attempts + 1
+
+    def _handle_message(self, name: str, payload: bytes) -> None:
+        kind = self._inbound.get(name)
+        try:
+            if kind == "acks":
+                self._apply_ack(payload)
+            elif kind == "config":
+                self._apply_config(payload)
+            elif kind == "service":
+                self.peer.open_service(decode_service(payload))
+        except ContractError as exc:
+            log.warning("%s: ignored a bad %s message: %s", self, kind, exc)
+
+    def _apply_ack(self, payload: bytes) -> None:
+        ack = decode_ack(payload)
+        for rejection in ack.rejected:
+            log.error(
+                "%s: the server REJECTED rating %s: %s; it is dropped from the outbox and kept "
+                "on the server for an administrator",
+                self,
+                rejection.id,
+                rejection.error,
+            )
+        for rating_id in ack.named_ids():
+            self._acked.append(rating_id)
+            self._due.pop(rating_id, None)
+            self._attempts.pop(rating_id, None)
+
+    def _apply_config(self, payload: bytes) -> None:
+        if not payload:
+            log.info("%s: the server cleared this unit's Config; keeping the last one", self)
+            return
+        config = decode_config(payload)
+        if config.device_id != self.device_id:
+            log.error(
+                "%s: ignored a Config addressed to %r; the server must send its own",
+                self,
+                config.device_id,
+            )
+            return
+        self.peer.apply_config(config)
+
+    def _send_new(self) -> None:
+        room = WINDOW - len(self._awaiting_ids)
+        while room > 0:
+            entries = self.outbox.pending(room, after_seq=self._cursor)
+            if not entries:
+                return
+            for entry in entries:
+                self._cursor = entry.seq
+                if entry.id not in self._awaiting_ids:  # else paho still holds it
+                    self._publish_rating(entry)
+                    room -= 1
+
+    def _resend_due(self) -> None:
+        now = time.monotonic()
+        room = WINDOW - len(self._awaiting_ids)
+        due = [rid for rid, when in self._due.items() if when <= now][: max(room, 0)]
+        if not due:
+            return
+        entries = self.outbox.get(due)
+        stored = {entry.id for entry in entries}
+        for rating_id in due:
+            self._due.pop(rating_id)
+            if rating_id not in stored:
+                self._attempts.pop(rating_id, None)
+        if entries:
+            log.info("%s: sending %d unacknowledged ratings again", self, len(entries))
+        for entry in entries:
+            self._publish_rating(entry)
+
+    def _publish_rating(self, entry: OutboxEntry) -> None:
+        info = self._client.publish(self._topics["ratings"], entry.payload, qos=QOS)
+        if info.rc not in (paho.MQTT_ERR_SUCCESS, paho.MQTT_ERR_NO_CONN):
+            log.warning("%s: could not queue rating %s: %s", self, entry.id, info.rc)
+            self._due[entry.id] = time.monotonic() + self.resend_s
+            return
+        self._awaiting[info.mid] = entry.id
+        self._awaiting_ids.add(entry.id)
+
+    def _maybe_status(self, force: bool = False) -> None:
+        now = time.monotonic()
+        backlog = self.outbox.count()
+        changed = backlog != self._last_status_backlog
+        if (
+            force
+            or now >= self._next_status
+            or (changed and now - self._last_status_at >= STATUS_MIN_GAP_S)
+        ):
+            self._publish_status("online")
+            self._set_will()
+            self._last_status_at = now
+            self._next_status = now + self.status_s
+            self._last_status_backlog = backlog
+        if backlog > self.warn_backlog and not self._backlog_warned:
+            log.warning(
+                "%s: %d ratings wait for the server's Ack (more than [outbox] warn_backlog = %d)",
+                self,
+                backlog,
+                self.warn_backlog,
+            )
+        self._backlog_warned = backlog > self.warn_backlog
+
+    def _publish_status(self, state: Literal["online", "offline"]) -> paho.MQTTMessageInfo:
+        payload = self.peer.status(state).to_payload()
+        info = self._client.publish(self._topics["status"], payload, qos=QOS, retain=True)
+        if state == "online":
+            self._awaiting[info.mid] = _STATUS
+        return info
+
+    def _set_will(self) -> None:
+        """The Last Will is fixed at CONNECT; refreshing it keeps its numbers recent."""
+        payload = self.peer.status("offline").to_payload()
+        self._client.will_set(self._topics["status"], payload, qos=QOS, retain=True)

@@ -1,0 +1,167 @@
+"""The unit's durable outbox: every rating is on disk before anything else happens to it.
+
+paho keeps unacknowledged messages in memory only, and a counter unit loses power without
+warning; so a rating lives here, with its `seq`, from the press until the server's Ack names it.
+The seq counter is kept in the same database and bumped in the same transaction as the insert,
+so it survives restarts and power loss and never repeats, even after the outbox empties.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from hailong.protocol import Rating
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS seq_counter (
+    device_id TEXT PRIMARY KEY,
+    last_seq INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS outbox (
+    device_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    id TEXT NOT NULL UNIQUE,
+    payload BLOB NOT NULL,
+    PRIMARY KEY (device_id, seq)
+);
+"""
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    """A stored rating as it goes on the wire."""
+
+    id: str
+    seq: int
+    payload: bytes
+
+
+class Outbox:
+    """Ratings waiting for the server's Ack, oldest first; safe to share between threads."""
+
+    def __init__(self, path: Path, device_id: str) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.device_id = device_id
+        self._lock = threading.Lock()
+        self._emptied = threading.Condition(self._lock)
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.executescript(_SCHEMA)
+
+    def add(self, make: Callable[[int], Rating]) -> Rating:
+        """Build the rating with the next seq and store it durably, in one transaction.
+
+        `make` gets the seq and returns the Rating; if it raises, nothing is stored and the seq
+        is not used up.
+        """
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                row = self._db.execute(
+                    "SELECT last_seq FROM seq_counter WHERE device_id = ?", (self.device_id,)
+                ).fetchone()
+                seq = (row[0] if row else 0) + 1
+                rating = make(seq)
+                if rating.seq != seq or rating.device_id != self.device_id:
+                    raise ValueError("the rating must carry this outbox's device_id and seq")
+                self._db.execute(
+                    "INSERT INTO seq_counter (device_id, last_seq) VALUES (?, ?) "
+                    "ON CONFLICT (device_id) DO UPDATE SET last_seq = excluded.last_seq",
+                    (self.device_id, seq),
+                )
+                self._db.execute(
+                    "INSERT INTO outbox (device_id, seq, id, payload) VALUES (?, ?, ?, ?)",
+                    (self.device_id, seq, rating.id, rating.to_payload()),
+                )
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+            return rating
+
+    def pending(self, limit: int = 100, *, after_seq: int = 0) -> list[OutboxEntry]:
+        """Up to `limit` stored ratings with seq above `after_seq`, oldest first."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id, seq, payload FROM outbox WHERE device_id = ? AND seq > ? "
+                "ORDER BY seq LIMIT ?",
+                (self.device_id, after_seq, limit),
+            ).fetchall()
+        return [OutboxEntry(id, seq, bytes(payload)) for id, seq, payload in rows]
+
+    def get(self, ids: Iterable[str]) -> list[OutboxEntry]:
+        """Those of `ids` still stored, oldest first."""
+        wanted = list(ids)
+        found: list[OutboxEntry] = []
+        with self._lock:
+            for chunk in _chunks(wanted):
+                marks = ",".join("?" * len(chunk))
+                found += [
+                    OutboxEntry(id, seq, bytes(payload))
+                    for id, seq, payload in self._db.execute(
+                        "SELECT id, seq, payload FROM outbox "
+                        f"WHERE device_id = ? AND id IN ({marks})",
+                        (self.device_id, *chunk),
+                    )
+                ]
+        return sorted(found, key=lambda e: e.seq)
+
+    def delete(self, ids: Iterable[str]) -> int:
+        """Forget acknowledged ratings; ids not stored are ignored. Returns how many went."""
+        wanted = list(ids)
+        if not wanted:
+            return 0
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                gone = 0
+                for chunk in _chunks(wanted):
+                    marks = ",".join("?" * len(chunk))
+                    gone += self._db.execute(
+                        f"DELETE FROM outbox WHERE device_id = ? AND id IN ({marks})",
+                        (self.device_id, *chunk),
+                    ).rowcount
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+            if self._count() == 0:
+                self._emptied.notify_all()
+            return gone
+
+    def count(self) -> int:
+        with self._lock:
+            return self._count()
+
+    def last_seq(self) -> int:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT last_seq FROM seq_counter WHERE device_id = ?", (self.device_id,)
+            ).fetchone()
+        return int(row[0]) if row else 0
+
+    def wait_empty(self, timeout: float) -> bool:
+        """Block until every stored rating has been acknowledged, or `timeout` seconds pass."""
+        with self._lock:
+            return self._emptied.wait_for(lambda: self._count() == 0, timeout)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def _count(self) -> int:
+        row = self._db.execute(
+            "SELECT COUNT(*) FROM outbox WHERE device_id = ?", (self.device_id,)
+        ).fetchone()
+        return int(row[0])
+
+
+def _chunks(items: list[str], size: int = 500) -> Iterable[list[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

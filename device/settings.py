@@ -1,0 +1,229 @@
+"""The counter unit's one settings object, read from device.toml.
+
+A unit sits unattended at a counter, so a wrong file must stop it at start with a message that
+names the option and says what to do, not fail later on the first press. Every option is declared
+once here with its help text; firmware-config/examples/device.toml documents the same set, and a
+test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from hailong.errors import ConfigError
+from hailong.mqtt import MqttTarget
+from hailong.protocol import ID_RE
+
+EXAMPLE = "firmware-config/examples/device.toml"
+OUTBOX_FILE = "outbox.sqlite3"
+CONFIG_FILE = "config.json"
+
+
+class _Section(BaseModel):
+    """Unknown keys are refused: a misspelt option would otherwise be silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DeviceSection(_Section):
+    id: str = Field(description="The device id the server registered; also its MQTT username.")
+    data_dir: Path = Field(
+        Path("device-data"),
+        validate_default=True,
+        description="Folder of the durable outbox and the last Config; must survive reboots.",
+    )
+    trust_clock: bool = Field(
+        False,
+        description="Report the clock as synchronised even when the kernel says it is not "
+        "(a unit with a battery-backed RTC and no NTP).",
+    )
+
+    @field_validator("id")
+    @classmethod
+    def _valid_id(cls, value: str) -> str:
+        if not ID_RE.match(value):
+            raise ValueError("must be 1 to 64 characters of A-Z a-z 0-9 . _ - (no / + #)")
+        return value
+
+    @field_validator("data_dir")
+    @classmethod
+    def _relative_to_file(cls, value: Path, info: ValidationInfo) -> Path:
+        base = (info.context or {}).get("base_dir")
+        value = value.expanduser()
+        return value if value.is_absolute() or base is None else Path(base) / value
+
+
+class MqttSection(_Section):
+    url: str = Field(description="mqtt://<device id>:<password>@<broker>:1883 or mqtts://…:8883.")
+    resend_s: float = Field(
+        30.0,
+        gt=0,
+        description="Resend a rating the server has not acknowledged after this long "
+        "(doubling per attempt, at most 20 times this).",
+    )
+    status_s: float = Field(60.0, gt=0, description="Publish the retained Status this often.")
+
+    @field_validator("url")
+    @classmethod
+    def _parses(cls, value: str) -> str:
+        try:
+            MqttTarget.from_url(value)
+        except ConfigError as exc:
+            raise ValueError(str(exc).replace(value, "<url>")) from None
+        return value
+
+    @property
+    def target(self) -> MqttTarget:
+        return MqttTarget.from_url(self.url)
+
+
+def _pin_factories() -> set[str]:
+    return {ep.name for ep in entry_points(group="gpiozero_pin_factories")}
+
+
+class ButtonsSection(_Section):
+    enabled: bool = Field(True, description="Read the physical buttons.")
+    pins: list[int] = Field(
+        [17, 27, 22, 23],
+        min_length=3,
+        max_length=4,
+        description="BCM pin numbers from score 1 (worst) to the best score of the scale.",
+    )
+    pin_factory: str | None = Field(
+        None,
+        description='gpiozero pin factory ("lgpio" on a Pi 5, "mock" without GPIO); '
+        "unset means GPIOZERO_PIN_FACTORY or gpiozero's default.",
+    )
+    debounce_ms: int = Field(
+        50, ge=0, le=2000, description="Presses closer together on one button are one press."
+    )
+
+    @field_validator("pins")
+    @classmethod
+    def _distinct(cls, value: list[int]) -> list[int]:
+        if len(set(value)) != len(value) or not all(0 <= pin <= 27 for pin in value):
+            raise ValueError("must be different BCM pin numbers between 0 and 27")
+        return value
+
+    @field_validator("pin_factory")
+    @classmethod
+    def _known_factory(cls, value: str | None) -> str | None:
+        known = _pin_factories()
+        if value is not None and value not in known:
+            raise ValueError(f"{value!r} is not an installed gpiozero pin factory {sorted(known)}")
+        return value
+
+
+class ScreenSection(_Section):
+    enabled: bool = Field(True, description="Show the citizen-facing screen (pygame).")
+    width: int = Field(800, ge=320, le=3840, description="Window or display width in pixels.")
+    height: int = Field(480, ge=240, le=2160, description="Window or display height in pixels.")
+    fullscreen: bool = Field(False, description="Fill the display and hide the mouse pointer.")
+    language: Literal["vi", "en"] = Field("vi", description="The language shown first.")
+    thanks_s: float = Field(
+        3.0, gt=0, le=60, description="How long the thank-you screen stays before idle."
+    )
+
+
+class OutboxSection(_Section):
+    warn_backlog: int = Field(
+        500, ge=1, description="Log a warning when more ratings than this wait for an Ack."
+    )
+
+
+class DeviceSettings(_Section):
+    """Everything a counter unit needs to run; build it with `load` or `from_mapping`."""
+
+    device: DeviceSection
+    mqtt: MqttSection
+    buttons: ButtonsSection = ButtonsSection()
+    screen: ScreenSection = ScreenSection()
+    outbox: OutboxSection = OutboxSection()
+
+    @model_validator(mode="after")
+    def _login_is_the_device(self) -> DeviceSettings:
+        user = self.mqtt.target.username
+        if user is not None and user != self.device.id:
+            raise ValueError(
+                f"[mqtt] url logs in as {user!r} but [device] id is {self.device.id!r}; "
+                "the broker lets a device write only under its own id, so make them the same"
+            )
+        return self
+
+    @property
+    def outbox_path(self) -> Path:
+        return self.device.data_dir / OUTBOX_FILE
+
+    @property
+    def config_cache_path(self) -> Path:
+        return self.device.data_dir / CONFIG_FILE
+
+    @classmethod
+    def load(cls, path: Path | str) -> DeviceSettings:
+        """Read device.toml; relative paths in it are taken from the file's folder."""
+        path = Path(path)
+        try:
+            with path.open("rb") as f:
+                data = tomllib.load(f)
+        except FileNotFoundError:
+            raise ConfigError(
+                f"{path}: no such settings file; copy {EXAMPLE} there and edit it"
+            ) from None
+        except OSError as exc:
+            raise ConfigError(
+                f"{path}: cannot be read ({exc.strerror}); check its permissions"
+            ) from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(
+                f"{path}: is not valid TOML ({exc}); compare it with {EXAMPLE}"
+            ) from None
+        return cls.from_mapping(data, base_dir=path.resolve().parent, source=str(path))
+
+    @classmethod
+    def from_mapping(
+        cls, data: Mapping[str, Any], base_dir: Path | None = None, source: str = "settings"
+    ) -> DeviceSettings:
+        """Validate parsed settings; the simulator builds units this way without a file.
+
+        Relative paths are taken from `base_dir`, or from the working folder when it is None.
+        """
+        try:
+            return cls.model_validate(dict(data), context={"base_dir": base_dir})
+        except ValidationError as exc:
+            raise ConfigError(_explain(exc, source)) from None
+
+
+def _explain(exc: ValidationError, source: str) -> str:
+    lines = []
+    for err in exc.errors():
+        loc = [str(part) for part in err["loc"]]
+        where = f"[{loc[0]}] {'.'.join(loc[1:])}".strip() if loc else ""
+        message = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "missing":
+            line = f"{where} is missing; add it (see the documented example)"
+        elif err["type"] == "extra_forbidden":
+            line = (
+                f"{where} is not a known option; check its spelling against the documented example"
+            )
+        elif not loc:
+            line = message
+        elif loc[-1] == "url":
+            line = f"{where}: {message}"  # never echo the URL: it holds the password
+        else:
+            line = f"{where}: {message} (got {err.get('input')!r}); fix it"
+        lines.append(f"{source}: {line}")
+    return "\n".join(lines) + f"\nThe documented example is {EXAMPLE}."

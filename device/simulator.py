@@ -1,0 +1,66 @@
+"""Counter units without hardware, for the demo fleet and the tests.
+
+A SimulatedUnit is the real Unit, Outbox and Link (so what it sends is exactly what a unit in
+the field sends) with no screen and no GPIO. Each costs two threads (paho's and the link's) and
+one SQLite file, so a process runs a fleet of dozens.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from device.clock import Clock, ManualClock
+from device.settings import DeviceSettings
+from device.unit import Unit
+from hailong.errors import HailongError
+from hailong.protocol import Config, Rating
+
+
+class PressIgnored(HailongError):
+    """The unit did not take the press (cooldown, off the scale, or no open transaction)."""
+
+
+class SimulatedUnit:
+    def __init__(self, settings: DeviceSettings, clock: Clock) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.unit = Unit(settings, clock)
+
+    @property
+    def device_id(self) -> str:
+        return self.unit.device_id
+
+    @property
+    def config(self) -> Config | None:
+        return self.unit.config
+
+    def start(self) -> None:
+        self.unit.start()
+
+    def stop(self) -> None:
+        self.unit.stop()
+
+    def press(self, score: int, at: datetime | None = None, reasons: Sequence[str] = ()) -> Rating:
+        """Press a button; with `at`, the unit's ManualClock is set to it first.
+
+        A press with `at` makes history, in any order of days, and is taken whatever the
+        cooldown; a press without it is a live press, ignored inside the Config's cooldown like
+        a citizen's double press. Raises PressIgnored when the unit does not take the press.
+        """
+        if at is not None:
+            if not isinstance(self.clock, ManualClock):
+                raise TypeError("press(at=...) needs the unit to run on a ManualClock")
+            self.clock.set(at)
+        rating = self.unit.press(score, "button", reasons, live=at is None)
+        if rating is None:
+            raise PressIgnored(f"{self.device_id} ignored the press of {score} (see the log)")
+        return rating
+
+    def unacked(self) -> int:
+        """Ratings stored and not yet acknowledged by the server."""
+        return self.unit.outbox.count()
+
+    def wait_drained(self, timeout: float) -> bool:
+        """Wait until the server has acknowledged every rating; False on timeout."""
+        return self.unit.outbox.wait_empty(timeout)
