@@ -12,8 +12,6 @@ import uuid
 from typing import Any
 
 import paho.mqtt.client as paho
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
 
 from hailong.errors import BrokerError
 from hailong.mqtt import MqttTarget, new_client
@@ -73,38 +71,48 @@ class DynSec:
         self._client.disconnect()
         self._client.loop_stop()
 
-    def run(self, command: dict[str, Any]) -> dict[str, Any]:
-        key = uuid.uuid4().hex
-        event = threading.Event()
-        box: list[Any] = []
-        self._pending[key] = (event, box)
+    def run(self, *commands: dict[str, Any]) -> list[dict[str, Any]]:
+        """Send commands in one message (the plugin runs them in order); one response each."""
+        waiters = []
+        for _ in commands:
+            key = uuid.uuid4().hex
+            waiter: tuple[threading.Event, list[Any]] = (threading.Event(), [])
+            self._pending[key] = waiter
+            waiters.append((key, waiter))
         try:
-            payload = json.dumps({"commands": [{**command, "correlationData": key}]})
-            props = Properties(PacketTypes.PUBLISH)
-            info = self._client.publish(CONTROL_TOPIC, payload, qos=1, properties=props)
+            body = [
+                {**c, "correlationData": key} for c, (key, _) in zip(commands, waiters, strict=True)
+            ]
+            info = self._client.publish(CONTROL_TOPIC, json.dumps({"commands": body}), qos=1)
             info.wait_for_publish(self.timeout)
-            if not event.wait(self.timeout):
-                raise BrokerError(f"the broker did not answer {command['command']!r} in time")
-            return dict(box[0])
+            responses = []
+            for command, (_, (event, box)) in zip(commands, waiters, strict=True):
+                if not event.wait(self.timeout):
+                    raise BrokerError(f"the broker did not answer {command['command']!r} in time")
+                responses.append(dict(box[0]))
+            return responses
         finally:
-            self._pending.pop(key, None)
+            for key, _ in waiters:
+                self._pending.pop(key, None)
 
-    def check(self, command: dict[str, Any], ignore: tuple[str, ...] = ()) -> None:
-        response = self.run(command)
-        error = response.get("error")
-        if error and not any(text in error for text in ignore):
-            raise BrokerError(f"the broker refused {command['command']!r}: {error}")
+    def check(self, *commands: dict[str, Any], ignore: tuple[str, ...] = ()) -> None:
+        for command, response in zip(commands, self.run(*commands), strict=True):
+            error = response.get("error")
+            if error and not any(text in error for text in ignore):
+                raise BrokerError(f"the broker refused {command['command']!r}: {error}")
 
     def put_device(self, device_id: str, password: str) -> None:
         """Create (or reset) a device's account and its own role; re-enabling a revoked one."""
         role = device_role(device_id)
-        self.check({"command": "createRole", "rolename": role}, ignore=("already exists",))
-        for acl in device_acls(device_id):
-            self.check(
-                {"command": "addRoleACL", "rolename": role, **acl, "priority": 0},
-                ignore=("already exists",),
-            )
-        created = self.run(
+        self.check(
+            {"command": "createRole", "rolename": role},
+            *(
+                {"command": "addRoleACL", "rolename": role, **acl, "priority": 0}
+                for acl in device_acls(device_id)
+            ),
+            ignore=("already exists",),
+        )
+        (created,) = self.run(
             {
                 "command": "createClient",
                 "username": device_id,
@@ -116,10 +124,11 @@ class DynSec:
             if "already exists" not in created["error"]:
                 raise BrokerError(f"the broker refused to create {device_id!r}: {created['error']}")
             self.check(
-                {"command": "setClientPassword", "username": device_id, "password": password}
+                {"command": "setClientPassword", "username": device_id, "password": password},
+                {"command": "enableClient", "username": device_id},
             )
-            self.check({"command": "addClientRole", "username": device_id, "rolename": role})
-            self.check({"command": "enableClient", "username": device_id})
+            # The role may already be the client's own; the plugin answers that with an error.
+            self.run({"command": "addClientRole", "username": device_id, "rolename": role})
 
     def disable_device(self, device_id: str) -> None:
         """Revocation: the device is disconnected now and cannot log in again."""
