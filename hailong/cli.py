@@ -160,6 +160,10 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if not args.verbose:
+        logging.getLogger("alembic").setLevel(logging.WARNING)
+        if args.command == "demo":
+            logging.getLogger("device").setLevel(logging.WARNING)
     try:
         if args.command == "device":
             from device.main import run as run_device

@@ -219,6 +219,8 @@ class MosquittoProcess:
             [binary, "-c", str(self.cfg.conf_path)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
+            # Its own session: Ctrl-C reaches us, and we stop the broker last, after the server.
+            start_new_session=True,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

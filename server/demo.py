@@ -9,25 +9,15 @@ from __future__ import annotations
 import json
 import random
 import threading
+import urllib.error
+import urllib.parse
+import urllib.request
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlmodel import Session
-
 from hailong.errors import HailongError
-from server.db import make_engine
-from server.dynsec import BrokerAccounts
-from server.models import AssignmentCreate, CounterCreate, DeviceCreate, OfficerCreate, UnitCreate
-from server.models import Unit as UnitRow
-from server.registry import (
-    create_assignment,
-    create_counter,
-    create_officer,
-    create_unit,
-    register_device,
-)
 from server.timeutil import VN_TZ
 
 if TYPE_CHECKING:
@@ -137,52 +127,47 @@ class DemoFleet:
     # registry ------------------------------------------------------------------------------
 
     def _seed_registry(self, stack: Stack, counters: list[DemoCounter]) -> dict[str, str]:
-        """Create the demo registry once; device passwords are kept beside the fleet's outboxes."""
+        """Register the demo through the API, as an administrator would, once.
+
+        Device passwords are shown only once, so they are kept beside the fleet's outboxes.
+        """
         fleet_dir = stack.settings.data_dir / "fleet"
         fleet_dir.mkdir(exist_ok=True)
         passwords_file = fleet_dir / "devices.json"
         if passwords_file.exists():
             return dict(json.loads(passwords_file.read_text()))
-        engine = make_engine(stack.settings.database_url)
-        accounts = BrokerAccounts.from_settings(stack.settings)
+        api = AdminApi(stack.base_url, "admin", stack.secrets.admin_password)
         rng = random.Random(11)
-        since = datetime.now(UTC) - timedelta(days=self.days + 10)
+        since = (datetime.now(UTC) - timedelta(days=self.days + 10)).isoformat()
+        fields = [f for f, _ in FIELDS]
         passwords: dict[str, str] = {}
-        with Session(engine) as session:
-            for unit_id, unit_name in UNITS:
-                if session.get(UnitRow, unit_id) is None:
-                    create_unit(session, UnitCreate(id=unit_id, name=unit_name))
-            for c, (field_code, field_name) in zip(counters, FIELDS * len(UNITS), strict=True):
-                create_counter(
-                    session,
-                    CounterCreate(
-                        id=c.counter_id,
-                        name=f"Quầy {field_name}",
-                        unit_id=c.unit_id,
-                        field=field_name,
-                    ),
-                )
-                create_officer(
-                    session,
-                    OfficerCreate(
-                        id=c.officer_id,
-                        name=officer_name(rng),
-                        unit_id=c.unit_id,
-                        title=TITLES[[f for f, _ in FIELDS].index(field_code)],
-                    ),
-                )
-                create_assignment(
-                    session,
-                    AssignmentCreate(officer_id=c.officer_id, counter_id=c.counter_id, start=since),
-                )
-                made = register_device(
-                    session,
-                    DeviceCreate(id=c.device_id, counter_id=c.counter_id),
-                    accounts.put_device,
-                    accounts.device_target,
-                )
-                passwords[c.device_id] = made.mqtt_password
-        engine.dispose()
+        for unit_id, unit_name in UNITS:
+            api.post("/api/v1/units", {"id": unit_id, "name": unit_name})
+        for c, (field_code, field_name) in zip(counters, FIELDS * len(UNITS), strict=True):
+            api.post(
+                "/api/v1/counters",
+                {
+                    "id": c.counter_id,
+                    "name": f"Quầy {field_name}",
+                    "unit_id": c.unit_id,
+                    "field": field_name,
+                },
+            )
+            api.post(
+                "/api/v1/officers",
+                {
+                    "id": c.officer_id,
+                    "name": officer_name(rng),
+                    "unit_id": c.unit_id,
+                    "title": TITLES[fields.index(field_code)],
+                },
+            )
+            api.post(
+                "/api/v1/assignments",
+                {"officer_id": c.officer_id, "counter_id": c.counter_id, "start": since},
+            )
+            made = api.post("/api/v1/devices", {"id": c.device_id, "counter_id": c.counter_id})
+            passwords[c.device_id] = str(made["mqtt_password"])
         passwords_file.write_text(json.dumps(passwords))
         passwords_file.chmod(0o600)
         return passwords
@@ -261,6 +246,33 @@ class DemoFleet:
         finally:
             for unit in units.values():
                 unit.stop()
+
+
+class AdminApi:
+    """Just enough of an API client (standard library only) to register the demo."""
+
+    def __init__(self, base_url: str, username: str, password: str) -> None:
+        self.base_url = base_url
+        form = urllib.parse.urlencode({"username": username, "password": password}).encode()
+        token = self._send(urllib.request.Request(f"{base_url}/api/v1/auth/token", data=form))
+        self.token = str(token["access_token"])
+
+    def post(self, path: str, body: dict[str, object]) -> dict[str, object]:
+        request = urllib.request.Request(
+            f"{self.base_url}{path}",
+            data=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {self.token}"},
+        )
+        return self._send(request)
+
+    @staticmethod
+    def _send(request: urllib.request.Request) -> dict[str, object]:
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return dict(json.loads(response.read()))
+        except urllib.error.HTTPError as exc:
+            detail = exc.read().decode(errors="replace")
+            raise HailongError(f"{request.full_url} answered {exc.code}: {detail}") from None
 
 
 def _sim_toml(device_id: str, password: str, mqtt_port: int) -> str:

@@ -102,7 +102,8 @@ class IngestService:
 
     def _on_disconnect(self, _c: paho.Client, _u: Any, _f: Any, rc: Any, _p: Any) -> None:
         self.connected.clear()
-        log.warning("disconnected from the broker (%s); reconnecting", rc)
+        if not self._stop.is_set():
+            log.warning("disconnected from the broker (%s); reconnecting", rc)
 
     def _on_message(self, _c: paho.Client, _u: Any, msg: paho.MQTTMessage) -> None:
         self._queue.put(msg)

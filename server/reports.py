@@ -121,6 +121,18 @@ def officer_report(
     return officer_rows(officers, counts)
 
 
+def period_report(session: Session, start: date, end: date, unit_id: str | None = None) -> Figures:
+    """All ratings pressed on start..end inclusive (of one unit, or all), as one row."""
+    q = (
+        select(col(Rating.scale), col(Rating.score), func.count())
+        .where(col(Rating.day) >= start, col(Rating.day) <= end)
+        .group_by(col(Rating.scale), col(Rating.score))
+    )
+    if unit_id is not None:
+        q = q.where(Rating.unit_id == unit_id)
+    return figures({(str(s), int(sc)): int(n) for s, sc, n in session.exec(q).all()})
+
+
 def daily_report(
     session: Session, start: date, end: date, unit_id: str | None = None
 ) -> list[DayRow]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import secrets
+import signal
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,9 +19,10 @@ from urllib.parse import quote
 import uvicorn
 from sqlmodel import Session, select
 
+from hailong.errors import HailongError
 from server.app import create_app
 from server.auth import add_user
-from server.broker import BrokerConfig, MosquittoProcess, write_broker_files
+from server.broker import BrokerConfig, MosquittoProcess, port_open, write_broker_files
 from server.models import User
 from server.settings import Settings
 
@@ -84,7 +86,16 @@ def ensure_admin(session: Session, password: str) -> None:
 
 
 def run(stack: Stack, on_started: Callable[[Stack, threading.Event], None] | None = None) -> int:
-    """Run until Ctrl-C or SIGTERM (uvicorn handles both), then stop the broker too."""
+    """Run until Ctrl-C or SIGTERM, then stop the fleet, the server and the broker, in order."""
+    if port_open(stack.http_host, stack.http_port):
+        raise HailongError(
+            f"port {stack.http_port} is already in use; choose another with --http-port"
+        )
+    # uvicorn handles the signals while it runs and re-raises them once it has stopped; with
+    # Python's default handlers back in place that re-raise would kill us before the broker
+    # is stopped, so ours only note the request.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda _signum, _frame: None)
     with MosquittoProcess(stack.broker):
         app = create_app(stack.settings)
         with Session(app.state.engine) as session:

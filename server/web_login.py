@@ -26,7 +26,7 @@ ASGIApp = Callable[[Scope, Any, Any], Awaitable[None]]
 
 PAGE = """<!doctype html><html lang="vi"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Hài Lòng – Đăng nhập</title><style>
+<link rel="icon" href="data:,"><title>Hài Lòng – Đăng nhập</title><style>
 body{{font-family:system-ui,sans-serif;background:#f3f6f9;display:flex;justify-content:center;
 align-items:center;min-height:100vh;margin:0}}
 form{{background:#fff;padding:2rem 2.5rem;border-radius:10px;box-shadow:0 2px 12px #0002;

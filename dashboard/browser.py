@@ -1,0 +1,99 @@
+"""Run the dashboard as the server mounts it and look at it in Debian's Chromium.
+
+Shared by the browser tests and `python -m dashboard.screenshot`, so the Chromium flags (root,
+no network, no downloads: see PITFALLS.md) and the mount are written once. Playwright gives each
+launch a fresh temporary profile, which is the fresh `--user-data-dir` Chromium needs.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import uvicorn
+from a2wsgi import WSGIMiddleware
+from dash import Dash
+from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, expect
+from starlette.applications import Starlette
+from starlette.routing import Mount
+
+from dashboard.pages import satisfaction
+
+CHROMIUM = os.environ.get("HAILONG_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = (
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+)
+MOUNT = "/dashboard"
+WAIT_MS = 90_000  # a loaded 2-core machine can take long to start Chromium and plotly.js
+
+
+def launch_chromium(playwright: Playwright) -> Browser:
+    """The system Chromium (HAILONG_CHROMIUM overrides the path); never a downloaded build."""
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=list(CHROMIUM_ARGS))
+
+
+def mounted(dash_app: Dash, prefix: str = MOUNT) -> Starlette:
+    """The Dash app's Flask server inside an ASGI app, as the FastAPI server mounts it."""
+    return Starlette(routes=[Mount(prefix, app=WSGIMiddleware(dash_app.server))])  # type: ignore[arg-type]
+
+
+@contextmanager
+def serve(asgi_app: Starlette, timeout_s: float = 60) -> Iterator[str]:
+    """Serve on a free loopback port in a background thread; yields the base URL.
+
+    The socket is bound before uvicorn starts, so no other process can take the port between
+    choosing it and listening on it.
+    """
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(asgi_app, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + timeout_s
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"the test server did not start on port {port}")
+            time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout_s)
+        sock.close()
+
+
+def console_errors(page: Page) -> list[str]:
+    """A list that fills with the page's console errors and uncaught exceptions from now on."""
+    errors: list[str] = []
+
+    def on_console(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            errors.append(f"console: {message.text}")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda exc: errors.append(f"pageerror: {exc}"))
+    return errors
+
+
+def wait_for_satisfaction_page(page: Page, officer_name: str) -> None:
+    """Wait until the officers' table shows `officer_name` and the chart has drawn its traces."""
+    expect(page.locator(f"#{satisfaction.TABLE}")).to_contain_text(officer_name, timeout=WAIT_MS)
+    expect(page.locator(f"#{satisfaction.CHART} .barlayer .trace").first).to_be_attached(
+        timeout=WAIT_MS
+    )
+    expect(page.locator(f"#{satisfaction.CHART} .scatterlayer .trace")).to_have_count(
+        2, timeout=WAIT_MS
+    )

@@ -1,0 +1,132 @@
+"""The dashboard's shared building blocks: bilingual labels, the header, cards and tables.
+
+Every label is Vietnamese first with the English below it in small text, so the pages state
+that once here rather than in each layout. Classes refer to `assets/style.css`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+import dash
+from dash import Dash, dcc, html
+from dash.dash_table.DataTable import DataTable
+
+from dashboard.figures import EMPTY_EN, EMPTY_VI, FONT, MUTED
+
+NAV_LINK = "nav-link"
+
+
+def bilingual(vi: str, en: str, class_name: str = "") -> html.Span:
+    return html.Span(
+        [html.Span(vi, className="vi"), html.Span(en, className="en")],
+        className=f"bilingual {class_name}".strip(),
+    )
+
+
+def header(app: Dash) -> html.Header:
+    """The product name and one link per registered page, in the registry's order."""
+    links = [
+        dcc.Link(
+            bilingual(page["name"], page.get("name_en", "")),
+            href=app.get_relative_path(page["path"]),
+            id={"role": "nav", "path": page["path"]},
+            className=NAV_LINK,
+        )
+        for page in dash.page_registry.values()
+    ]
+    return html.Header(
+        html.Div(
+            [
+                html.Div(
+                    [
+                        html.Span("Hài Lòng", className="brand-name"),
+                        bilingual(
+                            "Đánh giá mức độ hài lòng của người dân",
+                            "Citizen satisfaction at public service counters",
+                            "brand-tagline",
+                        ),
+                    ],
+                    className="brand",
+                ),
+                html.Nav(links, className="nav"),
+            ],
+            className="header-inner",
+        ),
+        className="header",
+    )
+
+
+def page_title(vi: str, en: str) -> html.H1:
+    return html.H1(bilingual(vi, en), className="page-title")
+
+
+def card(title_vi: str, title_en: str, *children: Any) -> html.Section:
+    return html.Section(
+        [html.H2(bilingual(title_vi, title_en), className="card-title"), *children],
+        className="card",
+    )
+
+
+def field(label_vi: str, label_en: str, control: Any) -> html.Div:
+    return html.Div(
+        [html.Div(bilingual(label_vi, label_en), className="field-label"), control],
+        className="field",
+    )
+
+
+def kpi(value_id: str, label_vi: str, label_en: str, accent: str) -> html.Div:
+    return html.Div(
+        [
+            html.Div(bilingual(label_vi, label_en), className="kpi-label"),
+            html.Div(id=value_id, className="kpi-value"),
+        ],
+        className="kpi",
+        style={"borderTopColor": accent},
+    )
+
+
+def empty_state(element_id: str, vi: str = EMPTY_VI, en: str = EMPTY_EN) -> html.Div:
+    return html.Div(bilingual(vi, en), id=element_id, className="empty-state", hidden=True)
+
+
+def data_table(table_id: str, columns: list[dict[str, Any]], **kwargs: Any) -> DataTable:
+    """A sortable table in the dashboard's style; the second header row (English) is small."""
+    return DataTable(
+        id=table_id,
+        columns=cast(list[DataTable.Columns], columns),  # figures builds them as plain dicts
+        data=[],
+        sort_action="native",
+        style_as_list_view=True,
+        style_table={"overflowX": "auto"},
+        style_cell={
+            "fontFamily": FONT,
+            "fontSize": "14px",
+            "padding": "8px 12px",
+            "textAlign": "right",
+            "border": "none",
+            "borderBottom": "1px solid #eef2f7",
+        },
+        style_cell_conditional=[
+            {"if": {"column_type": "text"}, "textAlign": "left"},
+        ],
+        style_header={
+            "backgroundColor": "#f8fafc",
+            "color": "#0f172a",
+            "fontWeight": "600",
+            "whiteSpace": "normal",
+            "height": "auto",
+            "borderBottom": "none",
+        },
+        style_header_conditional=[
+            {
+                "if": {"header_index": 1},
+                "fontSize": "11px",
+                "fontWeight": "normal",
+                "color": MUTED,
+                "paddingTop": "0",
+                "borderBottom": "1px solid #e2e8f0",
+            },
+        ],
+        **kwargs,
+    )

@@ -1,0 +1,154 @@
+"""Demo data: two one-stop offices, six officers with Vietnamese names, a month of ratings.
+
+`python -m dashboard.screenshot` and the dashboard tests seed the same rows, so the picture in
+docs/ shows what the tests check. A fixed random seed makes every run identical for one `now`.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlmodel import Session
+
+from server.models import Assignment, Counter, Device, Officer, Rating, Unit
+from server.timeutil import VN_TZ, vn_day
+
+UNITS = {
+    "Q1-MOTCUA": "Bộ phận Một cửa UBND Quận 1",
+    "BN-MOTCUA": "Bộ phận Một cửa Phường Bến Nghé",
+}
+
+
+@dataclass(frozen=True)
+class DemoOfficer:
+    id: str
+    name: str
+    unit_id: str
+    title: str
+    weights: tuple[int, int, int, int]  # how often each vn4 level is pressed
+
+
+OFFICERS = (
+    DemoOfficer("CB-0001", "Nguyễn Thị Hương", "Q1-MOTCUA", "Chuyên viên", (2, 6, 40, 52)),
+    DemoOfficer("CB-0002", "Trần Văn Minh", "Q1-MOTCUA", "Chuyên viên", (6, 14, 50, 30)),
+    DemoOfficer("CB-0003", "Lê Thị Thu Hà", "Q1-MOTCUA", "Cán sự", (12, 20, 45, 23)),
+    DemoOfficer("CB-0004", "Phạm Quốc Bảo", "BN-MOTCUA", "Chuyên viên", (4, 10, 46, 40)),
+    DemoOfficer("CB-0005", "Hoàng Thị Mai", "BN-MOTCUA", "Công chức", (20, 25, 38, 17)),
+    DemoOfficer("CB-0006", "Đặng Đức Thắng", "BN-MOTCUA", "Công chức", (3, 9, 44, 44)),
+)
+
+OPEN_MINUTES = (7 * 60 + 30, 17 * 60)  # counters open 07:30-17:00 Vietnam time
+
+
+def _counter_id(officer: DemoOfficer) -> str:
+    return f"Q-{officer.id[-2:]}"
+
+
+def _device_id(officer: DemoOfficer) -> str:
+    return f"HL-{officer.id[-2:]}"
+
+
+def seed_registry(session: Session, now: datetime) -> None:
+    """Units, counters, officers at their counters, and one rating unit per counter."""
+    session.add_all(Unit(id=unit_id, name=name) for unit_id, name in UNITS.items())
+    session.flush()
+    for i, officer in enumerate(OFFICERS, 1):
+        session.add(Counter(id=_counter_id(officer), name=f"Quầy số {i}", unit_id=officer.unit_id))
+        session.add(
+            Officer(id=officer.id, name=officer.name, unit_id=officer.unit_id, title=officer.title)
+        )
+    session.flush()
+    for i, officer in enumerate(OFFICERS):
+        session.add(
+            Assignment(
+                officer_id=officer.id,
+                counter_id=_counter_id(officer),
+                start=now - timedelta(days=90),
+            )
+        )
+        offline = i == 4
+        session.add(
+            Device(
+                id=_device_id(officer),
+                counter_id=_counter_id(officer),
+                created_at=now - timedelta(days=90),
+                firmware="1.2.0" if i else "1.1.3",
+                state="offline" if offline else "online",
+                last_seen_at=now
+                - (timedelta(hours=2, minutes=14) if offline else timedelta(minutes=i + 1)),
+                outbox=37 if offline else 0,
+            )
+        )
+    session.add(
+        Device(
+            id="HL-99",
+            counter_id=_counter_id(OFFICERS[0]),
+            created_at=now - timedelta(days=120),
+            revoked_at=now - timedelta(days=85),
+            firmware="1.0.0",
+            state="offline",
+            last_seen_at=now - timedelta(days=85),
+            outbox=0,
+        )
+    )
+    session.flush()
+
+
+def seed_ratings(session: Session, now: datetime, days: int = 30, seed: int = 7) -> int:
+    """Ratings in opening hours on the `days` Vietnam days up to `now`; closed on Sundays."""
+    rng = random.Random(seed)
+    today = vn_day(now)
+    seqs = dict.fromkeys((o.id for o in OFFICERS), 0)
+    made = 0
+    for back in range(days - 1, -1, -1):
+        day = today - timedelta(days=back)
+        if day.weekday() == 6:
+            continue
+        per_officer = (4, 10) if day.weekday() == 5 else (10, 24)
+        for officer in OFFICERS:
+            for pressed in sorted(_pressed_at(rng, day) for _ in range(rng.randint(*per_officer))):
+                if pressed > now:
+                    continue
+                seqs[officer.id] += 1
+                score = rng.choices((1, 2, 3, 4), weights=officer.weights)[0]
+                rating_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+                session.add(_rating(rating_id, officer, pressed, seqs[officer.id], score))
+                made += 1
+    session.flush()
+    return made
+
+
+def _pressed_at(rng: random.Random, day: date) -> datetime:
+    minute = rng.randint(*OPEN_MINUTES)
+    local = datetime.combine(day, time(minute // 60, minute % 60, rng.randint(0, 59)), VN_TZ)
+    return local.astimezone(UTC)
+
+
+def _rating(
+    rating_id: str, officer: DemoOfficer, pressed: datetime, seq: int, score: int
+) -> Rating:
+    return Rating(
+        id=rating_id,
+        device_id=_device_id(officer),
+        seq=seq,
+        pressed_at=pressed,
+        device_pressed_at=pressed.astimezone(VN_TZ).isoformat(timespec="seconds"),
+        received_at=pressed + timedelta(seconds=2),
+        day=vn_day(pressed),
+        scale="vn4",
+        score=score,
+        officer_id=officer.id,
+        counter_id=_counter_id(officer),
+        unit_id=officer.unit_id,
+    )
+
+
+def seed_demo(session: Session, now: datetime, days: int = 30) -> int:
+    """The registry and a month of ratings, committed; returns how many ratings were made."""
+    seed_registry(session, now)
+    made = seed_ratings(session, now, days)
+    session.commit()
+    return made

@@ -1,0 +1,1 @@
+"""One module per page: `PAGE` (its registry entry), `layout` and `register_callbacks`."""

@@ -1,0 +1,62 @@
+"""`python -m dashboard.screenshot docs/dashboard.png`: the dashboard on demo data, as a PNG.
+
+It seeds a temporary SQLite database with `demo`, serves the app mounted as in production and
+photographs the satisfaction page in Chromium, so the picture in the docs is never staged by hand.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+from playwright.sync_api import Browser, ViewportSize, sync_playwright
+
+from dashboard.app import create_dash
+from dashboard.browser import launch_chromium, mounted, serve, wait_for_satisfaction_page
+from dashboard.demo import OFFICERS, seed_demo
+from server.db import make_engine, migrate, session_scope
+from server.timeutil import vn_day
+
+VIEWPORT: ViewportSize = {"width": 1280, "height": 900}
+
+
+def take(browser: Browser, path: Path, now: datetime | None = None) -> None:
+    """Seed the demo month up to `now`, open the satisfaction page and save it as a PNG."""
+    moment = now or datetime.now(UTC)
+    with tempfile.TemporaryDirectory(prefix="hailong-screenshot-") as tmp:
+        engine = make_engine(f"sqlite:///{tmp}/demo.db")
+        try:
+            migrate(engine)
+            with session_scope(engine) as session:
+                seed_demo(session, moment)
+            app = create_dash(lambda: session_scope(engine), today=lambda: vn_day(moment))
+            with serve(mounted(app)) as base:
+                page = browser.new_page(viewport=VIEWPORT)
+                try:
+                    page.goto(f"{base}/dashboard/")
+                    wait_for_satisfaction_page(page, OFFICERS[0].name)
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    page.screenshot(path=path, full_page=True)
+                finally:
+                    page.close()
+        finally:
+            engine.dispose()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m dashboard.screenshot", description=__doc__)
+    parser.add_argument("output", type=Path, help="where to write the PNG, e.g. docs/dashboard.png")
+    output = parser.parse_args(argv).output
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        try:
+            take(browser, output)
+        finally:
+            browser.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

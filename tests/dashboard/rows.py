@@ -1,0 +1,76 @@
+"""Test data: the fixed clock of the dashboard tests, and rows for tests that need exact counts."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from dashboard.sources import SessionFactory
+from server.db import session_scope
+from server.models import Counter, Device, Officer, Rating, Unit
+from server.timeutil import VN_TZ
+
+NOW = datetime(2026, 11, 20, 15, 30, tzinfo=VN_TZ)  # a Friday afternoon in Vietnam
+TODAY = date(2026, 11, 20)
+
+_seq = itertools.count(1)
+
+
+def factory(engine: Engine) -> SessionFactory:
+    return lambda: session_scope(engine)
+
+
+def add_unit(session: Session, unit_id: str, name: str) -> None:
+    session.add(Unit(id=unit_id, name=name))
+    session.flush()
+
+
+def add_officer(session: Session, officer_id: str, name: str, unit_id: str) -> None:
+    session.add(Officer(id=officer_id, name=name, unit_id=unit_id))
+    session.flush()
+
+
+def add_counter(session: Session, counter_id: str, name: str, unit_id: str) -> None:
+    session.add(Counter(id=counter_id, name=name, unit_id=unit_id))
+    session.flush()
+
+
+def add_device(session: Session, device_id: str, counter_id: str, **fields: Any) -> None:
+    created = datetime(2026, 1, 1, tzinfo=UTC)
+    session.add(Device(id=device_id, counter_id=counter_id, created_at=created, **fields))
+    session.flush()
+
+
+def add_ratings(
+    session: Session,
+    officer_id: str,
+    unit_id: str,
+    day: date,
+    scores: list[int],
+    scale: str = "vn4",
+) -> None:
+    """One rating per score, pressed at 09:00 Vietnam time on `day`."""
+    pressed = datetime.combine(day, time(9), VN_TZ)
+    for i, score in enumerate(scores):
+        at = pressed + timedelta(minutes=i)
+        session.add(
+            Rating(
+                id=str(uuid.uuid4()),
+                device_id="HL-T",
+                seq=next(_seq),
+                pressed_at=at,
+                device_pressed_at=at.isoformat(),
+                received_at=at,
+                day=day,
+                scale=scale,
+                score=score,
+                officer_id=officer_id,
+                unit_id=unit_id,
+            )
+        )
+    session.flush()
