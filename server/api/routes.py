@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi.security import OAuth2PasswordRequestForm
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import col, select
 
 from hailong.errors import BrokerError, NotFound, RegistryError
 from server import registry, reports
@@ -23,6 +24,7 @@ from server.models import (
     DeviceProvisioned,
     Officer,
     OfficerCreate,
+    RejectedMessage,
     Unit,
     UnitCreate,
 )
@@ -115,6 +117,29 @@ def create_device(
         accounts.put_device,
         accounts.device_target,
     )
+
+
+@api.get("/rejected")
+def rejected_messages(
+    session: SessionDep,
+    _: AdminUser,
+    limit: Annotated[int, Query(ge=1, le=1000, description="How many, newest first")] = 100,
+) -> list[dict[str, Any]]:
+    """Messages the ingest refused, with the reason, so a unit's fault can be found and fixed."""
+    rows = session.exec(
+        select(RejectedMessage).order_by(col(RejectedMessage.id).desc()).limit(limit)
+    ).all()
+    return [
+        {
+            "received_at": r.received_at.isoformat(),
+            "topic": r.topic,
+            "field": r.field,
+            "reason": r.reason,
+            "rating_id": r.rating_id,
+            "payload": r.payload.decode("utf-8", errors="replace"),
+        }
+        for r in rows
+    ]
 
 
 @api.get("/reports/officers")

@@ -181,6 +181,11 @@ def test_malformed_message_is_kept_and_the_next_rating_still_stored(
     wait_for(lambda: json.loads(good)["id"] in device.named(), what="ack of the good rating")
     rejected = stored(server, RejectedMessage)
     assert len(rejected) == 1
+    listed = server.get("/api/v1/rejected", headers=login(server, "admin")).json()
+    assert listed[0]["payload"] == "{this is not json"
+    assert listed[0]["topic"] == "hailong/v1/devices/dev-dh-q1/ratings"
+    assert "not JSON" in listed[0]["reason"]
+    assert server.get("/api/v1/rejected", headers=login(server, "hr")).status_code == 403
     assert rejected[0].payload == b"{this is not json" and "not JSON" in rejected[0].reason
     assert len(stored(server)) == 1
 
