@@ -65,7 +65,7 @@ class IngestService:
         self._queue: queue.Queue[paho.MQTTMessage] = queue.Queue()
         self._stop = threading.Event()
         self._published_configs: dict[str, bytes] = {}
-        self._config_lock = threading.Lock()
+        self._configs_wanted = threading.Event()
         self._client = paho.Client(
             paho.CallbackAPIVersion.VERSION2,
             client_id=client_id,
@@ -174,7 +174,8 @@ class IngestService:
                 delay = 0.5
                 self._acknowledge(pending, result)
                 pending = []
-            if time.monotonic() >= next_config:
+            if self._configs_wanted.is_set() or time.monotonic() >= next_config:
+                self._configs_wanted.clear()
                 next_config = time.monotonic() + self.config_every_s
                 self._refresh_configs_safely()
 
@@ -192,8 +193,9 @@ class IngestService:
     # configs -------------------------------------------------------------------------------
 
     def request_config_refresh(self) -> None:
-        """Called after registry writes: publish a Config to every device whose view changed."""
-        threading.Thread(target=self._refresh_configs_safely, daemon=True).start()
+        """After registry writes: the worker publishes a Config to every device whose view
+        changed, within a fraction of a second; many requests in a row make one refresh."""
+        self._configs_wanted.set()
 
     def _refresh_configs_safely(self) -> None:
         try:
@@ -205,7 +207,7 @@ class IngestService:
         if not self.connected.is_set():
             return 0
         sent = 0
-        with self._config_lock, Session(self.engine) as session:
+        with Session(self.engine) as session:
             now = self.clock()
             devices = session.exec(select(Device).where(col(Device.revoked_at).is_(None))).all()
             for device in devices:
