@@ -1,4 +1,5 @@
-"""The unit's physical buttons: pin i (from settings) gives score i + 1.
+"""The unit's physical buttons: pin i (from settings) gives button i + 1 (score i + 1, or on
+the reasons page a reason toggle or Gửi); and the officer's optional Hoàn thành button.
 
 Debouncing is done here in software rather than with gpiozero's `bounce_time`, which ignores
 every edge inside its window and so can drop a genuine press (PITFALLS). A press counts when
@@ -16,7 +17,7 @@ from gpiozero import Button
 from gpiozero.exc import GPIOZeroError
 
 from device.clock import Clock
-from device.settings import ButtonsSection
+from device.settings import ButtonsSection, OfficerButtonSection
 from hailong.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,8 @@ def pin_factory_named(name: str) -> Any:
 
 
 class Buttons:
-    """Buttons wired to `on_press(score)`; the pin factory is injectable (gpiozero's seam)."""
+    """Buttons wired to `on_press(number)`, numbered from 1 in the order of `pins`; the pin
+    factory is injectable (gpiozero's seam). `option` names the pins in error messages."""
 
     def __init__(
         self,
@@ -49,6 +51,7 @@ class Buttons:
         *,
         debounce_s: float = 0.05,
         pin_factory: Any = None,
+        option: str = "[buttons] pins",
     ) -> None:
         self._on_press = on_press
         self._clock = clock
@@ -56,15 +59,15 @@ class Buttons:
         self._last: dict[int, float] = {}
         self._buttons: list[Button] = []
         try:
-            for score, pin in enumerate(pins, start=1):
+            for number, pin in enumerate(pins, start=1):
                 button = Button(pin, pull_up=True, bounce_time=None, pin_factory=pin_factory)
-                button.when_pressed = self._callback(score)
+                button.when_pressed = self._callback(number)
                 self._buttons.append(button)
         except GPIOZeroError as exc:
             self.close()
             raise ConfigError(
-                f"[buttons] pins: cannot use pin {pin} ({exc}); check the wiring and pin "
-                'numbers, or use pin_factory = "mock" / enabled = false without GPIO'
+                f"{option}: cannot use pin {pin} ({exc}); check the wiring and pin "
+                'numbers, or use [buttons] pin_factory = "mock" / enabled = false without GPIO'
             ) from None
 
     @classmethod
@@ -86,22 +89,40 @@ class Buttons:
             pin_factory=pin_factory,
         )
 
-    def _callback(self, score: int) -> Callable[[], None]:
+    @classmethod
+    def officer(
+        cls,
+        section: OfficerButtonSection,
+        on_press: Callable[[], object],
+        clock: Clock,
+        pin_factory: Any = None,
+    ) -> Buttons:
+        """The officer's Hoàn thành button; its software debounce is a fixed 0.2 s."""
+        return cls(
+            [section.pin],
+            lambda _number: on_press(),
+            clock,
+            debounce_s=0.2,
+            pin_factory=pin_factory,
+            option="[officer_button] pin",
+        )
+
+    def _callback(self, number: int) -> Callable[[], None]:
         def pressed() -> None:
-            self._pressed(score)
+            self._pressed(number)
 
         return pressed
 
-    def _pressed(self, score: int) -> None:
+    def _pressed(self, number: int) -> None:
         now = self._clock.monotonic()
-        last = self._last.get(score)
+        last = self._last.get(number)
         if last is not None and now - last < self._debounce_s:
             return
-        self._last[score] = now
+        self._last[number] = now
         try:
-            self._on_press(score)
+            self._on_press(number)
         except Exception:
-            log.exception("button %d: the press could not be handled", score)
+            log.exception("button %d: the press could not be handled", number)
 
     def close(self) -> None:
         for button in self._buttons:

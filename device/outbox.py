@@ -4,6 +4,11 @@ paho keeps unacknowledged messages in memory only, and a counter unit loses powe
 warning; so a rating lives here, with its `seq`, from the press until the server's Ack names it.
 The seq counter is kept in the same database and bumped in the same transaction as the insert,
 so it survives restarts and power loss and never repeats, even after the outbox empties.
+
+A rating may be stored *held*: durable, counted, but not yet handed to the link. The unit holds
+a low score while the citizen picks reasons on the screen, then `release`s it with the reasons
+written into its payload (same id, seq and pressed_at); a unit that restarts releases whatever
+a power cut left held, as it was pressed.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ CREATE TABLE IF NOT EXISTS outbox (
     seq INTEGER NOT NULL,
     id TEXT NOT NULL UNIQUE,
     payload BLOB NOT NULL,
+    held INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (device_id, seq)
 );
 """
@@ -53,12 +59,15 @@ class Outbox:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(_SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(outbox)")}
+        if "held" not in columns:  # an outbox written before ratings could be held
+            self._db.execute("ALTER TABLE outbox ADD COLUMN held INTEGER NOT NULL DEFAULT 0")
 
-    def add(self, make: Callable[[int], Rating]) -> Rating:
+    def add(self, make: Callable[[int], Rating], *, held: bool = False) -> Rating:
         """Build the rating with the next seq and store it durably, in one transaction.
 
         `make` gets the seq and returns the Rating; if it raises, nothing is stored and the seq
-        is not used up.
+        is not used up. A `held` rating is not `pending` (not sent) until it is released.
         """
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
@@ -76,8 +85,8 @@ class Outbox:
                     (self.device_id, seq),
                 )
                 self._db.execute(
-                    "INSERT INTO outbox (device_id, seq, id, payload) VALUES (?, ?, ?, ?)",
-                    (self.device_id, seq, rating.id, rating.to_payload()),
+                    "INSERT INTO outbox (device_id, seq, id, payload, held) VALUES (?, ?, ?, ?, ?)",
+                    (self.device_id, seq, rating.id, rating.to_payload(), int(held)),
                 )
             except BaseException:
                 self._db.execute("ROLLBACK")
@@ -85,18 +94,43 @@ class Outbox:
             self._db.execute("COMMIT")
             return rating
 
+    def release(self, rating: Rating) -> bool:
+        """Store `rating` over the held rating of the same id and seq and let it be sent.
+
+        One transaction: the payload is rewritten and the hold lifted together. Returns False
+        (and changes nothing) when no such rating is held.
+        """
+        if rating.device_id != self.device_id:
+            raise ValueError("the rating must carry this outbox's device_id")
+        with self._lock:
+            changed = self._db.execute(
+                "UPDATE outbox SET payload = ?, held = 0 "
+                "WHERE device_id = ? AND id = ? AND seq = ? AND held = 1",
+                (rating.to_payload(), self.device_id, rating.id, rating.seq),
+            ).rowcount
+        return changed == 1
+
+    def held(self) -> list[OutboxEntry]:
+        """Ratings stored but held back from sending, oldest first."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id, seq, payload FROM outbox WHERE device_id = ? AND held = 1 ORDER BY seq",
+                (self.device_id,),
+            ).fetchall()
+        return [OutboxEntry(id, seq, bytes(payload)) for id, seq, payload in rows]
+
     def pending(self, limit: int = 100, *, after_seq: int = 0) -> list[OutboxEntry]:
-        """Up to `limit` stored ratings with seq above `after_seq`, oldest first."""
+        """Up to `limit` stored ratings with seq above `after_seq`, oldest first; none held."""
         with self._lock:
             rows = self._db.execute(
                 "SELECT id, seq, payload FROM outbox WHERE device_id = ? AND seq > ? "
-                "ORDER BY seq LIMIT ?",
+                "AND held = 0 ORDER BY seq LIMIT ?",
                 (self.device_id, after_seq, limit),
             ).fetchall()
         return [OutboxEntry(id, seq, bytes(payload)) for id, seq, payload in rows]
 
     def get(self, ids: Iterable[str]) -> list[OutboxEntry]:
-        """Those of `ids` still stored, oldest first."""
+        """Those of `ids` still stored and not held, oldest first."""
         wanted = list(ids)
         found: list[OutboxEntry] = []
         with self._lock:
@@ -106,7 +140,7 @@ class Outbox:
                     OutboxEntry(id, seq, bytes(payload))
                     for id, seq, payload in self._db.execute(
                         "SELECT id, seq, payload FROM outbox "
-                        f"WHERE device_id = ? AND id IN ({marks})",
+                        f"WHERE device_id = ? AND held = 0 AND id IN ({marks})",
                         (self.device_id, *chunk),
                     )
                 ]
@@ -136,6 +170,7 @@ class Outbox:
             return gone
 
     def count(self) -> int:
+        """Ratings stored and not yet acknowledged, held ones included."""
         with self._lock:
             return self._count()
 

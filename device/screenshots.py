@@ -17,24 +17,51 @@ os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 import pygame  # noqa: E402
 
 from device.screen import Fonts, render  # noqa: E402
-from device.view import View  # noqa: E402
+from device.view import ReasonChoice, View  # noqa: E402
 
 SIZE = (800, 480)
-_UNIT = View(unit_name="UBND phường Bến Nghé – Bộ phận một cửa", counter_id="Q03", online=True)
-SCREENS: dict[str, View] = {
-    "unit-idle.png": replace(
-        _UNIT, officer_name="Nguyễn Thị Hồng Nhung", officer_title="Chuyên viên tiếp nhận hồ sơ"
+LARGE = (1024, 600)
+_UNIT = View(
+    unit_name="UBND phường Bến Nghé – Bộ phận một cửa",
+    counter_id="Q03",
+    online=True,
+    buttons=4,
+)
+_IDLE = replace(
+    _UNIT, officer_name="Nguyễn Thị Hồng Nhung", officer_title="Chuyên viên tiếp nhận hồ sơ"
+)
+REASONS = (
+    ReasonChoice("wait_time", "Chờ đợi lâu", "Long wait"),
+    ReasonChoice("attitude", "Thái độ chưa tốt", "Poor attitude"),
+    ReasonChoice("guidance", "Hướng dẫn chưa rõ", "Unclear guidance"),
+    ReasonChoice("paperwork", "Thủ tục, giấy tờ phức tạp", "Complex paperwork"),
+    ReasonChoice("late_result", "Trả kết quả trễ hẹn", "Result late"),
+    ReasonChoice("facilities", "Cơ sở vật chất", "Facilities"),
+)
+SCREENS: dict[str, tuple[View, tuple[int, int]]] = {
+    "unit-idle.png": (_IDLE, SIZE),
+    "unit-no-officer.png": (_UNIT, SIZE),
+    "unit-thanks.png": (replace(_UNIT, page="thanks", chosen=4), SIZE),
+    "unit-reasons.png": (
+        replace(
+            _IDLE,
+            page="reasons",
+            chosen=1,
+            reasons=REASONS,
+            selected=frozenset({"wait_time", "paperwork"}),
+            reasons_left_s=12,
+        ),
+        SIZE,
     ),
-    "unit-no-officer.png": _UNIT,
-    "unit-thanks.png": replace(_UNIT, page="thanks", chosen=4),
+    "unit-idle-1024x600.png": (_IDLE, LARGE),
 }
 
 
-def write_screenshots(folder: Path, size: tuple[int, int] = SIZE) -> list[Path]:
+def write_screenshots(folder: Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     fonts = Fonts()
     written = []
-    for name, view in SCREENS.items():
+    for name, (view, size) in SCREENS.items():
         surface = pygame.Surface(size)
         render(surface, view, fonts)
         path = folder / name

@@ -101,12 +101,14 @@ class ButtonsSection(_Section):
         [17, 27, 22, 23],
         min_length=3,
         max_length=4,
-        description="BCM pin numbers from score 1 (worst) to the best score of the scale.",
+        description="BCM pin numbers from score 1 (worst) to the best score of the scale. On the "
+        "reasons page buttons 1 to N-1 toggle the first reasons shown and the last one sends.",
     )
     pin_factory: str | None = Field(
         None,
-        description='gpiozero pin factory ("lgpio" on a Pi 5, "mock" without GPIO); '
-        "unset means GPIOZERO_PIN_FACTORY or gpiozero's default.",
+        description='gpiozero pin factory ("lgpio" on a Pi 5, "mock" without GPIO) for the '
+        "buttons, LEDs, buzzer and officer button; unset means GPIOZERO_PIN_FACTORY or "
+        "gpiozero's default.",
     )
     debounce_ms: int = Field(
         50, ge=0, le=2000, description="Presses closer together on one button are one press."
@@ -134,9 +136,77 @@ class ScreenSection(_Section):
     height: int = Field(480, ge=240, le=2160, description="Window or display height in pixels.")
     fullscreen: bool = Field(False, description="Fill the display and hide the mouse pointer.")
     language: Literal["vi", "en"] = Field("vi", description="The language shown first.")
+    language_reset_s: float = Field(
+        30.0,
+        gt=0,
+        le=600,
+        description="A citizen's English / Tiếng Việt choice lasts until this long without a "
+        "touch or press; then the screen is back in `language`.",
+    )
+    reasons_s: float = Field(
+        15.0,
+        gt=0,
+        le=300,
+        description="After a low score the reasons page waits this long after the last touch, "
+        "then sends what is selected.",
+    )
     thanks_s: float = Field(
         3.0, gt=0, le=60, description="How long the thank-you screen stays before idle."
     )
+
+
+class _Pin(_Section):
+    """One optional GPIO device; off unless enabled, so a unit without it needs no wiring."""
+
+    enabled: bool = Field(False, description="Whether it is fitted.")
+
+    @field_validator("pin", "accepted_pin", "attention_pin", check_fields=False)
+    @classmethod
+    def _bcm(cls, value: int) -> int:
+        if not 0 <= value <= 27:
+            raise ValueError("must be a BCM pin number between 0 and 27")
+        return value
+
+    def pins(self) -> dict[str, int]:
+        """The pins in use, by option name (none when not enabled)."""
+        if not self.enabled:
+            return {}
+        return {name: value for name, value in self.model_dump().items() if name.endswith("pin")}
+
+
+class LedsSection(_Pin):
+    accepted_pin: int = Field(
+        5, description="BCM pin of the LED that blinks when a rating is stored."
+    )
+    attention_pin: int = Field(
+        6,
+        description="BCM pin of the LED that is on while the unit is offline or more than "
+        "[outbox] warn_backlog ratings wait for the server.",
+    )
+    blink_s: float = Field(0.5, gt=0, le=5, description="How long the accepted LED lights.")
+
+
+class BuzzerSection(_Pin):
+    pin: int = Field(12, description="BCM pin of the buzzer that beeps when a press is taken.")
+    beep_ms: int = Field(80, ge=10, le=1000, description="Length of the beep.")
+
+
+class OfficerButtonSection(_Pin):
+    pin: int = Field(
+        16, description="BCM pin of the officer's Hoàn thành (done) button, wired to ground."
+    )
+    open_s: int = Field(
+        60,
+        ge=1,
+        le=3600,
+        description="With require_service, one press of it lets the citizen give one rating "
+        "within this many seconds (like a Service without a ticket).",
+    )
+
+
+class AudioSection(_Section):
+    enabled: bool = Field(False, description="Speak the prompts (Vietnamese clips, pygame.mixer).")
+    volume: float = Field(0.8, ge=0, le=1, description="Loudness from 0 (silent) to 1.")
 
 
 class OutboxSection(_Section):
@@ -153,6 +223,26 @@ class DeviceSettings(_Section):
     buttons: ButtonsSection = ButtonsSection()
     screen: ScreenSection = ScreenSection()
     outbox: OutboxSection = OutboxSection()
+    leds: LedsSection = LedsSection()
+    buzzer: BuzzerSection = BuzzerSection()
+    officer_button: OfficerButtonSection = OfficerButtonSection()
+    audio: AudioSection = AudioSection()
+
+    @model_validator(mode="after")
+    def _one_use_per_pin(self) -> DeviceSettings:
+        used: dict[int, str] = {}
+        if self.buttons.enabled:
+            used = {pin: "[buttons] pins" for pin in self.buttons.pins}
+        for name in ("leds", "buzzer", "officer_button"):
+            section: _Pin = getattr(self, name)
+            for option, pin in section.pins().items():
+                if pin in used:
+                    raise ValueError(
+                        f"[{name}] {option} = {pin} is also used by {used[pin]}; "
+                        "give each device its own pin"
+                    )
+                used[pin] = f"[{name}] {option}"
+        return self
 
     @model_validator(mode="after")
     def _login_is_the_device(self) -> DeviceSettings:

@@ -7,10 +7,23 @@ a test from a View alone, and the unit's logic is tested without pygame.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
-Page = Literal["idle", "thanks"]
+Page = Literal["idle", "reasons", "thanks"]
 Language = Literal["vi", "en"]
+
+
+@dataclass(frozen=True)
+class ReasonChoice:
+    """One reason offered after a low score, with its Config code and both labels."""
+
+    code: str
+    label_vi: str
+    label_en: str
+
+    def label(self, language: Language) -> str:
+        return self.label_vi if language == "vi" else self.label_en
 
 
 @dataclass(frozen=True)
@@ -20,9 +33,14 @@ class View:
     counter_id: str | None = None
     officer_name: str | None = None
     officer_title: str | None = None
+    officer_photo: Path | None = None  # the cached photo file; None shows the initials
     scale: Literal["vn4", "vn3"] = "vn4"
     language: Language = "vi"
-    chosen: int | None = None  # the score just given, shown on the thank-you page
+    chosen: int | None = None  # the score just given, shown on the reasons and thank-you pages
     device_id: str = ""
     online: bool = False
     waiting_for_service: bool = False  # Config.require_service and no Service is open
+    reasons: tuple[ReasonChoice, ...] = ()  # offered on the reasons page, in Config order
+    selected: frozenset[str] = frozenset()  # codes of the reasons toggled on
+    reasons_left_s: int = 0  # seconds before the reasons page sends by itself
+    buttons: int = 0  # physical buttons: 1..buttons-1 toggle reasons, the last one sends

@@ -1,4 +1,5 @@
-"""The screen: every page renders, and one tap, click or key is exactly one rating."""
+"""The screen: every page renders at both panel sizes and in both languages, one tap, click or
+key is exactly one rating, and the reasons page and language switch answer taps and keys."""
 
 from __future__ import annotations
 
@@ -11,26 +12,52 @@ import pygame
 import pytest
 
 from device.clock import ManualClock
-from device.screen import Fonts, Screen, level_rects, render, score_for_event
-from device.screenshots import write_screenshots
+from device.screen import (
+    Action,
+    Fonts,
+    Screen,
+    action_for_event,
+    initials,
+    language_rect,
+    level_rects,
+    photo_surface,
+    reason_rects,
+    render,
+    score_for_event,
+    send_rect,
+    skip_rect,
+)
+from device.screenshots import REASONS, write_screenshots
 from device.settings import DeviceSettings, ScreenSection
 from device.unit import Unit
 from device.view import View
 from hailong.mqtt import MqttTarget
+from hailong.protocol import Config, Reason
 from tests.device.conftest import wait_until
 
 NOWHERE = MqttTarget("127.0.0.1", 9, "unit-1", "pw")
 SIZE = (800, 480)
+SIZES = [(800, 480), (1024, 600)]
 WITH_OFFICER = View(officer_name="Nguyễn Thị Hồng Nhung", officer_title="Chuyên viên")
+ASKING = replace(WITH_OFFICER, page="reasons", chosen=1, reasons_left_s=15)
 
 VIEWS = [
     replace(WITH_OFFICER, counter_id="Q03", unit_name="UBND phường Bến Nghé", online=True),
+    replace(WITH_OFFICER, officer_photo=Path("/nonexistent/photo.png")),  # the initials instead
     View(counter_id="Q03"),
     replace(WITH_OFFICER, scale="vn3", language="en"),
     View(waiting_for_service=True),
     *[View(page="thanks", chosen=score) for score in (1, 2, 3, 4)],
     View(page="thanks", chosen=3, scale="vn3", language="en"),
     View(page="thanks"),
+    *[
+        replace(ASKING, reasons=REASONS[:n], language=language, buttons=buttons)
+        for n in (0, 3, 6)
+        for language in ("vi", "en")
+        for buttons in (0, 4)
+    ],
+    replace(ASKING, reasons=REASONS, selected=frozenset({"attitude", "facilities"}), buttons=3),
+    replace(ASKING, chosen=2, scale="vn4", reasons=REASONS * 2),  # more than fit: the first 8
 ]
 
 
@@ -48,7 +75,7 @@ def screen() -> Iterator[Screen]:
     pygame.display.quit()
 
 
-@pytest.mark.parametrize("size", [(800, 480), (1024, 600), (480, 320), (1920, 1080)])
+@pytest.mark.parametrize("size", [*SIZES, (480, 320), (1920, 1080)])
 @pytest.mark.parametrize("view", VIEWS)
 def test_every_screen_renders(view: View, size: tuple[int, int]) -> None:
     surface = pygame.Surface(size)
@@ -60,9 +87,48 @@ def test_every_screen_renders(view: View, size: tuple[int, int]) -> None:
 
 
 def test_the_screenshots_are_written(tmp_path: Path) -> None:
-    written = write_screenshots(tmp_path)
-    assert [p.name for p in written] == ["unit-idle.png", "unit-no-officer.png", "unit-thanks.png"]
-    assert all(pygame.image.load(str(p)).get_size() == SIZE for p in written)
+    written = {p.name: pygame.image.load(str(p)).get_size() for p in write_screenshots(tmp_path)}
+    assert written == {
+        "unit-idle.png": SIZE,
+        "unit-no-officer.png": SIZE,
+        "unit-thanks.png": SIZE,
+        "unit-reasons.png": SIZE,
+        "unit-idle-1024x600.png": (1024, 600),
+    }
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_the_reasons_page_targets_are_large_and_apart(size: tuple[int, int]) -> None:
+    for count in (1, 3, 6, 8):
+        rects = [*reason_rects(size, count), skip_rect(size), send_rect(size), language_rect(size)]
+        assert len(rects) == count + 3
+        for i, rect in enumerate(rects):
+            assert pygame.Rect((0, 0), size).contains(rect)
+            assert rect.height >= 40 * size[1] / 480
+            assert rect.collidelist(rects[i + 1 :]) == -1
+    assert len(reason_rects(size, 12)) == 8
+
+
+def test_a_photo_is_cut_to_a_circle_and_a_bad_file_gives_the_initials(tmp_path: Path) -> None:
+    photo = pygame.Surface((60, 90))
+    photo.fill((200, 120, 40))
+    good = tmp_path / "officer.png"
+    pygame.image.save(photo, str(good))
+    bad = tmp_path / "broken.png"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n not really")
+    circle = photo_surface(good, 100)
+    assert circle is not None and circle.get_size() == (100, 100)
+    assert circle.get_at((50, 50))[3] == 255 and circle.get_at((2, 2))[3] == 0
+    assert photo_surface(bad, 100) is None
+    assert photo_surface(tmp_path / "missing.png", 100) is None
+    surface = pygame.Surface(SIZE)
+    render(surface, replace(WITH_OFFICER, officer_photo=good), Fonts())
+    render(surface, replace(WITH_OFFICER, officer_photo=bad), Fonts())
+    assert (initials("Nguyễn Thị Hồng Nhung"), initials("Đặng Ánh"), initials("Lan")) == (
+        "NN",
+        "ĐÁ",
+        "L",
+    )
 
 
 def centre_of(score: int, count: int = 4) -> tuple[int, int]:
@@ -130,3 +196,81 @@ def test_the_loop_turns_a_posted_tap_into_one_rating(screen: Screen, unit: Unit)
     watcher.join()
     assert unit.outbox.count() == 1
     assert unit.ignored_presses == 0
+
+
+def tap(pos: tuple[int, int], size: tuple[int, int] = SIZE) -> pygame.event.Event:
+    return pygame.event.Event(
+        pygame.FINGERDOWN, x=pos[0] / size[0], y=pos[1] / size[1], touch_id=0, finger_id=0
+    )
+
+
+def key(code: int) -> pygame.event.Event:
+    return pygame.event.Event(pygame.KEYDOWN, key=code)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_what_a_tap_asks_for_on_each_page(size: tuple[int, int]) -> None:
+    idle = View()
+    asking = replace(ASKING, reasons=REASONS)
+    rects = reason_rects(size, len(REASONS))
+    assert action_for_event(tap(level_rects(size, 4)[1].center, size), idle, size) == Action(
+        "score", number=2
+    )
+    assert action_for_event(tap((size[0] // 2, size[1] // 3), size), idle, size) == Action("invite")
+    for view in (idle, asking):
+        switch = language_rect(size)
+        assert action_for_event(tap(switch.center, size), view, size) == Action("language")
+        corner = (switch.right, switch.top)  # the touch area is larger than the pill
+        assert action_for_event(tap(corner, size), view, size) == Action("language")
+    assert action_for_event(tap(rects[4].center, size), asking, size) == Action(
+        "reason", code=REASONS[4].code
+    )
+    assert action_for_event(tap(send_rect(size).center, size), asking, size) == Action("send")
+    assert action_for_event(tap(skip_rect(size).center, size), asking, size) == Action("skip")
+    thanks = View(page="thanks")
+    assert action_for_event(tap(language_rect(size).center, size), thanks, size) is None
+
+
+def test_keys_rate_choose_reasons_send_skip_and_switch_language() -> None:
+    asking = replace(ASKING, reasons=REASONS)
+    assert action_for_event(key(pygame.K_2), View(), SIZE) == Action(
+        "button", number=2, input="keyboard"
+    )
+    assert action_for_event(key(pygame.K_4), asking, SIZE) == Action(
+        "button", number=4, input="keyboard"
+    )
+    assert action_for_event(key(pygame.K_4), replace(asking, scale="vn3"), SIZE) == Action(
+        "button", number=4, input="keyboard"
+    )
+    assert action_for_event(key(pygame.K_RETURN), asking, SIZE) == Action("send", input="keyboard")
+    assert action_for_event(key(pygame.K_ESCAPE), asking, SIZE) == Action("skip", input="keyboard")
+    assert action_for_event(key(pygame.K_RETURN), View(), SIZE) is None
+    assert action_for_event(key(pygame.K_l), View(), SIZE) == Action("language", input="keyboard")
+
+
+def test_taps_drive_the_reasons_page_and_the_language_switch(
+    screen: Screen, make_settings: Callable[..., DeviceSettings], clock: ManualClock
+) -> None:
+    unit = Unit(make_settings(NOWHERE, screen={"enabled": True}), clock)
+    reasons = [Reason(code=r.code, label_vi=r.label_vi, label_en=r.label_en) for r in REASONS]
+    unit.apply_config(Config(device_id="unit-1", reasons=reasons))
+    try:
+        screen.handle(tap(language_rect(SIZE).center), unit, unit.view())
+        assert unit.view().language == "en"
+        screen.handle(tap(level_rects(SIZE, 4)[0].center), unit, unit.view())
+        view = unit.view()
+        assert (view.page, view.chosen, view.language) == ("reasons", 1, "en")
+        clock.advance(2)
+        rects = reason_rects(SIZE, len(view.reasons))
+        for index in (0, 3, 5, 5):  # the second tap on the last one unselects it
+            screen.handle(tap(rects[index].center), unit, unit.view())
+        assert unit.view().selected == {REASONS[0].code, REASONS[3].code}
+        screen.handle(tap(send_rect(SIZE).center), unit, unit.view())
+        assert unit.view().page == "thanks"
+        (entry,) = unit.outbox.pending(10)
+        assert b'"reasons":["wait_time","paperwork"]' in entry.payload
+        assert b'"input":"touch"' in entry.payload
+        clock.advance(31)  # the citizen has gone: back to the configured language
+        assert (unit.view().page, unit.view().language) == ("idle", "vi")
+    finally:
+        unit.outbox.close()

@@ -45,6 +45,26 @@ def test_only_device_id_and_mqtt_url_are_required(tmp_path: Path) -> None:
     settings = DeviceSettings.load(write(tmp_path, MINIMAL))
     assert settings.device.data_dir == tmp_path / "device-data"
     assert settings.screen.language == "vi"
+    assert (settings.screen.reasons_s, settings.screen.language_reset_s) == (15, 30)
+
+
+def test_the_optional_hardware_is_off_by_default_and_in_the_example(tmp_path: Path) -> None:
+    settings = DeviceSettings.load(write(tmp_path, MINIMAL))
+    for section in (settings.leds, settings.buzzer, settings.officer_button, settings.audio):
+        assert not section.enabled
+    example = DeviceSettings.load(EXAMPLE)
+    assert not (example.leds.enabled or example.buzzer.enabled or example.audio.enabled)
+    assert not example.officer_button.enabled
+
+
+def test_an_unfitted_device_may_share_a_pin(tmp_path: Path) -> None:
+    text = MINIMAL + "[leds]\nenabled = false\naccepted_pin = 17\n"
+    assert DeviceSettings.load(write(tmp_path, text)).leds.accepted_pin == 17
+    text = MINIMAL + "[buttons]\nenabled = false\n[leds]\nenabled = true\naccepted_pin = 17\n"
+    assert DeviceSettings.load(write(tmp_path, text)).leds.pins() == {
+        "accepted_pin": 17,
+        "attention_pin": 6,
+    }
 
 
 @pytest.mark.parametrize(
@@ -58,6 +78,14 @@ def test_only_device_id_and_mqtt_url_are_required(tmp_path: Path) -> None:
         (MINIMAL + '[buttons]\npin_factory = "lpgio"\n', ["[buttons] pin_factory", "lgpio"]),
         (MINIMAL + '[screen]\nlanguage = "fr"\n', ["[screen] language"]),
         (MINIMAL.replace("unit-1", "bad/id", 1), ["[device] id", "no / + #"]),
+        (MINIMAL + "[leds]\nenabled = true\naccepted_pin = 17\n", ["[leds] accepted_pin = 17"]),
+        (
+            MINIMAL + "[buzzer]\nenabled = true\n[officer_button]\nenabled = true\npin = 12\n",
+            ["[officer_button] pin = 12", "[buzzer] pin"],
+        ),
+        (MINIMAL + "[officer_button]\npin = 40\n", ["[officer_button] pin", "between 0 and 27"]),
+        (MINIMAL + "[screen]\nreasons_s = 0\n", ["[screen] reasons_s"]),
+        (MINIMAL + "[audio]\nvolume = 2\n", ["[audio] volume"]),
     ],
 )
 def test_a_wrong_or_missing_option_is_named(tmp_path: Path, text: str, names: list[str]) -> None:
