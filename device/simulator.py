@@ -41,18 +41,33 @@ class SimulatedUnit:
     def stop(self) -> None:
         self.unit.stop()
 
-    def press(self, score: int, at: datetime | None = None, reasons: Sequence[str] = ()) -> Rating:
+    @property
+    def connected(self) -> bool:
+        return self.unit.link.connected
+
+    def press(
+        self,
+        score: int,
+        at: datetime | None = None,
+        reasons: Sequence[str] = (),
+        *,
+        live: bool | None = None,
+    ) -> Rating:
         """Press a button; with `at`, the unit's ManualClock is set to it first.
 
         A press with `at` makes history, in any order of days, and is taken whatever the
         cooldown; a press without it is a live press, ignored inside the Config's cooldown like
-        a citizen's double press. Raises PressIgnored when the unit does not take the press.
+        a citizen's double press. `live=False` makes a press at a moment the caller picks (a
+        load generator) skip the cooldown too. Raises PressIgnored when the unit does not take
+        the press.
         """
         if at is not None:
             if not isinstance(self.clock, ManualClock):
                 raise TypeError("press(at=...) needs the unit to run on a ManualClock")
             self.clock.set(at)
-        rating = self.unit.press(score, "button", reasons, live=at is None)
+        rating = self.unit.press(
+            score, "button", reasons, live=at is None if live is None else live
+        )
         if rating is None:
             raise PressIgnored(f"{self.device_id} ignored the press of {score} (see the log)")
         return rating

@@ -42,6 +42,14 @@ def _settings_help() -> str:
     return "\n".join(lines)
 
 
+class _ServerHelp(argparse.RawDescriptionHelpFormatter):
+    """Lists the settings only when help is asked for: a unit never imports the server's."""
+
+    def format_help(self) -> str:
+        self.add_text(_settings_help())
+        return super().format_help()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hailong", description="Hài Lòng: citizen-satisfaction ratings at service counters."
@@ -55,8 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "server",
         help="run the collection server, configured from HAILONG_* variables",
-        epilog=_settings_help(),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_ServerHelp,
     )
     p.add_argument("--host", default="127.0.0.1", help="address to listen on")
     p.add_argument("--port", type=int, default=8000, help="port to listen on")
@@ -71,6 +78,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--live-every", type=float, default=3.0, help="seconds between live ratings (default 3)"
+    )
+
+    p = sub.add_parser(
+        "fleet",
+        help="run simulated counter units (the real unit code) against a running `up`",
+        description="Run COUNT headless units of the real unit code against the `hailong up` "
+        "that uses the same --data-dir, pressing RATE ratings per second in all. Units, device "
+        "passwords and outboxes are kept under DATA_DIR/sim-fleet/, so the next run resumes "
+        "them. Stop with Ctrl-C or SIGTERM.",
+    )
+    _stack_args(p)
+    p.add_argument("--count", type=int, required=True, help="how many units")
+    p.add_argument(
+        "--rate", type=float, required=True, help="ratings per second, all units together"
     )
 
     p = sub.add_parser("broker", help="prepare a production Mosquitto for Hài Lòng")
@@ -162,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     if not args.verbose:
         logging.getLogger("alembic").setLevel(logging.WARNING)
-        if args.command == "demo":
+        if args.command in ("demo", "fleet"):
             logging.getLogger("device").setLevel(logging.WARNING)
     try:
         if args.command == "device":
@@ -180,6 +201,16 @@ def main(argv: list[str] | None = None) -> int:
             from server.demo import DemoFleet
 
             return up.run(stack, DemoFleet(days=args.days, live_every=args.live_every).run)
+        if args.command == "fleet":
+            from device import fleet
+
+            return fleet.run(
+                args.data_dir,
+                args.count,
+                args.rate,
+                http_port=args.http_port,
+                mqtt_port=args.mqtt_port,
+            )
         if args.command == "broker":
             return _broker_init(args)
         if args.command == "user":

@@ -9,14 +9,12 @@ from __future__ import annotations
 import json
 import random
 import threading
-import urllib.error
-import urllib.parse
-import urllib.request
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from hailong.admin_api import AdminApi
 from hailong.errors import HailongError
 from server.timeutil import VN_TZ
 
@@ -246,33 +244,6 @@ class DemoFleet:
         finally:
             for unit in units.values():
                 unit.stop()
-
-
-class AdminApi:
-    """Just enough of an API client (standard library only) to register the demo."""
-
-    def __init__(self, base_url: str, username: str, password: str) -> None:
-        self.base_url = base_url
-        form = urllib.parse.urlencode({"username": username, "password": password}).encode()
-        token = self._send(urllib.request.Request(f"{base_url}/api/v1/auth/token", data=form))
-        self.token = str(token["access_token"])
-
-    def post(self, path: str, body: dict[str, object]) -> dict[str, object]:
-        request = urllib.request.Request(
-            f"{self.base_url}{path}",
-            data=json.dumps(body).encode(),
-            headers={"Content-Type": "application/json", "Authorization": f"Bearer {self.token}"},
-        )
-        return self._send(request)
-
-    @staticmethod
-    def _send(request: urllib.request.Request) -> dict[str, object]:
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                return dict(json.loads(response.read()))
-        except urllib.error.HTTPError as exc:
-            detail = exc.read().decode(errors="replace")
-            raise HailongError(f"{request.full_url} answered {exc.code}: {detail}") from None
 
 
 def _sim_toml(device_id: str, password: str, mqtt_port: int) -> str:

@@ -24,7 +24,7 @@ def test_every_subcommand_has_help() -> None:
     parser = build_parser()
     actions = [a for a in parser._actions if a.dest == "command"]
     choices = actions[0].choices  # type: ignore[attr-defined]
-    assert set(choices) >= {"device", "server", "up", "demo", "user", "broker"}
+    assert set(choices) >= {"device", "server", "up", "demo", "fleet", "user", "broker"}
     for name, sub in choices.items():
         assert sub.format_help(), name
     out = subprocess.run(
