@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlalchemy import func
+from sqlmodel import Session, col, select
 
 from hailong.protocol import Config, OfficerCard
 from server.ingest import officer_at
@@ -30,6 +31,18 @@ def config_for(session: Session, device: Device, now: datetime) -> Config:
         else None,
         reasons=list(REASONS),
     )
+
+
+def next_assignment_change(session: Session, now: datetime) -> datetime | None:
+    """When the next assignment starts or ends: the moment some unit's officer changes."""
+    starts = session.exec(select(func.min(Assignment.start)).where(Assignment.start > now)).one()
+    ends = session.exec(
+        select(func.min(Assignment.end)).where(
+            col(Assignment.end).is_not(None), col(Assignment.end) > now
+        )
+    ).one()
+    found = [moment for moment in (starts, ends) if moment is not None]
+    return min(found) if found else None
 
 
 def device_toml(device_id: str, mqtt_url: str) -> str:

@@ -26,7 +26,7 @@ from sqlmodel import Session, col, select
 
 from hailong import protocol
 from hailong.mqtt import MqttTarget
-from server.device_config import config_for
+from server.device_config import config_for, next_assignment_change
 from server.ingest import BatchResult, Incoming, IngestRules, store_batch
 from server.models import Device
 
@@ -176,8 +176,7 @@ class IngestService:
                 pending = []
             if self._configs_wanted.is_set() or time.monotonic() >= next_config:
                 self._configs_wanted.clear()
-                next_config = time.monotonic() + self.config_every_s
-                self._refresh_configs_safely()
+                next_config = time.monotonic() + self._refresh_configs_safely()
 
     def _acknowledge(self, batch: list[paho.MQTTMessage], result: BatchResult) -> None:
         for device_id, acks in result.acks.items():
@@ -197,11 +196,20 @@ class IngestService:
         changed, within a fraction of a second; many requests in a row make one refresh."""
         self._configs_wanted.set()
 
-    def _refresh_configs_safely(self) -> None:
+    def _refresh_configs_safely(self) -> float:
+        """Refresh, and say how soon to look again: at the next shift change, so that the
+        officer a unit shows changes when the assignment does, or after `config_every_s`."""
         try:
             self.refresh_configs()
+            with Session(self.engine) as session:
+                now = self.clock()
+                boundary = next_assignment_change(session, now)
         except SQLAlchemyError as exc:
             log.error("could not refresh device configs: %s", exc.__class__.__name__)
+            return self.config_every_s
+        if boundary is None:
+            return self.config_every_s
+        return min(self.config_every_s, max(0.0, (boundary - now).total_seconds()) + 0.05)
 
     def refresh_configs(self) -> int:
         if not self.connected.is_set():

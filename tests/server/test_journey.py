@@ -7,7 +7,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -210,3 +210,48 @@ def test_a_burst_of_3000_ratings_from_one_unit_is_stored_exactly(
     wait_for(lambda: ids <= device.named(), timeout=120, what="3000 acks")
     assert len(stored(server)) == 3000
     assert datetime.now(UTC) > min(r.received_at for r in stored(server))
+
+
+def test_a_shift_change_reaches_the_unit_when_it_happens(
+    server: TestClient, broker: Broker
+) -> None:
+    auth = login(server, "admin")
+    seed(server, auth)
+    change = datetime.now(UTC) + timedelta(seconds=3)
+    server.post(
+        "/api/v1/officers",
+        headers=auth,
+        json={"id": "CB-0043", "name": "Trần Văn Hùng", "unit_id": "DH", "title": "Công chức"},
+    )
+    server.post(
+        "/api/v1/counters",
+        headers=auth,
+        json={"id": "DH-Q2", "name": "Quầy 2", "unit_id": "DH", "field": "Địa chính"},
+    )
+    for officer, start, end in (
+        ("CB-0042", "2026-01-01T00:00:00+07:00", change.isoformat()),
+        ("CB-0043", change.isoformat(), None),
+    ):
+        r = server.post(
+            "/api/v1/assignments",
+            headers=auth,
+            json={"officer_id": officer, "counter_id": "DH-Q2", "start": start, "end": end},
+        )
+        assert r.status_code == 201, r.text
+    made = server.post(
+        "/api/v1/devices", json={"id": "dev-dh-q2", "counter_id": "DH-Q2"}, headers=auth
+    ).json()
+    dev = RawDevice(
+        MqttTarget(broker.host, broker.port, "dev-dh-q2", made["mqtt_password"]), "dev-dh-q2"
+    )
+    try:
+        wait_for(
+            lambda: any(c.officer and c.officer.id == "CB-0042" for c in dev.configs),
+            what="the first officer",
+        )
+        wait_for(
+            lambda: dev.configs[-1].officer is not None and dev.configs[-1].officer.id == "CB-0043",
+            what="the officer after the change",
+        )
+    finally:
+        dev.close()
