@@ -7,12 +7,9 @@ same units (no new registration, seq going on) and deliver what the first left u
 from __future__ import annotations
 
 import json
-import os
 import re
 import signal
-import subprocess
 import sys
-import threading
 import time
 import urllib.parse
 import urllib.request
@@ -31,62 +28,16 @@ from server.db import make_engine
 from server.models import Device
 from server.models import Rating as StoredRating
 from server.timeutil import VN_TZ
+from tests.child import Child
 
 DEADLINE_S = 90.0
 COUNT = 5
 SUMMARY = re.compile(r"fleet stopped: (\d+) ratings made in this run, (\d+) still unacknowledged")
 
 
-class Command:
+def Command(*args: str) -> Child:  # noqa: N802  (reads as the command it starts)
     """`hailong …` in a child process, its output read as it comes."""
-
-    def __init__(self, *args: str) -> None:
-        self.lines: list[str] = []
-        self._changed = threading.Condition()
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "hailong.cli", *args],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            with self._changed:
-                self.lines.append(line)
-                self._changed.notify_all()
-        self.proc.wait()  # output ended: let the waiters see the exit too
-        with self._changed:
-            self._changed.notify_all()
-
-    @property
-    def output(self) -> str:
-        with self._changed:
-            return "".join(self.lines)
-
-    def wait_for(self, text: str) -> str:
-        def seen() -> str | None:
-            return next((line for line in self.lines if text in line), None)
-
-        with self._changed:
-            found = self._changed.wait_for(
-                lambda: seen() is not None or self.proc.poll() is not None, DEADLINE_S
-            )
-            line = seen()
-        assert found and line is not None, f"no {text!r} in:\n{self.output[-3000:]}"
-        return line
-
-    def stop(self, sig: int = signal.SIGTERM) -> int:
-        self.proc.send_signal(sig)
-        return self.proc.wait(timeout=120)
-
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
+    return Child([sys.executable, "-m", "hailong.cli", *args])
 
 
 class Stack:

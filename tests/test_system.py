@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -19,15 +18,15 @@ from playwright.sync_api import expect, sync_playwright
 from dashboard.browser import WAIT_MS, console_errors, launch_chromium
 from server.broker import free_port
 from server.timeutil import VN_TZ
+from tests.child import Child
 
 
-class Demo:
+class Demo(Child):
     def __init__(self, data_dir: Path) -> None:
         self.http_port = free_port()
         self.mqtt_port = free_port()
         self.base = f"http://127.0.0.1:{self.http_port}"
-        self.lines: list[str] = []
-        self.proc = subprocess.Popen(
+        super().__init__(
             [
                 sys.executable,
                 "-m",
@@ -43,31 +42,8 @@ class Demo:
                 "3",
                 "--live-every",
                 "1",
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            ]
         )
-
-    def wait_for(self, text: str) -> str:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.lines.append(line)
-            if text in line:
-                return line
-        raise AssertionError(f"demo ended before {text!r}:\n{''.join(self.lines[-30:])}")
-
-    def stop(self) -> int:
-        self.proc.send_signal(signal.SIGINT)
-        out, _ = self.proc.communicate(timeout=120)
-        self.lines.append(out)
-        return self.proc.returncode
-
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
 
 
 def get_json(url: str, token: str | None = None, form: dict[str, str] | None = None) -> object:
@@ -122,19 +98,16 @@ def test_demo_runs_shows_the_dashboard_and_stops_cleanly(data_dir: Path) -> None
             browser.close()
         assert errors == []
     finally:
-        code = demo.stop() if demo.proc.poll() is None else demo.proc.returncode
+        code = demo.stop(signal.SIGINT) if demo.proc.poll() is None else demo.proc.returncode
         demo.kill()
-    assert code == 0, "".join(demo.lines[-30:])
-    assert "Hài Lòng stopped." in "".join(demo.lines)
+    assert code == 0, demo.output[-3000:]
+    demo.wait_for("Hài Lòng stopped.")
     assert not mosquitto_running(data_dir), "the broker stops with the demo"
 
     again = Demo(data_dir)
     try:
         again.wait_for("live ratings")
-        assert not any(
-            "sending 3 days" in line and "history complete" in line for line in again.lines
-        )
-        assert not any("history complete" in line for line in again.lines), "history is sent once"
+        assert "history complete" not in again.output, "history is sent once"
     finally:
-        assert again.stop() == 0
+        assert again.stop(signal.SIGINT) == 0
         again.kill()

@@ -7,9 +7,7 @@ can be SIGKILLed. Waits are conditions with generous deadlines, never durations.
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
 import sys
 import threading
 import uuid
@@ -29,6 +27,7 @@ from device.unit import DEFAULT_COOLDOWN_S, Unit
 from hailong.mqtt import MqttTarget, new_client
 from hailong.protocol import Ack, decode_rating, topic, topic_filter
 from server.broker import free_port
+from tests.child import Child
 from tests.conftest import Broker
 from tests.device.conftest import DEADLINE_S, ServerStub, wait_until
 
@@ -149,62 +148,25 @@ else:
 STORED = re.compile(r"^stored (\d+) (\S+)\n$")
 
 
-class UnitProcess:
+class UnitProcess(Child):
     """`CHILD` running one unit: `presses` presses (-1: until killed), then hold or drain."""
 
     def __init__(self, settings: DeviceSettings, presses: int, then: str) -> None:
         data = settings.model_dump(mode="json")
-        self.lines: list[str] = []
-        self.log: list[str] = []  # stderr: the unit's log, kept apart from the lines read
-        self._changed = threading.Condition()
-        self.proc = subprocess.Popen(
+        super().__init__(
             [sys.executable, "-c", CHILD, json.dumps(data), str(presses), then, str(DEADLINE_S)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
+            merge_stderr=False,  # the unit's log, kept apart from the lines read
             cwd=ROOT,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            env={"PYTHONPATH": str(ROOT)},
         )
-        threading.Thread(target=self._read, daemon=True).start()
-        threading.Thread(target=self._read_log, daemon=True).start()
-
-    def _read_log(self) -> None:
-        assert self.proc.stderr is not None
-        for line in self.proc.stderr:
-            self.log.append(line)
-
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            with self._changed:
-                self.lines.append(line)
-                self._changed.notify_all()
-        self.proc.wait()  # output ended: let the waiters see the exit too
-        with self._changed:
-            self._changed.notify_all()
-
-    def wait(self, condition: Callable[[list[str]], bool], what: str) -> None:
-        with self._changed:
-            ok = self._changed.wait_for(
-                lambda: condition(self.lines) or self.proc.poll() is not None, DEADLINE_S
-            )
-            ok = ok and condition(self.lines)
-            tail = "".join(self.lines[-10:] + self.log[-20:])
-        assert ok, f"the unit process did not show {what}:\n{tail}"
 
     def wait_for_line(self, text: str) -> None:
         self.wait(lambda lines: any(line.startswith(text) for line in lines), repr(text))
 
     def stored(self) -> list[tuple[int, str]]:
         """(seq, id) of every press the unit reported durable, in order."""
-        with self._changed:
-            found = [STORED.match(line) for line in self.lines]
+        found = [STORED.match(line) for line in self.snapshot()]
         return [(int(m[1]), m[2]) for m in found if m]
-
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait(timeout=60)
 
 
 @pytest.fixture
