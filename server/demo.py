@@ -201,9 +201,7 @@ class DemoFleet:
         total = 0
         for back in range(self.days, 0, -1):
             day = today - timedelta(days=back)
-            if day.weekday() == 6:
-                continue
-            for c in counters:
+            for c in counters if day.weekday() != 6 else ():  # one-stop sections close on Sundays
                 for _ in range(self.rng.randint(self.per_day // 2, self.per_day * 3 // 2)):
                     if stopping.is_set():
                         return
