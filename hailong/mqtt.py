@@ -46,14 +46,24 @@ class MqttTarget:
 
 
 def new_client(
-    client_id: str, target: MqttTarget, *, clean_start: bool = True, v5: bool = True
+    client_id: str,
+    target: MqttTarget,
+    *,
+    clean_start: bool = True,
+    v5: bool = True,
+    manual_ack: bool = False,
 ) -> paho.Client:
-    """A paho client with the settings every Hài Lòng program wants (VERSION2 callbacks)."""
+    """A paho client with the settings every Hài Lòng program wants (VERSION2 callbacks).
+
+    `manual_ack`: the program acknowledges each received message itself (`client.ack`), so
+    the broker keeps what was received but not yet safely stored.
+    """
     client = paho.Client(
         paho.CallbackAPIVersion.VERSION2,
         client_id=client_id,
         protocol=paho.MQTTv5 if v5 else paho.MQTTv311,
         clean_session=None if v5 else clean_start,
+        manual_ack=manual_ack,
     )
     if target.username:
         client.username_pw_set(target.username, target.password)

@@ -25,7 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
 from hailong import protocol
-from hailong.mqtt import MqttTarget
+from hailong.mqtt import MqttTarget, new_client
 from server.device_config import config_for, next_assignment_change
 from server.ingest import BatchResult, Incoming, IngestRules, store_batch
 from server.models import Device
@@ -66,17 +66,7 @@ class IngestService:
         self._stop = threading.Event()
         self._published_configs: dict[str, bytes] = {}
         self._configs_wanted = threading.Event()
-        self._client = paho.Client(
-            paho.CallbackAPIVersion.VERSION2,
-            client_id=client_id,
-            protocol=paho.MQTTv5,
-            manual_ack=True,
-        )
-        if target.username:
-            self._client.username_pw_set(target.username, target.password)
-        if target.tls:
-            self._client.tls_set()
-        self._client.reconnect_delay_set(1, 30)
+        self._client = new_client(client_id, target, manual_ack=True)
         self._client.max_inflight_messages_set(200)
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
