@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import random
 import signal
-import socket
 import sys
 import threading
 import time
@@ -24,14 +22,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
-from urllib.parse import quote
 
 from device.clock import SystemClock
 from device.outbox import Outbox
-from device.settings import DeviceSettings
-from device.simulator import PressIgnored, SimulatedUnit
+from device.simulator import (
+    PressIgnored,
+    SimulatedUnit,
+    headless_settings,
+    load_passwords,
+    officer_name,
+    save_passwords,
+)
 from hailong.admin_api import AdminApi, ApiError, fetch_json
 from hailong.errors import HailongError
+from hailong.net import port_open
 from hailong.protocol import DEFAULT_SCALE, SCALES
 
 log = logging.getLogger(__name__)
@@ -44,10 +48,6 @@ PROGRESS_S = 10.0  # one progress line this often
 CONNECT_S = 15.0  # at start, wait this long for the units to reach the broker
 DRAIN_S = 10.0  # at stop, wait this long for the Acks of what is still unacknowledged
 MAX_PRESSERS = 4  # threads pressing; each owns a share of the units and of the rate
-
-SURNAMES = ("Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đặng", "Bùi", "Đỗ", "Ngô")
-MIDDLE = ("Thị", "Văn", "Đức", "Thu", "Quốc", "Ngọc", "Hữu", "Thanh")
-GIVEN = ("An", "Bích", "Cường", "Dung", "Giang", "Hải", "Hằng", "Kiên", "Loan", "Nam", "Oanh")
 
 
 @dataclass(frozen=True)
@@ -69,8 +69,7 @@ class FleetMember:
         return f"CB-{UNIT_ID}-{self.number:04d}"
 
     def officer_name(self) -> str:
-        rng = random.Random(self.number)
-        return f"{rng.choice(SURNAMES)} {rng.choice(MIDDLE)} {rng.choice(GIVEN)}"
+        return officer_name(random.Random(self.number))
 
 
 @dataclass
@@ -143,7 +142,7 @@ class Fleet:
                 f"no Hài Lòng server answers at {self.base_url}; start `hailong up --data-dir "
                 f"{self.data_dir}` first, or pass the --http-port it listens on"
             ) from None
-        if not _port_open(self.host, self.mqtt_port):
+        if not port_open(self.host, self.mqtt_port, timeout=1.0):
             raise HailongError(
                 f"no MQTT broker listens at {self.host}:{self.mqtt_port}; "
                 "pass the --mqtt-port that `hailong up` uses"
@@ -165,14 +164,14 @@ class Fleet:
 
     def register(self, api: AdminApi) -> dict[str, str]:
         """Device passwords by device id, registering through the API the units not yet known."""
-        passwords = self._passwords()
+        passwords = load_passwords(self.folder / DEVICES_FILE)
         missing = [m for m in self.members if m.device_id not in passwords]
         if missing:
             _create(api, "/api/v1/units", {"id": UNIT_ID, "name": UNIT_NAME})
             since = (datetime.now(UTC) - timedelta(days=1)).isoformat()
             for member in missing:
                 passwords[member.device_id] = self._register_one(api, member, since)
-                self._save_passwords(passwords)
+                save_passwords(self.folder / DEVICES_FILE, passwords)
         known = len(self.members) - len(missing)
         self.say(
             f"fleet: {len(self.members)} units ({len(missing)} registered now, "
@@ -216,42 +215,14 @@ class Fleet:
             raise
         return str(made["mqtt_password"])
 
-    def _passwords(self) -> dict[str, str]:
-        path = self.folder / DEVICES_FILE
-        try:
-            return {str(k): str(v) for k, v in json.loads(path.read_text()).items()}
-        except FileNotFoundError:
-            return {}
-        except (OSError, ValueError, AttributeError) as exc:
-            raise HailongError(f"{path} cannot be read ({exc}); restore it or remove it") from None
-
-    def _save_passwords(self, passwords: dict[str, str]) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        path = self.folder / DEVICES_FILE
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(passwords, indent=1))
-        tmp.chmod(0o600)
-        os.replace(tmp, path)
-
     # the units ---------------------------------------------------------------------------------
-
-    def settings_for(self, device_id: str, password: str) -> DeviceSettings:
-        return DeviceSettings.from_mapping(
-            {
-                "device": {"id": device_id, "data_dir": str(self.folder / device_id)},
-                "mqtt": {
-                    "url": f"mqtt://{device_id}:{quote(password, safe='')}"
-                    f"@{self.host}:{self.mqtt_port}"
-                },
-                "buttons": {"enabled": False},
-                "screen": {"enabled": False},
-            },
-            source=f"fleet unit {device_id}",
-        )
 
     def start(self, passwords: dict[str, str]) -> None:
         for member in self.members:
-            settings = self.settings_for(member.device_id, passwords[member.device_id])
+            device_id = member.device_id
+            settings = headless_settings(
+                device_id, passwords[device_id], self.folder / device_id, self.host, self.mqtt_port
+            )
             self.units.append(SimulatedUnit(settings, SystemClock()))
         self.tally.unacked_at_start = self.unacked()  # before a link can delete any of them
         for unit in self.units:
@@ -398,12 +369,6 @@ def _ticks(rate: float, stop: threading.Event) -> Iterator[None]:
     while not stop.wait(max(0.0, due - time.monotonic())):
         yield
         due = max(due + interval, time.monotonic() - 1.0)
-
-
-def _port_open(host: str, port: int) -> bool:
-    with socket.socket() as s:
-        s.settimeout(1.0)
-        return s.connect_ex((host, port)) == 0
 
 
 def run(

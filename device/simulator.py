@@ -7,8 +7,13 @@ one SQLite file, so a process runs a fleet of dozens.
 
 from __future__ import annotations
 
+import json
+import os
+import random
 from collections.abc import Sequence
 from datetime import datetime
+from pathlib import Path
+from urllib.parse import quote
 
 from device.clock import Clock, ManualClock
 from device.settings import DeviceSettings
@@ -79,3 +84,95 @@ class SimulatedUnit:
     def wait_drained(self, timeout: float) -> bool:
         """Wait until the server has acknowledged every rating; False on timeout."""
         return self.unit.outbox.wait_empty(timeout)
+
+
+SURNAMES = (
+    "Nguyễn",
+    "Trần",
+    "Lê",
+    "Phạm",
+    "Hoàng",
+    "Huỳnh",
+    "Phan",
+    "Vũ",
+    "Võ",
+    "Đặng",
+    "Bùi",
+    "Đỗ",
+    "Ngô",
+)
+MIDDLE = ("Thị", "Văn", "Minh", "Đức", "Thu", "Quốc", "Ngọc", "Hữu", "Thanh")
+GIVEN = (
+    "An",
+    "Bích",
+    "Bình",
+    "Cường",
+    "Dung",
+    "Dũng",
+    "Giang",
+    "Hà",
+    "Hải",
+    "Hạnh",
+    "Hằng",
+    "Hùng",
+    "Hương",
+    "Khánh",
+    "Kiên",
+    "Lan",
+    "Linh",
+    "Loan",
+    "Long",
+    "Mai",
+    "Nam",
+    "Nhung",
+    "Oanh",
+    "Phúc",
+    "Quang",
+    "Sơn",
+    "Thảo",
+    "Thắng",
+    "Trang",
+    "Tuấn",
+    "Yến",
+)
+
+
+def officer_name(rng: random.Random) -> str:
+    """A Vietnamese name for a simulated officer (family, middle and given name)."""
+    return f"{rng.choice(SURNAMES)} {rng.choice(MIDDLE)} {rng.choice(GIVEN)}"
+
+
+def headless_settings(
+    device_id: str, password: str, data_dir: Path, host: str, port: int
+) -> DeviceSettings:
+    """A simulated unit's settings: no screen, no GPIO, its outbox in `data_dir`."""
+    return DeviceSettings.from_mapping(
+        {
+            "device": {"id": device_id, "data_dir": str(data_dir)},
+            "mqtt": {"url": f"mqtt://{device_id}:{quote(password, safe='')}@{host}:{port}"},
+            "buttons": {"enabled": False},
+            "screen": {"enabled": False},
+        },
+        source=f"simulated unit {device_id}",
+    )
+
+
+def load_passwords(path: Path) -> dict[str, str]:
+    """Simulated devices' MQTT passwords by device id ({} when none were saved yet).
+
+    The server shows a device's password only once, so a simulated fleet keeps them to resume.
+    """
+    try:
+        return {str(k): str(v) for k, v in json.loads(path.read_text()).items()}
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError, AttributeError) as exc:
+        raise HailongError(f"{path} cannot be read ({exc}); restore it or remove it") from None
+
+
+def save_passwords(path: Path, passwords: dict[str, str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(passwords, indent=1))
+    tmp.chmod(0o600)
+    os.replace(tmp, path)

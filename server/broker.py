@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hailong.errors import BrokerError
+from hailong.net import port_open
 
 SERVER_ROLE = "hailong-server"
 DYNSEC_PLUGIN_GLOBS = (
@@ -188,12 +189,6 @@ def ensure_mosquitto(progress: bool = True) -> str:
         "Mosquitto is not installed. Install it with: sudo apt-get install mosquitto "
         "(Debian/Ubuntu/Raspberry Pi OS), then run this command again."
     )
-
-
-def port_open(host: str, port: int) -> bool:
-    with socket.socket() as s:
-        s.settimeout(0.2)
-        return s.connect_ex((host, port)) == 0
 
 
 def free_port() -> int:

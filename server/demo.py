@@ -6,7 +6,6 @@ a past working hour), never into the database directly, so the demo exercises th
 
 from __future__ import annotations
 
-import json
 import random
 import threading
 from dataclasses import dataclass
@@ -34,30 +33,6 @@ FIELDS = (
     ("DC", "Địa chính – Xây dựng"),
     ("LD", "Lao động – Thương binh và Xã hội"),
     ("VH", "Văn hóa – Xã hội"),
-)
-SURNAMES = ("Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi")
-MIDDLE = ("Thị", "Văn", "Minh", "Thu", "Quốc", "Ngọc", "Hữu", "Thanh")
-GIVEN = (
-    "Lan",
-    "Hùng",
-    "Hương",
-    "Dũng",
-    "Mai",
-    "Tuấn",
-    "Hạnh",
-    "Sơn",
-    "Thảo",
-    "Khánh",
-    "Yến",
-    "Phúc",
-    "Trang",
-    "Bình",
-    "Nhung",
-    "Long",
-    "Hà",
-    "Quang",
-    "Linh",
-    "Thắng",
 )
 TITLES = (
     "Công chức Tư pháp – Hộ tịch",
@@ -94,10 +69,6 @@ def plan(seed: int = 7) -> list[DemoCounter]:
     return out
 
 
-def officer_name(rng: random.Random) -> str:
-    return f"{rng.choice(SURNAMES)} {rng.choice(MIDDLE)} {rng.choice(GIVEN)}"
-
-
 def score_for(rng: random.Random, quality: float) -> int:
     """vn4 score: a good officer mostly gets 3-4, a weaker one more 1-2."""
     roll = rng.random()
@@ -129,11 +100,12 @@ class DemoFleet:
 
         Device passwords are shown only once, so they are kept beside the fleet's outboxes.
         """
-        fleet_dir = stack.settings.data_dir / "fleet"
-        fleet_dir.mkdir(exist_ok=True)
-        passwords_file = fleet_dir / "devices.json"
-        if passwords_file.exists():
-            return dict(json.loads(passwords_file.read_text()))
+        from device.simulator import load_passwords, officer_name, save_passwords
+
+        passwords_file = stack.settings.data_dir / "fleet" / "devices.json"
+        saved = load_passwords(passwords_file)
+        if saved:
+            return saved
         api = AdminApi(stack.base_url, "admin", stack.secrets.admin_password)
         rng = random.Random(11)
         since = (datetime.now(UTC) - timedelta(days=self.days + 10)).isoformat()
@@ -166,22 +138,20 @@ class DemoFleet:
             )
             made = api.post("/api/v1/devices", {"id": c.device_id, "counter_id": c.counter_id})
             passwords[c.device_id] = str(made["mqtt_password"])
-        passwords_file.write_text(json.dumps(passwords))
-        passwords_file.chmod(0o600)
+        save_passwords(passwords_file, passwords)
         return passwords
 
     def _units(self, stack: Stack, passwords: dict[str, str]) -> dict[str, SimulatedUnit]:
         from device.clock import ManualClock
-        from device.settings import DeviceSettings
-        from device.simulator import SimulatedUnit
+        from device.simulator import SimulatedUnit, headless_settings
 
         units = {}
         for device_id, password in passwords.items():
             folder = stack.settings.data_dir / "fleet" / device_id
-            folder.mkdir(parents=True, exist_ok=True)
-            toml = folder / "device.toml"
-            toml.write_text(_sim_toml(device_id, password, stack.broker.port))
-            unit = SimulatedUnit(DeviceSettings.load(toml), ManualClock(datetime.now(VN_TZ)))
+            settings = headless_settings(
+                device_id, password, folder, stack.broker.bind, stack.broker.port
+            )
+            unit = SimulatedUnit(settings, ManualClock(datetime.now(VN_TZ)))
             unit.start()
             units[device_id] = unit
         return units
@@ -242,19 +212,3 @@ class DemoFleet:
         finally:
             for unit in units.values():
                 unit.stop()
-
-
-def _sim_toml(device_id: str, password: str, mqtt_port: int) -> str:
-    return f"""[device]
-id = "{device_id}"
-data_dir = "."
-
-[mqtt]
-url = "mqtt://{device_id}:{password}@127.0.0.1:{mqtt_port}"
-
-[buttons]
-enabled = false
-
-[screen]
-enabled = false
-"""

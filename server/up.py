@@ -20,9 +20,10 @@ import uvicorn
 from sqlmodel import Session, select
 
 from hailong.errors import HailongError
+from hailong.net import port_open
 from server.app import create_app
 from server.auth import add_user
-from server.broker import BrokerConfig, MosquittoProcess, port_open, write_broker_files
+from server.broker import BrokerConfig, MosquittoProcess, write_broker_files
 from server.models import User
 from server.settings import Settings
 
