@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlmodel import Session
 
+from server.ingest import store_rows
 from server.models import Assignment, Counter, Device, Officer, Rating, Unit
 from server.timeutil import VN_TZ, vn_day
 
@@ -53,7 +54,10 @@ def _device_id(officer: DemoOfficer) -> str:
 
 def seed_registry(session: Session, now: datetime) -> None:
     """Units, counters, officers at their counters, and one rating unit per counter."""
-    session.add_all(Unit(id=unit_id, name=name) for unit_id, name in UNITS.items())
+    session.add_all(
+        Unit(id=unit_id, name=name, kind="ward", province="TP Hồ Chí Minh")
+        for unit_id, name in UNITS.items()
+    )
     session.flush()
     for i, officer in enumerate(OFFICERS, 1):
         session.add(Counter(id=_counter_id(officer), name=f"Quầy số {i}", unit_id=officer.unit_id))
@@ -102,7 +106,7 @@ def seed_ratings(session: Session, now: datetime, days: int = 30, seed: int = 7)
     rng = random.Random(seed)
     today = vn_day(now)
     seqs = dict.fromkeys((o.id for o in OFFICERS), 0)
-    made = 0
+    rows: list[dict[str, object]] = []
     for back in range(days - 1, -1, -1):
         day = today - timedelta(days=back)
         if day.weekday() == 6:
@@ -115,10 +119,10 @@ def seed_ratings(session: Session, now: datetime, days: int = 30, seed: int = 7)
                 seqs[officer.id] += 1
                 score = rng.choices((1, 2, 3, 4), weights=officer.weights)[0]
                 rating_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
-                session.add(_rating(rating_id, officer, pressed, seqs[officer.id], score))
-                made += 1
-    session.flush()
-    return made
+                rows.append(
+                    _rating(rating_id, officer, pressed, seqs[officer.id], score).model_dump()
+                )
+    return len(store_rows(session, rows))
 
 
 def _pressed_at(rng: random.Random, day: date) -> datetime:

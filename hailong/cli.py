@@ -126,6 +126,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add.add_argument("--unit", help="the unit a unit_head is limited to")
     _data_dir_arg(add)
+
+    p = sub.add_parser(
+        "rollups",
+        help="recount or verify the per-officer/day counts that reports read",
+        description="Reports read counts kept per officer, counter and day (and month) in the "
+        "same transaction as the ratings. `check` recounts them from the raw ratings and lists "
+        "every difference (exit 1 if any); `rebuild` replaces them with the recount. Both work "
+        "a month at a time and hold back ingest only for that month's moment. The database is "
+        "HAILONG_DATABASE_URL, or DATA_DIR/hailong.db.",
+    )
+    p.add_argument("action", choices=["check", "rebuild"], help="what to do")
+    _data_dir_arg(p)
     return parser
 
 
@@ -147,6 +159,40 @@ def _user_add(args: argparse.Namespace) -> int:
     with Session(engine) as session:
         user = add_user(session, args.name, password, args.role, args.unit)
     print(f"user {user.username!r} saved with role {user.role}")
+    return 0
+
+
+def _rollups(args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import OperationalError
+
+    from server import rollups
+    from server.db import make_engine, migrate
+
+    def progress(done: int, total: int, month: object) -> None:
+        print(f"  {done}/{total} months ({month:%Y-%m})", file=sys.stderr, flush=True)
+
+    url = _database_url(args.data_dir)
+    try:
+        engine = make_engine(url)
+        migrate(engine)
+        if args.action == "rebuild":
+            total = rollups.rebuild(engine, progress)
+            print(f"rollups rebuilt from {total} ratings")
+            return 0
+        mismatches = rollups.check(engine, progress)
+    except OperationalError as exc:
+        raise HailongError(f"cannot use the database: {exc.orig}") from exc
+    for m in mismatches[:50]:
+        print(m.describe())
+    if len(mismatches) > 50:
+        print(f"… and {len(mismatches) - 50} more")
+    if mismatches:
+        print(
+            f"{len(mismatches)} rollup row(s) differ from the ratings; "
+            "`hailong rollups rebuild` recounts them"
+        )
+        return 1
+    print("rollups match the ratings")
     return 0
 
 
@@ -215,6 +261,8 @@ def main(argv: list[str] | None = None) -> int:
             return _broker_init(args)
         if args.command == "user":
             return _user_add(args)
+        if args.command == "rollups":
+            return _rollups(args)
     except HailongError as exc:
         print(f"hailong: {exc}", file=sys.stderr)
         return 2

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 
 from hailong import protocol
 from hailong.protocol import Ack, AckRejection, ContractError, Rating
+from server import rollups
 from server.models import Assignment, Counter, Device, RejectedMessage
 from server.models import Rating as StoredRating
 from server.reasons import reason_codes
@@ -98,17 +99,25 @@ def _claimed_id(payload: bytes) -> str | None:
     return value if isinstance(value, str) and 0 < len(value) <= 64 else None
 
 
-def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, object]]) -> None:
+def store_rows(session: Session, rows: Sequence[Mapping[str, object]]) -> set[str]:
+    """Insert the rating rows whose id is not stored yet and count exactly those into the
+    rollups, in the caller's transaction; returns the ids this call inserted.
+
+    The one way ratings enter the database (ingest, demo seeds, tests), so the rollups always
+    agree with the ratings.
+
+    INSERT … ON CONFLICT DO NOTHING RETURNING id: a rating that another ingest process stored a
+    moment ago (a shared-subscription redelivery) is neither doubled nor counted twice in the
+    rollups, because only the rows this statement really inserted come back.
+    """
     if not rows:
-        return
+        return set()
     table = StoredRating.__table__  # type: ignore[attr-defined]
-    dialect = session.get_bind().dialect.name
-    if dialect == "sqlite":
-        session.execute(sqlite_insert(table).values(rows).on_conflict_do_nothing())
-    elif dialect == "postgresql":
-        session.execute(pg_insert(table).values(rows).on_conflict_do_nothing())
-    else:
-        session.execute(table.insert().values(rows))
+    maker = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = maker(table).on_conflict_do_nothing(index_elements=["id"]).returning(table.c.id)
+    inserted = set(session.execute(stmt, list(rows)).scalars())
+    rollups.add(session, rollups.tally(r for r in rows if r["id"] in inserted))
+    return inserted
 
 
 class _Registry:
@@ -263,23 +272,16 @@ def store_batch(
             )
             if device_id is not None and claimed is not None:
                 acks.rejected[device_id].append(AckRejection(id=claimed, error=str(exc)))
-    ids = [str(row["id"]) for _, row in candidates]
-    existing: set[str] = set()
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        existing.update(
-            session.exec(select(StoredRating.id).where(col(StoredRating.id).in_(chunk))).all()
-        )
+    inserted = store_rows(session, [row for _, row in candidates])
     fresh = []
     for device_id, row in candidates:
         rid = str(row["id"])
-        if rid in existing:
-            acks.duplicate[device_id].append(rid)
-            result.duplicates += 1
-        else:
+        if rid in inserted:
             acks.accepted[device_id].append(rid)
             fresh.append(row)
-    _insert_ignoring_duplicates(session, fresh)
+        else:
+            acks.duplicate[device_id].append(rid)
+            result.duplicates += 1
     result.stored = len(fresh)
     result.acks = acks.build()
     return result

@@ -178,3 +178,37 @@ class User(SQLModel, table=True):
     role: str = Field(max_length=16)
     unit_id: str | None = Field(default=None, max_length=64)
     created_at: datetime
+
+
+NO_OFFICER = ""  # the rollups' officer_id for ratings pressed while nobody was assigned
+
+
+class _RollupKey(SQLModel):
+    counter_id: str = Field(primary_key=True, max_length=64)
+    officer_id: str = Field(primary_key=True, max_length=64)
+    scale: str = Field(primary_key=True, max_length=8)
+    score: int = Field(primary_key=True)
+    unit_id: str = Field(default="", max_length=64)
+    n: int
+
+
+class RollupDay(_RollupKey, table=True):
+    """How many ratings of each level one officer got at one counter on one Vietnam day.
+
+    Kept in the ingest's own transaction, so it always equals a GROUP BY over `rating`; reports
+    read it instead. `officer_id` is `NO_OFFICER` rather than NULL so the key stays unique.
+    """
+
+    __tablename__ = "rollup_day"
+    __table_args__ = (Index("ix_rollup_day_officer", "officer_id", "day"),)
+
+    day: date = Field(primary_key=True)
+
+
+class RollupMonth(_RollupKey, table=True):
+    """The same counts per Vietnam month (`month` is its first day): a year is 12 rows a key."""
+
+    __tablename__ = "rollup_month"
+    __table_args__ = (Index("ix_rollup_month_officer", "officer_id", "month"),)
+
+    month: date = Field(primary_key=True)

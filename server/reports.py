@@ -1,5 +1,8 @@
 """Report figures: SQL only counts; every figure is computed by the pure functions here.
 
+The counts come from the rollups (server/rollups.py), never from a scan of the ratings, so a
+province's year opens as fast as a commune's week.
+
 The API, the dashboard and (later) the exports all call these, so one number is the same number
 everywhere. Days are Vietnam days, from the stored `Rating.day`.
 """
@@ -11,11 +14,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from hailong.protocol import SCALES, happy_index, satisfied_pct
-from server.models import Officer, Rating
+from server import rollups
+from server.models import Officer
 
 LevelCounts = Mapping[tuple[str, int], int]
 
@@ -107,41 +110,21 @@ def officer_report(
 ) -> list[OfficerRow]:
     """Every officer (of one unit, or all), with the ratings pressed on start..end inclusive."""
     officers_q = select(Officer).order_by(col(Officer.unit_id), col(Officer.name), col(Officer.id))
-    counts_q = (
-        select(Rating.officer_id, Rating.scale, Rating.score, func.count())
-        .where(col(Rating.day) >= start, col(Rating.day) <= end)
-        .where(col(Rating.officer_id).is_not(None))
-        .group_by(col(Rating.officer_id), col(Rating.scale), col(Rating.score))
-    )
     if unit_id is not None:
         officers_q = officers_q.where(Officer.unit_id == unit_id)
-        counts_q = counts_q.where(Rating.unit_id == unit_id)
     officers = session.exec(officers_q).all()
-    counts = [(str(o), str(s), int(sc), int(n)) for o, s, sc, n in session.exec(counts_q).all()]
+    counts = rollups.counts(session, start, end, ["officer_id"], unit_id=unit_id)
     return officer_rows(officers, counts)
 
 
 def period_report(session: Session, start: date, end: date, unit_id: str | None = None) -> Figures:
     """All ratings pressed on start..end inclusive (of one unit, or all), as one row."""
-    q = (
-        select(col(Rating.scale), col(Rating.score), func.count())
-        .where(col(Rating.day) >= start, col(Rating.day) <= end)
-        .group_by(col(Rating.scale), col(Rating.score))
-    )
-    if unit_id is not None:
-        q = q.where(Rating.unit_id == unit_id)
-    return figures({(str(s), int(sc)): int(n) for s, sc, n in session.exec(q).all()})
+    counts = rollups.counts(session, start, end, [], unit_id=unit_id)
+    return figures({(scale, score): n for scale, score, n in counts})
 
 
 def daily_report(
     session: Session, start: date, end: date, unit_id: str | None = None
 ) -> list[DayRow]:
     """Satisfaction per Vietnam day, for the satisfaction-over-time chart."""
-    q = (
-        select(col(Rating.day), col(Rating.scale), col(Rating.score), func.count())
-        .where(col(Rating.day) >= start, col(Rating.day) <= end)
-        .group_by(col(Rating.day), col(Rating.scale), col(Rating.score))
-    )
-    if unit_id is not None:
-        q = q.where(Rating.unit_id == unit_id)
-    return day_rows((d, str(s), int(sc), int(n)) for d, s, sc, n in session.exec(q).all())
+    return day_rows(rollups.counts(session, start, end, ["day"], unit_id=unit_id))

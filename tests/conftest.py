@@ -16,6 +16,7 @@ os.environ.setdefault("GPIOZERO_PIN_FACTORY", "mock")
 from hailong.mqtt import MqttTarget  # noqa: E402
 from server.broker import BrokerConfig, MosquittoProcess, free_port, write_broker_files  # noqa: E402
 from server.dynsec import DynSec  # noqa: E402
+from tests.postgres import PostgresServer  # noqa: E402
 
 
 @dataclass
@@ -54,6 +55,25 @@ def broker(tmp_path: Path) -> Iterator[Broker]:
         yield b
     finally:
         b.process.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """One PostgreSQL server for the whole run; each test that asks gets its own database."""
+    server = PostgresServer().start()
+    try:
+        yield server
+    finally:
+        server.destroy()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database on each backend the server supports: the test runs once per backend."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'hailong.db'}"
+    server: PostgresServer = request.getfixturevalue("postgres")
+    return server.create_database()
 
 
 @pytest.fixture

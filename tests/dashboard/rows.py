@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from dashboard.sources import SessionFactory
 from server.db import session_scope
+from server.ingest import store_rows
 from server.models import Counter, Device, Officer, Rating, Unit
 from server.timeutil import VN_TZ
 
@@ -26,7 +27,7 @@ def factory(engine: Engine) -> SessionFactory:
 
 
 def add_unit(session: Session, unit_id: str, name: str) -> None:
-    session.add(Unit(id=unit_id, name=name))
+    session.add(Unit(id=unit_id, name=name, kind="ward"))
     session.flush()
 
 
@@ -56,9 +57,10 @@ def add_ratings(
 ) -> None:
     """One rating per score, pressed at 09:00 Vietnam time on `day`."""
     pressed = datetime.combine(day, time(9), VN_TZ)
+    rows = []
     for i, score in enumerate(scores):
         at = pressed + timedelta(minutes=i)
-        session.add(
+        rows.append(
             Rating(
                 id=str(uuid.uuid4()),
                 device_id="HL-T",
@@ -71,6 +73,7 @@ def add_ratings(
                 score=score,
                 officer_id=officer_id,
                 unit_id=unit_id,
-            )
+            ).model_dump()
         )
+    store_rows(session, rows)
     session.flush()

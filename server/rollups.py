@@ -1,0 +1,305 @@
+"""Rating counts per officer, counter and day (and month), kept with the ratings themselves.
+
+A report over a year of a province would otherwise scan millions of ratings. The ingest adds the
+counts of exactly the rows it inserted (INSERT … RETURNING), in the same transaction, so the
+rollups can never drift from the ratings while the database is only written by the server;
+`rebuild` and `check` recompute them from the raw ratings for when it was written otherwise
+(a restore, a manual repair) or for an auditor who wants to see it for themselves.
+
+Reads split a date range into whole months (from `rollup_month`) and the ragged days at either
+end (from `rollup_day`), so a year costs 12 rows per key plus at most two partial months.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections import Counter as Tally
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any, Literal
+
+from sqlalchemy import Connection, delete, func, insert, literal_column, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from server.models import NO_OFFICER, Rating, RollupDay, RollupMonth
+
+DAY = RollupDay.__table__  # type: ignore[attr-defined]
+MONTH = RollupMonth.__table__  # type: ignore[attr-defined]
+RATING = Rating.__table__  # type: ignore[attr-defined]
+
+Key = tuple[date, str, str, str, int, str]  # day, counter, officer, scale, score, unit
+GroupBy = Literal["officer_id", "counter_id", "unit_id", "day"]
+Progress = Callable[[int, int, date], None]
+
+
+def month_of(day: date) -> date:
+    return day.replace(day=1)
+
+
+def month_end(month: date) -> date:
+    return month.replace(day=calendar.monthrange(month.year, month.month)[1])
+
+
+def tally(rows: Iterable[Mapping[str, Any]]) -> dict[Key, int]:
+    """Pure: stored rating rows → how many of each (day, counter, officer, scale, score, unit)."""
+    counts: Tally[Key] = Tally()
+    for r in rows:
+        counts[
+            (
+                r["day"],
+                r["counter_id"] or "",
+                r["officer_id"] or NO_OFFICER,
+                r["scale"],
+                r["score"],
+                r["unit_id"] or "",
+            )
+        ] += 1
+    return dict(counts)
+
+
+def _upsert(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    maker = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = maker(table)
+    keys = [c.name for c in table.primary_key.columns]
+    stmt = stmt.on_conflict_do_update(index_elements=keys, set_={"n": table.c.n + stmt.excluded.n})
+    session.execute(stmt, rows)
+
+
+def add(session: Session, counts: Mapping[Key, int]) -> None:
+    """Add counts to both rollups. Keys go in sorted order, so that two ingest processes
+    updating the same rows lock them in the same order and cannot deadlock."""
+    days: list[dict[str, Any]] = []
+    months: Tally[Key] = Tally()
+    for key in sorted(counts):
+        day, counter_id, officer_id, scale, score, unit_id = key
+        n = counts[key]
+        days.append(_row("day", key, n))
+        months[(month_of(day), counter_id, officer_id, scale, score, unit_id)] += n
+    _upsert(session, DAY, days)
+    _upsert(session, MONTH, [_row("month", k, months[k]) for k in sorted(months)])
+
+
+def _row(period: str, key: Key, n: int) -> dict[str, Any]:
+    when, counter_id, officer_id, scale, score, unit_id = key
+    return {
+        period: when,
+        "counter_id": counter_id,
+        "officer_id": officer_id,
+        "scale": scale,
+        "score": score,
+        "unit_id": unit_id,
+        "n": n,
+    }
+
+
+# reading -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Split:
+    """A date range as whole months (first days, inclusive) and the days outside them."""
+
+    months: tuple[date, date] | None
+    days: tuple[tuple[date, date], ...]
+
+
+def split_range(start: date, end: date) -> Split:
+    """Pure: [start, end] → the whole months inside it and the ragged ends, each inclusive."""
+    if end < start:
+        return Split(None, ())
+    first_whole = start if start.day == 1 else month_end(start) + timedelta(days=1)
+    last_whole_end = end if end == month_end(end) else month_of(end) - timedelta(days=1)
+    if first_whole > last_whole_end:
+        return Split(None, ((start, end),))
+    days = []
+    if start < first_whole:
+        days.append((start, first_whole - timedelta(days=1)))
+    if last_whole_end < end:
+        days.append((last_whole_end + timedelta(days=1), end))
+    return Split((first_whole, month_of(last_whole_end)), tuple(days))
+
+
+def counts(
+    session: Session,
+    start: date,
+    end: date,
+    by: Sequence[GroupBy],
+    *,
+    unit_id: str | None = None,
+    officer_id: str | None = None,
+    counter_id: str | None = None,
+) -> list[tuple[Any, ...]]:
+    """(*by, scale, score, n) for ratings pressed on start..end (Vietnam days), from rollups.
+
+    Ratings with no officer are left out when grouping or filtering by officer."""
+    parts: list[tuple[Any, Any, date, date]] = []
+    split = split_range(start, end) if "day" not in by else Split(None, ((start, end),))
+    if split.months:
+        parts.append((MONTH, MONTH.c.month, *split.months))
+    for first, last in split.days:
+        parts.append((DAY, DAY.c.day, first, last))
+    totals: Tally[tuple[Any, ...]] = Tally()
+    for table, when, first, last in parts:
+        group = [when if name == "day" else table.c[name] for name in by]
+        q = select(*group, table.c.scale, table.c.score, func.sum(table.c.n)).where(
+            when >= first, when <= last
+        )
+        if unit_id is not None:
+            q = q.where(table.c.unit_id == unit_id)
+        if counter_id is not None:
+            q = q.where(table.c.counter_id == counter_id)
+        if officer_id is not None:
+            q = q.where(table.c.officer_id == officer_id)
+        elif "officer_id" in by:
+            q = q.where(table.c.officer_id != NO_OFFICER)
+        q = q.group_by(*group, table.c.scale, table.c.score)
+        for *keys, scale, score, n in session.execute(q):
+            totals[(*keys, scale, int(score))] += int(n)
+    return [(*k, n) for k, n in totals.items()]
+
+
+# rebuild and check ---------------------------------------------------------------------------
+
+
+@contextmanager
+def _writer_lock(engine: Engine) -> Iterator[Connection]:
+    """A transaction in which no rating can be committed by anyone else: ingest waits (it
+    retries, it does not fail), so raw counts and rollups are compared or rebuilt at rest."""
+    with engine.begin() as conn:
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        elif conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("LOCK TABLE rating IN SHARE MODE")
+        yield conn
+
+
+def _raw_month(conn: Connection, month: date) -> dict[Key, int]:
+    empty = literal_column("''")  # a literal, not a parameter: GROUP BY must match SELECT
+    counter = func.coalesce(RATING.c.counter_id, empty)
+    officer = func.coalesce(RATING.c.officer_id, empty)
+    q = (
+        select(
+            RATING.c.day,
+            counter,
+            officer,
+            RATING.c.scale,
+            RATING.c.score,
+            func.max(func.coalesce(RATING.c.unit_id, empty)),
+            func.count(),
+        )
+        .where(RATING.c.day >= month, RATING.c.day <= month_end(month))
+        .group_by(RATING.c.day, counter, officer, RATING.c.scale, RATING.c.score)
+    )
+    return {(d, c, o, s, int(sc), u): int(n) for d, c, o, s, sc, u, n in conn.execute(q)}
+
+
+def _stored(conn: Connection, table: Any, when: Any, first: date, last: date) -> dict[Key, int]:
+    q = select(
+        when,
+        table.c.counter_id,
+        table.c.officer_id,
+        table.c.scale,
+        table.c.score,
+        table.c.unit_id,
+        table.c.n,
+    ).where(when >= first, when <= last)
+    return {(d, c, o, s, int(sc), u): int(n) for d, c, o, s, sc, u, n in conn.execute(q)}
+
+
+def months_with_ratings(engine: Engine) -> list[date]:
+    """Every month from the first rating's to the last's, and any month a rollup names."""
+    with engine.connect() as conn:
+        found = [
+            conn.execute(select(func.min(t.c[w]), func.max(t.c[w]))).one() for t, w in _SOURCES
+        ]
+    lows = [_as_date(low) for low, _ in found if low is not None]
+    highs = [_as_date(high) for _, high in found if high is not None]
+    if not lows:
+        return []
+    month, last = month_of(min(lows)), month_of(max(highs))
+    months = []
+    while month <= last:
+        months.append(month)
+        month = month_end(month) + timedelta(days=1)
+    return months
+
+
+_SOURCES = ((RATING, "day"), (DAY, "day"), (MONTH, "month"))
+
+
+def _as_date(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def rebuild(engine: Engine, progress: Progress | None = None) -> int:
+    """Recount both rollups from the raw ratings, a month per transaction; returns ratings."""
+    months = months_with_ratings(engine)
+    total = 0
+    for i, month in enumerate(months, 1):
+        with _writer_lock(engine) as conn:
+            raw = _raw_month(conn, month)
+            conn.execute(delete(DAY).where(DAY.c.day >= month, DAY.c.day <= month_end(month)))
+            conn.execute(delete(MONTH).where(MONTH.c.month == month))
+            if raw:
+                conn.execute(insert(DAY), [_row("day", k, raw[k]) for k in sorted(raw)])
+                per_month: Tally[Key] = Tally()
+                for (_d, c, o, s, sc, u), n in raw.items():
+                    per_month[(month, c, o, s, sc, u)] += n
+                conn.execute(
+                    insert(MONTH), [_row("month", k, per_month[k]) for k in sorted(per_month)]
+                )
+        total += sum(raw.values())
+        if progress:
+            progress(i, len(months), month)
+    return total
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    table: str
+    key: Key
+    raw: int
+    stored: int
+
+    def describe(self) -> str:
+        when, counter_id, officer_id, scale, score, unit_id = self.key
+        return (
+            f"{self.table} {when.isoformat()} counter={counter_id} "
+            f"officer={officer_id or '(none)'} {scale}/{score}: "
+            f"ratings say {self.raw}, rollup says {self.stored}"
+        )
+
+
+def compare(table: str, raw: Mapping[Key, int], stored: Mapping[Key, int]) -> list[Mismatch]:
+    """Pure: every key where the two counts differ (a missing row counts as zero)."""
+    return [
+        Mismatch(table, k, raw.get(k, 0), stored.get(k, 0))
+        for k in sorted(set(raw) | set(stored))
+        if raw.get(k, 0) != stored.get(k, 0)
+    ]
+
+
+def check(engine: Engine, progress: Progress | None = None) -> list[Mismatch]:
+    """Recount from the raw ratings and compare with both rollups; nothing is written."""
+    mismatches: list[Mismatch] = []
+    months = months_with_ratings(engine)
+    for i, month in enumerate(months, 1):
+        with _writer_lock(engine) as conn:
+            raw = _raw_month(conn, month)
+            days = _stored(conn, DAY, DAY.c.day, month, month_end(month))
+            per_month = _stored(conn, MONTH, MONTH.c.month, month, month)
+        raw_month: Tally[Key] = Tally()
+        for (_d, c, o, s, sc, u), n in raw.items():
+            raw_month[(month, c, o, s, sc, u)] += n
+        mismatches += compare("rollup_day", raw, days)
+        mismatches += compare("rollup_month", raw_month, per_month)
+        if progress:
+            progress(i, len(months), month)
+    return mismatches

@@ -1,0 +1,306 @@
+"""Rollups: the counts reports read always equal a GROUP BY over the ratings, on both databases."""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+import uuid
+from collections import Counter
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+
+import pytest
+from alembic import command
+from sqlalchemy import func, text
+from sqlalchemy.exc import DBAPIError
+from sqlmodel import Session, col, select
+
+from server import rollups
+from server.db import alembic_config, make_engine, migrate
+from server.ingest import Incoming, store_batch
+from server.models import Assignment, Device, Officer, Rating, Unit
+from server.models import Counter as CounterRow
+from server.timeutil import VN_TZ, vn_day
+from tests.server.factories import rating_payload
+
+# pure ----------------------------------------------------------------------------------------
+
+
+def _covered(split: rollups.Split) -> list[date]:
+    days: list[date] = []
+    if split.months:
+        month = split.months[0]
+        while month <= split.months[1]:
+            end = rollups.month_end(month)
+            days += [month + timedelta(days=i) for i in range((end - month).days + 1)]
+            month = end + timedelta(days=1)
+    for first, last in split.days:
+        days += [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    return sorted(days)
+
+
+def test_split_range_covers_every_day_exactly_once() -> None:
+    rng = random.Random(4)
+    base = date(2027, 11, 1)
+    cases = [(date(2027, 1, 1), date(2027, 12, 31)), (date(2028, 2, 1), date(2028, 2, 29))]
+    cases += [(date(2027, 3, 5), date(2027, 3, 4)), (date(2027, 3, 31), date(2027, 4, 1))]
+    for _ in range(2000):
+        start = base + timedelta(days=rng.randint(-400, 400))
+        cases.append((start, start + timedelta(days=rng.randint(0, 500))))
+    for start, end in cases:
+        split = rollups.split_range(start, end)
+        expected = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+        assert _covered(split) == expected, (start, end, split)
+        if split.months:
+            assert split.months[0].day == 1 and split.months[1].day == 1
+        assert len(split.days) <= 2
+
+
+def test_a_year_is_twelve_months_and_a_ragged_range_keeps_its_ends() -> None:
+    assert rollups.split_range(date(2026, 1, 1), date(2026, 12, 31)) == rollups.Split(
+        (date(2026, 1, 1), date(2026, 12, 1)), ()
+    )
+    assert rollups.split_range(date(2026, 1, 15), date(2026, 4, 10)) == rollups.Split(
+        (date(2026, 2, 1), date(2026, 3, 1)),
+        ((date(2026, 1, 15), date(2026, 1, 31)), (date(2026, 4, 1), date(2026, 4, 10))),
+    )
+    assert rollups.split_range(date(2026, 5, 2), date(2026, 5, 30)) == rollups.Split(
+        None, ((date(2026, 5, 2), date(2026, 5, 30)),)
+    )
+
+
+def test_tally_counts_no_officer_under_its_own_key() -> None:
+    day = date(2026, 3, 2)
+    base = {"day": day, "counter_id": "Q1", "scale": "vn4", "unit_id": "U"}
+    rows = [
+        {**base, "officer_id": "A", "score": 4},
+        {**base, "officer_id": "A", "score": 4},
+        {**base, "officer_id": None, "score": 1},
+    ]
+    assert rollups.tally(rows) == {
+        (day, "Q1", "A", "vn4", 4, "U"): 2,
+        (day, "Q1", "", "vn4", 1, "U"): 1,
+    }
+
+
+def test_compare_lists_missing_and_different_rows() -> None:
+    k1 = (date(2026, 1, 1), "Q", "A", "vn4", 4, "U")
+    k2 = (date(2026, 1, 2), "Q", "A", "vn4", 3, "U")
+    k3 = (date(2026, 1, 3), "Q", "A", "vn4", 2, "U")
+    found = rollups.compare("rollup_day", {k1: 2, k2: 1}, {k1: 2, k2: 5, k3: 1})
+    assert [(m.key, m.raw, m.stored) for m in found] == [(k2, 1, 5), (k3, 0, 1)]
+    assert "ratings say 1, rollup says 5" in found[0].describe()
+
+
+# on a database -------------------------------------------------------------------------------
+
+NOW = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
+OFFICERS = ("CB-1", "CB-2", "CB-3")
+
+
+def _seed(session: Session) -> None:
+    session.add(Unit(id="U1", name="Xã Một"))
+    session.add(Unit(id="U2", name="Phường Hai"))
+    session.commit()
+    for i, officer in enumerate(OFFICERS):
+        unit = "U1" if i < 2 else "U2"
+        session.add(Officer(id=officer, name=f"Cán bộ {i}", unit_id=unit))
+        session.add(CounterRow(id=f"Q{i}", name=f"Quầy {i}", unit_id=unit))
+    session.commit()
+    for i, officer in enumerate(OFFICERS):
+        session.add(Device(id=f"dev-{i}", counter_id=f"Q{i}", created_at=NOW))
+        # CB-3's counter has nobody before March: those ratings are attributed to no officer
+        start = datetime(2026, 3, 1, tzinfo=UTC) if i == 2 else datetime(2025, 1, 1, tzinfo=UTC)
+        session.add(Assignment(officer_id=officer, counter_id=f"Q{i}", start=start))
+    session.commit()
+
+
+def _messages(rng: random.Random, count: int) -> list[Incoming]:
+    batch = []
+    for seq in range(count):
+        device = rng.randrange(3)
+        pressed = NOW - timedelta(days=rng.randint(0, 300), minutes=rng.randint(0, 600))
+        payload = rating_payload(
+            id=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+            device_id=f"dev-{device}",
+            seq=seq + 1,
+            pressed_at=pressed.isoformat(),
+            score=rng.randint(1, 4),
+            officer_id=None,
+            counter_id=None,
+        )
+        batch.append(Incoming(f"hailong/v1/devices/dev-{device}/ratings", payload))
+    return batch
+
+
+@pytest.fixture
+def engine(database_url: str):  # type: ignore[no-untyped-def]
+    engine = make_engine(database_url)
+    migrate(engine)
+    with Session(engine) as session:
+        _seed(session)
+    yield engine
+    engine.dispose()
+
+
+def _store(engine, batch: list[Incoming]) -> None:  # type: ignore[no-untyped-def]
+    with Session(engine) as session:
+        store_batch(session, batch, NOW)
+        session.commit()
+
+
+def _raw(session: Session, start: date, end: date, by: str | None) -> Counter[tuple]:  # type: ignore[type-arg]
+    group = [col(getattr(Rating, by))] if by else []
+    q = (
+        select(*group, col(Rating.scale), col(Rating.score), func.count())
+        .where(col(Rating.day) >= start, col(Rating.day) <= end)
+        .group_by(*group, col(Rating.scale), col(Rating.score))
+    )
+    if by == "officer_id":
+        q = q.where(col(Rating.officer_id).is_not(None))
+    return Counter({tuple(r[:-1]): r[-1] for r in session.execute(q)})
+
+
+def test_rollups_equal_a_raw_group_by_for_any_range(engine) -> None:  # type: ignore[no-untyped-def]
+    rng = random.Random(11)
+    batch = _messages(rng, 1500)
+    _store(engine, batch[:700])
+    _store(engine, batch[500:])  # 200 redelivered: stored and counted once
+    with Session(engine) as session:
+        assert session.scalar(select(func.count()).select_from(Rating)) == 1500
+        today = vn_day(NOW)
+        ranges = [(today - timedelta(days=365), today), (date(2026, 2, 14), date(2026, 6, 3))]
+        ranges += [(date(2026, 3, 1), date(2026, 3, 31)), (date(2026, 7, 9), date(2026, 7, 9))]
+        for _ in range(20):
+            start = today - timedelta(days=rng.randint(0, 320))
+            ranges.append((start, start + timedelta(days=rng.randint(0, 200))))
+        for start, end in ranges:
+            for by in ("officer_id", "counter_id", "unit_id", "day", None):
+                got = rollups.counts(session, start, end, [by] if by else [])  # type: ignore[list-item]
+                assert Counter({tuple(r[:-1]): r[-1] for r in got}) == _raw(
+                    session, start, end, by
+                ), (start, end, by)
+        one = rollups.counts(session, today - timedelta(days=365), today, [], officer_id="CB-1")
+        assert sum(n for *_, n in one) == session.scalar(
+            select(func.count()).select_from(Rating).where(Rating.officer_id == "CB-1")
+        )
+    assert rollups.check(engine) == []
+
+
+def test_no_officer_ratings_count_in_totals_but_not_for_any_officer(engine) -> None:  # type: ignore[no-untyped-def]
+    pressed = datetime(2026, 2, 10, 2, tzinfo=UTC)
+    _store(
+        engine,
+        [
+            Incoming(
+                "hailong/v1/devices/dev-2/ratings",
+                rating_payload(device_id="dev-2", pressed_at=pressed.isoformat(), score=1),
+            )
+        ],
+    )
+    with Session(engine) as session:
+        day = vn_day(pressed)
+        assert rollups.counts(session, day, day, []) == [("vn4", 1, 1)]
+        assert rollups.counts(session, day, day, ["officer_id"]) == []
+
+
+def test_check_finds_tampering_and_rebuild_repairs_it(engine) -> None:  # type: ignore[no-untyped-def]
+    _store(engine, _messages(random.Random(3), 400))
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE rollup_day SET n = n + 5 WHERE officer_id = 'CB-1'"))
+        conn.execute(text("DELETE FROM rollup_month WHERE officer_id = 'CB-2'"))
+    found = rollups.check(engine)
+    assert {m.table for m in found} == {"rollup_day", "rollup_month"}
+    assert all(m.stored == m.raw + 5 for m in found if m.table == "rollup_day")
+    assert any(m.stored == 0 and m.key[2] == "CB-2" for m in found)
+    seen: list[tuple[int, int]] = []
+    assert rollups.rebuild(engine, lambda done, total, _m: seen.append((done, total))) == 400
+    assert seen and seen[-1][0] == seen[-1][1]
+    assert rollups.check(engine) == []
+
+
+def test_ratings_are_append_only_in_the_database(engine) -> None:  # type: ignore[no-untyped-def]
+    _store(engine, _messages(random.Random(5), 3))
+    for statement in ("UPDATE rating SET score = 4", "DELETE FROM rating"):
+        with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
+            conn.execute(text(statement))
+    with Session(engine) as session:
+        assert session.scalar(select(func.count()).select_from(Rating)) == 3
+
+
+def test_upgrading_counts_the_ratings_already_stored(database_url: str) -> None:
+    engine = make_engine(database_url)
+    command.upgrade(alembic_config(engine), "0001")
+    day = date(2026, 4, 6)
+    pressed = datetime.combine(day, time(9), VN_TZ)
+    with engine.begin() as conn:
+        for i, (officer, score) in enumerate([("A", 4), ("A", 4), ("B", 2), (None, 1)]):
+            conn.execute(
+                text(
+                    "INSERT INTO rating (id, device_id, seq, pressed_at, device_pressed_at, "
+                    "received_at, day, scale, score, officer_id, counter_id, unit_id, reasons, "
+                    "input, clock_synced, flags) VALUES (:id, 'd', :seq, :at, '', :at, :day, "
+                    "'vn4', :score, :officer, 'Q', 'U', '', 'button', true, '')"
+                ),
+                {"id": f"r{i}", "seq": i, "at": pressed, "day": day, "score": score,
+                 "officer": officer},
+            )  # fmt: skip
+    migrate(engine)
+    assert rollups.check(engine) == []
+    with Session(engine) as session:
+        got = rollups.counts(session, day, day, ["officer_id"])
+        assert sorted(got) == [("A", "vn4", 4, 2), ("B", "vn4", 2, 1)]
+        assert sorted(rollups.counts(session, date(2026, 4, 1), date(2026, 4, 30), [])) == [
+            ("vn4", 1, 1),
+            ("vn4", 2, 1),
+            ("vn4", 4, 2),
+        ]
+    engine.dispose()
+
+
+def test_cli_check_and_rebuild(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'hailong.db'}"
+    engine = make_engine(url)
+    migrate(engine)
+    with Session(engine) as session:
+        _seed(session)
+    _store(engine, _messages(random.Random(9), 200))
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE rollup_day SET n = n + 1 WHERE officer_id = 'CB-3'"))
+    engine.dispose()
+
+    def hailong(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "hailong.cli", *args, "--data-dir", str(tmp_path)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={"PATH": "/usr/bin:/bin"},
+        )
+
+    checked = hailong("rollups", "check")
+    assert checked.returncode == 1, checked.stderr
+    assert "officer=CB-3" in checked.stdout and "rollups rebuild" in checked.stdout
+    assert "months" in checked.stderr  # progress
+    rebuilt = hailong("rollups", "rebuild")
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert "rebuilt from 200 ratings" in rebuilt.stdout
+    again = hailong("rollups", "check")
+    assert again.returncode == 0 and "match" in again.stdout
+
+
+def test_cli_says_clearly_when_the_database_is_unreachable(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "hailong.cli", "rollups", "check"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "HAILONG_DATABASE_URL": "postgresql+psycopg://x@127.0.0.1:1/x",
+        },
+    )
+    assert done.returncode == 2
+    assert "cannot use the database" in done.stderr
+    assert "Traceback" not in done.stderr
