@@ -128,3 +128,9 @@ def daily_report(
 ) -> list[DayRow]:
     """Satisfaction per Vietnam day, for the satisfaction-over-time chart."""
     return day_rows(rollups.counts(session, start, end, ["day"], unit_id=unit_id))
+
+
+def officer_figures(session: Session, officer_id: str, start: date, end: date) -> Figures:
+    """One officer's ratings pressed on start..end inclusive, at whatever counter, as one row."""
+    counts = rollups.counts(session, start, end, [], officer_id=officer_id)
+    return figures({(scale, score): n for scale, score, n in counts})
