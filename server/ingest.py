@@ -14,13 +14,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from hailong import protocol
 from hailong.protocol import Ack, AckRejection, ContractError, Rating
-from server import rollups
+from server import bulk, rollups
 from server.models import Assignment, Counter, Device, RejectedMessage
 from server.models import Rating as StoredRating
 from server.reasons import reason_codes
@@ -113,9 +111,7 @@ def store_rows(session: Session, rows: Sequence[Mapping[str, object]]) -> set[st
     if not rows:
         return set()
     table = StoredRating.__table__  # type: ignore[attr-defined]
-    maker = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = maker(table).on_conflict_do_nothing(index_elements=["id"]).returning(table.c.id)
-    inserted = set(session.execute(stmt, list(rows)).scalars())
+    inserted = set(bulk.upsert(session, table, rows, "nothing", returning="id"))
     rollups.add(session, rollups.tally(r for r in rows if r["id"] in inserted))
     return inserted
 

@@ -21,11 +21,10 @@ from datetime import date, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import Connection, delete, func, insert, literal_column, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from server import bulk
 from server.models import NO_OFFICER, Rating, RollupDay, RollupMonth
 
 DAY = RollupDay.__table__  # type: ignore[attr-defined]
@@ -62,16 +61,6 @@ def tally(rows: Iterable[Mapping[str, Any]]) -> dict[Key, int]:
     return dict(counts)
 
 
-def _upsert(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
-    if not rows:
-        return
-    maker = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = maker(table)
-    keys = [c.name for c in table.primary_key.columns]
-    stmt = stmt.on_conflict_do_update(index_elements=keys, set_={"n": table.c.n + stmt.excluded.n})
-    session.execute(stmt, rows)
-
-
 def add(session: Session, counts: Mapping[Key, int]) -> None:
     """Add counts to both rollups. Keys go in sorted order, so that two ingest processes
     updating the same rows lock them in the same order and cannot deadlock."""
@@ -82,8 +71,8 @@ def add(session: Session, counts: Mapping[Key, int]) -> None:
         n = counts[key]
         days.append(_row("day", key, n))
         months[(month_of(day), counter_id, officer_id, scale, score, unit_id)] += n
-    _upsert(session, DAY, days)
-    _upsert(session, MONTH, [_row("month", k, months[k]) for k in sorted(months)])
+    bulk.upsert(session, DAY, days, "add_n")
+    bulk.upsert(session, MONTH, [_row("month", k, months[k]) for k in sorted(months)], "add_n")
 
 
 def _row(period: str, key: Key, n: int) -> dict[str, Any]:
@@ -181,7 +170,7 @@ def _writer_lock(engine: Engine) -> Iterator[Connection]:
 
 
 def _raw_month(conn: Connection, month: date) -> dict[Key, int]:
-    empty = literal_column("''")  # a literal, not a parameter: GROUP BY must match SELECT
+    empty: Any = literal_column("''")  # a literal, not a parameter: GROUP BY must match SELECT
     counter = func.coalesce(RATING.c.counter_id, empty)
     officer = func.coalesce(RATING.c.officer_id, empty)
     q = (

@@ -1,11 +1,11 @@
-"""The server's rules for a rating (PROTOCOL.md, "Server rules"), on real SQLite, no broker."""
+"""The server's rules for a rating (PROTOCOL.md, "Server rules"), on real SQLite and PostgreSQL,
+no broker."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlmodel import Session, select
@@ -26,8 +26,8 @@ def rating_payload(**overrides: object) -> bytes:
 
 
 @pytest.fixture
-def session(tmp_path: Path) -> Iterator[Session]:
-    engine = make_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
+def session(database_url: str) -> Iterator[Session]:
+    engine = make_engine(database_url)
     migrate(engine)
     with Session(engine) as s:
         seed_registry(s)
