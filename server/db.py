@@ -43,8 +43,21 @@ def alembic_config(engine: Engine) -> AlembicConfig:
     return cfg
 
 
+MIGRATION_LOCK = 0x4A1_106  # any constant, the same in every server process
+
+
 def migrate(engine: Engine) -> None:
-    command.upgrade(alembic_config(engine), "head")
+    """Bring the schema to head. On PostgreSQL several server processes may start together:
+    an advisory lock lets one migrate while the others wait, then find nothing left to do."""
+    if engine.dialect.name != "postgresql":
+        command.upgrade(alembic_config(engine), "head")
+        return
+    with engine.connect() as lock:
+        lock.exec_driver_sql(f"SELECT pg_advisory_lock({MIGRATION_LOCK})")
+        try:
+            command.upgrade(alembic_config(engine), "head")
+        finally:
+            lock.exec_driver_sql(f"SELECT pg_advisory_unlock({MIGRATION_LOCK})")
 
 
 @contextmanager
