@@ -167,7 +167,7 @@ class Fleet:
         passwords = load_passwords(self.folder / DEVICES_FILE)
         missing = [m for m in self.members if m.device_id not in passwords]
         if missing:
-            _create(api, "/api/v1/units", {"id": UNIT_ID, "name": UNIT_NAME})
+            _create(api, "/api/v1/units", {"id": UNIT_ID, "name": UNIT_NAME, "kind": "commune"})
             since = (datetime.now(UTC) - timedelta(days=1)).isoformat()
             for member in missing:
                 passwords[member.device_id] = self._register_one(api, member, since)

@@ -19,3 +19,7 @@ class RegistryError(HailongError):
 
 class NotFound(RegistryError):
     """A referenced unit, counter, officer or device does not exist."""
+
+
+class UnknownId(NotFound):
+    """The record a request is about (the id in its path) does not exist."""

@@ -9,7 +9,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
 from sqlmodel import Session, select
 
-from hailong.errors import RegistryError
+from hailong.errors import NotFound, RegistryError
 from server.models import ROLES, Unit, User
 
 _hasher = PasswordHasher()
@@ -33,8 +33,10 @@ def add_user(
         raise RegistryError("the password must have at least 8 characters")
     if role == "unit_head" and unit_id is None:
         raise RegistryError("a unit_head needs --unit UNIT_ID")
+    if role == "admin" and unit_id is not None:
+        raise RegistryError("an admin is not limited to a unit: leave --unit out")
     if unit_id is not None and session.get(Unit, unit_id) is None:
-        raise RegistryError(f"unknown unit {unit_id!r}")
+        raise NotFound(f"unknown unit {unit_id!r}; create the unit first")
     user = session.exec(select(User).where(User.username == username)).first()
     if user is None:
         user = User(username=username, password_hash="", role=role, created_at=datetime.now(UTC))

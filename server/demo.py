@@ -21,18 +21,18 @@ if TYPE_CHECKING:
     from device.simulator import SimulatedUnit
     from server.up import Stack
 
-UNITS = (
-    ("DH", "Phường Diên Hồng – TP Pleiku"),
-    ("BK", "TP Bắc Kạn"),
-    ("LP", "Phường Long Phú – TX Tân Châu"),
-    ("LDB", "Xã Long Điền B – An Giang"),
-    ("DHOI", "TP Đồng Hới"),
+UNITS = (  # id, name, kind, province
+    ("DH", "Phường Diên Hồng – TP Pleiku", "ward", "Gia Lai"),
+    ("BK", "TP Bắc Kạn", "ward", "Bắc Kạn"),
+    ("LP", "Phường Long Phú – TX Tân Châu", "ward", "An Giang"),
+    ("LDB", "Xã Long Điền B – An Giang", "commune", "An Giang"),
+    ("DHOI", "TP Đồng Hới", "ward", "Quảng Bình"),
 )
-FIELDS = (
-    ("TP", "Tư pháp – Hộ tịch"),
-    ("DC", "Địa chính – Xây dựng"),
-    ("LD", "Lao động – Thương binh và Xã hội"),
-    ("VH", "Văn hóa – Xã hội"),
+FIELDS = (  # code in counter ids, field id, field name (lĩnh vực)
+    ("TP", "tu-phap-ho-tich", "Tư pháp – Hộ tịch"),
+    ("DC", "dia-chinh-xay-dung", "Địa chính – Xây dựng"),
+    ("LD", "lao-dong-thuong-binh-va-xa-hoi", "Lao động – Thương binh và Xã hội"),
+    ("VH", "van-hoa-xa-hoi", "Văn hóa – Xã hội"),
 )
 TITLES = (
     "Công chức Tư pháp – Hộ tịch",
@@ -54,8 +54,8 @@ class DemoCounter:
 def plan(seed: int = 7) -> list[DemoCounter]:
     rng = random.Random(seed)
     out = []
-    for unit_id, _ in UNITS:
-        for field_code, _ in FIELDS:
+    for unit_id, *_ in UNITS:
+        for field_code, *_ in FIELDS:
             counter_id = f"{unit_id}-{field_code}"
             out.append(
                 DemoCounter(
@@ -109,18 +109,25 @@ class DemoFleet:
         api = AdminApi(stack.base_url, "admin", stack.secrets.admin_password)
         rng = random.Random(11)
         since = (datetime.now(UTC) - timedelta(days=self.days + 10)).isoformat()
-        fields = [f for f, _ in FIELDS]
+        codes = [code for code, *_ in FIELDS]
         passwords: dict[str, str] = {}
-        for unit_id, unit_name in UNITS:
-            api.post("/api/v1/units", {"id": unit_id, "name": unit_name})
-        for c, (field_code, field_name) in zip(counters, FIELDS * len(UNITS), strict=True):
+        for _, field_id, field_name in FIELDS:
+            api.post("/api/v1/fields", {"id": field_id, "name": field_name})
+        for unit_id, unit_name, kind, province in UNITS:
+            api.post(
+                "/api/v1/units",
+                {"id": unit_id, "name": unit_name, "kind": kind, "province": province},
+            )
+        for c, (field_code, field_id, field_name) in zip(
+            counters, FIELDS * len(UNITS), strict=True
+        ):
             api.post(
                 "/api/v1/counters",
                 {
                     "id": c.counter_id,
                     "name": f"Quầy {field_name}",
                     "unit_id": c.unit_id,
-                    "field": field_name,
+                    "field_ids": [field_id],
                 },
             )
             api.post(
@@ -129,7 +136,7 @@ class DemoFleet:
                     "id": c.officer_id,
                     "name": officer_name(rng),
                     "unit_id": c.unit_id,
-                    "title": TITLES[fields.index(field_code)],
+                    "title": TITLES[codes.index(field_code)],
                 },
             )
             api.post(

@@ -131,12 +131,13 @@ class DynSec:
             self.run({"command": "addClientRole", "username": device_id, "rolename": role})
 
     def disable_device(self, device_id: str) -> None:
-        """Revocation: the device is disconnected now and cannot log in again."""
-        self.check({"command": "disableClient", "username": device_id})
+        """Revocation: the device is disconnected now and cannot log in again. A device the
+        broker has no account for (its dynsec file was remade) is cut off already."""
+        self.check({"command": "disableClient", "username": device_id}, ignore=("not found",))
 
 
 class BrokerAccounts:
-    """What registration needs from the broker: make an account, and where devices connect."""
+    """What the registry needs from the broker: make and disable accounts, where devices connect."""
 
     def __init__(self, server_target: MqttTarget, device_target: MqttTarget) -> None:
         self.server_target = server_target
@@ -156,3 +157,7 @@ class BrokerAccounts:
     def put_device(self, device_id: str, password: str) -> None:
         with DynSec(self.server_target) as dynsec:
             dynsec.put_device(device_id, password)
+
+    def disable_device(self, device_id: str) -> None:
+        with DynSec(self.server_target) as dynsec:
+            dynsec.disable_device(device_id)

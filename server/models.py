@@ -9,13 +9,18 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import AwareDatetime, field_validator
+from pydantic import AwareDatetime, field_validator, model_validator
 from sqlalchemy import Column, Index, LargeBinary
 from sqlmodel import Field, SQLModel
 
 from hailong.protocol import ID_RE
 
 ROLES = ("admin", "hr", "unit_head", "viewer")
+UNIT_KINDS = {
+    "commune": "xã",
+    "ward": "phường",
+    "provincial_centre": "Trung tâm Phục vụ hành chính công tỉnh",
+}
 
 
 def _code(value: str) -> str:
@@ -31,15 +36,59 @@ def _name(value: str) -> str:
     return value
 
 
+def _optional_text(value: str | None) -> str | None:
+    return (value.strip() or None) if value is not None else None
+
+
+def _not_null(value: object) -> object:
+    """For PATCH bodies: a left-out field keeps its value, an explicit null is a mistake."""
+    if value is None:
+        raise ValueError("must not be null; leave the field out to keep its value")
+    return value
+
+
+def _unit_kind(value: str) -> str:
+    if value not in UNIT_KINDS:
+        kinds = ", ".join(f"{kind} ({label})" for kind, label in UNIT_KINDS.items())
+        raise ValueError(f"must be one of {kinds}; not {value!r}")
+    return value
+
+
 class UnitCreate(SQLModel):
     id: str = Field(max_length=64)
     name: str = Field(max_length=200)
+    kind: str = Field(
+        max_length=32,
+        description="commune (xã), ward (phường) or provincial_centre "
+        "(Trung tâm Phục vụ hành chính công tỉnh)",
+    )
+    province: str | None = Field(default=None, max_length=200)
+
+    _check_id = field_validator("id")(_code)
+    _check_name = field_validator("name")(_name)
+    _check_kind = field_validator("kind")(_unit_kind)
+    _check_province = field_validator("province")(_optional_text)
+
+
+class Unit(UnitCreate, table=True):
+    id: str = Field(primary_key=True, max_length=64)
+
+
+class ServiceFieldCreate(SQLModel):
+    """A lĩnh vực (field of procedures) such as Tư pháp, with the caller's own code."""
+
+    id: str = Field(max_length=64, description="the field's code, e.g. tu-phap")
+    name: str = Field(max_length=200, description="e.g. Tư pháp")
 
     _check_id = field_validator("id")(_code)
     _check_name = field_validator("name")(_name)
 
 
-class Unit(UnitCreate, table=True):
+class ServiceField(ServiceFieldCreate, table=True):
+    """Named so as not to shadow sqlmodel's `Field`; the table is `field`."""
+
+    __tablename__ = "field"
+
     id: str = Field(primary_key=True, max_length=64)
 
 
@@ -59,19 +108,50 @@ class Officer(OfficerCreate, table=True):
     active: bool = True
 
 
-class CounterCreate(SQLModel):
+class OfficerUpdate(SQLModel):
+    """Only the fields sent change; `title` may be null to clear it."""
+
+    name: str | None = Field(default=None, max_length=200)
+    title: str | None = Field(default=None, max_length=200)
+    active: bool | None = Field(
+        default=None, description="an inactive officer cannot be given new assignments"
+    )
+
+    _check_not_null = field_validator("name", "active")(_not_null)
+    _check_name = field_validator("name")(_name)
+
+
+class CounterBase(SQLModel):
     id: str = Field(max_length=64)
     name: str = Field(max_length=200)
     unit_id: str = Field(max_length=64)
-    field: str | None = Field(default=None, max_length=200)
 
     _check_id = field_validator("id")(_code)
     _check_name = field_validator("name")(_name)
 
 
-class Counter(CounterCreate, table=True):
+class CounterCreate(CounterBase):
+    field_ids: list[str] = Field(
+        default_factory=list, description="codes of the fields (lĩnh vực) the counter serves"
+    )
+
+
+class Counter(CounterBase, table=True):
     id: str = Field(primary_key=True, max_length=64)
     unit_id: str = Field(foreign_key="unit.id", index=True, max_length=64)
+
+
+class CounterPublic(CounterBase):
+    field_ids: list[str]
+
+
+class CounterField(SQLModel, table=True):
+    """Which fields a counter serves: a counter may serve several, a field many counters."""
+
+    __tablename__ = "counter_field"
+
+    counter_id: str = Field(foreign_key="counter.id", primary_key=True, max_length=64)
+    field_id: str = Field(foreign_key="field.id", primary_key=True, index=True, max_length=64)
 
 
 class AssignmentCreate(SQLModel):
@@ -89,6 +169,10 @@ class Assignment(SQLModel, table=True):
     counter_id: str = Field(foreign_key="counter.id", max_length=64)
     start: datetime
     end: datetime | None = None
+
+
+class AssignmentUpdate(SQLModel):
+    end: AwareDatetime = Field(description="when the shift ends (or ended), with its offset")
 
 
 class AssignmentPublic(SQLModel):
@@ -177,6 +261,40 @@ class User(SQLModel, table=True):
     password_hash: str = Field(max_length=200)
     role: str = Field(max_length=16)
     unit_id: str | None = Field(default=None, max_length=64)
+    created_at: datetime
+
+
+class UserCreate(SQLModel):
+    username: str = Field(max_length=64)
+    password: str = Field(min_length=8, max_length=200)
+    role: str = Field(description="admin, hr, unit_head or viewer")
+    unit_id: str | None = Field(
+        default=None, max_length=64, description="required for a unit_head: the unit they see"
+    )
+
+    _check_username = field_validator("username")(_code)
+
+    @field_validator("role")
+    @classmethod
+    def _check_role(cls, value: str) -> str:
+        if value not in ROLES:
+            raise ValueError(f"must be one of {', '.join(ROLES)}; not {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _check_unit(self) -> UserCreate:
+        if self.role == "unit_head" and self.unit_id is None:
+            raise ValueError("unit_id: a unit_head needs the unit they are limited to")
+        if self.role == "admin" and self.unit_id is not None:
+            raise ValueError("unit_id: an admin is not limited to a unit; leave unit_id out")
+        return self
+
+
+class UserPublic(SQLModel):
+    id: int
+    username: str
+    role: str
+    unit_id: str | None
     created_at: datetime
 
 

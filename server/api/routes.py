@@ -2,50 +2,87 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
 from fastapi.security import OAuth2PasswordRequestForm
+from pydantic import AwareDatetime
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col, select
 
-from hailong.errors import BrokerError, NotFound, RegistryError
+from hailong.errors import BrokerError, NotFound, RegistryError, UnknownId
 from server import registry, reports
 from server.api.deps import AdminUser, ReportUser, SessionDep, SettingsDep
 from server.auth import AuthError, authenticate, issue_token
 from server.models import (
     AssignmentCreate,
     AssignmentPublic,
-    Counter,
+    AssignmentUpdate,
     CounterCreate,
+    CounterPublic,
+    Device,
     DeviceCreate,
     DeviceProvisioned,
     Officer,
     OfficerCreate,
+    OfficerUpdate,
     RejectedMessage,
+    ServiceField,
+    ServiceFieldCreate,
     Unit,
     UnitCreate,
+    User,
+    UserCreate,
+    UserPublic,
 )
 
 router = APIRouter()
 api = APIRouter(prefix="/api/v1")
 
+UnitFilter = Annotated[
+    str | None, Query(description="only this unit's (a unit_head always sees only their own)")
+]
 
-def _registry_call(request: Request, fn: Any, *args: Any) -> Any:
+
+@contextmanager
+def _registry_errors() -> Iterator[None]:
+    """The path's record missing: 404; a reference in the body missing: 422; a rule: 409."""
     try:
-        result = fn(*args)
+        yield
+    except UnknownId as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
     except NotFound as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
     except RegistryError as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
     except BrokerError as exc:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc)) from None
+
+
+def _registry_call(request: Request, fn: Any, *args: Any) -> Any:
+    """A registry write; once it succeeded, the units' Configs are refreshed."""
+    with _registry_errors():
+        result = fn(*args)
     ingest = getattr(request.app.state, "ingest", None)
     if ingest is not None:
         ingest.request_config_refresh()
     return result
+
+
+def _unit_scope(user: User, unit_id: str | None) -> str | None:
+    """A unit_head reads only their own unit; admin and hr read any, or all."""
+    if user.role != "unit_head":
+        return unit_id
+    if unit_id is not None and unit_id != user.unit_id:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            f"unit_id: a unit_head sees only their own unit, {user.unit_id!r}",
+        )
+    return user.unit_id
 
 
 @router.get("/healthz")
@@ -83,6 +120,23 @@ def create_unit(data: UnitCreate, session: SessionDep, _: AdminUser, request: Re
     return _registry_call(request, registry.create_unit, session, data)
 
 
+@api.get("/units")
+def list_units(session: SessionDep, user: ReportUser) -> list[Unit]:
+    return list(registry.list_units(session, _unit_scope(user, None)))
+
+
+@api.post("/fields", status_code=201)
+def create_field(
+    data: ServiceFieldCreate, session: SessionDep, _: AdminUser, request: Request
+) -> ServiceField:
+    return _registry_call(request, registry.create_field, session, data)
+
+
+@api.get("/fields")
+def list_fields(session: SessionDep, _: ReportUser) -> list[ServiceField]:
+    return list(registry.list_fields(session))
+
+
 @api.post("/officers", status_code=201)
 def create_officer(
     data: OfficerCreate, session: SessionDep, _: AdminUser, request: Request
@@ -90,11 +144,35 @@ def create_officer(
     return _registry_call(request, registry.create_officer, session, data)
 
 
+@api.patch("/officers/{officer_id}")
+def update_officer(
+    officer_id: str, data: OfficerUpdate, session: SessionDep, _: AdminUser, request: Request
+) -> Officer:
+    return _registry_call(request, registry.update_officer, session, officer_id, data)
+
+
+@api.get("/officers")
+def list_officers(
+    session: SessionDep,
+    user: ReportUser,
+    unit_id: UnitFilter = None,
+    active: Annotated[bool | None, Query(description="only active (or inactive) ones")] = None,
+) -> list[Officer]:
+    return list(registry.list_officers(session, _unit_scope(user, unit_id), active))
+
+
 @api.post("/counters", status_code=201)
 def create_counter(
     data: CounterCreate, session: SessionDep, _: AdminUser, request: Request
-) -> Counter:
+) -> CounterPublic:
     return _registry_call(request, registry.create_counter, session, data)
+
+
+@api.get("/counters")
+def list_counters(
+    session: SessionDep, user: ReportUser, unit_id: UnitFilter = None
+) -> list[CounterPublic]:
+    return registry.list_counters(session, _unit_scope(user, unit_id))
 
 
 @api.post("/assignments", status_code=201, response_model=AssignmentPublic)
@@ -102,6 +180,28 @@ def create_assignment(
     data: AssignmentCreate, session: SessionDep, _: AdminUser, request: Request
 ) -> Any:
     return _registry_call(request, registry.create_assignment, session, data)
+
+
+@api.patch("/assignments/{assignment_id}", response_model=AssignmentPublic)
+def end_assignment(
+    assignment_id: int, data: AssignmentUpdate, session: SessionDep, _: AdminUser, request: Request
+) -> Any:
+    return _registry_call(request, registry.end_assignment, session, assignment_id, data)
+
+
+@api.get("/assignments", response_model=list[AssignmentPublic])
+def list_assignments(
+    session: SessionDep,
+    user: ReportUser,
+    counter_id: str | None = None,
+    officer_id: str | None = None,
+    at: Annotated[
+        AwareDatetime | None, Query(description="only those running at this moment (with offset)")
+    ] = None,
+) -> Any:
+    return registry.list_assignments(
+        session, counter_id, officer_id, at, unit_id=_unit_scope(user, None)
+    )
 
 
 @api.post("/devices", status_code=201)
@@ -117,6 +217,42 @@ def create_device(
         accounts.put_device,
         accounts.device_target,
     )
+
+
+@api.post("/devices/{device_id}/revoke")
+def revoke_device(
+    device_id: Annotated[str, Path(description="the device to cut off")],
+    session: SessionDep,
+    _: AdminUser,
+    request: Request,
+) -> Device:
+    """Disconnects the unit at once and refuses its ratings from now on; it cannot be undone."""
+    accounts = request.app.state.accounts
+    return _registry_call(
+        request, registry.revoke_device, session, device_id, accounts.disable_device
+    )
+
+
+@api.get("/devices")
+def list_devices(
+    session: SessionDep,
+    user: ReportUser,
+    unit_id: UnitFilter = None,
+    counter_id: str | None = None,
+) -> list[Device]:
+    """`outbox` is the unit's backlog of unsent ratings, `ignored_presses` its missed presses."""
+    return list(registry.list_devices(session, _unit_scope(user, unit_id), counter_id))
+
+
+@api.post("/users", status_code=201)
+def create_user(data: UserCreate, session: SessionDep, _: AdminUser) -> UserPublic:
+    with _registry_errors():
+        return registry.create_user(session, data)
+
+
+@api.get("/users")
+def list_users(session: SessionDep, _: AdminUser) -> list[UserPublic]:
+    return registry.list_users(session)
 
 
 @api.get("/rejected")

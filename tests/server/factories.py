@@ -9,16 +9,18 @@ from typing import Any
 
 from sqlmodel import Session
 
-from server.models import Assignment, Counter, Device, Officer, Unit
+from server.models import Assignment, Counter, CounterField, Device, Officer, ServiceField, Unit
 
 
 def seed_registry(session: Session, *, assigned_since: datetime | None = None) -> None:
-    """One unit, one counter with one device, one officer assigned to it."""
-    session.add(Unit(id="DH", name="Phường Diên Hồng"))
+    """One unit, one counter serving one field with one device, one officer assigned to it."""
+    session.add(Unit(id="DH", name="Phường Diên Hồng", kind="ward", province="Gia Lai"))
+    session.add(ServiceField(id="tu-phap", name="Tư pháp"))
     session.commit()
-    session.add(Counter(id="DH-Q1", name="Quầy Tư pháp", unit_id="DH", field="Tư pháp"))
+    session.add(Counter(id="DH-Q1", name="Quầy Tư pháp", unit_id="DH"))
     session.add(Officer(id="CB-0042", name="Nguyễn Thị Lan", unit_id="DH", title="Công chức"))
     session.commit()
+    session.add(CounterField(counter_id="DH-Q1", field_id="tu-phap"))
     session.add(Device(id="dev-dh-q1", counter_id="DH-Q1", created_at=datetime.now(UTC)))
     session.add(
         Assignment(

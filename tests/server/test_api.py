@@ -18,6 +18,7 @@ from server.settings import Settings
 class RecordingAccounts:
     def __init__(self) -> None:
         self.made: dict[str, str] = {}
+        self.disabled: list[str] = []
         self.down = False
         from hailong.mqtt import MqttTarget
 
@@ -27,6 +28,11 @@ class RecordingAccounts:
         if self.down:
             raise BrokerError("the broker is not reachable")
         self.made[device_id] = password
+
+    def disable_device(self, device_id: str) -> None:
+        if self.down:
+            raise BrokerError("the broker is not reachable")
+        self.disabled.append(device_id)
 
 
 @pytest.fixture
@@ -51,7 +57,8 @@ def login(client: TestClient, user: str) -> dict[str, str]:
 
 def seed(client: TestClient, auth: dict[str, str]) -> None:
     for path, body in [
-        ("/api/v1/units", {"id": "DH", "name": "Phường Diên Hồng"}),
+        ("/api/v1/units", {"id": "DH", "name": "Phường Diên Hồng", "kind": "ward"}),
+        ("/api/v1/fields", {"id": "tu-phap", "name": "Tư pháp – Hộ tịch"}),
         (
             "/api/v1/officers",
             {
@@ -63,7 +70,7 @@ def seed(client: TestClient, auth: dict[str, str]) -> None:
         ),
         (
             "/api/v1/counters",
-            {"id": "DH-Q1", "name": "Quầy 1", "unit_id": "DH", "field": "Tư pháp – Hộ tịch"},
+            {"id": "DH-Q1", "name": "Quầy 1", "unit_id": "DH", "field_ids": ["tu-phap"]},
         ),
         (
             "/api/v1/assignments",
@@ -126,8 +133,8 @@ def test_device_not_registered_when_broker_is_down(client: TestClient) -> None:
 @pytest.mark.parametrize(
     ("path", "body", "field"),
     [
-        ("/api/v1/units", {"id": "bad/id", "name": "x"}, "id"),
-        ("/api/v1/units", {"id": "U1"}, "name"),
+        ("/api/v1/units", {"id": "bad/id", "name": "x", "kind": "ward"}, "id"),
+        ("/api/v1/units", {"id": "U1", "kind": "ward"}, "name"),
         ("/api/v1/officers", {"id": "CB-1", "name": "A", "unit_id": "NOPE"}, "unit_id"),
         ("/api/v1/counters", {"id": "Q", "name": "Q", "unit_id": "NOPE"}, "unit_id"),
         (
@@ -154,9 +161,10 @@ def test_bad_input_names_the_field(
 
 
 def test_writes_need_admin_and_reports_need_a_reporting_role(client: TestClient) -> None:
-    r = client.post("/api/v1/units", json={"id": "U", "name": "U"}, headers=login(client, "hr"))
+    unit = {"id": "U", "name": "U", "kind": "commune"}
+    r = client.post("/api/v1/units", json=unit, headers=login(client, "hr"))
     assert r.status_code == 403
-    assert client.post("/api/v1/units", json={"id": "U", "name": "U"}).status_code == 401
+    assert client.post("/api/v1/units", json=unit).status_code == 401
     q = "/api/v1/reports/officers?start=2026-11-01&end=2026-11-30"
     assert client.get(q, headers=login(client, "viewer")).status_code == 403
     assert client.get(q, headers=login(client, "hr")).status_code == 200

@@ -226,7 +226,7 @@ def test_a_shift_change_reaches_the_unit_when_it_happens(
     server.post(
         "/api/v1/counters",
         headers=auth,
-        json={"id": "DH-Q2", "name": "Quầy 2", "unit_id": "DH", "field": "Địa chính"},
+        json={"id": "DH-Q2", "name": "Quầy 2", "unit_id": "DH", "field_ids": ["tu-phap"]},
     )
     for officer, start, end in (
         ("CB-0042", "2026-01-01T00:00:00+07:00", change.isoformat()),

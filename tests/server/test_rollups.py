@@ -100,8 +100,8 @@ OFFICERS = ("CB-1", "CB-2", "CB-3")
 
 
 def _seed(session: Session) -> None:
-    session.add(Unit(id="U1", name="Xã Một"))
-    session.add(Unit(id="U2", name="Phường Hai"))
+    session.add(Unit(id="U1", name="Xã Một", kind="commune"))
+    session.add(Unit(id="U2", name="Phường Hai", kind="ward"))
     session.commit()
     for i, officer in enumerate(OFFICERS):
         unit = "U1" if i < 2 else "U2"
