@@ -294,6 +294,8 @@ def _load_object(payload: bytes) -> dict[str, Any]:
         raise ContractError(None, "payload is not UTF-8") from None
     except json.JSONDecodeError as exc:
         raise ContractError(None, f"payload is not JSON ({exc.msg})") from None
+    except RecursionError:
+        raise ContractError(None, "payload nests JSON too deeply") from None
     if not isinstance(data, dict):
         raise ContractError(None, f"payload is a JSON {type(data).__name__}, expected an object")
     return data

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -24,6 +25,8 @@ from server.models import Rating as StoredRating
 from server.reasons import reason_codes
 from server.settings import Settings
 from server.timeutil import vn_day
+
+log = logging.getLogger("hailong.ingest")
 
 
 @dataclass(frozen=True)
@@ -253,7 +256,12 @@ def store_batch(
                 continue
             seen.add(rating.id)
             candidates.append((device_id, _row(rating, device, registry, now, rules)))
-        except ContractError as exc:
+        except (ContractError, ValueError, RecursionError) as exc:
+            # ValueError/RecursionError: a payload the rules did not foresee. It is kept with
+            # its bytes like any rejection, rather than stopping ingest for every unit.
+            if not isinstance(exc, ContractError):
+                log.exception("unforeseen payload on %s", msg.topic[:300])
+                exc = ContractError(None, f"server could not read it: {exc}")
             result.rejected += 1
             claimed = _claimed_id(msg.payload)
             session.add(

@@ -151,12 +151,15 @@ class IngestService:
             if pending:
                 try:
                     result = self._commit(pending)
-                except SQLAlchemyError as exc:
-                    log.error(
-                        "database unavailable, ingest paused (%d messages kept): %s",
-                        len(pending),
-                        exc.__class__.__name__,
-                    )
+                except Exception as exc:  # noqa: BLE001 - the worker must outlive any batch
+                    if isinstance(exc, SQLAlchemyError):
+                        log.error(
+                            "database unavailable, ingest paused (%d messages kept): %s",
+                            len(pending),
+                            exc.__class__.__name__,
+                        )
+                    else:
+                        log.exception("ingest failed on a batch; it is kept and retried")
                     if self._stop.wait(delay):
                         return
                     delay = min(delay * 2, 10)

@@ -1,4 +1,4 @@
-"""A throwaway PostgreSQL server for tests and benchmarks: Debian's binaries, a temp dir, a free port.
+"""A throwaway PostgreSQL for tests and benchmarks: Debian's binaries, a temp dir, a free port.
 
 PostgreSQL refuses to run as root, so as root (CI) the cluster belongs to the `postgres` user and
 every server command runs through `runuser`. Each test gets its own database on the one server,
@@ -131,10 +131,8 @@ class PostgresServer:
 
     def stop(self, mode: str = "fast") -> None:
         if (self.data / "postmaster.pid").exists():
-            self._run(
-                str(pg_bin_dir() / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop",
-                check=False,
-            )  # fmt: skip
+            pg_ctl = str(pg_bin_dir() / "pg_ctl")
+            self._run(pg_ctl, "-D", str(self.data), "-m", mode, "-w", "stop", check=False)
 
     def destroy(self) -> None:
         self.stop("immediate")

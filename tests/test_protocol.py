@@ -130,6 +130,12 @@ def test_oversized_payload_is_rejected() -> None:
         decode_rating(TOPIC, json.dumps({**GOOD, "pad": "x" * 17000}).encode())
 
 
+def test_deeply_nested_json_is_a_contract_error_not_a_crash() -> None:
+    payload = b"[" * 5000 + b"]" * 5000
+    with pytest.raises(protocol.ContractError, match="nests JSON too deeply"):
+        protocol.decode_rating("hailong/v1/devices/d1/ratings", payload)
+
+
 def test_rating_round_trips_through_the_wire() -> None:
     r = _decode(reasons=["wait_time"], comment="Chờ quá lâu")
     again = decode_rating(TOPIC, r.to_payload())
