@@ -22,7 +22,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from hailong import protocol
 from hailong.mqtt import MqttTarget, new_client
@@ -65,6 +65,7 @@ class IngestService:
         self._queue: queue.Queue[paho.MQTTMessage] = queue.Queue()
         self._stop = threading.Event()
         self._published_configs: dict[str, bytes] = {}
+        self._cleared_configs: set[str] = set()
         self._configs_wanted = threading.Event()
         self._client = new_client(client_id, target, manual_ack=True)
         self._client.max_inflight_messages_set(200)
@@ -210,8 +211,11 @@ class IngestService:
         sent = 0
         with Session(self.engine) as session:
             now = self.clock()
-            devices = session.exec(select(Device).where(col(Device.revoked_at).is_(None))).all()
+            devices = session.exec(select(Device)).all()
             for device in devices:
+                if device.revoked_at is not None:
+                    self._clear_config(device.id)
+                    continue
                 payload = config_for(session, device, now).to_payload()
                 if self._published_configs.get(device.id) == payload:
                     continue
@@ -221,3 +225,12 @@ class IngestService:
                 self._published_configs[device.id] = payload
                 sent += 1
         return sent
+
+    def _clear_config(self, device_id: str) -> None:
+        """A revoked unit's retained Config is deleted (an empty retained message), so that
+        nothing about its counter stays readable on the broker; once per process is enough."""
+        if device_id in self._cleared_configs:
+            return
+        self._client.publish(protocol.topic(device_id, "config"), b"", qos=1, retain=True)
+        self._published_configs.pop(device_id, None)
+        self._cleared_configs.add(device_id)

@@ -20,6 +20,7 @@ from hailong import protocol
 from hailong.mqtt import MqttTarget, new_client
 from server.app import create_app
 from server.auth import add_user
+from server.dynsec import DynSec
 from server.models import Rating as StoredRating
 from server.models import RejectedMessage
 from server.settings import Settings
@@ -255,3 +256,53 @@ def test_a_shift_change_reaches_the_unit_when_it_happens(
         )
     finally:
         dev.close()
+
+
+def _config_watcher(broker: Broker) -> MqttTarget:
+    """An account that may read every unit's retained config (the server's may only write it)."""
+    acls = [
+        {"acltype": kind, "topic": "hailong/v1/devices/+/config", "allow": True, "priority": 0}
+        for kind in ("subscribePattern", "publishClientReceive")
+    ]
+    with DynSec(broker.server_target) as dynsec:
+        dynsec.check(
+            {"command": "createRole", "rolename": "watcher"},
+            *({"command": "addRoleACL", "rolename": "watcher", **acl} for acl in acls),
+            {"command": "createClient", "username": "watcher", "password": "watcher-pw"},
+            {"command": "addClientRole", "username": "watcher", "rolename": "watcher"},
+        )
+    return MqttTarget(broker.host, broker.port, "watcher", "watcher-pw")
+
+
+def test_a_revoked_unit_is_cut_off_and_its_retained_config_deleted(
+    server: TestClient, device: RawDevice, broker: Broker
+) -> None:
+    topic = protocol.topic("dev-dh-q1", "config")
+    retained: list[bytes] = []
+    subscribed = threading.Event()
+    watcher = new_client("watcher", _config_watcher(broker))
+    watcher.on_connect = lambda c, *_: c.subscribe(topic, 1)
+    watcher.on_subscribe = lambda *_: subscribed.set()
+    watcher.on_message = lambda _c, _u, msg: retained.append(bytes(msg.payload))
+    watcher.connect(broker.host, broker.port)
+    watcher.loop_start()
+
+    def retained_now() -> list[bytes]:
+        """What a fresh subscriber is handed: the retained message, if there is one."""
+        retained.clear()
+        subscribed.clear()
+        watcher.unsubscribe(topic)
+        watcher.subscribe(topic, 1)
+        assert subscribed.wait(10)
+        time.sleep(0.3)
+        return [p for p in retained if p]
+
+    try:
+        wait_for(lambda: bool(retained_now()), what="the unit's retained config")
+        r = server.post("/api/v1/devices/dev-dh-q1/revoke", headers=login(server, "admin"))
+        assert r.status_code == 200, r.text
+        wait_for(lambda: not device.client.is_connected(), what="the broker cutting the unit off")
+        wait_for(lambda: not retained_now(), what="the retained config to be deleted")
+    finally:
+        watcher.disconnect()
+        watcher.loop_stop()
