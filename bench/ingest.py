@@ -1,0 +1,544 @@
+"""How fast the server stores ratings, on this machine: `python bench/ingest.py [--quick]`.
+
+End-to-end throughput from a QoS 1 publish to the committed row and the device receiving its Ack,
+for (c) the server's IngestService with the default batch settings, against, in the same run and
+through the same Mosquitto, (a) the ceiling: a bare paho subscriber (MQTT 5, as the server) that
+only json-parses and counts the same messages, and (b) the naive baseline: IngestService itself
+with `batch_size=1`, so the same rules run with one transaction, one commit and one Ack per
+rating. (b) runs fewer ratings, as it is slow; the figure is per second. (a) is timed right
+before (c), as the machine's load drifts.
+
+Twenty registered devices publish pre-generated ratings (fresh ids every run) with
+`mosquitto_pub -l -q 1`, all in parallel, so the publisher is never the bottleneck; (b) and (c)
+end when the last Ack has reached the devices' own subscribers (in this process: a few per cent
+of its CPU). Each of (b) and (c) gets a fresh database, on SQLite and then on a throwaway
+PostgreSQL. It reports; it asserts nothing. Progress goes to stderr; the last line is key=value
+figures for scripts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import paho.mqtt.client as paho  # noqa: E402
+from sqlalchemy import func  # noqa: E402
+from sqlalchemy.engine import Engine  # noqa: E402
+from sqlmodel import Session, select  # noqa: E402
+
+from hailong.mqtt import MqttTarget, new_client  # noqa: E402
+from hailong.protocol import Status, decode_rating, topic, topic_filter  # noqa: E402
+from server.broker import BrokerConfig, MosquittoProcess, free_port, write_broker_files  # noqa: E402
+from server.db import make_engine, migrate  # noqa: E402
+from server.dynsec import DynSec  # noqa: E402
+from server.ingest_service import IngestService  # noqa: E402
+from server.models import Assignment, Counter, Device, Officer, Unit  # noqa: E402
+from server.models import Rating as StoredRating  # noqa: E402
+from server.settings import Settings  # noqa: E402
+from server.timeutil import VN_TZ  # noqa: E402
+from tests.postgres import PostgresServer  # noqa: E402
+
+GOAL_CEILING = 0.9  # ≥ 0.9 × the bare subscriber
+GOAL_NAIVE = 10.0  # ≥ 10 × one commit per rating
+SERVER_USER = "hailong-server"
+UNITS = 4
+COUNTERS_PER_UNIT = 5  # one device per counter: 20 devices
+STALL_S = 60.0  # a phase that makes no progress for this long has failed
+PROGRESS_EVERY_S = 2.0
+REASON_CODES = ("wait_time", "attitude", "guidance", "paperwork", "late_result", "facilities")
+
+
+def say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+# --- the fleet: registry rows and broker accounts --------------------------------------------
+
+
+@dataclass
+class FleetDevice:
+    id: str
+    unit_id: str
+    counter_id: str
+    officer_id: str
+    password: str
+    seq: int = 0  # the last seq used: it keeps increasing across the phases, as on a unit
+
+    def target(self, broker: MqttTarget) -> MqttTarget:
+        return MqttTarget(broker.host, broker.port, self.id, self.password)
+
+
+def make_fleet() -> list[FleetDevice]:
+    return [
+        FleetDevice(
+            id=f"bench-u{u}-q{c}",
+            unit_id=f"U{u}",
+            counter_id=f"U{u}-Q{c}",
+            officer_id=f"CB-{u}{c:03d}",
+            password=uuid.uuid4().hex,
+        )
+        for u in range(1, UNITS + 1)
+        for c in range(1, COUNTERS_PER_UNIT + 1)
+    ]
+
+
+def register(engine: Engine, fleet: list[FleetDevice]) -> None:
+    """Units, counters, officers, a closed and an open assignment per counter, and the devices."""
+    now = datetime.now(UTC)
+    with Session(engine) as session:
+        for u in range(1, UNITS + 1):
+            session.add(Unit(id=f"U{u}", name=f"Phường {u}", kind="ward", province="Hà Nội"))
+        session.commit()
+        for d in fleet:
+            session.add(Counter(id=d.counter_id, name=f"Quầy {d.counter_id}", unit_id=d.unit_id))
+            session.add(Officer(id=d.officer_id, name=f"Cán bộ {d.officer_id}", unit_id=d.unit_id))
+            session.add(Officer(id=f"{d.officer_id}-old", name="Cán bộ cũ", unit_id=d.unit_id))
+        session.commit()
+        for d in fleet:
+            shift = now - timedelta(days=30)
+            session.add(Device(id=d.id, counter_id=d.counter_id, created_at=now))
+            session.add(
+                Assignment(
+                    officer_id=f"{d.officer_id}-old",
+                    counter_id=d.counter_id,
+                    start=shift - timedelta(days=90),
+                    end=shift,
+                )
+            )
+            session.add(Assignment(officer_id=d.officer_id, counter_id=d.counter_id, start=shift))
+        session.commit()
+
+
+def stored_rows(engine: Engine) -> int:
+    with Session(engine) as session:
+        return int(session.exec(select(func.count()).select_from(StoredRating)).one())
+
+
+# --- ratings on disk, published by a C client ------------------------------------------------
+
+
+def rating_line(device: FleetDevice, rng: random.Random, now: datetime) -> str:
+    """One Rating as a unit sends it, on one line, pressed up to two minutes ago."""
+    device.seq += 1
+    score = rng.choices((1, 2, 3, 4), weights=(5, 10, 45, 40))[0]
+    pressed = now - timedelta(milliseconds=rng.randrange(1_000, 120_000))
+    body: dict[str, Any] = {
+        "schema": 1,
+        "id": str(uuid.uuid4()),
+        "device_id": device.id,
+        "seq": device.seq,
+        "pressed_at": pressed.astimezone(VN_TZ).isoformat(timespec="milliseconds"),
+        "score": score,
+        "scale": "vn4",
+        "officer_id": device.officer_id,
+        "counter_id": device.counter_id,
+        "ticket": f"{device.counter_id}-{device.seq:05d}" if rng.random() < 0.5 else None,
+        "reasons": [rng.choice(REASON_CODES)] if score == 1 else [],
+        "comment": "Chờ hơi lâu" if score == 1 and rng.random() < 0.3 else None,
+        "input": "button",
+        "clock_synced": True,
+    }
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+
+
+def write_ratings(folder: Path, fleet: list[FleetDevice], total: int) -> dict[str, Path]:
+    """`total` ratings split over the fleet, one file per device; each file's first is checked."""
+    folder.mkdir(parents=True)
+    rng, now = random.Random(), datetime.now(UTC)
+    files = {}
+    for i, device in enumerate(fleet):
+        count = total // len(fleet) + (1 if i < total % len(fleet) else 0)
+        lines = [rating_line(device, rng, now) for _ in range(count)]
+        decode_rating(topic(device.id, "ratings"), lines[0].encode())
+        files[device.id] = folder / f"{device.id}.jsonl"
+        files[device.id].write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return files
+
+
+def publish(
+    broker: MqttTarget, fleet: list[FleetDevice], files: dict[str, Path]
+) -> list[subprocess.Popen[bytes]]:
+    """Every device's file at once, each with its own account (the ACL is per device)."""
+    procs = []
+    for device in fleet:
+        with files[device.id].open("rb") as lines:
+            procs.append(
+                subprocess.Popen(
+                    [
+                        "mosquitto_pub",
+                        *("-h", broker.host, "-p", str(broker.port), "-V", "mqttv5"),
+                        *("-u", device.id, "-P", device.password),
+                        *("-q", "1", "-t", topic(device.id, "ratings"), "-l"),
+                    ],
+                    stdin=lines,
+                    stderr=subprocess.PIPE,
+                )
+            )
+    return procs
+
+
+def finish(procs: list[subprocess.Popen[bytes]]) -> None:
+    for proc in procs:
+        _, err = proc.communicate(timeout=STALL_S)
+        if proc.returncode != 0:
+            raise RuntimeError(f"mosquitto_pub failed ({proc.returncode}): {err.decode().strip()}")
+
+
+# --- the device side: every device's Acks -----------------------------------------------------
+
+
+class AckListener:
+    """One MQTT 5 subscriber per device, as the units: counts the rating ids the Acks name."""
+
+    def __init__(self, broker: MqttTarget, fleet: list[FleetDevice]) -> None:
+        self._lock = threading.Lock()
+        self.expected = 0
+        self.named = 0
+        self.done = threading.Event()
+        self.done_at = 0.0
+        self.clients: dict[str, paho.Client] = {}
+        subscribed = []
+        for device in fleet:
+            client = new_client(
+                f"bench-acks-{device.id}-{uuid.uuid4().hex[:6]}", device.target(broker)
+            )
+            ready = threading.Event()
+            acks = topic(device.id, "acks")
+            client.on_connect = lambda c, *_, t=acks: c.subscribe(t, qos=1)
+            client.on_subscribe = lambda *_, e=ready: e.set()
+            client.on_message = self._on_message
+            client.connect_async(broker.host, broker.port)
+            client.loop_start()
+            self.clients[device.id] = client
+            subscribed.append(ready)
+        for ready in subscribed:
+            if not ready.wait(STALL_S):
+                self.close()
+                raise RuntimeError("a device could not subscribe to its acks")
+
+    def expect(self, count: int) -> None:
+        with self._lock:
+            self.expected, self.named = count, 0
+            self.done.clear()
+
+    def _on_message(self, _c: paho.Client, _u: Any, msg: paho.MQTTMessage) -> None:
+        ack = json.loads(msg.payload)
+        with self._lock:
+            self.named += len(ack["accepted"]) + len(ack["duplicate"]) + len(ack["rejected"])
+            if self.named >= self.expected and not self.done.is_set():
+                self.done_at = time.perf_counter()
+                self.done.set()
+
+    def send_status(self, device: FleetDevice) -> None:
+        status = Status(
+            state="online", firmware="bench", outbox=0, uptime_s=1, at=datetime.now(UTC)
+        )
+        self.clients[device.id].publish(topic(device.id, "status"), status.to_payload(), qos=1)
+
+    def close(self) -> None:
+        for client in self.clients.values():
+            client.disconnect()
+            client.loop_stop()
+
+
+# --- the phases -------------------------------------------------------------------------------
+
+
+@dataclass
+class Run:
+    mode: str
+    database: str
+    messages: int
+    seconds: float
+    rows: int | None = None
+
+    @property
+    def per_s(self) -> float:
+        return self.messages / self.seconds
+
+
+def wait_for(done: threading.Event, progress: Callable[[], int], total: int, what: str) -> None:
+    """Block until `done`, showing progress on stderr; fail if nothing moves for STALL_S."""
+    last, last_change, last_shown = -1, time.monotonic(), time.monotonic()
+    while not done.wait(0.1):
+        now, count = time.monotonic(), progress()
+        if count != last:
+            last, last_change = count, now
+        elif now - last_change > STALL_S:
+            raise RuntimeError(f"{what}: stuck at {count:,} of {total:,}")
+        if now - last_shown >= PROGRESS_EVERY_S:
+            say(f"    {what}: {count:,} / {total:,}")
+            last_shown = now
+
+
+def ceiling(broker: MqttTarget, fleet: list[FleetDevice], files: dict[str, Path], n: int) -> float:
+    """(a) Seconds from the first publish until a bare subscriber has parsed all `n` ratings."""
+    count, done, ready = 0, threading.Event(), threading.Event()
+    finished_at = 0.0
+
+    def on_message(_c: paho.Client, _u: Any, msg: paho.MQTTMessage) -> None:
+        nonlocal count, finished_at
+        json.loads(msg.payload)
+        count += 1
+        if count == n:
+            finished_at = time.perf_counter()
+            done.set()
+
+    client = new_client(f"bench-ceiling-{uuid.uuid4().hex[:8]}", broker)
+    client.on_connect = lambda c, *_: c.subscribe(topic_filter("ratings"), qos=1)
+    client.on_subscribe = lambda *_: ready.set()
+    client.on_message = on_message
+    client.connect_async(broker.host, broker.port)
+    client.loop_start()
+    try:
+        if not ready.wait(STALL_S):
+            raise RuntimeError("the bare subscriber could not subscribe")
+        start = time.perf_counter()
+        procs = publish(broker, fleet, files)
+        wait_for(done, lambda: count, n, "bare subscriber")
+        finish(procs)
+    finally:
+        client.disconnect()
+        client.loop_stop()
+    return finished_at - start
+
+
+def forget_session(broker: MqttTarget, client_id: str) -> None:
+    """Drop a stopped service's persistent session, or the broker queues every later rating."""
+    client = new_client(client_id, broker)
+    connected = threading.Event()
+    client.on_connect = lambda *_: connected.set()
+    client.connect_async(broker.host, broker.port, clean_start=True)
+    client.loop_start()
+    try:
+        if not connected.wait(STALL_S):
+            raise RuntimeError(f"could not reconnect as {client_id} to drop its session")
+    finally:
+        client.disconnect()
+        client.loop_stop()
+
+
+@contextmanager
+def running_service(
+    engine: Engine,
+    broker: MqttTarget,
+    listener: AckListener,
+    fleet: list[FleetDevice],
+    batch_size: int,
+    batch_ms: int,
+) -> Iterator[IngestService]:
+    """An IngestService that provably receives: the fleet's Status reached it before we go on."""
+    client_id = f"bench-ingest-{uuid.uuid4().hex[:8]}"
+    service = IngestService(
+        engine, broker, client_id=client_id, batch_size=batch_size, batch_ms=batch_ms
+    ).start()
+    try:
+        if not service.connected.wait(STALL_S):
+            raise RuntimeError("the ingest service could not connect")
+        deadline = time.monotonic() + STALL_S
+        while service.totals.statuses == 0:  # subscribed only once a Status comes through
+            if time.monotonic() > deadline:
+                raise RuntimeError("the ingest service receives nothing")
+            for device in fleet:
+                listener.send_status(device)
+            time.sleep(0.2)
+        time.sleep(0.3)  # let the last Status messages and the first Config refresh pass
+        yield service
+    finally:
+        service.stop()
+        forget_session(broker, client_id)
+
+
+def ingest(
+    engine: Engine,
+    broker: MqttTarget,
+    fleet: list[FleetDevice],
+    files: dict[str, Path],
+    n: int,
+    what: str,
+    batch_size: int,
+    batch_ms: int,
+) -> tuple[float, int]:
+    """(b), (c): seconds from the first publish until every Ack is in; and the rows stored."""
+    listener = AckListener(broker, fleet)
+    try:
+        with running_service(engine, broker, listener, fleet, batch_size, batch_ms) as service:
+            listener.expect(n)
+            start = time.perf_counter()
+            procs = publish(broker, fleet, files)
+            wait_for(listener.done, lambda: listener.named, n, what)
+            finish(procs)
+            totals = service.totals
+    finally:
+        listener.close()
+    if (totals.stored, totals.duplicates, totals.rejected) != (n, 0, 0):
+        say(
+            f"    {what}: stored {totals.stored}, duplicates {totals.duplicates}, "
+            f"rejected {totals.rejected} of {n}"
+        )
+    return listener.done_at - start, stored_rows(engine)
+
+
+@dataclass
+class Comparison:
+    """One database's three figures; (a) is taken right before (c), as the machine's load drifts."""
+
+    database: str
+    ceiling: Run
+    naive: Run
+    ingest: Run
+
+    @property
+    def vs_ceiling(self) -> float:
+        return self.ingest.per_s / self.ceiling.per_s
+
+    @property
+    def vs_naive(self) -> float:
+        return self.ingest.per_s / self.naive.per_s
+
+    def key_values(self, prefix: str) -> str:
+        return (
+            f"{prefix}ingest_per_s={self.ingest.per_s:.0f} "
+            f"{prefix}ceiling_per_s={self.ceiling.per_s:.0f} "
+            f"{prefix}naive_per_s={self.naive.per_s:.0f} "
+            f"{prefix}ratio_ceiling={self.vs_ceiling:.2f} {prefix}ratio_naive={self.vs_naive:.1f}"
+        )
+
+
+def compare(
+    database: str,
+    new_url: Callable[[str], str],
+    broker: MqttTarget,
+    fleet: list[FleetDevice],
+    folder: Path,
+    n: int,
+    naive_n: int,
+) -> Comparison:
+    """(b), then (a) and (c) back to back, each ingest on a fresh database named by its mode."""
+    settings = Settings()
+
+    def ingest_run(mode: str, count: int, batch_size: int, batch_ms: int) -> Run:
+        name = mode.split()[1]
+        say(f"{database}: {mode}, {count:,} ratings, batch {batch_size} / {batch_ms} ms …")
+        engine = make_engine(new_url(name))
+        try:
+            migrate(engine)
+            register(engine, fleet)
+            files = write_ratings(folder / f"{database}-{name}", fleet, count)
+            what = f"{mode} {database}"
+            seconds, rows = ingest(engine, broker, fleet, files, count, what, batch_size, batch_ms)
+        finally:
+            engine.dispose()
+        return Run(mode, database, count, seconds, rows)
+
+    naive = ingest_run("(b) naive", naive_n, 1, 0)
+    say(f"{database}: (a) ceiling, {n:,} ratings to a bare paho subscriber …")
+    files = write_ratings(folder / f"{database}-ceiling", fleet, n)
+    top = Run("(a) ceiling", database, n, ceiling(broker, fleet, files, n))
+    ours = ingest_run("(c) ingest", n, settings.ingest_batch_size, settings.ingest_batch_ms)
+    return Comparison(database, top, naive, ours)
+
+
+# --- the report -------------------------------------------------------------------------------
+
+
+def verdict(value: float, goal: float) -> str:
+    return "ok" if value >= goal else "MISSED"
+
+
+def table(comparisons: list[Comparison]) -> list[tuple[str, ...]]:
+    rows: list[tuple[str, ...]] = []
+    for c in comparisons:
+        for run in (c.ceiling, c.naive, c.ingest):
+            ratio, goal = "", ""
+            if run is c.ingest:
+                ratio = f"{c.vs_ceiling:.2f}× ceiling, {c.vs_naive:.1f}× naive"
+                goal = (
+                    f"≥ {GOAL_CEILING:g}× {verdict(c.vs_ceiling, GOAL_CEILING)}, "
+                    f"≥ {GOAL_NAIVE:g}× {verdict(c.vs_naive, GOAL_NAIVE)}"
+                )
+            rows.append(
+                (
+                    run.mode,
+                    run.database,
+                    f"{run.messages:,}",
+                    "" if run.rows is None else f"{run.rows:,}",
+                    f"{run.seconds:.2f}",
+                    f"{run.per_s:,.0f}",
+                    ratio,
+                    goal,
+                )
+            )
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer ratings (< 1 min)")
+    args = parser.parse_args(argv)
+    n, naive_n = (10_000, 1_000) if args.quick else (100_000, 5_000)
+
+    folder = Path(tempfile.mkdtemp(prefix="hailong-bench-"))
+    cfg = BrokerConfig(data_dir=folder / "broker", port=free_port())
+    server_password = uuid.uuid4().hex
+    write_broker_files(cfg, SERVER_USER, server_password)
+    broker = MqttTarget(cfg.bind, cfg.port, SERVER_USER, server_password)
+    fleet = make_fleet()
+    postgres = PostgresServer()  # its own temp dir: as root, the postgres user must own it
+    try:
+        with MosquittoProcess(cfg):
+            with DynSec(broker) as dynsec:
+                for device in fleet:
+                    dynsec.put_device(device.id, device.password)
+
+            def on(database: str, new_url: Callable[[str], str]) -> Comparison:
+                return compare(database, new_url, broker, fleet, folder, n, naive_n)
+
+            sqlite = on("sqlite", lambda name: f"sqlite:///{folder / name}.db")
+            say("postgresql: starting a throwaway server …")
+            postgres.start()
+            pg = on("postgresql", lambda _: postgres.create_database())
+    finally:
+        postgres.destroy()
+        shutil.rmtree(folder, ignore_errors=True)
+
+    header = ("mode", "database", "ratings", "rows", "seconds", "per second", "ratio", "goal")
+    rows = table([sqlite, pg])
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    print()
+    for row in [header, *rows]:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+    print(
+        f"\n(a) a bare paho subscriber that parses and counts, timed right before (c); "
+        f"(b) IngestService with batch_size=1, only {naive_n:,} ratings (it is slow; the figure "
+        "is per second); (c) IngestService with the default batch settings. "
+        f"{len(fleet)} devices publish with mosquitto_pub -l -q 1; (b) and (c) end when the "
+        "last Ack has reached the devices."
+    )
+    print()
+    print(
+        f"{sqlite.key_values('')} {pg.key_values('pg_')} "
+        f"ratings={n} naive_ratings={naive_n} devices={len(fleet)}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
