@@ -56,9 +56,9 @@ def _server_acls() -> list[dict[str, object]]:
     for acltype in ("publishClientSend", "publishClientReceive", "subscribePattern"):
         acls.append({"acltype": acltype, "topic": "$CONTROL/dynamic-security/#", "allow": True})
     for kind in ("ratings", "status"):
-        acls.append(
-            {"acltype": "subscribePattern", "topic": f"hailong/v1/devices/+/{kind}", "allow": True}
-        )
+        # Mosquitto checks a shared subscription against its whole filter, $share/<group>/ and all
+        for pattern in (f"hailong/v1/devices/+/{kind}", f"$share/+/hailong/v1/devices/+/{kind}"):
+            acls.append({"acltype": "subscribePattern", "topic": pattern, "allow": True})
     for kind in ("acks", "config", "service"):
         acls.append(
             {"acltype": "publishClientSend", "topic": f"hailong/v1/devices/+/{kind}", "allow": True}

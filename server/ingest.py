@@ -120,28 +120,31 @@ def store_rows(session: Session, rows: Sequence[Mapping[str, object]]) -> set[st
 
 
 class _Registry:
-    """The registry rows one batch needs, read once per batch."""
+    """The registry rows one batch needs, read in two queries per batch: fresh enough that a
+    unit registered or a shift changed by another server process a moment ago is seen."""
 
     def __init__(self, session: Session, device_ids: set[str]) -> None:
         self.session = session
-        found = session.exec(select(Device).where(col(Device.id).in_(device_ids))).all()
-        self.devices = {d.id: d for d in found}
-        self._assignments: dict[str, list[Assignment]] = {}
-        self._units: dict[str, str] = {}
+        found = session.exec(
+            select(Device, Counter.unit_id)
+            .join(Counter, col(Counter.id) == col(Device.counter_id))
+            .where(col(Device.id).in_(device_ids))
+        ).all()
+        self.devices = {d.id: d for d, _ in found}
+        self._units = {d.counter_id: unit_id for d, unit_id in found}
+        self._assignments: dict[str, list[Assignment]] = defaultdict(list)
+        if self._units:
+            rows = session.exec(
+                select(Assignment).where(col(Assignment.counter_id).in_(list(self._units)))
+            ).all()
+            for a in rows:
+                self._assignments[a.counter_id].append(a)
 
     def assignments(self, counter_id: str) -> list[Assignment]:
-        if counter_id not in self._assignments:
-            rows = self.session.exec(
-                select(Assignment).where(Assignment.counter_id == counter_id)
-            ).all()
-            self._assignments[counter_id] = list(rows)
-        return self._assignments[counter_id]
+        return self._assignments.get(counter_id, [])
 
     def unit_of(self, counter_id: str) -> str | None:
-        if counter_id not in self._units:
-            counter = self.session.get(Counter, counter_id)
-            self._units[counter_id] = counter.unit_id if counter else ""
-        return self._units[counter_id] or None
+        return self._units.get(counter_id) or None
 
 
 def officer_at(assignments: Sequence[Assignment], moment: datetime) -> str | None:

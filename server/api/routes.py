@@ -94,6 +94,8 @@ def healthz(request: Request, session: SessionDep) -> dict[str, str]:
         database = "unavailable"
     ingest = getattr(request.app.state, "ingest", None)
     mqtt = "connected" if ingest is not None and ingest.connected.is_set() else "disconnected"
+    if ingest is not None and ingest.subscribe_error:
+        mqtt = "subscription refused"
     return {"status": "ok" if database == "ok" else "degraded", "database": database, "mqtt": mqtt}
 
 
