@@ -68,6 +68,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1", help="address to listen on")
     p.add_argument("--port", type=int, default=8000, help="port to listen on")
 
+    sub.add_parser(
+        "ingest",
+        help="store ratings only, no API: one of several processes in a province",
+        formatter_class=_ServerHelp,
+        description="Receive ratings from the broker and store them, with no HTTP API. Run "
+        "several with the same HAILONG_MQTT_SHARED_GROUP and their own HAILONG_MQTT_CLIENT_ID; "
+        "run `hailong server` with HAILONG_INGEST=false for the API.",
+    )
+
     p = sub.add_parser("up", help="start Mosquitto and the server together (one commune)")
     _stack_args(p)
 
@@ -238,6 +247,11 @@ def main(argv: list[str] | None = None) -> int:
             return run_device(args.config)
         if args.command == "server":
             return _server(args)
+        if args.command == "ingest":
+            from server import ingest_process
+            from server.settings import Settings
+
+            return ingest_process.run(Settings())
         if args.command in ("up", "demo"):
             from server import up
 

@@ -11,11 +11,9 @@ from a2wsgi import WSGIMiddleware
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
-from hailong.mqtt import MqttTarget
 from server.api.routes import api, router
 from server.db import make_engine, migrate, session_scope
 from server.dynsec import BrokerAccounts
-from server.ingest import IngestRules
 from server.ingest_service import IngestService
 from server.settings import Settings
 from server.web_login import LoginRequired
@@ -37,26 +35,19 @@ def _mount_dashboard(app: FastAPI, engine: Engine, settings: Settings) -> None:
     )
 
 
-def create_app(settings: Settings | None = None, *, ingest: bool = True) -> FastAPI:
-    """`ingest=False` serves the API alone (tests of routes, or an API-only process)."""
+def create_app(settings: Settings | None = None, *, ingest: bool | None = None) -> FastAPI:
+    """`ingest=False` (or HAILONG_INGEST=false) serves the API alone: tests of routes, or an
+    API process beside `hailong ingest` processes in a province."""
     settings = settings or Settings()
+    ingest = settings.ingest if ingest is None else ingest
     engine = make_engine(settings.database_url)
     migrate(engine)
-    server_target = MqttTarget.from_url(settings.mqtt_url)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         service = None
         if ingest:
-            service = IngestService(
-                engine,
-                server_target,
-                client_id=settings.mqtt_client_id,
-                shared_group=settings.mqtt_shared_group,
-                batch_size=settings.ingest_batch_size,
-                batch_ms=settings.ingest_batch_ms,
-                rules=IngestRules.from_settings(settings),
-            ).start()
+            service = IngestService.from_settings(engine, settings).start()
             app.state.ingest = service
         try:
             yield

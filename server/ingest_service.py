@@ -9,6 +9,7 @@ retried, so ingest pauses and loses nothing.
 
 from __future__ import annotations
 
+import gc
 import logging
 import queue
 import threading
@@ -29,6 +30,7 @@ from hailong.mqtt import MqttTarget, new_client
 from server.device_config import config_for, next_assignment_change
 from server.ingest import BatchResult, Incoming, IngestRules, store_batch
 from server.models import Device
+from server.settings import Settings
 
 log = logging.getLogger("hailong.ingest")
 SESSION_EXPIRY_S = 7 * 24 * 3600
@@ -77,6 +79,18 @@ class IngestService:
         self.subscribe_error = ""
         self._worker = threading.Thread(target=self._run, name="hailong-ingest", daemon=True)
 
+    @classmethod
+    def from_settings(cls, engine: Engine, settings: Settings) -> IngestService:
+        return cls(
+            engine,
+            MqttTarget.from_url(settings.mqtt_url),
+            client_id=settings.mqtt_client_id,
+            shared_group=settings.mqtt_shared_group,
+            batch_size=settings.ingest_batch_size,
+            batch_ms=settings.ingest_batch_ms,
+            rules=IngestRules.from_settings(settings),
+        )
+
     # network thread ------------------------------------------------------------------------
 
     def _filter(self, kind: protocol.Kind) -> str:
@@ -121,6 +135,9 @@ class IngestService:
     # lifecycle -----------------------------------------------------------------------------
 
     def start(self) -> IngestService:
+        # Everything alive at start (modules, models, the app) is moved out of the collector's
+        # sight: at thousands of messages a second, rescanning it was a fifth of the CPU.
+        gc.freeze()
         props = Properties(PacketTypes.CONNECT)
         props.SessionExpiryInterval = SESSION_EXPIRY_S
         self._client.connect_async(

@@ -40,6 +40,11 @@ class Settings(BaseSettings):
         description="Join this MQTT shared subscription group ($share/<group>/…) to split "
         "ingest between several server processes; empty for one process.",
     )
+    ingest: bool = Field(
+        True,
+        description="`false`: `hailong server` serves only the API and dashboard, and "
+        "`hailong ingest` processes (same shared group) store the ratings.",
+    )
     secret_key: str = Field(DEFAULT_SECRET, description="Signs login tokens; keep it secret.")
     token_minutes: int = Field(12 * 60, description="How long a login token stays valid.")
     ingest_batch_size: int = Field(
