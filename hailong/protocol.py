@@ -124,6 +124,13 @@ def _check_uuid(value: str) -> str:
         raise ValueError("must be a UUID") from None
 
 
+def _not_a_bool(value: Any) -> Any:
+    """JSON `true` is not the integer 1, though Python says True == 1."""
+    if isinstance(value, bool):
+        raise ValueError("must be an integer")
+    return value
+
+
 def _check_rfc3339(value: Any) -> datetime:
     if isinstance(value, datetime) and value.utcoffset() is not None:
         return value  # made in Python (the unit's own clock), not read off the wire
@@ -147,7 +154,9 @@ class _Message(BaseModel):
 
     model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True)
 
-    schema_: Literal[1] = Field(SCHEMA_VERSION, alias="schema")
+    schema_: Annotated[Literal[1], BeforeValidator(_not_a_bool)] = Field(
+        SCHEMA_VERSION, alias="schema"
+    )
 
     def to_payload(self) -> bytes:
         return encode(self)

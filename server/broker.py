@@ -32,7 +32,9 @@ DYNSEC_PLUGIN_GLOBS = (
     "/usr/local/lib/mosquitto_dynamic_security.so",
 )
 MAX_QUEUED_MESSAGES = 1_000_000
-MAX_INFLIGHT_MESSAGES = 200
+# Unacknowledged QoS 1 messages on their way to one client. The server acks after its commit,
+# so this must exceed an ingest batch, or every batch waits out its timer half empty.
+MAX_INFLIGHT_MESSAGES = 2000
 
 
 def device_role(device_id: str) -> str:

@@ -10,11 +10,13 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import uuid
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlmodel import Session, col, select
 
 from hailong import protocol
@@ -48,7 +50,12 @@ class IngestRules:
         )
 
 
-ACK_IDS_PER_MESSAGE = 200  # 200 UUIDs stay well inside the contract's 16 KiB payload limit
+# Acks are split so that none comes near the contract's 16 KiB payload limit: Mosquitto refuses a
+# bigger publish and disconnects the server. Rejections carry text, so size counts, not entries.
+ACK_IDS_PER_MESSAGE = 200
+MAX_SEQ = 2**31 - 1  # the database column is a 32-bit INTEGER; a unit makes a few per minute
+ACK_BYTES = 12 * 1024
+ACK_ERROR_CHARS = 300
 
 
 @dataclass
@@ -77,27 +84,54 @@ class _AckBuilder:
             *(("duplicate", i) for i in self.duplicate[device_id]),
             *(("rejected", r) for r in self.rejected[device_id]),
         ]
-        acks = []
-        for start in range(0, len(named), ACK_IDS_PER_MESSAGE):
-            part = named[start : start + ACK_IDS_PER_MESSAGE]
-            acks.append(
-                Ack(
-                    accepted=[str(i) for kind, i in part if kind == "accepted"],
-                    duplicate=[str(i) for kind, i in part if kind == "duplicate"],
-                    rejected=[r for kind, r in part if isinstance(r, AckRejection)],
-                )
+        parts: list[list[tuple[str, str | AckRejection]]] = [[]]
+        size = 0
+        for entry in named:
+            cost = _ack_entry_bytes(entry[1])
+            if parts[-1] and (len(parts[-1]) >= ACK_IDS_PER_MESSAGE or size + cost > ACK_BYTES):
+                parts.append([])
+                size = 0
+            parts[-1].append(entry)
+            size += cost
+        return [
+            Ack(
+                accepted=[str(i) for kind, i in part if kind == "accepted"],
+                duplicate=[str(i) for kind, i in part if kind == "duplicate"],
+                rejected=[r for kind, r in part if isinstance(r, AckRejection)],
             )
-        return acks
+            for part in parts
+            if part
+        ]
+
+
+def _ack_entry_bytes(entry: str | AckRejection) -> int:
+    """An upper bound of what one entry adds to the Ack's JSON (escapes can double a byte)."""
+    if isinstance(entry, AckRejection):
+        return 40 + 2 * len(entry.id.encode()) + 2 * len(entry.error.encode())
+    return 4 + 2 * len(entry.encode())
 
 
 def _claimed_id(payload: bytes) -> str | None:
-    """The id of a rejected rating, when one can be read, so the device can stop resending it."""
+    """The id of a rejected rating, when one can be read, so the device can stop resending it.
+    Only a UUID is claimed: anything else could not be a rating id the unit holds."""
     try:
         data = json.loads(payload)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return None
     value = data.get("id") if isinstance(data, dict) else None
-    return value if isinstance(value, str) and 0 < len(value) <= 64 else None
+    if not isinstance(value, str) or len(value) > 64:
+        return None
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return None
+    return value
+
+
+def printable(text: str, limit: int) -> str:
+    """Text safe for any database column: no NUL, no lone surrogates, at most `limit` long."""
+    text = text.replace("\x00", "\\x00")
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")[:limit]
 
 
 def store_rows(session: Session, rows: Sequence[Mapping[str, object]]) -> set[str]:
@@ -196,6 +230,18 @@ def _row(
     }
 
 
+def _check_storable(name: str, text: str | None) -> None:
+    """Free text the contract allows but no database column holds: NUL, lone surrogates."""
+    if text is None:
+        return
+    if "\x00" in text:
+        raise ContractError(name, "contains a NUL character")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ContractError(name, "is not valid Unicode (a lone surrogate)") from None
+
+
 def _check_registry(
     rating: Rating, device: Device | None, now: datetime, rules: IngestRules
 ) -> None:
@@ -203,6 +249,10 @@ def _check_registry(
         raise ContractError("device_id", f"unknown device {rating.device_id!r}")
     if device.revoked_at is not None:
         raise ContractError("device_id", f"device {rating.device_id!r} is revoked")
+    if rating.seq > MAX_SEQ:
+        raise ContractError("seq", f"{rating.seq} is beyond {MAX_SEQ}, which the server stores")
+    for name in ("ticket", "comment"):
+        _check_storable(name, getattr(rating, name))
     unknown = [code for code in rating.reasons if code not in reason_codes()]
     if unknown:
         raise ContractError("reasons", f"unknown reason code(s) {', '.join(unknown)}")
@@ -223,6 +273,74 @@ def _apply_status(registry: _Registry, device_id: str, payload: bytes, now: date
     device.ignored_presses = status.ignored_presses
     device.last_seen_at = now
     registry.session.add(device)
+
+
+def _reject(
+    session: Session,
+    msg: Incoming,
+    device_id: str | None,
+    exc: ContractError,
+    now: datetime,
+    acks: _AckBuilder,
+) -> None:
+    claimed = _claimed_id(msg.payload)
+    session.add(
+        RejectedMessage(
+            received_at=now,
+            topic=printable(msg.topic, 300),
+            payload=msg.payload[: protocol.MAX_PAYLOAD_BYTES],
+            rating_id=claimed,
+            field=exc.field,
+            reason=printable(str(exc), 1000),
+        )
+    )
+    if device_id is not None and claimed is not None:
+        error = printable(str(exc), ACK_ERROR_CHARS)
+        acks.rejected[device_id].append(AckRejection(id=claimed, error=error))
+
+
+DATABASE_DOWN = (OperationalError, InterfaceError, DisconnectionError)
+
+
+def store_separately(
+    new_session: Callable[[], Session],
+    batch: Sequence[Incoming],
+    now: datetime,
+    rules: IngestRules | None = None,
+) -> BatchResult:
+    """When a batch fails for a reason other than the database being down, each message is
+    stored in its own transaction, and one the database refuses (a value it cannot hold) is
+    kept as rejected: one odd rating must not hold up every unit's ratings forever.
+    Errors of a database that is down are raised, for the caller to pause and retry."""
+    total = BatchResult()
+    for msg in batch:
+        with new_session() as session:
+            try:
+                result = store_batch(session, [msg], now, rules)
+                session.commit()
+            except DATABASE_DOWN:
+                raise
+            except Exception as exc:  # noqa: BLE001 - whatever it is, the message is kept
+                session.rollback()
+                log.warning("the database refused a message on %s: %r", msg.topic[:300], exc)
+                acks = _AckBuilder()
+                device_id = _device_of(msg.topic)
+                reason = ContractError(None, f"the database could not store it ({exc!r})")
+                _reject(session, msg, device_id, reason, now, acks)
+                session.commit()
+                result = BatchResult(acks=acks.build(), rejected=1)
+        for device_id, device_acks in result.acks.items():
+            total.acks.setdefault(device_id, []).extend(device_acks)
+        for name in ("stored", "duplicates", "rejected", "statuses"):
+            setattr(total, name, getattr(total, name) + getattr(result, name))
+    return total
+
+
+def _device_of(topic: str) -> str | None:
+    try:
+        return protocol.parse_topic(topic)[0]
+    except ContractError:
+        return None
 
 
 def store_batch(
@@ -265,20 +383,8 @@ def store_batch(
             if not isinstance(exc, ContractError):
                 log.exception("unforeseen payload on %s", msg.topic[:300])
                 exc = ContractError(None, f"server could not read it: {exc}")
+            _reject(session, msg, device_id, exc, now, acks)
             result.rejected += 1
-            claimed = _claimed_id(msg.payload)
-            session.add(
-                RejectedMessage(
-                    received_at=now,
-                    topic=msg.topic[:300],
-                    payload=msg.payload[: protocol.MAX_PAYLOAD_BYTES],
-                    rating_id=claimed,
-                    field=exc.field,
-                    reason=str(exc)[:1000],
-                )
-            )
-            if device_id is not None and claimed is not None:
-                acks.rejected[device_id].append(AckRejection(id=claimed, error=str(exc)))
     inserted = store_rows(session, [row for _, row in candidates])
     fresh = []
     for device_id, row in candidates:

@@ -28,7 +28,14 @@ from sqlmodel import Session, select
 from hailong import protocol
 from hailong.mqtt import MqttTarget, new_client
 from server.device_config import config_for, next_assignment_change
-from server.ingest import BatchResult, Incoming, IngestRules, store_batch
+from server.ingest import (
+    DATABASE_DOWN,
+    BatchResult,
+    Incoming,
+    IngestRules,
+    store_batch,
+    store_separately,
+)
 from server.models import Device
 from server.settings import Settings
 
@@ -140,6 +147,8 @@ class IngestService:
         gc.freeze()
         props = Properties(PacketTypes.CONNECT)
         props.SessionExpiryInterval = SESSION_EXPIRY_S
+        # Let the broker send several batches' worth before our acks, which wait for the commit.
+        props.ReceiveMaximum = min(65535, 4 * self.batch_size)
         self._client.connect_async(
             self.target.host, self.target.port, keepalive=30, clean_start=False, properties=props
         )
@@ -173,10 +182,19 @@ class IngestService:
 
     def _commit(self, batch: list[Received]) -> BatchResult:
         incoming = [Incoming(topic, payload) for topic, payload, _mid, _qos in batch]
-        with Session(self.engine, expire_on_commit=False) as session:
-            result = store_batch(session, incoming, self.clock(), self.rules)
-            session.commit()
-        return result
+        now = self.clock()
+        try:
+            with Session(self.engine, expire_on_commit=False) as session:
+                result = store_batch(session, incoming, now, self.rules)
+                session.commit()
+            return result
+        except DATABASE_DOWN:
+            raise
+        except Exception:  # noqa: BLE001 - find the message at fault, keep it as rejected
+            log.exception("a batch of %d failed; storing its messages one by one", len(batch))
+            return store_separately(
+                lambda: Session(self.engine, expire_on_commit=False), incoming, now, self.rules
+            )
 
     def _run(self) -> None:
         next_config = time.monotonic() + self.config_every_s

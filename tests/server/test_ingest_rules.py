@@ -4,13 +4,15 @@ no broker."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, select
 
 from hailong import protocol
+from server import ingest
 from server.db import make_engine, migrate
 from server.ingest import Incoming, store_batch
 from server.models import Device, RejectedMessage
@@ -77,6 +79,11 @@ def test_same_id_twice_is_stored_once_and_acked_as_duplicate(session: Session) -
         (rating_payload(device_id="dev-other"), "device_id"),
         (rating_payload(reasons=["no_such_reason"]), "reasons"),
         (rating_payload(pressed_at="2026-11-21T10:10:00+07:00"), "pressed_at"),
+        (rating_payload(seq=2**31), "seq"),
+        (rating_payload(comment="a\x00b"), "comment"),
+        (rating_payload(ticket="\ud800"), "ticket"),
+        (rating_payload(schema=True), "schema"),
+        (b"[" * 5000 + b"]" * 5000, None),
     ],
 )
 def test_rejected_messages_are_kept_with_reason(
@@ -160,3 +167,63 @@ def test_acks_for_a_large_batch_stay_inside_the_payload_limit(session: Session) 
     assert len(acks) > 1
     assert all(len(a.to_payload()) <= protocol.MAX_PAYLOAD_BYTES for a in acks)
     assert sum(len(a.accepted) for a in acks) == 1000
+
+
+def test_acks_of_many_rejections_stay_inside_the_payload_limit(session: Session) -> None:
+    """Rejections carry their reason, so 200 of them outweigh 200 accepted ids."""
+    ahead = "2026-11-22T09:00:00+07:00"
+    payloads = [rating_payload(seq=i, pressed_at=ahead, comment="x" * 400) for i in range(300)]
+    result = run(session, *payloads)
+    acks = result.acks["dev-dh-q1"]
+    assert sum(len(a.rejected) for a in acks) == 300
+    assert all(len(a.to_payload()) <= protocol.MAX_PAYLOAD_BYTES for a in acks)
+
+
+def test_only_a_uuid_is_claimed_as_the_rejected_rating_id(session: Session) -> None:
+    run(session, json.dumps({"schema": 1, "id": "not-a-uuid", "score": 9}).encode())
+    result = run(session, rating_payload(score=9))
+    rows = session.exec(select(RejectedMessage).order_by(RejectedMessage.id)).all()  # type: ignore[arg-type]
+    assert [r.rating_id is None for r in rows] == [True, False]
+    assert len(result.acks["dev-dh-q1"][0].rejected) == 1
+
+
+def test_a_message_the_database_refuses_is_kept_and_the_rest_stored(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch that fails for any reason but a database outage is stored message by message."""
+    bad, good = rating_payload(seq=1), rating_payload(seq=2)
+    bad_id = json.loads(bad)["id"]
+    real = ingest.store_rows
+
+    def refusing(s: Session, rows: Sequence[Mapping[str, object]]) -> set[str]:
+        if any(r["id"] == bad_id for r in rows):
+            raise IntegrityError("INSERT", {}, Exception("value out of range"))
+        return real(s, rows)
+
+    monkeypatch.setattr(ingest, "store_rows", refusing)
+    batch = [Incoming(RATINGS_TOPIC, bad), Incoming(RATINGS_TOPIC, good)]
+    engine = session.get_bind()
+    with pytest.raises(IntegrityError), Session(engine) as s:
+        store_batch(s, batch, NOW)
+    result = ingest.store_separately(lambda: Session(engine), batch, NOW)
+    assert (result.stored, result.rejected) == (1, 1)
+    kept = session.exec(select(RejectedMessage)).one()
+    assert kept.payload == bad and "database could not store it" in kept.reason
+    acks = result.acks["dev-dh-q1"]
+    assert [r.id for a in acks for r in a.rejected] == [bad_id]
+    assert [i for a in acks for i in a.accepted] == [json.loads(good)["id"]]
+
+
+def test_a_database_outage_is_not_taken_for_a_bad_message(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def down(_s: Session, _rows: object) -> set[str]:
+        raise OperationalError("INSERT", {}, Exception("connection refused"))
+
+    monkeypatch.setattr(ingest, "store_rows", down)
+    engine = session.get_bind()
+    with pytest.raises(OperationalError):
+        ingest.store_separately(
+            lambda: Session(engine), [Incoming(RATINGS_TOPIC, rating_payload())], NOW
+        )
+    assert session.exec(select(RejectedMessage)).all() == []
