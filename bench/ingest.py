@@ -60,6 +60,7 @@ GOAL_NAIVE = 10.0  # ≥ 10 × one commit per rating
 SERVER_USER = "hailong-server"
 UNITS = 4
 COUNTERS_PER_UNIT = 5  # one device per counter: 20 devices
+SCALED = 2  # (d): `hailong ingest` processes sharing the ratings, as a province runs them
 STALL_S = 60.0  # a phase that makes no progress for this long has failed
 PROGRESS_EVERY_S = 2.0
 REASON_CODES = ("wait_time", "attitude", "guidance", "paperwork", "late_result", "facilities")
@@ -396,6 +397,77 @@ def ingest(
     return listener.done_at - start, stored_rows(engine)
 
 
+@contextmanager
+def ingest_processes(url: str, broker: MqttTarget, count: int, folder: Path) -> Iterator[None]:
+    """`count` real `hailong ingest` processes on one shared subscription, as in a province."""
+    procs: list[subprocess.Popen[bytes]] = []
+    logs: list[Path] = []
+    client_ids = [f"bench-scaled-{i}-{uuid.uuid4().hex[:6]}" for i in range(count)]
+    server_url = f"mqtt://{broker.username}:{broker.password}@{broker.host}:{broker.port}"
+    try:
+        for client_id in client_ids:
+            log_path = folder / f"{client_id}.log"
+            logs.append(log_path)
+            env = {
+                "PATH": "/usr/bin:/bin",
+                "HAILONG_DATABASE_URL": url,
+                "HAILONG_MQTT_URL": server_url,
+                "HAILONG_MQTT_CLIENT_ID": client_id,
+                "HAILONG_MQTT_SHARED_GROUP": "bench",
+            }
+            with log_path.open("wb") as out:
+                procs.append(
+                    subprocess.Popen(
+                        [sys.executable, "-m", "hailong.cli", "ingest"],
+                        cwd=ROOT,
+                        env=env,
+                        stdout=out,
+                        stderr=subprocess.STDOUT,
+                    )
+                )
+        deadline = time.monotonic() + STALL_S
+        while not all("subscribed to" in p.read_text(errors="replace") for p in logs):
+            if time.monotonic() > deadline or any(p.poll() is not None for p in procs):
+                tail = "\n".join(p.read_text(errors="replace")[-800:] for p in logs)
+                raise RuntimeError(f"the ingest processes did not subscribe:\n{tail}")
+            time.sleep(0.1)
+        yield
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        for client_id in client_ids:
+            forget_session(broker, client_id)
+
+
+def scaled_ingest(
+    url: str,
+    broker: MqttTarget,
+    fleet: list[FleetDevice],
+    files: dict[str, Path],
+    n: int,
+    what: str,
+    processes: int,
+    folder: Path,
+) -> float:
+    """(d): like (c), with the work split between `processes` ingest processes."""
+    listener = AckListener(broker, fleet)
+    try:
+        with ingest_processes(url, broker, processes, folder):
+            listener.expect(n)
+            start = time.perf_counter()
+            procs = publish(broker, fleet, files)
+            wait_for(listener.done, lambda: listener.named, n, what)
+            finish(procs)
+    finally:
+        listener.close()
+    return listener.done_at - start
+
+
 @dataclass
 class Comparison:
     """One database's three figures; (a) is taken right before (c), as the machine's load drifts."""
@@ -404,6 +476,7 @@ class Comparison:
     ceiling: Run
     naive: Run
     ingest: Run
+    scaled: Run
 
     @property
     def vs_ceiling(self) -> float:
@@ -418,7 +491,9 @@ class Comparison:
             f"{prefix}ingest_per_s={self.ingest.per_s:.0f} "
             f"{prefix}ceiling_per_s={self.ceiling.per_s:.0f} "
             f"{prefix}naive_per_s={self.naive.per_s:.0f} "
-            f"{prefix}ratio_ceiling={self.vs_ceiling:.2f} {prefix}ratio_naive={self.vs_naive:.1f}"
+            f"{prefix}ratio_ceiling={self.vs_ceiling:.2f} {prefix}ratio_naive={self.vs_naive:.1f} "
+            f"{prefix}scaled_per_s={self.scaled.per_s:.0f} "
+            f"{prefix}scaled_ratio_ceiling={self.scaled.per_s / self.ceiling.per_s:.2f}"
         )
 
 
@@ -453,7 +528,20 @@ def compare(
     files = write_ratings(folder / f"{database}-ceiling", fleet, n)
     top = Run("(a) ceiling", database, n, ceiling(broker, fleet, files, n))
     ours = ingest_run("(c) ingest", n, settings.ingest_batch_size, settings.ingest_batch_ms)
-    return Comparison(database, top, naive, ours)
+    say(f"{database}: (d) {SCALED} ingest processes on a shared subscription, {n:,} ratings …")
+    url = new_url("scaled")
+    engine = make_engine(url)
+    try:
+        migrate(engine)
+        register(engine, fleet)
+        files = write_ratings(folder / f"{database}-scaled", fleet, n)
+        what = f"(d) scaled {database}"
+        seconds = scaled_ingest(url, broker, fleet, files, n, what, SCALED, folder)
+        rows = stored_rows(engine)
+    finally:
+        engine.dispose()
+    scaled = Run(f"(d) {SCALED} processes", database, n, seconds, rows)
+    return Comparison(database, top, naive, ours, scaled)
 
 
 # --- the report -------------------------------------------------------------------------------
@@ -466,8 +554,10 @@ def verdict(value: float, goal: float) -> str:
 def table(comparisons: list[Comparison]) -> list[tuple[str, ...]]:
     rows: list[tuple[str, ...]] = []
     for c in comparisons:
-        for run in (c.ceiling, c.naive, c.ingest):
+        for run in (c.ceiling, c.naive, c.ingest, c.scaled):
             ratio, goal = "", ""
+            if run is c.scaled:
+                ratio = f"{run.per_s / c.ceiling.per_s:.2f}× ceiling"
             if run is c.ingest:
                 ratio = f"{c.vs_ceiling:.2f}× ceiling, {c.vs_naive:.1f}× naive"
                 goal = (
@@ -530,7 +620,9 @@ def main(argv: list[str] | None = None) -> int:
         f"(b) IngestService with batch_size=1, only {naive_n:,} ratings (it is slow; the figure "
         "is per second); (c) IngestService with the default batch settings. "
         f"{len(fleet)} devices publish with mosquitto_pub -l -q 1; (b) and (c) end when the "
-        "last Ack has reached the devices."
+        "last Ack has reached the devices. (d) "
+        f"{SCALED} `hailong ingest` processes in one MQTT shared subscription group, as a "
+        'province runs them (README, "A province"), on the same machine as everything else.'
     )
     print()
     print(

@@ -126,6 +126,7 @@ class IngestService:
             log.error("%s", self.subscribe_error)
             return
         self.subscribe_error = ""
+        log.info("subscribed to %s and %s", self._filter("ratings"), self._filter("status"))
         self.connected.set()
         self.request_config_refresh()
 
@@ -147,8 +148,6 @@ class IngestService:
         gc.freeze()
         props = Properties(PacketTypes.CONNECT)
         props.SessionExpiryInterval = SESSION_EXPIRY_S
-        # Let the broker send several batches' worth before our acks, which wait for the commit.
-        props.ReceiveMaximum = min(65535, 4 * self.batch_size)
         self._client.connect_async(
             self.target.host, self.target.port, keepalive=30, clean_start=False, properties=props
         )
