@@ -330,3 +330,13 @@ class RollupMonth(_RollupKey, table=True):
     __table_args__ = (Index("ix_rollup_month_officer", "officer_id", "month"),)
 
     month: date = Field(primary_key=True)
+
+
+class RollupYear(_RollupKey, table=True):
+    """The same counts per calendar year (`year` is 1 January): the HR office's yearly table
+    of every officer of a province reads some ten thousand rows instead of a hundred thousand."""
+
+    __tablename__ = "rollup_year"
+    __table_args__ = (Index("ix_rollup_year_officer", "officer_id", "year"),)
+
+    year: date = Field(primary_key=True)

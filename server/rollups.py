@@ -20,15 +20,17 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Connection, delete, func, insert, literal_column, select
+from sqlalchemy import Connection, delete, func, insert, literal_column, select, union_all
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from server import bulk
-from server.models import NO_OFFICER, Rating, RollupDay, RollupMonth
+from server.models import NO_OFFICER, Rating, RollupDay, RollupMonth, RollupYear
 
 DAY = RollupDay.__table__  # type: ignore[attr-defined]
 MONTH = RollupMonth.__table__  # type: ignore[attr-defined]
+YEAR = RollupYear.__table__  # type: ignore[attr-defined]
+TABLES = {"day": DAY, "month": MONTH, "year": YEAR}
 RATING = Rating.__table__  # type: ignore[attr-defined]
 
 Key = tuple[date, str, str, str, int, str]  # day, counter, officer, scale, score, unit
@@ -38,6 +40,10 @@ Progress = Callable[[int, int, date], None]
 
 def month_of(day: date) -> date:
     return day.replace(day=1)
+
+
+def year_of(day: date) -> date:
+    return date(day.year, 1, 1)
 
 
 def month_end(month: date) -> date:
@@ -62,17 +68,24 @@ def tally(rows: Iterable[Mapping[str, Any]]) -> dict[Key, int]:
 
 
 def add(session: Session, counts: Mapping[Key, int]) -> None:
-    """Add counts to both rollups. Keys go in sorted order, so that two ingest processes
-    updating the same rows lock them in the same order and cannot deadlock."""
+    """Add counts to the day, month and year rollups. Keys go in sorted order, so that two
+    ingest processes updating the same rows lock them in the same order and cannot deadlock."""
     days: list[dict[str, Any]] = []
     months: Tally[Key] = Tally()
+    years: Tally[Key] = Tally()
     for key in sorted(counts):
-        day, counter_id, officer_id, scale, score, unit_id = key
         n = counts[key]
         days.append(_row("day", key, n))
-        months[(month_of(day), counter_id, officer_id, scale, score, unit_id)] += n
+        months[_dated(key, month_of(key[0]))] += n
+        years[_dated(key, year_of(key[0]))] += n
     bulk.upsert(session, DAY, days, "add_n")
     bulk.upsert(session, MONTH, [_row("month", k, months[k]) for k in sorted(months)], "add_n")
+    bulk.upsert(session, YEAR, [_row("year", k, years[k]) for k in sorted(years)], "add_n")
+
+
+def _dated(key: Key, when: date) -> Key:
+    """The same key at the coarser period `when` (a month's or year's first day)."""
+    return (when, key[1], key[2], key[3], key[4], key[5])
 
 
 def _row(period: str, key: Key, n: int) -> dict[str, Any]:
@@ -91,28 +104,50 @@ def _row(period: str, key: Key, n: int) -> dict[str, Any]:
 # reading -------------------------------------------------------------------------------------
 
 
+Level = Literal["year", "month", "day"]
+
+
 @dataclass(frozen=True)
-class Split:
-    """A date range as whole months (first days, inclusive) and the days outside them."""
+class Part:
+    """Rows of one rollup table: `first`..`last` inclusive, as that table dates its rows (a
+    year or month by its first day)."""
 
-    months: tuple[date, date] | None
-    days: tuple[tuple[date, date], ...]
+    level: Level
+    first: date
+    last: date
 
 
-def split_range(start: date, end: date) -> Split:
-    """Pure: [start, end] → the whole months inside it and the ragged ends, each inclusive."""
+def _months_and_days(start: date, end: date) -> list[Part]:
     if end < start:
-        return Split(None, ())
+        return []
     first_whole = start if start.day == 1 else month_end(start) + timedelta(days=1)
     last_whole_end = end if end == month_end(end) else month_of(end) - timedelta(days=1)
     if first_whole > last_whole_end:
-        return Split(None, ((start, end),))
-    days = []
+        return [Part("day", start, end)]
+    parts = []
     if start < first_whole:
-        days.append((start, first_whole - timedelta(days=1)))
+        parts.append(Part("day", start, first_whole - timedelta(days=1)))
+    parts.append(Part("month", first_whole, month_of(last_whole_end)))
     if last_whole_end < end:
-        days.append((last_whole_end + timedelta(days=1), end))
-    return Split((first_whole, month_of(last_whole_end)), tuple(days))
+        parts.append(Part("day", last_whole_end + timedelta(days=1), end))
+    return parts
+
+
+def split_range(start: date, end: date) -> list[Part]:
+    """Pure: [start, end] → whole calendar years, then whole months, then single days, with
+    every day of the range in exactly one part: a year of a province is one read of its year
+    rows, a ragged range a few more."""
+    if end < start:
+        return []
+    first_year = start if (start.month, start.day) == (1, 1) else date(start.year + 1, 1, 1)
+    last_year_end = end if (end.month, end.day) == (12, 31) else date(end.year - 1, 12, 31)
+    if first_year > last_year_end:
+        return _months_and_days(start, end)
+    return [
+        *_months_and_days(start, first_year - timedelta(days=1)),
+        Part("year", first_year, date(last_year_end.year, 1, 1)),
+        *_months_and_days(last_year_end + timedelta(days=1), end),
+    ]
 
 
 def counts(
@@ -127,19 +162,16 @@ def counts(
 ) -> list[tuple[Any, ...]]:
     """(*by, scale, score, n) for ratings pressed on start..end (Vietnam days), from rollups.
 
-    Ratings with no officer are left out when grouping or filtering by officer."""
-    parts: list[tuple[Any, Any, date, date]] = []
-    split = split_range(start, end) if "day" not in by else Split(None, ((start, end),))
-    if split.months:
-        parts.append((MONTH, MONTH.c.month, *split.months))
-    for first, last in split.days:
-        parts.append((DAY, DAY.c.day, first, last))
-    totals: Tally[tuple[Any, ...]] = Tally()
-    for table, when, first, last in parts:
-        group = [when if name == "day" else table.c[name] for name in by]
-        q = select(*group, table.c.scale, table.c.score, func.sum(table.c.n)).where(
-            when >= first, when <= last
-        )
+    Ratings with no officer are left out when grouping or filtering by officer. Several parts
+    are summed by the database in one statement, so Python sees each group once."""
+    parts = split_range(start, end) if "day" not in by else [Part("day", start, end)]
+    queries = []
+    for part in parts:
+        table = TABLES[part.level]
+        when = table.c[part.level]
+        group = [when.label("day") if name == "day" else table.c[name] for name in by]
+        q = select(*group, table.c.scale, table.c.score, func.sum(table.c.n).label("n"))
+        q = q.where(when >= part.first, when <= part.last)
         if unit_id is not None:
             q = q.where(table.c.unit_id == unit_id)
         if counter_id is not None:
@@ -148,10 +180,16 @@ def counts(
             q = q.where(table.c.officer_id == officer_id)
         elif "officer_id" in by:
             q = q.where(table.c.officer_id != NO_OFFICER)
-        q = q.group_by(*group, table.c.scale, table.c.score)
-        for *keys, scale, score, n in session.execute(q):
-            totals[(*keys, scale, int(score))] += int(n)
-    return [(*k, n) for k, n in totals.items()]
+        queries.append(q.group_by(*group, table.c.scale, table.c.score))
+    if not queries:
+        return []
+    if len(queries) == 1:
+        rows = session.execute(queries[0])
+    else:
+        both = union_all(*queries).subquery()
+        keys = [both.c[name] for name in (*by, "scale", "score")]
+        rows = session.execute(select(*keys, func.sum(both.c.n)).group_by(*keys))
+    return [(*keys, scale, int(score), int(n)) for *keys, scale, score, n in rows]
 
 
 # rebuild and check ---------------------------------------------------------------------------
@@ -220,7 +258,19 @@ def months_with_ratings(engine: Engine) -> list[date]:
     return months
 
 
-_SOURCES = ((RATING, "day"), (DAY, "day"), (MONTH, "month"))
+_SOURCES = ((RATING, "day"), (DAY, "day"), (MONTH, "month"), (YEAR, "year"))
+
+
+def _last_of_its_year(months: list[date], i: int) -> bool:
+    """Is months[i] the last month of its year in the list (the moment to settle the year)?"""
+    return i + 1 == len(months) or months[i + 1].year != months[i].year
+
+
+def _year_from_months(conn: Connection, year: date) -> dict[Key, int]:
+    per_year: Tally[Key] = Tally()
+    for key, n in _stored(conn, MONTH, MONTH.c.month, year, date(year.year, 12, 1)).items():
+        per_year[_dated(key, year)] += n
+    return dict(per_year)
 
 
 def _as_date(value: Any) -> date:
@@ -228,10 +278,11 @@ def _as_date(value: Any) -> date:
 
 
 def rebuild(engine: Engine, progress: Progress | None = None) -> int:
-    """Recount both rollups from the raw ratings, a month per transaction; returns ratings."""
+    """Recount the rollups from the raw ratings, a month per transaction (a year's rows with
+    its last month); returns how many ratings were counted."""
     months = months_with_ratings(engine)
     total = 0
-    for i, month in enumerate(months, 1):
+    for i, month in enumerate(months):
         with _writer_lock(engine) as conn:
             raw = _raw_month(conn, month)
             conn.execute(delete(DAY).where(DAY.c.day >= month, DAY.c.day <= month_end(month)))
@@ -244,9 +295,17 @@ def rebuild(engine: Engine, progress: Progress | None = None) -> int:
                 conn.execute(
                     insert(MONTH), [_row("month", k, per_month[k]) for k in sorted(per_month)]
                 )
+            if _last_of_its_year(months, i):
+                year = year_of(month)
+                per_year = _year_from_months(conn, year)
+                conn.execute(delete(YEAR).where(YEAR.c.year == year))
+                if per_year:
+                    conn.execute(
+                        insert(YEAR), [_row("year", k, per_year[k]) for k in sorted(per_year)]
+                    )
         total += sum(raw.values())
         if progress:
-            progress(i, len(months), month)
+            progress(i + 1, len(months), month)
     return total
 
 
@@ -276,19 +335,27 @@ def compare(table: str, raw: Mapping[Key, int], stored: Mapping[Key, int]) -> li
 
 
 def check(engine: Engine, progress: Progress | None = None) -> list[Mismatch]:
-    """Recount from the raw ratings and compare with both rollups; nothing is written."""
+    """Recount from the raw ratings and compare with the day and month rollups, and the year
+    rollup with its months; nothing is written."""
     mismatches: list[Mismatch] = []
     months = months_with_ratings(engine)
-    for i, month in enumerate(months, 1):
+    for i, month in enumerate(months):
         with _writer_lock(engine) as conn:
             raw = _raw_month(conn, month)
             days = _stored(conn, DAY, DAY.c.day, month, month_end(month))
             per_month = _stored(conn, MONTH, MONTH.c.month, month, month)
+            if _last_of_its_year(months, i):
+                year = year_of(month)
+                mismatches += compare(
+                    "rollup_year",
+                    _year_from_months(conn, year),
+                    _stored(conn, YEAR, YEAR.c.year, year, year),
+                )
         raw_month: Tally[Key] = Tally()
         for (_d, c, o, s, sc, u), n in raw.items():
             raw_month[(month, c, o, s, sc, u)] += n
         mismatches += compare("rollup_day", raw, days)
         mismatches += compare("rollup_month", raw_month, per_month)
         if progress:
-            progress(i, len(months), month)
+            progress(i + 1, len(months), month)
     return mismatches

@@ -27,47 +27,59 @@ from tests.server.factories import rating_payload
 # pure ----------------------------------------------------------------------------------------
 
 
-def _covered(split: rollups.Split) -> list[date]:
+def _covered(parts: list[rollups.Part]) -> list[date]:
     days: list[date] = []
-    if split.months:
-        month = split.months[0]
-        while month <= split.months[1]:
-            end = rollups.month_end(month)
-            days += [month + timedelta(days=i) for i in range((end - month).days + 1)]
-            month = end + timedelta(days=1)
-    for first, last in split.days:
-        days += [first + timedelta(days=i) for i in range((last - first).days + 1)]
-    return sorted(days)
+    for part in parts:
+        first = part.first
+        while first <= part.last:
+            if part.level == "day":
+                last = first
+            elif part.level == "month":
+                last = rollups.month_end(first)
+            else:
+                last = date(first.year, 12, 31)
+            days += [first + timedelta(days=i) for i in range((last - first).days + 1)]
+            first = last + timedelta(days=1)
+    return days
 
 
-def test_split_range_covers_every_day_exactly_once() -> None:
+def test_split_range_covers_every_day_exactly_once_in_order() -> None:
     rng = random.Random(4)
     base = date(2027, 11, 1)
     cases = [(date(2027, 1, 1), date(2027, 12, 31)), (date(2028, 2, 1), date(2028, 2, 29))]
     cases += [(date(2027, 3, 5), date(2027, 3, 4)), (date(2027, 3, 31), date(2027, 4, 1))]
-    for _ in range(2000):
-        start = base + timedelta(days=rng.randint(-400, 400))
-        cases.append((start, start + timedelta(days=rng.randint(0, 500))))
+    cases += [(date(2024, 12, 31), date(2027, 1, 1)), (date(2025, 1, 1), date(2025, 12, 30))]
+    for _ in range(3000):
+        start = base + timedelta(days=rng.randint(-900, 400))
+        cases.append((start, start + timedelta(days=rng.randint(0, 1200))))
     for start, end in cases:
-        split = rollups.split_range(start, end)
+        parts = rollups.split_range(start, end)
         expected = [start + timedelta(days=i) for i in range((end - start).days + 1)]
-        assert _covered(split) == expected, (start, end, split)
-        if split.months:
-            assert split.months[0].day == 1 and split.months[1].day == 1
-        assert len(split.days) <= 2
+        assert _covered(parts) == expected, (start, end, parts)
+        for part in parts:
+            if part.level == "year":
+                assert (part.first.month, part.first.day) == (1, 1) == (part.last.month, 1)
+            if part.level == "month":
+                assert part.first.day == 1 and part.last.day == 1
+        assert sum(p.level == "day" for p in parts) <= 2
+        assert sum(p.level == "year" for p in parts) <= 1
 
 
-def test_a_year_is_twelve_months_and_a_ragged_range_keeps_its_ends() -> None:
-    assert rollups.split_range(date(2026, 1, 1), date(2026, 12, 31)) == rollups.Split(
-        (date(2026, 1, 1), date(2026, 12, 1)), ()
-    )
-    assert rollups.split_range(date(2026, 1, 15), date(2026, 4, 10)) == rollups.Split(
-        (date(2026, 2, 1), date(2026, 3, 1)),
-        ((date(2026, 1, 15), date(2026, 1, 31)), (date(2026, 4, 1), date(2026, 4, 10))),
-    )
-    assert rollups.split_range(date(2026, 5, 2), date(2026, 5, 30)) == rollups.Split(
-        None, ((date(2026, 5, 2), date(2026, 5, 30)),)
-    )
+def test_years_then_months_then_days() -> None:
+    P = rollups.Part
+    assert rollups.split_range(date(2026, 1, 1), date(2026, 12, 31)) == [
+        P("year", date(2026, 1, 1), date(2026, 1, 1))
+    ]
+    assert rollups.split_range(date(2024, 11, 15), date(2027, 2, 3)) == [
+        P("day", date(2024, 11, 15), date(2024, 11, 30)),
+        P("month", date(2024, 12, 1), date(2024, 12, 1)),
+        P("year", date(2025, 1, 1), date(2026, 1, 1)),
+        P("month", date(2027, 1, 1), date(2027, 1, 1)),
+        P("day", date(2027, 2, 1), date(2027, 2, 3)),
+    ]
+    assert rollups.split_range(date(2026, 5, 2), date(2026, 5, 30)) == [
+        P("day", date(2026, 5, 2), date(2026, 5, 30))
+    ]
 
 
 def test_tally_counts_no_officer_under_its_own_key() -> None:
@@ -172,6 +184,8 @@ def test_rollups_equal_a_raw_group_by_for_any_range(engine) -> None:  # type: ig
         today = vn_day(NOW)
         ranges = [(today - timedelta(days=365), today), (date(2026, 2, 14), date(2026, 6, 3))]
         ranges += [(date(2026, 3, 1), date(2026, 3, 31)), (date(2026, 7, 9), date(2026, 7, 9))]
+        ranges += [(date(2026, 1, 1), date(2026, 12, 31)), (date(2025, 6, 1), date(2026, 12, 31))]
+        ranges += [(date(2025, 1, 1), date(2027, 12, 31))]
         for _ in range(20):
             start = today - timedelta(days=rng.randint(0, 320))
             ranges.append((start, start + timedelta(days=rng.randint(0, 200))))
@@ -210,8 +224,9 @@ def test_check_finds_tampering_and_rebuild_repairs_it(engine) -> None:  # type: 
     with engine.begin() as conn:
         conn.execute(text("UPDATE rollup_day SET n = n + 5 WHERE officer_id = 'CB-1'"))
         conn.execute(text("DELETE FROM rollup_month WHERE officer_id = 'CB-2'"))
+        conn.execute(text("UPDATE rollup_year SET n = n - 1 WHERE officer_id = 'CB-3'"))
     found = rollups.check(engine)
-    assert {m.table for m in found} == {"rollup_day", "rollup_month"}
+    assert {m.table for m in found} == {"rollup_day", "rollup_month", "rollup_year"}
     assert all(m.stored == m.raw + 5 for m in found if m.table == "rollup_day")
     assert any(m.stored == 0 and m.key[2] == "CB-2" for m in found)
     seen: list[tuple[int, int]] = []
@@ -251,11 +266,15 @@ def test_upgrading_counts_the_ratings_already_stored(database_url: str) -> None:
     with Session(engine) as session:
         got = rollups.counts(session, day, day, ["officer_id"])
         assert sorted(got) == [("A", "vn4", 4, 2), ("B", "vn4", 2, 1)]
-        assert sorted(rollups.counts(session, date(2026, 4, 1), date(2026, 4, 30), [])) == [
-            ("vn4", 1, 1),
-            ("vn4", 2, 1),
-            ("vn4", 4, 2),
-        ]
+        for start, end in [
+            (date(2026, 4, 1), date(2026, 4, 30)),
+            (date(2026, 1, 1), date(2026, 12, 31)),
+        ]:
+            assert sorted(rollups.counts(session, start, end, [])) == [
+                ("vn4", 1, 1),
+                ("vn4", 2, 1),
+                ("vn4", 4, 2),
+            ]
     engine.dispose()
 
 
