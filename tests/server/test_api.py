@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
@@ -35,16 +36,20 @@ class RecordingAccounts:
         self.disabled.append(device_id)
 
 
-@pytest.fixture
-def client(tmp_path: Path) -> Iterator[TestClient]:
+def api_app(tmp_path: Path) -> FastAPI:
+    """The API without ingest, broker accounts recorded, and an admin, hr and viewer login."""
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'db.sqlite'}", secret_key="k" * 40)
     app = create_app(settings, ingest=False)
     app.state.accounts = RecordingAccounts()
     with Session(app.state.engine) as session:
-        add_user(session, "admin", "admin-password", "admin")
-        add_user(session, "hr", "hr-password", "hr")
-        add_user(session, "viewer", "viewer-password", "viewer")
-    with TestClient(app) as c:
+        for role in ("admin", "hr", "viewer"):
+            add_user(session, role, f"{role}-password", role)
+    return app
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> Iterator[TestClient]:
+    with TestClient(api_app(tmp_path)) as c:
         yield c
 
 

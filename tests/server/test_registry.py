@@ -43,7 +43,7 @@ from server.settings import Settings
 from server.timeutil import VN_TZ
 from tests.conftest import Broker
 from tests.server.factories import seed_registry
-from tests.server.test_api import RecordingAccounts, login, seed
+from tests.server.test_api import RecordingAccounts, api_app, login, seed
 from tests.server.test_broker import can_connect
 
 
@@ -325,13 +325,7 @@ class RecordingIngest:
 def client(tmp_path: Path) -> Iterator[TestClient]:
     """Unit DH as test_api seeds it, and unit LDB with its own counter, officer and device;
     `head` is DH's unit_head."""
-    settings = Settings(database_url=f"sqlite:///{tmp_path / 'db.sqlite'}", secret_key="k" * 40)
-    app = create_app(settings, ingest=False)
-    app.state.accounts = RecordingAccounts()
-    with Session(app.state.engine) as s:
-        add_user(s, "admin", "admin-password", "admin")
-        add_user(s, "hr", "hr-password", "hr")
-        add_user(s, "viewer", "viewer-password", "viewer")
+    app = api_app(tmp_path)
     with TestClient(app) as c:
         auth = login(c, "admin")
         seed(c, auth)
