@@ -7,7 +7,6 @@ device is built from its result and sent only once the transaction has committed
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import uuid
@@ -350,10 +349,7 @@ def store_batch(
     rules = rules or IngestRules()
     result = BatchResult()
     acks = _AckBuilder()
-    device_ids: set[str] = set()
-    for msg in batch:
-        with contextlib.suppress(ContractError):
-            device_ids.add(protocol.parse_topic(msg.topic)[0])
+    device_ids = {d for d in map(_device_of, (m.topic for m in batch)) if d is not None}
     registry = _Registry(session, device_ids)
     candidates: list[tuple[str, dict[str, object]]] = []
     seen: set[str] = set()
@@ -386,15 +382,13 @@ def store_batch(
             _reject(session, msg, device_id, exc, now, acks)
             result.rejected += 1
     inserted = store_rows(session, [row for _, row in candidates])
-    fresh = []
     for device_id, row in candidates:
         rid = str(row["id"])
         if rid in inserted:
             acks.accepted[device_id].append(rid)
-            fresh.append(row)
         else:
             acks.duplicate[device_id].append(rid)
             result.duplicates += 1
-    result.stored = len(fresh)
+    result.stored = len(inserted)
     result.acks = acks.build()
     return result
