@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, or_, select
 
 from hailong import protocol
 from hailong.protocol import Ack, AckRejection, ContractError, Rating
@@ -166,12 +166,20 @@ class _Registry:
         self.devices = {d.id: d for d, _ in found}
         self._units = {d.counter_id: unit_id for d, unit_id in found}
         self._assignments: dict[str, list[Assignment]] = defaultdict(list)
-        if self._units:
-            rows = session.exec(
-                select(Assignment).where(col(Assignment.counter_id).in_(list(self._units)))
-            ).all()
-            for a in rows:
-                self._assignments[a.counter_id].append(a)
+
+    def load_assignments(self, first: datetime, last: datetime) -> None:
+        """Only the shifts that overlap the batch's presses: a counter gathers thousands of
+        shifts over the years, and every batch would otherwise read them all."""
+        if not self._units:
+            return
+        rows = self.session.exec(
+            select(Assignment)
+            .where(col(Assignment.counter_id).in_(list(self._units)))
+            .where(col(Assignment.start) <= last)
+            .where(or_(col(Assignment.end).is_(None), col(Assignment.end) > first))
+        ).all()
+        for a in rows:
+            self._assignments[a.counter_id].append(a)
 
     def assignments(self, counter_id: str) -> list[Assignment]:
         return self._assignments.get(counter_id, [])
@@ -188,15 +196,26 @@ def officer_at(assignments: Sequence[Assignment], moment: datetime) -> str | Non
     return None
 
 
-def _row(
-    rating: Rating, device: Device, registry: _Registry, received_at: datetime, rules: IngestRules
-) -> dict[str, object]:
-    flags: list[str] = []
-    pressed_at = rating.pressed_at
+def effective_time(
+    rating: Rating, received_at: datetime, rules: IngestRules
+) -> tuple[datetime, list[str]]:
+    """When the press counts as made: the unit's clock, unless it says itself it is not synced
+    or it is implausibly old; then the time of receipt, flagged."""
     if not rating.clock_synced:
-        pressed_at, flags = received_at, [*flags, "clock_unsynced"]
-    elif pressed_at < received_at - rules.max_age:
-        pressed_at, flags = received_at, [*flags, "clock_implausible"]
+        return received_at, ["clock_unsynced"]
+    if rating.pressed_at < received_at - rules.max_age:
+        return received_at, ["clock_implausible"]
+    return rating.pressed_at, []
+
+
+def _row(
+    rating: Rating,
+    device: Device,
+    registry: _Registry,
+    received_at: datetime,
+    pressed_at: datetime,
+    flags: list[str],
+) -> dict[str, object]:
     counter_id = device.counter_id
     officer_id = officer_at(registry.assignments(counter_id), pressed_at)
     if officer_id is None:
@@ -351,7 +370,7 @@ def store_batch(
     acks = _AckBuilder()
     device_ids = {d for d in map(_device_of, (m.topic for m in batch)) if d is not None}
     registry = _Registry(session, device_ids)
-    candidates: list[tuple[str, dict[str, object]]] = []
+    valid: list[tuple[str, Rating, Device, datetime, list[str]]] = []
     seen: set[str] = set()
     for msg in batch:
         device_id: str | None = None
@@ -372,7 +391,7 @@ def store_batch(
                 result.duplicates += 1
                 continue
             seen.add(rating.id)
-            candidates.append((device_id, _row(rating, device, registry, now, rules)))
+            valid.append((device_id, rating, device, *effective_time(rating, now, rules)))
         except (ContractError, ValueError, RecursionError) as exc:
             # ValueError/RecursionError: a payload the rules did not foresee. It is kept with
             # its bytes like any rejection, rather than stopping ingest for every unit.
@@ -381,6 +400,9 @@ def store_batch(
                 exc = ContractError(None, f"server could not read it: {exc}")
             _reject(session, msg, device_id, exc, now, acks)
             result.rejected += 1
+    if valid:
+        registry.load_assignments(min(v[3] for v in valid), max(v[3] for v in valid))
+    candidates = [(v[0], _row(v[1], v[2], registry, now, v[3], v[4])) for v in valid]
     inserted = store_rows(session, [row for _, row in candidates])
     for device_id, row in candidates:
         rid = str(row["id"])

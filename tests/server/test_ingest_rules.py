@@ -15,8 +15,9 @@ from hailong import protocol
 from server import ingest
 from server.db import make_engine, migrate
 from server.ingest import Incoming, store_batch
-from server.models import Device, RejectedMessage
+from server.models import Assignment, Counter, Device, Officer, RejectedMessage
 from server.models import Rating as StoredRating
+from server.timeutil import VN_TZ
 from tests.server import factories
 from tests.server.factories import RATINGS_TOPIC, seed_registry
 
@@ -227,3 +228,50 @@ def test_a_database_outage_is_not_taken_for_a_bad_message(
             lambda: Session(engine), [Incoming(RATINGS_TOPIC, rating_payload())], NOW
         )
     assert session.exec(select(RejectedMessage)).all() == []
+
+
+def test_attribution_picks_the_shift_of_each_press_among_years_of_shifts(
+    session: Session,
+) -> None:
+    """Morning and afternoon shifts of two officers for 500 days; each press goes to the one on
+    duty then, boundaries included (start inclusive, end exclusive)."""
+    session.add(Counter(id="DH-Q2", name="Quầy 2", unit_id="DH"))
+    session.add(Officer(id="CB-AM", name="Ca sáng", unit_id="DH"))
+    session.add(Officer(id="CB-PM", name="Ca chiều", unit_id="DH"))
+    session.commit()
+    session.add(Device(id="dev-dh-q2", counter_id="DH-Q2", created_at=NOW))
+    first_day = datetime(2025, 7, 10, tzinfo=VN_TZ)
+    for d in range(500):
+        day = first_day + timedelta(days=d)
+        for officer, start, end in (("CB-AM", 7, 12), ("CB-PM", 13, 17)):
+            session.add(
+                Assignment(
+                    officer_id=officer,
+                    counter_id="DH-Q2",
+                    start=day.replace(hour=start).astimezone(UTC),
+                    end=day.replace(hour=end).astimezone(UTC),
+                )
+            )
+    session.commit()
+    topic = "hailong/v1/devices/dev-dh-q2/ratings"
+    presses = {
+        "2026-11-20T07:00:00+07:00": "CB-AM",
+        "2026-11-20T11:59:59+07:00": "CB-AM",
+        "2026-11-20T12:00:00+07:00": None,
+        "2026-11-20T13:00:00+07:00": "CB-PM",
+        "2025-12-01T16:30:00+07:00": "CB-PM",
+        "2026-11-20T17:00:00+07:00": None,
+    }
+    payloads = {
+        at: factories.rating_payload(
+            device_id="dev-dh-q2", seq=i + 1, pressed_at=at, officer_id=None, counter_id=None
+        )
+        for i, at in enumerate(presses)
+    }
+    result = store_batch(session, [Incoming(topic, p) for p in payloads.values()], NOW)
+    session.commit()
+    assert result.stored == len(presses)
+    for at, officer in presses.items():
+        row = session.get(StoredRating, json.loads(payloads[at])["id"])
+        assert row is not None and row.officer_id == officer, at
+        assert ("no_officer" in row.flags) == (officer is None)
