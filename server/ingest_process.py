@@ -56,4 +56,11 @@ def run(settings: Settings, report_every_s: float = 10.0) -> int:
     finally:
         service.stop()
         engine.dispose()
+        totals = service.totals
+        log.info(
+            "stopped; stored %d, duplicates %d, rejected %d",
+            totals.stored,
+            totals.duplicates,
+            totals.rejected,
+        )
     return 0

@@ -1,0 +1,104 @@
+"""`hailong ingest`: two ingest-only processes of a province share the ratings and stop cleanly."""
+
+from __future__ import annotations
+
+import re
+import sys
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from hailong import protocol
+from hailong.mqtt import new_client
+from server.db import make_engine, migrate
+from server.models import Assignment, Counter, Device, Officer, Rating, Unit
+from tests.child import Child
+from tests.conftest import Broker
+
+DEVICES = ("dev-a", "dev-b", "dev-c", "dev-d")
+PER_DEVICE = 500
+
+
+def _seed(url: str) -> None:
+    engine = make_engine(url)
+    migrate(engine)
+    with Session(engine) as session:
+        session.add(Unit(id="U", name="Xã Một", kind="commune"))
+        session.commit()
+        session.add(Officer(id="CB", name="Cán bộ", unit_id="U"))
+        session.add(Counter(id="Q", name="Quầy", unit_id="U"))
+        session.commit()
+        for device_id in DEVICES:
+            session.add(Device(id=device_id, counter_id="Q", created_at=datetime.now(UTC)))
+        session.add(
+            Assignment(officer_id="CB", counter_id="Q", start=datetime(2026, 1, 1, tzinfo=UTC))
+        )
+        session.commit()
+    engine.dispose()
+
+
+def test_two_ingest_processes_share_the_ratings_and_stop_on_sigterm(
+    broker: Broker, database_url: str
+) -> None:
+    _seed(database_url)
+    env = {
+        "HAILONG_DATABASE_URL": database_url,
+        "HAILONG_MQTT_URL": broker.server_url,
+        "HAILONG_MQTT_SHARED_GROUP": "hailong",
+    }
+    workers = [
+        Child(
+            [sys.executable, "-m", "hailong.cli", "ingest"],
+            env={**env, "HAILONG_MQTT_CLIENT_ID": f"ingest-{i}"},
+        )
+        for i in (1, 2)
+    ]
+    try:
+        for worker in workers:
+            worker.wait_for("subscribed to $share/hailong/")
+        ids = set()
+        for device_id in DEVICES:
+            client = new_client(f"pub-{device_id}", broker.add_device(device_id))
+            client.max_inflight_messages_set(500)
+            client.connect(broker.host, broker.port)
+            client.loop_start()
+            infos = []
+            for seq in range(1, PER_DEVICE + 1):
+                rating = protocol.Rating(
+                    id=str(uuid.uuid4()),
+                    device_id=device_id,
+                    seq=seq,
+                    score=4,
+                    pressed_at=datetime.now(UTC) - timedelta(minutes=1),
+                )
+                ids.add(rating.id)
+                infos.append(
+                    client.publish(protocol.topic(device_id, "ratings"), rating.to_payload(), qos=1)
+                )
+            for info in infos:
+                info.wait_for_publish(30)
+            client.disconnect()
+            client.loop_stop()
+        engine = make_engine(database_url)
+        deadline = time.monotonic() + 120
+        with Session(engine) as session:
+            while session.scalar(select(func.count()).select_from(Rating)) < len(ids):
+                assert time.monotonic() < deadline, "not every rating was stored"
+                time.sleep(0.2)
+            stored = session.exec(select(col(Rating.id))).all()
+        engine.dispose()
+        assert sorted(stored) == sorted(ids)
+        for worker in workers:
+            assert worker.stop() == 0
+        shares = []
+        for worker in workers:
+            line = worker.wait_for("stopped; stored")
+            shares.append(int(re.search(r"stored (\d+)", line).group(1)))  # type: ignore[union-attr]
+            assert "Traceback" not in worker.output
+        assert sum(shares) == len(ids) and min(shares) > 0, shares
+    finally:
+        for worker in workers:
+            worker.kill()
