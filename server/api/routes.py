@@ -93,9 +93,12 @@ def healthz(request: Request, session: SessionDep) -> dict[str, str]:
     except SQLAlchemyError:
         database = "unavailable"
     ingest = getattr(request.app.state, "ingest", None)
-    mqtt = "connected" if ingest is not None and ingest.connected.is_set() else "disconnected"
-    if ingest is not None and ingest.subscribe_error:
+    if ingest is None:
+        mqtt = "not in this process"  # HAILONG_INGEST=false: `hailong ingest` stores ratings
+    elif ingest.subscribe_error:
         mqtt = "subscription refused"
+    else:
+        mqtt = "connected" if ingest.connected.is_set() else "disconnected"
     return {"status": "ok" if database == "ok" else "degraded", "database": database, "mqtt": mqtt}
 
 
