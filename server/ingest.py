@@ -65,6 +65,12 @@ class BatchResult:
     rejected: int = 0
     statuses: int = 0
 
+    def add_counts(self, other: BatchResult) -> None:
+        self.stored += other.stored
+        self.duplicates += other.duplicates
+        self.rejected += other.rejected
+        self.statuses += other.statuses
+
 
 class _AckBuilder:
     def __init__(self) -> None:
@@ -349,8 +355,7 @@ def store_separately(
                 result = BatchResult(acks=acks.build(), rejected=1)
         for device_id, device_acks in result.acks.items():
             total.acks.setdefault(device_id, []).extend(device_acks)
-        for name in ("stored", "duplicates", "rejected", "statuses"):
-            setattr(total, name, getattr(total, name) + getattr(result, name))
+        total.add_counts(result)
     return total
 
 

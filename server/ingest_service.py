@@ -231,8 +231,7 @@ class IngestService:
                 self._client.publish(protocol.topic(device_id, "acks"), ack.to_payload(), qos=1)
         for _topic, _payload, mid, qos in batch:
             self._client.ack(mid, qos)
-        for name in ("stored", "duplicates", "rejected", "statuses"):
-            setattr(self.totals, name, getattr(self.totals, name) + getattr(result, name))
+        self.totals.add_counts(result)
         if result.rejected:
             log.warning("rejected %d message(s); see the rejected messages list", result.rejected)
 

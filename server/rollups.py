@@ -88,6 +88,14 @@ def _dated(key: Key, when: date) -> Key:
     return (when, key[1], key[2], key[3], key[4], key[5])
 
 
+def _at(counts: Mapping[Key, int], when: date) -> dict[Key, int]:
+    """Counts of finer periods summed into the one period `when`."""
+    total: Tally[Key] = Tally()
+    for key, n in counts.items():
+        total[_dated(key, when)] += n
+    return dict(total)
+
+
 def _row(period: str, key: Key, n: int) -> dict[str, Any]:
     when, counter_id, officer_id, scale, score, unit_id = key
     return {
@@ -267,10 +275,7 @@ def _last_of_its_year(months: list[date], i: int) -> bool:
 
 
 def _year_from_months(conn: Connection, year: date) -> dict[Key, int]:
-    per_year: Tally[Key] = Tally()
-    for key, n in _stored(conn, MONTH, MONTH.c.month, year, date(year.year, 12, 1)).items():
-        per_year[_dated(key, year)] += n
-    return dict(per_year)
+    return _at(_stored(conn, MONTH, MONTH.c.month, year, date(year.year, 12, 1)), year)
 
 
 def _as_date(value: Any) -> date:
@@ -289,9 +294,7 @@ def rebuild(engine: Engine, progress: Progress | None = None) -> int:
             conn.execute(delete(MONTH).where(MONTH.c.month == month))
             if raw:
                 conn.execute(insert(DAY), [_row("day", k, raw[k]) for k in sorted(raw)])
-                per_month: Tally[Key] = Tally()
-                for (_d, c, o, s, sc, u), n in raw.items():
-                    per_month[(month, c, o, s, sc, u)] += n
+                per_month = _at(raw, month)
                 conn.execute(
                     insert(MONTH), [_row("month", k, per_month[k]) for k in sorted(per_month)]
                 )
@@ -351,11 +354,8 @@ def check(engine: Engine, progress: Progress | None = None) -> list[Mismatch]:
                     _year_from_months(conn, year),
                     _stored(conn, YEAR, YEAR.c.year, year, year),
                 )
-        raw_month: Tally[Key] = Tally()
-        for (_d, c, o, s, sc, u), n in raw.items():
-            raw_month[(month, c, o, s, sc, u)] += n
         mismatches += compare("rollup_day", raw, days)
-        mismatches += compare("rollup_month", raw_month, per_month)
+        mismatches += compare("rollup_month", _at(raw, month), per_month)
         if progress:
             progress(i + 1, len(months), month)
     return mismatches
