@@ -52,9 +52,9 @@ class IngestRules:
 # Acks are split so that none comes near the contract's 16 KiB payload limit: Mosquitto refuses a
 # bigger publish and disconnects the server. Rejections carry text, so size counts, not entries.
 ACK_IDS_PER_MESSAGE = 200
-MAX_SEQ = 2**31 - 1  # the database column is a 32-bit INTEGER; a unit makes a few per minute
 ACK_BYTES = 12 * 1024
 ACK_ERROR_CHARS = 300
+MAX_SEQ = 2**31 - 1  # the database column is a 32-bit INTEGER; a unit makes a few per minute
 
 
 @dataclass
