@@ -15,7 +15,7 @@ from sqlmodel import Field, SQLModel
 
 from hailong.protocol import ID_RE
 
-ROLES = ("admin", "hr", "unit_head", "viewer")
+ROLES = ("admin", "hr", "unit_head", "officer", "viewer")
 UNIT_KINDS = {
     "commune": "xã",
     "ward": "phường",
@@ -219,6 +219,7 @@ class Rating(SQLModel, table=True):
         Index("ix_rating_device_seq", "device_id", "seq"),
         Index("ix_rating_officer_day", "officer_id", "day"),
         Index("ix_rating_day", "day"),
+        Index("ix_rating_counter_day", "counter_id", "day"),
     )
 
     id: str = Field(primary_key=True, max_length=36)
@@ -261,6 +262,7 @@ class User(SQLModel, table=True):
     password_hash: str = Field(max_length=200)
     role: str = Field(max_length=16)
     unit_id: str | None = Field(default=None, max_length=64)
+    officer_id: str | None = Field(default=None, max_length=64)
     created_at: datetime
 
 
@@ -308,6 +310,8 @@ class _RollupKey(SQLModel):
     score: int = Field(primary_key=True)
     unit_id: str = Field(default="", max_length=64)
     n: int
+    flagged: int = 0
+    ticketed: int = 0
 
 
 class RollupDay(_RollupKey, table=True):
@@ -340,3 +344,148 @@ class RollupYear(_RollupKey, table=True):
     __table_args__ = (Index("ix_rollup_year_officer", "officer_id", "year"),)
 
     year: date = Field(primary_key=True)
+
+
+class _ReasonKey(SQLModel):
+    counter_id: str = Field(primary_key=True, max_length=64)
+    officer_id: str = Field(primary_key=True, max_length=64)
+    reason: str = Field(primary_key=True, max_length=64)
+    unit_id: str = Field(default="", max_length=64)
+    n: int
+    flagged: int = 0
+
+
+class RollupReasonDay(_ReasonKey, table=True):
+    """How often each reason was given after a low score, per officer, counter and day: the
+    "share of each reason" of a report, kept like the rating rollups."""
+
+    __tablename__ = "rollup_reason_day"
+    __table_args__ = (Index("ix_rollup_reason_day_officer", "officer_id", "day"),)
+
+    day: date = Field(primary_key=True)
+
+
+class RollupReasonMonth(_ReasonKey, table=True):
+    __tablename__ = "rollup_reason_month"
+    __table_args__ = (Index("ix_rollup_reason_month_officer", "officer_id", "month"),)
+
+    month: date = Field(primary_key=True)
+
+
+class RollupReasonYear(_ReasonKey, table=True):
+    __tablename__ = "rollup_reason_year"
+    __table_args__ = (Index("ix_rollup_reason_year_officer", "officer_id", "year"),)
+
+    year: date = Field(primary_key=True)
+
+
+class _ServiceKey(SQLModel):
+    counter_id: str = Field(primary_key=True, max_length=64)
+    officer_id: str = Field(primary_key=True, max_length=64)
+    unit_id: str = Field(default="", max_length=64)
+    n: int
+
+
+class RollupServiceDay(_ServiceKey, table=True):
+    """How many services (queue tickets) were announced per officer, counter and day: the
+    denominator of the response rate."""
+
+    __tablename__ = "rollup_service_day"
+    __table_args__ = (Index("ix_rollup_service_day_officer", "officer_id", "day"),)
+
+    day: date = Field(primary_key=True)
+
+
+class RollupServiceMonth(_ServiceKey, table=True):
+    __tablename__ = "rollup_service_month"
+    __table_args__ = (Index("ix_rollup_service_month_officer", "officer_id", "month"),)
+
+    month: date = Field(primary_key=True)
+
+
+class RollupServiceYear(_ServiceKey, table=True):
+    __tablename__ = "rollup_service_year"
+    __table_args__ = (Index("ix_rollup_service_year_officer", "officer_id", "year"),)
+
+    year: date = Field(primary_key=True)
+
+
+class ServiceRecord(SQLModel, table=True):
+    """A service (transaction) the queue system says a counter served: with the ratings that
+    carry its ticket, the response rate. Append-only, like the ratings."""
+
+    __tablename__ = "service"
+    __table_args__ = (
+        Index("ix_service_counter_ticket", "counter_id", "ticket", "day", unique=True),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    counter_id: str = Field(max_length=64)
+    ticket: str = Field(max_length=64)
+    served_at: datetime
+    day: date
+    officer_id: str | None = Field(default=None, max_length=64)
+    unit_id: str | None = Field(default=None, max_length=64)
+    received_at: datetime
+
+
+class RatingLink(SQLModel, table=True):
+    """One link of a device's hash chain: `hash` is an HMAC, with a key kept outside the
+    database, of the previous link's hash and the stored rating. Anyone holding only the
+    database can read the chain but cannot forge a link for an edited, added or removed row."""
+
+    __tablename__ = "rating_chain"
+
+    device_id: str = Field(primary_key=True, max_length=64)
+    position: int = Field(primary_key=True)
+    rating_id: str = Field(unique=True, max_length=36)
+    hash: str = Field(max_length=64)
+
+
+class ChainHead(SQLModel, table=True):
+    """The last link of each device's chain, locked while a batch appends to it (so two ingest
+    processes append one after the other), and MACed so it cannot be wound back by hand."""
+
+    __tablename__ = "chain_head"
+
+    device_id: str = Field(primary_key=True, max_length=64)
+    position: int
+    hash: str = Field(max_length=64)
+    mac: str = Field(max_length=64)
+    updated_at: datetime
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who did what, when and from where: every write, export and login. Append-only."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (Index("ix_audit_event_action_at", "action", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(index=True)
+    actor: str = Field(max_length=64)
+    role: str | None = Field(default=None, max_length=16)
+    action: str = Field(max_length=64)
+    target: str | None = Field(default=None, max_length=200)
+    client: str | None = Field(default=None, max_length=64)
+    detail: str = Field(default="{}")
+
+
+class Alert(SQLModel, table=True):
+    """A rule of the policy that fired, shown to the unit head and sent to the webhook.
+    `key` (rule, scope, window) makes a rule fire once per window, however many processes
+    evaluate it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True, max_length=200)
+    rule: str = Field(max_length=64)
+    unit_id: str = Field(index=True, max_length=64)
+    counter_id: str | None = Field(default=None, max_length=64)
+    raised_at: datetime = Field(index=True)
+    window_start: datetime
+    window_end: datetime
+    value: float | None = None
+    message: str = Field(max_length=500)
+    delivered_at: datetime | None = None
+    attempts: int = 0
+    last_error: str | None = Field(default=None, max_length=300)

@@ -106,6 +106,8 @@ def _row(period: str, key: Key, n: int) -> dict[str, Any]:
         "score": score,
         "unit_id": unit_id,
         "n": n,
+        "flagged": 0,
+        "ticketed": 0,
     }
 
 
