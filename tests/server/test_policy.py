@@ -1,0 +1,613 @@
+"""The policy file: the shipped default, every mistake a file can make, classification and the
+misuse rules at their exact edges.
+
+Wilson bounds quoted in comments were computed apart from the code under test (see
+test_scoring.py for how).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from server.policy import (
+    ALERT_KINDS,
+    BUILT_IN,
+    CONDITIONS,
+    MISUSE_FLAGS,
+    ClassRule,
+    MisuseRules,
+    Policy,
+    PolicyError,
+    UnitSatisfiedBelow,
+    UnsatisfiedAtCounter,
+    classify,
+    load_policy,
+    lookback,
+    misuse_flags,
+    parse_policy,
+)
+from server.scoring import Figures, LevelTally, figures
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "policy.md"
+CATCH_ALL = """
+[[classification]]
+code = "rest"
+label_vi = "Không hoàn thành nhiệm vụ"
+label_en = "Non-completion of duties"
+"""
+MINIMAL = 'version = "test-1"\n' + CATCH_ALL
+
+
+def _error(text: str) -> str:
+    with pytest.raises(PolicyError) as caught:
+        parse_policy(text, "policy.toml")
+    return str(caught.value)
+
+
+def _vn4(unsatisfied: int, satisfied: int, neutral: int = 0) -> Figures:
+    """Figures of `unsatisfied` 1s, `neutral` 2s and `satisfied` 4s on vn4."""
+    levels = {("vn4", 1): LevelTally(unsatisfied), ("vn4", 4): LevelTally(satisfied)}
+    levels[("vn4", 2)] = LevelTally(neutral)
+    return figures(levels)
+
+
+# --- the shipped default ----------------------------------------------------------------
+
+
+def test_default_policy() -> None:
+    policy = load_policy(None)
+    assert policy.version == "2026-11-default"
+    assert policy.source == BUILT_IN
+    assert policy.min_ratings == 30
+    assert policy.misuse == MisuseRules(3.0, 5, 60.0, False, MISUSE_FLAGS)
+    assert [r.code for r in policy.classification] == [
+        "excellent",
+        "good",
+        "completed",
+        "not_completed",
+    ]
+    assert [(r.label_vi, r.label_en) for r in policy.classification] == [
+        ("Hoàn thành xuất sắc nhiệm vụ", "Excellent completion of duties"),
+        ("Hoàn thành tốt nhiệm vụ", "Good completion of duties"),
+        ("Hoàn thành nhiệm vụ", "Completion of duties"),
+        ("Không hoàn thành nhiệm vụ", "Non-completion of duties"),
+    ]
+    excellent, good, completed, rest = policy.classification
+    assert (excellent.wilson_low_min, excellent.unsatisfied_pct_max) == (90, 2)
+    assert (good.wilson_low_min, good.unsatisfied_pct_max) == (80, 5)
+    assert (completed.wilson_low_min, completed.unsatisfied_pct_max) == (60, None)
+    assert rest.is_catch_all
+    assert policy.alerts == (
+        UnsatisfiedAtCounter(
+            id="unsatisfied-at-counter",
+            count=3,
+            window_minutes=60,
+            label_vi="3 đánh giá “Không hài lòng” tại một quầy trong 60 phút",
+            label_en="3 “Dissatisfied” ratings at one counter within 60 minutes",
+        ),
+        UnitSatisfiedBelow(
+            id="unit-satisfied-below",
+            threshold_pct=70.0,
+            min_ratings=10,
+            label_vi="Tỷ lệ hài lòng của đơn vị trong ngày dưới 70 % (từ 10 đánh giá)",
+            label_en="Unit's satisfied share for the day below 70 % (from 10 ratings)",
+        ),
+    )
+
+
+def test_defaults_for_keys_left_out_match_the_shipped_file() -> None:
+    policy = parse_policy(MINIMAL, "minimal.toml")
+    shipped = load_policy(None)
+    assert policy.version == "test-1"
+    assert policy.name is None and policy.description is None
+    assert policy.min_ratings == shipped.min_ratings
+    assert policy.misuse == shipped.misuse
+    assert policy.alerts == ()
+    assert policy.source == "minimal.toml"
+
+
+def test_load_policy_from_a_file(tmp_path: Path) -> None:
+    path = tmp_path / "policy.toml"
+    path.write_text(MINIMAL.replace("test-1", "2027-01-tinh"), encoding="utf-8")
+    policy = load_policy(path)
+    assert policy.version == "2027-01-tinh"
+    assert policy.source == str(path)
+
+
+def test_load_policy_errors(tmp_path: Path) -> None:
+    with pytest.raises(PolicyError, match="no such policy file"):
+        load_policy(tmp_path / "missing.toml")
+    latin1 = tmp_path / "latin1.toml"
+    latin1.write_bytes('version = "Hài"\n'.encode("latin-1"))
+    with pytest.raises(PolicyError, match="save the policy file as UTF-8"):
+        load_policy(latin1)
+    with pytest.raises(PolicyError, match="cannot be read"):
+        load_policy(tmp_path)  # a directory
+
+
+def test_policy_error_is_a_value_error() -> None:
+    assert issubclass(PolicyError, ValueError)
+
+
+def test_every_setting_is_documented() -> None:
+    docs = DOCS.read_text(encoding="utf-8")
+    settings = [
+        "version",
+        "name",
+        "description",
+        "min_ratings",
+        "[misuse]",
+        "cooldown_s",
+        "burst_count",
+        "burst_window_s",
+        "require_service",
+        "count",
+        "[[classification]]",
+        "code",
+        "label_vi",
+        "label_en",
+        *CONDITIONS,
+        "[[alerts]]",
+        "id",
+        "kind",
+        *ALERT_KINDS,
+        "window_minutes",
+        "threshold_pct",
+        *MISUSE_FLAGS,
+    ]
+    missing = [s for s in settings if f"`{s}`" not in docs]
+    assert missing == []
+    assert "NOT LAW" in docs and "KHÔNG PHẢI" in docs
+
+
+# --- every mistake a file can make ------------------------------------------------------
+
+
+def test_the_example_message() -> None:
+    text = MINIMAL + '[misuse]\nburst_count = "five"\n'
+    assert _error(text) == "policy.toml: [misuse] burst_count must be an integer ≥ 2, not 'five'"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("version = ", "not valid TOML"),
+        (CATCH_ALL, 'version is required, e.g. version = "2026-11-default"'),
+        ('version = ""\n' + CATCH_ALL, "version must be a non-empty string"),
+        ('version = "  "\n' + CATCH_ALL, "version must be a non-empty string"),
+        ("version = 3\n" + CATCH_ALL, "version must be a non-empty string .*, not 3"),
+        ("name = 1\n" + MINIMAL, "name must be a non-empty string"),
+        ('description = ""\n' + MINIMAL, "description must be a non-empty string"),
+        (
+            "min_rating = 30\n" + MINIMAL,
+            r"min_rating is not a setting here \(did you mean min_ratings\?\)",
+        ),
+        ("colour = 30\n" + MINIMAL, r"colour is not a setting here \(known: version, name"),
+        ('min_ratings = "thirty"\n' + MINIMAL, "min_ratings must be an integer ≥ 1, not 'thirty'"),
+        ("min_ratings = 0\n" + MINIMAL, "min_ratings must be an integer ≥ 1, not 0"),
+        ("min_ratings = 30.0\n" + MINIMAL, "min_ratings must be an integer ≥ 1, not 30.0"),
+        ("min_ratings = true\n" + MINIMAL, "min_ratings must be an integer ≥ 1, not true"),
+    ],
+)
+def test_top_level_errors(text: str, message: str) -> None:
+    assert re.search(message, _error(text))
+
+
+@pytest.mark.parametrize(
+    ("misuse", "message"),
+    [
+        ("cooldown = 3", r"\[misuse\] cooldown is not a setting here \(did you mean cooldown_s"),
+        ("cooldown_s = -1", r"\[misuse\] cooldown_s must be a number ≥ 0, not -1"),
+        ('cooldown_s = "3"', r"cooldown_s must be a number ≥ 0, not '3'"),
+        ("cooldown_s = nan", r"cooldown_s must be a number ≥ 0, not nan"),
+        ("cooldown_s = inf", r"cooldown_s must be a number ≥ 0, not inf"),
+        ("cooldown_s = true", r"cooldown_s must be a number ≥ 0, not true"),
+        ("burst_count = 1", r"burst_count must be an integer ≥ 2, not 1"),
+        ("burst_count = 2.5", r"burst_count must be an integer ≥ 2, not 2.5"),
+        ("burst_window_s = 0", r"burst_window_s must be a number > 0, not 0"),
+        ('require_service = "yes"', r"require_service must be true or false, not 'yes'"),
+        ('count = ["cooldown", "spam"]', r"count must be a list of flags from \['cooldown'"),
+        ('count = "burst"', r"count must be a list of flags from .*, not 'burst'"),
+    ],
+)
+def test_misuse_errors(misuse: str, message: str) -> None:
+    assert re.search(message, _error(f"{MINIMAL}[misuse]\n{misuse}\n"))
+
+
+def test_misuse_must_be_a_table() -> None:
+    assert "[misuse] must be a table, not 3" in _error("misuse = 3\n" + MINIMAL)
+
+
+def test_misuse_settings() -> None:
+    text = MINIMAL + (
+        "[misuse]\ncooldown_s = 0\nburst_count = 2\nburst_window_s = 0.5\n"
+        'require_service = true\ncount = ["outside_service", "cooldown"]\n'
+    )
+    assert parse_policy(text, "p.toml").misuse == MisuseRules(
+        cooldown_s=0.0,
+        burst_count=2,
+        burst_window_s=0.5,
+        require_service=True,
+        count=("cooldown", "outside_service"),
+    )
+    assert parse_policy(MINIMAL + "[misuse]\ncount = []\n", "p.toml").misuse.count == ()
+
+
+def _rule(body: str) -> str:
+    return f'[[classification]]\ncode = "good"\nlabel_vi = "Tốt"\nlabel_en = "Good"\n{body}\n'
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            'version = "v"\n',
+            r"\[\[classification\]\] rules are missing; copy them from policy-default.toml",
+        ),
+        (
+            'version = "v"\nclassification = "all good"\n',
+            r"classification must be written as \[\[classification\]\] tables, not 'all good'",
+        ),
+        ('version = "v"\nclassification = [1]\n', r"\[\[classification\]\] #1 must be a table"),
+        (
+            'version = "v"\n' + _rule("wilson_low = 80") + CATCH_ALL,
+            r"\[\[classification\]\] #1 wilson_low is not a setting here \(did you mean "
+            r"wilson_low_min\?\)",
+        ),
+        (
+            'version = "v"\n[[classification]]\nlabel_vi = "x"\nlabel_en = "x"\n',
+            r"\[\[classification\]\] #1 code is required",
+        ),
+        (
+            'version = "v"\n' + _rule("").replace('"good"', '"very good"') + CATCH_ALL,
+            r"code must be 1 to 64 of A-Z a-z 0-9 . _ - such as 'good', not 'very good'",
+        ),
+        (
+            'version = "v"\n' + _rule("ratings_min = 5") + CATCH_ALL.replace("rest", "good"),
+            r"\[\[classification\]\] 'good' code is used by an earlier rule",
+        ),
+        (
+            'version = "v"\n'
+            + _rule("ratings_min = 5").replace('label_vi = "Tốt"\n', "")
+            + CATCH_ALL,
+            r"\[\[classification\]\] 'good' label_vi is required",
+        ),
+        (
+            'version = "v"\n' + _rule("ratings_min = 5").replace('"Good"', '""') + CATCH_ALL,
+            r"'good' label_en must be a non-empty string",
+        ),
+        (
+            'version = "v"\n' + _rule("wilson_low_min = 101") + CATCH_ALL,
+            r"'good' wilson_low_min must be a number ≥ 0 and ≤ 100, not 101",
+        ),
+        (
+            'version = "v"\n' + _rule("satisfied_pct_min = -1") + CATCH_ALL,
+            r"satisfied_pct_min must be a number ≥ 0 and ≤ 100, not -1",
+        ),
+        (
+            'version = "v"\n' + _rule('happy_index_min = "80"') + CATCH_ALL,
+            r"happy_index_min must be a number ≥ 0 and ≤ 100, not '80'",
+        ),
+        (
+            'version = "v"\n' + _rule("unsatisfied_pct_max = 100.5") + CATCH_ALL,
+            r"unsatisfied_pct_max must be a number ≥ 0 and ≤ 100, not 100.5",
+        ),
+        (
+            'version = "v"\n' + _rule("ratings_min = 0") + CATCH_ALL,
+            r"ratings_min must be an integer ≥ 1, not 0",
+        ),
+        (
+            'version = "v"\n' + _rule("") + _rule("ratings_min = 5").replace("good", "ok"),
+            r"\[\[classification\]\] 'good' has no conditions, so it matches everyone and the "
+            r"rules after it never apply; move it last",
+        ),
+        (
+            'version = "v"\n' + _rule("ratings_min = 5"),
+            r"the last \[\[classification\]\] rule 'good' has conditions; end with a catch-all",
+        ),
+    ],
+)
+def test_classification_errors(text: str, message: str) -> None:
+    assert re.search(message, _error(text))
+
+
+def _alert(body: str) -> str:
+    return f"{MINIMAL}[[alerts]]\n{body}\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('alerts = "on"\n' + MINIMAL, r"alerts must be written as \[\[alerts\]\] tables"),
+        (_alert('kind = "unsatisfied_at_counter"'), r"\[\[alerts\]\] #1 id is required"),
+        (_alert('id = "a b"\nkind = "unsatisfied_at_counter"'), r"#1 id must be 1 to 64 of"),
+        (
+            _alert('id = "a"\nkind = "unsatisfied_at_counter"')
+            + '[[alerts]]\nid = "a"\nkind = "unit_satisfied_below"\nthreshold_pct = 70\n',
+            r"\[\[alerts\]\] 'a' id is used by an earlier alert",
+        ),
+        (_alert('id = "a"'), r"\[\[alerts\]\] 'a' kind is required"),
+        (
+            _alert('id = "a"\nkind = "storm"'),
+            r"'a' kind must be one of unsatisfied_at_counter, unit_satisfied_below, not 'storm'",
+        ),
+        (
+            _alert('id = "a"\nkind = "unsatisfied_at_counter"\nwindow = 5'),
+            r"#1 window is not a setting here \(did you mean window_minutes\?\)",
+        ),
+        (
+            _alert('id = "a"\nkind = "unit_satisfied_below"\nthreshold_pct = 70\ncount = 3'),
+            r"'a' count is not a setting of kind unit_satisfied_below \(its settings: "
+            r"threshold_pct, min_ratings\)",
+        ),
+        (
+            _alert('id = "a"\nkind = "unsatisfied_at_counter"\nmin_ratings = 3'),
+            r"'a' min_ratings is not a setting of kind unsatisfied_at_counter",
+        ),
+        (
+            _alert('id = "a"\nkind = "unsatisfied_at_counter"\ncount = 0'),
+            r"'a' count must be an integer ≥ 1, not 0",
+        ),
+        (
+            _alert('id = "a"\nkind = "unsatisfied_at_counter"\nwindow_minutes = 1.5'),
+            r"'a' window_minutes must be an integer ≥ 1, not 1.5",
+        ),
+        (
+            _alert('id = "a"\nkind = "unit_satisfied_below"'),
+            r"'a' threshold_pct is required, e.g. threshold_pct = 70",
+        ),
+        (
+            _alert('id = "a"\nkind = "unit_satisfied_below"\nthreshold_pct = 0'),
+            r"'a' threshold_pct must be a number > 0 and ≤ 100, not 0",
+        ),
+        (
+            _alert('id = "a"\nkind = "unit_satisfied_below"\nthreshold_pct = 100.01'),
+            r"threshold_pct must be a number > 0 and ≤ 100, not 100.01",
+        ),
+        (
+            _alert('id = "a"\nkind = "unit_satisfied_below"\nthreshold_pct = 70\nmin_ratings = 0'),
+            r"'a' min_ratings must be an integer ≥ 1, not 0",
+        ),
+        (
+            _alert('id = "a"\nkind = "unit_satisfied_below"\nthreshold_pct = 70\nlabel_vi = 7'),
+            r"'a' label_vi must be a non-empty string",
+        ),
+    ],
+)
+def test_alert_errors(text: str, message: str) -> None:
+    assert re.search(message, _error(text))
+
+
+def test_alert_settings_and_labels() -> None:
+    text = (
+        _alert(
+            'id = "busy"\nkind = "unsatisfied_at_counter"\ncount = 2\nwindow_minutes = 15\n'
+            'label_vi = "Quầy cần chú ý"\nlabel_en = "Counter needs attention"'
+        )
+        + '[[alerts]]\nid = "low"\nkind = "unit_satisfied_below"\nthreshold_pct = 62.5\n'
+    )
+    busy, low = parse_policy(text, "p.toml").alerts
+    assert busy == UnsatisfiedAtCounter("busy", 2, 15, "Quầy cần chú ý", "Counter needs attention")
+    assert busy.kind == "unsatisfied_at_counter"
+    assert low == UnitSatisfiedBelow(
+        "low",
+        62.5,
+        10,
+        "Tỷ lệ hài lòng của đơn vị trong ngày dưới 62,5 % (từ 10 đánh giá)",
+        "Unit's satisfied share for the day below 62.5 % (from 10 ratings)",
+    )
+    assert low.kind == "unit_satisfied_below"
+
+
+# --- classification ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fig", "code"),
+    [
+        # 99 of 100 satisfied: Wilson low 94.5513…; 1 % dissatisfied
+        (_vn4(unsatisfied=1, satisfied=99), "excellent"),
+        # 97 of 100: Wilson low 91.5480… would do, but 3 % dissatisfied is over 2
+        (_vn4(unsatisfied=3, satisfied=97), "good"),
+        # 48 of 50: Wilson low 86.5399…; 2/50 = 4 % dissatisfied
+        (_vn4(unsatisfied=2, satisfied=48), "good"),
+        # 47 of 50: Wilson low 83.7829… would do, but 3/50 = 6 % dissatisfied is over 5
+        (_vn4(unsatisfied=3, satisfied=47), "completed"),
+        # 24 of 30: Wilson low 62.6943…
+        (_vn4(unsatisfied=6, satisfied=24), "completed"),
+        # 19 of 30 with no one dissatisfied: Wilson low 45.5135… is under 60
+        (_vn4(unsatisfied=0, satisfied=19, neutral=11), "not_completed"),
+    ],
+)
+def test_classify_each_class(fig: Figures, code: str) -> None:
+    result = classify(fig, load_policy(None))
+    assert result is not None
+    assert result.code == code
+    assert result.policy_version == "2026-11-default"
+
+
+def test_classify_texts() -> None:
+    policy = load_policy(None)
+    good = classify(_vn4(unsatisfied=2, satisfied=48), policy)
+    assert good is not None
+    assert (good.label_vi, good.label_en) == (
+        "Hoàn thành tốt nhiệm vụ",
+        "Good completion of duties",
+    )
+    assert good.rule == (
+        "Hoàn thành tốt nhiệm vụ: cận dưới Wilson ≥ 80 % và tỷ lệ không hài lòng ≤ 5 % "
+        "(chính sách 2026-11-default)"
+    )
+    assert good.rule_en == (
+        "Good completion of duties: Wilson lower bound ≥ 80 % and dissatisfied ≤ 5 % "
+        "(policy 2026-11-default)"
+    )
+    rest = classify(_vn4(unsatisfied=11, satisfied=19), policy)
+    assert rest is not None
+    assert rest.rule == (
+        "Không hoàn thành nhiệm vụ: không đạt mức nào ở trên (chính sách 2026-11-default)"
+    )
+    assert rest.rule_en == (
+        "Non-completion of duties: met none of the rules above (policy 2026-11-default)"
+    )
+
+
+def test_too_few_ratings_are_not_classified() -> None:
+    policy = load_policy(None)
+    assert classify(_vn4(unsatisfied=0, satisfied=29), policy) is None  # 29 < 30
+    assert classify(_vn4(unsatisfied=0, satisfied=30), policy) is not None  # exactly 30
+    assert classify(figures({}), policy) is None
+    flagged = figures({("vn4", 4): LevelTally(40, flagged=11)})  # 29 counted
+    assert classify(flagged, policy) is None
+
+
+def test_conditions_hold_at_their_exact_limits() -> None:
+    text = (
+        'version = "edges"\nmin_ratings = 1\n'
+        + _rule(
+            "satisfied_pct_min = 90\nunsatisfied_pct_max = 3.33\nhappy_index_min = 81.11\n"
+            "ratings_min = 30"
+        )
+        + CATCH_ALL
+    )
+    policy = parse_policy(text, "edges.toml")
+    # 1, 2, 10, 17 on vn4: satisfied 27/30 = 90.00, dissatisfied 1/30 = 3.33,
+    # happy (2·100/3 + 10·200/3 + 17·100)/30 = 81.11
+    exact = figures(
+        {
+            ("vn4", 1): LevelTally(1),
+            ("vn4", 2): LevelTally(2),
+            ("vn4", 3): LevelTally(10),
+            ("vn4", 4): LevelTally(17),
+        }
+    )
+    result = classify(exact, policy)
+    assert result is not None and result.code == "good"
+    assert result.rule == (
+        "Tốt: tỷ lệ hài lòng ≥ 90 % và chỉ số hài lòng ≥ 81,11 và tỷ lệ không hài lòng ≤ 3,33 % "
+        "và ít nhất 30 đánh giá (chính sách edges)"
+    )
+    assert result.rule_en == (
+        "Good: satisfied ≥ 90 % and happy index ≥ 81.11 and dissatisfied ≤ 3.33 % "
+        "and at least 30 ratings (policy edges)"
+    )
+    # one more neutral rating: 27/31 = 87.10 < 90, and only the catch-all is left
+    one_more = figures(
+        {
+            ("vn4", 1): LevelTally(1),
+            ("vn4", 2): LevelTally(3),
+            ("vn4", 3): LevelTally(10),
+            ("vn4", 4): LevelTally(17),
+        }
+    )
+    result = classify(one_more, policy)
+    assert result is not None and result.code == "rest"
+    # 29 ratings: min_ratings = 1 lets it be classified, ratings_min = 30 keeps it out of "good"
+    result = classify(_vn4(unsatisfied=0, satisfied=29), policy)
+    assert result is not None and result.code == "rest"
+
+
+def test_a_lone_catch_all() -> None:
+    result = classify(_vn4(unsatisfied=0, satisfied=30), parse_policy(MINIMAL, "p.toml"))
+    assert result is not None
+    assert result.rule == (
+        "Không hoàn thành nhiệm vụ: mọi cán bộ đủ số đánh giá (chính sách test-1)"
+    )
+
+
+def test_a_policy_built_without_a_catch_all_says_so() -> None:
+    policy = Policy(
+        version="code",
+        name=None,
+        description=None,
+        min_ratings=1,
+        misuse=MisuseRules(),
+        classification=(ClassRule("top", "Tốt", "Good", wilson_low_min=99),),
+        alerts=(),
+        source="in code",
+    )
+    with pytest.raises(PolicyError, match="in code: no \\[\\[classification\\]\\] rule matched"):
+        classify(_vn4(unsatisfied=5, satisfied=5), policy)
+
+
+# --- misuse -----------------------------------------------------------------------------
+
+T0 = datetime(2026, 11, 21, 2, 15, tzinfo=UTC)
+
+
+def _s(seconds: float) -> datetime:
+    return T0 + timedelta(seconds=seconds)
+
+
+def test_which_flags_are_counted() -> None:
+    rules = MisuseRules()
+    assert rules.counts(["no_officer"])
+    assert rules.counts(["burst", "cooldown"])
+    assert not rules.counts([])
+    assert not MisuseRules(count=("burst",)).counts(["cooldown", "no_officer"])
+    assert MisuseRules(count=("burst",)).counts(["cooldown", "burst"])
+    with pytest.raises(ValueError, match="unknown misuse flag"):
+        rules.counts(["cooldwn"])
+
+
+def test_lookback() -> None:
+    assert lookback(MisuseRules()) == timedelta(seconds=60)
+    assert lookback(MisuseRules(cooldown_s=90.0)) == timedelta(seconds=90)
+
+
+def test_a_first_press_is_clean() -> None:
+    assert misuse_flags([], T0, True, MisuseRules()) == []
+
+
+@pytest.mark.parametrize(
+    ("gap", "flagged"),
+    [
+        (0.0, True),  # the same instant: gap 0 is within
+        (2.999999, True),
+        (3.0, False),  # exactly cooldown_s: not within
+        (3.5, False),
+    ],
+)
+def test_cooldown_edges(gap: float, flagged: bool) -> None:
+    flags = misuse_flags([_s(-60), _s(-gap)], T0, True, MisuseRules())
+    assert ("cooldown" in flags) is flagged
+
+
+def test_cooldown_looks_at_the_latest_earlier_press_only() -> None:
+    rules = MisuseRules()
+    # given out of order: the latest earlier press is 1 s before
+    assert misuse_flags([_s(-1), _s(-10)], T0, True, rules) == ["cooldown"]
+    # a press after this one (delivered late) is not an earlier press
+    assert misuse_flags([_s(-10), _s(1)], T0, True, rules) == []
+
+
+def test_cooldown_off() -> None:
+    assert misuse_flags([T0], T0, True, MisuseRules(cooldown_s=0.0)) == []
+
+
+def test_burst_edges() -> None:
+    rules = MisuseRules()  # the 5th press within 60 s
+    four_before = [_s(-40), _s(-30), _s(-20), _s(-10)]
+    assert misuse_flags(four_before, T0, True, rules) == ["burst"]  # 4 + this one = 5
+    assert misuse_flags(four_before[1:], T0, True, rules) == []  # 3 + 1 = 4
+    # exactly 60 s before is outside the window (pressed_at − 60 s, pressed_at]
+    assert misuse_flags([_s(-60), *four_before[1:]], T0, True, rules) == []
+    assert misuse_flags([_s(-59.999999), *four_before[1:]], T0, True, rules) == ["burst"]
+    # later presses in the same burst are flagged too
+    assert misuse_flags([_s(-50), *four_before], T0, True, rules) == ["burst"]
+
+
+def test_outside_service() -> None:
+    assert misuse_flags([], T0, False, MisuseRules()) == []  # tickets not required
+    required = MisuseRules(require_service=True)
+    assert misuse_flags([], T0, False, required) == ["outside_service"]
+    assert misuse_flags([], T0, True, required) == []
+
+
+def test_flags_together_in_order() -> None:
+    rules = MisuseRules(require_service=True, burst_count=2)
+    assert misuse_flags([_s(-1)], T0, False, rules) == ["cooldown", "burst", "outside_service"]
