@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import secrets
 import shutil
 import subprocess
 import sys
@@ -48,6 +49,7 @@ from hailong.protocol import Status, decode_rating, topic, topic_filter  # noqa:
 from server.broker import BrokerConfig, MosquittoProcess, free_port, write_broker_files  # noqa: E402
 from server.db import make_engine, migrate  # noqa: E402
 from server.dynsec import DynSec  # noqa: E402
+from server.ingest import IngestRules  # noqa: E402
 from server.ingest_service import IngestService  # noqa: E402
 from server.models import Assignment, Counter, Device, Officer, Unit  # noqa: E402
 from server.models import Rating as StoredRating  # noqa: E402
@@ -347,8 +349,14 @@ def running_service(
 ) -> Iterator[IngestService]:
     """An IngestService that provably receives: the fleet's Status reached it before we go on."""
     client_id = f"bench-ingest-{uuid.uuid4().hex[:8]}"
+    rules = IngestRules(chain_key=secrets.token_bytes(32))  # a throwaway database's chain
     service = IngestService(
-        engine, broker, client_id=client_id, batch_size=batch_size, batch_ms=batch_ms
+        engine,
+        broker,
+        rules=rules,
+        client_id=client_id,
+        batch_size=batch_size,
+        batch_ms=batch_ms,
     ).start()
     try:
         if not service.connected.wait(STALL_S):

@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
-OnConflict = Literal["nothing", "add_n"]
+OnConflict = Literal["nothing", "add"]
 
 
 def upsert(
@@ -25,14 +25,16 @@ def upsert(
     table: Table,
     rows: Sequence[Mapping[str, Any]],
     on_conflict: OnConflict,
+    add: Sequence[str] = (),
     returning: str | None = None,
 ) -> list[Any]:
-    """Insert `rows`; on a primary-key conflict do nothing, or add the new `n` to the stored
-    one. Returns the `returning` column of the rows really inserted or updated."""
+    """Insert `rows`; on a primary-key conflict do nothing, or add the new values of the `add`
+    columns to the stored ones. Returns the `returning` column of the rows really inserted or
+    updated."""
     if not rows:
         return []
     if session.get_bind().dialect.name == "postgresql":
-        sql = _unnest_sql(table, on_conflict, returning)
+        sql = _unnest_sql(table, on_conflict, tuple(add), returning)
         names = [c.name for c in table.columns]
         params = {f"c{i}": [row.get(name) for row in rows] for i, name in enumerate(names)}
         result = session.execute(text(sql), params)
@@ -43,7 +45,7 @@ def upsert(
             stmt = stmt.on_conflict_do_nothing(index_elements=keys)
         else:
             stmt = stmt.on_conflict_do_update(
-                index_elements=keys, set_={"n": table.c.n + stmt.excluded.n}
+                index_elements=keys, set_={c: table.c[c] + stmt.excluded[c] for c in add}
             )
         if returning is not None:
             stmt = stmt.returning(table.c[returning])  # type: ignore[assignment]
@@ -52,16 +54,17 @@ def upsert(
 
 
 @cache
-def _unnest_sql(table: Table, on_conflict: OnConflict, returning: str | None) -> str:
+def _unnest_sql(
+    table: Table, on_conflict: OnConflict, add: tuple[str, ...], returning: str | None
+) -> str:
     dialect = postgresql.dialect()
     names = [c.name for c in table.columns]
     arrays = ", ".join(
         f"CAST(:c{i} AS {c.type.compile(dialect=dialect)}[])" for i, c in enumerate(table.columns)
     )
     keys = ", ".join(c.name for c in table.primary_key.columns)
-    action = (
-        "NOTHING" if on_conflict == "nothing" else f"UPDATE SET n = {table.name}.n + EXCLUDED.n"
-    )
+    sums = ", ".join(f"{c} = {table.name}.{c} + EXCLUDED.{c}" for c in add)
+    action = "NOTHING" if on_conflict == "nothing" else f"UPDATE SET {sums}"
     quoted = ", ".join(f'"{n}"' for n in names)
     sql = (
         f'INSERT INTO "{table.name}" ({quoted}) SELECT * FROM unnest({arrays}) '

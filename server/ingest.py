@@ -13,16 +13,18 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
-from sqlmodel import Session, col, or_, select
+from sqlmodel import Session, and_, col, or_, select
 
 from hailong import protocol
 from hailong.protocol import Ack, AckRejection, ContractError, Rating
-from server import bulk, rollups
+from server import bulk, chain, rollups
 from server.models import Assignment, Counter, Device, RejectedMessage
 from server.models import Rating as StoredRating
+from server.policy import MisuseRules, load_policy, lookback, misuse_flags
 from server.reasons import reason_codes
 from server.settings import Settings
 from server.timeutil import vn_day
@@ -38,14 +40,21 @@ class Incoming:
 
 @dataclass(frozen=True)
 class IngestRules:
+    """The server's rules for a rating, and the key of the ratings' hash chain (server/chain.py):
+    no rating is stored without its link, so there is no key-less default."""
+
+    chain_key: bytes | None = None
     max_age: timedelta = timedelta(days=400)
     future_tolerance: timedelta = timedelta(minutes=5)
+    misuse: MisuseRules = field(default_factory=MisuseRules)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> IngestRules:
         return cls(
+            chain_key=chain.load_key(chain.key_path(settings)),
             max_age=timedelta(days=settings.max_rating_age_days),
             future_tolerance=timedelta(seconds=settings.future_tolerance_s),
+            misuse=load_policy(settings.policy_file).misuse,
         )
 
 
@@ -139,22 +148,31 @@ def printable(text: str, limit: int) -> str:
     return text.encode("utf-8", "backslashreplace").decode("utf-8")[:limit]
 
 
-def store_rows(session: Session, rows: Sequence[Mapping[str, object]]) -> set[str]:
-    """Insert the rating rows whose id is not stored yet and count exactly those into the
-    rollups, in the caller's transaction; returns the ids this call inserted.
+def store_rows(
+    session: Session, rows: Sequence[Mapping[str, Any]], rules: IngestRules, now: datetime
+) -> set[str]:
+    """Insert the rating rows whose id is not stored yet, link exactly those into their
+    devices' hash chains and count them into the rollups, in the caller's transaction; returns
+    the ids this call inserted.
 
-    The one way ratings enter the database (ingest, demo seeds, tests), so the rollups always
-    agree with the ratings.
+    The one way ratings enter the database (ingest, demo seeds, tests), so the rollups and the
+    chain always agree with the ratings.
 
     INSERT … ON CONFLICT DO NOTHING RETURNING id: a rating that another ingest process stored a
     moment ago (a shared-subscription redelivery) is neither doubled nor counted twice in the
     rollups, because only the rows this statement really inserted come back.
     """
+    if rules.chain_key is None:
+        raise ValueError("no chain key: ratings cannot be stored without their hash chain")
     if not rows:
         return set()
     table = StoredRating.__table__  # type: ignore[attr-defined]
     inserted = set(bulk.upsert(session, table, rows, "nothing", returning="id"))
-    rollups.add(session, rollups.tally(r for r in rows if r["id"] in inserted))
+    new = [r for r in rows if r["id"] in inserted]
+    chain.append(session, rules.chain_key, new, now)
+    counted = rules.misuse.count
+    rollups.add(session, rollups.RATINGS, rollups.tally(new, counted))
+    rollups.add(session, rollups.REASONS, rollups.tally_reasons(new, counted))
     return inserted
 
 
@@ -252,6 +270,53 @@ def _row(
         "clock_synced": rating.clock_synced,
         "flags": ",".join(flags),
     }
+
+
+def _flag_misuse(
+    session: Session,
+    valid: Sequence[tuple[str, Rating, Device, datetime, list[str]]],
+    rules: MisuseRules,
+) -> None:
+    """Add the policy's misuse flags (cooldown, burst, outside service) to each new rating,
+    judged against its device's earlier presses, stored or in this batch. Presses are keyed by
+    rating id, so a rating sent again is never counted twice towards a burst."""
+    back = lookback(rules)
+    spans: dict[str, tuple[datetime, datetime]] = {}
+    for device_id, _r, _d, at, _f in valid:
+        first, last = spans.get(device_id, (at, at))
+        spans[device_id] = (min(first, at), max(last, at))
+    # One window per device: a batch mixing a month-old backlog with live presses must not
+    # read every device's month.
+    windows = [
+        and_(
+            col(StoredRating.device_id) == device_id,
+            col(StoredRating.pressed_at) >= first - back,
+            col(StoredRating.pressed_at) <= last,
+        )
+        for device_id, (first, last) in sorted(spans.items())
+    ]
+    stored = session.execute(
+        select(
+            col(StoredRating.device_id), col(StoredRating.id), col(StoredRating.pressed_at)
+        ).where(or_(*windows))
+    ).all()
+    presses: dict[str, dict[str, datetime]] = defaultdict(dict)
+    for device_id, rating_id, pressed_at in stored:
+        presses[device_id][rating_id] = _aware(pressed_at)
+    for device_id, rating, _device, pressed_at, flags in sorted(
+        valid, key=lambda v: (v[0], v[3], v[1].seq)
+    ):
+        known = presses[device_id]
+        earlier = sorted(
+            at for rid, at in known.items() if rid != rating.id and at >= pressed_at - back
+        )
+        flags += misuse_flags(earlier, pressed_at, rating.ticket is not None, rules)
+        known[rating.id] = pressed_at
+
+
+def _aware(moment: datetime) -> datetime:
+    """Stored times come back naive UTC from SQLite; the batch's are aware."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _check_storable(name: str, text: str | None) -> None:
@@ -407,8 +472,9 @@ def store_batch(
             result.rejected += 1
     if valid:
         registry.load_assignments(min(v[3] for v in valid), max(v[3] for v in valid))
+        _flag_misuse(session, valid, rules.misuse)
     candidates = [(v[0], _row(v[1], v[2], registry, now, v[3], v[4])) for v in valid]
-    inserted = store_rows(session, [row for _, row in candidates])
+    inserted = store_rows(session, [row for _, row in candidates], rules, now)
     for device_id, row in candidates:
         rid = str(row["id"])
         if rid in inserted:

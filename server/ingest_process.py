@@ -14,8 +14,11 @@ import threading
 import time
 from types import FrameType
 
+from server import chain
 from server.db import make_engine, migrate
+from server.housekeeping import housekeeping_jobs
 from server.ingest_service import IngestService
+from server.jobs import Jobs
 from server.settings import Settings
 
 log = logging.getLogger("hailong.ingest")
@@ -29,6 +32,7 @@ def run(settings: Settings, report_every_s: float = 10.0) -> int:
         )
     engine = make_engine(settings.database_url)
     migrate(engine)
+    jobs = Jobs(engine, housekeeping_jobs(settings, chain.prepare(engine, settings))).start()
     service = IngestService.from_settings(engine, settings).start()
     stop = threading.Event()
 
@@ -55,6 +59,7 @@ def run(settings: Settings, report_every_s: float = 10.0) -> int:
             last, last_at = totals.stored, now
     finally:
         service.stop()
+        jobs.stop()
         engine.dispose()
         totals = service.totals
         log.info(

@@ -54,11 +54,11 @@ class IngestService:
         engine: Engine,
         target: MqttTarget,
         *,
+        rules: IngestRules,
         client_id: str = "hailong-server",
         shared_group: str = "",
         batch_size: int = 500,
         batch_ms: int = 50,
-        rules: IngestRules | None = None,
         clock: Callable[[], datetime] = _utcnow,
         config_every_s: float = 60.0,
     ) -> None:
@@ -67,7 +67,9 @@ class IngestService:
         self.shared_group = shared_group
         self.batch_size = batch_size
         self.batch_wait = batch_ms / 1000
-        self.rules = rules or IngestRules()
+        if rules.chain_key is None:
+            raise ValueError("the ingest needs the ratings' chain key (IngestRules.chain_key)")
+        self.rules = rules
         self.clock = clock
         self.config_every_s = config_every_s
         self.connected = threading.Event()

@@ -1,41 +1,117 @@
-"""Rating counts per officer, counter and day (and month), kept with the ratings themselves.
+"""Counts per officer, counter and day (and month, and year), kept with the ratings themselves.
 
 A report over a year of a province would otherwise scan millions of ratings. The ingest adds the
 counts of exactly the rows it inserted (INSERT … RETURNING), in the same transaction, so the
 rollups can never drift from the ratings while the database is only written by the server;
-`rebuild` and `check` recompute them from the raw ratings for when it was written otherwise
+`rebuild` and `check` recompute them from the raw rows for when it was written otherwise
 (a restore, a manual repair) or for an auditor who wants to see it for themselves.
 
-Reads split a date range into whole months (from `rollup_month`) and the ragged days at either
-end (from `rollup_day`), so a year costs 12 rows per key plus at most two partial months.
+Three families of counts share the machinery: ratings per level (with how many of them were
+flagged as misuse and how many carried a ticket), reasons given after a low score, and the
+services the queue system announced (the response rate's denominator).
+
+Reads split a date range into whole years, whole months and the ragged days at either end, so a
+year costs one row per key plus at most two partial months.
 """
 
 from __future__ import annotations
 
 import calendar
-from collections import Counter as Tally
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Connection, delete, func, insert, literal_column, select, union_all
+from sqlalchemy import (
+    Connection,
+    Table,
+    and_,
+    case,
+    delete,
+    false,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from server import bulk
-from server.models import NO_OFFICER, Rating, RollupDay, RollupMonth, RollupYear
+from server.models import (
+    NO_OFFICER,
+    Rating,
+    RollupDay,
+    RollupMonth,
+    RollupReasonDay,
+    RollupReasonMonth,
+    RollupReasonYear,
+    RollupServiceDay,
+    RollupServiceMonth,
+    RollupServiceYear,
+    RollupYear,
+    ServiceRecord,
+)
 
-DAY = RollupDay.__table__  # type: ignore[attr-defined]
-MONTH = RollupMonth.__table__  # type: ignore[attr-defined]
-YEAR = RollupYear.__table__  # type: ignore[attr-defined]
-TABLES = {"day": DAY, "month": MONTH, "year": YEAR}
-RATING = Rating.__table__  # type: ignore[attr-defined]
-
-Key = tuple[date, str, str, str, int, str]  # day, counter, officer, scale, score, unit
+Level = Literal["year", "month", "day"]
 GroupBy = Literal["officer_id", "counter_id", "unit_id", "day"]
 Progress = Callable[[int, int, date], None]
+Key = tuple[Any, ...]  # (period, *family.keys, unit_id)
+Values = tuple[int, ...]  # family.values, in order
+RATING = Rating.__table__  # type: ignore[attr-defined]
+SERVICE = ServiceRecord.__table__  # type: ignore[attr-defined]
+
+
+def _table(model: Any) -> Table:
+    table: Table = model.__table__
+    return table
+
+
+@dataclass(frozen=True)
+class Family:
+    """One kind of count: its day, month and year tables, the columns that key a row between
+    the period and `unit_id`, the ones a report splits by (`detail`), and the summed values."""
+
+    name: str
+    tables: Mapping[Level, Table]
+    keys: tuple[str, ...]
+    detail: tuple[str, ...]
+    values: tuple[str, ...]
+
+
+RATINGS = Family(
+    "ratings",
+    {"day": _table(RollupDay), "month": _table(RollupMonth), "year": _table(RollupYear)},
+    ("counter_id", "officer_id", "scale", "score"),
+    ("scale", "score"),
+    ("n", "flagged", "ticketed"),
+)
+REASONS = Family(
+    "reasons",
+    {
+        "day": _table(RollupReasonDay),
+        "month": _table(RollupReasonMonth),
+        "year": _table(RollupReasonYear),
+    },
+    ("counter_id", "officer_id", "reason"),
+    ("reason",),
+    ("n", "flagged"),
+)
+SERVICES = Family(
+    "services",
+    {
+        "day": _table(RollupServiceDay),
+        "month": _table(RollupServiceMonth),
+        "year": _table(RollupServiceYear),
+    },
+    ("counter_id", "officer_id"),
+    (),
+    ("n",),
+)
+FAMILIES = (RATINGS, REASONS, SERVICES)
 
 
 def month_of(day: date) -> date:
@@ -50,71 +126,112 @@ def month_end(month: date) -> date:
     return month.replace(day=calendar.monthrange(month.year, month.month)[1])
 
 
-def tally(rows: Iterable[Mapping[str, Any]]) -> dict[Key, int]:
-    """Pure: stored rating rows → how many of each (day, counter, officer, scale, score, unit)."""
-    counts: Tally[Key] = Tally()
+# tallies of new rows (pure) ------------------------------------------------------------------
+
+
+def is_flagged(flags: str, counted: Collection[str]) -> bool:
+    """Does a rating's stored `flags` text carry a flag the policy counts as misuse?"""
+    return bool(flags) and any(flag in counted for flag in flags.split(","))
+
+
+def _add(counts: dict[Key, Values], key: Key, values: Values) -> None:
+    old = counts.get(key)
+    counts[key] = values if old is None else tuple(a + b for a, b in zip(old, values, strict=True))
+
+
+def tally(rows: Iterable[Mapping[str, Any]], counted: Collection[str] = ()) -> dict[Key, Values]:
+    """Stored rating rows → (n, flagged, ticketed) per (day, counter, officer, scale, score,
+    unit); `counted` are the misuse flags that leave a rating out of scores. `ticketed` counts
+    only unflagged ratings with a ticket: a flagged rating is never a rated service."""
+    counts: dict[Key, Values] = {}
     for r in rows:
-        counts[
-            (
+        key = (
+            r["day"],
+            r["counter_id"] or "",
+            r["officer_id"] or NO_OFFICER,
+            r["scale"],
+            r["score"],
+            r["unit_id"] or "",
+        )
+        flagged = 1 if is_flagged(r.get("flags") or "", counted) else 0
+        ticketed = 1 if r.get("ticket") is not None and not flagged else 0
+        _add(counts, key, (1, flagged, ticketed))
+    return counts
+
+
+def tally_reasons(
+    rows: Iterable[Mapping[str, Any]], counted: Collection[str] = ()
+) -> dict[Key, Values]:
+    """Stored rating rows → (n, flagged) per (day, counter, officer, reason, unit)."""
+    counts: dict[Key, Values] = {}
+    for r in rows:
+        if not r["reasons"]:
+            continue
+        flagged = 1 if is_flagged(r.get("flags") or "", counted) else 0
+        for reason in r["reasons"].split(","):
+            key = (
                 r["day"],
                 r["counter_id"] or "",
                 r["officer_id"] or NO_OFFICER,
-                r["scale"],
-                r["score"],
+                reason,
                 r["unit_id"] or "",
             )
-        ] += 1
-    return dict(counts)
+            _add(counts, key, (1, flagged))
+    return counts
 
 
-def add(session: Session, counts: Mapping[Key, int]) -> None:
-    """Add counts to the day, month and year rollups. Keys go in sorted order, so that two
-    ingest processes updating the same rows lock them in the same order and cannot deadlock."""
+def tally_services(rows: Iterable[Mapping[str, Any]]) -> dict[Key, Values]:
+    """Stored service rows → (n,) per (day, counter, officer, unit)."""
+    counts: dict[Key, Values] = {}
+    for r in rows:
+        key = (r["day"], r["counter_id"], r["officer_id"] or NO_OFFICER, r["unit_id"] or "")
+        _add(counts, key, (1,))
+    return counts
+
+
+def add(session: Session, family: Family, counts: Mapping[Key, Values]) -> None:
+    """Add counts to the family's day, month and year rollups. Keys go in sorted order, so that
+    two ingest processes updating the same rows lock them in the same order and cannot
+    deadlock."""
+    if not counts:
+        return
     days: list[dict[str, Any]] = []
-    months: Tally[Key] = Tally()
-    years: Tally[Key] = Tally()
+    months: dict[Key, Values] = {}
+    years: dict[Key, Values] = {}
     for key in sorted(counts):
-        n = counts[key]
-        days.append(_row("day", key, n))
-        months[_dated(key, month_of(key[0]))] += n
-        years[_dated(key, year_of(key[0]))] += n
-    bulk.upsert(session, DAY, days, "add_n")
-    bulk.upsert(session, MONTH, [_row("month", k, months[k]) for k in sorted(months)], "add_n")
-    bulk.upsert(session, YEAR, [_row("year", k, years[k]) for k in sorted(years)], "add_n")
+        values = counts[key]
+        days.append(_row(family, "day", key, values))
+        _add(months, _dated(key, month_of(key[0])), values)
+        _add(years, _dated(key, year_of(key[0])), values)
+    tables = family.tables
+    bulk.upsert(session, tables["day"], days, "add", family.values)
+    levels: tuple[tuple[Level, dict[Key, Values]], ...] = (("month", months), ("year", years))
+    for level, per in levels:
+        rows = [_row(family, level, k, per[k]) for k in sorted(per)]
+        bulk.upsert(session, tables[level], rows, "add", family.values)
 
 
 def _dated(key: Key, when: date) -> Key:
     """The same key at the coarser period `when` (a month's or year's first day)."""
-    return (when, key[1], key[2], key[3], key[4], key[5])
+    return (when, *key[1:])
 
 
-def _at(counts: Mapping[Key, int], when: date) -> dict[Key, int]:
+def _at(counts: Mapping[Key, Values], when: date) -> dict[Key, Values]:
     """Counts of finer periods summed into the one period `when`."""
-    total: Tally[Key] = Tally()
-    for key, n in counts.items():
-        total[_dated(key, when)] += n
-    return dict(total)
+    total: dict[Key, Values] = {}
+    for key, values in counts.items():
+        _add(total, _dated(key, when), values)
+    return total
 
 
-def _row(period: str, key: Key, n: int) -> dict[str, Any]:
-    when, counter_id, officer_id, scale, score, unit_id = key
-    return {
-        period: when,
-        "counter_id": counter_id,
-        "officer_id": officer_id,
-        "scale": scale,
-        "score": score,
-        "unit_id": unit_id,
-        "n": n,
-        "flagged": 0,
-        "ticketed": 0,
-    }
+def _row(family: Family, level: Level, key: Key, values: Values) -> dict[str, Any]:
+    row: dict[str, Any] = {level: key[0], "unit_id": key[-1]}
+    row.update(zip(family.keys, key[1:-1], strict=True))
+    row.update(zip(family.values, values, strict=True))
+    return row
 
 
 # reading -------------------------------------------------------------------------------------
-
-
-Level = Literal["year", "month", "day"]
 
 
 @dataclass(frozen=True)
@@ -160,6 +277,53 @@ def split_range(start: date, end: date) -> list[Part]:
     ]
 
 
+def tallies(
+    session: Session,
+    family: Family,
+    start: date,
+    end: date,
+    by: Sequence[GroupBy],
+    *,
+    unit_id: str | None = None,
+    officer_id: str | None = None,
+    counter_ids: Collection[str] | None = None,
+) -> list[tuple[Any, ...]]:
+    """(*by, *family.detail, *family.values) for start..end (Vietnam days), from the rollups.
+
+    Counts with no officer are left out when grouping or filtering by officer. Several parts
+    are summed by the database in one statement, so Python sees each group once."""
+    parts = split_range(start, end) if "day" not in by else [Part("day", start, end)]
+    queries = []
+    for part in parts:
+        table = family.tables[part.level]
+        when = table.c[part.level]
+        group = [when.label("day") if name == "day" else table.c[name] for name in by]
+        group += [table.c[name] for name in family.detail]
+        sums: list[Any] = [func.sum(table.c[name]).label(name) for name in family.values]
+        q = select(*group, *sums).where(when >= part.first, when <= part.last)
+        if unit_id is not None:
+            q = q.where(table.c.unit_id == unit_id)
+        if counter_ids is not None:
+            q = q.where(table.c.counter_id.in_(list(counter_ids)) if counter_ids else false())
+        if officer_id is not None:
+            q = q.where(table.c.officer_id == officer_id)
+        elif "officer_id" in by:
+            q = q.where(table.c.officer_id != NO_OFFICER)
+        queries.append(q.group_by(*group))
+    if not queries:
+        return []
+    width = len(by) + len(family.detail)
+    if len(queries) == 1:
+        rows = session.execute(queries[0]).all()
+    else:
+        both = union_all(*queries).subquery()
+        keys = [both.c[name] for name in (*by, *family.detail)]
+        sums = [func.sum(both.c[name]) for name in family.values]
+        rows = session.execute(select(*keys, *sums).group_by(*keys)).all()
+    # With nothing to group by, SQL's SUM over no rows is one row of NULLs, not no row.
+    return [(*row[:width], *(int(v) for v in row[width:])) for row in rows if row[-1] is not None]
+
+
 def counts(
     session: Session,
     start: date,
@@ -170,36 +334,18 @@ def counts(
     officer_id: str | None = None,
     counter_id: str | None = None,
 ) -> list[tuple[Any, ...]]:
-    """(*by, scale, score, n) for ratings pressed on start..end (Vietnam days), from rollups.
-
-    Ratings with no officer are left out when grouping or filtering by officer. Several parts
-    are summed by the database in one statement, so Python sees each group once."""
-    parts = split_range(start, end) if "day" not in by else [Part("day", start, end)]
-    queries = []
-    for part in parts:
-        table = TABLES[part.level]
-        when = table.c[part.level]
-        group = [when.label("day") if name == "day" else table.c[name] for name in by]
-        q = select(*group, table.c.scale, table.c.score, func.sum(table.c.n).label("n"))
-        q = q.where(when >= part.first, when <= part.last)
-        if unit_id is not None:
-            q = q.where(table.c.unit_id == unit_id)
-        if counter_id is not None:
-            q = q.where(table.c.counter_id == counter_id)
-        if officer_id is not None:
-            q = q.where(table.c.officer_id == officer_id)
-        elif "officer_id" in by:
-            q = q.where(table.c.officer_id != NO_OFFICER)
-        queries.append(q.group_by(*group, table.c.scale, table.c.score))
-    if not queries:
-        return []
-    if len(queries) == 1:
-        rows = session.execute(queries[0])
-    else:
-        both = union_all(*queries).subquery()
-        keys = [both.c[name] for name in (*by, "scale", "score")]
-        rows = session.execute(select(*keys, func.sum(both.c.n)).group_by(*keys))
-    return [(*keys, scale, int(score), int(n)) for *keys, scale, score, n in rows]
+    """(*by, scale, score, n) of every rating pressed on start..end, flagged ones included."""
+    rows = tallies(
+        session,
+        RATINGS,
+        start,
+        end,
+        by,
+        unit_id=unit_id,
+        officer_id=officer_id,
+        counter_ids=None if counter_id is None else [counter_id],
+    )
+    return [(*row[: len(by)], row[len(by)], int(row[len(by) + 1]), row[-3]) for row in rows]
 
 
 # rebuild and check ---------------------------------------------------------------------------
@@ -214,13 +360,22 @@ def _writer_lock(engine: Engine) -> Iterator[Connection]:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         elif conn.dialect.name == "postgresql":
             conn.exec_driver_sql("LOCK TABLE rating IN SHARE MODE")
+            conn.exec_driver_sql("LOCK TABLE service IN SHARE MODE")
         yield conn
 
 
-def _raw_month(conn: Connection, month: date) -> dict[Key, int]:
+def _is_flagged_sql(counted: Collection[str]) -> Any:
+    if not counted:
+        return false()
+    marked = literal_column("','") + RATING.c.flags + literal_column("','")
+    return or_(*(marked.like(f"%,{flag},%") for flag in sorted(counted)))
+
+
+def _raw_ratings(conn: Connection, month: date, counted: Collection[str]) -> dict[Key, Values]:
     empty: Any = literal_column("''")  # a literal, not a parameter: GROUP BY must match SELECT
     counter = func.coalesce(RATING.c.counter_id, empty)
     officer = func.coalesce(RATING.c.officer_id, empty)
+    flagged = _is_flagged_sql(counted)
     q = (
         select(
             RATING.c.day,
@@ -230,32 +385,80 @@ def _raw_month(conn: Connection, month: date) -> dict[Key, int]:
             RATING.c.score,
             func.max(func.coalesce(RATING.c.unit_id, empty)),
             func.count(),
+            func.sum(case((flagged, 1), else_=0)),
+            func.sum(case((and_(RATING.c.ticket.is_not(None), ~flagged), 1), else_=0)),
         )
         .where(RATING.c.day >= month, RATING.c.day <= month_end(month))
         .group_by(RATING.c.day, counter, officer, RATING.c.scale, RATING.c.score)
     )
-    return {(d, c, o, s, int(sc), u): int(n) for d, c, o, s, sc, u, n in conn.execute(q)}
+    return {
+        (_as_date(d), c, o, s, int(sc), u): (int(n), int(f), int(t))
+        for d, c, o, s, sc, u, n, f, t in conn.execute(q)
+    }
 
 
-def _stored(conn: Connection, table: Any, when: Any, first: date, last: date) -> dict[Key, int]:
+def _raw_reasons(conn: Connection, month: date, counted: Collection[str]) -> dict[Key, Values]:
+    q = select(
+        RATING.c.day,
+        RATING.c.counter_id,
+        RATING.c.officer_id,
+        RATING.c.unit_id,
+        RATING.c.reasons,
+        RATING.c.flags,
+    ).where(RATING.c.day >= month, RATING.c.day <= month_end(month), RATING.c.reasons != "")
+    rows = ({**r._mapping, "day": _as_date(r.day)} for r in conn.execute(q))
+    return tally_reasons(rows, counted)
+
+
+def _raw_services(conn: Connection, month: date) -> dict[Key, Values]:
+    q = select(SERVICE.c.day, SERVICE.c.counter_id, SERVICE.c.officer_id, SERVICE.c.unit_id).where(
+        SERVICE.c.day >= month, SERVICE.c.day <= month_end(month)
+    )
+    return tally_services({**r._mapping, "day": _as_date(r.day)} for r in conn.execute(q))
+
+
+def _raw(
+    conn: Connection, family: Family, month: date, counted: Collection[str]
+) -> dict[Key, Values]:
+    if family is RATINGS:
+        return _raw_ratings(conn, month, counted)
+    if family is REASONS:
+        return _raw_reasons(conn, month, counted)
+    return _raw_services(conn, month)
+
+
+def _stored(
+    conn: Connection, family: Family, level: Level, first: date, last: date
+) -> dict[Key, Values]:
+    table = family.tables[level]
+    when = table.c[level]
     q = select(
         when,
-        table.c.counter_id,
-        table.c.officer_id,
-        table.c.scale,
-        table.c.score,
+        *(table.c[name] for name in family.keys),
         table.c.unit_id,
-        table.c.n,
+        *(table.c[name] for name in family.values),
     ).where(when >= first, when <= last)
-    return {(d, c, o, s, int(sc), u): int(n) for d, c, o, s, sc, u, n in conn.execute(q)}
+    width = 2 + len(family.keys)
+    return {
+        (_as_date(r[0]), *_key_values(family, r[1:width])): tuple(int(v) for v in r[width:])
+        for r in conn.execute(q)
+    }
+
+
+def _key_values(family: Family, values: Sequence[Any]) -> tuple[Any, ...]:
+    """Scores come back from some drivers as other integer types: normalise for comparing."""
+    return tuple(
+        int(v) if name == "score" else v
+        for name, v in zip((*family.keys, "unit_id"), values, strict=True)
+    )
 
 
 def months_with_ratings(engine: Engine) -> list[date]:
-    """Every month from the first rating's to the last's, and any month a rollup names."""
+    """Every month from the first rating's (or service's) to the last, and any a rollup names."""
+    sources = [(RATING, "day"), (SERVICE, "day")]
+    sources += [(f.tables[level], level) for f in FAMILIES for level in ("day", "month", "year")]
     with engine.connect() as conn:
-        found = [
-            conn.execute(select(func.min(t.c[w]), func.max(t.c[w]))).one() for t, w in _SOURCES
-        ]
+        found = [conn.execute(select(func.min(t.c[w]), func.max(t.c[w]))).one() for t, w in sources]
     lows = [_as_date(low) for low, _ in found if low is not None]
     highs = [_as_date(high) for _, high in found if high is not None]
     if not lows:
@@ -268,47 +471,52 @@ def months_with_ratings(engine: Engine) -> list[date]:
     return months
 
 
-_SOURCES = ((RATING, "day"), (DAY, "day"), (MONTH, "month"), (YEAR, "year"))
-
-
 def _last_of_its_year(months: list[date], i: int) -> bool:
     """Is months[i] the last month of its year in the list (the moment to settle the year)?"""
     return i + 1 == len(months) or months[i + 1].year != months[i].year
 
 
-def _year_from_months(conn: Connection, year: date) -> dict[Key, int]:
-    return _at(_stored(conn, MONTH, MONTH.c.month, year, date(year.year, 12, 1)), year)
+def _year_from_months(conn: Connection, family: Family, year: date) -> dict[Key, Values]:
+    return _at(_stored(conn, family, "month", year, date(year.year, 12, 1)), year)
 
 
 def _as_date(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
-def rebuild(engine: Engine, progress: Progress | None = None) -> int:
-    """Recount the rollups from the raw ratings, a month per transaction (a year's rows with
-    its last month); returns how many ratings were counted."""
+def _replace(
+    conn: Connection,
+    family: Family,
+    level: Level,
+    when: date,
+    last: date,
+    counts: Mapping[Key, Values],
+) -> None:
+    table = family.tables[level]
+    conn.execute(delete(table).where(and_(table.c[level] >= when, table.c[level] <= last)))
+    if counts:
+        conn.execute(insert(table), [_row(family, level, k, counts[k]) for k in sorted(counts)])
+
+
+def rebuild(engine: Engine, counted: Collection[str], progress: Progress | None = None) -> int:
+    """Recount every rollup from the raw rows, a month per transaction (a year's rows with its
+    last month); `counted` are the misuse flags the policy leaves out of scores. Returns how
+    many ratings were counted."""
     months = months_with_ratings(engine)
     total = 0
     for i, month in enumerate(months):
         with _writer_lock(engine) as conn:
-            raw = _raw_month(conn, month)
-            conn.execute(delete(DAY).where(DAY.c.day >= month, DAY.c.day <= month_end(month)))
-            conn.execute(delete(MONTH).where(MONTH.c.month == month))
-            if raw:
-                conn.execute(insert(DAY), [_row("day", k, raw[k]) for k in sorted(raw)])
-                per_month = _at(raw, month)
-                conn.execute(
-                    insert(MONTH), [_row("month", k, per_month[k]) for k in sorted(per_month)]
-                )
-            if _last_of_its_year(months, i):
-                year = year_of(month)
-                per_year = _year_from_months(conn, year)
-                conn.execute(delete(YEAR).where(YEAR.c.year == year))
-                if per_year:
-                    conn.execute(
-                        insert(YEAR), [_row("year", k, per_year[k]) for k in sorted(per_year)]
+            for family in FAMILIES:
+                raw = _raw(conn, family, month, counted)
+                _replace(conn, family, "day", month, month_end(month), raw)
+                _replace(conn, family, "month", month, month, _at(raw, month))
+                if _last_of_its_year(months, i):
+                    year = year_of(month)
+                    _replace(
+                        conn, family, "year", year, year, _year_from_months(conn, family, year)
                     )
-        total += sum(raw.values())
+                if family is RATINGS:
+                    total += sum(values[0] for values in raw.values())
         if progress:
             progress(i + 1, len(months), month)
     return total
@@ -318,46 +526,59 @@ def rebuild(engine: Engine, progress: Progress | None = None) -> int:
 class Mismatch:
     table: str
     key: Key
-    raw: int
-    stored: int
+    raw: Values
+    stored: Values
+    names: tuple[str, ...]
 
     def describe(self) -> str:
-        when, counter_id, officer_id, scale, score, unit_id = self.key
+        when, *keys, unit_id = self.key
+        shown = " ".join(str(k) for k in keys[2:])
+        said = ", ".join(f"{n} {r}" for n, r in zip(self.names, self.raw, strict=True))
+        kept = ", ".join(f"{n} {s}" for n, s in zip(self.names, self.stored, strict=True))
         return (
-            f"{self.table} {when.isoformat()} counter={counter_id} "
-            f"officer={officer_id or '(none)'} {scale}/{score}: "
-            f"ratings say {self.raw}, rollup says {self.stored}"
-        )
+            f"{self.table} {when.isoformat()} counter={keys[0]} "
+            f"officer={keys[1] or '(none)'} {shown}: raw rows say {said}; rollup says {kept}"
+        ).replace("  ", " ")
 
 
-def compare(table: str, raw: Mapping[Key, int], stored: Mapping[Key, int]) -> list[Mismatch]:
-    """Pure: every key where the two counts differ (a missing row counts as zero)."""
+def compare(
+    table: str, names: tuple[str, ...], raw: Mapping[Key, Values], stored: Mapping[Key, Values]
+) -> list[Mismatch]:
+    """Pure: every key where the two differ (a missing row counts as zeros)."""
+    zero = (0,) * len(names)
     return [
-        Mismatch(table, k, raw.get(k, 0), stored.get(k, 0))
+        Mismatch(table, k, raw.get(k, zero), stored.get(k, zero), names)
         for k in sorted(set(raw) | set(stored))
-        if raw.get(k, 0) != stored.get(k, 0)
+        if raw.get(k, zero) != stored.get(k, zero)
     ]
 
 
-def check(engine: Engine, progress: Progress | None = None) -> list[Mismatch]:
-    """Recount from the raw ratings and compare with the day and month rollups, and the year
-    rollup with its months; nothing is written."""
+def check(
+    engine: Engine, counted: Collection[str], progress: Progress | None = None
+) -> list[Mismatch]:
+    """Recount from the raw rows and compare with the day and month rollups, and the year
+    rollups with their months; nothing is written."""
     mismatches: list[Mismatch] = []
     months = months_with_ratings(engine)
     for i, month in enumerate(months):
         with _writer_lock(engine) as conn:
-            raw = _raw_month(conn, month)
-            days = _stored(conn, DAY, DAY.c.day, month, month_end(month))
-            per_month = _stored(conn, MONTH, MONTH.c.month, month, month)
-            if _last_of_its_year(months, i):
-                year = year_of(month)
+            for family in FAMILIES:
+                tables = family.tables
+                raw = _raw(conn, family, month, counted)
+                days = _stored(conn, family, "day", month, month_end(month))
+                per_month = _stored(conn, family, "month", month, month)
+                if _last_of_its_year(months, i):
+                    year = year_of(month)
+                    mismatches += compare(
+                        tables["year"].name,
+                        family.values,
+                        _year_from_months(conn, family, year),
+                        _stored(conn, family, "year", year, year),
+                    )
+                mismatches += compare(tables["day"].name, family.values, raw, days)
                 mismatches += compare(
-                    "rollup_year",
-                    _year_from_months(conn, year),
-                    _stored(conn, YEAR, YEAR.c.year, year, year),
+                    tables["month"].name, family.values, _at(raw, month), per_month
                 )
-        mismatches += compare("rollup_day", raw, days)
-        mismatches += compare("rollup_month", _at(raw, month), per_month)
         if progress:
             progress(i + 1, len(months), month)
     return mismatches

@@ -7,11 +7,14 @@ test can wait on it and show its tail when something goes wrong.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 from server.broker import free_port
@@ -19,6 +22,12 @@ from tests.child import Child
 from tests.conftest import Broker
 
 THREAD_DIED = "Exception in thread"  # Python's report of a thread ended by an exception
+
+
+def chain_key_file(database_url: str) -> str:
+    """One chain key per test database, shared by every process on it, outside the repo."""
+    name = hashlib.sha256(database_url.encode()).hexdigest()[:16]
+    return str(Path(tempfile.gettempdir()) / "hailong-test-keys" / f"{name}.key")
 
 
 class ServerProcess:
@@ -41,6 +50,7 @@ class ServerProcess:
             "HAILONG_MQTT_CLIENT_ID": client_id,
             "HAILONG_MQTT_SHARED_GROUP": shared_group,
             "HAILONG_SECRET_KEY": "fault-tests-" + "k" * 32,
+            "HAILONG_CHAIN_KEY_FILE": chain_key_file(database_url),
             **(env or {}),
         }
         self.child: Child | None = None

@@ -17,6 +17,7 @@ from server.db import make_engine, migrate
 from server.models import Assignment, Counter, Device, Officer, Rating, Unit
 from tests.child import Child
 from tests.conftest import Broker
+from tests.server.server_process import chain_key_file
 
 DEVICES = ("dev-a", "dev-b", "dev-c", "dev-d")
 PER_DEVICE = 500
@@ -48,6 +49,7 @@ def test_two_ingest_processes_share_the_ratings_and_stop_on_sigterm(
         "HAILONG_DATABASE_URL": database_url,
         "HAILONG_MQTT_URL": broker.server_url,
         "HAILONG_MQTT_SHARED_GROUP": "hailong",
+        "HAILONG_CHAIN_KEY_FILE": chain_key_file(database_url),
     }
     workers = [
         Child(

@@ -4,7 +4,7 @@ no broker."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,13 +13,12 @@ from sqlmodel import Session, select
 
 from hailong import protocol
 from server import ingest
-from server.db import make_engine, migrate
-from server.ingest import Incoming, store_batch
+from server.ingest import Incoming, IngestRules, store_batch
 from server.models import Assignment, Counter, Device, Officer, RejectedMessage
 from server.models import Rating as StoredRating
 from server.timeutil import VN_TZ
 from tests.server import factories
-from tests.server.factories import RATINGS_TOPIC, seed_registry
+from tests.server.factories import RATINGS_TOPIC, RULES
 
 NOW = datetime(2026, 11, 21, 3, 0, tzinfo=UTC)
 
@@ -28,18 +27,8 @@ def rating_payload(**overrides: object) -> bytes:
     return factories.rating_payload(**{"pressed_at": "2026-11-21T09:55:00+07:00", **overrides})
 
 
-@pytest.fixture
-def session(database_url: str) -> Iterator[Session]:
-    engine = make_engine(database_url)
-    migrate(engine)
-    with Session(engine) as s:
-        seed_registry(s)
-        yield s
-    engine.dispose()
-
-
 def run(session: Session, *payloads: bytes, topic: str = RATINGS_TOPIC):  # type: ignore[no-untyped-def]
-    result = store_batch(session, [Incoming(topic, p) for p in payloads], NOW)
+    result = store_batch(session, [Incoming(topic, p) for p in payloads], NOW, RULES)
     session.commit()
     return result
 
@@ -196,17 +185,19 @@ def test_a_message_the_database_refuses_is_kept_and_the_rest_stored(
     bad_id = json.loads(bad)["id"]
     real = ingest.store_rows
 
-    def refusing(s: Session, rows: Sequence[Mapping[str, object]]) -> set[str]:
+    def refusing(
+        s: Session, rows: Sequence[Mapping[str, object]], rules: IngestRules, now: datetime
+    ) -> set[str]:
         if any(r["id"] == bad_id for r in rows):
             raise IntegrityError("INSERT", {}, Exception("value out of range"))
-        return real(s, rows)
+        return real(s, rows, rules, now)
 
     monkeypatch.setattr(ingest, "store_rows", refusing)
     batch = [Incoming(RATINGS_TOPIC, bad), Incoming(RATINGS_TOPIC, good)]
     engine = session.get_bind()
     with pytest.raises(IntegrityError), Session(engine) as s:
-        store_batch(s, batch, NOW)
-    result = ingest.store_separately(lambda: Session(engine), batch, NOW)
+        store_batch(s, batch, NOW, RULES)
+    result = ingest.store_separately(lambda: Session(engine), batch, NOW, RULES)
     assert (result.stored, result.rejected) == (1, 1)
     kept = session.exec(select(RejectedMessage)).one()
     assert kept.payload == bad and "database could not store it" in kept.reason
@@ -218,14 +209,14 @@ def test_a_message_the_database_refuses_is_kept_and_the_rest_stored(
 def test_a_database_outage_is_not_taken_for_a_bad_message(
     session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def down(_s: Session, _rows: object) -> set[str]:
+    def down(_s: Session, _rows: object, _rules: object, _now: object) -> set[str]:
         raise OperationalError("INSERT", {}, Exception("connection refused"))
 
     monkeypatch.setattr(ingest, "store_rows", down)
     engine = session.get_bind()
     with pytest.raises(OperationalError):
         ingest.store_separately(
-            lambda: Session(engine), [Incoming(RATINGS_TOPIC, rating_payload())], NOW
+            lambda: Session(engine), [Incoming(RATINGS_TOPIC, rating_payload())], NOW, RULES
         )
     assert session.exec(select(RejectedMessage)).all() == []
 
@@ -268,7 +259,7 @@ def test_attribution_picks_the_shift_of_each_press_among_years_of_shifts(
         )
         for i, at in enumerate(presses)
     }
-    result = store_batch(session, [Incoming(topic, p) for p in payloads.values()], NOW)
+    result = store_batch(session, [Incoming(topic, p) for p in payloads.values()], NOW, RULES)
     session.commit()
     assert result.stored == len(presses)
     for at, officer in presses.items():

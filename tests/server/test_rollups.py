@@ -22,7 +22,9 @@ from server.ingest import Incoming, store_batch
 from server.models import Assignment, Device, Officer, Rating, Unit
 from server.models import Counter as CounterRow
 from server.timeutil import VN_TZ, vn_day
-from tests.server.factories import rating_payload
+from tests.server.factories import RULES, rating_payload
+
+COUNTED = RULES.misuse.count
 
 # pure ----------------------------------------------------------------------------------------
 
@@ -82,17 +84,37 @@ def test_years_then_months_then_days() -> None:
     ]
 
 
-def test_tally_counts_no_officer_under_its_own_key() -> None:
+def test_tally_counts_no_officer_under_its_own_key_with_flags_and_tickets() -> None:
     day = date(2026, 3, 2)
-    base = {"day": day, "counter_id": "Q1", "scale": "vn4", "unit_id": "U"}
+    base = {"day": day, "counter_id": "Q1", "scale": "vn4", "unit_id": "U", "ticket": None}
     rows = [
-        {**base, "officer_id": "A", "score": 4},
-        {**base, "officer_id": "A", "score": 4},
-        {**base, "officer_id": None, "score": 1},
+        {**base, "officer_id": "A", "score": 4, "flags": "", "ticket": "T1"},
+        {**base, "officer_id": "A", "score": 4, "flags": "clock_unsynced,burst", "ticket": "T2"},
+        {**base, "officer_id": "A", "score": 4, "flags": "clock_unsynced"},
+        {**base, "officer_id": None, "score": 1, "flags": "no_officer"},
     ]
-    assert rollups.tally(rows) == {
-        (day, "Q1", "A", "vn4", 4, "U"): 2,
-        (day, "Q1", "", "vn4", 1, "U"): 1,
+    # (n, flagged, ticketed): the burst is flagged, so its ticket is not a rated service
+    assert rollups.tally(rows, COUNTED) == {
+        (day, "Q1", "A", "vn4", 4, "U"): (3, 1, 1),
+        (day, "Q1", "", "vn4", 1, "U"): (1, 1, 0),
+    }
+    assert rollups.tally(rows, ()) == {
+        (day, "Q1", "A", "vn4", 4, "U"): (3, 0, 2),
+        (day, "Q1", "", "vn4", 1, "U"): (1, 0, 0),
+    }
+
+
+def test_tally_reasons_counts_each_reason_of_a_rating() -> None:
+    day = date(2026, 3, 2)
+    base = {"day": day, "counter_id": "Q1", "officer_id": "A", "unit_id": "U"}
+    rows = [
+        {**base, "reasons": "slow,rude", "flags": ""},
+        {**base, "reasons": "slow", "flags": "cooldown"},
+        {**base, "reasons": "", "flags": ""},
+    ]
+    assert rollups.tally_reasons(rows, COUNTED) == {
+        (day, "Q1", "A", "rude", "U"): (1, 0),
+        (day, "Q1", "A", "slow", "U"): (2, 1),
     }
 
 
@@ -100,9 +122,18 @@ def test_compare_lists_missing_and_different_rows() -> None:
     k1 = (date(2026, 1, 1), "Q", "A", "vn4", 4, "U")
     k2 = (date(2026, 1, 2), "Q", "A", "vn4", 3, "U")
     k3 = (date(2026, 1, 3), "Q", "A", "vn4", 2, "U")
-    found = rollups.compare("rollup_day", {k1: 2, k2: 1}, {k1: 2, k2: 5, k3: 1})
-    assert [(m.key, m.raw, m.stored) for m in found] == [(k2, 1, 5), (k3, 0, 1)]
-    assert "ratings say 1, rollup says 5" in found[0].describe()
+    names = ("n", "flagged", "ticketed")
+    found = rollups.compare(
+        "rollup_day",
+        names,
+        {k1: (2, 0, 0), k2: (1, 0, 0)},
+        {k1: (2, 0, 0), k2: (5, 0, 0), k3: (1, 1, 0)},
+    )
+    assert [(m.key, m.raw, m.stored) for m in found] == [
+        (k2, (1, 0, 0), (5, 0, 0)),
+        (k3, (0, 0, 0), (1, 1, 0)),
+    ]
+    assert "raw rows say n 1, flagged 0, ticketed 0; rollup says n 5" in found[0].describe()
 
 
 # on a database -------------------------------------------------------------------------------
@@ -158,7 +189,7 @@ def engine(database_url: str):  # type: ignore[no-untyped-def]
 
 def _store(engine, batch: list[Incoming]) -> None:  # type: ignore[no-untyped-def]
     with Session(engine) as session:
-        store_batch(session, batch, NOW)
+        store_batch(session, batch, NOW, RULES)
         session.commit()
 
 
@@ -199,7 +230,7 @@ def test_rollups_equal_a_raw_group_by_for_any_range(engine) -> None:  # type: ig
         assert sum(n for *_, n in one) == session.scalar(
             select(func.count()).select_from(Rating).where(Rating.officer_id == "CB-1")
         )
-    assert rollups.check(engine) == []
+    assert rollups.check(engine, COUNTED) == []
 
 
 def test_no_officer_ratings_count_in_totals_but_not_for_any_officer(engine) -> None:  # type: ignore[no-untyped-def]
@@ -225,14 +256,16 @@ def test_check_finds_tampering_and_rebuild_repairs_it(engine) -> None:  # type: 
         conn.execute(text("UPDATE rollup_day SET n = n + 5 WHERE officer_id = 'CB-1'"))
         conn.execute(text("DELETE FROM rollup_month WHERE officer_id = 'CB-2'"))
         conn.execute(text("UPDATE rollup_year SET n = n - 1 WHERE officer_id = 'CB-3'"))
-    found = rollups.check(engine)
+    found = rollups.check(engine, COUNTED)
     assert {m.table for m in found} == {"rollup_day", "rollup_month", "rollup_year"}
-    assert all(m.stored == m.raw + 5 for m in found if m.table == "rollup_day")
-    assert any(m.stored == 0 and m.key[2] == "CB-2" for m in found)
+    assert all(m.stored[0] == m.raw[0] + 5 for m in found if m.table == "rollup_day")
+    assert any(m.stored == (0, 0, 0) and m.key[2] == "CB-2" for m in found)
     seen: list[tuple[int, int]] = []
-    assert rollups.rebuild(engine, lambda done, total, _m: seen.append((done, total))) == 400
+    assert (
+        rollups.rebuild(engine, COUNTED, lambda done, total, _m: seen.append((done, total))) == 400
+    )
     assert seen and seen[-1][0] == seen[-1][1]
-    assert rollups.check(engine) == []
+    assert rollups.check(engine, COUNTED) == []
 
 
 def test_ratings_are_append_only_in_the_database(engine) -> None:  # type: ignore[no-untyped-def]
@@ -250,19 +283,27 @@ def test_upgrading_counts_the_ratings_already_stored(database_url: str) -> None:
     day = date(2026, 4, 6)
     pressed = datetime.combine(day, time(9), VN_TZ)
     with engine.begin() as conn:
-        for i, (officer, score) in enumerate([("A", 4), ("A", 4), ("B", 2), (None, 1)]):
+        for i, (officer, score, ticket, reasons, flags) in enumerate(
+            [
+                ("A", 4, "T-1", "", ""),
+                ("A", 4, None, "", "clock_unsynced"),
+                ("B", 2, "T-2", "wait_time", ""),
+                (None, 1, "T-3", "wait_time,attitude", "no_officer"),
+            ]
+        ):
             conn.execute(
                 text(
                     "INSERT INTO rating (id, device_id, seq, pressed_at, device_pressed_at, "
                     "received_at, day, scale, score, officer_id, counter_id, unit_id, reasons, "
-                    "input, clock_synced, flags) VALUES (:id, 'd', :seq, :at, '', :at, :day, "
-                    "'vn4', :score, :officer, 'Q', 'U', '', 'button', true, '')"
+                    "input, clock_synced, flags, ticket) VALUES (:id, 'd', :seq, :at, '', :at, "
+                    ":day, 'vn4', :score, :officer, 'Q', 'U', :reasons, 'button', true, :flags, "
+                    ":ticket)"
                 ),
                 {"id": f"r{i}", "seq": i, "at": pressed, "day": day, "score": score,
-                 "officer": officer},
+                 "officer": officer, "ticket": ticket, "reasons": reasons, "flags": flags},
             )  # fmt: skip
     migrate(engine)
-    assert rollups.check(engine) == []
+    assert rollups.check(engine, COUNTED) == []
     with Session(engine) as session:
         got = rollups.counts(session, day, day, ["officer_id"])
         assert sorted(got) == [("A", "vn4", 4, 2), ("B", "vn4", 2, 1)]
@@ -274,6 +315,16 @@ def test_upgrading_counts_the_ratings_already_stored(database_url: str) -> None:
                 ("vn4", 1, 1),
                 ("vn4", 2, 1),
                 ("vn4", 4, 2),
+            ]
+            # (n, flagged, ticketed): the no-officer rating is flagged, so not a rated service
+            assert sorted(rollups.tallies(session, rollups.RATINGS, start, end, [])) == [
+                ("vn4", 1, 1, 1, 0),
+                ("vn4", 2, 1, 0, 1),
+                ("vn4", 4, 2, 0, 1),
+            ]
+            assert sorted(rollups.tallies(session, rollups.REASONS, start, end, [])) == [
+                ("attitude", 1, 1),
+                ("wait_time", 2, 1),
             ]
     engine.dispose()
 

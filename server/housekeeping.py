@@ -1,0 +1,18 @@
+"""The periodic jobs of every server and ingest process, run by `server.jobs.Jobs`.
+
+One list, so each process runs the same jobs and a new one (alert rules, webhook delivery) is
+added in one place; every job must be safe with several processes running it at once.
+"""
+
+from __future__ import annotations
+
+from server import chain
+from server.alerts import alert_jobs
+from server.jobs import Job
+from server.policy import load_policy
+from server.settings import Settings
+
+
+def housekeeping_jobs(settings: Settings, chain_key: bytes) -> list[Job]:
+    """`settings` is for the jobs that read options (the alerts' webhook, the policy)."""
+    return [chain.anchor_job(chain_key), *alert_jobs(settings, load_policy(settings.policy_file))]
