@@ -11,11 +11,20 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
-from server.models import AuditEvent
+from server.access import Access
+from server.models import AuditEvent, AuditEventPublic
 
 SYSTEM = "system"  # the actor of what the server does by itself (chain anchors, alerts)
+CONSOLE = "console"  # the actor of `hailong` commands: whoever has a shell on the server
+
+LOGIN_OK = "login.ok"
+LOGIN_FAILED = "login.failed"  # the actor is the username tried, or UNKNOWN_USER
+UNKNOWN_USER = "(unknown user)"  # a failed login's name that is no user's: maybe a password
+LOGIN_THROTTLED = "login.throttled"  # refused by the rate limit before the password was checked
+
+_SECRET_WORDS = ("password", "secret", "token")
 
 
 def record(
@@ -29,7 +38,13 @@ def record(
     detail: Mapping[str, Any] | None = None,
     at: datetime | None = None,
 ) -> AuditEvent:
-    """Add one event to the session; the caller commits it with the change it describes."""
+    """Add one event to the session; the caller commits it with the change it describes.
+
+    A `detail` key that names a password, secret or token is refused: the log is read by every
+    admin and kept forever, so no secret may reach it, even by a careless `model_dump()`."""
+    for key in detail or {}:
+        if any(word in key.lower() for word in _SECRET_WORDS):
+            raise ValueError(f"audit detail {key!r} looks like a secret; leave it out")
     event = AuditEvent(
         at=at or datetime.now(UTC),
         actor=actor[:64],
@@ -41,3 +56,53 @@ def record(
     )
     session.add(event)
     return event
+
+
+def record_access(
+    session: Session,
+    access: Access,
+    action: str,
+    *,
+    target: str | None = None,
+    client: str | None = None,
+    detail: Mapping[str, Any] | None = None,
+) -> AuditEvent:
+    """`record` for a logged-in user: their username and role are the actor's."""
+    return record(
+        session,
+        access.username,
+        action,
+        role=access.role,
+        target=target,
+        client=client,
+        detail=detail,
+    )
+
+
+def events(
+    session: Session,
+    *,
+    action: str | None = None,
+    actor: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    before_id: int | None = None,
+    limit: int = 100,
+) -> list[AuditEventPublic]:
+    """Newest (highest id) first; `action` is a prefix ("login." for every login), `before_id`
+    the smallest id of the previous page."""
+    query = select(AuditEvent).order_by(col(AuditEvent.id).desc()).limit(limit)
+    if action is not None:
+        query = query.where(col(AuditEvent.action).startswith(action, autoescape=True))
+    if actor is not None:
+        query = query.where(AuditEvent.actor == actor)
+    if since is not None:
+        query = query.where(col(AuditEvent.at) >= since)
+    if until is not None:
+        query = query.where(col(AuditEvent.at) < until)
+    if before_id is not None:
+        query = query.where(col(AuditEvent.id) < before_id)
+    return [
+        AuditEventPublic.model_validate({**event.model_dump(), "detail": json.loads(event.detail)})
+        for event in session.exec(query)
+    ]

@@ -7,9 +7,11 @@ Vietnam calendar day of the press, stored so that reports group on an indexed co
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date, datetime
+from typing import Annotated, Any
 
-from pydantic import AwareDatetime, field_validator, model_validator
+from pydantic import AfterValidator, AwareDatetime, field_validator, model_validator
 from sqlalchemy import Column, Index, LargeBinary
 from sqlmodel import Field, SQLModel
 
@@ -29,15 +31,36 @@ def _code(value: str) -> str:
     return value
 
 
+def _no_control(value: str) -> str:
+    """Names end up in spreadsheets and printed reports, which cannot hold control characters."""
+    if any(unicodedata.category(ch) == "Cc" for ch in value):
+        raise ValueError("must not contain control characters (tabs, line breaks, NUL)")
+    return value
+
+
 def _name(value: str) -> str:
-    value = value.strip()
+    value = _no_control(value.strip())
     if not value:
         raise ValueError("must not be empty")
     return value
 
 
 def _optional_text(value: str | None) -> str | None:
-    return (value.strip() or None) if value is not None else None
+    return (_no_control(value.strip()) or None) if value is not None else None
+
+
+MIN_YEAR, MAX_YEAR = 1970, 2999
+
+
+def _plausible(moment: datetime) -> datetime:
+    """Checked before any conversion to UTC, which overflows at the ends of the calendar."""
+    if not MIN_YEAR <= moment.year <= MAX_YEAR:
+        raise ValueError(f"must be a moment between the years {MIN_YEAR} and {MAX_YEAR}")
+    return moment
+
+
+# Every moment the API takes: with its offset, and in a year a rating or shift can have.
+Moment = Annotated[AwareDatetime, AfterValidator(_plausible)]
 
 
 def _not_null(value: object) -> object:
@@ -157,8 +180,8 @@ class CounterField(SQLModel, table=True):
 class AssignmentCreate(SQLModel):
     officer_id: str = Field(max_length=64)
     counter_id: str = Field(max_length=64)
-    start: AwareDatetime
-    end: AwareDatetime | None = None
+    start: Moment
+    end: Moment | None = None
 
 
 class Assignment(SQLModel, table=True):
@@ -172,7 +195,7 @@ class Assignment(SQLModel, table=True):
 
 
 class AssignmentUpdate(SQLModel):
-    end: AwareDatetime = Field(description="when the shift ends (or ended), with its offset")
+    end: Moment = Field(description="when the shift ends (or ended), with its offset")
 
 
 class AssignmentPublic(SQLModel):
@@ -220,6 +243,7 @@ class Rating(SQLModel, table=True):
         Index("ix_rating_officer_day", "officer_id", "day"),
         Index("ix_rating_day", "day"),
         Index("ix_rating_counter_day", "counter_id", "day"),
+        Index("ix_rating_device_pressed", "device_id", "pressed_at"),
     )
 
     id: str = Field(primary_key=True, max_length=36)
@@ -266,12 +290,37 @@ class User(SQLModel, table=True):
     created_at: datetime
 
 
+def user_scope_problem(
+    role: str, unit_id: str | None, officer_id: str | None, *, unit: str, officer: str
+) -> str | None:
+    """The one rule of what a login is limited to, for the API and `hailong user add` alike;
+    `unit` and `officer` name the inputs as the caller knows them (a field or an option)."""
+    if role == "officer":
+        if officer_id is None:
+            return f"{officer}: an officer's login needs the officer whose figures they see"
+        if unit_id is not None:
+            return f"{unit}: an officer's unit is the officer's own; leave {unit} out"
+        return None
+    if officer_id is not None:
+        return f"{officer}: only an officer's login belongs to an officer; leave {officer} out"
+    if role == "unit_head" and unit_id is None:
+        return f"{unit}: a unit_head needs the unit they are limited to"
+    if role != "unit_head" and unit_id is not None:
+        return f"{unit}: the {role} role is not limited to a unit; leave {unit} out"
+    return None
+
+
 class UserCreate(SQLModel):
     username: str = Field(max_length=64)
     password: str = Field(min_length=8, max_length=200)
-    role: str = Field(description="admin, hr, unit_head or viewer")
+    role: str = Field(description="admin, hr, unit_head, officer or viewer")
     unit_id: str | None = Field(
         default=None, max_length=64, description="required for a unit_head: the unit they see"
+    )
+    officer_id: str | None = Field(
+        default=None,
+        max_length=64,
+        description="required for an officer: whose figures they see (the unit is the officer's)",
     )
 
     _check_username = field_validator("username")(_code)
@@ -284,11 +333,12 @@ class UserCreate(SQLModel):
         return value
 
     @model_validator(mode="after")
-    def _check_unit(self) -> UserCreate:
-        if self.role == "unit_head" and self.unit_id is None:
-            raise ValueError("unit_id: a unit_head needs the unit they are limited to")
-        if self.role == "admin" and self.unit_id is not None:
-            raise ValueError("unit_id: an admin is not limited to a unit; leave unit_id out")
+    def _check_scope(self) -> UserCreate:
+        problem = user_scope_problem(
+            self.role, self.unit_id, self.officer_id, unit="unit_id", officer="officer_id"
+        )
+        if problem is not None:
+            raise ValueError(problem)
         return self
 
 
@@ -297,6 +347,7 @@ class UserPublic(SQLModel):
     username: str
     role: str
     unit_id: str | None
+    officer_id: str | None
     created_at: datetime
 
 
@@ -469,6 +520,19 @@ class AuditEvent(SQLModel, table=True):
     target: str | None = Field(default=None, max_length=200)
     client: str | None = Field(default=None, max_length=64)
     detail: str = Field(default="{}")
+
+
+class AuditEventPublic(SQLModel):
+    """An audit event as the API shows it: `detail` parsed back into an object."""
+
+    id: int
+    at: datetime
+    actor: str
+    role: str | None
+    action: str
+    target: str | None
+    client: str | None
+    detail: dict[str, Any]
 
 
 class Alert(SQLModel, table=True):

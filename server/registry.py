@@ -200,7 +200,13 @@ def _refuse_overlap(
         )
 
 
-def create_assignment(session: Session, data: AssignmentCreate) -> Assignment:
+def create_assignment(
+    session: Session,
+    data: AssignmentCreate,
+    before_commit: Callable[[Assignment], object] | None = None,
+) -> Assignment:
+    """`before_commit` sees the new assignment with its id, so that what it adds to the session
+    (the audit event) commits with it."""
     _require(session, Officer, data.officer_id, "officer_id")
     _require(session, Counter, data.counter_id, "counter_id")
     officer = session.get(Officer, data.officer_id)
@@ -218,6 +224,9 @@ def create_assignment(session: Session, data: AssignmentCreate) -> Assignment:
         officer_id=data.officer_id, counter_id=data.counter_id, start=start, end=end
     )
     session.add(assignment)
+    if before_commit is not None:
+        session.flush()
+        before_commit(assignment)
     session.commit()
     session.refresh(assignment)
     return assignment
@@ -326,7 +335,9 @@ def create_user(session: Session, data: UserCreate) -> UserPublic:
         raise RegistryError(f"username: user {data.username!r} already exists")
     if data.unit_id is not None:
         _require(session, Unit, data.unit_id, "unit_id")
-    user = add_user(session, data.username, data.password, data.role, data.unit_id)
+    if data.officer_id is not None:
+        _require(session, Officer, data.officer_id, "officer_id")
+    user = add_user(session, data.username, data.password, data.role, data.unit_id, data.officer_id)
     return UserPublic.model_validate(user, from_attributes=True)
 
 

@@ -1,7 +1,9 @@
 """The browser's way in: a login form that sets the token cookie, and a guard for /dashboard.
 
 The dashboard is a WSGI app mounted inside the server, so the guard is plain ASGI around it:
-the same users and tokens as the API, no second login system.
+the same users and tokens as the API, no second login system. The guard hands the user's Access
+on in the ASGI scope under ACCESS_KEY (a2wsgi passes the scope as environ["asgi.scope"]), where
+no request header can reach, and the dashboard scopes every figure by it.
 """
 
 from __future__ import annotations
@@ -17,12 +19,16 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from server.api.deps import TOKEN_COOKIE, SessionDep, SettingsDep
-from server.auth import AuthError, authenticate, issue_token, user_from_token
+from server import auth
+from server.access import Access, Forbidden
+from server.api.deps import TOKEN_COOKIE, NowDep, SessionDep, SettingsDep, client_address
+from server.auth import AuthError, user_from_token
+from server.models import User
 
 router = APIRouter()
 Scope = MutableMapping[str, Any]
 ASGIApp = Callable[[Scope, Any, Any], Awaitable[None]]
+ACCESS_KEY = "hailong.access"
 
 PAGE = """<!doctype html><html lang="vi"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -45,6 +51,14 @@ border-radius:6px;font-size:1rem}} .err{{color:#b00020}}</style></head><body>
 <button type="submit">Đăng nhập</button></form></body></html>"""
 
 
+NOT_YOURS = """<!doctype html><html lang="vi"><head><meta charset="utf-8">
+<title>Hài Lòng</title></head><body style="font-family:system-ui,sans-serif;margin:2rem">
+<p>Tài khoản này không được xem số liệu nào trên bảng điều khiển; hãy liên hệ quản trị viên.</p>
+<p>This login may see no figures on the dashboard ({reason}).</p>
+<p><a href="/logout">Đăng xuất · Log out</a></p>
+</body></html>"""
+
+
 def _safe_next(target: str) -> str:
     return target if target.startswith("/") and not target.startswith("//") else "/dashboard/"
 
@@ -58,20 +72,26 @@ def login_page(next: str = "/dashboard/") -> HTMLResponse:
 def login_submit(
     session: SessionDep,
     settings: SettingsDep,
+    request: Request,
+    now: NowDep,
     username: str = Form(),
     password: str = Form(),
     next: str = Form("/dashboard/"),
 ) -> Response:
+    """The API's login, rate limit and audit, answered as the form again with the reason."""
     try:
-        user = authenticate(session, username, password)
+        user = auth.login(session, username, password, client=client_address(request), now=now)
     except AuthError as exc:
         error = f'<p class="err">{html.escape(str(exc))}</p>'
         page = PAGE.format(error=error, next=html.escape(_safe_next(next)))
+        if isinstance(exc, auth.TooManyLogins):
+            headers = {"Retry-After": str(exc.retry_after_s)}
+            return HTMLResponse(page, status_code=429, headers=headers)
         return HTMLResponse(page, status_code=401)
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(
         TOKEN_COOKIE,
-        issue_token(user, settings.secret_key, settings.token_minutes),
+        auth.issue_token(user, settings.secret_key, settings.token_minutes),
         max_age=settings.token_minutes * 60,
         httponly=True,
         samesite="lax",
@@ -93,7 +113,8 @@ def home(request: Request) -> Response:
 
 
 class LoginRequired:
-    """Let a request through to the wrapped app only with a valid token cookie."""
+    """Let a request through to the wrapped app only with a valid token cookie of a login that
+    may see some figures, and tell the app who it is (ACCESS_KEY)."""
 
     def __init__(self, app: ASGIApp, engine: Engine, secret: str, home: str) -> None:
         self.app = app
@@ -101,22 +122,37 @@ class LoginRequired:
         self.engine = engine
         self.secret = secret
 
-    def _valid(self, scope: Scope) -> bool:
+    def _user(self, scope: Scope) -> User | None:
         headers = dict(scope.get("headers") or [])
         cookie = SimpleCookie(headers.get(b"cookie", b"").decode("latin-1"))
         morsel = cookie.get(TOKEN_COOKIE)
         if morsel is None:
-            return False
+            return None
         with Session(self.engine) as session:
             try:
-                user_from_token(session, morsel.value, self.secret)
+                return user_from_token(session, morsel.value, self.secret)
             except AuthError:
-                return False
-        return True
+                return None
+
+    def _admit(self, scope: Scope) -> Access | Response:
+        """The user's Access; else to the login form without a valid token, or a 403 page for
+        an unknown role or a scoped role without its unit or officer, which would see nothing."""
+        user = self._user(scope)
+        if user is None:
+            return RedirectResponse(f"/login?next={quote(self.home)}", status_code=303)
+        access = Access.of(user)
+        try:
+            access.unit_scope(None)
+            access.officer_scope(None)
+        except Forbidden as exc:
+            return HTMLResponse(NOT_YOURS.format(reason=html.escape(str(exc))), status_code=403)
+        return access
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and not self._valid(scope):
-            response = RedirectResponse(f"/login?next={quote(self.home)}", status_code=303)
-            await response(scope, receive, send)
-            return
+        if scope["type"] == "http":
+            admitted = self._admit(scope)
+            if isinstance(admitted, Response):
+                await admitted(scope, receive, send)
+                return
+            scope = {**scope, ACCESS_KEY: admitted}
         await self.app(scope, receive, send)

@@ -1,14 +1,20 @@
-"""Annotated dependencies so that routes stay short: the session, the settings, the user."""
+"""Annotated dependencies so that routes stay short: the session, the settings, the clock,
+the user and what they may see."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Annotated
+from datetime import UTC, datetime
+from typing import Annotated, cast
 
 from fastapi import Depends, HTTPException, Request, status
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 from fastapi.security import OAuth2PasswordBearer
 from sqlmodel import Session
 
+from server.access import ADMINISTER, READ_REGISTRY, Access
 from server.auth import AuthError, user_from_token
 from server.models import User
 from server.settings import Settings
@@ -27,8 +33,37 @@ def get_settings(request: Request) -> Settings:
     return settings
 
 
+def now() -> datetime:
+    """The clock of the login rate limit; tests override this dependency to move time."""
+    return datetime.now(UTC)
+
+
 SessionDep = Annotated[Session, Depends(get_session)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+NowDep = Annotated[datetime, Depends(now)]
+
+
+def client_address(request: Request) -> str | None:
+    """Where a request came from, for the audit log and the login rate limit: the peer address.
+    X-Forwarded-For is not read here, since any client can write one; behind a reverse proxy,
+    tell uvicorn to trust that proxy (`--forwarded-allow-ips`, which defaults to 127.0.0.1)
+    and it puts the real client's address here."""
+    return request.client.host if request.client else None
+
+
+async def forbidden_response(request: Request, exc: Exception) -> JSONResponse:
+    """`Forbidden`, from a dependency or a route body, as HTTP 403 with its message."""
+    return JSONResponse({"detail": str(exc)}, status_code=status.HTTP_403_FORBIDDEN)
+
+
+async def validation_response(request: Request, exc: Exception) -> JSONResponse:
+    """FastAPI's 422 without the `input` it echoes: a refused new user's body, password
+    included, would otherwise come back in the answer."""
+    found = cast(RequestValidationError, exc).errors()
+    errors = [{k: v for k, v in error.items() if k != "input"} for error in found]
+    return JSONResponse(
+        {"detail": jsonable_encoder(errors)}, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT
+    )
 
 
 def current_user(
@@ -55,17 +90,20 @@ def current_user(
 CurrentUser = Annotated[User, Depends(current_user)]
 
 
-def require_role(*roles: str) -> Callable[[User], User]:
-    def check(user: CurrentUser) -> User:
-        if user.role not in roles:
-            raise HTTPException(
-                status.HTTP_403_FORBIDDEN,
-                f"this needs the role {' or '.join(roles)}; you are {user.role}",
-            )
-        return user
+def current_access(user: CurrentUser) -> Access:
+    return Access.of(user)
+
+
+AccessDep = Annotated[Access, Depends(current_access)]  # any logged-in user
+
+
+def require_role(roles: tuple[str, ...]) -> Callable[[Access], Access]:
+    def check(access: AccessDep) -> Access:
+        access.require(roles)
+        return access
 
     return check
 
 
-AdminUser = Annotated[User, Depends(require_role("admin"))]
-ReportUser = Annotated[User, Depends(require_role("admin", "hr", "unit_head"))]
+AdminUser = Annotated[Access, Depends(require_role(ADMINISTER))]
+ReportUser = Annotated[Access, Depends(require_role(READ_REGISTRY))]  # registry reads

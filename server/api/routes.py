@@ -2,31 +2,39 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
 from fastapi.security import OAuth2PasswordRequestForm
-from pydantic import AwareDatetime
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from hailong.errors import BrokerError, NotFound, RegistryError, UnknownId
-from server import registry, reports
-from server.api.deps import AdminUser, ReportUser, SessionDep, SettingsDep
-from server.auth import AuthError, authenticate, issue_token
+from server import audit, auth, registry
+from server.access import Access
+from server.api.deps import (
+    AdminUser,
+    NowDep,
+    ReportUser,
+    SessionDep,
+    SettingsDep,
+    client_address,
+)
 from server.models import (
+    Assignment,
     AssignmentCreate,
     AssignmentPublic,
     AssignmentUpdate,
+    AuditEventPublic,
     CounterCreate,
     CounterPublic,
     Device,
     DeviceCreate,
     DeviceProvisioned,
+    Moment,
     Officer,
     OfficerCreate,
     OfficerUpdate,
@@ -35,7 +43,6 @@ from server.models import (
     ServiceFieldCreate,
     Unit,
     UnitCreate,
-    User,
     UserCreate,
     UserPublic,
 )
@@ -43,6 +50,7 @@ from server.models import (
 router = APIRouter()
 api = APIRouter(prefix="/api/v1")
 
+ID_MAX = 2**63 - 1  # the largest id a database integer holds
 UnitFilter = Annotated[
     str | None, Query(description="only this unit's (a unit_head always sees only their own)")
 ]
@@ -73,16 +81,19 @@ def _registry_call(request: Request, fn: Any, *args: Any) -> Any:
     return result
 
 
-def _unit_scope(user: User, unit_id: str | None) -> str | None:
-    """A unit_head reads only their own unit; admin and hr read any, or all."""
-    if user.role != "unit_head":
-        return unit_id
-    if unit_id is not None and unit_id != user.unit_id:
-        raise HTTPException(
-            status.HTTP_403_FORBIDDEN,
-            f"unit_id: a unit_head sees only their own unit, {user.unit_id!r}",
-        )
-    return user.unit_id
+def _record(
+    request: Request,
+    session: Session,
+    access: Access,
+    action: str,
+    target: str,
+    detail: Mapping[str, Any] | None = None,
+) -> None:
+    """The audit event of the write that follows: added to the session first, it is stored by
+    the registry's own commit; a refused write is never committed, and neither is its event."""
+    audit.record_access(
+        session, access, action, target=target, client=client_address(request), detail=detail
+    )
 
 
 @router.get("/healthz")
@@ -107,33 +118,46 @@ def login(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     session: SessionDep,
     settings: SettingsDep,
+    request: Request,
+    now: NowDep,
 ) -> dict[str, str]:
+    """429 with Retry-After after too many failed logins for the user or from the address."""
     try:
-        user = authenticate(session, form.username, form.password)
-    except AuthError as exc:
+        user = auth.login(
+            session, form.username, form.password, client=client_address(request), now=now
+        )
+    except auth.TooManyLogins as exc:
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            str(exc),
+            headers={"Retry-After": str(exc.retry_after_s)},
+        ) from None
+    except auth.AuthError as exc:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED, str(exc), headers={"WWW-Authenticate": "Bearer"}
         ) from None
     return {
-        "access_token": issue_token(user, settings.secret_key, settings.token_minutes),
+        "access_token": auth.issue_token(user, settings.secret_key, settings.token_minutes),
         "token_type": "bearer",
     }
 
 
 @api.post("/units", status_code=201)
-def create_unit(data: UnitCreate, session: SessionDep, _: AdminUser, request: Request) -> Unit:
+def create_unit(data: UnitCreate, session: SessionDep, access: AdminUser, request: Request) -> Unit:
+    _record(request, session, access, "unit.create", data.id, data.model_dump(mode="json"))
     return _registry_call(request, registry.create_unit, session, data)
 
 
 @api.get("/units")
-def list_units(session: SessionDep, user: ReportUser) -> list[Unit]:
-    return list(registry.list_units(session, _unit_scope(user, None)))
+def list_units(session: SessionDep, access: ReportUser) -> list[Unit]:
+    return list(registry.list_units(session, access.unit_scope(None)))
 
 
 @api.post("/fields", status_code=201)
 def create_field(
-    data: ServiceFieldCreate, session: SessionDep, _: AdminUser, request: Request
+    data: ServiceFieldCreate, session: SessionDep, access: AdminUser, request: Request
 ) -> ServiceField:
+    _record(request, session, access, "field.create", data.id, data.model_dump(mode="json"))
     return _registry_call(request, registry.create_field, session, data)
 
 
@@ -144,76 +168,93 @@ def list_fields(session: SessionDep, _: ReportUser) -> list[ServiceField]:
 
 @api.post("/officers", status_code=201)
 def create_officer(
-    data: OfficerCreate, session: SessionDep, _: AdminUser, request: Request
+    data: OfficerCreate, session: SessionDep, access: AdminUser, request: Request
 ) -> Officer:
+    _record(request, session, access, "officer.create", data.id, data.model_dump(mode="json"))
     return _registry_call(request, registry.create_officer, session, data)
 
 
 @api.patch("/officers/{officer_id}")
 def update_officer(
-    officer_id: str, data: OfficerUpdate, session: SessionDep, _: AdminUser, request: Request
+    officer_id: str, data: OfficerUpdate, session: SessionDep, access: AdminUser, request: Request
 ) -> Officer:
+    changes = data.model_dump(mode="json", exclude_unset=True)
+    _record(request, session, access, "officer.update", officer_id, changes)
     return _registry_call(request, registry.update_officer, session, officer_id, data)
 
 
 @api.get("/officers")
 def list_officers(
     session: SessionDep,
-    user: ReportUser,
+    access: ReportUser,
     unit_id: UnitFilter = None,
     active: Annotated[bool | None, Query(description="only active (or inactive) ones")] = None,
 ) -> list[Officer]:
-    return list(registry.list_officers(session, _unit_scope(user, unit_id), active))
+    return list(registry.list_officers(session, access.unit_scope(unit_id), active))
 
 
 @api.post("/counters", status_code=201)
 def create_counter(
-    data: CounterCreate, session: SessionDep, _: AdminUser, request: Request
+    data: CounterCreate, session: SessionDep, access: AdminUser, request: Request
 ) -> CounterPublic:
+    _record(request, session, access, "counter.create", data.id, data.model_dump(mode="json"))
     return _registry_call(request, registry.create_counter, session, data)
 
 
 @api.get("/counters")
 def list_counters(
-    session: SessionDep, user: ReportUser, unit_id: UnitFilter = None
+    session: SessionDep, access: ReportUser, unit_id: UnitFilter = None
 ) -> list[CounterPublic]:
-    return registry.list_counters(session, _unit_scope(user, unit_id))
+    return registry.list_counters(session, access.unit_scope(unit_id))
 
 
 @api.post("/assignments", status_code=201, response_model=AssignmentPublic)
 def create_assignment(
-    data: AssignmentCreate, session: SessionDep, _: AdminUser, request: Request
+    data: AssignmentCreate, session: SessionDep, access: AdminUser, request: Request
 ) -> Any:
-    return _registry_call(request, registry.create_assignment, session, data)
+    def record(assignment: Assignment) -> None:
+        detail = data.model_dump(mode="json")
+        _record(request, session, access, "assignment.create", str(assignment.id), detail)
+
+    return _registry_call(request, registry.create_assignment, session, data, record)
 
 
 @api.patch("/assignments/{assignment_id}", response_model=AssignmentPublic)
 def end_assignment(
-    assignment_id: int, data: AssignmentUpdate, session: SessionDep, _: AdminUser, request: Request
+    assignment_id: Annotated[int, Path(ge=1, le=ID_MAX)],
+    data: AssignmentUpdate,
+    session: SessionDep,
+    access: AdminUser,
+    request: Request,
 ) -> Any:
+    _record(
+        request, session, access, "assignment.end", str(assignment_id), data.model_dump(mode="json")
+    )
     return _registry_call(request, registry.end_assignment, session, assignment_id, data)
 
 
 @api.get("/assignments", response_model=list[AssignmentPublic])
 def list_assignments(
     session: SessionDep,
-    user: ReportUser,
+    access: ReportUser,
     counter_id: str | None = None,
     officer_id: str | None = None,
     at: Annotated[
-        AwareDatetime | None, Query(description="only those running at this moment (with offset)")
+        Moment | None, Query(description="only those running at this moment (with offset)")
     ] = None,
 ) -> Any:
     return registry.list_assignments(
-        session, counter_id, officer_id, at, unit_id=_unit_scope(user, None)
+        session, counter_id, officer_id, at, unit_id=access.unit_scope(None)
     )
 
 
 @api.post("/devices", status_code=201)
 def create_device(
-    data: DeviceCreate, session: SessionDep, _: AdminUser, request: Request
+    data: DeviceCreate, session: SessionDep, access: AdminUser, request: Request
 ) -> DeviceProvisioned:
+    """The answer carries the unit's MQTT password: this once, and in no log or audit event."""
     accounts = request.app.state.accounts
+    _record(request, session, access, "device.create", data.id, {"counter_id": data.counter_id})
     return _registry_call(
         request,
         registry.register_device,
@@ -228,11 +269,12 @@ def create_device(
 def revoke_device(
     device_id: Annotated[str, Path(description="the device to cut off")],
     session: SessionDep,
-    _: AdminUser,
+    access: AdminUser,
     request: Request,
 ) -> Device:
     """Disconnects the unit at once and refuses its ratings from now on; it cannot be undone."""
     accounts = request.app.state.accounts
+    _record(request, session, access, "device.revoke", device_id)
     return _registry_call(
         request, registry.revoke_device, session, device_id, accounts.disable_device
     )
@@ -241,16 +283,22 @@ def revoke_device(
 @api.get("/devices")
 def list_devices(
     session: SessionDep,
-    user: ReportUser,
+    access: ReportUser,
     unit_id: UnitFilter = None,
     counter_id: str | None = None,
 ) -> list[Device]:
     """`outbox` is the unit's backlog of unsent ratings, `ignored_presses` its missed presses."""
-    return list(registry.list_devices(session, _unit_scope(user, unit_id), counter_id))
+    return list(registry.list_devices(session, access.unit_scope(unit_id), counter_id))
 
 
 @api.post("/users", status_code=201)
-def create_user(data: UserCreate, session: SessionDep, _: AdminUser) -> UserPublic:
+def create_user(
+    data: UserCreate, session: SessionDep, access: AdminUser, request: Request
+) -> UserPublic:
+    """The password is stored only as its Argon2 hash; the audit event names the login and what
+    it may see."""
+    detail = data.model_dump(mode="json", include={"role", "unit_id", "officer_id"})
+    _record(request, session, access, "user.create", data.username, detail)
     with _registry_errors():
         return registry.create_user(session, data)
 
@@ -283,19 +331,30 @@ def rejected_messages(
     ]
 
 
-@api.get("/reports/officers")
-def officers_report(
+@api.get("/audit")
+def audit_log(
     session: SessionDep,
-    user: ReportUser,
-    start: Annotated[date, Query(description="First day, YYYY-MM-DD, Vietnam time")],
-    end: Annotated[date, Query(description="Last day (inclusive), YYYY-MM-DD")],
-) -> dict[str, Any]:
-    if end < start:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "end: must not be before start")
-    unit_scope = user.unit_id if user.role == "unit_head" else None
-    rows = reports.officer_report(session, start, end, unit_id=unit_scope)
-    return {
-        "start": start.isoformat(),
-        "end": end.isoformat(),
-        "officers": [row.as_dict() for row in rows],
-    }
+    _: AdminUser,
+    action: Annotated[
+        str | None,
+        Query(max_length=64, description='only actions that start with this, e.g. "login."'),
+    ] = None,
+    actor: Annotated[str | None, Query(max_length=64, description="only this username's")] = None,
+    since: Annotated[Moment | None, Query(description="from this moment on")] = None,
+    until: Annotated[Moment | None, Query(description="before this moment")] = None,
+    before_id: Annotated[
+        int | None,
+        Query(ge=1, le=ID_MAX, description="the next page: events older than this id"),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=1000, description="How many, newest first")] = 100,
+) -> list[AuditEventPublic]:
+    """Who did what, when and from where: every write, export and login, newest first."""
+    return audit.events(
+        session,
+        action=action,
+        actor=actor,
+        since=since,
+        until=until,
+        before_id=before_id,
+        limit=limit,
+    )

@@ -301,12 +301,23 @@ def test_users_are_made_once_and_listed_without_their_password(session: Session)
         )
     with pytest.raises(NotFound, match="unit_id: unknown unit 'XX'; create the unit first"):
         registry.create_user(
-            session, UserCreate(username="hung", password="mat-khau-dai", role="hr", unit_id="XX")
+            session,
+            UserCreate(username="hung", password="mat-khau-dai", role="unit_head", unit_id="XX"),
         )
+    with pytest.raises(NotFound, match="officer_id: unknown officer 'CB-9'; create the officer"):
+        registry.create_user(
+            session,
+            UserCreate(username="hung", password="mat-khau-dai", role="officer", officer_id="CB-9"),
+        )
+    officer = registry.create_user(
+        session,
+        UserCreate(username="lan", password="mat-khau-dai", role="officer", officer_id="CB-0042"),
+    )
+    assert (officer.role, officer.officer_id, officer.unit_id) == ("officer", "CB-0042", "DH")
     listed = registry.list_users(session)
-    assert [u.username for u in listed] == ["lan.dh"]
+    assert [u.username for u in listed] == ["lan", "lan.dh"]
     assert "password_hash" not in listed[0].model_dump()
-    with pytest.raises(RegistryError, match="an admin is not limited to a unit: leave --unit out"):
+    with pytest.raises(RegistryError, match="--unit: the admin role is not limited to a unit"):
         add_user(session, "root", "mat-khau-dai", "admin", "DH")  # as `hailong user add` does
 
 
@@ -564,9 +575,23 @@ def test_a_revoked_device_is_cut_off_and_listed_as_revoked(client: TestClient) -
         ({"role": "unit_head"}, "unit_id: a unit_head needs the unit they are limited to"),
         (
             {"role": "admin", "unit_id": "DH"},
-            "unit_id: an admin is not limited to a unit; leave unit_id out",
+            "unit_id: the admin role is not limited to a unit; leave unit_id out",
         ),
-        ({"role": "boss"}, "must be one of admin, hr, unit_head, viewer; not 'boss'"),
+        ({"role": "viewer", "unit_id": "DH"}, "unit_id: the viewer role is not limited to a unit"),
+        ({"role": "officer"}, "officer_id: an officer's login needs the officer whose figures"),
+        (
+            {"role": "officer", "officer_id": "CB-0042", "unit_id": "DH"},
+            "unit_id: an officer's unit is the officer's own; leave unit_id out",
+        ),
+        (
+            {"role": "unit_head", "unit_id": "DH", "officer_id": "CB-0042"},
+            "officer_id: only an officer's login belongs to an officer",
+        ),
+        (
+            {"role": "officer", "officer_id": "CB-9"},
+            "officer_id: unknown officer 'CB-9'; create the officer first",
+        ),
+        ({"role": "boss"}, "must be one of admin, hr, unit_head, officer, viewer; not 'boss'"),
         ({"role": "hr", "password": "short"}, "at least 8 characters"),
         ({"role": "hr", "username": "Nguyễn Lan"}, "A-Z a-z 0-9 . _ -"),
         ({"role": "unit_head", "unit_id": "XX"}, "unit_id: unknown unit 'XX'; create the unit"),
@@ -586,7 +611,7 @@ def test_users_are_made_by_admins_and_listed_without_passwords(client: TestClien
     body = {"username": "lan", "password": "mat-khau-dai", "role": "unit_head", "unit_id": "DH"}
     r = client.post("/api/v1/users", json=body, headers=auth)
     assert r.status_code == 201, r.text
-    assert set(r.json()) == {"id", "username", "role", "unit_id", "created_at"}
+    assert set(r.json()) == {"id", "username", "role", "unit_id", "officer_id", "created_at"}
     again = client.post("/api/v1/users", json={**body, "password": "other-password"}, headers=auth)
     assert again.status_code == 409
     assert again.json()["detail"] == "username: user 'lan' already exists"
@@ -619,6 +644,7 @@ def test_revoking_disconnects_a_connected_unit_at_once(broker: Broker, tmp_path:
         database_url=f"sqlite:///{tmp_path / 'db.sqlite'}",
         mqtt_url=broker.server_url,
         secret_key="k" * 40,
+        data_dir=tmp_path,
     )
     app = create_app(settings, ingest=False)
     with Session(app.state.engine) as s:

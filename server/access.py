@@ -1,0 +1,96 @@
+"""Who may see what: a logged-in user's role and scope, as a plain value that routes consult.
+
+- admin: the registry, devices and users, and the audit log; reads everything.
+- hr: reads every unit, with names, and exports.
+- unit_head: reads their own unit only.
+- officer: their own figures only.
+- viewer: figures of every unit, without names (no officer ids either).
+
+Every role may export what it may see, no more, because an export is the same query as the
+screen (and is audited). The role tuples below are closed lists: a role that is not named in
+one (a future role, a row edited by hand) gets nothing from it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from hailong.errors import HailongError
+from server.models import User
+
+ADMINISTER = ("admin",)  # registry and device writes, users, the audit log, rejected messages
+READ_REGISTRY = ("admin", "hr", "unit_head")
+ANY_UNIT = ("admin", "hr", "viewer")
+OWN_UNIT = ("unit_head", "officer")
+SEE_NAMES = ("admin", "hr", "unit_head", "officer")
+EXPORT = ("admin", "hr", "unit_head", "officer", "viewer")
+NAME_FIELDS = ("officer_id", "name", "title")  # what a viewer's rows leave out
+
+
+class Forbidden(HailongError):
+    """Logged in, but the role does not allow this; the API answers 403 with the message."""
+
+
+@dataclass(frozen=True)
+class Access:
+    role: str
+    username: str
+    unit_id: str | None = None
+    officer_id: str | None = None
+
+    @classmethod
+    def of(cls, user: User) -> Access:
+        return cls(user.role, user.username, user.unit_id, user.officer_id)
+
+    def require(self, roles: tuple[str, ...]) -> None:
+        if self.role not in roles:
+            raise Forbidden(f"this needs the role {' or '.join(roles)}; you are {self.role}")
+
+    def unit_scope(self, requested: str | None) -> str | None:
+        """The unit a read is limited to, None for every unit. A unit_head or an officer is held
+        to their own unit; asking for another is refused rather than quietly narrowed."""
+        if self.role in ANY_UNIT:
+            return requested
+        if self.role not in OWN_UNIT:
+            raise Forbidden(f"the role {self.role!r} sees no unit; ask an admin")
+        if self.unit_id is None:
+            raise Forbidden(f"this {self.role}'s login has no unit, so it sees none; ask an admin")
+        if requested is not None and requested != self.unit_id:
+            raise Forbidden(f"unit_id: a {self.role} sees only their own unit, {self.unit_id!r}")
+        return self.unit_id
+
+    def officer_scope(self, requested: str | None) -> str | None:
+        """The officer a read is limited to, None for all; an officer gets only themselves.
+        Combine it with `unit_scope`: for other roles it only narrows what that allows."""
+        if self.role != "officer":
+            return requested
+        if self.officer_id is None:
+            raise Forbidden("an officer's login without an officer sees nothing; ask an admin")
+        if requested is not None and requested != self.officer_id:
+            raise Forbidden(
+                f"officer_id: an officer sees only their own figures, {self.officer_id!r}"
+            )
+        return self.officer_id
+
+    @property
+    def may_see_names(self) -> bool:
+        return self.role in SEE_NAMES
+
+    @property
+    def may_export(self) -> bool:
+        """Within `unit_scope`, `officer_scope` and `may_see_names`, as on the screen."""
+        return self.role in EXPORT
+
+    def redact(self, rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        """Per-officer rows as this user may see them. Without names, NAME_FIELDS are dropped and
+        the rows sorted by unit and then by what is shown, so their order (by name, by id)
+        cannot tell who is who."""
+        if self.may_see_names:
+            return [dict(row) for row in rows]
+        shown = [{k: v for k, v in row.items() if k not in NAME_FIELDS} for row in rows]
+        return sorted(
+            shown, key=lambda r: (str(r.get("unit_id")), json.dumps(r, sort_keys=True, default=str))
+        )
