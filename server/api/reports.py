@@ -1,0 +1,217 @@
+"""Report routes: per officer, counter, field or unit as JSON, CSV or XLSX, and a unit's
+printable month. Each run is audited with its query, the policy version and the SHA-256 of its
+content; the audit event's id is the report's `run_id`."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, HTTPException, Query, Request, Response, status
+from fastapi.responses import HTMLResponse, JSONResponse
+
+from hailong.errors import UnknownId
+from server import audit, exports, monthly_report, reports
+from server.access import Access, Forbidden
+from server.api.deps import AccessDep, SessionDep, client_address
+from server.periods import FORMS, Period, parse_period
+from server.policy import Policy
+
+reports_api = APIRouter(prefix="/api/v1", tags=["reports"])
+
+PathScope = Literal["officers", "counters", "fields", "units"]
+Format = Literal["json", "csv", "xlsx"]
+SCOPE_OF: dict[str, reports.Scope] = {
+    "officers": "officer",
+    "counters": "counter",
+    "fields": "field",
+    "units": "unit",
+}
+MEDIA_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+MONTHLY_ROLES = ("admin", "hr", "unit_head")  # the page names every officer of the unit
+_FILE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {
+            "text/csv": {"schema": {"type": "string"}},
+            MEDIA_TYPES["xlsx"]: {"schema": {"type": "string", "format": "binary"}},
+        },
+        "description": "JSON by default; with format=csv or xlsx, the same report as a file",
+    }
+}
+
+
+def _policy(request: Request) -> Policy:
+    policy: Policy = request.app.state.policy
+    return policy
+
+
+def _period(period: str | None, start: date | None, end: date | None) -> Period:
+    """`period`, or `start` and `end` as the older clients give them; never both, never
+    neither."""
+    if period is not None:
+        if start is not None or end is not None:
+            raise HTTPException(
+                status.HTTP_422_UNPROCESSABLE_CONTENT,
+                "period: give either period, or start and end, not both",
+            )
+        try:
+            return parse_period(period)
+        except ValueError as exc:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"period: {exc}") from None
+    if start is None or end is None:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            f"period: required, written as {FORMS}; or give both start and end",
+        )
+    if end < start:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "end: must not be before start")
+    try:
+        return reports.period_between(start, end)
+    except ValueError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"start, end: {exc}") from None
+
+
+def _limits(
+    access: Access, scope: reports.Scope, unit_id: str | None, officer_id: str | None
+) -> tuple[str | None, str | None]:
+    """The unit and officer this user's report is held to (server/access.py)."""
+    if access.role == "officer" and scope != "officer":
+        raise Forbidden("an officer sees only their own figures: GET /api/v1/reports/officers")
+    if officer_id is not None and not access.may_see_names:
+        raise Forbidden(f"officer_id: the role {access.role!r} sees figures without officers")
+    return access.unit_scope(unit_id), access.officer_scope(officer_id)
+
+
+def _filename(scope: reports.Scope, period: Period, fmt: str) -> str:
+    return f"hailong-{scope}-{period.text}.{fmt}"
+
+
+@reports_api.get("/reports/{scope}", responses=_FILE_RESPONSES)
+def scope_report(
+    scope: PathScope,
+    request: Request,
+    session: SessionDep,
+    access: AccessDep,
+    period: Annotated[
+        str | None, Query(description=f"Vietnam days: {FORMS}", examples=["2026-10"])
+    ] = None,
+    start: Annotated[
+        date | None, Query(description="instead of period: first day, YYYY-MM-DD")
+    ] = None,
+    end: Annotated[date | None, Query(description="with start: last day (inclusive)")] = None,
+    unit_id: Annotated[
+        str | None, Query(description="only this unit (a unit_head's is always their own)")
+    ] = None,
+    officer_id: Annotated[str | None, Query(description="only this officer's ratings")] = None,
+    field_id: Annotated[
+        str | None, Query(description="only the counters serving this field (lĩnh vực)")
+    ] = None,
+    include_flagged: Annotated[
+        bool, Query(description="count ratings flagged as misuse in the figures too")
+    ] = False,
+    format: Annotated[Format, Query(description="json, csv or xlsx")] = "json",
+) -> Response:
+    """One row per officer, counter, field or unit with its figures, the previous period's and
+    the change, its 95 % Wilson interval and its rank by the interval's lower bound (rows with
+    fewer ratings than the policy's minimum are not ranked); officers also get the policy's
+    suggested classification and the rule that gave it. A field counts the ratings at the
+    counters serving it, so a counter serving two fields counts in both.
+
+    A unit_head sees their own unit, an officer only their own row, a viewer officers' rows
+    without officer_id or name."""
+    kind = SCOPE_OF[scope]
+    chosen = _period(period, start, end)
+    unit, officer = _limits(access, kind, unit_id, officer_id)
+    if format != "json" and not access.may_export:
+        raise Forbidden(f"the role {access.role!r} may not export reports")
+    policy = _policy(request)
+    query = reports.Query(kind, chosen, unit, officer, field_id, include_flagged)
+    content = reports.report(session, query, policy).as_dict()
+    key = reports.rows_key(kind)
+    if kind == "officer":
+        content[key] = access.redact(content[key])
+    sha256 = reports.digest(content)
+    action = f"report.{kind}" if format == "json" else f"export.{kind}.{format}"
+    event = audit.record_access(
+        session,
+        access,
+        action,
+        target=f"{kind}:{chosen.text}",
+        client=client_address(request),
+        detail={
+            "query": {
+                "period": chosen.text,
+                "unit_id": unit,
+                "officer_id": officer,
+                "field_id": field_id,
+                "include_flagged": include_flagged,
+            },
+            "policy_version": policy.version,
+            "rows": len(content[key]),
+            "sha256": sha256,
+        },
+    )
+    session.flush()  # its id is the run id the body carries
+    body = {
+        **content,
+        "run_id": event.id,
+        "generated_at": event.at.isoformat(),
+        "generated_by": access.username,
+        "sha256": sha256,
+    }
+    if format == "json":
+        answer: Response = JSONResponse(body)
+    else:
+        made = exports.csv_bytes(body) if format == "csv" else exports.xlsx_bytes(body)
+        answer = Response(
+            made,
+            media_type=MEDIA_TYPES[format],
+            headers={
+                "Content-Disposition": f'attachment; filename="{_filename(kind, chosen, format)}"'
+            },
+        )
+    session.commit()
+    return answer
+
+
+@reports_api.get(
+    "/reports/units/{unit_id}/monthly",
+    response_class=HTMLResponse,
+    responses={200: {"content": {"text/html": {}}, "description": "the page, to print"}},
+)
+def unit_monthly_report(
+    unit_id: str,
+    request: Request,
+    session: SessionDep,
+    access: AccessDep,
+    month: Annotated[str, Query(description="the month, e.g. 2026-10", examples=["2026-10"])],
+    include_flagged: Annotated[
+        bool, Query(description="count ratings flagged as misuse in the figures too")
+    ] = False,
+) -> HTMLResponse:
+    """A unit's month as an A4 page in Vietnamese to print (or print to PDF): its officers'
+    table, charts, reasons, totals against the month before, and the policy version."""
+    access.require(MONTHLY_ROLES)
+    access.unit_scope(unit_id)
+    try:
+        chosen = monthly_report.parse_month(month)
+    except ValueError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"month: {exc}") from None
+    try:
+        page = monthly_report.export(
+            session,
+            unit_id,
+            chosen,
+            _policy(request),
+            actor=access.username,
+            role=access.role,
+            client=client_address(request),
+            include_flagged=include_flagged,
+        )
+    except UnknownId as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
+    session.commit()
+    return HTMLResponse(page)

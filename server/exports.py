@@ -1,0 +1,230 @@
+"""A report's CSV and XLSX files, made from the very JSON body the API answers.
+
+Pure functions from that body to bytes: every number in a file is a value of the JSON, written
+so that it reads back exactly (CSV: plain decimals with a dot; XLSX: numeric cells), so the HR
+office's spreadsheet and the API can never disagree. Headers are Vietnamese, with English in the
+second header row.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+
+from hailong.protocol import SCALES
+from server.reasons import REASONS
+from server.reports import TOTAL_VI, Scope, rows_key
+from server.scoring import NOT_ENOUGH_DATA_VI
+
+Value = str | int | float | None
+BOM = "\ufeff"  # without it, Excel reads UTF-8 as the local code page and garbles Vietnamese
+
+_ID_HEADERS: dict[str, tuple[str, str, str, str]] = {
+    "officer": ("officer_id", "Mã cán bộ", "Officer id", "Họ và tên"),
+    "counter": ("counter_id", "Mã quầy", "Counter id", "Tên quầy"),
+    "field": ("field_id", "Mã lĩnh vực", "Field id", "Lĩnh vực"),
+    "unit": ("unit_id", "Mã đơn vị", "Unit id", "Tên đơn vị"),
+}
+_NAME_EN = {"officer": "Name", "counter": "Counter", "field": "Field", "unit": "Unit"}
+
+# (JSON key, Vietnamese header, English header) of the figures every row has, in file order.
+_FIGURES: tuple[tuple[str, str, str], ...] = (
+    ("satisfied", "Số đánh giá hài lòng", "Satisfied ratings"),
+    ("satisfied_pct", "Tỷ lệ hài lòng (%)", "Satisfied %"),
+    ("wilson_low", "Cận dưới khoảng tin cậy Wilson 95 % (%)", "Wilson 95 % lower bound %"),
+    ("wilson_high", "Cận trên khoảng tin cậy Wilson 95 % (%)", "Wilson 95 % upper bound %"),
+    ("unsatisfied_pct", "Tỷ lệ không hài lòng (%)", "Dissatisfied %"),
+    ("happy_index", "Chỉ số hài lòng (0–100)", "Happy index (0–100)"),
+    ("mean_score", "Điểm trung bình", "Mean score"),
+    ("flagged", "Đánh giá bị gắn cờ lạm dụng", "Flagged as misuse"),
+    ("rated_services", "Lượt dịch vụ được đánh giá", "Rated services"),
+    ("announced", "Lượt dịch vụ theo hệ thống xếp hàng", "Services announced"),
+    ("response_rate", "Tỷ lệ phản hồi (%)", "Response rate %"),
+    ("previous_ratings", "Số đánh giá kỳ trước", "Ratings, previous period"),
+    ("previous_satisfied_pct", "Tỷ lệ hài lòng kỳ trước (%)", "Satisfied %, previous period"),
+    ("change_satisfied_pct", "Thay đổi tỷ lệ hài lòng (điểm %)", "Change in satisfied % (points)"),
+    ("previous_happy_index", "Chỉ số hài lòng kỳ trước", "Happy index, previous period"),
+    ("change_happy_index", "Thay đổi chỉ số hài lòng", "Change in happy index"),
+)
+
+
+@dataclass(frozen=True)
+class Column:
+    vi: str
+    en: str
+    value: Callable[[Mapping[str, Any]], Value]
+
+
+def _key(name: str) -> Callable[[Mapping[str, Any]], Value]:
+    return lambda row: row.get(name)
+
+
+def _count(scale: str, level: str) -> Callable[[Mapping[str, Any]], Value]:
+    return lambda row: row["counts"].get(scale, {}).get(level, 0)
+
+
+def _reason(code: str) -> Callable[[Mapping[str, Any]], Value]:
+    return lambda row: row["reasons"].get(code, 0.0 if row["reasons"] else None)
+
+
+def _rank(row: Mapping[str, Any]) -> Value:
+    if "ranked" not in row:  # the total
+        return None
+    return row["rank"] if row["ranked"] else NOT_ENOUGH_DATA_VI
+
+
+def _classification(part: str) -> Callable[[Mapping[str, Any]], Value]:
+    return lambda row: None if not row.get("classification") else row["classification"][part]
+
+
+def table_rows(body: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The report's rows, then its total named as such."""
+    return [*body[rows_key(body["scope"])], {**body["total"], "name": TOTAL_VI}]
+
+
+def columns(body: Mapping[str, Any]) -> list[Column]:
+    """The file's columns for this report: a count per level of each scale in it, and a share
+    per reason given in it (known reasons in their usual order, then any others)."""
+    scope: Scope = body["scope"]
+    rows = table_rows(body)
+    id_key, id_vi, id_en, name_vi = _ID_HEADERS[scope]
+    cols = [Column(id_vi, id_en, _key(id_key)), Column(name_vi, _NAME_EN[scope], _key("name"))]
+    if scope in ("officer", "counter"):
+        cols.append(Column("Mã đơn vị", "Unit id", _key("unit_id")))
+    if scope == "officer":
+        cols.append(Column("Chức danh", "Title", _key("title")))
+    cols.append(Column("Số đánh giá", "Ratings", _key("ratings")))
+    for code, scale in SCALES.items():
+        if any(code in row["counts"] for row in rows):
+            for level, (vi, en) in enumerate(zip(scale.labels_vi, scale.labels_en, strict=True)):
+                cols.append(
+                    Column(
+                        f"{vi} ({code}, mức {level + 1})",
+                        f"{en} ({code}, level {level + 1})",
+                        _count(code, str(level + 1)),
+                    )
+                )
+    cols += [Column(vi, en, _key(key)) for key, vi, en in _FIGURES]
+    cols.append(Column("Xếp hạng (theo cận dưới Wilson)", "Rank (by Wilson lower bound)", _rank))
+    if scope == "officer":
+        cols.append(
+            Column("Xếp loại (gợi ý)", "Classification (suggested)", _classification("label_vi"))
+        )
+        cols.append(Column("Căn cứ xếp loại", "Rule applied", _classification("rule")))
+    known = {r.code: r for r in REASONS}
+    given = {code for row in rows for code in row["reasons"]}
+    for code in [*(c for c in known if c in given), *sorted(given - set(known))]:
+        vi = known[code].label_vi if code in known else code
+        en = known[code].label_en if code in known else code
+        cols.append(Column(f"Lý do: {vi} (%)", f"Reason: {en} %", _reason(code)))
+    return cols
+
+
+def _text(value: Value) -> str:
+    """A cell as CSV text: numbers as Python writes them (shortest exact decimal, a dot)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        raise TypeError("a report cell is never a bare boolean")
+    return str(value)
+
+
+def csv_bytes(body: Mapping[str, Any]) -> bytes:
+    """UTF-8 with a BOM, a Vietnamese and an English header row, one line per row and the
+    total last."""
+    cols = columns(body)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([c.vi for c in cols])
+    writer.writerow([c.en for c in cols])
+    for row in table_rows(body):
+        writer.writerow([_text(c.value(row)) for c in cols])
+    return (BOM + out.getvalue()).encode("utf-8")
+
+
+def info_rows(body: Mapping[str, Any]) -> list[tuple[str, str, Value]]:
+    """(Vietnamese, English, value) of what the report is and which run made it."""
+    period, previous, filters = body["period"], body["previous"], body["filters"]
+    return [
+        ("Kỳ báo cáo", "Period", f"{period['label_vi']} ({period['text']})"),
+        ("Từ ngày", "From", period["start"]),
+        ("Đến ngày (giờ Việt Nam)", "To (Vietnam time)", period["end"]),
+        ("Kỳ so sánh", "Compared with", f"{previous['label_vi']} ({previous['text']})"),
+        ("Phạm vi", "Scope", body["scope"]),
+        ("Đơn vị", "Unit", filters["unit_id"] or "tất cả / all"),
+        ("Cán bộ", "Officer", filters["officer_id"]),
+        ("Lĩnh vực", "Field", filters["field_id"]),
+        ("Phiên bản chính sách", "Policy version", body["policy_version"]),
+        ("Tên chính sách", "Policy name", body["policy_name"]),
+        ("Số đánh giá tối thiểu để xếp hạng", "Minimum ratings to rank", body["min_ratings"]),
+        (
+            "Tính cả đánh giá bị gắn cờ",
+            "Flagged ratings included",
+            "có / yes" if body["include_flagged"] else "không / no",
+        ),
+        ("Mã lần chạy (nhật ký)", "Run id (audit log)", body["run_id"]),
+        ("Thời điểm tạo", "Generated at", body["generated_at"]),
+        ("Người tạo", "Generated by", body["generated_by"]),
+        ("SHA-256 nội dung", "Content SHA-256", body["sha256"]),
+    ]
+
+
+def _width(texts: Sequence[str]) -> float:
+    return min(max(8, *(len(t) for t in texts)) + 2, 48)
+
+
+def _cell(value: Any) -> Any:
+    """Text a spreadsheet cell cannot hold (control characters from an older registry entry)
+    is dropped from the cell rather than failing the whole export."""
+    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
+
+
+def xlsx_bytes(body: Mapping[str, Any]) -> bytes:
+    """A sheet of rows with numeric cells equal to the JSON's, frozen headers and sized
+    columns, and a sheet "Thông tin" saying what the report is and which run made it."""
+    cols = columns(body)
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None  # a new workbook has one sheet
+    sheet.title = "Báo cáo"
+    bold = Font(bold=True)
+    muted = Font(italic=True, color="555555")
+    sheet.append([c.vi for c in cols])
+    sheet.append([c.en for c in cols])
+    for cell in sheet[1]:
+        cell.font = bold
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for cell in sheet[2]:
+        cell.font = muted
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for row in table_rows(body):
+        sheet.append([_cell(c.value(row)) for c in cols])
+    for cell in sheet[sheet.max_row]:
+        cell.font = bold  # the total
+    for index, col in enumerate(cols, 1):
+        letter = get_column_letter(index)
+        sheet.column_dimensions[letter].width = _width([col.vi, col.en])
+        for cell in sheet[letter][2:]:
+            if isinstance(cell.value, float):
+                cell.number_format = "0.00"
+    sheet.freeze_panes = "C3"  # headers and the id and name columns stay in view
+
+    info = book.create_sheet("Thông tin")
+    info.append(["Thông tin", "Information", "Giá trị / Value"])
+    for cell in info[1]:
+        cell.font = bold
+    for vi, en, value in info_rows(body):
+        info.append([vi, en, _cell(value)])
+    for letter, width in (("A", 36), ("B", 28), ("C", 70)):
+        info.column_dimensions[letter].width = width
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
