@@ -1,5 +1,7 @@
-"""The web dashboard for HR (Phòng Nội vụ) and unit heads; `app.create_dash` is the entry point.
+"""The web dashboard for HR (Phòng Nội vụ), unit heads, officers and viewers; `app.create_dash` is
+the entry point.
 
-Pages (in `pages/`) read figures through `server.reports` and `queries`, turn them into charts and
+The server's login guard says who is looking (`sources.access`). Pages (in `pages/`) read the
+API's own reports through `queries`, held to what that user may see, turn them into charts and
 table rows with the pure functions of `figures`, and lay them out with `components`.
 """

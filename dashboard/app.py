@@ -4,6 +4,10 @@ Routes are registered at "/" because the mount strips "/dashboard" from PATH_INF
 browser must request "/dashboard/...": hence routes_pathname_prefix="/" and
 requests_pathname_prefix="/dashboard/". Scripts and styles are served by the app itself, since
 the server may have no internet. Dev tools stay off: they do not work through the mount.
+
+Pages depend on who is looking (`sources.access`), so Dash must not build its validation layout:
+it would call every page's layout once, for the first visitor, and send the result to every
+browser after. Hence suppress_callback_exceptions.
 """
 
 from __future__ import annotations
@@ -16,12 +20,16 @@ from typing import Any
 import dash
 from dash import ALL, Dash, Input, Output, State, dcc, html
 
-from dashboard import sources
-from dashboard.components import NAV_LINK, header
+from dashboard import figures, sources
+from dashboard.components import NAV_LINK, USER, bilingual, header
 from dashboard.pages import devices, satisfaction
+from server.access import Forbidden
+from server.policy import Policy
+from server.reports import default_policy
 
 PAGES: tuple[ModuleType, ...] = (satisfaction, devices)
 URL = "url"
+LOGOUT = "/logout"  # the server's, outside the mount
 
 _INDEX = """<!DOCTYPE html>
 <html lang="vi">
@@ -47,10 +55,12 @@ def create_dash(
     requests_pathname_prefix: str = "/dashboard/",
     *,
     today: Callable[[], date] = sources.vn_today,
+    policy: Policy | None = None,
 ) -> Dash:
     """The dashboard, reading through `session_factory()` (a context manager yielding a Session).
 
-    `today` gives the Vietnam day that ends the default period; tests pass a fixed one.
+    `today` gives the Vietnam day that ends the default period; tests pass a fixed one. `policy`
+    ranks and classifies as the API does: the server passes its own.
     """
     app = Dash(
         __name__,
@@ -60,11 +70,14 @@ def create_dash(
         requests_pathname_prefix=requests_pathname_prefix,
         serve_locally=True,
         use_async=False,
+        suppress_callback_exceptions=True,
         title="Hài Lòng",
         update_title="",  # keep the page title while callbacks run
         index_string=_INDEX,
     )
-    sources.install(app.server, sources.Sources(session_factory, today))
+    policy = policy or default_policy()
+    sources.install(app.server, sources.Sources(session_factory, today, policy))
+    app.server.register_error_handler(Forbidden, _forbidden)
     for page in PAGES:
         dash.register_page(page.__name__, layout=page.layout, **page.PAGE)
         page.register_callbacks(app)
@@ -72,7 +85,14 @@ def create_dash(
         [dcc.Location(id=URL), header(app), html.Main(dash.page_container, className="page")]
     )
     _highlight_current_page(app)
+    _show_user(app)
     return app
+
+
+def _forbidden(exc: Forbidden) -> tuple[str, int]:
+    """A request for what the user may not see (a crafted one: the page offers only what they
+    may) is refused as the API refuses it, not reported as a server error."""
+    return str(exc), 403
 
 
 def _highlight_current_page(app: Dash) -> None:
@@ -87,4 +107,17 @@ def _highlight_current_page(app: Dash) -> None:
         here = app.strip_relative_path(pathname or "") or ""
         return [
             f"{NAV_LINK} active" if link["path"].strip("/") == here else NAV_LINK for link in ids
+        ]
+
+
+def _show_user(app: Dash) -> None:
+    """Who is logged in, and the way out, in the header."""
+
+    @app.callback(Output(USER, "children"), Input(URL, "pathname"))
+    def show(_pathname: str | None) -> list[Any]:
+        access = sources.access()
+        role = figures.ROLE_LABELS.get(access.role, (access.role, access.role))
+        return [
+            html.Span([html.Strong(access.username), " · ", bilingual(*role)]),
+            html.A(bilingual("Đăng xuất", "Log out"), href=LOGOUT, className="logout"),
         ]

@@ -20,8 +20,11 @@ from dash import Dash
 from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, expect
 from starlette.applications import Starlette
 from starlette.routing import Mount
+from starlette.types import Receive, Scope, Send
 
 from dashboard.pages import satisfaction
+from server.access import Access
+from server.web_login import ACCESS_KEY
 
 CHROMIUM = os.environ.get("HAILONG_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = (
@@ -43,9 +46,15 @@ def launch_chromium(playwright: Playwright) -> Browser:
     return playwright.chromium.launch(executable_path=CHROMIUM, args=list(CHROMIUM_ARGS))
 
 
-def mounted(dash_app: Dash, prefix: str = MOUNT) -> Starlette:
-    """The Dash app's Flask server inside an ASGI app, as the FastAPI server mounts it."""
-    return Starlette(routes=[Mount(prefix, app=WSGIMiddleware(dash_app.server))])  # type: ignore[arg-type]
+def mounted(dash_app: Dash, access: Access, prefix: str = MOUNT) -> Starlette:
+    """The Dash app's Flask server inside an ASGI app, as the FastAPI server mounts it, seen by
+    `access` as if it had logged in (the server's login guard puts the user where this does)."""
+    wsgi = WSGIMiddleware(dash_app.server)
+
+    async def as_user(scope: Scope, receive: Receive, send: Send) -> None:
+        await wsgi({**scope, ACCESS_KEY: access}, receive, send)  # type: ignore[arg-type]
+
+    return Starlette(routes=[Mount(prefix, app=as_user)])
 
 
 @contextmanager
@@ -88,9 +97,9 @@ def console_errors(page: Page) -> list[str]:
     return errors
 
 
-def wait_for_satisfaction_page(page: Page, officer_name: str) -> None:
-    """Wait until the officers' table shows `officer_name` and the chart has drawn its traces."""
-    expect(page.locator(f"#{satisfaction.TABLE}")).to_contain_text(officer_name, timeout=WAIT_MS)
+def wait_for_satisfaction_page(page: Page, name: str) -> None:
+    """Wait until the report's table shows `name` and the chart has drawn its traces."""
+    expect(page.locator(f"#{satisfaction.TABLE}")).to_contain_text(name, timeout=WAIT_MS)
     expect(page.locator(f"#{satisfaction.CHART} .barlayer .trace").first).to_be_attached(
         timeout=WAIT_MS
     )

@@ -15,6 +15,7 @@ from dash.dash_table.DataTable import DataTable
 from dashboard.figures import EMPTY_EN, EMPTY_VI, FONT, MUTED
 
 NAV_LINK = "nav-link"
+USER = "user-badge"
 
 
 def bilingual(vi: str, en: str, class_name: str = "") -> html.Span:
@@ -50,6 +51,7 @@ def header(app: Dash) -> html.Header:
                     className="brand",
                 ),
                 html.Nav(links, className="nav"),
+                html.Div(id=USER, className="user"),
             ],
             className="header-inner",
         ),
@@ -75,11 +77,16 @@ def field(label_vi: str, label_en: str, control: Any) -> html.Div:
     )
 
 
-def kpi(value_id: str, label_vi: str, label_en: str, accent: str) -> html.Div:
+def kpi(
+    value_id: str, label_vi: str, label_en: str, accent: str, note_id: str | None = None
+) -> html.Div:
+    """A headline figure; `note_id` names a small line under it (the interval of a share)."""
+    note = [html.Div(id=note_id, className="kpi-note")] if note_id else []
     return html.Div(
         [
             html.Div(bilingual(label_vi, label_en), className="kpi-label"),
             html.Div(id=value_id, className="kpi-value"),
+            *note,
         ],
         className="kpi",
         style={"borderTopColor": accent},
@@ -91,12 +98,13 @@ def empty_state(element_id: str, vi: str = EMPTY_VI, en: str = EMPTY_EN) -> html
 
 
 def data_table(table_id: str, columns: list[dict[str, Any]], **kwargs: Any) -> DataTable:
-    """A sortable table in the dashboard's style; the second header row (English) is small."""
+    """A table in the dashboard's style, sorted in the browser unless `sort_action` says
+    otherwise; the second header row (English) is small."""
+    kwargs.setdefault("sort_action", "native")
     return DataTable(
         id=table_id,
         columns=cast(list[DataTable.Columns], columns),  # figures builds them as plain dicts
         data=[],
-        sort_action="native",
         style_as_list_view=True,
         style_table={"overflowX": "auto"},
         style_cell={

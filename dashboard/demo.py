@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlmodel import Session
 
-from server.ingest import store_rows
+from server.ingest import IngestRules, store_rows
 from server.models import Assignment, Counter, Device, Officer, Rating, Unit
 from server.timeutil import VN_TZ, vn_day
 
@@ -42,6 +42,15 @@ OFFICERS = (
 )
 
 OPEN_MINUTES = (7 * 60 + 30, 17 * 60)  # counters open 07:30-17:00 Vietnam time
+# What a citizen picks after a low score (server/reasons.py), and how often.
+REASON_WEIGHTS = {
+    "wait_time": 40,
+    "guidance": 20,
+    "attitude": 15,
+    "paperwork": 15,
+    "late_result": 6,
+    "facilities": 4,
+}
 
 
 def _counter_id(officer: DemoOfficer) -> str:
@@ -101,9 +110,12 @@ def seed_registry(session: Session, now: datetime) -> None:
     session.flush()
 
 
-def seed_ratings(session: Session, now: datetime, days: int = 30, seed: int = 7) -> int:
+def seed_ratings(
+    session: Session, now: datetime, rules: IngestRules, days: int = 30, seed: int = 7
+) -> int:
     """Ratings in opening hours on the `days` Vietnam days up to `now`; closed on Sundays."""
     rng = random.Random(seed)
+    why = random.Random(seed + 1)  # its own stream, so the scores do not depend on the reasons
     today = vn_day(now)
     seqs = dict.fromkeys((o.id for o in OFFICERS), 0)
     rows: list[dict[str, object]] = []
@@ -119,10 +131,13 @@ def seed_ratings(session: Session, now: datetime, days: int = 30, seed: int = 7)
                 seqs[officer.id] += 1
                 score = rng.choices((1, 2, 3, 4), weights=officer.weights)[0]
                 rating_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
-                rows.append(
-                    _rating(rating_id, officer, pressed, seqs[officer.id], score).model_dump()
-                )
-    return len(store_rows(session, rows))
+                rating = _rating(rating_id, officer, pressed, seqs[officer.id], score)
+                if score <= 2:
+                    rating.reasons = why.choices(
+                        list(REASON_WEIGHTS), list(REASON_WEIGHTS.values())
+                    )[0]
+                rows.append(rating.model_dump())
+    return len(store_rows(session, rows, rules, now))
 
 
 def _pressed_at(rng: random.Random, day: date) -> datetime:
@@ -150,9 +165,9 @@ def _rating(
     )
 
 
-def seed_demo(session: Session, now: datetime, days: int = 30) -> int:
+def seed_demo(session: Session, now: datetime, rules: IngestRules, days: int = 30) -> int:
     """The registry and a month of ratings, committed; returns how many ratings were made."""
     seed_registry(session, now)
-    made = seed_ratings(session, now, days)
+    made = seed_ratings(session, now, rules, days)
     session.commit()
     return made

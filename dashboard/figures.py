@@ -1,13 +1,14 @@
 """Pure functions from report rows to Plotly figures, table records and display text.
 
-No database and no Dash here: the figures are computed by `server.reports`, and these functions
-only lay them out, so each is tested by looking at the traces and records it returns.
-Numbers are shown the Vietnamese way: decimal comma, dot between thousands, dates day first.
+No database and no Dash here: the figures are computed by `server.reports` (the rows are the
+API's JSON rows), and these functions only lay them out, so each is tested by looking at the
+traces and records it returns. Numbers are shown the Vietnamese way, with the 2 decimals the API
+gives: decimal comma, dot between thousands, dates day first.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -16,37 +17,77 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from dashboard.queries import DeviceRow
-from hailong.protocol import DEFAULT_SCALE, SCALES, Scale
-from server.reports import DayRow, Figures, OfficerRow
+from server.policy import Policy
+from server.reasons import REASONS
+from server.reports import ID_KEYS, DayRow, Scope, rows_key
+from server.scoring import NOT_ENOUGH_DATA_EN, NOT_ENOUGH_DATA_VI
 from server.timeutil import VN_TZ
 
 EMPTY_VI = "Chưa có đánh giá trong khoảng thời gian này"
 EMPTY_EN = "No ratings in this period"
+NO_REASONS_VI = "Chưa có lý do nào được chọn trong khoảng thời gian này"
+NO_REASONS_EN = "No reasons given in this period"
 
 FONT = '"Segoe UI", Roboto, "Noto Sans", "Liberation Sans", "DejaVu Sans", Arial, sans-serif'
 MUTED = "#64748b"
 SATISFIED_COLOR = "#15803d"
 HAPPY_COLOR = "#1d4ed8"
 COUNT_COLOR = "#cbd5e1"
+FLAGGED_COLOR = "#b45309"
+REASON_COLOR = "#b91c1c"
 NO_VALUE = "—"
+CHART_HEIGHT = 360  # px; the page gives each graph this height too, so its card holds it
 
 _LOCALE = {"decimal": ",", "group": "."}
+
+ROLE_LABELS: dict[str, tuple[str, str]] = {
+    "admin": ("Quản trị", "Administrator"),
+    "hr": ("Phòng Nội vụ", "HR office"),
+    "unit_head": ("Trưởng đơn vị", "Unit head"),
+    "officer": ("Cán bộ", "Officer"),
+    "viewer": ("Người xem", "Viewer"),
+}
 
 
 def _legend(vi: str, en: str) -> str:
     return f'{vi} <span style="font-size:11px;color:{MUTED}">{en}</span>'
 
 
-def format_count(n: int) -> str:
-    return f"{n:,}".replace(",", ".")
+def format_count(n: int | None) -> str:
+    """1234 → "1.234"."""
+    return NO_VALUE if n is None else f"{n:,}".replace(",", ".")
 
 
 def format_decimal(value: float | None) -> str:
-    return NO_VALUE if value is None else f"{value:.1f}".replace(".", ",")
+    """84.444 → "84,44": the 2 decimals of every report figure."""
+    if value is None:
+        return NO_VALUE
+    return f"{value:,.2f}".replace(",", " ").replace(".", ",").replace(" ", ".")
 
 
 def format_pct(value: float | None) -> str:
-    return NO_VALUE if value is None else f"{format_decimal(value)}%"
+    return NO_VALUE if value is None else f"{format_decimal(value)} %"
+
+
+def format_interval(low: float | None, high: float | None) -> str:
+    """A 95 % Wilson interval, "74,38–96,54"."""
+    if low is None or high is None:
+        return NO_VALUE
+    return f"{format_decimal(low)}–{format_decimal(high)}"
+
+
+def format_pct_interval(pct: float | None, low: float | None, high: float | None) -> str:
+    """ "90,00 % (74,38–96,54)": a share is never shown without how sure it is."""
+    if pct is None:
+        return NO_VALUE
+    return f"{format_pct(pct)} ({format_interval(low, high)})"
+
+
+def format_change(value: float | None) -> str:
+    """A change in percentage points with its sign, "+10,00"; "—" without a previous figure."""
+    if value is None:
+        return NO_VALUE
+    return ("+" if value > 0 else "") + format_decimal(value)
 
 
 def format_vn_time(moment: datetime | None) -> str:
@@ -100,7 +141,7 @@ def satisfaction_figure(days: Sequence[DayRow], start: date, end: date) -> go.Fi
                 line={"color": color, "width": 2.5},
                 marker={"size": 5},
                 connectgaps=True,
-                hovertemplate=f"%{{y:.1f}}<extra>{vi}</extra>",
+                hovertemplate=f"%{{y:.2f}}<extra>{vi}</extra>",
             ),
             secondary_y=False,
         )
@@ -152,7 +193,7 @@ def count_tick_step(highest: int) -> int:
         magnitude *= 10
 
 
-def empty_figure() -> go.Figure:
+def empty_figure(vi: str = EMPTY_VI, en: str = EMPTY_EN) -> go.Figure:
     """No axes, only the empty-state message, so an empty period never looks like a 0 % day."""
     fig = go.Figure()
     fig.update_layout(_base_layout())
@@ -163,8 +204,7 @@ def empty_figure() -> go.Figure:
         margin={"l": 20, "r": 20, "t": 20, "b": 20},
         annotations=[
             {
-                "text": f"{EMPTY_VI}<br><span style='font-size:12px;color:{MUTED}'>"
-                f"{EMPTY_EN}</span>",
+                "text": f"{vi}<br><span style='font-size:12px;color:{MUTED}'>{en}</span>",
                 "xref": "paper",
                 "yref": "paper",
                 "x": 0.5,
@@ -185,8 +225,49 @@ def _base_layout() -> dict[str, Any]:
         "paper_bgcolor": "rgba(0,0,0,0)",
         "plot_bgcolor": "rgba(0,0,0,0)",
         "hoverlabel": {"font": {"family": FONT}},
-        "height": 360,
+        "height": CHART_HEIGHT,
     }
+
+
+# --- reasons ------------------------------------------------------------------------------
+
+_REASON_LABELS = {r.code: (r.label_vi, r.label_en) for r in REASONS}
+
+
+def reasons_figure(total: Mapping[str, Any]) -> go.Figure:
+    """Each reason's share of the reasons given (a report row's `reasons`), most given on top;
+    a rating may give several reasons, so the shares are of mentions, not of ratings."""
+    shares: Mapping[str, float] = total["reasons"]
+    if not shares:
+        return empty_figure(NO_REASONS_VI, NO_REASONS_EN)
+    counts: Mapping[str, int] = total["reason_counts"]
+    labels = [_REASON_LABELS.get(code, (code, code)) for code in shares]
+    fig = go.Figure(
+        go.Bar(
+            orientation="h",
+            x=list(shares.values()),
+            y=[vi for vi, _ in labels],
+            text=[
+                f"{format_pct(share)} ({format_count(counts.get(code, 0))})"
+                for code, share in shares.items()
+            ],
+            textposition="outside",
+            cliponaxis=False,
+            customdata=[en for _, en in labels],
+            marker={"color": REASON_COLOR},
+            hovertemplate="%{customdata}: %{x:.2f} %<extra></extra>",
+        )
+    )
+    fig.update_layout(_base_layout())
+    fig.update_layout(
+        margin={"l": 20, "r": 40, "t": 10, "b": 30},
+        bargap=0.45,
+        showlegend=False,
+    )
+    # room on the right for the labels outside the bars
+    fig.update_xaxes(range=[0, min(100, max(shares.values())) * 1.45 + 1], ticksuffix=" %")
+    fig.update_yaxes(autorange="reversed", automargin=True)
+    return fig
 
 
 # --- headline numbers ---------------------------------------------------------------------
@@ -194,99 +275,250 @@ def _base_layout() -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Summary:
-    """The period's headline numbers as display text."""
+    """A report's total as display text."""
 
     ratings: str
     satisfied_pct: str
+    interval: str
     happy_index: str
+    flagged: str
 
 
-def summary(period: Figures) -> Summary:
+def summary(total: Mapping[str, Any]) -> Summary:
     return Summary(
-        ratings=format_count(period.ratings),
-        satisfied_pct=format_pct(period.satisfied_pct),
-        happy_index=format_decimal(period.happy_index),
+        ratings=format_count(total["ratings"]),
+        satisfied_pct=format_pct(total["satisfied_pct"]),
+        interval=f"KTC 95 %: {format_interval(total['wilson_low'], total['wilson_high'])}",
+        happy_index=format_decimal(total["happy_index"]),
+        flagged=format_count(total["flagged"]),
     )
 
 
-# --- officers' table ----------------------------------------------------------------------
+@dataclass(frozen=True)
+class Caption:
+    """What a report is of and by which policy, in both languages."""
+
+    vi: str
+    en: str
 
 
-def has_ratings(rows: Sequence[OfficerRow]) -> bool:
-    return any(row.figures.ratings for row in rows)
-
-
-def level_scale(rows: Sequence[OfficerRow]) -> Scale:
-    """The scale whose labels head the level columns: reports count levels by number only."""
-    size = max((len(row.figures.counts) for row in rows), default=SCALES[DEFAULT_SCALE].size)
-    return next((s for s in SCALES.values() if s.size == size), SCALES[DEFAULT_SCALE])
-
-
-def _sort_key(record: Mapping[str, Any]) -> tuple[bool, float, bool, float, int, str]:
-    pct, happy = record["satisfied_pct"], record["happy_index"]
-    return (
-        pct is None,
-        -(pct or 0.0),
-        happy is None,
-        -(happy or 0.0),
-        -record["ratings"],
-        record["name"],
+def caption(content: Mapping[str, Any]) -> Caption:
+    period, previous = content["period"], content["previous"]
+    policy = content["policy_version"]
+    if content["policy_name"]:
+        policy = f"{policy} ({content['policy_name']})"
+    days = "" if period["kind"] == "range" else f" ({_day(period['start'])}–{_day(period['end'])})"
+    vi = (
+        f"{period['label_vi']}{days} · so với {previous['label_vi']} · chính sách {policy}"
+        f" · xếp hạng từ {content['min_ratings']} đánh giá"
     )
+    en = (
+        f"{period['label_en']} · compared with {previous['label_en']} · policy {policy}"
+        f" · ranked from {content['min_ratings']} ratings"
+    )
+    if content["include_flagged"]:
+        vi += " · tính cả đánh giá bị gắn cờ"
+        en += " · flagged ratings included"
+    return Caption(vi, en)
 
 
-def officer_records(rows: Sequence[OfficerRow], units: Mapping[str, str]) -> list[dict[str, Any]]:
-    """One table record per officer, best satisfied % first; officers without ratings last."""
+def _day(iso: str) -> str:
+    return date.fromisoformat(iso).strftime("%d/%m/%Y")
+
+
+def policy_rules(policy: Policy) -> list[str]:
+    """The classification rules in order, as the reviewer reads them: the first rule met
+    applies, the last has no conditions."""
+    return [
+        f"{rule.label_vi}: {' và '.join(rule.conditions('vi')) or 'các trường hợp còn lại'}"
+        for rule in policy.classification
+    ]
+
+
+# --- the report's table -------------------------------------------------------------------
+
+
+def report_rows(content: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    rows: list[Mapping[str, Any]] = content[rows_key(content["scope"])]
+    return rows
+
+
+def has_ratings(rows: Sequence[Mapping[str, Any]]) -> bool:
+    return any(row["ratings"] for row in rows)
+
+
+def rank_text(row: Mapping[str, Any]) -> str:
+    return str(row["rank"]) if row["ranked"] else NOT_ENOUGH_DATA_VI
+
+
+def _unit(row: Mapping[str, Any], units: Mapping[str, str]) -> str:
+    unit_id = row.get("unit_id") or ""
+    return units.get(unit_id, unit_id) or NO_VALUE
+
+
+def report_records(
+    rows: Sequence[Mapping[str, Any]], scope: Scope, units: Mapping[str, str]
+) -> list[dict[str, Any]]:
+    """One table record of display text per report row, in the rows' order. `id` is not a
+    column: it names the row (Dash's row id); a viewer's rows carry none."""
     records = []
     for row in rows:
         record: dict[str, Any] = {
-            "officer_id": row.officer_id,
-            "name": row.name,
-            "unit": units.get(row.unit_id, row.unit_id),
-            "ratings": row.figures.ratings,
-            "satisfied_pct": row.figures.satisfied_pct,
-            "happy_index": row.figures.happy_index,
+            "name": row.get("name", NO_VALUE),
+            "unit": _unit(row, units),
+            "ratings": format_count(row["ratings"]),
+            "satisfied": format_pct_interval(
+                row["satisfied_pct"], row["wilson_low"], row["wilson_high"]
+            ),
+            "happy_index": format_decimal(row["happy_index"]),
+            "change": format_change(row["change_satisfied_pct"]),
+            "rank": rank_text(row),
+            "flagged": format_count(row["flagged"]),
         }
-        for level, n in row.figures.counts.items():
-            record[f"level_{level}"] = n
+        if ID_KEYS[scope] in row:
+            record["id"] = row[ID_KEYS[scope]]
+        if scope == "officer":
+            found = row.get("classification")
+            record["classification"] = found["label_vi"] if found else NO_VALUE
         records.append(record)
-    return sorted(records, key=_sort_key)
+    return records
 
 
-def _number_format(specifier: str, suffix: str = "") -> dict[str, Any]:
-    return {
-        "locale": {**_LOCALE, "symbol": ["", suffix]},
-        "specifier": ("$" if suffix else "") + specifier,
-        "nully": NO_VALUE,
-    }
+def report_tooltips(
+    rows: Sequence[Mapping[str, Any]], min_ratings: int
+) -> list[dict[str, dict[str, str]]]:
+    """Per record: the rule behind a classification, the previous period's figure behind a
+    change, and why a row is not ranked."""
+    tips = []
+    for row in rows:
+        tip: dict[str, dict[str, str]] = {}
+        found = row.get("classification")
+        if found:
+            tip["classification"] = _tip(f"{found['rule']}\n\n{found['rule_en']}")
+        if row["previous_ratings"] is not None:
+            tip["change"] = _tip(
+                f"Kỳ trước: {format_pct(row['previous_satisfied_pct'])}, "
+                f"{format_count(row['previous_ratings'])} đánh giá\n\n"
+                f"Previous period: {format_pct(row['previous_satisfied_pct'])}, "
+                f"{format_count(row['previous_ratings'])} ratings"
+            )
+        if not row["ranked"]:
+            tip["rank"] = _tip(
+                f"Dưới {min_ratings} đánh giá: {NOT_ENOUGH_DATA_VI}, không xếp hạng\n\n"
+                f"Fewer than {min_ratings} ratings: {NOT_ENOUGH_DATA_EN}, not ranked"
+            )
+        tips.append(tip)
+    return tips
 
 
-def officer_columns(scale: Scale) -> list[dict[str, Any]]:
-    """DataTable columns; each header is two rows, Vietnamese above English."""
-    count = {"type": "numeric", "format": _number_format(",d")}
-    columns: list[dict[str, Any]] = [
-        {"id": "name", "name": ["Cán bộ", "Officer"], "type": "text"},
-        {"id": "unit", "name": ["Đơn vị", "Unit"], "type": "text"},
-        {"id": "ratings", "name": ["Số đánh giá", "Ratings"], **count},
+def _tip(text: str) -> dict[str, str]:
+    return {"value": text, "type": "text"}
+
+
+def _none_last(
+    rows: Sequence[Mapping[str, Any]], key: Callable[[Mapping[str, Any]], Any], descending: bool
+) -> list[Mapping[str, Any]]:
+    """Sorted by `key`, rows without a value (no ratings, not ranked) last either way; stable,
+    so equal values keep the order they came in."""
+    valued = [r for r in rows if key(r) is not None]
+    return [
+        *sorted(valued, key=key, reverse=descending),
+        *(r for r in rows if key(r) is None),
     ]
+
+
+def _casefold(name: str) -> Callable[[Mapping[str, Any]], Any]:
+    return lambda row: None if row.get(name) is None else str(row[name]).casefold()
+
+
+_SORT_KEYS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
+    "name": _casefold("name"),
+    "ratings": lambda r: r["ratings"],
+    "satisfied": lambda r: (
+        None if r["satisfied_pct"] is None else (r["satisfied_pct"], r["wilson_low"])
+    ),
+    "happy_index": lambda r: r["happy_index"],
+    "change": lambda r: r["change_satisfied_pct"],
+    "rank": lambda r: r["rank"],
+    "flagged": lambda r: r["flagged"],
+    "classification": lambda r: (r.get("classification") or {}).get("label_vi"),
+}
+
+
+def sort_rows(
+    rows: Sequence[Mapping[str, Any]],
+    sort_by: Sequence[Mapping[str, str]] | None,
+    units: Mapping[str, str],
+) -> list[Mapping[str, Any]]:
+    """The rows in the table's order: as the table's header asks (`sort_by`, Dash's), else by
+    rank as the printed report lists them, the unranked after in the report's order (by unit,
+    then name). Sorting by the text shown would put "100,00 %" before "90,00 %"."""
+    if not sort_by:
+        return _none_last(rows, _SORT_KEYS["rank"], descending=False)
+    column, descending = sort_by[0]["column_id"], sort_by[0]["direction"] == "desc"
+    keys = {**_SORT_KEYS, "unit": lambda row: _unit(row, units).casefold()}
+    if column not in keys:
+        return list(rows)
+    return _none_last(rows, keys[column], descending)
+
+
+_NAME_HEADERS: dict[str, list[str]] = {
+    "officer": ["Cán bộ", "Officer"],
+    "counter": ["Quầy", "Counter"],
+    "field": ["Lĩnh vực", "Field"],
+    "unit": ["Đơn vị", "Unit"],
+}
+
+
+def report_columns(scope: Scope) -> list[dict[str, Any]]:
+    """DataTable columns for a report's records; each header is two rows, Vietnamese above
+    English. A unit column where rows belong to a unit; the classification for officers.
+    Figures are text made here, typed numeric only to sit right-aligned."""
+    text = {"type": "text"}
+    number = {"type": "numeric"}
+    columns: list[dict[str, Any]] = [{"id": "name", "name": _NAME_HEADERS[scope], **text}]
+    if scope in ("officer", "counter"):
+        columns.append({"id": "unit", "name": ["Đơn vị", "Unit"], **text})
     columns += [
-        {"id": f"level_{level}", "name": [vi, en], **count}
-        for level, (vi, en) in enumerate(zip(scale.labels_vi, scale.labels_en, strict=True), 1)
-    ]
-    columns += [
+        {"id": "ratings", "name": ["Số đánh giá", "Ratings"], **number},
         {
-            "id": "satisfied_pct",
-            "name": ["Tỷ lệ hài lòng", "Satisfied %"],
-            "type": "numeric",
-            "format": _number_format(".1f", "%"),
+            "id": "satisfied",
+            "name": ["Tỷ lệ hài lòng (KTC Wilson 95 %)", "Satisfied % (95 % Wilson interval)"],
+            **number,
         },
-        {
-            "id": "happy_index",
-            "name": ["Chỉ số hài lòng", "Happy index"],
-            "type": "numeric",
-            "format": _number_format(".1f"),
-        },
+        {"id": "happy_index", "name": ["Chỉ số hài lòng", "Happy index"], **number},
+        {"id": "change", "name": ["So với kỳ trước (điểm %)", "Change (pp)"], **number},
+        {"id": "rank", "name": ["Xếp hạng", "Rank"], **number},
+        {"id": "flagged", "name": ["Bị gắn cờ", "Flagged"], **number},
     ]
+    if scope == "officer":
+        columns.append(
+            {"id": "classification", "name": ["Xếp loại (gợi ý)", "Suggested class"], **text}
+        )
     return columns
+
+
+# --- alerts -------------------------------------------------------------------------------
+
+
+def alert_records(
+    rows: Sequence[Mapping[str, Any]], units: Mapping[str, str]
+) -> list[dict[str, Any]]:
+    """`server.alerts.alert_rows` with the unit's name."""
+    return [{**row, "unit": units.get(row["unit_id"], row["unit_id"])} for row in rows]
+
+
+ALERT_COLUMNS: list[dict[str, Any]] = [
+    {"id": "time", "name": ["Thời điểm (giờ VN)", "Raised (Vietnam time)"], "type": "text"},
+    {"id": "unit", "name": ["Đơn vị", "Unit"], "type": "text"},
+    {"id": "counter_id", "name": ["Quầy", "Counter"], "type": "text"},
+    {"id": "message", "name": ["Nội dung", "Message"], "type": "text"},
+    {"id": "delivered", "name": ["Webhook", "Webhook"], "type": "text"},
+]
+
+
+def _number_format(specifier: str) -> dict[str, Any]:
+    return {"locale": _LOCALE, "specifier": specifier, "nully": NO_VALUE}
 
 
 # --- devices ------------------------------------------------------------------------------

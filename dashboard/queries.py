@@ -1,19 +1,113 @@
-"""Database reads the dashboard needs beyond `server.reports`, which makes every figure."""
+"""What the dashboard reads, held to what the logged-in user may see (server/access.py).
+
+Reports are the API's: the same `server.reports` query with the same unit and officer limits and
+the same redaction as GET /api/v1/reports/{scope}, so a figure on screen is the figure the API,
+its exports and the printed report give. The limits:
+
+- admin, hr: every unit, with names.
+- unit_head: their own unit only; asking for another is refused.
+- officer: their own row of the officers' report, and the days of their own ratings.
+- viewer: counters, fields and units of every unit; no officers' rows at all.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session, col, select
 
+from server import alerts, reports
+from server.access import Access, Forbidden
+from server.api.alerts import SEE_ALERTS
 from server.models import Counter, Device, Unit
+from server.periods import Period
+from server.policy import Policy
+
+ALERT_LIMIT = 20  # the alerts panel shows the latest ones only
 
 
 def unit_names(session: Session) -> dict[str, str]:
     """Unit id → name, in name order: the unit selector's options and the table's unit column."""
     rows = session.exec(select(Unit.id, Unit.name).order_by(col(Unit.name), col(Unit.id))).all()
     return {unit_id: name for unit_id, name in rows}
+
+
+def visible_units(session: Session, access: Access) -> dict[str, str]:
+    """The units this user may choose: their own for a unit_head or an officer, else all."""
+    names = unit_names(session)
+    own = access.unit_scope(None)
+    return names if own is None else {own: names.get(own, own)}
+
+
+def scopes(access: Access) -> tuple[reports.Scope, ...]:
+    """The reports this user may open. Officers' rows need names to mean anything on screen, so
+    a viewer gets the other scopes; an officer only the officers' report (their own row)."""
+    if access.role == "officer":
+        return ("officer",)
+    if not access.may_see_names:
+        return tuple(s for s in reports.SCOPES if s != "officer")
+    return reports.SCOPES
+
+
+def report(
+    session: Session,
+    access: Access,
+    scope: reports.Scope,
+    period: Period,
+    unit_id: str | None,
+    policy: Policy,
+    *,
+    include_flagged: bool = False,
+) -> dict[str, Any]:
+    """The report as the API answers it to this user (less the run's own fields)."""
+    if scope not in scopes(access):
+        raise Forbidden(f"the role {access.role!r} does not see the {scope} report here")
+    query = reports.Query(
+        scope,
+        period,
+        access.unit_scope(unit_id),
+        access.officer_scope(None),
+        include_flagged=include_flagged,
+    )
+    content = reports.report(session, query, policy).as_dict()
+    if scope == "officer":
+        content["officers"] = access.redact(content["officers"])
+    return content
+
+
+def days(
+    session: Session,
+    access: Access,
+    period: Period,
+    unit_id: str | None,
+    *,
+    include_flagged: bool = False,
+) -> list[reports.DayRow]:
+    """Satisfaction per day for the chart: of the chosen unit, or of an officer's own ratings."""
+    return reports.daily_report(
+        session,
+        period.start,
+        period.end,
+        access.unit_scope(unit_id),
+        officer_id=access.officer_scope(None),
+        include_flagged=include_flagged,
+    )
+
+
+def may_see_alerts(access: Access) -> bool:
+    """As GET /api/v1/alerts: a counter's alert points at whoever sat there, and viewers see
+    aggregates only."""
+    return access.role in SEE_ALERTS
+
+
+def recent_alerts(session: Session, access: Access, unit_id: str | None) -> list[dict[str, Any]]:
+    """The latest alerts of the chosen unit (a unit_head's own), newest first."""
+    if not may_see_alerts(access):
+        return []
+    found = alerts.recent(session, unit_id=access.unit_scope(unit_id), limit=ALERT_LIMIT)
+    return alerts.alert_rows(found)
 
 
 @dataclass(frozen=True)
@@ -31,13 +125,17 @@ class DeviceRow:
     revoked_at: datetime | None
 
 
-def device_rows(session: Session) -> list[DeviceRow]:
+def device_rows(session: Session, access: Access) -> list[DeviceRow]:
+    """Every device of the units this user may see."""
     q = (
         select(Device, Counter.name, Unit.name)
         .join(Counter, col(Counter.id) == col(Device.counter_id))
         .join(Unit, col(Unit.id) == col(Counter.unit_id))
         .order_by(col(Unit.name), col(Counter.name), col(Device.id))
     )
+    own = access.unit_scope(None)
+    if own is not None:
+        q = q.where(col(Counter.unit_id) == own)
     return [
         DeviceRow(
             id=d.id,

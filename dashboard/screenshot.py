@@ -7,6 +7,7 @@ photographs the satisfaction page in Chromium, so the picture in the docs is nev
 from __future__ import annotations
 
 import argparse
+import secrets
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,10 +17,14 @@ from playwright.sync_api import Browser, ViewportSize, sync_playwright
 from dashboard.app import create_dash
 from dashboard.browser import launch_chromium, mounted, serve, wait_for_satisfaction_page
 from dashboard.demo import OFFICERS, seed_demo
+from dashboard.pages import satisfaction
+from server.access import Access
 from server.db import make_engine, migrate, session_scope
+from server.ingest import IngestRules
 from server.timeutil import vn_day
 
 VIEWPORT: ViewportSize = {"width": 1280, "height": 900}
+HR = Access("hr", "phongnoivu")  # the HR office sees every unit, with names
 
 
 def take(browser: Browser, path: Path, now: datetime | None = None) -> None:
@@ -30,9 +35,12 @@ def take(browser: Browser, path: Path, now: datetime | None = None) -> None:
         try:
             migrate(engine)
             with session_scope(engine) as session:
-                seed_demo(session, moment)
+                # a throwaway database: a throwaway chain key
+                rules = IngestRules(chain_key=secrets.token_bytes(32))
+                # the period shown and the one before it, for the change column
+                seed_demo(session, moment, rules, days=2 * satisfaction.DEFAULT_DAYS)
             app = create_dash(lambda: session_scope(engine), today=lambda: vn_day(moment))
-            with serve(mounted(app)) as base:
+            with serve(mounted(app, HR)) as base:
                 page = browser.new_page(viewport=VIEWPORT)
                 try:
                     page.goto(f"{base}/dashboard/")
@@ -47,7 +55,7 @@ def take(browser: Browser, path: Path, now: datetime | None = None) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m dashboard.screenshot", description=__doc__)
-    parser.add_argument("output", type=Path, help="where to write the PNG, e.g. docs/dashboard.png")
+    parser.add_argument("output", type=Path, help="where to write the PNG: docs/dashboard.png")
     output = parser.parse_args(argv).output
     with sync_playwright() as playwright:
         browser = launch_chromium(playwright)

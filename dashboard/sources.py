@@ -1,4 +1,4 @@
-"""Where pages get the database and the clock: stored on the Flask server of each Dash app.
+"""Where pages get the database, the clock, the policy and the logged-in user.
 
 Dash keeps pages in a process-wide registry, so a page layout cannot close over one app's session
 factory. Flask's `current_app` names the app serving the request, so two dashboards in one
@@ -9,13 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
-from flask import Flask, current_app
+from flask import Flask, current_app, request
 from sqlmodel import Session
 
+from server.access import Access, Forbidden
+from server.policy import Policy
+from server.reports import default_policy
 from server.timeutil import vn_day
+from server.web_login import ACCESS_KEY
 
 SessionFactory = Callable[[], AbstractContextManager[Session]]
 
@@ -29,10 +33,12 @@ def vn_today() -> date:
 
 @dataclass(frozen=True)
 class Sources:
-    """The seams a dashboard reads from; tests pass a fixed `today`."""
+    """The seams a dashboard reads from; tests pass a fixed `today`. `policy` must be the API's,
+    or ranks and classes would differ from its reports."""
 
     session_factory: SessionFactory
     today: Callable[[], date] = vn_today
+    policy: Policy = field(default_factory=default_policy)
 
 
 def install(server: Flask, sources: Sources) -> None:
@@ -43,3 +49,13 @@ def current() -> Sources:
     """The sources of the app handling this request (only valid inside a request)."""
     sources: Sources = current_app.extensions[_EXTENSION]
     return sources
+
+
+def access() -> Access:
+    """Who is looking. The login guard (server/web_login.py) puts their Access in the ASGI scope,
+    which a2wsgi hands on as environ["asgi.scope"]; a request without one sees nothing, so a
+    dashboard served without the guard shows no figures rather than all of them."""
+    found = (request.environ.get("asgi.scope") or {}).get(ACCESS_KEY)
+    if not isinstance(found, Access):
+        raise Forbidden("no logged-in user: open the dashboard through the server's /login")
+    return found

@@ -1,4 +1,5 @@
-"""Thiết bị: every rating unit, where it stands and what it last reported on its status topic.
+"""Thiết bị: every rating unit of the units the user may see, where it stands and what it last
+reported on its status topic.
 
 The list refreshes every 30 seconds, so a unit going offline shows without reloading the page.
 """
@@ -11,6 +12,7 @@ from dash import Dash, Input, Output, dcc, html
 
 from dashboard import figures, queries, sources
 from dashboard.components import card, data_table, empty_state, page_title
+from server.access import Access
 
 PAGE = {
     "path": "/devices",
@@ -75,9 +77,10 @@ class View(NamedTuple):
     empty_hidden: bool
 
 
-def view(src: sources.Sources) -> View:
+def view(src: sources.Sources, access: Access) -> View:
+    """The devices of the units `access` may see."""
     with src.session_factory() as session:
-        rows = queries.device_rows(session)
+        rows = queries.device_rows(session, access)
     return View(figures.device_records(rows), table_hidden=not rows, empty_hidden=bool(rows))
 
 
@@ -89,4 +92,4 @@ def register_callbacks(app: Dash) -> None:
         Input(REFRESH, "n_intervals"),
     )
     def refresh(_n: int | None) -> View:
-        return view(sources.current())
+        return view(sources.current(), sources.access())

@@ -1,4 +1,5 @@
-"""Test data: the fixed clock of the dashboard tests, and rows for tests that need exact counts."""
+"""Test data: the fixed clock of the dashboard tests, the users looking, and rows for tests that
+need exact counts."""
 
 from __future__ import annotations
 
@@ -11,15 +12,23 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from dashboard.sources import SessionFactory
+from server.access import Access
 from server.db import session_scope
 from server.ingest import store_rows
-from server.models import Counter, Device, Officer, Rating, Unit
+from server.models import Alert, Counter, Device, Officer, Rating, Unit
 from server.timeutil import VN_TZ
+from tests.server.factories import RULES
 
 NOW = datetime(2026, 11, 20, 15, 30, tzinfo=VN_TZ)  # a Friday afternoon in Vietnam
 TODAY = date(2026, 11, 20)
 
 _seq = itertools.count(1)
+
+# The users of the demo data (dashboard/demo.py).
+HR = Access("hr", "phongnoivu")
+HEAD_Q1 = Access("unit_head", "truongq1", unit_id="Q1-MOTCUA")
+OFFICER_1 = Access("officer", "huong", unit_id="Q1-MOTCUA", officer_id="CB-0001")
+VIEWER = Access("viewer", "xem")
 
 
 def factory(engine: Engine) -> SessionFactory:
@@ -75,5 +84,24 @@ def add_ratings(
                 unit_id=unit_id,
             ).model_dump()
         )
-    store_rows(session, rows)
+    store_rows(session, rows, RULES, pressed)
+    session.flush()
+
+
+def add_alert(
+    session: Session, unit_id: str, message: str, at: datetime, counter_id: str | None = None
+) -> None:
+    """An alert as server/alerts.py raises one, undelivered."""
+    session.add(
+        Alert(
+            key=f"test:{unit_id}:{counter_id}:{at.isoformat()}",
+            rule="unsatisfied-at-counter" if counter_id else "unit-satisfied-below",
+            unit_id=unit_id,
+            counter_id=counter_id,
+            raised_at=at,
+            window_start=at - timedelta(hours=1),
+            window_end=at,
+            message=message,
+        )
+    )
     session.flush()

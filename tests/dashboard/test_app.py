@@ -1,13 +1,14 @@
 """The Dash app on a real SQLite database: layouts, pages and callbacks through Dash's HTTP routes.
 
 Flask's test client speaks to the routes at "/", as they are once the mount has stripped
-"/dashboard"; the browser test covers the mount itself.
+"/dashboard", and plays the login guard by putting the user where the guard puts it; the mount
+and the guard themselves are tested in test_same_numbers.py and test_browser.py.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import dash
@@ -16,24 +17,46 @@ from dash import Dash
 from flask.testing import FlaskClient
 from sqlalchemy.engine import Engine
 
+from dashboard import figures
 from dashboard.app import create_dash
 from dashboard.demo import OFFICERS, UNITS
 from dashboard.pages import devices, satisfaction
 from dashboard.sources import Sources
+from server import reports
+from server.access import Access
 from server.db import session_scope
-from server.reports import officer_report
-from tests.dashboard.rows import TODAY, factory
+from server.periods import parse_period, period_of
+from server.policy import load_policy
+from server.web_login import ACCESS_KEY
+from tests.dashboard.conftest import DH_ALERT, XA_ALERT
+from tests.dashboard.rows import HEAD_Q1, HR, OFFICER_1, TODAY, VIEWER, factory
+
+LAST_30_DAYS = period_of("range", TODAY - timedelta(days=29), TODAY)
+OCTOBER = parse_period("2026-10")
 
 
 def make_app(engine: Engine) -> Dash:
     return create_dash(factory(engine), today=lambda: TODAY)
 
 
-def call(client: FlaskClient, output_id: str, inputs: dict[tuple[str, str], Any]) -> dict[str, Any]:
-    """Run the callback that writes `output_id`, as the browser would; returns its outputs."""
+def client_as(app: Dash, access: Access | None) -> FlaskClient:
+    """A client whose requests carry `access` as the login guard passes it (a2wsgi's scope)."""
+    client = app.server.test_client()
+    if access is not None:
+        client.environ_base["asgi.scope"] = {ACCESS_KEY: access}
+    return client
+
+
+def dependency(client: FlaskClient, output_id: str) -> dict[str, Any]:
     (dep,) = [
         d for d in client.get("/_dash-dependencies").get_json() if f"{output_id}." in d["output"]
     ]
+    return dep
+
+
+def post(client: FlaskClient, output_id: str, inputs: dict[tuple[str, str], Any]) -> Any:
+    """Run the callback that writes `output_id`, as the browser would; the raw response."""
+    dep = dependency(client, output_id)
     outputs = [
         {"id": part.rsplit(".", 1)[0], "property": part.rsplit(".", 1)[1]}
         for part in dep["output"].strip(".").split("...")
@@ -41,14 +64,43 @@ def call(client: FlaskClient, output_id: str, inputs: dict[tuple[str, str], Any]
     body = {
         "output": dep["output"],
         "outputs": outputs if len(outputs) > 1 else outputs[0],
-        "inputs": [{**i, "value": inputs[(i["id"], i["property"])]} for i in dep["inputs"]],
+        "inputs": [{**i, "value": inputs.get((i["id"], i["property"]))} for i in dep["inputs"]],
         "changedPropIds": [f"{i}.{p}" for i, p in inputs],
         "state": [],
     }
-    response = client.post("/_dash-update-component", json=body)
+    return client.post("/_dash-update-component", json=body)
+
+
+Inputs = dict[tuple[str, str], Any]
+
+
+def call(client: FlaskClient, output_id: str, inputs: Inputs) -> dict[str, Any]:
+    """The callback's outputs, by component id."""
+    response = post(client, output_id, inputs)
     assert response.status_code == 200, response.get_data(as_text=True)
     result: dict[str, Any] = response.get_json()["response"]
     return result
+
+
+def report_inputs(
+    period: str | None = None, scope: str = "officer", unit: str = "*", flagged: bool = False
+) -> dict[tuple[str, str], Any]:
+    return {
+        (satisfaction.PERIOD, "value"): period,
+        (satisfaction.SCOPE, "value"): scope,
+        (satisfaction.UNIT, "value"): unit,
+        (satisfaction.FLAGGED, "value"): [satisfaction.INCLUDE_FLAGGED] if flagged else [],
+        (satisfaction.TABLE, "sort_by"): [],
+    }
+
+
+def layout_as(app: Dash, access: Access, **query: str) -> Any:
+    with app.server.test_request_context("/", environ_base={"asgi.scope": {ACCESS_KEY: access}}):
+        return satisfaction.layout(**query)
+
+
+def options(component: Any) -> list[Any]:
+    return [o["value"] for o in component.options]
 
 
 # --- the app and its pages ------------------------------------------------------------------
@@ -59,7 +111,7 @@ def test_served_under_the_mount_prefix_with_every_script_local(engine: Engine) -
     assert app.config.routes_pathname_prefix == "/"
     assert app.config.requests_pathname_prefix == "/dashboard/"
 
-    index = app.server.test_client().get("/").get_data(as_text=True)
+    index = client_as(app, HR).get("/").get_data(as_text=True)
 
     assert '<html lang="vi">' in index
     assert "<title>Hài Lòng</title>" in index
@@ -67,6 +119,7 @@ def test_served_under_the_mount_prefix_with_every_script_local(engine: Engine) -
     assert sources and all(s.startswith("/dashboard/") for s in sources), sources
     assert "/dashboard/assets/style.css" in index
     assert "cdn." not in index
+    assert "validation_layout" not in index, "the first visitor's page would go to everyone"
 
 
 def test_pages_are_registered_and_the_header_links_them(engine: Engine) -> None:
@@ -75,29 +128,35 @@ def test_pages_are_registered_and_the_header_links_them(engine: Engine) -> None:
     paths = {page["path"]: page for page in dash.page_registry.values()}
     assert paths["/"]["name"] == "Mức độ hài lòng"
     assert paths["/devices"]["name"] == "Thiết bị"
-    layout = app.server.test_client().get("/_dash-layout").get_json()
+    layout = client_as(app, HR).get("/_dash-layout").get_json()
     links = re.findall(r'"href": "([^"]+)"', str(layout).replace("'", '"'))
     assert links == ["/dashboard/", "/dashboard/devices"]
     assert "Hài Lòng" in str(layout)
 
 
-def test_satisfaction_layout_defaults_to_the_last_30_vietnam_days(demo_engine: Engine) -> None:
+def test_the_header_names_the_user_and_the_way_out(engine: Engine) -> None:
+    client = client_as(make_app(engine), HEAD_Q1)
+    client.get("/")
+
+    out = call(client, "user-badge", {("url", "pathname"): "/dashboard/"})
+
+    text = str(out["user-badge"]["children"])
+    assert "truongq1" in text and "Trưởng đơn vị" in text and "/logout" in text
+
+
+def test_without_a_logged_in_user_nothing_is_shown(demo_engine: Engine) -> None:
     app = make_app(demo_engine)
+    client = client_as(app, None)
+    client.get("/")
 
-    with app.server.test_request_context("/"):
-        page = satisfaction.layout()
+    response = post(client, satisfaction.TABLE, report_inputs())
 
-    period = page[satisfaction.PERIOD]
-    assert period.start_date == (TODAY - timedelta(days=29)).isoformat()
-    assert period.end_date == TODAY.isoformat()
-    options = page[satisfaction.UNIT].options
-    assert options[0] == {"label": "Tất cả đơn vị (all units)", "value": "*"}
-    assert {o["value"]: o["label"] for o in options[1:]} == UNITS
-    assert page[satisfaction.UNIT].value == "*"
+    assert response.status_code == 403
+    assert OFFICERS[0].name not in response.get_data(as_text=True)
 
 
 def test_router_serves_each_page(engine: Engine) -> None:
-    client = make_app(engine).server.test_client()
+    client = client_as(make_app(engine), HR)
     client.get("/")
 
     for pathname, marker in (
@@ -112,74 +171,295 @@ def test_router_serves_each_page(engine: Engine) -> None:
         assert marker in str(out["_pages_content"]["children"])
 
 
-# --- the satisfaction page ------------------------------------------------------------------
+# --- the satisfaction page's layout, per user -----------------------------------------------
 
 
-def test_satisfaction_callback_over_http_returns_the_reports_figures(demo_engine: Engine) -> None:
-    client = make_app(demo_engine).server.test_client()
+def test_hr_chooses_among_every_unit_and_report(demo_engine: Engine) -> None:
+    page = layout_as(make_app(demo_engine), HR)
+
+    assert page[satisfaction.PERIOD].value == LAST_30_DAYS.text
+    assert page[satisfaction.PERIOD_KIND].value == "range"
+    unit = page[satisfaction.UNIT]
+    assert unit.options[0] == {"label": "Tất cả đơn vị (all units)", "value": "*"}
+    assert {o["value"]: o["label"] for o in unit.options[1:]} == UNITS
+    assert unit.value == "*" and not unit.disabled
+    assert options(page[satisfaction.SCOPE]) == ["officer", "counter", "field", "unit"]
+    assert page[satisfaction.FLAGGED].value == []
+    assert satisfaction.ALERTS in str(page)
+
+
+def test_a_unit_head_is_offered_their_own_unit_only_and_its_alerts(demo_engine: Engine) -> None:
+    page = layout_as(make_app(demo_engine), HEAD_Q1)
+
+    unit = page[satisfaction.UNIT]
+    assert unit.options == [{"label": UNITS["Q1-MOTCUA"], "value": "Q1-MOTCUA"}]
+    assert unit.value == "Q1-MOTCUA" and unit.disabled
+    assert options(page[satisfaction.SCOPE]) == ["officer", "counter", "field", "unit"]
+    assert satisfaction.ALERTS in str(page)
+
+
+def test_an_officer_and_a_viewer_get_no_alerts_and_the_viewer_no_officers(
+    demo_engine: Engine,
+) -> None:
+    app = make_app(demo_engine)
+    officer, viewer = layout_as(app, OFFICER_1), layout_as(app, VIEWER)
+
+    assert options(officer[satisfaction.SCOPE]) == ["officer"]
+    assert options(officer[satisfaction.UNIT]) == ["Q1-MOTCUA"]
+    assert options(viewer[satisfaction.SCOPE]) == ["counter", "field", "unit"]
+    assert viewer[satisfaction.SCOPE].value == "counter"
+    assert set(options(viewer[satisfaction.UNIT])) == {"*", *UNITS}
+    for page in (officer, viewer):
+        assert satisfaction.ALERTS not in str(page)
+
+
+def test_the_url_presets_the_controls_within_what_the_user_may_see(demo_engine: Engine) -> None:
+    app = make_app(demo_engine)
+
+    preset = layout_as(app, HR, period="2026-Q4", scope="counter", unit="BN-MOTCUA")
+    refused = layout_as(app, VIEWER, period="garbage", scope="officer", unit="nowhere")
+
+    assert preset[satisfaction.PERIOD].value == "2026-Q4"
+    assert preset[satisfaction.PERIOD_KIND].value == "quarter"
+    assert (preset[satisfaction.SCOPE].value, preset[satisfaction.UNIT].value) == (
+        "counter",
+        "BN-MOTCUA",
+    )
+    assert refused[satisfaction.PERIOD].value == LAST_30_DAYS.text
+    assert refused[satisfaction.SCOPE].value == "counter"
+    assert refused[satisfaction.UNIT].value == "*"
+
+
+# --- the satisfaction page's callbacks ------------------------------------------------------
+
+
+def test_report_callback_over_http_shows_the_reports_figures(demo_engine: Engine) -> None:
+    client = client_as(make_app(demo_engine), HR)
     client.get("/")
-    start = (TODAY - timedelta(days=29)).isoformat()
+
+    out = call(client, satisfaction.TABLE, report_inputs())
+
+    with session_scope(demo_engine) as session:
+        query = reports.Query("officer", LAST_30_DAYS)
+        expected = reports.report(session, query, load_policy(None)).as_dict()
+    rows = {r["officer_id"]: r for r in expected["officers"]}
+    records = out[satisfaction.TABLE]["data"]
+    assert {r["name"] for r in records} == {o.name for o in OFFICERS}
+    for record in records:
+        row = rows[record["id"]]
+        assert record["ratings"] == figures.format_count(row["ratings"])
+        assert record["satisfied"] == figures.format_pct_interval(
+            row["satisfied_pct"], row["wilson_low"], row["wilson_high"]
+        )
+        assert record["rank"] == str(row["rank"])
+    ranks = [int(r["rank"]) for r in records]
+    assert ranks == sorted(ranks), "rank order by default"
+    bars, _satisfied, _happy = out[satisfaction.CHART]["figure"]["data"]
+    assert sum(bars["y"]) == expected["total"]["ratings"]
+    assert out[satisfaction.KPI_RATINGS]["children"] == figures.format_count(sum(bars["y"]))
+    assert out[satisfaction.TABLE_BOX]["hidden"] is False
+    assert out[satisfaction.EMPTY]["hidden"] is True
+    assert out[satisfaction.RULES]["hidden"] is False
+    assert "2026-11-default" in str(out[satisfaction.CAPTION]["children"])
+
+
+def test_a_unit_heads_request_for_another_unit_is_refused(demo_engine: Engine) -> None:
+    client = client_as(make_app(demo_engine), HEAD_Q1)
+    client.get("/")
+
+    response = post(client, satisfaction.TABLE, report_inputs(unit="BN-MOTCUA"))
+    own = call(client, satisfaction.TABLE, report_inputs(unit="Q1-MOTCUA"))
+
+    assert response.status_code == 403
+    assert "only their own unit" in response.get_data(as_text=True)
+    names = {r["name"] for r in own[satisfaction.TABLE]["data"]}
+    assert names == {o.name for o in OFFICERS if o.unit_id == "Q1-MOTCUA"}
+
+
+def test_a_viewers_request_for_officers_is_refused(demo_engine: Engine) -> None:
+    client = client_as(make_app(demo_engine), VIEWER)
+    client.get("/")
+
+    assert post(client, satisfaction.TABLE, report_inputs(scope="officer")).status_code == 403
+    units = call(client, satisfaction.TABLE, report_inputs(scope="unit"))[satisfaction.TABLE]
+    assert {r["name"] for r in units["data"]} == set(UNITS.values())
+
+
+def test_an_unreadable_period_says_so_and_leaves_the_page(demo_engine: Engine) -> None:
+    client = client_as(make_app(demo_engine), HR)
+    client.get("/")
+
+    out = call(client, satisfaction.TABLE, report_inputs(period="2026-13"))
+
+    assert "Không đọc được khoảng thời gian" in out[satisfaction.PERIOD_ERROR]["children"]
+    assert "no month 13" in out[satisfaction.PERIOD_ERROR]["children"]
+    assert set(out) == {satisfaction.PERIOD_ERROR}, "nothing else changes"
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "expected"),
+    [
+        ("month", "2026-10-24..2026-11-20", "2026-11"),
+        ("quarter", "2026-10", "2026-Q4"),
+        ("year", "2025-Q2", "2025"),
+        ("range", "2026-10", "2026-10-01..2026-10-31"),
+        ("day", "2027", TODAY.isoformat()),  # never past today
+    ],
+)
+def test_the_kind_buttons_rewrite_the_period(
+    engine: Engine, kind: str, text: str, expected: str
+) -> None:
+    client = client_as(make_app(engine), HR)
+    client.get("/")
 
     out = call(
         client,
-        satisfaction.CHART,
-        {
-            (satisfaction.PERIOD, "start_date"): start,
-            (satisfaction.PERIOD, "end_date"): TODAY.isoformat(),
-            (satisfaction.UNIT, "value"): "*",
-        },
+        satisfaction.PERIOD_KIND,
+        {(satisfaction.PERIOD_KIND, "value"): kind, (satisfaction.PERIOD, "value"): text},
     )
 
-    with session_scope(demo_engine) as session:
-        report = officer_report(session, TODAY - timedelta(days=29), TODAY)
-    records = out[satisfaction.TABLE]["data"]
-    assert {r["name"] for r in records} == {o.name for o in OFFICERS}
-    by_id = {r.officer_id: r for r in report}
-    for record in records:
-        assert record["satisfied_pct"] == by_id[record["officer_id"]].figures.satisfied_pct
-        assert record["ratings"] == by_id[record["officer_id"]].figures.ratings
-    bars, satisfied, happy = out[satisfaction.CHART]["figure"]["data"]
-    assert sum(bars["y"]) == sum(r.figures.ratings for r in report)
-    assert out[satisfaction.KPI_RATINGS]["children"] == f"{sum(bars['y']):,}".replace(",", ".")
-    assert out[satisfaction.TABLE_BOX]["hidden"] is False
-    assert out[satisfaction.EMPTY]["hidden"] is True
+    assert out[satisfaction.PERIOD]["value"] == expected
+
+
+def test_a_typed_period_sets_the_kind(engine: Engine) -> None:
+    client = client_as(make_app(engine), HR)
+    client.get("/")
+    inputs = {(satisfaction.PERIOD, "value"): "2026-Q3", (satisfaction.PERIOD_KIND, "value"): "x"}
+
+    out = call(client, satisfaction.PERIOD_KIND, inputs)
+
+    assert out == {satisfaction.PERIOD_KIND: {"value": "quarter"}}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (None, LAST_30_DAYS),
+        ("  ", LAST_30_DAYS),
+        ("2026-10", OCTOBER),
+        ("2026-Q4", period_of("quarter", date(2026, 10, 1))),
+        ("2026", period_of("year", date(2026, 1, 1))),
+        ("2026-10-05..2026-12-14", period_of("range", date(2026, 10, 5), date(2026, 12, 14))),
+    ],
+)
+def test_read_period(text: str | None, expected: Any) -> None:
+    assert satisfaction.read_period(text, TODAY) == expected
+
+
+def test_read_period_refuses_what_it_cannot_read() -> None:
+    with pytest.raises(ValueError, match="not a report period"):
+        satisfaction.read_period("last week", TODAY)
 
 
 def test_view_of_one_unit_lists_only_its_officers(demo_sources: Sources) -> None:
-    view = satisfaction.view(demo_sources, None, None, "BN-MOTCUA")
+    view = satisfaction.view(demo_sources, HR, LAST_30_DAYS, "officer", "BN-MOTCUA")
 
     expected = {o.name for o in OFFICERS if o.unit_id == "BN-MOTCUA"}
     assert {r["name"] for r in view.records} == expected
     assert {r["unit"] for r in view.records} == {UNITS["BN-MOTCUA"]}
 
 
-def test_view_sorts_by_satisfied_pct(demo_sources: Sources) -> None:
-    view = satisfaction.view(demo_sources, None, None, "*")
+def test_view_sorts_as_the_header_asks(demo_sources: Sources) -> None:
+    sort_by = [{"column_id": "satisfied", "direction": "desc"}]
 
-    pcts = [r["satisfied_pct"] for r in view.records]
-    assert pcts == sorted(pcts, reverse=True)
+    view = satisfaction.view(demo_sources, HR, LAST_30_DAYS, "officer", "*", sort_by=sort_by)
+
+    shown = [float(r["satisfied"].split(" ")[0].replace(",", ".")) for r in view.records]
+    assert shown == sorted(shown, reverse=True)
 
 
 def test_view_of_a_period_without_ratings_shows_the_empty_state(demo_sources: Sources) -> None:
-    view = satisfaction.view(demo_sources, "2020-01-01", "2020-01-31", "*")
+    view = satisfaction.view(demo_sources, HR, parse_period("2020-01"), "officer", "*")
 
     assert view.table_hidden is True and view.empty_hidden is False
-    assert view.chart.data == ()
+    assert view.chart.data == () and view.reasons.data == ()
     assert "Chưa có đánh giá" in view.chart.layout.annotations[0].text
     assert (view.ratings, view.satisfied_pct) == ("0", "—")
-    assert all(r["ratings"] == 0 for r in view.records)
+    assert all(r["ratings"] == "0" for r in view.records)
 
 
-@pytest.mark.parametrize(
-    ("start", "end", "expected"),
-    [
-        (None, None, (TODAY - timedelta(days=29), TODAY)),
-        ("2026-11-10", "2026-11-01", (TODAY.replace(day=1), TODAY.replace(day=10))),
-        ("2026-11-01T00:00:00", "garbage", (TODAY - timedelta(days=29), TODAY)),
-    ],
-)
-def test_parse_period(start: str | None, end: str | None, expected: tuple[Any, Any]) -> None:
-    assert satisfaction.parse_period(TODAY, start, end) == expected
+def test_view_of_counters_has_no_classification(demo_sources: Sources) -> None:
+    view = satisfaction.view(demo_sources, HR, LAST_30_DAYS, "counter", "*")
+
+    assert len(view.records) == len(OFFICERS)  # one counter each
+    assert "classification" not in {c["id"] for c in view.columns}
+    assert view.rules_hidden is True
+
+
+def test_including_flagged_ratings_changes_the_figures_not_the_flagged_count(
+    report_sources: Sources,
+) -> None:
+    head = Access("unit_head", "head-dh", unit_id="DH")
+    left_out = satisfaction.view(report_sources, head, OCTOBER, "officer", "DH")
+    included = satisfaction.view(report_sources, head, OCTOBER, "officer", "DH", True)
+
+    assert (left_out.ratings, included.ratings) == ("59", "60")
+    assert left_out.flagged == included.flagged == "1"
+    assert "include_flagged=true" in included.csv_href
+    assert "include_flagged" not in left_out.csv_href
+
+
+# --- links ----------------------------------------------------------------------------------
+
+
+def test_export_links_are_the_apis_same_query() -> None:
+    href = satisfaction.export_href("counter", OCTOBER, "DH", True, "xlsx")
+
+    assert href == (
+        "/api/v1/reports/counters?period=2026-10&unit_id=DH&include_flagged=true&format=xlsx"
+    )
+    whole = satisfaction.export_href("officer", LAST_30_DAYS, None, False, "csv")
+    assert whole == "/api/v1/reports/officers?period=2026-10-22..2026-11-20&format=csv"
+
+
+def test_the_printable_month_is_the_periods_last_month_up_to_now() -> None:
+    assert satisfaction.monthly_month(OCTOBER, TODAY) == OCTOBER
+    assert satisfaction.monthly_month(parse_period("2026"), TODAY).text == "2026-11"
+    assert satisfaction.monthly_href("DH", OCTOBER, False) == (
+        "/api/v1/reports/units/DH/monthly?month=2026-10"
+    )
+
+
+def test_the_printable_month_is_offered_for_one_unit_to_those_who_may_print_it(
+    report_sources: Sources,
+) -> None:
+    head = Access("unit_head", "head-dh", unit_id="DH")
+    officer = Access("officer", "officer-a", unit_id="DH", officer_id="CB-A")
+
+    for_head = satisfaction.view(report_sources, head, OCTOBER, "unit", "DH")
+    for_hr_all = satisfaction.view(report_sources, HR, OCTOBER, "unit", "*")
+    for_officer = satisfaction.view(report_sources, officer, OCTOBER, "officer", None)
+
+    assert for_head.monthly_hidden is False
+    assert for_head.monthly_href == "/api/v1/reports/units/DH/monthly?month=2026-10"
+    assert "tháng 10/2026" in str(for_head.monthly_label)
+    assert for_hr_all.monthly_hidden is True  # no one unit chosen
+    assert for_officer.monthly_hidden is True
+    assert for_officer.csv_href == "/api/v1/reports/officers?period=2026-10&unit_id=DH&format=csv"
+
+
+# --- alerts ---------------------------------------------------------------------------------
+
+
+def test_alerts_panel_over_http_shows_the_unit_heads_alerts_only(report_engine: Engine) -> None:
+    app = make_app(report_engine)
+    head = client_as(app, Access("unit_head", "head-dh", unit_id="DH"))
+    head.get("/")
+    inputs = {(satisfaction.UNIT, "value"): "DH", (satisfaction.ALERTS_REFRESH, "n_intervals"): 0}
+
+    out = call(head, satisfaction.ALERTS, inputs)
+
+    assert [a["message"] for a in out[satisfaction.ALERTS]["data"]] == [DH_ALERT]
+    assert out[satisfaction.ALERTS]["data"][0]["unit"] == "Phường Diên Hồng"
+    assert out[satisfaction.ALERTS_BOX]["hidden"] is False
+
+
+def test_alerts_view_per_role(report_sources: Sources) -> None:
+    everyone = satisfaction.alerts_view(report_sources, HR, "*")
+    viewer = satisfaction.alerts_view(report_sources, VIEWER, "*")
+
+    assert [a["message"] for a in everyone.records] == [XA_ALERT, DH_ALERT]
+    assert viewer == ([], True, False)
 
 
 def test_two_dashboards_in_one_process_each_read_their_own_database(
@@ -187,26 +467,23 @@ def test_two_dashboards_in_one_process_each_read_their_own_database(
 ) -> None:
     """Dash's page registry is process-wide; the sources must still be per app."""
     full, empty = make_app(demo_engine), make_app(engine)
-    inputs = {
-        (satisfaction.PERIOD, "start_date"): None,
-        (satisfaction.PERIOD, "end_date"): None,
-        (satisfaction.UNIT, "value"): "*",
-    }
-    full_client, empty_client = full.server.test_client(), empty.server.test_client()
+    full_client, empty_client = client_as(full, HR), client_as(empty, HR)
     full_client.get("/")
     empty_client.get("/")
 
-    assert len(call(full_client, satisfaction.TABLE, inputs)[satisfaction.TABLE]["data"]) == 6
-    assert call(empty_client, satisfaction.TABLE, inputs)[satisfaction.TABLE]["data"] == []
-    with empty.server.test_request_context("/"):
-        assert len(satisfaction.layout()[satisfaction.UNIT].options) == 1
+    full_rows = call(full_client, satisfaction.TABLE, report_inputs())[satisfaction.TABLE]
+    empty_rows = call(empty_client, satisfaction.TABLE, report_inputs())[satisfaction.TABLE]
+
+    assert len(full_rows["data"]) == 6
+    assert empty_rows["data"] == []
+    assert len(layout_as(empty, HR)[satisfaction.UNIT].options) == 1
 
 
 # --- the devices page -----------------------------------------------------------------------
 
 
 def test_devices_view_lists_every_device(demo_sources: Sources) -> None:
-    view = devices.view(demo_sources)
+    view = devices.view(demo_sources, HR)
 
     by_id = {r["id"]: r for r in view.records}
     assert set(by_id) == {"HL-01", "HL-02", "HL-03", "HL-04", "HL-05", "HL-06", "HL-99"}
@@ -215,7 +492,13 @@ def test_devices_view_lists_every_device(demo_sources: Sources) -> None:
     assert view.table_hidden is False and view.empty_hidden is True
 
 
+def test_devices_view_of_a_unit_head_is_their_units(demo_sources: Sources) -> None:
+    view = devices.view(demo_sources, HEAD_Q1)
+
+    assert {r["counter"].split(" · ")[1] for r in view.records} == {UNITS["Q1-MOTCUA"]}
+
+
 def test_devices_view_without_devices_shows_the_empty_state(engine: Engine) -> None:
-    view = devices.view(Sources(factory(engine)))
+    view = devices.view(Sources(factory(engine)), HR)
 
     assert view.records == [] and view.table_hidden is True and view.empty_hidden is False

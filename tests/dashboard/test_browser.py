@@ -1,4 +1,5 @@
-"""The dashboard in Debian's Chromium, mounted under /dashboard exactly as the server mounts it.
+"""The dashboard in Debian's Chromium, mounted under /dashboard exactly as the server mounts it,
+and inside the real server behind its login.
 
 Every wait is for a condition on the page, with the generous timeouts of dashboard.browser, so a
 loaded machine makes the tests slower, never red.
@@ -6,6 +7,7 @@ loaded machine makes the tests slower, never red.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -14,7 +16,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from sqlalchemy.engine import Engine
 
-from dashboard import figures
+from dashboard import figures, queries
 from dashboard.app import create_dash
 from dashboard.browser import (
     WAIT_MS,
@@ -28,8 +30,11 @@ from dashboard.demo import OFFICERS, UNITS
 from dashboard.pages import devices, satisfaction
 from dashboard.screenshot import take as take_screenshot
 from server.db import session_scope
-from server.reports import officer_report
-from tests.dashboard.rows import TODAY, factory
+from server.periods import period_of
+from server.reports import default_policy
+from tests.dashboard.conftest import DH_ALERT, seed_alerts
+from tests.dashboard.rows import HR, TODAY, factory
+from tests.server.report_data import report_app
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +48,7 @@ def browser() -> Iterator[Browser]:
 @pytest.fixture(scope="module")
 def demo_url(demo_engine: Engine) -> Iterator[str]:
     app = create_dash(factory(demo_engine), today=lambda: TODAY)
-    with serve(mounted(app)) as base:
+    with serve(mounted(app, HR)) as base:
         yield f"{base}/dashboard/"
 
 
@@ -56,9 +61,11 @@ def page(browser: Browser) -> Iterator[Page]:
 
 
 def expected_order(engine: Engine) -> list[str]:
+    """The officers of the last 30 days in rank order, as the report ranks them."""
+    period = period_of("range", TODAY - timedelta(days=29), TODAY)
     with session_scope(engine) as session:
-        rows = officer_report(session, TODAY - timedelta(days=29), TODAY)
-    return [record["name"] for record in figures.officer_records(rows, UNITS)]
+        content = queries.report(session, HR, "officer", period, None, default_policy())
+    return [row["name"] for row in figures.sort_rows(figures.report_rows(content), None, UNITS)]
 
 
 def test_satisfaction_page_shows_officers_and_chart_without_console_errors(
@@ -72,8 +79,14 @@ def test_satisfaction_page_shows_officers_and_chart_without_console_errors(
     table = page.locator(f"#{satisfaction.TABLE}")
     names = table.locator("td[data-dash-column='name']")
     expect(names).to_have_text(expected_order(demo_engine), timeout=WAIT_MS)
+    expect(table.locator("td[data-dash-column='rank']").first).to_have_text("1")
+    expect(table.locator("td[data-dash-column='satisfied']").first).to_have_text(
+        re.compile(r"^\d+,\d\d % \(\d+,\d\d–\d+,\d\d\)$")
+    )
     expect(page.locator(f"#{satisfaction.CHART} .legendtext").first).to_contain_text("Số đánh giá")
+    expect(page.locator(f"#{satisfaction.REASONS} .barlayer .trace")).to_have_count(1)
     expect(page.locator(f"#{satisfaction.KPI_SATISFIED}")).to_contain_text("%")
+    expect(page.locator(f"#{satisfaction.CAPTION}")).to_contain_text("chính sách 2026-11-default")
     expect(page.locator(".header")).to_contain_text("Hài Lòng")
     expect(page.locator(".nav-link.active")).to_contain_text("Mức độ hài lòng")
     assert page.title() == satisfaction.PAGE["title"]
@@ -91,6 +104,46 @@ def test_choosing_a_unit_narrows_the_table(page: Page, demo_url: str) -> None:
     expect(names).to_have_count(3, timeout=WAIT_MS)
     expect(page.locator(f"#{satisfaction.TABLE}")).not_to_contain_text(OFFICERS[0].name)
     expect(page.locator(f"#{satisfaction.TABLE}")).to_contain_text(UNITS["BN-MOTCUA"])
+
+
+def test_a_header_sorts_by_the_number_behind_the_text(
+    page: Page, demo_url: str, demo_engine: Engine
+) -> None:
+    page.goto(demo_url)
+    wait_for_satisfaction_page(page, OFFICERS[0].name)
+    ranks = page.locator(f"#{satisfaction.TABLE} td[data-dash-column='rank']")
+    expect(ranks).to_have_text(["1", "2", "3", "4", "5", "6"], timeout=WAIT_MS)
+
+    sort = page.locator(f"#{satisfaction.TABLE} th[data-dash-column='rank'] .column-header--sort")
+    sort.first.click()  # ascending: as it was
+    sort.first.click()  # descending
+
+    expect(ranks).to_have_text(["6", "5", "4", "3", "2", "1"], timeout=WAIT_MS)
+    names = page.locator(f"#{satisfaction.TABLE} td[data-dash-column='name']")
+    expect(names).to_have_text(expected_order(demo_engine)[::-1])
+
+
+def test_the_period_is_chosen_by_kind_or_typed(page: Page, demo_url: str) -> None:
+    page.goto(demo_url)
+    wait_for_satisfaction_page(page, OFFICERS[0].name)
+    box = page.locator(f"#{satisfaction.PERIOD}")
+    caption = page.locator(f"#{satisfaction.CAPTION}")
+
+    page.get_by_label("Tháng · Month").check()
+    expect(box).to_have_value("2026-11", timeout=WAIT_MS)
+    expect(caption).to_contain_text("Tháng 11/2026 (01/11/2026–30/11/2026) · so với Tháng 10/2026")
+
+    box.fill("2026-Q4")
+    box.press("Enter")
+    expect(caption).to_contain_text("Quý 4/2026", timeout=WAIT_MS)
+    expect(page.locator(f"#{satisfaction.PERIOD_KIND} input[value='quarter']")).to_be_checked()
+
+    box.fill("last week")
+    box.press("Enter")
+    expect(page.locator(f"#{satisfaction.PERIOD_ERROR}")).to_contain_text(
+        "Không đọc được khoảng thời gian", timeout=WAIT_MS
+    )
+    expect(caption).to_contain_text("Quý 4/2026")
 
 
 def test_devices_page_through_the_nav(page: Page, demo_url: str) -> None:
@@ -113,7 +166,7 @@ def test_empty_database_shows_the_empty_state(browser: Browser, engine: Engine) 
     page = browser.new_page()
     errors = console_errors(page)
     try:
-        with serve(mounted(app)) as base:
+        with serve(mounted(app, HR)) as base:
             page.goto(f"{base}/dashboard/")
             expect(page.locator(f"#{satisfaction.EMPTY}")).to_be_visible(timeout=WAIT_MS)
             expect(page.locator(f"#{satisfaction.EMPTY}")).to_contain_text(
@@ -132,3 +185,54 @@ def test_screenshot_script_writes_a_png(browser: Browser, tmp_path: Path) -> Non
 
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert out.stat().st_size > 20_000
+
+
+@pytest.fixture(scope="module")
+def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The whole server (API, login, the dashboard behind its guard) over the hand-computed
+    October of tests/server/report_data.py, with an alert in each unit."""
+    app = report_app(tmp_path_factory.mktemp("server"))
+    seed_alerts(app.state.engine)
+    with serve(app) as base:
+        yield base
+
+
+def test_a_unit_head_logs_in_and_sees_only_their_unit_and_its_alerts(
+    page: Page, server_url: str
+) -> None:
+    errors = console_errors(page)
+    page.goto(f"{server_url}/dashboard/")
+    expect(page).to_have_url(re.compile(r"/login\?next="), timeout=WAIT_MS)
+    page.fill("#username", "head-dh")
+    page.fill("#password", "head-dh-password")
+    page.click("button[type=submit]")
+    expect(page.locator(".user")).to_contain_text("head-dh", timeout=WAIT_MS)
+
+    page.goto(f"{server_url}/dashboard/?period=2026-10")
+    wait_for_satisfaction_page(page, "Nguyễn Thị An")
+
+    table = page.locator(f"#{satisfaction.TABLE}")
+    expect(table.locator("td[data-dash-column='name']")).to_have_text(
+        ["Nguyễn Thị An", "Trần Văn Bình"]  # CB-B's 29 ratings are not ranked: after CB-A
+    )
+    expect(table).to_contain_text("90,00 % (74,38–96,54)")
+    expect(table).to_contain_text("chưa đủ dữ liệu")
+    expect(page.locator(f"#{satisfaction.UNIT}")).to_contain_text("Phường Diên Hồng")
+    expect(page.locator(f"#{satisfaction.ALERTS}")).to_contain_text(DH_ALERT, timeout=WAIT_MS)
+    expect(page.locator("body")).not_to_contain_text("Xã An")  # not its unit, officers, alert
+    expect(page.locator("body")).not_to_contain_text("Lê Thị Cúc")
+    expect(page.locator(f"#{satisfaction.PERIOD_KIND} input[value='month']")).to_be_checked()
+
+    table.locator("td[data-dash-column='classification']").first.hover()
+    expect(page.locator(".dash-table-tooltip")).to_contain_text(
+        "Hoàn thành nhiệm vụ: cận dưới Wilson ≥ 60 %", timeout=WAIT_MS
+    )
+    # the links are the API's, which takes the same login cookie
+    csv_href = page.locator(f"#{satisfaction.EXPORT_CSV}").get_attribute("href")
+    csv = page.request.get(f"{server_url}{csv_href}")
+    assert csv.ok and "Nguyễn Thị An" in csv.text() and "Lê Thị Cúc" not in csv.text()
+    monthly = page.locator(f"#{satisfaction.MONTHLY}")
+    expect(monthly).to_be_visible()
+    printed = page.request.get(f"{server_url}{monthly.get_attribute('href')}")
+    assert printed.ok and "Phường Diên Hồng" in printed.text()
+    assert errors == []

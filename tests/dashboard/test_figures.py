@@ -3,28 +3,29 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
 
 from dashboard import figures
 from dashboard.queries import DeviceRow
-from hailong.protocol import SCALES
-from server.reports import DayRow, OfficerRow
+from server import reports
+from server.access import Access
+from server.periods import parse_period
+from server.policy import load_policy
+from server.reports import Counts, DayRow, Entity, Query
 from server.reports import figures as report_figures
+from server.scoring import LevelTally
 
 START, END = date(2026, 11, 1), date(2026, 11, 30)
+OCTOBER = parse_period("2026-10")
+POLICY = load_policy(None)  # min_ratings 30; "completed" from a Wilson lower bound of 60 %
 
 
 def day(d: int, **levels: int) -> DayRow:
     """A day row whose figures come from server.reports; levels as vn4_<score>=n."""
     counts = {("vn4", int(k[-1])): n for k, n in levels.items()}
     return DayRow(date(2026, 11, d), report_figures(counts))
-
-
-def officer(
-    officer_id: str, name: str, unit_id: str, counts: dict[tuple[str, int], int]
-) -> OfficerRow:
-    return OfficerRow(officer_id, name, unit_id, None, report_figures(counts))
 
 
 # --- satisfaction over time -----------------------------------------------------------------
@@ -82,89 +83,248 @@ def test_no_days_gives_the_empty_state_not_an_empty_chart() -> None:
     assert fig.layout.xaxis.visible is False
 
 
-# --- headline numbers -----------------------------------------------------------------------
+# --- numbers --------------------------------------------------------------------------------
 
 
-def test_summary_formats_the_vietnamese_way() -> None:
-    period = report_figures({("vn4", 4): 1000, ("vn4", 3): 167, ("vn4", 1): 67})
+def test_numbers_have_a_decimal_comma_two_decimals_and_dots_between_thousands() -> None:
+    assert figures.format_count(1234567) == "1.234.567"
+    assert figures.format_decimal(1234.5) == "1.234,50"
+    assert figures.format_decimal(84.444) == "84,44"
+    assert figures.format_pct(90.0) == "90,00 %"
+    assert figures.format_pct_interval(90.0, 74.38, 96.54) == "90,00 % (74,38–96,54)"
+    assert figures.format_change(10.0) == "+10,00"
+    assert figures.format_change(-2.5) == "-2,50"
+    assert figures.format_change(0.0) == "0,00"
+    nothing = (
+        figures.format_count(None),
+        figures.format_pct(None),
+        figures.format_pct_interval(None, None, None),
+        figures.format_change(None),
+    )
+    assert nothing == ("—", "—", "—", "—")
 
-    headline = figures.summary(period)
 
-    assert headline.ratings == "1.234"
-    assert headline.satisfied_pct == "94,6%"  # 1167 / 1234 = 94.57 %
-    assert headline.happy_index == "90,1"  # (1000·100 + 167·66.7) / 1234
+# --- a report, built from counts as server.reports builds it ------------------------------
+
+
+def tally(**levels: int) -> Counts:
+    """vn4 counts as level_<score>=n; flagged_<score>=n of them flagged as misuse."""
+    made: dict[tuple[str, int], LevelTally] = {}
+    for score in range(1, 5):
+        n, flagged = levels.get(f"level_{score}", 0), levels.get(f"flagged_{score}", 0)
+        if n:
+            made[("vn4", score)] = LevelTally(n, flagged)
+    return Counts(levels=made)
+
+
+def officers_content(include_flagged: bool = False) -> dict[str, Any]:
+    """CB-A 27 of 30 satisfied (and one flagged) after 8 of 10 in September; CB-B 29 of 29,
+    below the minimum of 30; CB-C 36 of 40; CB-D nothing. Figures as tests/server/test_reports.py
+    works them out by hand."""
+    entities = [
+        Entity("CB-A", "Nguyễn Thị An", "DH", None, ("CB-A",)),
+        Entity("CB-B", "Trần Văn Bình", "DH", None, ("CB-B",)),
+        Entity("CB-C", "Lê Thị Cúc", "XA", None, ("CB-C",)),
+        Entity("CB-D", "Đỗ Văn Dũng", "XA", None, ("CB-D",)),
+    ]
+    current = {
+        "CB-A": tally(level_4=20, level_3=7, level_2=2, level_1=2, flagged_1=1),
+        "CB-B": tally(level_4=29),
+        "CB-C": tally(level_4=36, level_1=4),
+    }
+    before = {"CB-A": tally(level_4=6, level_3=2, level_1=2)}
+    query = Query("officer", OCTOBER, include_flagged=include_flagged)
+    made = reports.build_report(query, OCTOBER.previous(), entities, current, before, POLICY)
+    return made.as_dict()
+
+
+UNITS = {"DH": "Phường Diên Hồng", "XA": "Xã An"}
+
+
+def records(content: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    rows = figures.report_rows(content)
+    return {r["id"]: r for r in figures.report_records(rows, content["scope"], UNITS)}
+
+
+def test_a_satisfied_share_is_shown_with_its_wilson_interval() -> None:
+    a = records(officers_content())["CB-A"]
+
+    assert a["satisfied"] == "90,00 % (74,38–96,54)"
+    assert (a["name"], a["unit"], a["ratings"], a["happy_index"]) == (
+        "Nguyễn Thị An",
+        "Phường Diên Hồng",
+        "30",
+        "84,44",
+    )
+
+
+def test_fewer_ratings_than_the_minimum_is_not_enough_data_and_not_classified() -> None:
+    content = officers_content()
+    by_id = records(content)
+
+    assert by_id["CB-B"]["satisfied"] == "100,00 % (88,30–100,00)"
+    assert by_id["CB-B"]["rank"] == "chưa đủ dữ liệu"
+    assert by_id["CB-B"]["classification"] == "—"
+    assert (by_id["CB-C"]["rank"], by_id["CB-A"]["rank"]) == ("1", "2")  # 76,95 above 74,38
+    assert by_id["CB-D"]["satisfied"] == "—" and by_id["CB-D"]["rank"] == "chưa đủ dữ liệu"
+    tips = figures.report_tooltips(figures.report_rows(content), content["min_ratings"])
+    assert "Dưới 30 đánh giá: chưa đủ dữ liệu" in tips[1]["rank"]["value"]
+    assert "rank" not in tips[0]
+
+
+def test_the_suggested_class_shows_the_rule_that_gave_it() -> None:
+    content = officers_content()
+    a = records(content)["CB-A"]
+    tip = figures.report_tooltips(figures.report_rows(content), 30)[0]["classification"]
+
+    assert a["classification"] == "Hoàn thành nhiệm vụ"
+    assert tip["value"].startswith(
+        "Hoàn thành nhiệm vụ: cận dưới Wilson ≥ 60 % (chính sách 2026-11-default)"
+    )
+    english = "Completion of duties: Wilson lower bound ≥ 60 % (policy 2026-11-default)"
+    assert english in tip["value"]
+    assert figures.policy_rules(POLICY)[0] == (
+        "Hoàn thành xuất sắc nhiệm vụ: cận dưới Wilson ≥ 90 % và tỷ lệ không hài lòng ≤ 2 %"
+    )
+    assert figures.policy_rules(POLICY)[-1] == "Không hoàn thành nhiệm vụ: các trường hợp còn lại"
+
+
+def test_flagged_ratings_are_counted_apart_and_only_scored_when_asked() -> None:
+    left_out, included = records(officers_content()), records(officers_content(True))
+
+    assert left_out["CB-A"]["flagged"] == included["CB-A"]["flagged"] == "1"
+    assert (left_out["CB-A"]["ratings"], included["CB-A"]["ratings"]) == ("30", "31")
+    assert included["CB-A"]["satisfied"].startswith("87,10 %")  # 27 / 31
+
+
+def test_the_change_is_in_points_against_the_previous_period() -> None:
+    content = officers_content()
+    by_id = records(content)
+    tips = figures.report_tooltips(figures.report_rows(content), 30)
+
+    assert by_id["CB-A"]["change"] == "+10,00"  # 90,00 − 80,00
+    assert by_id["CB-C"]["change"] == "—"  # no ratings in September
+    assert tips[0]["change"]["value"].startswith("Kỳ trước: 80,00 %, 10 đánh giá")
+
+
+def test_the_table_is_in_rank_order_unless_a_header_asks_otherwise() -> None:
+    rows = figures.report_rows(officers_content())
+
+    def ids(column: str | None = None, direction: str = "asc") -> list[str]:
+        sort_by = [{"column_id": column, "direction": direction}] if column else None
+        return [r["officer_id"] for r in figures.sort_rows(rows, sort_by, UNITS)]
+
+    assert ids() == ["CB-C", "CB-A", "CB-B", "CB-D"]  # the unranked as the report lists them
+    # by the number, not the text: "100,00 %" sorts above "90,00 %"; nothing shown goes last
+    assert ids("satisfied", "desc") == ["CB-B", "CB-C", "CB-A", "CB-D"]
+    assert ids("satisfied") == ["CB-A", "CB-C", "CB-B", "CB-D"]
+    assert ids("rank", "desc") == ["CB-A", "CB-C", "CB-B", "CB-D"]
+    assert ids("unit", "desc")[:2] == ["CB-C", "CB-D"]  # Xã An
+    assert ids("change") == ["CB-A", "CB-B", "CB-C", "CB-D"]
+
+
+def test_columns_per_report() -> None:
+    def ids(scope: reports.Scope) -> list[str]:
+        return [c["id"] for c in figures.report_columns(scope)]
+
+    figures_shown = ["ratings", "satisfied", "happy_index", "change", "rank", "flagged"]
+    assert ids("officer") == ["name", "unit", *figures_shown, "classification"]
+    assert ids("counter") == ["name", "unit", *figures_shown]
+    assert ids("field") == ids("unit") == ["name", *figures_shown]
+    (name,) = [c for c in figures.report_columns("officer") if c["id"] == "name"]
+    assert name["name"] == ["Cán bộ", "Officer"]
+
+
+def test_rows_without_names_show_none() -> None:
+    """A viewer's officer rows, as the API redacts them, carry no id and no name."""
+    content = officers_content()
+    redacted = Access("viewer", "v").redact(content["officers"])
+
+    shown = figures.report_records(redacted, "officer", UNITS)
+
+    assert all("id" not in r and r["name"] == "—" for r in shown)
+
+
+# --- headline numbers and what the report is of -----------------------------------------------
+
+
+def test_summary_is_the_reports_total() -> None:
+    total = officers_content()["total"]
+
+    headline = figures.summary(total)
+
+    assert headline.ratings == "99"  # 30 + 29 + 40 + 0, the flagged one left out
+    assert headline.satisfied_pct == "92,93 %"  # (27 + 29 + 36) / 99
+    # 92 of 99: 1 + z²/n = 1.038803; centre = 0.913257; half = 0.052072 → 86.12 % – 96.53 %
+    assert headline.interval == "KTC 95 %: 86,12–96,53"
+    # (2533,33 + 2900 + 3600) / 99: CB-A's as in test_reports.py, CB-B's 29 × 100, CB-C's 36 × 100
+    assert headline.happy_index == "91,25"
+    assert headline.flagged == "1"
 
 
 def test_summary_of_an_empty_period_shows_dashes() -> None:
-    headline = figures.summary(report_figures({}))
+    empty = reports.row_dict(reports.Row("", "", "", None, report_figures({})), None)
+
+    headline = figures.summary(empty)
 
     assert (headline.ratings, headline.satisfied_pct, headline.happy_index) == ("0", "—", "—")
+    assert headline.interval == "KTC 95 %: —"
 
 
-# --- officers' table ------------------------------------------------------------------------
+def test_caption_names_the_period_the_comparison_and_the_policy() -> None:
+    caption = figures.caption(officers_content(include_flagged=True))
+
+    assert caption.vi == (
+        "Tháng 10/2026 (01/10/2026–31/10/2026) · so với Tháng 9/2026 · chính sách "
+        "2026-11-default (Chính sách mẫu / Example policy) · xếp hạng từ 30 đánh giá"
+        " · tính cả đánh giá bị gắn cờ"
+    )
+    assert caption.en.startswith("October 2026 · compared with September 2026 · policy 2026-11")
 
 
-def test_officer_records_best_satisfied_first_and_officers_without_ratings_last() -> None:
-    rows = [
-        officer("CB-1", "Trần Văn Minh", "U1", {("vn4", 1): 1, ("vn4", 4): 1}),
-        officer("CB-2", "Nguyễn Thị Hương", "U2", {("vn4", 3): 3, ("vn4", 4): 1}),
-        officer("CB-3", "Lê Thị Thu Hà", "U1", {}),
-    ]
-
-    records = figures.officer_records(rows, {"U1": "UBND Quận 1", "U2": "Phường Bến Nghé"})
-
-    assert [r["name"] for r in records] == ["Nguyễn Thị Hương", "Trần Văn Minh", "Lê Thị Thu Hà"]
-    best = records[0]
-    assert best["unit"] == "Phường Bến Nghé"
-    assert best["ratings"] == 4
-    assert [best[f"level_{i}"] for i in range(1, 5)] == [0, 0, 3, 1]
-    assert best["satisfied_pct"] == 100.0
-    assert best["happy_index"] == pytest.approx(75.0)
-    assert records[2]["satisfied_pct"] is None and records[2]["ratings"] == 0
+# --- reasons ----------------------------------------------------------------------------------
 
 
-def test_equal_satisfied_pct_is_broken_by_happy_index() -> None:
-    rows = [
-        officer("CB-1", "A", "U1", {("vn4", 3): 2}),
-        officer("CB-2", "B", "U1", {("vn4", 4): 2}),
-    ]
+def test_reasons_chart_shows_each_reasons_share_most_given_on_top() -> None:
+    total = {
+        "reasons": {"wait_time": 75.0, "attitude": 25.0},
+        "reason_counts": {"wait_time": 3, "attitude": 1},
+    }
 
-    assert [r["name"] for r in figures.officer_records(rows, {})] == ["B", "A"]
+    (bars,) = figures.reasons_figure(total).data
 
-
-def test_unknown_unit_shows_its_id() -> None:
-    (record,) = figures.officer_records([officer("CB-1", "A", "U9", {})], {})
-    assert record["unit"] == "U9"
-
-
-def test_officer_columns_have_vietnamese_over_english_headers_and_one_column_per_level() -> None:
-    columns = figures.officer_columns(SCALES["vn4"])
-
-    by_id = {c["id"]: c for c in columns}
-    assert list(by_id) == [
-        "name", "unit", "ratings", "level_1", "level_2", "level_3", "level_4",
-        "satisfied_pct", "happy_index",
-    ]  # fmt: skip
-    assert by_id["name"]["name"] == ["Cán bộ", "Officer"]
-    assert by_id["level_4"]["name"] == ["Rất hài lòng", "Very satisfied"]
-    assert by_id["satisfied_pct"]["format"]["locale"]["decimal"] == ","
-    assert by_id["satisfied_pct"]["format"]["locale"]["symbol"] == ["", "%"]
-    assert by_id["happy_index"]["format"]["nully"] == "—"
+    assert bars.orientation == "h"
+    assert list(bars.y) == ["Chờ đợi lâu", "Thái độ chưa tốt"]
+    assert list(bars.x) == [75.0, 25.0]
+    assert list(bars.text) == ["75,00 % (3)", "25,00 % (1)"]
+    assert list(bars.customdata) == ["Long wait", "Poor attitude"]
 
 
-def test_level_headers_follow_the_scale_of_the_rows() -> None:
-    vn3_only = [officer("CB-1", "A", "U1", {("vn3", 2): 1})]
+def test_no_reasons_gives_its_own_empty_state() -> None:
+    fig = figures.reasons_figure({"reasons": {}, "reason_counts": {}})
 
-    assert figures.level_scale(vn3_only).code == "vn3"
-    assert figures.level_scale([]).code == "vn4"
-    level_ids = [c["id"] for c in figures.officer_columns(SCALES["vn3"]) if "level" in c["id"]]
-    assert level_ids == ["level_1", "level_2", "level_3"]
+    assert fig.data == ()
+    assert "Chưa có lý do nào được chọn" in fig.layout.annotations[0].text
 
 
-def test_has_ratings() -> None:
-    assert not figures.has_ratings([])
-    assert not figures.has_ratings([officer("CB-1", "A", "U1", {})])
-    assert figures.has_ratings([officer("CB-1", "A", "U1", {("vn4", 1): 1})])
+# --- alerts -----------------------------------------------------------------------------------
+
+
+def test_alert_records_name_the_unit() -> None:
+    row = {
+        "id": 1,
+        "time": "05/10/2026 10:00",
+        "unit_id": "DH",
+        "counter_id": "DH-Q1",
+        "rule": "unsatisfied-at-counter",
+        "message": "3 đánh giá Không hài lòng",
+        "delivered": "Chưa gửi",
+    }
+
+    (record,) = figures.alert_records([row], UNITS)
+
+    assert record == {**row, "unit": "Phường Diên Hồng"}
+    assert {c["id"] for c in figures.ALERT_COLUMNS} <= set(record)
 
 
 # --- devices --------------------------------------------------------------------------------

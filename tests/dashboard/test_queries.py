@@ -1,18 +1,35 @@
-"""dashboard.queries against a real migrated SQLite database."""
+"""dashboard.queries against real migrated SQLite databases: what each role is given."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
+from typing import Any
 
+import pytest
 from sqlalchemy.engine import Engine
 
 from dashboard import queries
 from server import reports
+from server.access import Access, Forbidden
 from server.db import session_scope
+from server.periods import parse_period
+from server.policy import load_policy
 from server.reports import figures
 from tests.dashboard import rows
+from tests.dashboard.conftest import DH_ALERT, XA_ALERT
 
 D1, D2, D3 = date(2026, 11, 1), date(2026, 11, 2), date(2026, 11, 3)
+OCTOBER = parse_period("2026-10")
+POLICY = load_policy(None)
+
+# The logins of tests/server/report_data.py.
+HR = Access("hr", "hr")
+HEAD_DH = Access("unit_head", "head-dh", unit_id="DH")
+OFFICER_A = Access("officer", "officer-a", unit_id="DH", officer_id="CB-A")
+VIEWER = Access("viewer", "viewer")
+OFFICER_NAMES = ("Nguyễn Thị An", "Trần Văn Bình", "Lê Thị Cúc")
+NOT_OFFICERS: tuple[reports.Scope, ...] = ("counter", "field", "unit")
 
 
 def seed(engine: Engine) -> None:
@@ -25,6 +42,13 @@ def seed(engine: Engine) -> None:
         rows.add_ratings(session, "CB-1", "U-A", D3, [1])
         rows.add_ratings(session, "CB-2", "U-B", D2, [2, 3], scale="vn3")
         session.commit()
+
+
+def report(
+    engine: Engine, access: Access, scope: reports.Scope, unit_id: str | None = None
+) -> dict[str, Any]:
+    with session_scope(engine) as session:
+        return queries.report(session, access, scope, OCTOBER, unit_id, POLICY)
 
 
 def test_unit_names_in_name_order(engine: Engine) -> None:
@@ -48,31 +72,119 @@ def test_period_report_count_both_ends_of_the_period_and_mix_scales(engine: Engi
         assert period.satisfied_pct == 83.33  # vn3 level 2 is "Hài lòng"
 
 
-def test_period_report_of_one_unit_and_of_a_day_without_ratings(engine: Engine) -> None:
-    seed(engine)
-    with session_scope(engine) as session:
-        assert reports.period_report(session, D1, D3, "U-B").ratings == 2
-        assert reports.period_report(session, D2, D2, "U-A") == figures({})
+# --- who sees what ----------------------------------------------------------------------------
 
 
-def test_device_rows_name_the_counter_and_unit(engine: Engine) -> None:
+def test_units_to_choose_from_per_role(report_engine: Engine) -> None:
+    both = {"DH": "Phường Diên Hồng", "XA": "Xã An"}
+    with session_scope(report_engine) as session:
+        assert queries.visible_units(session, HR) == both
+        assert queries.visible_units(session, VIEWER) == both
+        assert queries.visible_units(session, HEAD_DH) == {"DH": "Phường Diên Hồng"}
+        assert queries.visible_units(session, OFFICER_A) == {"DH": "Phường Diên Hồng"}
+
+
+def test_reports_to_choose_from_per_role() -> None:
+    assert queries.scopes(HR) == ("officer", "counter", "field", "unit")
+    assert queries.scopes(HEAD_DH) == ("officer", "counter", "field", "unit")
+    assert queries.scopes(OFFICER_A) == ("officer",)
+    assert queries.scopes(VIEWER) == ("counter", "field", "unit")
+
+
+def test_a_unit_head_sees_only_their_own_unit(report_engine: Engine) -> None:
+    officers = report(report_engine, HEAD_DH, "officer")
+    assert officers["filters"]["unit_id"] == "DH"
+    assert [r["officer_id"] for r in officers["officers"]] == ["CB-A", "CB-B"]
+    counters = report(report_engine, HEAD_DH, "counter")["rows"]
+    assert [(r["counter_id"], r["unit_id"]) for r in counters] == [
+        ("DH-Q1", "DH"),
+        ("DH-Q2", "DH"),
+    ]
+    assert [r["unit_id"] for r in report(report_engine, HEAD_DH, "unit")["rows"]] == ["DH"]
+    fields = report(report_engine, HEAD_DH, "field")
+    assert fields["total"]["ratings"] == 30 + 29  # DH's counters only, not XA's 40
+    with pytest.raises(Forbidden, match="only their own unit"):
+        report(report_engine, HEAD_DH, "officer", unit_id="XA")
+
+
+def test_an_officer_sees_only_their_own_row_and_days(report_engine: Engine) -> None:
+    (own,) = report(report_engine, OFFICER_A, "officer")["officers"]
+    assert (own["officer_id"], own["name"], own["ratings"]) == ("CB-A", "Nguyễn Thị An", 30)
+    for scope in NOT_OFFICERS:
+        with pytest.raises(Forbidden):
+            report(report_engine, OFFICER_A, scope)
+    with session_scope(report_engine) as session:
+        days = queries.days(session, OFFICER_A, OCTOBER, None)
+    assert sum(d.figures.ratings for d in days) == 30  # not CB-B's 29 at the same unit
+
+
+def test_a_viewer_sees_no_officer_anywhere(report_engine: Engine) -> None:
+    with pytest.raises(Forbidden, match="does not see the officer report"):
+        report(report_engine, VIEWER, "officer")
+    for scope in NOT_OFFICERS:
+        content = report(report_engine, VIEWER, scope)
+        assert content["filters"]["officer_id"] is None
+        text = json.dumps(content, ensure_ascii=False)
+        assert "CB-" not in text
+        assert not any(name in text for name in OFFICER_NAMES), scope
+    units = report(report_engine, VIEWER, "unit")["rows"]
+    assert [r["unit_id"] for r in units] == ["DH", "XA"]
+
+
+def test_hr_sees_every_unit_with_names(report_engine: Engine) -> None:
+    officers = report(report_engine, HR, "officer")["officers"]
+    assert [r["name"] for r in officers] == list(OFFICER_NAMES)
+    assert [r["unit_id"] for r in report(report_engine, HR, "officer", "XA")["officers"]] == ["XA"]
+
+
+def test_alerts_are_the_unit_heads_own_and_nobody_elses(report_engine: Engine) -> None:
+    with session_scope(report_engine) as session:
+        head = queries.recent_alerts(session, HEAD_DH, None)
+        hr_all = queries.recent_alerts(session, HR, None)
+        hr_xa = queries.recent_alerts(session, HR, "XA")
+        hidden = [queries.recent_alerts(session, a, None) for a in (OFFICER_A, VIEWER)]
+        with pytest.raises(Forbidden):
+            queries.recent_alerts(session, HEAD_DH, "XA")
+    assert [a["message"] for a in head] == [DH_ALERT]
+    assert [a["message"] for a in hr_all] == [XA_ALERT, DH_ALERT]  # newest first
+    assert [a["message"] for a in hr_xa] == [XA_ALERT]
+    assert hidden == [[], []]
+    assert [queries.may_see_alerts(a) for a in (HR, HEAD_DH, OFFICER_A, VIEWER)] == [
+        True,
+        True,
+        False,
+        False,
+    ]
+
+
+def test_device_rows_name_the_counter_and_unit_and_keep_to_the_users_unit(engine: Engine) -> None:
     seen = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)
     with session_scope(engine) as session:
         rows.add_unit(session, "U-A", "UBND Quận 1")
+        rows.add_unit(session, "U-B", "Phường Bến Nghé")
         rows.add_counter(session, "Q-2", "Quầy số 2", "U-A")
         rows.add_counter(session, "Q-1", "Quầy số 1", "U-A")
+        rows.add_counter(session, "B-1", "Quầy Bến Nghé", "U-B")
         rows.add_device(session, "HL-2", "Q-2", state="offline", outbox=5, last_seen_at=seen)
         rows.add_device(session, "HL-1", "Q-1", state="online", firmware="1.2.0")
+        rows.add_device(session, "HL-B", "B-1")
         session.commit()
 
     with session_scope(engine) as session:
-        first, second = queries.device_rows(session)
+        first, second, other = queries.device_rows(session, HR)
+        own = queries.device_rows(session, Access("unit_head", "h", unit_id="U-A"))
 
-    assert (first.id, first.counter_name, first.unit_name) == ("HL-1", "Quầy số 1", "UBND Quận 1")
-    assert (first.state, first.firmware, first.revoked_at) == ("online", "1.2.0", None)
-    assert (second.id, second.state, second.outbox, second.last_seen_at) == (
-        "HL-2",
-        "offline",
-        5,
-        seen,
+    assert (first.id, first.counter_name, first.unit_name) == (
+        "HL-B",
+        "Quầy Bến Nghé",
+        "Phường Bến Nghé",
     )
+    assert (second.id, second.counter_name, second.unit_name) == (
+        "HL-1",
+        "Quầy số 1",
+        "UBND Quận 1",
+    )
+    assert (second.state, second.firmware, second.revoked_at) == ("online", "1.2.0", None)
+    assert (other.id, other.state, other.outbox) == ("HL-2", "offline", 5)
+    assert other.last_seen_at == seen
+    assert [d.id for d in own] == ["HL-1", "HL-2"]

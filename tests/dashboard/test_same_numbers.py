@@ -1,0 +1,253 @@
+"""One number everywhere: the dashboard's tables hold the API's report values for the same data,
+period and user, and the server's login guard tells the dashboard who that user is.
+
+The server is the real one (tests/server/report_data.py: the API over hand-computed data, a
+login per role), driven through FastAPI's TestClient.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from dashboard import figures, queries
+from dashboard.pages import satisfaction
+from dashboard.sources import Sources
+from server.access import Access
+from server.models import User
+from server.periods import parse_period
+from tests.dashboard.conftest import DH_ALERT, XA_ALERT, seed_alerts
+from tests.dashboard.rows import TODAY, factory
+from tests.server.report_data import login, report_app
+
+OCTOBER = parse_period("2026-10")
+RUN_FIELDS = ("run_id", "generated_at", "generated_by", "sha256")
+USERS = {
+    "hr": Access("hr", "hr"),
+    "head-dh": Access("unit_head", "head-dh", unit_id="DH"),
+    "officer-a": Access("officer", "officer-a", unit_id="DH", officer_id="CB-A"),
+    "viewer": Access("viewer", "viewer"),
+}
+CASES = [
+    (user, scope, include_flagged)
+    for user, access in USERS.items()
+    for scope in queries.scopes(access)
+    for include_flagged in (False, True)
+]
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
+    made = report_app(tmp_path_factory.mktemp("same-numbers"))
+    seed_alerts(made.state.engine)
+    return made
+
+
+@pytest.fixture(scope="module")
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app) as client:
+        yield client
+
+
+def api_report(
+    client: TestClient, user: str, scope: str, include_flagged: bool = False
+) -> dict[str, Any]:
+    """GET /api/v1/reports/{scope} for October as `user`, less the run's own fields."""
+    params = {"period": OCTOBER.text, "include_flagged": str(include_flagged).lower()}
+    response = client.get(
+        f"/api/v1/reports/{satisfaction.PATHS[scope]}",  # type: ignore[index]
+        params=params,
+        headers=login(client, user),
+    )
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return {k: v for k, v in body.items() if k not in RUN_FIELDS}
+
+
+@pytest.mark.parametrize(("user", "scope", "include_flagged"), CASES)
+def test_the_dashboards_report_is_the_apis(
+    app: FastAPI, client: TestClient, user: str, scope: Any, include_flagged: bool
+) -> None:
+    access = USERS[user]
+    expected = api_report(client, user, scope, include_flagged)
+    sources = Sources(factory(app.state.engine), lambda: TODAY, app.state.policy)
+
+    with Session(app.state.engine) as session:
+        ours = queries.report(
+            session,
+            access,
+            scope,
+            OCTOBER,
+            None,
+            app.state.policy,
+            include_flagged=include_flagged,
+        )
+        units = queries.unit_names(session)
+    shown = satisfaction.view(sources, access, OCTOBER, scope, None, include_flagged)
+
+    assert ours == expected
+    api_rows = figures.sort_rows(figures.report_rows(expected), None, units)
+    assert shown.records == figures.report_records(api_rows, scope, units)
+    assert shown.ratings == figures.format_count(expected["total"]["ratings"])
+    assert shown.satisfied_pct == figures.format_pct(expected["total"]["satisfied_pct"])
+
+
+def test_the_hand_computed_officer_reads_the_same_on_screen(client: TestClient) -> None:
+    """CB-A in October (tests/server/test_reports.py): 27 of 30 satisfied, one flagged press,
+    80 % in September; not yet ranked against CB-B, who has 29 ratings."""
+    (api_row,) = [
+        r for r in api_report(client, "hr", "officer")["officers"] if r["officer_id"] == "CB-A"
+    ]
+    (record,) = figures.report_records([api_row], "officer", {"DH": "Phường Diên Hồng"})
+
+    assert (api_row["satisfied_pct"], api_row["wilson_low"], api_row["wilson_high"]) == (
+        90.0,
+        74.38,
+        96.54,
+    )
+    assert record["satisfied"] == "90,00 % (74,38–96,54)"
+    assert record["change"] == "+10,00"
+    assert record["flagged"] == "1"
+    assert record["happy_index"] == "84,44"
+    assert record["classification"] == api_row["classification"]["label_vi"]
+
+
+# --- through the login guard and the mount ------------------------------------------------------
+
+
+def dash_call(
+    client: TestClient, output_id: str, inputs: dict[tuple[str, str], Any]
+) -> tuple[int, Any]:
+    """A Dash callback through the server's /dashboard mount, with the browser's cookie."""
+    deps = client.get("/dashboard/_dash-dependencies").json()
+    (dep,) = [d for d in deps if f"{output_id}." in d["output"]]
+    outputs = [
+        {"id": part.rsplit(".", 1)[0], "property": part.rsplit(".", 1)[1]}
+        for part in dep["output"].strip(".").split("...")
+    ]
+    body = {
+        "output": dep["output"],
+        "outputs": outputs if len(outputs) > 1 else outputs[0],
+        "inputs": [{**i, "value": inputs.get((i["id"], i["property"]))} for i in dep["inputs"]],
+        "changedPropIds": [f"{i}.{p}" for i, p in inputs],
+        "state": [],
+    }
+    response = client.post("/dashboard/_dash-update-component", json=body)
+    return response.status_code, response.json()["response"] if response.is_success else None
+
+
+def log_in(client: TestClient, user: str) -> None:
+    client.cookies.clear()
+    form = {"username": user, "password": f"{user}-password", "next": "/dashboard/"}
+    made = client.post("/login", data=form, follow_redirects=False)
+    assert made.status_code == 303, made.text
+
+
+def test_a_unit_head_behind_the_login_sees_their_unit_as_the_api_gives_it(
+    client: TestClient,
+) -> None:
+    log_in(client, "head-dh")
+    assert client.get("/dashboard/").status_code == 200
+    inputs = {
+        (satisfaction.PERIOD, "value"): OCTOBER.text,
+        (satisfaction.SCOPE, "value"): "officer",
+        (satisfaction.UNIT, "value"): "DH",
+        (satisfaction.FLAGGED, "value"): [],
+        (satisfaction.TABLE, "sort_by"): [],
+    }
+
+    status, out = dash_call(client, satisfaction.TABLE, inputs)
+    refused, _ = dash_call(
+        client, satisfaction.TABLE, {**inputs, (satisfaction.UNIT, "value"): "XA"}
+    )
+    page_status, page = dash_call(
+        client,
+        "_pages_content",
+        {("_pages_location", "pathname"): "/dashboard/", ("_pages_location", "search"): ""},
+    )
+    alerts_status, alerts = dash_call(
+        client,
+        satisfaction.ALERTS,
+        {(satisfaction.UNIT, "value"): "DH", (satisfaction.ALERTS_REFRESH, "n_intervals"): 0},
+    )
+
+    expected = api_report(client, "head-dh", "officer")
+    units = {"DH": "Phường Diên Hồng", "XA": "Xã An"}
+    rows = figures.sort_rows(expected["officers"], None, units)
+    assert status == 200
+    assert out[satisfaction.TABLE]["data"] == figures.report_records(rows, "officer", units)
+    assert {r["name"] for r in out[satisfaction.TABLE]["data"]} == {
+        "Nguyễn Thị An",
+        "Trần Văn Bình",
+    }
+    assert refused == 403
+    assert page_status == 200
+    text = str(page["_pages_content"]["children"])
+    assert "Phường Diên Hồng" in text and "Xã An" not in text
+    assert alerts_status == 200
+    assert [a["message"] for a in alerts[satisfaction.ALERTS]["data"]] == [DH_ALERT]
+    assert XA_ALERT not in str(alerts)
+
+
+def test_an_officer_behind_the_login_sees_only_their_own_row(client: TestClient) -> None:
+    log_in(client, "officer-a")
+    inputs = {
+        (satisfaction.PERIOD, "value"): OCTOBER.text,
+        (satisfaction.SCOPE, "value"): "officer",
+        (satisfaction.UNIT, "value"): "DH",
+        (satisfaction.FLAGGED, "value"): [],
+        (satisfaction.TABLE, "sort_by"): [],
+    }
+
+    status, out = dash_call(client, satisfaction.TABLE, inputs)
+
+    assert status == 200
+    assert [r["name"] for r in out[satisfaction.TABLE]["data"]] == ["Nguyễn Thị An"]
+    assert (
+        dash_call(client, satisfaction.TABLE, {**inputs, (satisfaction.SCOPE, "value"): "unit"})[0]
+        == 403
+    )
+
+
+def test_the_guard_lets_in_every_role_with_a_scope_and_refuses_the_rest(
+    app: FastAPI, client: TestClient
+) -> None:
+    for user in USERS:
+        log_in(client, user)
+        assert client.get("/dashboard/").status_code == 200, user
+    with Session(app.state.engine) as session:
+        stranger = session.exec(select(User).where(User.username == "viewer")).one()
+        stranger.role = "auditor"  # a row edited by hand: a role no list names
+        session.add(stranger)
+        session.commit()
+    try:
+        log_in(client, "viewer")
+        page = client.get("/dashboard/")
+        assert page.status_code == 403
+        assert "the role &#x27;auditor&#x27; sees no unit" in page.text and "/logout" in page.text
+    finally:
+        with Session(app.state.engine) as session:
+            back = session.exec(select(User).where(User.username == "viewer")).one()
+            back.role = "viewer"
+            session.add(back)
+            session.commit()
+    client.cookies.clear()
+    assert "/login" in str(client.get("/dashboard/").url)
+
+
+def test_a_header_cannot_claim_a_user(client: TestClient) -> None:
+    """The dashboard reads the user from the ASGI scope, where only the guard writes."""
+    log_in(client, "viewer")
+    client.headers["hailong.access"] = "admin"
+    try:
+        status, _ = dash_call(
+            client, satisfaction.TABLE, {(satisfaction.SCOPE, "value"): "officer"}
+        )
+    finally:
+        del client.headers["hailong.access"]
+    assert status == 403
