@@ -124,8 +124,9 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument(
         "--role",
         required=True,
-        choices=["admin", "hr", "unit_head", "viewer"],
-        help="what they may do",
+        choices=["admin", "hr", "unit_head", "officer", "viewer"],
+        help="admin: registry, devices, users; hr: every unit, read and export; unit_head: "
+        "their unit only; officer: their own figures only; viewer: figures without names",
     )
     add.add_argument(
         "--password-stdin",
@@ -134,6 +135,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="read the password from standard input (so it stays out of shell history)",
     )
     add.add_argument("--unit", help="the unit a unit_head is limited to")
+    add.add_argument(
+        "--officer",
+        help="the officer whose own figures an officer's login sees (the unit is the officer's)",
+    )
     _data_dir_arg(add)
 
     p = sub.add_parser(
@@ -147,6 +152,36 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("action", choices=["check", "rebuild"], help="what to do")
     _data_dir_arg(p)
+
+    p = sub.add_parser(
+        "verify",
+        help="prove that no rating was altered, inserted or removed (the hash chain)",
+        description="Recompute every device's hash chain from the stored ratings with the chain "
+        "key, and compare it with the chain heads and the daily anchors in the audit log. Exit 0 "
+        "when every rating is as the server stored it; otherwise the first broken link is named "
+        "and the exit status is 1. Nothing is written. The database is HAILONG_DATABASE_URL, or "
+        "DATA_DIR/hailong.db; the key HAILONG_CHAIN_KEY_FILE, or DATA_DIR/chain.key.",
+    )
+    _data_dir_arg(p)
+
+    p = sub.add_parser("report", help="write a printable report")
+    report_sub = p.add_subparsers(dest="report_command", required=True, metavar="REPORT")
+    monthly = report_sub.add_parser(
+        "monthly",
+        help="one unit's month as an A4 HTML page to print (or print to PDF from a browser)",
+        description="The same page as GET /api/v1/reports/units/UNIT/monthly: the officers' "
+        "table, charts, reasons and totals, with the policy version (HAILONG_POLICY_FILE). "
+        "Audited like every export. The database is HAILONG_DATABASE_URL, or DATA_DIR/hailong.db.",
+    )
+    monthly.add_argument("--unit", required=True, help="the unit's id")
+    monthly.add_argument("--month", required=True, help="the month, e.g. 2026-10")
+    monthly.add_argument("--out", type=Path, help="the HTML file to write (default: stdout)")
+    monthly.add_argument(
+        "--include-flagged",
+        action="store_true",
+        help="count ratings flagged as misuse in the figures too",
+    )
+    _data_dir_arg(monthly)
     return parser
 
 
@@ -157,17 +192,31 @@ def _database_url(data_dir: Path) -> str:
 
 
 def _user_add(args: argparse.Namespace) -> int:
-    from sqlmodel import Session
+    import socket
 
+    from sqlmodel import Session, select
+
+    from server import audit
     from server.auth import add_user
     from server.db import make_engine, migrate
+    from server.models import User
 
     password = sys.stdin.readline().rstrip("\r\n")
     engine = make_engine(_database_url(args.data_dir))
     migrate(engine)
     with Session(engine) as session:
-        user = add_user(session, args.name, password, args.role, args.unit)
-    print(f"user {user.username!r} saved with role {user.role}")
+        known = session.exec(select(User.id).where(User.username == args.name)).first()
+        audit.record(  # committed by add_user, with the user
+            session,
+            audit.CONSOLE,
+            "user.reset" if known is not None else "user.create",
+            target=args.name,
+            client=f"hailong on {socket.gethostname()}",
+            detail={"role": args.role, "unit_id": args.unit, "officer_id": args.officer},
+        )
+        user = add_user(session, args.name, password, args.role, args.unit, args.officer)
+    scope = f", unit {user.unit_id}" if user.unit_id else ""
+    print(f"user {user.username!r} saved with role {user.role}{scope}")
     return 0
 
 
@@ -176,19 +225,22 @@ def _rollups(args: argparse.Namespace) -> int:
 
     from server import rollups
     from server.db import make_engine, migrate
+    from server.policy import load_policy
+    from server.settings import Settings
 
     def progress(done: int, total: int, month: object) -> None:
         print(f"  {done}/{total} months ({month:%Y-%m})", file=sys.stderr, flush=True)
 
     url = _database_url(args.data_dir)
+    counted = load_policy(Settings().policy_file).misuse.count  # a bad file: a clear PolicyError
     try:
         engine = make_engine(url)
         migrate(engine)
         if args.action == "rebuild":
-            total = rollups.rebuild(engine, progress)
+            total = rollups.rebuild(engine, counted, progress)
             print(f"rollups rebuilt from {total} ratings")
             return 0
-        mismatches = rollups.check(engine, progress)
+        mismatches = rollups.check(engine, counted, progress)
     except OperationalError as exc:
         raise HailongError(f"cannot use the database: {exc.orig}") from exc
     for m in mismatches[:50]:
@@ -202,6 +254,92 @@ def _rollups(args: argparse.Namespace) -> int:
         )
         return 1
     print("rollups match the ratings")
+    return 0
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import DBAPIError
+
+    from server import chain
+    from server.db import make_engine
+
+    url = _database_url(args.data_dir)
+    key_file = os.environ.get("HAILONG_CHAIN_KEY_FILE") or args.data_dir / "chain.key"
+    key = chain.load_key(Path(key_file))
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and not Path(parsed.database or "").is_file():
+        raise HailongError(
+            f"no database at {parsed.database}: give --data-dir the folder that holds "
+            "hailong.db, or set HAILONG_DATABASE_URL"
+        )
+    shown = -100
+
+    def progress(done: int, total: int) -> None:
+        nonlocal shown
+        percent = 100 * done // max(total, 1)
+        if percent >= shown + 5 or (percent >= 100 > shown):
+            shown = percent
+            print(f"  {done}/{total} ratings", file=sys.stderr, flush=True)
+
+    try:
+        report = chain.verify(make_engine(url), key, progress)
+    except DBAPIError as exc:
+        raise HailongError(f"cannot use the database: {exc.orig}") from exc
+    if report.ok:
+        print(
+            f"verified {report.checked} ratings of {report.devices} devices: "
+            "no rating was altered, inserted or removed"
+        )
+        return 0
+    print(f"first broken link: {report.problems[0]}")
+    for problem in report.problems[1:20]:
+        print(f"  {problem}")
+    if report.problem_count > 20:
+        print(f"  … and {report.problem_count - 20} more")
+    count = report.problem_count
+    print(
+        f"{count} problem{'s' if count > 1 else ''}: the ratings are not all as the server "
+        "stored them"
+    )
+    return 1
+
+
+def _report_monthly(args: argparse.Namespace) -> int:
+    import socket
+
+    from sqlalchemy.exc import OperationalError
+    from sqlmodel import Session
+
+    from server import audit, monthly_report
+    from server.db import make_engine, migrate
+    from server.policy import load_policy
+    from server.settings import Settings
+
+    month = monthly_report.parse_month(args.month)
+    policy = load_policy(Settings().policy_file)
+    try:
+        engine = make_engine(_database_url(args.data_dir))
+        migrate(engine)
+        with Session(engine) as session:
+            page = monthly_report.export(
+                session,
+                args.unit,
+                month,
+                policy,
+                actor=audit.CONSOLE,
+                role=None,
+                client=f"hailong on {socket.gethostname()}",
+                include_flagged=args.include_flagged,
+            )
+            session.commit()
+    except OperationalError as exc:
+        raise HailongError(f"cannot use the database: {exc.orig}") from exc
+    if args.out is None:
+        sys.stdout.write(page)
+    else:
+        args.out.write_text(page, encoding="utf-8")
+        print(f"wrote {args.out}", file=sys.stderr)
     return 0
 
 
@@ -277,6 +415,10 @@ def main(argv: list[str] | None = None) -> int:
             return _user_add(args)
         if args.command == "rollups":
             return _rollups(args)
+        if args.command == "report":
+            return _report_monthly(args)
+        if args.command == "verify":
+            return _verify(args)
     except HailongError as exc:
         print(f"hailong: {exc}", file=sys.stderr)
         return 2

@@ -9,12 +9,22 @@ from typing import Any
 
 from a2wsgi import WSGIMiddleware
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 from sqlalchemy.engine import Engine
 
+from server import chain
+from server.access import Forbidden
+from server.api.alerts import alerts_api
+from server.api.deps import forbidden_response, validation_response
+from server.api.reports import reports_api
 from server.api.routes import api, router
+from server.api.services import services_api
 from server.db import make_engine, migrate, session_scope
 from server.dynsec import BrokerAccounts
+from server.housekeeping import housekeeping_jobs
 from server.ingest_service import IngestService
+from server.jobs import Jobs
+from server.policy import load_policy
 from server.settings import Settings
 from server.web_login import LoginRequired
 from server.web_login import router as login_router
@@ -27,7 +37,9 @@ def _mount_dashboard(app: FastAPI, engine: Engine, settings: Settings) -> None:
     from dashboard.app import create_dash
 
     dash_app = create_dash(
-        lambda: session_scope(engine), requests_pathname_prefix=f"{DASHBOARD_PATH}/"
+        lambda: session_scope(engine),
+        requests_pathname_prefix=f"{DASHBOARD_PATH}/",
+        policy=app.state.policy,  # the API's, so ranks and classes match it
     )
     wsgi: Any = WSGIMiddleware(dash_app.server)
     app.mount(
@@ -42,10 +54,12 @@ def create_app(settings: Settings | None = None, *, ingest: bool | None = None) 
     ingest = settings.ingest if ingest is None else ingest
     engine = make_engine(settings.database_url)
     migrate(engine)
+    chain_key = chain.prepare(engine, settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         service = None
+        jobs = Jobs(engine, housekeeping_jobs(settings, chain_key)).start()
         if ingest:
             service = IngestService.from_settings(engine, settings).start()
             app.state.ingest = service
@@ -54,6 +68,7 @@ def create_app(settings: Settings | None = None, *, ingest: bool | None = None) 
         finally:
             if service is not None:
                 service.stop()
+            jobs.stop()
             engine.dispose()
 
     app = FastAPI(title="Hài Lòng", version="0.1.0", lifespan=lifespan)
@@ -61,8 +76,14 @@ def create_app(settings: Settings | None = None, *, ingest: bool | None = None) 
     app.state.engine = engine
     app.state.ingest = None
     app.state.accounts = BrokerAccounts.from_settings(settings)
+    app.state.policy = load_policy(settings.policy_file)
+    app.add_exception_handler(Forbidden, forbidden_response)
+    app.add_exception_handler(RequestValidationError, validation_response)
     app.include_router(router)
     app.include_router(api)
+    app.include_router(reports_api)
+    app.include_router(alerts_api)
+    app.include_router(services_api)
     app.include_router(login_router)
     _mount_dashboard(app, engine, settings)
     return app

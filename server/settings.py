@@ -59,6 +59,23 @@ class Settings(BaseSettings):
     future_tolerance_s: int = Field(
         300, description="Ratings pressed further ahead of the server clock are rejected."
     )
+    policy_file: Path | None = Field(
+        None,
+        description="The evaluation policy (TOML, versioned): minimum ratings, misuse rules, "
+        "classification, alerts. Empty: the shipped default, a local example (docs/policy.md).",
+    )
+    alert_webhook_url: str = Field(
+        "",
+        description="POST each new alert as JSON to this URL (e.g. a chat bot or the province's "
+        "monitoring); empty: alerts are only shown in the dashboard and API.",
+    )
+    chain_key_file: Path | None = Field(
+        None,
+        description="The secret (32 random bytes, hex) that keys the ratings' hash chain; kept "
+        "outside the database, mode 0600. Empty: <data_dir>/chain.key, made at first start. "
+        "Every server and ingest process needs the same file. Back it up: without it no chain "
+        "can be verified.",
+    )
     data_dir: Path = Field(Path("./hailong-data"), description="Where `hailong up` keeps files.")
 
     @model_validator(mode="after")

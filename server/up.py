@@ -81,9 +81,12 @@ def prepare(data_dir: Path, http_port: int, mqtt_port: int, http_host: str = "12
     return Stack(settings, broker, made, http_host, http_port)
 
 
-def ensure_admin(session: Session, password: str) -> None:
-    if session.exec(select(User)).first() is None:
-        add_user(session, "admin", password, "admin")
+def ensure_admin(session: Session, password: str) -> bool:
+    """Make the first admin; True when this call made it."""
+    if session.exec(select(User)).first() is not None:
+        return False
+    add_user(session, "admin", password, "admin")
+    return True
 
 
 def run(stack: Stack, on_started: Callable[[Stack, threading.Event], None] | None = None) -> int:
@@ -100,7 +103,14 @@ def run(stack: Stack, on_started: Callable[[Stack, threading.Event], None] | Non
     with MosquittoProcess(stack.broker):
         app = create_app(stack.settings)
         with Session(app.state.engine) as session:
-            ensure_admin(session, stack.secrets.admin_password)
+            made_admin = ensure_admin(session, stack.secrets.admin_password)
+        # The password is shown once, when the login is made: a later start may be logging to
+        # a journal, which is no place for it.
+        login = (
+            f"admin / {stack.secrets.admin_password}"
+            if made_admin
+            else f"admin (password in {stack.settings.data_dir / 'secrets.json'})"
+        )
         config = uvicorn.Config(
             app, host=stack.http_host, port=stack.http_port, log_level="warning"
         )
@@ -113,7 +123,7 @@ def run(stack: Stack, on_started: Callable[[Stack, threading.Event], None] | Non
             if stopping.is_set():
                 return
             print(f"Hài Lòng is running: dashboard {stack.base_url}/dashboard/", flush=True)
-            print(f"  admin login: admin / {stack.secrets.admin_password}", flush=True)
+            print(f"  admin login: {login}", flush=True)
             print(
                 f"  API docs: {stack.base_url}/docs   MQTT: 127.0.0.1:{stack.broker.port}",
                 flush=True,

@@ -68,5 +68,5 @@ def test_a_button_press_reaches_the_report(
     report = server.get(
         f"/api/v1/reports/officers?start={today}&end={today}", headers=login(server, "hr")
     ).json()
-    assert report["officers"][0]["counts"]["4"] == 1
+    assert report["officers"][0]["counts"]["vn4"]["4"] == 1
     assert report["officers"][0]["satisfied_pct"] == 100.0

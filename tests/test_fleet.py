@@ -76,7 +76,11 @@ class Stack:
         form = urllib.parse.urlencode({"username": "admin", "password": password}).encode()
         token = _json(urllib.request.Request(f"{self.base}/api/v1/auth/token", data=form))
         today = datetime.now(VN_TZ).date()
-        query = f"start={today - timedelta(days=1)}&end={today + timedelta(days=1)}"
+        # the fleet presses faster than a citizen can: its ratings are flagged, and counted here
+        query = (
+            f"start={today - timedelta(days=1)}&end={today + timedelta(days=1)}"
+            "&include_flagged=true"
+        )
         request = urllib.request.Request(f"{self.base}/api/v1/reports/officers?{query}")
         request.add_header("Authorization", f"Bearer {token['access_token']}")
         return sum(officer["ratings"] for officer in _json(request)["officers"])

@@ -45,6 +45,7 @@ def server(broker: Broker, tmp_path: Path) -> Iterator[TestClient]:
         mqtt_url=broker.server_url,
         secret_key="s" * 40,
         ingest_batch_ms=20,
+        data_dir=tmp_path,
     )
     app = create_app(settings)
     with Session(app.state.engine) as session:
@@ -154,7 +155,7 @@ def test_a_rating_reaches_the_report_and_is_acked(server: TestClient, device: Ra
     ).json()
     officer = report["officers"][0]
     assert officer["officer_id"] == "CB-0042"
-    assert officer["ratings"] == 1 and officer["counts"]["3"] == 1
+    assert officer["ratings"] == 1 and officer["counts"]["vn4"]["3"] == 1
     assert officer["satisfied_pct"] == 100.0 and officer["happy_index"] == 66.67
     assert server.get("/healthz").json()["mqtt"] == "connected"
 

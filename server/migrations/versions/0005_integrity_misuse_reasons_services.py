@@ -7,7 +7,7 @@ Create Date: 2026-11-22 03:10:09.765991
 - `rating_chain` and `chain_head`: each device's ratings as an HMAC hash chain (server/chain.py).
 - `audit_event`: who did what; `alert`: rules that fired; `service`: what the queue system served.
 - The rating rollups count, per key, how many ratings were flagged as misuse and how many carried
-  a ticket; new rollups count reasons and announced services. Existing ratings are counted here,
+  a ticket (and was not flagged: a flagged rating is never a rated service); new rollups count reasons and announced services. Existing ratings are counted here,
   so an upgraded server reports what it did before. A rating stored before this revision can
   carry only the `no_officer` misuse flag, which the default policy counts; under a policy that
   does not, run `hailong rollups rebuild`.
@@ -178,6 +178,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('ticketed', sa.Integer(), nullable=False, server_default='0'))
 
     op.create_index('ix_rating_counter_day', 'rating', ['counter_id', 'day'], unique=False)
+    op.create_index('ix_rating_device_pressed', 'rating', ['device_id', 'pressed_at'], unique=False)
 
     with op.batch_alter_table('user', schema=None) as batch_op:
         batch_op.add_column(sa.Column('officer_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True))
@@ -210,7 +211,8 @@ FILL_DAY_FLAGS = f"""
 UPDATE rollup_day SET
   flagged = (SELECT COUNT(*) FROM rating r WHERE {_SAME_KEY}
              AND (',' || r.flags || ',') LIKE '%,no_officer,%'),
-  ticketed = (SELECT COUNT(*) FROM rating r WHERE {_SAME_KEY} AND r.ticket IS NOT NULL)
+  ticketed = (SELECT COUNT(*) FROM rating r WHERE {_SAME_KEY} AND r.ticket IS NOT NULL
+              AND (',' || r.flags || ',') NOT LIKE '%,no_officer,%')
 """
 
 FILL_COARSER_FLAGS = """
@@ -286,6 +288,7 @@ def downgrade() -> None:
         batch_op.drop_column('officer_id')
 
     op.drop_index('ix_rating_counter_day', table_name='rating')
+    op.drop_index('ix_rating_device_pressed', table_name='rating')
 
     with op.batch_alter_table('rollup_year', schema=None) as batch_op:
         batch_op.drop_column('ticketed')
