@@ -137,11 +137,21 @@ def stored_rows(engine: Engine) -> int:
 # --- ratings on disk, published by a C client ------------------------------------------------
 
 
-def rating_line(device: FleetDevice, rng: random.Random, now: datetime) -> str:
-    """One Rating as a unit sends it, on one line, pressed up to two minutes ago."""
+def press_times(rng: random.Random, now: datetime, count: int) -> list[datetime]:
+    """`count` presses of one unit, oldest first, ending a minute ago: 4 to 40 s apart, as
+    citizens press (a unit ignores presses inside its 3 s cooldown), so the misuse rules see
+    what they would see in the field rather than a flood they would flag whole."""
+    times, at = [], now - timedelta(minutes=1)
+    for _ in range(count):
+        times.append(at)
+        at -= timedelta(milliseconds=rng.randrange(4_000, 40_000))
+    return times[::-1]
+
+
+def rating_line(device: FleetDevice, rng: random.Random, pressed: datetime) -> str:
+    """One Rating as a unit sends it, on one line."""
     device.seq += 1
     score = rng.choices((1, 2, 3, 4), weights=(5, 10, 45, 40))[0]
-    pressed = now - timedelta(milliseconds=rng.randrange(1_000, 120_000))
     body: dict[str, Any] = {
         "schema": 1,
         "id": str(uuid.uuid4()),
@@ -168,7 +178,7 @@ def write_ratings(folder: Path, fleet: list[FleetDevice], total: int) -> dict[st
     files = {}
     for i, device in enumerate(fleet):
         count = total // len(fleet) + (1 if i < total % len(fleet) else 0)
-        lines = [rating_line(device, rng, now) for _ in range(count)]
+        lines = [rating_line(device, rng, at) for at in press_times(rng, now, count)]
         decode_rating(topic(device.id, "ratings"), lines[0].encode())
         files[device.id] = folder / f"{device.id}.jsonl"
         files[device.id].write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from bisect import bisect_left, bisect_right, insort
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -300,18 +301,26 @@ def _flag_misuse(
             col(StoredRating.device_id), col(StoredRating.id), col(StoredRating.pressed_at)
         ).where(or_(*windows))
     ).all()
-    presses: dict[str, dict[str, datetime]] = defaultdict(dict)
-    for device_id, rating_id, pressed_at in stored:
-        presses[device_id][rating_id] = _aware(pressed_at)
+    times: dict[str, list[datetime]] = defaultdict(list)  # each device's presses, sorted
+    seen: dict[str, set[str]] = defaultdict(set)
+    for device_id, rating_id, pressed_at in sorted(stored, key=lambda r: (r[0], _aware(r[2]))):
+        times[device_id].append(_aware(pressed_at))
+        seen[device_id].add(rating_id)
+    # Only the last few presses before each one decide its flags; so a device that floods the
+    # server costs it a bisection per rating, not a scan of its flood.
+    keep = max(1, rules.burst_count - 1)
     for device_id, rating, _device, pressed_at, flags in sorted(
         valid, key=lambda v: (v[0], v[3], v[1].seq)
     ):
-        known = presses[device_id]
-        earlier = sorted(
-            at for rid, at in known.items() if rid != rating.id and at >= pressed_at - back
-        )
+        if rating.id in seen[device_id]:
+            continue  # stored already: this copy is a duplicate and will not be stored again
+        known = times[device_id]
+        low = bisect_left(known, pressed_at - back)
+        high = bisect_right(known, pressed_at)
+        earlier = known[max(low, high - keep) : high]
         flags += misuse_flags(earlier, pressed_at, rating.ticket is not None, rules)
-        known[rating.id] = pressed_at
+        insort(known, pressed_at)
+        seen[device_id].add(rating.id)
 
 
 def _aware(moment: datetime) -> datetime:
