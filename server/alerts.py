@@ -25,12 +25,11 @@ from typing import Any, cast
 from urllib.parse import urlsplit
 
 from sqlalchemy import CursorResult, Table, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
 from hailong.errors import ConfigError
 from hailong.protocol import satisfied_pct
-from server import audit, rollups
+from server import audit, bulk, rollups
 from server.jobs import Job
 from server.models import Alert, Counter, Rating, RollupDay, Unit
 from server.policy import AlertRule, Policy, UnitSatisfiedBelow, UnsatisfiedAtCounter
@@ -320,9 +319,8 @@ def check_units(session: Session, rules: Iterable[AlertRule], now: datetime) -> 
 def _insert_new(session: Session, rows: list[dict[str, Any]]) -> list[Alert]:
     """Insert the alerts whose key is new, each with its audit event; rows go in key order so
     that two processes inserting the same keys wait for each other rather than deadlock."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(ALERT).on_conflict_do_nothing(index_elements=["key"]).returning(ALERT.c.id)
+    insert = bulk.dialect_insert(session)(ALERT)
+    stmt = insert.on_conflict_do_nothing(index_elements=["key"]).returning(ALERT.c.id)
     raised = []
     for row in sorted(rows, key=lambda r: r["key"]):
         alert_id = session.execute(stmt, row).scalar_one_or_none()

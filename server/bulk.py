@@ -12,12 +12,18 @@ from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any, Literal
 
-from sqlalchemy import Table, text
+from sqlalchemy import Connection, Table, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
 OnConflict = Literal["nothing", "add"]
+
+
+def dialect_insert(bind: Session | Connection) -> Any:
+    """The INSERT of the database in use, which has ON CONFLICT (SQLite's or PostgreSQL's)."""
+    conn = bind.connection() if isinstance(bind, Session) else bind
+    return postgresql.insert if conn.dialect.name == "postgresql" else sqlite_insert
 
 
 def upsert(

@@ -37,8 +37,6 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, column, func, select, table
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.types import Boolean, Date, DateTime, Integer, String, TypeDecorator
 from sqlmodel import Session
@@ -275,10 +273,6 @@ def anchor_mac(key: bytes, day: str, heads: Mapping[str, Sequence[Any]]) -> str:
 # writing ----------------------------------------------------------------------------------------
 
 
-def _insert(conn: Connection) -> Any:
-    return pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-
-
 def _put_heads(
     conn: Connection, key: bytes, tips: Mapping[str, tuple[int, str]], now: datetime
 ) -> None:
@@ -294,7 +288,7 @@ def _put_heads(
     ]
     if not rows:
         return
-    stmt = _insert(conn)(HEAD)
+    stmt = bulk.dialect_insert(conn)(HEAD)
     stmt = stmt.on_conflict_do_update(
         index_elements=["device_id"],
         set_={name: stmt.excluded[name] for name in ("position", "hash", "mac", "updated_at")},
@@ -318,7 +312,7 @@ def _lock_heads(
         }
         for device in devices
     ]
-    stmt = _insert(conn)(HEAD)
+    stmt = bulk.dialect_insert(conn)(HEAD)
     stmt = stmt.on_conflict_do_update(
         index_elements=["device_id"], set_={"position": HEAD.c.position}
     ).returning(HEAD.c.device_id, HEAD.c.position, HEAD.c.hash)

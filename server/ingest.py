@@ -12,7 +12,7 @@ import logging
 import uuid
 from bisect import bisect_left, bisect_right, insort
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -193,24 +193,33 @@ class _Registry:
         self._assignments: dict[str, list[Assignment]] = defaultdict(list)
 
     def load_assignments(self, first: datetime, last: datetime) -> None:
-        """Only the shifts that overlap the batch's presses: a counter gathers thousands of
-        shifts over the years, and every batch would otherwise read them all."""
-        if not self._units:
-            return
-        rows = self.session.exec(
-            select(Assignment)
-            .where(col(Assignment.counter_id).in_(list(self._units)))
-            .where(col(Assignment.start) <= last)
-            .where(or_(col(Assignment.end).is_(None), col(Assignment.end) > first))
-        ).all()
-        for a in rows:
-            self._assignments[a.counter_id].append(a)
+        self._assignments.update(shifts_between(self.session, self._units, first, last))
 
     def assignments(self, counter_id: str) -> list[Assignment]:
         return self._assignments.get(counter_id, [])
 
     def unit_of(self, counter_id: str) -> str | None:
         return self._units.get(counter_id) or None
+
+
+def shifts_between(
+    session: Session, counter_ids: Iterable[str], first: datetime, last: datetime
+) -> dict[str, list[Assignment]]:
+    """The counters' shifts that overlap first..last: a counter gathers thousands of shifts
+    over the years, and every batch would otherwise read them all."""
+    ids = list(counter_ids)
+    if not ids:
+        return {}
+    rows = session.exec(
+        select(Assignment)
+        .where(col(Assignment.counter_id).in_(ids))
+        .where(col(Assignment.start) <= last)
+        .where(or_(col(Assignment.end).is_(None), col(Assignment.end) > first))
+    ).all()
+    found: dict[str, list[Assignment]] = defaultdict(list)
+    for a in rows:
+        found[a.counter_id].append(a)
+    return dict(found)
 
 
 def officer_at(assignments: Sequence[Assignment], moment: datetime) -> str | None:

@@ -392,7 +392,7 @@ def _raw_ratings(conn: Connection, month: date, counted: Collection[str]) -> dic
         .group_by(RATING.c.day, counter, officer, RATING.c.scale, RATING.c.score)
     )
     return {
-        (_as_date(d), c, o, s, int(sc), u): (int(n), int(f), int(t))
+        (as_date(d), c, o, s, int(sc), u): (int(n), int(f), int(t))
         for d, c, o, s, sc, u, n, f, t in conn.execute(q)
     }
 
@@ -406,7 +406,7 @@ def _raw_reasons(conn: Connection, month: date, counted: Collection[str]) -> dic
         RATING.c.reasons,
         RATING.c.flags,
     ).where(RATING.c.day >= month, RATING.c.day <= month_end(month), RATING.c.reasons != "")
-    rows = ({**r._mapping, "day": _as_date(r.day)} for r in conn.execute(q))
+    rows = ({**r._mapping, "day": as_date(r.day)} for r in conn.execute(q))
     return tally_reasons(rows, counted)
 
 
@@ -414,7 +414,7 @@ def _raw_services(conn: Connection, month: date) -> dict[Key, Values]:
     q = select(SERVICE.c.day, SERVICE.c.counter_id, SERVICE.c.officer_id, SERVICE.c.unit_id).where(
         SERVICE.c.day >= month, SERVICE.c.day <= month_end(month)
     )
-    return tally_services({**r._mapping, "day": _as_date(r.day)} for r in conn.execute(q))
+    return tally_services({**r._mapping, "day": as_date(r.day)} for r in conn.execute(q))
 
 
 def _raw(
@@ -440,7 +440,7 @@ def _stored(
     ).where(when >= first, when <= last)
     width = 2 + len(family.keys)
     return {
-        (_as_date(r[0]), *_key_values(family, r[1:width])): tuple(int(v) for v in r[width:])
+        (as_date(r[0]), *_key_values(family, r[1:width])): tuple(int(v) for v in r[width:])
         for r in conn.execute(q)
     }
 
@@ -459,8 +459,8 @@ def months_with_ratings(engine: Engine) -> list[date]:
     sources += [(f.tables[level], level) for f in FAMILIES for level in ("day", "month", "year")]
     with engine.connect() as conn:
         found = [conn.execute(select(func.min(t.c[w]), func.max(t.c[w]))).one() for t, w in sources]
-    lows = [_as_date(low) for low, _ in found if low is not None]
-    highs = [_as_date(high) for _, high in found if high is not None]
+    lows = [as_date(low) for low, _ in found if low is not None]
+    highs = [as_date(high) for _, high in found if high is not None]
     if not lows:
         return []
     month, last = month_of(min(lows)), month_of(max(highs))
@@ -480,7 +480,7 @@ def _year_from_months(conn: Connection, family: Family, year: date) -> dict[Key,
     return _at(_stored(conn, family, "month", year, date(year.year, 12, 1)), year)
 
 
-def _as_date(value: Any) -> date:
+def as_date(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 

@@ -10,19 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from pydantic import field_validator
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Field, Session, SQLModel, col, or_, select
+from sqlmodel import Field, Session, SQLModel, col, select
 
 from hailong.errors import NotFound
 from hailong.protocol import ID_RE
-from server import rollups
-from server.ingest import officer_at
-from server.models import Assignment, Counter, Moment, Officer, ServiceRecord
+from server import bulk, rollups
+from server.ingest import officer_at, shifts_between
+from server.models import Counter, Moment, Officer, ServiceRecord
 from server.timeutil import vn_day
 
 MAX_SERVICES = 10_000  # one request; a commune's year of tickets goes in a few
@@ -71,7 +69,12 @@ def record_services(session: Session, items: Sequence[ServiceIn], now: datetime)
     found = set(session.exec(select(Officer.id).where(col(Officer.id).in_(named))).all())
     if named - found:
         raise NotFound(f"unknown officer(s) {', '.join(sorted(named - found)[:10])}")
-    shifts = _shifts(session, items)
+    shifts = shifts_between(
+        session,
+        {i.counter_id for i in items},
+        min(i.served_at for i in items),
+        max(i.served_at for i in items),
+    )
     rows: list[dict[str, Any]] = []
     seen: set[tuple[str, str, Any]] = set()
     for item in items:
@@ -102,11 +105,11 @@ def _insert_new(session: Session, rows: list[dict[str, Any]]) -> list[dict[str, 
     if not rows:
         return []
     table = ServiceRecord.__table__  # type: ignore[attr-defined]
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    insert = bulk.dialect_insert(session)
     keys = ["counter_id", "ticket", "day"]
     stmt = insert(table).on_conflict_do_nothing(index_elements=keys)
     stored = {
-        (c, t, _as_date(d))
+        (c, t, rollups.as_date(d))
         for c, t, d in session.execute(
             stmt.returning(table.c.counter_id, table.c.ticket, table.c.day), rows
         )
@@ -114,24 +117,5 @@ def _insert_new(session: Session, rows: list[dict[str, Any]]) -> list[dict[str, 
     return [r for r in rows if (r["counter_id"], r["ticket"], r["day"]) in stored]
 
 
-def _as_date(value: Any) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(str(value))
-
-
 def _counters(session: Session, ids: set[str]) -> Sequence[Counter]:
     return session.exec(select(Counter).where(col(Counter.id).in_(ids))).all()
-
-
-def _shifts(session: Session, items: Sequence[ServiceIn]) -> dict[str, list[Assignment]]:
-    first = min(i.served_at for i in items)
-    last = max(i.served_at for i in items)
-    rows = session.exec(
-        select(Assignment)
-        .where(col(Assignment.counter_id).in_({i.counter_id for i in items}))
-        .where(col(Assignment.start) <= last)
-        .where(or_(col(Assignment.end).is_(None), col(Assignment.end) > first))
-    ).all()
-    shifts: dict[str, list[Assignment]] = {}
-    for a in rows:
-        shifts.setdefault(a.counter_id, []).append(a)
-    return shifts
