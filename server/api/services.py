@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException, Request, status
 
 from hailong.errors import NotFound
 from server import audit
-from server.api.deps import AdminUser, SessionDep
+from server.api.deps import AdminUser, SessionDep, client_address
 from server.services import ServicesIn, record_services
 
 services_api = APIRouter(prefix="/api/v1")
@@ -16,7 +16,7 @@ services_api = APIRouter(prefix="/api/v1")
 
 @services_api.post("/services")
 def post_services(
-    data: ServicesIn, session: SessionDep, user: AdminUser, request: Request
+    data: ServicesIn, session: SessionDep, access: AdminUser, request: Request
 ) -> dict[str, int]:
     """Tickets the queue system called, for the response rate; a ticket already posted for the
     same counter and Vietnam day is counted as a duplicate, so an export can be sent again."""
@@ -24,12 +24,11 @@ def post_services(
         result = record_services(session, data.services, datetime.now(UTC))
     except NotFound as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
-    audit.record(
+    audit.record_access(
         session,
-        user.username,
+        access,
         "services.import",
-        role=user.role,
-        client=request.client.host if request.client else None,
+        client=client_address(request),
         detail={"stored": result.stored, "duplicates": result.duplicates},
     )
     session.commit()
