@@ -459,6 +459,12 @@ def seal_unchained(engine: Engine, key: bytes, progress: Progress | None = None)
     return sealed
 
 
+def _logged_progress(done: int, total: int) -> None:
+    """The seal of an upgraded database's ratings can take minutes: say so in the server log."""
+    if done == total or done % (20 * PAGE) < PAGE:
+        log.info("sealing the ratings stored before the chain: %d of %d", done, total)
+
+
 def prepare(engine: Engine, settings: Settings, progress: Progress | None = None) -> bytes:
     """At a process's start, after the migrations: the chain key, made on the very first start,
     with the ratings stored before the chain sealed into it. Once the chain has begun a missing
@@ -472,7 +478,7 @@ def prepare(engine: Engine, settings: Settings, progress: Progress | None = None
         key = load_key(path) if begun else ensure_key(path)
         _check_key(conn, key, path)
         if not begun:
-            sealed = _seal(session, key, datetime.now(UTC), progress)
+            sealed = _seal(session, key, datetime.now(UTC), progress or _logged_progress)
             session.commit()
             level = logging.WARNING if sealed else logging.INFO  # a new install has none
             log.log(level, "sealed %d rating(s) stored before the chain", sealed)
