@@ -20,6 +20,7 @@ stderr; the last line is key=value figures for scripts.
 from __future__ import annotations
 
 import argparse
+import gc
 import hashlib
 import json
 import math
@@ -650,6 +651,7 @@ def measure(name: str, engine: Engine, build: Build, reused: bool, runs: Runs) -
     result = Result(name, build, reused, ratings, len(officer_ids), size_mb)
     rng = random.Random(SEED)
     load_before = os.getloadavg()[0]
+    gc.freeze()  # as a started server does (server/app.py): the build's objects stay out of it
 
     def officer(oid: str) -> Callable[[Session], object]:
         return lambda s: reports.officer_figures(s, oid, start, end)

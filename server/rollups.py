@@ -320,8 +320,14 @@ def tallies(
         keys = [both.c[name] for name in (*by, *family.detail)]
         sums = [func.sum(both.c[name]) for name in family.values]
         rows = session.execute(select(*keys, *sums).group_by(*keys)).all()
-    # With nothing to group by, SQL's SUM over no rows is one row of NULLs, not no row.
-    return [(*row[:width], *(int(v) for v in row[width:])) for row in rows if row[-1] is not None]
+    # With nothing to group by, SQL's SUM over no rows is one row of NULLs, not no row. Both
+    # databases sum INTEGER columns as whole numbers; a driver that gives another type is
+    # converted (the check costs far less than converting every value of a province's year).
+    return [
+        tuple(row) if type(row[-1]) is int else (*row[:width], *map(int, row[width:]))
+        for row in rows
+        if row[-1] is not None
+    ]
 
 
 def counts(

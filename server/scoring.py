@@ -180,35 +180,39 @@ def figures(
     """
     if announced is not None and announced < 0:
         raise ValueError(f"announced services cannot be negative, not {announced}")
+    # One pass over the levels: a province's table computes this for thousands of officers.
     counted: dict[tuple[str, int], int] = {}
-    flagged = rated_services = 0
+    flagged = rated_services = ratings = satisfied = unsatisfied = happy = score_sum = 0
+    used: set[str] = set()
     for (scale, score), tally in levels.items():
         _check_level(scale, score)
-        counted[(scale, score)] = tally.counted(include_flagged)
+        n = tally.n if include_flagged else tally.n - tally.flagged
+        counted[(scale, score)] = n
         flagged += tally.flagged
         rated_services += tally.ticketed
-    ratings = sum(counted.values())
+        if not n:
+            continue
+        used.add(scale)
+        ratings += n
+        score_sum += score * n
+        if SCALES[scale].is_satisfied(score):
+            satisfied += n
+        if score == 1:
+            unsatisfied += n
+        # Each level's value is 100·(score−1)/(size−1): over a common denominator the sum
+        # stays a whole number and is divided, exactly, once.
+        happy += n * (score - 1) * 100 * (_HAPPY_DENOMINATOR // (SCALES[scale].size - 1))
 
-    used = [code for code in SCALES if any(n and s == code for (s, _), n in counted.items())]
     # With nothing counted, still show the unit's own scale (its levels, all 0) if it is known.
-    present = used or [code for code in SCALES if any(s == code for s, _ in levels)] or ["vn4"]
+    present = [code for code in SCALES if code in used]
+    present = present or [code for code in SCALES if any(s == code for s, _ in levels)] or ["vn4"]
     counts = {
         code: {
             str(level): counted.get((code, level), 0) for level in range(1, SCALES[code].size + 1)
         }
         for code in present
     }
-    satisfied = sum(n for (s, score), n in counted.items() if SCALES[s].is_satisfied(score))
-    unsatisfied = sum(n for (_, score), n in counted.items() if score == 1)
-    # Each level's value is 100·(score−1)/(size−1): over a common denominator the sum stays
-    # a whole number and is divided, exactly, once.
-    happy = sum(
-        n * (score - 1) * 100 * (_HAPPY_DENOMINATOR // (SCALES[s].size - 1))
-        for (s, score), n in counted.items()
-    )
-    mean = None
-    if len(used) == 1:
-        mean = ratio2(sum(score * n for (_, score), n in counted.items()), ratings)
+    mean = ratio2(score_sum, ratings) if len(used) == 1 else None
     interval = wilson_pct(satisfied, ratings)
     shares, reason_counts = _reason_shares(reasons or {}, include_flagged)
     return Figures(
