@@ -557,7 +557,7 @@ def cached(
 # --- what is measured -------------------------------------------------------------------------
 
 
-def raw_officer_report(session: Session, start: date, end: date) -> list[reports.OfficerRow]:
+def raw_officer_report(session: Session, start: date, end: date) -> list[reports.Row]:
     """The all-officers report as it was before the rollups (commit 785c9f3): the same officers
     and pure functions, the counts from a GROUP BY over the raw ratings."""
     officers = session.exec(
@@ -693,8 +693,8 @@ def measure(name: str, engine: Engine, build: Build, reused: bool, runs: Runs) -
 
 def compare(
     engine: Engine,
-    report: list[reports.OfficerRow],
-    raw: list[reports.OfficerRow],
+    report: list[reports.Row],
+    raw: list[reports.Row],
     sample: list[str],
     start: date,
     end: date,

@@ -48,8 +48,8 @@ TOTAL_VI = "Tổng cộng"
 
 @cache
 def default_policy() -> Policy:
-    """The shipped policy, for callers without the server's own at hand (the dashboard pages,
-    whose figures do not depend on it: only ranks and classes do)."""
+    """The shipped policy, for callers without the server's own at hand (the benchmark, tests,
+    the screenshot); the server and its dashboard use HAILONG_POLICY_FILE's."""
     return load_policy(None)
 
 
@@ -227,9 +227,6 @@ class Row:
     def change_happy_index(self) -> float | None:
         before = None if self.previous is None else self.previous.happy_index
         return scoring.change(self.figures.happy_index, before)
-
-
-OfficerRow = Row  # the dashboard's name for the rows of an officer report
 
 
 @dataclass(frozen=True)

@@ -105,3 +105,22 @@ def add_alert(
         )
     )
     session.flush()
+
+
+def callback_body(
+    deps: list[dict[str, Any]], output_id: str, inputs: dict[tuple[str, str], Any]
+) -> dict[str, Any]:
+    """The body the browser posts to run the Dash callback that writes `output_id`, given the
+    app's `_dash-dependencies`."""
+    (dep,) = [d for d in deps if f"{output_id}." in d["output"]]
+    outputs = [
+        {"id": part.rsplit(".", 1)[0], "property": part.rsplit(".", 1)[1]}
+        for part in dep["output"].strip(".").split("...")
+    ]
+    return {
+        "output": dep["output"],
+        "outputs": outputs if len(outputs) > 1 else outputs[0],
+        "inputs": [{**i, "value": inputs.get((i["id"], i["property"]))} for i in dep["inputs"]],
+        "changedPropIds": [f"{i}.{p}" for i, p in inputs],
+        "state": [],
+    }

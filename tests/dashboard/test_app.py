@@ -29,7 +29,15 @@ from server.periods import parse_period, period_of
 from server.policy import load_policy
 from server.web_login import ACCESS_KEY
 from tests.dashboard.conftest import DH_ALERT, XA_ALERT
-from tests.dashboard.rows import HEAD_Q1, HR, OFFICER_1, TODAY, VIEWER, factory
+from tests.dashboard.rows import (
+    HEAD_Q1,
+    HR,
+    OFFICER_1,
+    TODAY,
+    VIEWER,
+    callback_body,
+    factory,
+)
 
 LAST_30_DAYS = period_of("range", TODAY - timedelta(days=29), TODAY)
 OCTOBER = parse_period("2026-10")
@@ -47,27 +55,9 @@ def client_as(app: Dash, access: Access | None) -> FlaskClient:
     return client
 
 
-def dependency(client: FlaskClient, output_id: str) -> dict[str, Any]:
-    (dep,) = [
-        d for d in client.get("/_dash-dependencies").get_json() if f"{output_id}." in d["output"]
-    ]
-    return dep
-
-
 def post(client: FlaskClient, output_id: str, inputs: dict[tuple[str, str], Any]) -> Any:
     """Run the callback that writes `output_id`, as the browser would; the raw response."""
-    dep = dependency(client, output_id)
-    outputs = [
-        {"id": part.rsplit(".", 1)[0], "property": part.rsplit(".", 1)[1]}
-        for part in dep["output"].strip(".").split("...")
-    ]
-    body = {
-        "output": dep["output"],
-        "outputs": outputs if len(outputs) > 1 else outputs[0],
-        "inputs": [{**i, "value": inputs.get((i["id"], i["property"]))} for i in dep["inputs"]],
-        "changedPropIds": [f"{i}.{p}" for i, p in inputs],
-        "state": [],
-    }
+    body = callback_body(client.get("/_dash-dependencies").get_json(), output_id, inputs)
     return client.post("/_dash-update-component", json=body)
 
 

@@ -22,7 +22,7 @@ from server.access import Access
 from server.models import User
 from server.periods import parse_period
 from tests.dashboard.conftest import DH_ALERT, XA_ALERT, seed_alerts
-from tests.dashboard.rows import TODAY, factory
+from tests.dashboard.rows import TODAY, callback_body, factory
 from tests.server.report_data import login, report_app
 
 OCTOBER = parse_period("2026-10")
@@ -125,18 +125,7 @@ def dash_call(
 ) -> tuple[int, Any]:
     """A Dash callback through the server's /dashboard mount, with the browser's cookie."""
     deps = client.get("/dashboard/_dash-dependencies").json()
-    (dep,) = [d for d in deps if f"{output_id}." in d["output"]]
-    outputs = [
-        {"id": part.rsplit(".", 1)[0], "property": part.rsplit(".", 1)[1]}
-        for part in dep["output"].strip(".").split("...")
-    ]
-    body = {
-        "output": dep["output"],
-        "outputs": outputs if len(outputs) > 1 else outputs[0],
-        "inputs": [{**i, "value": inputs.get((i["id"], i["property"]))} for i in dep["inputs"]],
-        "changedPropIds": [f"{i}.{p}" for i, p in inputs],
-        "state": [],
-    }
+    body = callback_body(deps, output_id, inputs)
     response = client.post("/dashboard/_dash-update-component", json=body)
     return response.status_code, response.json()["response"] if response.is_success else None
 
