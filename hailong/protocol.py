@@ -12,7 +12,7 @@ import re
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -35,9 +35,16 @@ ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 RFC3339_RE = re.compile(
     r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$"
 )
-KINDS = ("ratings", "status", "acks", "config", "service")
-Kind = Literal["ratings", "status", "acks", "config", "service"]
+KINDS = ("ratings", "status", "acks", "config", "service", "signin")
+Kind = Literal["ratings", "status", "acks", "config", "service", "signin"]
 QOS = 1
+# What a unit's clock must be within of the server's own estimate before the server corrects it.
+CLOCK_TOLERANCE_S = 120
+DEFAULT_STATUS_S = 60
+DEFAULT_RESEND_S = 30
+# The channels a rating comes in by: a unit's own, and the server's (phone, paper form).
+DEVICE_INPUTS = ("button", "touch", "keyboard")
+SERVER_INPUTS = ("web", "paper")
 
 
 class ContractError(ValueError):
@@ -145,6 +152,8 @@ def _check_rfc3339(value: Any) -> datetime:
 
 
 Id = Annotated[StrictStr, AfterValidator(_check_id)]
+BootId = Annotated[StrictStr, Field(min_length=1, max_length=64)]
+MonoMs = Annotated[StrictInt, Field(ge=0)]
 UUIDStr = Annotated[StrictStr, AfterValidator(_check_uuid)]
 Timestamp = Annotated[datetime, BeforeValidator(_check_rfc3339)]
 
@@ -182,8 +191,10 @@ class Rating(_Message):
     ticket: StrictStr | None = Field(None, max_length=64)
     reasons: list[Id] = Field(default_factory=list, max_length=32)
     comment: StrictStr | None = Field(None, max_length=500)
-    input: Literal["button", "touch", "keyboard"] = "button"
+    input: Literal["button", "touch", "keyboard", "web", "paper"] = "button"
     clock_synced: StrictBool = True
+    boot_id: BootId | None = None
+    mono_ms: MonoMs | None = None
 
     @model_validator(mode="after")
     def _score_on_scale(self) -> Rating:
@@ -205,6 +216,8 @@ class Status(_Message):
     at: Timestamp
     ignored_presses: StrictInt | None = Field(None, ge=0)
     clock_synced: StrictBool | None = None
+    boot_id: BootId | None = None
+    mono_ms: MonoMs | None = None
 
 
 class AckRejection(BaseModel):
@@ -217,6 +230,7 @@ class Ack(_Message):
     accepted: list[StrictStr] = Field(default_factory=list)
     duplicate: list[StrictStr] = Field(default_factory=list)
     rejected: list[AckRejection] = Field(default_factory=list)
+    server_time: Timestamp | None = None
 
     def named_ids(self) -> set[str]:
         return {*self.accepted, *self.duplicate, *(r.id for r in self.rejected)}
@@ -246,6 +260,10 @@ class Config(_Message):
     reasons: list[Reason] = Field(default_factory=list)
     cooldown_s: float = Field(3, ge=0)
     require_service: StrictBool = False
+    server_time: Timestamp | None = None
+    status_s: StrictInt = Field(DEFAULT_STATUS_S, ge=1)
+    resend_s: StrictInt = Field(DEFAULT_RESEND_S, ge=1)
+    signin: Literal["none", "pin", "card", "pin_or_card"] = "none"
 
 
 class Service(_Message):
@@ -254,12 +272,30 @@ class Service(_Message):
     open_s: StrictInt = Field(30, ge=1)
 
 
+class Credential(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    kind: Literal["pin", "card"]
+    value: StrictStr = Field(min_length=1, max_length=128)
+
+
+class SignIn(_Message):
+    """An officer starting or ending a shift at the unit (the server side comes later)."""
+
+    id: UUIDStr
+    action: Literal["in", "out"]
+    credential: Credential
+    at: Timestamp
+    boot_id: BootId | None = None
+    mono_ms: MonoMs | None = None
+
+
 PAYLOADS: dict[str, type[_Message]] = {
     "ratings": Rating,
     "status": Status,
     "acks": Ack,
     "config": Config,
     "service": Service,
+    "signin": SignIn,
 }
 
 
@@ -346,6 +382,10 @@ def decode_rating(topic_name: str, payload: bytes) -> Rating:
         raise ContractError(
             "device_id", f"{rating.device_id!r} differs from the topic's device {device_id!r}"
         )
+    if rating.input in SERVER_INPUTS:
+        raise ContractError(
+            "input", f"{rating.input!r} is the server's own channel, refused on a device topic"
+        )
     return rating
 
 
@@ -367,10 +407,23 @@ def decode_config(payload: bytes) -> Config:
     return msg
 
 
+def decode_signin(payload: bytes) -> SignIn:
+    msg = decode("signin", payload)
+    assert isinstance(msg, SignIn)
+    return msg
+
+
 def decode_service(payload: bytes) -> Service:
     msg = decode("service", payload)
     assert isinstance(msg, Service)
     return msg
+
+
+def press_time(reference: datetime, reference_mono_ms: int, press_mono_ms: int) -> datetime:
+    """True time of a press from one moment of the same boot whose true time is known: the unit
+    dating a held press from NTP or an Ack's `server_time`, the server estimating it from the
+    receipt of a live Status. Monotonic time never jumps, so the difference is exact."""
+    return reference + timedelta(milliseconds=press_mono_ms - reference_mono_ms)
 
 
 def level_counts(ratings: Iterable[Rating]) -> dict[tuple[str, int], int]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -171,3 +172,55 @@ def test_scales_and_figures() -> None:
     assert happy_index(counts) == pytest.approx((0 + 33.333 + 66.667 + 100) / 4, abs=1e-3)
     assert satisfied_pct({}) is None and happy_index({}) is None
     assert satisfied_pct({("vn3", 2): 3}) == 100.0
+
+
+def test_time_on_the_unit_fields() -> None:
+    r = _decode(boot_id="b7f3", mono_ms=0)
+    assert (r.boot_id, r.mono_ms) == ("b7f3", 0)
+    assert (_decode().boot_id, _decode().mono_ms) == (None, None)
+    status = protocol.decode_status(
+        b'{"schema":1,"state":"online","firmware":"1","outbox":0,"uptime_s":5,'
+        b'"at":"2026-11-21T09:15:02+07:00","boot_id":"b7f3","mono_ms":5000}'
+    )
+    assert (status.boot_id, status.mono_ms) == ("b7f3", 5000)
+
+
+def test_server_channels_are_refused_on_a_device_topic_but_valid_ratings() -> None:
+    assert protocol.Rating.model_validate({**GOOD, "input": "paper"}).input == "paper"
+    with pytest.raises(ContractError) as err:
+        _decode(input="web")
+    assert err.value.field == "input"
+
+
+def test_press_time_counts_back_from_a_known_moment() -> None:
+    known = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
+    assert protocol.press_time(known, 600_000, 0) == datetime(2026, 11, 21, 8, 50, tzinfo=UTC)
+    assert protocol.press_time(known, 0, 1_500) == known + timedelta(seconds=1.5)
+
+
+def test_ack_config_and_signin_of_the_contract() -> None:
+    ack = protocol.decode_ack(b'{"schema":1,"server_time":"2026-11-21T09:15:02.5+07:00"}')
+    assert ack.server_time == datetime(2026, 11, 21, 2, 15, 2, 500000, tzinfo=UTC)
+    assert protocol.decode_ack(b'{"schema":1}').server_time is None
+    config = protocol.decode_config(b'{"schema":1,"device_id":"d"}')
+    assert (config.status_s, config.resend_s, config.signin, config.server_time) == (
+        60,
+        30,
+        "none",
+        None,
+    )
+    with pytest.raises(ContractError) as err:
+        protocol.decode_config(b'{"schema":1,"device_id":"d","signin":"face"}')
+    assert err.value.field == "signin"
+    signin = protocol.decode_signin(
+        b'{"schema":1,"id":"3f1c2b7e-8a4d-4f0e-9b6a-1d2c3e4f5a6b","action":"in",'
+        b'"credential":{"kind":"pin","value":"1234"},"at":"2026-11-21T09:15:02+07:00",'
+        b'"boot_id":"b1","mono_ms":7}'
+    )
+    assert (signin.action, signin.credential.kind, signin.mono_ms) == ("in", "pin", 7)
+    with pytest.raises(ContractError) as err:
+        protocol.decode_signin(
+            b'{"schema":1,"id":"3f1c2b7e-8a4d-4f0e-9b6a-1d2c3e4f5a6b","action":"in",'
+            b'"credential":{"kind":"iris","value":"x"},"at":"2026-11-21T09:15:02+07:00"}'
+        )
+    assert err.value.field == "credential"
