@@ -6,7 +6,9 @@ added in one place; every job must be safe with several processes running it at 
 
 from __future__ import annotations
 
-from server import chain
+from datetime import timedelta
+
+from server import chain, rejected
 from server.alerts import alert_jobs
 from server.jobs import Job
 from server.policy import load_policy
@@ -15,4 +17,8 @@ from server.settings import Settings
 
 def housekeeping_jobs(settings: Settings, chain_key: bytes) -> list[Job]:
     """`settings` is for the jobs that read options (the alerts' webhook, the policy)."""
-    return [chain.anchor_job(chain_key), *alert_jobs(settings, load_policy(settings.policy_file))]
+    return [
+        chain.anchor_job(chain_key),
+        *alert_jobs(settings, load_policy(settings.policy_file)),
+        rejected.age_job(timedelta(days=settings.rejected_max_age_days)),
+    ]

@@ -22,7 +22,7 @@ from sqlmodel import Session, and_, col, or_, select
 
 from hailong import protocol
 from hailong.protocol import Ack, AckRejection, ContractError, Rating
-from server import bulk, chain, rollups
+from server import bulk, chain, rejected, rollups
 from server.models import Assignment, Counter, Device, RejectedMessage
 from server.models import Rating as StoredRating
 from server.policy import MisuseRules, load_policy, lookback, misuse_flags
@@ -48,6 +48,7 @@ class IngestRules:
     max_age: timedelta = timedelta(days=400)
     future_tolerance: timedelta = timedelta(minutes=5)
     misuse: MisuseRules = field(default_factory=MisuseRules)
+    rejected_per_device: int = 1000
 
     @classmethod
     def from_settings(cls, settings: Settings) -> IngestRules:
@@ -56,6 +57,7 @@ class IngestRules:
             max_age=timedelta(days=settings.max_rating_age_days),
             future_tolerance=timedelta(seconds=settings.future_tolerance_s),
             misuse=load_policy(settings.policy_file).misuse,
+            rejected_per_device=settings.rejected_per_device,
         )
 
 
@@ -394,6 +396,7 @@ def _reject(
     session.add(
         RejectedMessage(
             received_at=now,
+            device_id=device_id or "",
             topic=printable(msg.topic, 300),
             payload=msg.payload[: protocol.MAX_PAYLOAD_BYTES],
             rating_id=claimed,
@@ -429,17 +432,26 @@ def store_separately(
                 raise
             except Exception as exc:  # noqa: BLE001 - whatever it is, the message is kept
                 session.rollback()
-                log.warning("the database refused a message on %s: %r", msg.topic[:300], exc)
-                acks = _AckBuilder()
-                device_id = _device_of(msg.topic)
-                reason = ContractError(None, f"the database could not store it ({exc!r})")
-                _reject(session, msg, device_id, reason, now, acks)
+                result = reject_unstorable(session, msg, exc, now, rules)
                 session.commit()
-                result = BatchResult(acks=acks.build(), rejected=1)
         for device_id, device_acks in result.acks.items():
             total.acks.setdefault(device_id, []).extend(device_acks)
         total.add_counts(result)
     return total
+
+
+def reject_unstorable(
+    session: Session, msg: Incoming, exc: Exception, now: datetime, rules: IngestRules | None
+) -> BatchResult:
+    """Keep a message the database refused to store as rejected, in the caller's transaction."""
+    log.warning("the database refused a message on %s: %r", msg.topic[:300], exc)
+    acks = _AckBuilder()
+    device_id = _device_of(msg.topic)
+    reason = ContractError(None, f"the database could not store it ({exc!r})")
+    _reject(session, msg, device_id, reason, now, acks)
+    quota = (rules or IngestRules()).rejected_per_device
+    rejected.trim_to_quota(session, [device_id or ""], quota)
+    return BatchResult(acks=acks.build(), rejected=1)
 
 
 def _device_of(topic: str) -> str | None:
@@ -460,6 +472,7 @@ def store_batch(
     registry = _Registry(session, device_ids)
     valid: list[tuple[str, Rating, Device, datetime, list[str]]] = []
     seen: set[str] = set()
+    refused_from: set[str] = set()
     for msg in batch:
         device_id: str | None = None
         try:
@@ -487,7 +500,9 @@ def store_batch(
                 log.exception("unforeseen payload on %s", msg.topic[:300])
                 exc = ContractError(None, f"server could not read it: {exc}")
             _reject(session, msg, device_id, exc, now, acks)
+            refused_from.add(device_id or "")
             result.rejected += 1
+    rejected.trim_to_quota(session, refused_from, rules.rejected_per_device)
     if valid:
         registry.load_assignments(min(v[3] for v in valid), max(v[3] for v in valid))
         _flag_misuse(session, valid, rules.misuse)

@@ -3,8 +3,9 @@
 paho's callbacks run on its network thread, so they only enqueue. One worker thread drains the
 queue in batches (N messages or T milliseconds), commits, and only then sends each device its Ack
 and releases the broker's copy (manual MQTT acks): a message is never acknowledged, to the device
-or to the broker, before its rating is committed. With the database down the batch is kept and
-retried, so ingest pauses and loses nothing.
+or to the broker, before its rating is committed (a device over its rate: before its message is
+spooled, server/spool.py). With the database down the batch is kept and retried, so ingest pauses
+and loses nothing.
 """
 
 from __future__ import annotations
@@ -38,10 +39,12 @@ from server.ingest import (
 )
 from server.models import Device
 from server.settings import Settings
+from server.spool import Spool
 
 log = logging.getLogger("hailong.ingest")
 SESSION_EXPIRY_S = 7 * 24 * 3600
 Received = tuple[str, bytes, int, int]  # topic, payload, MQTT message id, QoS
+DRAIN_SHARE_WHEN_BUSY = 10  # while messages wait, a drain takes 1/10 of a batch
 
 
 def _utcnow() -> datetime:
@@ -61,6 +64,8 @@ class IngestService:
         batch_ms: int = 50,
         clock: Callable[[], datetime] = _utcnow,
         config_every_s: float = 60.0,
+        device_rate: float = 50.0,
+        device_burst: int = 500,
     ) -> None:
         self.engine = engine
         self.target = target
@@ -87,6 +92,8 @@ class IngestService:
         self._client.on_subscribe = self._on_subscribe
         self.subscribe_error = ""
         self._worker = threading.Thread(target=self._run, name="hailong-ingest", daemon=True)
+        self._spool = Spool(engine, rules, rate=device_rate, burst=device_burst)
+        self._drain_after = 0.0
 
     @classmethod
     def from_settings(cls, engine: Engine, settings: Settings) -> IngestService:
@@ -98,6 +105,8 @@ class IngestService:
             batch_size=settings.ingest_batch_size,
             batch_ms=settings.ingest_batch_ms,
             rules=IngestRules.from_settings(settings),
+            device_rate=settings.ingest_device_rate,
+            device_burst=settings.ingest_device_burst,
         )
 
     # network thread ------------------------------------------------------------------------
@@ -165,9 +174,9 @@ class IngestService:
 
     # worker thread -------------------------------------------------------------------------
 
-    def _next_batch(self) -> list[Received]:
+    def _next_batch(self, wait: float) -> list[Received]:
         try:
-            batch = [self._queue.get(timeout=0.2)]
+            batch = [self._queue.get(timeout=wait)]
         except queue.Empty:
             return []
         deadline = time.monotonic() + self.batch_wait
@@ -203,10 +212,11 @@ class IngestService:
         delay = 0.5
         while not (self._stop.is_set() and not pending and self._queue.empty()):
             if not pending:
-                pending = self._next_batch()
+                pending = self._next_batch(0.0 if self._spool.pending() else 0.2)
             if pending:
                 try:
-                    result = self._commit(pending)
+                    pending = self._spool_over_rate(pending)
+                    result = self._commit(pending) if pending else BatchResult()
                 except Exception as exc:  # noqa: BLE001 - the worker must outlive any batch
                     if isinstance(exc, SQLAlchemyError):
                         log.error(
@@ -223,9 +233,39 @@ class IngestService:
                 delay = 0.5
                 self._acknowledge(pending, result)
                 pending = []
+            self._drain_spool()
             if self._configs_wanted.is_set() or time.monotonic() >= next_config:
                 self._configs_wanted.clear()
                 next_config = time.monotonic() + self._refresh_configs_safely()
+
+    def _spool_over_rate(self, batch: list[Received]) -> list[Received]:
+        """Spool the messages of devices over their rate and release them at the broker at
+        once (server/spool.py); returns the others, for the ordinary path."""
+        to_spool = self._spool.split([topic for topic, _payload, _mid, _qos in batch])
+        if not any(to_spool):
+            return batch
+        spooled = [m for m, over in zip(batch, to_spool, strict=True) if over]
+        self._spool.put(
+            [Incoming(topic, payload) for topic, payload, _, _ in spooled], self.clock()
+        )
+        for _topic, _payload, mid, qos in spooled:
+            self._client.ack(mid, qos)
+        return [m for m, over in zip(batch, to_spool, strict=True) if not over]
+
+    def _drain_spool(self) -> None:
+        """Store some spooled messages: a batch when the queue is short, a tenth of one while
+        live messages wait, so that draining never holds the others up for long."""
+        if not self._spool.pending() or time.monotonic() < self._drain_after:
+            return
+        busy = self._queue.qsize() >= self.batch_size
+        limit = max(1, self.batch_size // DRAIN_SHARE_WHEN_BUSY) if busy else self.batch_size
+        try:
+            result = self._spool.drain(limit)
+        except Exception as exc:  # noqa: BLE001 - the rows stay in the spool for a next try
+            log.error("could not store spooled messages, trying again in 5 s: %r", exc)
+            self._drain_after = time.monotonic() + 5
+            return
+        self._acknowledge([], result)
 
     def _acknowledge(self, batch: list[Received], result: BatchResult) -> None:
         for device_id, acks in result.acks.items():

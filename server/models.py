@@ -271,13 +271,41 @@ class Rating(SQLModel, table=True):
 class RejectedMessage(SQLModel, table=True):
     """A message the ingest refused, kept with its bytes so an administrator can see why."""
 
+    __table_args__ = (Index("ix_rejectedmessage_device_id_id", "device_id", "id"),)
+
     id: int | None = Field(default=None, primary_key=True)
     received_at: datetime = Field(index=True)
+    device_id: str = Field(default="", max_length=64)  # from the topic; '' when it names none
     topic: str = Field(max_length=300)
     payload: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     rating_id: str | None = Field(default=None, max_length=64)
     field: str | None = Field(default=None, max_length=64)
     reason: str = Field(max_length=1000)
+
+
+class RejectedDropped(SQLModel, table=True):
+    """How many of a device's rejected messages were deleted unseen (server/rejected.py): over
+    its quota, or older than the age limit; '' counts those whose topic names no device."""
+
+    __tablename__ = "rejected_dropped"
+
+    device_id: str = Field(primary_key=True, max_length=64)
+    over_quota: int = 0
+    too_old: int = 0
+
+
+class SpooledMessage(SQLModel, table=True):
+    """A message of a device over its ingest rate, kept raw until the ingest stores it
+    (server/spool.py); deleted in the transaction that stores it."""
+
+    __tablename__ = "ingest_spool"
+    __table_args__ = (Index("ix_ingest_spool_device_id_id", "device_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    device_id: str = Field(max_length=64)
+    topic: str = Field(max_length=300)
+    payload: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    received_at: datetime
 
 
 class User(SQLModel, table=True):

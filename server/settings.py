@@ -53,6 +53,27 @@ class Settings(BaseSettings):
     ingest_batch_ms: int = Field(
         50, description="…or after this many milliseconds, whichever comes first."
     )
+    ingest_device_rate: float = Field(
+        50.0,
+        gt=0,
+        description="Messages a second one device may send (after a burst of "
+        "HAILONG_INGEST_DEVICE_BURST) before the rest wait in the ingest's spool, stored in "
+        "turn with other such devices', so that one flooding unit does not delay the others.",
+    )
+    ingest_device_burst: int = Field(
+        500, ge=1, description="How many messages one device may send at once at full speed."
+    )
+    rejected_per_device: int = Field(
+        1000,
+        ge=1,
+        description="Rejected messages kept per device; beyond it that device's oldest are "
+        "deleted and counted (GET /api/v1/rejected/dropped).",
+    )
+    rejected_max_age_days: int = Field(
+        90,
+        ge=1,
+        description="Rejected messages older than this are deleted, hourly, and counted.",
+    )
     max_rating_age_days: int = Field(
         400, description="Older pressed_at is implausible: dated by receipt and flagged."
     )

@@ -13,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
 from hailong.errors import BrokerError, NotFound, RegistryError, UnknownId
-from server import audit, auth, registry
+from server import audit, auth, registry, rejected
 from server.access import Access
 from server.api.deps import (
     AdminUser,
@@ -38,6 +38,7 @@ from server.models import (
     Officer,
     OfficerCreate,
     OfficerUpdate,
+    RejectedDropped,
     RejectedMessage,
     ServiceField,
     ServiceFieldCreate,
@@ -321,6 +322,7 @@ def rejected_messages(
     return [
         {
             "received_at": r.received_at.isoformat(),
+            "device_id": r.device_id,
             "topic": r.topic,
             "field": r.field,
             "reason": r.reason,
@@ -329,6 +331,14 @@ def rejected_messages(
         }
         for r in rows
     ]
+
+
+@api.get("/rejected/dropped")
+def rejected_dropped(session: SessionDep, _: AdminUser) -> list[RejectedDropped]:
+    """Per device (id '': topics that name none), the rejected messages deleted unseen: over
+    its quota, oldest first (HAILONG_REJECTED_PER_DEVICE), or for their age
+    (HAILONG_REJECTED_MAX_AGE_DAYS)."""
+    return rejected.dropped_counts(session)
 
 
 @api.get("/audit")
