@@ -1,0 +1,77 @@
+"""Rejected messages within a quota per device and an age limit, every deletion counted
+(server/rejected.py), on real SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+from sqlmodel import Session, col, select
+
+from hailong import protocol
+from server import rejected
+from server.ingest import Incoming, store_batch
+from server.jobs import Jobs
+from server.models import RejectedDropped, RejectedMessage
+from tests.server.factories import RULES
+
+NOW = datetime(2026, 11, 21, 3, 0, tzinfo=UTC)
+A, B = "dev-dh-q1", "dev-ghost"  # B is in no registry: its ratings are rejected too
+
+
+def garbage(device_id: str, n: int) -> Incoming:
+    return Incoming(protocol.topic(device_id, "ratings"), f"garbage {n}".encode())
+
+
+def kept(session: Session, device_id: str) -> list[bytes]:
+    rows = session.exec(
+        select(RejectedMessage.payload)
+        .where(col(RejectedMessage.device_id) == device_id)
+        .order_by(col(RejectedMessage.id))
+    ).all()
+    return [bytes(p) for p in rows]
+
+
+def dropped(session: Session) -> dict[str, tuple[int, int]]:
+    session.expire_all()
+    return {d.device_id: (d.over_quota, d.too_old) for d in rejected.dropped_counts(session)}
+
+
+def test_beyond_its_quota_a_device_keeps_its_newest_and_the_rest_are_counted(
+    session: Session,
+) -> None:
+    rules = replace(RULES, rejected_per_device=5)
+    first = [garbage(A, n) for n in range(3)]
+    store_batch(session, [*first, garbage(B, 0), garbage(B, 1)], NOW, rules)
+    session.commit()
+    assert dropped(session) == {}
+    then = [garbage(A, n) for n in range(3, 8)]
+    nowhere = Incoming("hailong/v1/devices/not a valid id/ratings", b"x")
+    result = store_batch(session, [*then, nowhere], NOW, rules)
+    session.commit()
+    assert result.rejected == 6
+    assert kept(session, A) == [f"garbage {n}".encode() for n in range(3, 8)]
+    assert kept(session, B) == [b"garbage 0", b"garbage 1"], "another device's are untouched"
+    assert kept(session, "") == [b"x"], "a topic that names no device counts as ''"
+    assert dropped(session) == {A: (3, 0)}
+    store_batch(session, [garbage(A, 8)], NOW, rules)
+    session.commit()
+    assert kept(session, A)[-1] == b"garbage 8" and len(kept(session, A)) == 5
+    assert dropped(session) == {A: (4, 0)}
+
+
+def test_the_age_job_deletes_old_rejected_messages_and_counts_them(session: Session) -> None:
+    for days, msgs in ((100, [garbage(A, 0), garbage(A, 1), garbage(B, 0)]), (10, [garbage(A, 2)])):
+        store_batch(session, msgs, NOW - timedelta(days=days), RULES)
+        session.commit()
+    engine = session.get_bind()
+    jobs = Jobs(engine, [rejected.age_job(timedelta(days=90))], clock=lambda: NOW)  # type: ignore[arg-type]
+    assert jobs.run_due() == ["rejected.age"]
+    session.expire_all()
+    assert kept(session, A) == [b"garbage 2"] and kept(session, B) == []
+    assert dropped(session) == {A: (0, 2), B: (0, 1)}
+    assert jobs.run_due() == [], "hourly"
+    with Session(engine) as other:
+        assert rejected.drop_old(other, NOW, timedelta(days=90)) == 0
+    assert dropped(session) == {A: (0, 2), B: (0, 1)}, "nothing counted twice"
+    assert session.get(RejectedDropped, A) is not None
