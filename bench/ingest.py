@@ -12,8 +12,11 @@ Twenty registered devices publish pre-generated ratings (fresh ids every run) wi
 `mosquitto_pub -l -q 1`, all in parallel, so the publisher is never the bottleneck; (b) and (c)
 end when the last Ack has reached the devices' own subscribers (in this process: a few per cent
 of its CPU). Each of (b) and (c) gets a fresh database, on SQLite and then on a throwaway
-PostgreSQL. It reports; it asserts nothing. Progress goes to stderr; the last line is key=value
-figures for scripts.
+PostgreSQL. (e), on SQLite, is fairness: one device publishes a flood as fast as it can while
+the other devices send a rating each in turn, five a second in all; it reports those ratings'
+Ack delays (from the broker having the rating to its Ack reaching the device) until the whole
+flood is acknowledged. It reports; it asserts nothing. Progress goes to stderr; the last line is
+key=value figures for scripts.
 """
 
 from __future__ import annotations
@@ -65,6 +68,7 @@ COUNTERS_PER_UNIT = 5  # one device per counter: 20 devices
 SCALED = 2  # (d): `hailong ingest` processes sharing the ratings, as a province runs them
 STALL_S = 60.0  # a phase that makes no progress for this long has failed
 PROGRESS_EVERY_S = 2.0
+STEADY_EVERY_S = 0.2  # (e): one rating of a device other than the flooder, every 0.2 s
 REASON_CODES = ("wait_time", "attitude", "guidance", "paperwork", "late_result", "facilities")
 
 
@@ -226,6 +230,7 @@ class AckListener:
         self.named = 0
         self.done = threading.Event()
         self.done_at = 0.0
+        self._acked_at: dict[str, float] = {}  # rating id → when its first Ack came
         self.clients: dict[str, paho.Client] = {}
         subscribed = []
         for device in fleet:
@@ -246,6 +251,10 @@ class AckListener:
                 self.close()
                 raise RuntimeError("a device could not subscribe to its acks")
 
+    def acked_at(self) -> dict[str, float]:
+        with self._lock:
+            return dict(self._acked_at)
+
     def expect(self, count: int) -> None:
         with self._lock:
             self.expected, self.named = count, 0
@@ -253,8 +262,11 @@ class AckListener:
 
     def _on_message(self, _c: paho.Client, _u: Any, msg: paho.MQTTMessage) -> None:
         ack = json.loads(msg.payload)
+        at = time.perf_counter()
         with self._lock:
             self.named += len(ack["accepted"]) + len(ack["duplicate"]) + len(ack["rejected"])
+            for rid in (*ack["accepted"], *ack["duplicate"]):
+                self._acked_at.setdefault(rid, at)
             if self.named >= self.expected and not self.done.is_set():
                 self.done_at = time.perf_counter()
                 self.done.set()
@@ -487,6 +499,104 @@ def scaled_ingest(
 
 
 @dataclass
+class Fairness:
+    """(e): the other devices' Ack delays, in seconds, while one device floods."""
+
+    flood: int
+    seconds: float
+    rows: int
+    delays: list[float]
+
+    def quantile(self, q: float) -> float:
+        ordered = sorted(self.delays)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+    def key_values(self) -> str:
+        return (
+            f"fair_ack_p50_s={self.quantile(0.5):.2f} fair_ack_p99_s={self.quantile(0.99):.2f} "
+            f"fair_ack_max_s={max(self.delays):.2f} fair_flood={self.flood} "
+            f"fair_flood_per_s={self.flood / self.seconds:.0f}"
+        )
+
+    def row(self) -> tuple[str, ...]:
+        return (
+            "(e) fairness",
+            "sqlite",
+            f"{self.flood:,}",
+            f"{self.rows:,}",
+            f"{self.seconds:.2f}",
+            f"{self.flood / self.seconds:,.0f}",
+            f"others' Ack p50 {self.quantile(0.5):.2f} s, p99 {self.quantile(0.99):.2f} s, "
+            f"max {max(self.delays):.2f} s ({len(self.delays)})",
+            "",
+        )
+
+
+def fairness(
+    url: str, broker: MqttTarget, fleet: list[FleetDevice], folder: Path, n: int
+) -> Fairness:
+    """(e): `fleet[0]` publishes `n` ratings at once; the others one every STEADY_EVERY_S in
+    turn, each timed from the broker's PUBACK to its Ack, until the flood is all acknowledged."""
+    flooder, others = fleet[0], fleet[1:]
+    engine = make_engine(url)
+    try:
+        migrate(engine)
+        register(engine, fleet)
+        files = write_ratings(folder / "fairness", [flooder], n)
+        flood_ids = [json.loads(line)["id"] for line in files[flooder.id].read_text().splitlines()]
+        listener = AckListener(broker, fleet)
+        sent_at: dict[str, float] = {}
+        stop = threading.Event()
+
+        def steady() -> None:
+            rng = random.Random()
+            turn = 0
+            while not stop.wait(STEADY_EVERY_S):
+                device = others[turn % len(others)]
+                turn += 1
+                line = rating_line(device, rng, datetime.now(UTC))
+                info = listener.clients[device.id].publish(topic(device.id, "ratings"), line, qos=1)
+                info.wait_for_publish(STALL_S)
+                sent_at[json.loads(line)["id"]] = time.perf_counter()
+
+        settings = Settings()
+        batch = (settings.ingest_batch_size, settings.ingest_batch_ms)
+        try:
+            with running_service(engine, broker, listener, fleet, *batch):
+                ticker = threading.Thread(target=steady, daemon=True)
+                ticker.start()
+                start = time.perf_counter()
+                procs = publish(broker, [flooder], files)
+                done = threading.Event()
+
+                def flood_acked() -> int:
+                    acked = listener.acked_at()
+                    count = sum(1 for rid in flood_ids if rid in acked)
+                    if count == n:
+                        done.set()
+                    return count
+
+                wait_for(done, flood_acked, n, "(e) flood sqlite")
+                seconds = time.perf_counter() - start
+                finish(procs)
+                stop.set()
+                ticker.join(STALL_S)
+                deadline = time.monotonic() + STALL_S
+                while not set(sent_at) <= set(listener.acked_at()):
+                    if time.monotonic() > deadline:
+                        raise RuntimeError("(e): a steady device's rating was never acknowledged")
+                    time.sleep(0.05)
+        finally:
+            stop.set()
+            listener.close()
+        acked = listener.acked_at()
+        delays = [acked[rid] - at for rid, at in sent_at.items()]
+        return Fairness(n, seconds, stored_rows(engine), delays)
+    finally:
+        engine.dispose()
+
+
+@dataclass
 class Comparison:
     """One database's three figures; (a) is taken right before (c), as the machine's load drifts."""
 
@@ -602,6 +712,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="fewer ratings (< 1 min)")
     args = parser.parse_args(argv)
     n, naive_n = (10_000, 1_000) if args.quick else (100_000, 5_000)
+    flood = 10_000 if args.quick else 100_000
 
     folder = Path(tempfile.mkdtemp(prefix="hailong-bench-"))
     cfg = BrokerConfig(data_dir=folder / "broker", port=free_port())
@@ -620,6 +731,8 @@ def main(argv: list[str] | None = None) -> int:
                 return compare(database, new_url, broker, fleet, folder, n, naive_n)
 
             sqlite = on("sqlite", lambda name: f"sqlite:///{folder / name}.db")
+            say(f"sqlite: (e) fairness, one device floods {flood:,} ratings …")
+            fair = fairness(f"sqlite:///{folder / 'fairness'}.db", broker, fleet, folder, flood)
             say("postgresql: starting a throwaway server …")
             postgres.start()
             pg = on("postgresql", lambda _: postgres.create_database())
@@ -628,7 +741,7 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(folder, ignore_errors=True)
 
     header = ("mode", "database", "ratings", "rows", "seconds", "per second", "ratio", "goal")
-    rows = table([sqlite, pg])
+    rows = [*table([sqlite, pg]), fair.row()]
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     print()
     for row in [header, *rows]:
@@ -640,11 +753,14 @@ def main(argv: list[str] | None = None) -> int:
         f"{len(fleet)} devices publish with mosquitto_pub -l -q 1; (b) and (c) end when the "
         "last Ack has reached the devices. (d) "
         f"{SCALED} `hailong ingest` processes in one MQTT shared subscription group, as a "
-        'province runs them (README, "A province"), on the same machine as everything else.'
+        'province runs them (README, "A province"), on the same machine as everything else. '
+        f"(e) one device publishes {flood:,} ratings at once while the {len(fleet) - 1} others "
+        f"send one every {STEADY_EVERY_S:g} s in turn: their Ack delays until the flood is "
+        "all acknowledged."
     )
     print()
     print(
-        f"{sqlite.key_values('')} {pg.key_values('pg_')} "
+        f"{sqlite.key_values('')} {pg.key_values('pg_')} {fair.key_values()} "
         f"ratings={n} naive_ratings={naive_n} devices={len(fleet)}"
     )
     return 0

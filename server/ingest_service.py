@@ -44,7 +44,7 @@ from server.spool import Spool
 log = logging.getLogger("hailong.ingest")
 SESSION_EXPIRY_S = 7 * 24 * 3600
 Received = tuple[str, bytes, int, int]  # topic, payload, MQTT message id, QoS
-DRAIN_SHARE_WHEN_BUSY = 10  # while messages wait, a drain takes 1/10 of a batch
+DRAIN_PAUSE = 4.0  # while messages wait, a drain is followed by 4 times its length without one
 
 
 def _utcnow() -> datetime:
@@ -253,18 +253,21 @@ class IngestService:
         return [m for m, over in zip(batch, to_spool, strict=True) if not over]
 
     def _drain_spool(self) -> None:
-        """Store some spooled messages: a batch when the queue is short, a tenth of one while
-        live messages wait, so that draining never holds the others up for long."""
-        if not self._spool.pending() or time.monotonic() < self._drain_after:
+        """Store a batch of spooled messages: at once while the queue is short; while live
+        messages wait, only a fifth of the worker's time, so that the queue still moves faster
+        than a flood fills it."""
+        now = time.monotonic()
+        if not self._spool.pending() or now < self._drain_after:
             return
         busy = self._queue.qsize() >= self.batch_size
-        limit = max(1, self.batch_size // DRAIN_SHARE_WHEN_BUSY) if busy else self.batch_size
         try:
-            result = self._spool.drain(limit)
+            result = self._spool.drain(self.batch_size)
         except Exception as exc:  # noqa: BLE001 - the rows stay in the spool for a next try
             log.error("could not store spooled messages, trying again in 5 s: %r", exc)
             self._drain_after = time.monotonic() + 5
             return
+        if busy:
+            self._drain_after = time.monotonic() + (time.monotonic() - now) * DRAIN_PAUSE
         self._acknowledge([], result)
 
     def _acknowledge(self, batch: list[Received], result: BatchResult) -> None:

@@ -20,6 +20,7 @@ import uuid
 from collections import Counter as Tally
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as paho
@@ -72,6 +73,7 @@ class DeviceLink:
         self.accepted: list[str] = []
         self.duplicate: list[str] = []
         self.last_ack_at = 0.0
+        self.acked_at: dict[str, float] = {}  # rating id -> when its first Ack came
         self._lock = threading.Lock()
         self._ready = threading.Event()
         self.client = new_client(f"test-{device_id}", target)
@@ -92,6 +94,8 @@ class DeviceLink:
             self.accepted.extend(ack.accepted)
             self.duplicate.extend(ack.duplicate)
             self.last_ack_at = time.monotonic()
+            for rid in (*ack.accepted, *ack.duplicate):
+                self.acked_at.setdefault(rid, self.last_ack_at)
 
     def wait_ready(self) -> None:
         assert self._ready.wait(30), f"{self.device_id} could not subscribe to its acks"
@@ -563,3 +567,69 @@ def test_two_ingest_processes_on_a_shared_subscription_store_every_rating_once(
         first.stop()
         second.stop()
         fleet.close()
+
+
+# --- one device floods ----------------------------------------------------------------------
+
+FLOOD = 60_000
+FAIR_ACK_S = 15.0  # generous: the figure is a few seconds; one commit queue made it ~50 s
+
+
+def test_a_flooding_device_delays_another_devices_acks_by_seconds_and_loses_nothing(
+    broker: Broker, tmp_path: Path
+) -> None:
+    """One unit publishes 60,000 ratings as fast as it can while another sends one a second:
+    the other's Acks come within seconds (the flood is spooled, server/spool.py), and every
+    rating of both is stored once and acknowledged."""
+    url = f"sqlite:///{tmp_path / 'hailong.db'}"
+    engine = make_engine(url)
+    migrate(engine)
+    now = datetime.now(UTC)
+    fleet = Fleet(broker, engine, 2, since=now - timedelta(days=7))
+    flooder, steady = fleet.links["dev-01"], fleet.links["dev-02"]
+    server = ServerProcess(broker, url).start()
+    try:
+        flood = [  # presses 5 s apart, as a unit's backlog would be
+            rating("dev-01", seq, now - timedelta(seconds=5 * (FLOOD - seq)), officer_id="CB-0001")
+            for seq in range(1, FLOOD + 1)
+        ]
+        sent_at: dict[str, float] = {}
+        stop = threading.Event()
+
+        def one_a_second() -> None:
+            seq = 1
+            while not stop.wait(1.0):
+                rid, payload = rating("dev-02", seq, datetime.now(UTC), officer_id="CB-0002")
+                steady.publish("ratings", payload).wait_for_publish(DEADLINE_S)
+                sent_at[rid] = time.monotonic()  # the broker has it from here
+                seq += 1
+
+        ticker = threading.Thread(target=one_a_second, daemon=True)
+        ticker.start()
+        publisher = LinePublisher(fleet.targets["dev-01"], "dev-01", [p for _, p in flood])
+        flood_ids = {rid for rid, _ in flood}
+        try:
+            publisher.wait()
+            wait_until(lambda: flooder.acked() >= flood_ids, "the flood's acks", [server])
+        finally:
+            stop.set()
+            ticker.join(10)
+        steady_ids = set(sent_at)
+        wait_until(lambda: steady.acked() >= steady_ids, "the steady device's acks", [server])
+        delays = sorted(steady.acked_at[rid] - at for rid, at in sent_at.items())
+        t0 = min(sent_at.values())
+        print("DEBUG", [(round(at - t0, 1), round(steady.acked_at[rid] - at, 1)) for rid, at in sent_at.items()])
+        print("DEBUG tail", server.tail(60))
+        assert len(delays) >= 5, f"only {len(delays)} steady ratings during the flood"
+        assert delays[-1] < FAIR_ACK_S, (
+            f"the other device's Acks waited up to {delays[-1]:.1f} s "
+            f"(median {delays[len(delays) // 2]:.1f} s) behind the flood"
+        )
+        assert_stored_exactly(engine, flood_ids | steady_ids)
+        accepted = fleet.accepted()
+        assert set(accepted.values()) == {1}, "a rating accepted twice"
+        assert_rollups_agree(engine)
+    finally:
+        server.stop()
+        fleet.close()
+        engine.dispose()
