@@ -552,6 +552,7 @@ def device_records(rows: Sequence[DeviceRow]) -> list[dict[str, Any]]:
                 "outbox": row.outbox,
                 "firmware": row.firmware or NO_VALUE,
                 "revoked": NO_VALUE if row.revoked_at is None else format_vn_time(row.revoked_at),
+                "rejected_dropped": row.rejected_dropped,
             }
         )
     return records
@@ -574,4 +575,10 @@ DEVICE_COLUMNS: list[dict[str, Any]] = [
     },
     {"id": "firmware", "name": ["Phiên bản phần mềm", "Firmware"], "type": "text"},
     {"id": "revoked", "name": ["Thu hồi", "Revoked"], "type": "text"},
+    {
+        "id": "rejected_dropped",
+        "name": ["Tin bị từ chối đã xoá", "Rejected messages deleted"],
+        "type": "numeric",
+        "format": _number_format(",d"),
+    },
 ]

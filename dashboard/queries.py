@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 from server import alerts, reports
 from server.access import Access, Forbidden
 from server.api.alerts import SEE_ALERTS
-from server.models import Counter, Device, Unit
+from server.models import Counter, Device, RejectedDropped, Unit
 from server.periods import Period
 from server.policy import Policy
 
@@ -123,14 +123,16 @@ class DeviceRow:
     outbox: int | None
     firmware: str | None
     revoked_at: datetime | None
+    rejected_dropped: int = 0  # its rejected messages deleted over the quota or for age
 
 
 def device_rows(session: Session, access: Access) -> list[DeviceRow]:
     """Every device of the units this user may see."""
     q = (
-        select(Device, Counter.name, Unit.name)
+        select(Device, Counter.name, Unit.name, RejectedDropped)
         .join(Counter, col(Counter.id) == col(Device.counter_id))
         .join(Unit, col(Unit.id) == col(Counter.unit_id))
+        .outerjoin(RejectedDropped, col(RejectedDropped.device_id) == col(Device.id))
         .order_by(col(Unit.name), col(Counter.name), col(Device.id))
     )
     own = access.unit_scope(None)
@@ -147,6 +149,7 @@ def device_rows(session: Session, access: Access) -> list[DeviceRow]:
             outbox=d.outbox,
             firmware=d.firmware,
             revoked_at=d.revoked_at,
+            rejected_dropped=0 if dropped is None else dropped.over_quota + dropped.too_old,
         )
-        for d, counter_name, unit_name in session.exec(q).all()
+        for d, counter_name, unit_name, dropped in session.exec(q).all()
     ]

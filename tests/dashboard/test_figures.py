@@ -349,7 +349,7 @@ def test_device_records_show_vietnam_time_and_bilingual_states() -> None:
     online, offline, never, revoked = figures.device_records(
         [
             device(),
-            device(id="HL-02", state="offline", outbox=37),
+            device(id="HL-02", state="offline", outbox=37, rejected_dropped=1200),
             device(id="HL-03", state=None, last_seen_at=None, firmware=None, outbox=None),
             device(id="HL-99", revoked_at=datetime(2026, 8, 27, 20, 0, tzinfo=UTC)),
         ]
@@ -360,6 +360,7 @@ def test_device_records_show_vietnam_time_and_bilingual_states() -> None:
     assert online["last_seen"] == "2026-11-20 08:05"  # 01:05 UTC is 08:05 in Vietnam
     assert online["revoked"] == "—"
     assert offline["state"] == "Mất kết nối (offline)" and offline["outbox"] == 37
+    assert (offline["rejected_dropped"], online["rejected_dropped"]) == (1200, 0)
     assert never["state"] == "Chưa kết nối (never seen)" and never["state_code"] == "unknown"
     assert (never["last_seen"], never["firmware"], never["outbox"]) == ("—", "—", None)
     assert revoked["state"] == "Đã thu hồi (revoked)" and revoked["state_code"] == "revoked"

@@ -13,6 +13,7 @@ from dashboard import queries
 from server import reports
 from server.access import Access, Forbidden
 from server.db import session_scope
+from server.models import RejectedDropped
 from server.periods import parse_period
 from server.policy import load_policy
 from server.reports import figures
@@ -168,6 +169,7 @@ def test_device_rows_name_the_counter_and_unit_and_keep_to_the_users_unit(engine
         rows.add_device(session, "HL-2", "Q-2", state="offline", outbox=5, last_seen_at=seen)
         rows.add_device(session, "HL-1", "Q-1", state="online", firmware="1.2.0")
         rows.add_device(session, "HL-B", "B-1")
+        session.add(RejectedDropped(device_id="HL-2", over_quota=3, too_old=2))
         session.commit()
 
     with session_scope(engine) as session:
@@ -186,5 +188,6 @@ def test_device_rows_name_the_counter_and_unit_and_keep_to_the_users_unit(engine
     )
     assert (second.state, second.firmware, second.revoked_at) == ("online", "1.2.0", None)
     assert (other.id, other.state, other.outbox) == ("HL-2", "offline", 5)
+    assert (other.rejected_dropped, second.rejected_dropped) == (5, 0), "deleted, counted"
     assert other.last_seen_at == seen
     assert [d.id for d in own] == ["HL-1", "HL-2"]

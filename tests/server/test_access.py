@@ -52,6 +52,7 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/users"): ADMIN,
     ("POST", "/api/v1/users"): ADMIN,
     ("GET", "/api/v1/rejected"): ADMIN,
+    ("GET", "/api/v1/rejected/dropped"): ADMIN,
     ("GET", "/api/v1/audit"): ADMIN,
     ("GET", "/api/v1/reports/{scope}"): LOGGED_IN,  # each within its scope, see below
     ("GET", "/api/v1/reports/units/{unit_id}/monthly"): REGISTRY,

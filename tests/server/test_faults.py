@@ -490,7 +490,8 @@ def test_10000_malformed_messages_are_kept_and_the_1000_ratings_among_them_store
     ]
     rng.shuffle(order)
 
-    server = ServerProcess(broker, database_url).start()
+    keep_all = {"HAILONG_REJECTED_PER_DEVICE": "100000"}  # every one is checked below
+    server = ServerProcess(broker, database_url, env=keep_all).start()
     try:
         infos = [link.publish(kind, payload) for link, kind, payload in order]
         for info in infos:
@@ -617,9 +618,6 @@ def test_a_flooding_device_delays_another_devices_acks_by_seconds_and_loses_noth
         steady_ids = set(sent_at)
         wait_until(lambda: steady.acked() >= steady_ids, "the steady device's acks", [server])
         delays = sorted(steady.acked_at[rid] - at for rid, at in sent_at.items())
-        t0 = min(sent_at.values())
-        print("DEBUG", [(round(at - t0, 1), round(steady.acked_at[rid] - at, 1)) for rid, at in sent_at.items()])
-        print("DEBUG tail", server.tail(60))
         assert len(delays) >= 5, f"only {len(delays)} steady ratings during the flood"
         assert delays[-1] < FAIR_ACK_S, (
             f"the other device's Acks waited up to {delays[-1]:.1f} s "

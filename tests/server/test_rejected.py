@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
 from hailong import protocol
@@ -14,6 +16,7 @@ from server.ingest import Incoming, store_batch
 from server.jobs import Jobs
 from server.models import RejectedDropped, RejectedMessage
 from tests.server.factories import RULES
+from tests.server.test_api import api_app, login
 
 NOW = datetime(2026, 11, 21, 3, 0, tzinfo=UTC)
 A, B = "dev-dh-q1", "dev-ghost"  # B is in no registry: its ratings are rejected too
@@ -75,3 +78,18 @@ def test_the_age_job_deletes_old_rejected_messages_and_counts_them(session: Sess
         assert rejected.drop_old(other, NOW, timedelta(days=90)) == 0
     assert dropped(session) == {A: (0, 2), B: (0, 1)}, "nothing counted twice"
     assert session.get(RejectedDropped, A) is not None
+
+
+def test_the_api_lists_each_devices_deleted_rejected_messages(tmp_path: Path) -> None:
+    app = api_app(tmp_path)
+    with Session(app.state.engine) as session:
+        rejected.count(session, {A: 3, "": 1}, "over_quota")
+        rejected.count(session, {A: 2}, "too_old")
+        session.commit()
+    with TestClient(app) as client:
+        answer = client.get("/api/v1/rejected/dropped", headers=login(client, "admin"))
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == [
+        {"device_id": A, "over_quota": 3, "too_old": 2},
+        {"device_id": "", "over_quota": 1, "too_old": 0},
+    ]
