@@ -212,7 +212,7 @@ class IngestService:
         delay = 0.5
         while not (self._stop.is_set() and not pending and self._queue.empty()):
             if not pending:
-                pending = self._next_batch(0.0 if self._spool.pending() else 0.2)
+                pending = self._next_batch(self._idle_wait())
             if pending:
                 try:
                     pending = self._spool_over_rate(pending)
@@ -251,6 +251,12 @@ class IngestService:
         for _topic, _payload, mid, qos in spooled:
             self._client.ack(mid, qos)
         return [m for m, over in zip(batch, to_spool, strict=True) if not over]
+
+    def _idle_wait(self) -> float:
+        """How long to wait for a message: not at all when spooled messages are due."""
+        if not self._spool.pending():
+            return 0.2
+        return min(0.2, max(0.0, self._drain_after - time.monotonic()))
 
     def _drain_spool(self) -> None:
         """Store a batch of spooled messages: at once while the queue is short; while live
