@@ -98,7 +98,9 @@ class Spool:
         self.rules = rules
         self.monotonic = monotonic
         self.buckets = TokenBuckets(rate, burst, monotonic)
-        self._behind: set[str] = set()  # devices with messages of this worker in the spool
+        # Devices with messages of this worker in the spool: until a drain finds that device's
+        # spool, or the whole spool, empty (another worker may have drained it meanwhile).
+        self._behind: set[str] = set()
         self._cursor = ""  # the device drained last: the round-robin goes on after it
         self._pending = True  # at start: rows a stopped or crashed process left
         self._recheck_at = 0.0

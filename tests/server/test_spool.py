@@ -7,18 +7,20 @@ from __future__ import annotations
 import json
 import threading
 from collections import Counter as Tally
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from hailong import protocol
+from server import ingest
 from server.db import make_engine, migrate
-from server.ingest import BatchResult, Incoming
-from server.models import Counter, Device, SpooledMessage
+from server.ingest import BatchResult, Incoming, IngestRules
+from server.models import Counter, Device, RejectedMessage, SpooledMessage
 from server.models import Rating as StoredRating
 from server.spool import Spool, TokenBuckets, claim
 from tests.postgres import PostgresServer
@@ -183,3 +185,30 @@ def test_two_workers_draining_one_spool_store_every_rating_once(engine: Engine) 
     with Session(engine) as session:
         seqs = session.exec(select(StoredRating.seq).where(col(StoredRating.device_id) == A)).all()
     assert sorted(seqs) == list(range(1, 201))
+
+
+def test_a_spooled_message_the_database_refuses_is_kept_as_rejected_and_the_rest_stored(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    msgs = [message(A, s) for s in range(1, 4)]
+    bad_id = rating_id(msgs[1])
+    real = ingest.store_rows
+
+    def refusing(
+        s: Session, rows: Sequence[Mapping[str, object]], rules: IngestRules, now: datetime
+    ) -> set[str]:
+        if any(r["id"] == bad_id for r in rows):
+            raise IntegrityError("INSERT", {}, Exception("value out of range"))
+        return real(s, rows, rules, now)
+
+    monkeypatch.setattr(ingest, "store_rows", refusing)
+    spool = Spool(engine, RULES, rate=1, burst=1)
+    spool.put(msgs, datetime.now(UTC))
+    result = spool.drain(10)
+    assert (result.stored, result.rejected) == (2, 1)
+    assert sorted(accepted(result)) == sorted(rating_id(m) for m in msgs if m is not msgs[1])
+    assert [r.id for acks in result.acks.values() for a in acks for r in a.rejected] == [bad_id]
+    assert spooled(engine) == 0
+    with Session(engine) as session:
+        kept = session.exec(select(RejectedMessage)).one()
+    assert (kept.device_id, bytes(kept.payload)) == (A, msgs[1].payload)
