@@ -572,16 +572,18 @@ def test_two_ingest_processes_on_a_shared_subscription_store_every_rating_once(
 
 # --- one device floods ----------------------------------------------------------------------
 
-FLOOD = 60_000
+FLOOD = 40_000
 FAIR_ACK_S = 15.0  # generous: the figure is a few seconds; one commit queue made it ~50 s
 
 
 def test_a_flooding_device_delays_another_devices_acks_by_seconds_and_loses_nothing(
     broker: Broker, tmp_path: Path
 ) -> None:
-    """One unit publishes 60,000 ratings as fast as it can while another sends one a second:
+    """One unit publishes 40,000 ratings as fast as it can while another sends one a second:
     the other's Acks come within seconds (the flood is spooled, server/spool.py), and every
-    rating of both is stored once and acknowledged."""
+    rating of both is stored once and acknowledged. Besides a generous bound in seconds, the
+    other's longest wait is compared with the time the flood took to be acknowledged, which
+    slows down with the machine just as much: queued behind the flood, it was all of it."""
     url = f"sqlite:///{tmp_path / 'hailong.db'}"
     engine = make_engine(url)
     migrate(engine)
@@ -607,6 +609,7 @@ def test_a_flooding_device_delays_another_devices_acks_by_seconds_and_loses_noth
 
         ticker = threading.Thread(target=one_a_second, daemon=True)
         ticker.start()
+        flood_start = time.monotonic()
         publisher = LinePublisher(fleet.targets["dev-01"], "dev-01", [p for _, p in flood])
         flood_ids = {rid for rid, _ in flood}
         try:
@@ -617,12 +620,15 @@ def test_a_flooding_device_delays_another_devices_acks_by_seconds_and_loses_noth
             ticker.join(10)
         steady_ids = set(sent_at)
         wait_until(lambda: steady.acked() >= steady_ids, "the steady device's acks", [server])
+        flood_s = max(flooder.acked_at[rid] for rid in flood_ids) - flood_start
         delays = sorted(steady.acked_at[rid] - at for rid, at in sent_at.items())
         assert len(delays) >= 5, f"only {len(delays)} steady ratings during the flood"
-        assert delays[-1] < FAIR_ACK_S, (
-            f"the other device's Acks waited up to {delays[-1]:.1f} s "
-            f"(median {delays[len(delays) // 2]:.1f} s) behind the flood"
+        figures = (
+            f"the other device's Acks waited up to {delays[-1]:.1f} s (median "
+            f"{delays[len(delays) // 2]:.1f} s) while the flood took {flood_s:.1f} s"
         )
+        assert delays[-1] < FAIR_ACK_S, figures
+        assert delays[-1] < flood_s / 2, figures
         assert_stored_exactly(engine, flood_ids | steady_ids)
         accepted = fleet.accepted()
         assert set(accepted.values()) == {1}, "a rating accepted twice"
