@@ -7,14 +7,18 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+from alembic import command
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from hailong import protocol
 from server import rejected
+from server.db import alembic_config, make_engine
 from server.ingest import Incoming, store_batch
 from server.jobs import Jobs
-from server.models import RejectedDropped, RejectedMessage
+from server.models import RejectedDropped, RejectedMessage, SpooledMessage
 from tests.server.factories import RULES
 from tests.server.test_api import api_app, login
 
@@ -93,3 +97,40 @@ def test_the_api_lists_each_devices_deleted_rejected_messages(tmp_path: Path) ->
         {"device_id": A, "over_quota": 3, "too_old": 2},
         {"device_id": "", "over_quota": 1, "too_old": 0},
     ]
+
+
+def test_the_migration_gives_kept_rejected_messages_their_device_and_refuses_to_drop_a_spool(
+    database_url: str,
+) -> None:
+    engine = make_engine(database_url)
+    cfg = alembic_config(engine)
+    try:
+        command.upgrade(cfg, "0005")
+        with engine.begin() as connection:
+            for topic in (protocol.topic(A, "ratings"), protocol.topic(B, "status"), "x/y"):
+                connection.execute(
+                    text(
+                        "INSERT INTO rejectedmessage (received_at, topic, payload, reason)"
+                        " VALUES (:at, :topic, :payload, 'test')"
+                    ),
+                    {"at": NOW, "topic": topic, "payload": b"?"},
+                )
+        command.upgrade(cfg, "0007")
+        with engine.connect() as connection:
+            found = connection.execute(
+                text("SELECT topic, device_id FROM rejectedmessage ORDER BY id")
+            ).all()
+        assert [device for _, device in found] == [A, B, ""]
+
+        with Session(engine) as session:
+            session.add(SpooledMessage(device_id=A, topic="t", payload=b"p", received_at=NOW))
+            session.commit()
+        with pytest.raises(RuntimeError, match="ingest_spool still holds 1 message"):
+            command.downgrade(cfg, "0005")
+        with engine.begin() as connection:
+            connection.execute(text("DELETE FROM ingest_spool"))
+        command.downgrade(cfg, "0005")
+        with engine.connect() as connection:
+            assert len(connection.execute(text("SELECT * FROM rejectedmessage")).all()) == 3
+    finally:
+        engine.dispose()
