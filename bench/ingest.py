@@ -69,6 +69,9 @@ SCALED = 2  # (d): `hailong ingest` processes sharing the ratings, as a province
 STALL_S = 60.0  # a phase that makes no progress for this long has failed
 PROGRESS_EVERY_S = 2.0
 STEADY_EVERY_S = 0.2  # (e): one rating of a device other than the flooder, every 0.2 s
+# (e): mosquitto_pub -l stops at the end of its input once the PUBACK of the last message's id
+# comes, and ids wrap at 65,535: one publisher of more would stop early, its rest never sent.
+FLOOD_MAX = 60_000
 REASON_CODES = ("wait_time", "attitude", "guidance", "paperwork", "late_result", "facilities")
 
 
@@ -712,7 +715,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="fewer ratings (< 1 min)")
     args = parser.parse_args(argv)
     n, naive_n = (10_000, 1_000) if args.quick else (100_000, 5_000)
-    flood = 10_000 if args.quick else 100_000
+    flood = 10_000 if args.quick else FLOOD_MAX
 
     folder = Path(tempfile.mkdtemp(prefix="hailong-bench-"))
     cfg = BrokerConfig(data_dir=folder / "broker", port=free_port())
