@@ -6,9 +6,9 @@ what is left is a consistent, shorter chain. A record of the heads kept where th
 not shows that a head went back. So at each daily anchor and at every clean stop of a server or
 ingest process, every device's head (position and hash) is appended, MACed with the chain key,
 as one JSON line to the anchor file (HAILONG_ANCHOR_FILE) and POSTed to
-HAILONG_ANCHOR_WEBHOOK_URL. `check_heads` compares the current heads with the furthest head
-of each device in the file, whichever line holds it: a rollback followed by a new anchor (the
-server started on the rolled-back copy) is still caught by the older lines.
+HAILONG_ANCHOR_WEBHOOK_URL. `check_heads` compares the current chains with every line of the
+file, not only the latest: a rollback followed by new ratings and a new anchor (the server went
+on over the shortened chain) is still caught by the older lines, whose links are gone.
 
 Whoever rolls back the database *and* the file together, or the file alone by truncating it,
 is caught only by a copy kept elsewhere (the webhook's receiver, a backup): the file is no
@@ -168,16 +168,33 @@ class Anchored:
 
 @dataclass
 class ExternalAnchors:
-    """What the anchor file says: the furthest head of each device over its lines whose MAC
-    holds, and what was wrong with the others."""
+    """What the anchor file says, from its lines whose MAC holds: every (device, position) an
+    anchor recorded, with its hash and the first anchor that recorded it, and the furthest
+    position of each device; and what was wrong with the other lines."""
 
     path: Path
     exists: bool = False
     lines: int = 0
     latest: str | None = None
+    points: dict[tuple[str, int], Anchored] = field(default_factory=dict)
     furthest: dict[str, Anchored] = field(default_factory=dict)
-    forged: list[str] = field(default_factory=list)  # lines with a bad MAC: failures
+    problems: list[str] = field(default_factory=list)  # lines with a bad MAC, or disagreeing
     unreadable: list[str] = field(default_factory=list)  # cut short or garbled: warnings
+
+    def add(self, at: str, heads: Mapping[str, tuple[int, str]]) -> None:
+        self.lines += 1
+        self.latest = at
+        for device, (position, hash_) in heads.items():
+            point = Anchored(position, hash_, at)
+            known = self.points.setdefault((device, position), point)
+            if known.hash != hash_:
+                self.problems.append(
+                    f"device {device!r} position {position}: the external anchors of {known.at} "
+                    f"and {at} disagree: the chain was rolled back and written again between them"
+                )
+            furthest = self.furthest.get(device)
+            if furthest is None or position > furthest.position:
+                self.furthest[device] = point
 
 
 def _heads(value: Any) -> dict[str, tuple[int, str]] | None:
@@ -226,16 +243,11 @@ def read(path: Path, key: bytes) -> ExternalAnchors:
                 continue
             at, why, mac, heads = parsed
             if not hmac.compare_digest(line_mac(key, at, why, entry["heads"]), mac):
-                found.forged.append(
+                found.problems.append(
                     f"{where} (at {at}) fails its MAC: written without the chain key, or edited"
                 )
                 continue
-            found.lines += 1
-            found.latest = at
-            for device, (position, hash_) in heads.items():
-                known = found.furthest.get(device)
-                if known is None or position > known.position:
-                    found.furthest[device] = Anchored(position, hash_, at)
+            found.add(at, heads)
     return found
 
 
@@ -251,37 +263,36 @@ def _links_at(conn: Connection, wanted: Sequence[tuple[str, int]]) -> dict[tuple
 
 
 def check_heads(conn: Connection, anchors: ExternalAnchors) -> list[str]:
-    """Every device whose current head is behind its furthest externally anchored head, or
-    whose chain no longer passes through it; one problem per device."""
+    """Every device whose chain head is behind the furthest position anchored outside, or whose
+    chain no longer holds a link some anchor recorded (the first such link); one problem per
+    device, in device order."""
     heads = {
         d: (p, h)
         for d, p, h in conn.execute(
             select(chain.HEAD.c.device_id, chain.HEAD.c.position, chain.HEAD.c.hash)
         )
     }
-    problems = []
-    ahead = []
-    for device, anchored in sorted(anchors.furthest.items()):
+    problems: dict[str, str] = {}
+    for device, anchored in anchors.furthest.items():
         where = f"device {device!r}"
         said = f"position {anchored.position} in the external anchor of {anchored.at}"
         head = heads.get(device)
         if head is None:
-            problems.append(f"{where} has no chain head now, but {said}: its ratings were removed")
+            problems[device] = f"{where} has no chain head now, but {said}: its ratings are gone"
         elif head[0] < anchored.position:
-            problems.append(
+            problems[device] = (
                 f"{where}: the chain head is at position {head[0]}, behind {said}: its newest "
                 "ratings were removed and an older head put back"
             )
         elif head[0] == anchored.position and head[1] != anchored.hash:
-            problems.append(f"{where}: the chain head is not the one at {said}: rewritten")
-        elif head[0] > anchored.position:
-            ahead.append((device, anchored.position))
-    links = _links_at(conn, ahead)
-    for device, position in ahead:
-        anchored = anchors.furthest[device]
-        if links.get((device, position)) != anchored.hash:
-            problems.append(
+            problems[device] = f"{where}: the chain head is not the one at {said}: rewritten"
+    wanted = sorted(point for point in anchors.points if point[0] not in problems)
+    links = _links_at(conn, wanted)
+    for device, position in wanted:
+        anchored = anchors.points[(device, position)]
+        if device not in problems and links.get((device, position)) != anchored.hash:
+            problems[device] = (
                 f"device {device!r} position {position}: the link is not the one in the external "
                 f"anchor of {anchored.at}: the chain was rolled back and written again"
             )
-    return problems
+    return [problems[device] for device in sorted(problems)]

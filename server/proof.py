@@ -55,7 +55,7 @@ def prove(
     proof = Proof(families=tuple(f.name for f in rollups.FAMILIES))
     outside = anchors.read(anchor_file, key)
     proof.anchors = outside
-    proof.heads += outside.forged
+    proof.heads += outside.problems
     proof.warnings += outside.unreadable
     if not outside.lines:
         missing = (

@@ -542,13 +542,11 @@ class Mismatch:
 
     def describe(self) -> str:
         when, *keys, unit_id = self.key
-        shown = " ".join(str(k) for k in keys[2:])
+        row = [f"{self.table} {when.isoformat()} counter={keys[0]} officer={keys[1] or '(none)'}"]
+        row += [str(k) for k in keys[2:]]
         said = ", ".join(f"{n} {r}" for n, r in zip(self.names, self.raw, strict=True))
         kept = ", ".join(f"{n} {s}" for n, s in zip(self.names, self.stored, strict=True))
-        return (
-            f"{self.table} {when.isoformat()} counter={keys[0]} "
-            f"officer={keys[1] or '(none)'} {shown}: raw rows say {said}; rollup says {kept}"
-        ).replace("  ", " ")
+        return f"{' '.join(row)}: raw rows say {said}; rollup says {kept}"
 
 
 def compare(
