@@ -80,8 +80,9 @@ class Settings(BaseSettings):
         None,
         description="The chain heads of each daily anchor and of every clean stop, one MACed "
         "JSON line each, appended to this file outside the database (mode 0600), for `hailong "
-        "verify` to catch ratings removed with their chain heads rolled back. Empty: "
-        "chain-anchors.jsonl beside the chain key. Keep it, or a copy, off the database host.",
+        "verify` to catch ratings removed with their chain heads rolled back. Empty: beside "
+        "the chain key, named after it (<data_dir>/chain-anchors.jsonl). Keep a copy off the "
+        "database host.",
     )
     anchor_webhook_url: str = Field(
         "",
