@@ -333,7 +333,7 @@ def _verify(args: argparse.Namespace) -> int:
             "every day, month and year row equals a recount of the ratings under the policy in "
             "force; services are recounted from the service table, append-only but not chained"
         )
-    outside = found.anchors
+    outside = found.outside
     if found.heads:
         _listed("external anchors", found.heads, len(found.heads))
     elif outside is not None and outside.lines:

@@ -37,6 +37,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
+from hailong.errors import ConfigError
 from server import chain
 from server.alerts import Post, post_json, webhook_url
 from server.settings import Settings
@@ -227,6 +228,11 @@ def read(path: Path, key: bytes) -> ExternalAnchors:
         f = path.open("rb")
     except FileNotFoundError:
         return found
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot read the anchor file {path} ({exc.strerror}): run as the user the server "
+            "runs as, or point HAILONG_ANCHOR_FILE at a readable copy"
+        ) from None
     found.exists = True
     with f:
         for number, raw in enumerate(f, 1):

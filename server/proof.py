@@ -27,7 +27,7 @@ class Proof:
     families: tuple[str, ...] = ()
     rollups: list[str] = field(default_factory=list)  # the first chain.MAX_LISTED
     rollup_count: int = 0
-    anchors: anchors.ExternalAnchors | None = None
+    outside: anchors.ExternalAnchors | None = None
     heads: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -54,7 +54,7 @@ def prove(
     before it was written, so the snapshot holds it too, however busy ingest is."""
     proof = Proof(families=tuple(f.name for f in rollups.FAMILIES))
     outside = anchors.read(anchor_file, key)
-    proof.anchors = outside
+    proof.outside = outside
     proof.heads += outside.problems
     proof.warnings += outside.unreadable
     if not outside.lines:

@@ -131,7 +131,7 @@ def test_an_untampered_database_is_proved(stored: Engine, tmp_path: Path) -> Non
     assert found.ratings.checked == 48
     assert found.families == tuple(f.name for f in rollups.FAMILIES)
     assert found.months == len(months) and {date(2026, 12, 1), date(2027, 1, 1)} <= set(months)
-    assert found.anchors is not None and found.anchors.lines == 1
+    assert found.outside is not None and found.outside.lines == 1
 
 
 ROLLUP_EDITS = [
@@ -312,6 +312,11 @@ def test_the_anchor_file_is_private_and_only_appended_to(tmp_path: Path) -> None
     assert read.lines == 2 and read.problems == [] and len(read.unreadable) == 1
     assert read.furthest["dev-a"] == anchors.Anchored(2, "b" * 64, "2027-01-03T03:00:00+00:00")
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_an_unreadable_anchor_file_is_explained(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read the anchor file .*HAILONG_ANCHOR_FILE"):
+        anchors.read(tmp_path, KEY)  # a folder: as unreadable as a file of another user
 
 
 def test_the_default_anchor_file_is_beside_the_key_and_named_after_it(tmp_path: Path) -> None:
