@@ -233,13 +233,15 @@ def test_a_head_at_the_anchored_position_with_another_hash_is_named(
     _delete_tail(engine, "dev-a", 3, old_head)
     _store(engine, [_row("dev-a", s, tag="after") for s in (4, 5)])
     assert chain.verify(engine, KEY).ok
-    assert (
-        _prove(engine, path)
-        .heads[0]
-        .startswith(
-            "device 'dev-a': the chain head is not the one at position 5 in the external anchor of"
-        )
-    )
+    at = anchors.read(path, KEY).latest
+    assert _prove(engine, path).heads == [
+        f"device 'dev-a': the chain head is not the one at position 5 in the external anchor of "
+        f"{at}: rewritten"
+    ]
+    _stop(engine, path)  # the next clean stop records the rewritten chain: the lines disagree
+    heads = _prove(engine, path).heads
+    assert heads[0].startswith(f"device 'dev-a' position 5: the external anchors of {at} and ")
+    assert heads[0].endswith(" disagree: the chain was rolled back and written again between them")
 
 
 def test_a_device_removed_whole_is_named(engine: Engine, tmp_path: Path) -> None:
