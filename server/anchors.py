@@ -147,14 +147,16 @@ class Outside:
         self.record(current_heads(session.connection()), now, DAILY)
 
     def at_stop(self, engine: Engine) -> None:
-        """At a clean stop, after the last batch is stored; a database that is down is logged."""
+        """At a clean stop, after the last batch is stored; a database that is down is logged,
+        one with no rating yet has nothing to anchor."""
         try:
             with engine.connect() as conn:
                 heads = current_heads(conn)
         except SQLAlchemyError as exc:
             log.error("no chain anchor at this stop: cannot read the chain heads (%s)", exc)
             return
-        self.record(heads, datetime.now(UTC), STOP)
+        if heads:
+            self.record(heads, datetime.now(UTC), STOP)
 
 
 # checking ---------------------------------------------------------------------------------------

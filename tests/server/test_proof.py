@@ -405,6 +405,9 @@ def test_a_clean_stop_of_the_server_appends_an_anchor(tmp_path: Path) -> None:
         database_url=f"sqlite:///{tmp_path / 'hailong.db'}", secret_key="k" * 40, data_dir=tmp_path
     )
     app = create_app(settings, ingest=False)
+    with TestClient(app):
+        pass
+    assert not (tmp_path / "chain-anchors.jsonl").exists()  # no rating yet: nothing to anchor
     key = chain.load_key(tmp_path / "chain.key")
     with Session(app.state.engine) as session:
         store_rows(session, [_row("dev-a", 1)], IngestRules(chain_key=key), NOW)
