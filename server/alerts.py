@@ -391,12 +391,12 @@ def post_json(url: str, body: bytes) -> int:
         return exc.code
 
 
-def webhook_url(url: str) -> str:
+def webhook_url(url: str, setting: str = "HAILONG_ALERT_WEBHOOK_URL") -> str:
     """The setting checked once at start: only http and https, with a host."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(
-            "HAILONG_ALERT_WEBHOOK_URL must be an http:// or https:// URL with a host, such as "
+            f"{setting} must be an http:// or https:// URL with a host, such as "
             "https://chat.example.gov.vn/hooks/hailong; leave it empty for no webhook"
         )
     return url

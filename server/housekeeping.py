@@ -8,11 +8,20 @@ from __future__ import annotations
 
 from server import chain
 from server.alerts import alert_jobs
+from server.anchors import Outside
 from server.jobs import Job
 from server.policy import load_policy
 from server.settings import Settings
 
 
-def housekeeping_jobs(settings: Settings, chain_key: bytes) -> list[Job]:
-    """`settings` is for the jobs that read options (the alerts' webhook, the policy)."""
-    return [chain.anchor_job(chain_key), *alert_jobs(settings, load_policy(settings.policy_file))]
+def housekeeping_jobs(
+    settings: Settings, chain_key: bytes, outside: Outside | None = None
+) -> list[Job]:
+    """`settings` is for the jobs that read options (the alerts' webhook, the policy);
+    `outside` takes the day's anchor out of the database (the process's own, which also writes
+    its anchor at a clean stop; by default one made from `settings`)."""
+    outside = outside or Outside.from_settings(settings, chain_key)
+    return [
+        chain.anchor_job(chain_key, outside.daily),
+        *alert_jobs(settings, load_policy(settings.policy_file)),
+    ]

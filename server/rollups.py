@@ -461,10 +461,14 @@ def _key_values(family: Family, values: Sequence[Any]) -> tuple[Any, ...]:
 
 def months_with_ratings(engine: Engine) -> list[date]:
     """Every month from the first rating's (or service's) to the last, and any a rollup names."""
+    with engine.connect() as conn:
+        return _months(conn)
+
+
+def _months(conn: Connection) -> list[date]:
     sources = [(RATING, "day"), (SERVICE, "day")]
     sources += [(f.tables[level], level) for f in FAMILIES for level in ("day", "month", "year")]
-    with engine.connect() as conn:
-        found = [conn.execute(select(func.min(t.c[w]), func.max(t.c[w]))).one() for t, w in sources]
+    found = [conn.execute(select(func.min(t.c[w]), func.max(t.c[w]))).one() for t, w in sources]
     lows = [as_date(low) for low, _ in found if low is not None]
     highs = [as_date(high) for _, high in found if high is not None]
     if not lows:
@@ -538,13 +542,11 @@ class Mismatch:
 
     def describe(self) -> str:
         when, *keys, unit_id = self.key
-        shown = " ".join(str(k) for k in keys[2:])
+        row = [f"{self.table} {when.isoformat()} counter={keys[0]} officer={keys[1] or '(none)'}"]
+        row += [str(k) for k in keys[2:]]
         said = ", ".join(f"{n} {r}" for n, r in zip(self.names, self.raw, strict=True))
         kept = ", ".join(f"{n} {s}" for n, s in zip(self.names, self.stored, strict=True))
-        return (
-            f"{self.table} {when.isoformat()} counter={keys[0]} "
-            f"officer={keys[1] or '(none)'} {shown}: raw rows say {said}; rollup says {kept}"
-        ).replace("  ", " ")
+        return f"{' '.join(row)}: raw rows say {said}; rollup says {kept}"
 
 
 def compare(
@@ -559,32 +561,68 @@ def compare(
     ]
 
 
+def _compare_month(
+    conn: Connection, family: Family, month: date, raw: Mapping[Key, Values]
+) -> list[Mismatch]:
+    """The family's day rows and month row of `month` against its recount `raw` (per day)."""
+    tables = family.tables
+    days = _stored(conn, family, "day", month, month_end(month))
+    per_month = _stored(conn, family, "month", month, month)
+    return [
+        *compare(tables["day"].name, family.values, raw, days),
+        *compare(tables["month"].name, family.values, _at(raw, month), per_month),
+    ]
+
+
+def _compare_year(
+    conn: Connection, family: Family, year: date, expected: Mapping[Key, Values]
+) -> list[Mismatch]:
+    stored = _stored(conn, family, "year", year, year)
+    return compare(family.tables["year"].name, family.values, expected, stored)
+
+
 def check(
     engine: Engine, counted: Collection[str], progress: Progress | None = None
 ) -> list[Mismatch]:
     """Recount from the raw rows and compare with the day and month rollups, and the year
-    rollups with their months; nothing is written."""
+    rollups with their months; nothing is written. Each month is compared in its own moment
+    with ingest held back, so a year is compared with its stored months, read in the same
+    moment, rather than with recounts taken at different moments."""
     mismatches: list[Mismatch] = []
     months = months_with_ratings(engine)
     for i, month in enumerate(months):
         with _writer_lock(engine) as conn:
             for family in FAMILIES:
-                tables = family.tables
                 raw = _raw(conn, family, month, counted)
-                days = _stored(conn, family, "day", month, month_end(month))
-                per_month = _stored(conn, family, "month", month, month)
+                mismatches += _compare_month(conn, family, month, raw)
                 if _last_of_its_year(months, i):
                     year = year_of(month)
-                    mismatches += compare(
-                        tables["year"].name,
-                        family.values,
-                        _year_from_months(conn, family, year),
-                        _stored(conn, family, "year", year, year),
-                    )
-                mismatches += compare(tables["day"].name, family.values, raw, days)
-                mismatches += compare(
-                    tables["month"].name, family.values, _at(raw, month), per_month
-                )
+                    expected = _year_from_months(conn, family, year)
+                    mismatches += _compare_year(conn, family, year, expected)
         if progress:
             progress(i + 1, len(months), month)
     return mismatches
+
+
+def check_snapshot(
+    conn: Connection, counted: Collection[str], progress: Progress | None = None
+) -> tuple[int, list[Mismatch]]:
+    """`check` within one read snapshot the caller holds (`hailong verify` proves the ratings
+    in it first), without holding back ingest: every day, month and year row of every family
+    is compared with a recount of the raw rows. Returns (months compared, mismatches), in
+    time order, days before their month and the month before its year."""
+    mismatches: list[Mismatch] = []
+    months = _months(conn)
+    years: dict[str, dict[Key, Values]] = {}
+    for i, month in enumerate(months):
+        for family in FAMILIES:
+            raw = _raw(conn, family, month, counted)
+            mismatches += _compare_month(conn, family, month, raw)
+            year = years.setdefault(family.name, {})
+            for key, values in _at(raw, year_of(month)).items():
+                _add(year, key, values)
+            if _last_of_its_year(months, i):
+                mismatches += _compare_year(conn, family, year_of(month), years.pop(family.name))
+        if progress:
+            progress(i + 1, len(months), month)
+    return len(months), mismatches

@@ -76,6 +76,20 @@ class Settings(BaseSettings):
         "Every server and ingest process needs the same file. Back it up: without it no chain "
         "can be verified.",
     )
+    anchor_file: Path | None = Field(
+        None,
+        description="The chain heads of each daily anchor and of every clean stop, one MACed "
+        "JSON line each, appended to this file outside the database (mode 0600), for `hailong "
+        "verify` to catch ratings removed with their chain heads rolled back. Empty: beside "
+        "the chain key, named after it (<data_dir>/chain-anchors.jsonl). Keep a copy off the "
+        "database host.",
+    )
+    anchor_webhook_url: str = Field(
+        "",
+        description="Also POST each of those anchor lines as JSON to this URL (another host "
+        "that keeps them); a failed POST is logged and tried again at the next anchor. Empty: "
+        "the file only.",
+    )
     data_dir: Path = Field(Path("./hailong-data"), description="Where `hailong up` keeps files.")
 
     @model_validator(mode="after")
