@@ -179,9 +179,9 @@ def test_the_suggested_class_shows_the_rule_that_gave_it() -> None:
 
     assert a["classification"] == "Hoàn thành nhiệm vụ"
     assert tip["value"].startswith(
-        "Hoàn thành nhiệm vụ: cận dưới Wilson ≥ 60 % (chính sách 2026-11-default)"
+        "Hoàn thành nhiệm vụ: cận dưới Wilson ≥ 60 % (chính sách 2026-12-default)"
     )
-    english = "Completion of duties: Wilson lower bound ≥ 60 % (policy 2026-11-default)"
+    english = "Completion of duties: Wilson lower bound ≥ 60 % (policy 2026-12-default)"
     assert english in tip["value"]
     assert figures.policy_rules(POLICY)[0] == (
         "Hoàn thành xuất sắc nhiệm vụ: cận dưới Wilson ≥ 90 % và tỷ lệ không hài lòng ≤ 2 %"
@@ -276,7 +276,7 @@ def test_caption_names_the_period_the_comparison_and_the_policy() -> None:
 
     assert caption.vi == (
         "Tháng 10/2026 (01/10/2026–31/10/2026) · so với Tháng 9/2026 · chính sách "
-        "2026-11-default (Chính sách mẫu / Example policy) · xếp hạng từ 30 đánh giá"
+        "2026-12-default (Chính sách mẫu / Example policy) · xếp hạng từ 30 đánh giá"
         " · tính cả đánh giá bị gắn cờ"
     )
     assert caption.en.startswith("October 2026 · compared with September 2026 · policy 2026-11")
