@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlmodel import Session, col, select
 
-from server import exports
+from server import exports, flags
 from server.models import AuditEvent
 from server.scoring import NOT_ENOUGH_DATA_VI
 from tests.server.report_data import login, report_app
@@ -51,6 +51,16 @@ FIGURES: dict[str, tuple[str, Callable[[Row], Any]]] = {
     "wait_time": ("Reason: Long wait %", lambda r: r["reasons"].get("wait_time")),
     "attitude": ("Reason: Poor attitude %", lambda r: r["reasons"].get("attitude")),
 }
+# Every flag has its column, 0 where no rating carried it.
+FIGURES.update(
+    {
+        f"flag:{flag.name}": (
+            f"Flag: {flag.label_en} ({flag.name})",
+            lambda r, name=flag.name: r["flags"].get(name, 0),  # type: ignore[misc]
+        )
+        for flag in flags.FLAGS
+    }
+)
 
 
 @pytest.fixture(scope="module")
@@ -165,11 +175,17 @@ def test_csv_numbers_are_plain_decimals_with_a_dot() -> None:
                 "satisfied_pct": 66.67,
                 "wilson_low": 20.77,
                 "reasons": {"wait_time": 100.0},
+                "flags": {"clock_corrected": 2, "out_of_order": 1},
                 "ranked": False,
                 "rank": None,
             }
         ],
-        "total": {"ratings": 3, "counts": {"vn3": {"1": 1, "2": 1, "3": 1}}, "reasons": {}},
+        "total": {
+            "ratings": 3,
+            "counts": {"vn3": {"1": 1, "2": 1, "3": 1}},
+            "reasons": {},
+            "flags": {"clock_corrected": 2, "out_of_order": 1},
+        },
     }
     vi, en, (row, total) = _read_csv(exports.csv_bytes(body))
     assert row[vi.index("Tỷ lệ hài lòng (%)")] == "66.67"
@@ -180,3 +196,13 @@ def test_csv_numbers_are_plain_decimals_with_a_dot() -> None:
     assert total[vi.index("Tên đơn vị")] == "Tổng cộng"
     assert total[en.index("Rank (by Wilson lower bound)")] == ""
     assert "Dissatisfied (vn4, level 1)" not in en  # only the scales the report has
+    # a column per flag, in server/flags.py's order, right after the misuse count
+    at = en.index("Flagged as misuse") + 1
+    assert en[at : at + len(flags.FLAGS)] == [
+        f"Flag: {f.label_en} ({f.name})" for f in flags.FLAGS
+    ]
+    assert vi[en.index("Flag: Clock corrected (clock_corrected)")] == "Cờ: Đã chỉnh giờ"
+    assert row[en.index("Flag: Clock corrected (clock_corrected)")] == "2"
+    assert row[en.index("Flag: Out of order (out_of_order)")] == "1"
+    assert row[en.index("Flag: Sequence number reused (seq_reused)")] == "0"
+    assert total[en.index("Flag: Out of order (out_of_order)")] == "1"

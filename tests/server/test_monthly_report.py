@@ -86,7 +86,7 @@ def test_the_page_holds_the_officers_table_totals_reasons_and_policy(client: Tes
         "74,38 – 96,54",
         "84,44",
         "+10,00",
-        "1",
+        "1 Bấm lại quá nhanh: 1",  # left out, and why
         "Hoàn thành nhiệm vụ Hoàn thành nhiệm vụ: cận dưới Wilson ≥ 60 % "
         "(chính sách 2026-12-default)",
     ]
@@ -96,6 +96,9 @@ def test_the_page_holds_the_officers_table_totals_reasons_and_policy(client: Tes
     (unit,) = cells(page, "unit-total")  # every rating at the unit's counters
     # 56 of 59 satisfied; September 8 of 10 → +14,92 points; 10 rated of 12 announced
     assert unit[:2] == ["59", "94,92"] and unit[5:] == ["83,33", "1", "80,00", "+14,92"]
+    assert cells(page, "flags") == [
+        ["Bấm lại quá nhanh Pressed again too soon", "1", "không tính điểm left out"]
+    ]
     assert cells(page, "reasons") == [
         ["Chờ đợi lâu Long wait", "3", "75,00"],
         ["Thái độ chưa tốt Poor attitude", "1", "25,00"],

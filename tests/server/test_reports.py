@@ -39,6 +39,7 @@ A_OCTOBER = {
     "unit_id": "DH",
     "ratings": 30,  # the press a second after another is flagged and left out
     "flagged": 1,
+    "flags": {"cooldown": 1},  # which flag, whether the policy left it out or not
     "counts": {"vn4": {"1": 1, "2": 2, "3": 7, "4": 20}},
     "satisfied": 27,
     "satisfied_pct": 90.0,  # 27 / 30
