@@ -177,7 +177,9 @@ def test_fewer_ratings_than_the_minimum_is_not_enough_data_and_not_classified() 
 def test_the_suggested_class_shows_the_rule_that_gave_it() -> None:
     content = officers_content()
     a = records(content)["CB-A"]
-    tip = figures.report_tooltips(figures.report_rows(content), 30, POLICY.misuse.count)[0]["classification"]
+    tip = figures.report_tooltips(figures.report_rows(content), 30, POLICY.misuse.count)[0][
+        "classification"
+    ]
 
     assert a["classification"] == "Hoàn thành nhiệm vụ"
     assert tip["value"].startswith(

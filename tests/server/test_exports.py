@@ -198,9 +198,7 @@ def test_csv_numbers_are_plain_decimals_with_a_dot() -> None:
     assert "Dissatisfied (vn4, level 1)" not in en  # only the scales the report has
     # a column per flag, in server/flags.py's order, right after the misuse count
     at = en.index("Flagged as misuse") + 1
-    assert en[at : at + len(flags.FLAGS)] == [
-        f"Flag: {f.label_en} ({f.name})" for f in flags.FLAGS
-    ]
+    assert en[at : at + len(flags.FLAGS)] == [f"Flag: {f.label_en} ({f.name})" for f in flags.FLAGS]
     assert vi[en.index("Flag: Clock corrected (clock_corrected)")] == "Cờ: Đã chỉnh giờ"
     assert row[en.index("Flag: Clock corrected (clock_corrected)")] == "2"
     assert row[en.index("Flag: Out of order (out_of_order)")] == "1"
