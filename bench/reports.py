@@ -49,8 +49,8 @@ from sqlmodel import Session, col, select  # noqa: E402
 from device.simulator import officer_name  # noqa: E402
 from server import reports, rollups  # noqa: E402
 from server.db import MIGRATIONS, make_engine, migrate  # noqa: E402
-from server.models import Assignment, Counter, Device, Officer, Rating, Unit  # noqa: E402
 from server.flags import EXCLUDED_BY_DEFAULT  # noqa: E402
+from server.models import Assignment, Counter, Device, Officer, Rating, Unit  # noqa: E402
 from server.timeutil import VN_TZ  # noqa: E402
 from tests.postgres import PostgresServer  # noqa: E402
 

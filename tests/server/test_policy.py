@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from server import flags
 from server.policy import (
     ALERT_KINDS,
     BUILT_IN,
@@ -30,7 +31,6 @@ from server.policy import (
     misuse_flags,
     parse_policy,
 )
-from server import flags
 from server.scoring import Figures, LevelTally, figures
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "policy.md"
@@ -341,7 +341,8 @@ def _alert(body: str) -> str:
         (_alert('id = "a"'), r"\[\[alerts\]\] 'a' kind is required"),
         (
             _alert('id = "a"\nkind = "storm"'),
-            r"'a' kind must be one of unsatisfied_at_counter, unit_satisfied_below, ratings_out_of_order, not 'storm'",
+            r"'a' kind must be one of unsatisfied_at_counter, unit_satisfied_below, "
+            r"ratings_out_of_order, not 'storm'",
         ),
         (
             _alert('id = "a"\nkind = "unsatisfied_at_counter"\nwindow = 5'),
