@@ -16,13 +16,14 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from server import flags, reports, rollups
+from server import flags, monthly_report, reports, rollups
 from server.db import alembic_config, make_engine, migrate
 from server.ingest import store_rows
 from server.periods import parse_period
 from server.policy import load_policy
 from server.timeutil import VN_TZ
 from tests.server.factories import RULES, seed_registry, stored_row
+from tests.server.test_monthly_report import cells
 
 POLICY = load_policy(None)
 COUNTED = POLICY.misuse.count
@@ -144,6 +145,33 @@ def test_every_report_row_counts_its_flags_and_leaves_out_what_the_policy_says(
         assert previous["flags"] == {} and previous["flagged"] == 0
     finally:
         engine.dispose()
+
+
+def test_the_monthly_page_shows_each_flag_and_what_the_policy_made_of_it(
+    database_url: str,
+) -> None:
+    engine = _seeded(database_url)
+    try:
+        with Session(engine) as session:
+            month = monthly_report.monthly(session, "DH", parse_period("2026-10"), POLICY)
+        run = monthly_report.Run(7, OCTOBER_6, "hr", "0" * 64)
+        page = monthly_report.render(month, run)
+    finally:
+        engine.dispose()
+    assert cells(page, "flags") == [
+        ["Không có cán bộ No officer on duty", "1", "không tính điểm left out"],
+        ["Sai cán bộ Officer differs", "1", "không tính điểm left out"],
+        ["Đã chỉnh giờ Clock corrected", "4", "vẫn tính điểm counted"],
+        ["Số thứ tự dùng lại Sequence number reused", "1", "không tính điểm left out"],
+        ["Sai thứ tự Out of order", "3", "không tính điểm left out"],
+        ["Đến muộn khi đang trực tuyến Late while online", "1", "không tính điểm left out"],
+    ]
+    (officer,) = cells(page, "officers")
+    assert officer[2] == "5"  # counted ratings
+    assert officer[7] == (
+        "5 Sai cán bộ: 1 Đã chỉnh giờ: 4 Số thứ tự dùng lại: 1 Sai thứ tự: 3 "
+        "Đến muộn khi đang trực tuyến: 1"
+    )
 
 
 def test_rollups_check_and_rebuild_cover_the_flag_counts(database_url: str) -> None:
