@@ -345,8 +345,9 @@ def _misuse(source: str, data: Any) -> MisuseRules:
     t = _Table(source, "[misuse] ", data, keys)
     d = MisuseRules()
     count = t.data.get("count", list(d.count))
-    if not isinstance(count, list) or any(f not in flags.BY_NAME for f in count):
-        unknown = [f for f in count if f not in flags.BY_NAME] if isinstance(count, list) else []
+    # a tuple, not a dict: TOML can give a table or a list here, which no dict could look up
+    if not isinstance(count, list) or any(f not in flags.NAMES for f in count):
+        unknown = [f for f in count if f not in flags.NAMES] if isinstance(count, list) else []
         named = f" ({', '.join(map(repr, unknown))} unknown)" if unknown else ""
         raise t.error(
             "count",

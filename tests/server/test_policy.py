@@ -659,6 +659,10 @@ def test_the_shipped_policy_leaves_out_exactly_the_flags_marked_so() -> None:
 def test_any_flag_may_be_counted_and_an_unknown_one_is_named() -> None:
     text = MINIMAL + '[misuse]\ncount = ["clock_corrected", "clock_unsynced"]\n'
     assert parse_policy(text, "p.toml").misuse.count == ("clock_corrected", "clock_unsynced")
+    nested = _error(MINIMAL + '[misuse]\ncount = [["burst"], {a = 1}]\n')
+    assert (
+        "count must be a list of flags from" in nested and "(['burst'], {'a': 1} unknown)" in nested
+    )
     error = _error(MINIMAL + '[misuse]\ncount = ["out_of_order", "late"]\n')
     assert error.startswith("policy.toml: [misuse] count must be a list of flags from [")
     assert error.endswith("('late' unknown)")
