@@ -177,8 +177,7 @@ def order_message(
         f"Đánh giá sai thứ tự trên thiết bị {device_id} ({_counter_label(counter_name)}, "
         f"{unit_name}): {burst.ratings} đánh giá nhận {_vn(burst.start, '%H:%M')}–"
         f"{_vn(burst.end, '%H:%M')} ngày {_vn(burst.start, '%d/%m/%Y')}, ghi bấm ngày {claimed} "
-        f"({rules}); không tính vào điểm. / Ratings out of order on unit {device_id}: "
-        f"{burst.ratings}, left out of the scores."
+        f"({rules}). / Ratings out of order on unit {device_id}: {burst.ratings}."
     )[:MESSAGE_CHARS]
 
 

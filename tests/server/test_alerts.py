@@ -642,8 +642,7 @@ def test_an_out_of_order_burst_is_one_alert_however_often_it_is_checked(engine: 
     assert alert.message == (
         "Đánh giá sai thứ tự trên thiết bị dev-1 (quầy Một cửa 1, UBND xã Một): 150 đánh giá "
         "nhận 09:58–09:59 ngày 05/10/2026, ghi bấm ngày 01/09/2026–07/09/2026 "
-        "(seq_reused 4, out_of_order 150); không tính vào điểm. / Ratings out of order on unit "
-        "dev-1: 150, left out of the scores."
+        "(seq_reused 4, out_of_order 150). / Ratings out of order on unit dev-1: 150."
     )
     assert _count(engine, Alert) == 1
     assert _count(engine, AuditEvent) == 1
