@@ -174,6 +174,7 @@ def store_rows(
     counted = rules.misuse.count
     rollups.add(session, rollups.RATINGS, rollups.tally(new, counted))
     rollups.add(session, rollups.REASONS, rollups.tally_reasons(new, counted))
+    rollups.add(session, rollups.FLAGS, rollups.tally_flags(new))
     return inserted
 
 

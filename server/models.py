@@ -244,6 +244,7 @@ class Rating(SQLModel, table=True):
         Index("ix_rating_day", "day"),
         Index("ix_rating_counter_day", "counter_id", "day"),
         Index("ix_rating_device_pressed", "device_id", "pressed_at"),
+        Index("ix_rating_received", "received_at"),
     )
 
     id: str = Field(primary_key=True, max_length=36)
@@ -426,6 +427,39 @@ class RollupReasonMonth(_ReasonKey, table=True):
 class RollupReasonYear(_ReasonKey, table=True):
     __tablename__ = "rollup_reason_year"
     __table_args__ = (Index("ix_rollup_reason_year_officer", "officer_id", "year"),)
+
+    year: date = Field(primary_key=True)
+
+
+class _FlagKey(SQLModel):
+    counter_id: str = Field(primary_key=True, max_length=64)
+    officer_id: str = Field(primary_key=True, max_length=64)
+    flag: str = Field(primary_key=True, max_length=32)
+    unit_id: str = Field(default="", max_length=64)
+    n: int
+
+
+class RollupFlagDay(_FlagKey, table=True):
+    """How many ratings carried each flag (server/flags.py), per officer, counter and day: a
+    report shows why ratings were left out, and how many were dated by the server though
+    counted, kept like the rating rollups."""
+
+    __tablename__ = "rollup_flag_day"
+    __table_args__ = (Index("ix_rollup_flag_day_officer", "officer_id", "day"),)
+
+    day: date = Field(primary_key=True)
+
+
+class RollupFlagMonth(_FlagKey, table=True):
+    __tablename__ = "rollup_flag_month"
+    __table_args__ = (Index("ix_rollup_flag_month_officer", "officer_id", "month"),)
+
+    month: date = Field(primary_key=True)
+
+
+class RollupFlagYear(_FlagKey, table=True):
+    __tablename__ = "rollup_flag_year"
+    __table_args__ = (Index("ix_rollup_flag_year_officer", "officer_id", "year"),)
 
     year: date = Field(primary_key=True)
 

@@ -21,9 +21,9 @@ from typing import Any, ClassVar
 
 from hailong.errors import ConfigError
 from hailong.protocol import ID_RE
+from server import flags
 from server.scoring import Figures
 
-MISUSE_FLAGS = ("cooldown", "burst", "no_officer", "outside_service")
 CONDITIONS = (
     "wilson_low_min",
     "satisfied_pct_min",
@@ -31,7 +31,7 @@ CONDITIONS = (
     "unsatisfied_pct_max",
     "ratings_min",
 )
-ALERT_KINDS = ("unsatisfied_at_counter", "unit_satisfied_below")
+ALERT_KINDS = ("unsatisfied_at_counter", "unit_satisfied_below", "ratings_out_of_order")
 DEFAULT_FILE = "policy-default.toml"
 BUILT_IN = "built-in default"
 
@@ -45,21 +45,22 @@ class PolicyError(ConfigError, ValueError):
 
 @dataclass(frozen=True)
 class MisuseRules:
-    """When a press is flagged, and which flags leave a rating out of the scores."""
+    """When a press is flagged, and which flags leave a rating out of the scores (`count`, any
+    of server/flags.py's names; the shipped policy's are those flags.EXCLUDED_BY_DEFAULT marks)."""
 
     cooldown_s: float = 3.0
     burst_count: int = 5
     burst_window_s: float = 60.0
     require_service: bool = False
-    count: tuple[str, ...] = MISUSE_FLAGS
+    count: tuple[str, ...] = flags.EXCLUDED_BY_DEFAULT
 
-    def counts(self, flags: Iterable[str]) -> bool:
+    def counts(self, given: Iterable[str]) -> bool:
         """Whether a rating with these flags is flagged as misuse (left out of scores)."""
-        given = list(flags)
-        unknown = [f for f in given if f not in MISUSE_FLAGS]
+        names = list(given)
+        unknown = [f for f in names if f not in flags.BY_NAME]
         if unknown:
-            raise ValueError(f"unknown misuse flag(s) {unknown}; known: {', '.join(MISUSE_FLAGS)}")
-        return any(f in self.count for f in given)
+            raise ValueError(f"unknown flag(s) {unknown}; known: {', '.join(flags.NAMES)}")
+        return any(f in self.count for f in names)
 
 
 def lookback(rules: MisuseRules) -> timedelta:
@@ -196,7 +197,21 @@ class UnitSatisfiedBelow:
     label_en: str
 
 
-AlertRule = UnsatisfiedAtCounter | UnitSatisfiedBelow
+@dataclass(frozen=True)
+class RatingsOutOfOrder:
+    """`count` ratings received from one unit's device within `window_minutes` that the order
+    rules flagged (seq_reused, out_of_order or late_while_online): the sign of ratings backdated
+    or replayed with the device's password."""
+
+    kind: ClassVar[str] = "ratings_out_of_order"
+    id: str
+    count: int
+    window_minutes: int
+    label_vi: str
+    label_en: str
+
+
+AlertRule = UnsatisfiedAtCounter | UnitSatisfiedBelow | RatingsOutOfOrder
 
 
 # --- the policy ---------------------------------------------------------------------------
@@ -330,9 +345,13 @@ def _misuse(source: str, data: Any) -> MisuseRules:
     t = _Table(source, "[misuse] ", data, keys)
     d = MisuseRules()
     count = t.data.get("count", list(d.count))
-    if not isinstance(count, list) or any(f not in MISUSE_FLAGS for f in count):
+    # a tuple, not a dict: TOML can give a table or a list here, which no dict could look up
+    if not isinstance(count, list) or any(f not in flags.NAMES for f in count):
+        unknown = [f for f in count if f not in flags.NAMES] if isinstance(count, list) else []
+        named = f" ({', '.join(map(repr, unknown))} unknown)" if unknown else ""
         raise t.error(
-            "count", f"must be a list of flags from {list(MISUSE_FLAGS)}, not {_shown(count)}"
+            "count",
+            f"must be a list of flags from {list(flags.NAMES)}, not {_shown(count)}{named}",
         )
     cooldown = t.number("cooldown_s", d.cooldown_s, 0, math.inf)
     burst_count = t.integer("burst_count", d.burst_count, 2)
@@ -343,7 +362,7 @@ def _misuse(source: str, data: Any) -> MisuseRules:
         burst_count=burst_count,
         burst_window_s=window,
         require_service=t.boolean("require_service", d.require_service),
-        count=tuple(f for f in MISUSE_FLAGS if f in count),
+        count=tuple(f for f in flags.NAMES if f in count),
     )
 
 
@@ -394,6 +413,7 @@ def _alert(source: str, number: int, data: Any, taken: set[str]) -> AlertRule:
     own = {
         "unsatisfied_at_counter": ("count", "window_minutes"),
         "unit_satisfied_below": ("threshold_pct", "min_ratings"),
+        "ratings_out_of_order": ("count", "window_minutes"),
     }
     common = ("id", "kind", "label_vi", "label_en")
     every = (*common, *(key for keys in own.values() for key in keys))
@@ -425,6 +445,19 @@ def _alert(source: str, number: int, data: Any, taken: set[str]) -> AlertRule:
             or f"{count} đánh giá “Không hài lòng” tại một quầy trong {minutes} phút",
             label_en=label_en
             or f"{count} “Dissatisfied” ratings at one counter within {minutes} minutes",
+        )
+    if kind == "ratings_out_of_order":
+        count = t.integer("count", 1, 1)
+        minutes = t.integer("window_minutes", 60, 1)
+        assert count is not None and minutes is not None
+        return RatingsOutOfOrder(
+            id=alert_id,
+            count=count,
+            window_minutes=minutes,
+            label_vi=label_vi
+            or f"Đánh giá sai thứ tự trên một thiết bị: {count} trong {minutes} phút",
+            label_en=label_en
+            or f"Ratings out of order on one unit: {count} within {minutes} minutes",
         )
     if not t.has("threshold_pct"):
         raise t.error("threshold_pct", "is required, e.g. threshold_pct = 70")
@@ -459,7 +492,7 @@ def parse_policy(text: str, source: str) -> Policy:
         "alerts",
     )
     t = _Table(source, "", data, allowed)
-    version = t.string("version", "2026-11-default", required=True)
+    version = t.string("version", "2026-12-default", required=True)
     min_ratings = t.integer("min_ratings", 30, 1)
     assert version is not None and min_ratings is not None
     taken: set[str] = set()

@@ -6,9 +6,10 @@ rollups can never drift from the ratings while the database is only written by t
 `rebuild` and `check` recompute them from the raw rows for when it was written otherwise
 (a restore, a manual repair) or for an auditor who wants to see it for themselves.
 
-Three families of counts share the machinery: ratings per level (with how many of them were
-flagged as misuse and how many carried a ticket), reasons given after a low score, and the
-services the queue system announced (the response rate's denominator).
+Four families of counts share the machinery: ratings per level (with how many of them were
+flagged as misuse and how many carried a ticket), reasons given after a low score, ratings per
+flag they carry (server/flags.py, whatever the policy makes of it), and the services the queue
+system announced (the response rate's denominator).
 
 Reads split a date range into whole years, whole months and the ragged days at either end, so a
 year costs one row per key plus at most two partial months.
@@ -45,6 +46,9 @@ from server.models import (
     NO_OFFICER,
     Rating,
     RollupDay,
+    RollupFlagDay,
+    RollupFlagMonth,
+    RollupFlagYear,
     RollupMonth,
     RollupReasonDay,
     RollupReasonMonth,
@@ -100,6 +104,17 @@ REASONS = Family(
     ("reason",),
     ("n", "flagged"),
 )
+FLAGS = Family(
+    "flags",
+    {
+        "day": _table(RollupFlagDay),
+        "month": _table(RollupFlagMonth),
+        "year": _table(RollupFlagYear),
+    },
+    ("counter_id", "officer_id", "flag"),
+    ("flag",),
+    ("n",),
+)
 SERVICES = Family(
     "services",
     {
@@ -111,7 +126,7 @@ SERVICES = Family(
     (),
     ("n",),
 )
-FAMILIES = (RATINGS, REASONS, SERVICES)
+FAMILIES = (RATINGS, REASONS, FLAGS, SERVICES)
 
 
 def month_of(day: date) -> date:
@@ -177,6 +192,25 @@ def tally_reasons(
                 r["unit_id"] or "",
             )
             _add(counts, key, (1, flagged))
+    return counts
+
+
+def tally_flags(rows: Iterable[Mapping[str, Any]]) -> dict[Key, Values]:
+    """Stored rating rows → (n,) per (day, counter, officer, flag, unit): how many ratings
+    carried each flag, flagged as misuse by the policy or not."""
+    counts: dict[Key, Values] = {}
+    for r in rows:
+        for flag in (r.get("flags") or "").split(","):
+            if not flag:
+                continue
+            key = (
+                r["day"],
+                r["counter_id"] or "",
+                r["officer_id"] or NO_OFFICER,
+                flag,
+                r["unit_id"] or "",
+            )
+            _add(counts, key, (1,))
     return counts
 
 
@@ -416,6 +450,13 @@ def _raw_reasons(conn: Connection, month: date, counted: Collection[str]) -> dic
     return tally_reasons(rows, counted)
 
 
+def _raw_flags(conn: Connection, month: date) -> dict[Key, Values]:
+    q = select(
+        RATING.c.day, RATING.c.counter_id, RATING.c.officer_id, RATING.c.unit_id, RATING.c.flags
+    ).where(RATING.c.day >= month, RATING.c.day <= month_end(month), RATING.c.flags != "")
+    return tally_flags({**r._mapping, "day": as_date(r.day)} for r in conn.execute(q))
+
+
 def _raw_services(conn: Connection, month: date) -> dict[Key, Values]:
     q = select(SERVICE.c.day, SERVICE.c.counter_id, SERVICE.c.officer_id, SERVICE.c.unit_id).where(
         SERVICE.c.day >= month, SERVICE.c.day <= month_end(month)
@@ -430,6 +471,8 @@ def _raw(
         return _raw_ratings(conn, month, counted)
     if family is REASONS:
         return _raw_reasons(conn, month, counted)
+    if family is FLAGS:
+        return _raw_flags(conn, month)
     return _raw_services(conn, month)
 
 
