@@ -47,6 +47,7 @@ from sqlmodel import Session, select  # noqa: E402
 from hailong.mqtt import MqttTarget, new_client  # noqa: E402
 from hailong.protocol import Status, decode_rating, topic, topic_filter  # noqa: E402
 from server.broker import BrokerConfig, MosquittoProcess, free_port, write_broker_files  # noqa: E402
+from server.client_ids import TOKEN_FILE, ServerClientIds, ensure_token  # noqa: E402
 from server.db import make_engine, migrate  # noqa: E402
 from server.dynsec import DynSec  # noqa: E402
 from server.ingest import IngestRules  # noqa: E402
@@ -420,17 +421,20 @@ def ingest_processes(url: str, broker: MqttTarget, count: int, folder: Path) -> 
     """`count` real `hailong ingest` processes on one shared subscription, as in a province."""
     procs: list[subprocess.Popen[bytes]] = []
     logs: list[Path] = []
-    client_ids = [f"bench-scaled-{i}-{uuid.uuid4().hex[:6]}" for i in range(count)]
+    suffixes = [f"bench-scaled-{i}-{uuid.uuid4().hex[:6]}" for i in range(count)]
+    token = ensure_token(folder / TOKEN_FILE)  # the processes' HAILONG_DATA_DIR is `folder`
+    client_ids = [ServerClientIds(token, suffix).ingest for suffix in suffixes]
     server_url = f"mqtt://{broker.username}:{broker.password}@{broker.host}:{broker.port}"
     try:
-        for client_id in client_ids:
-            log_path = folder / f"{client_id}.log"
+        for suffix in suffixes:
+            log_path = folder / f"{suffix}.log"
             logs.append(log_path)
             env = {
                 "PATH": "/usr/bin:/bin",
                 "HAILONG_DATABASE_URL": url,
                 "HAILONG_MQTT_URL": server_url,
-                "HAILONG_MQTT_CLIENT_ID": client_id,
+                "HAILONG_DATA_DIR": str(folder),
+                "HAILONG_MQTT_CLIENT_ID": suffix,
                 "HAILONG_MQTT_SHARED_GROUP": "bench",
             }
             with log_path.open("wb") as out:
@@ -615,6 +619,9 @@ def main(argv: list[str] | None = None) -> int:
             with DynSec(broker) as dynsec:
                 for device in fleet:
                     dynsec.put_device(device.id, device.password)
+                    # Each device here is two connections (mosquitto_pub and its Ack listener),
+                    # so its account is left unbound, free to use any client id.
+                    dynsec.check({"command": "setClientId", "username": device.id})
 
             def on(database: str, new_url: Callable[[str], str]) -> Comparison:
                 return compare(database, new_url, broker, fleet, folder, n, naive_n)

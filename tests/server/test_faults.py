@@ -74,7 +74,7 @@ class DeviceLink:
         self.last_ack_at = 0.0
         self._lock = threading.Lock()
         self._ready = threading.Event()
-        self.client = new_client(f"test-{device_id}", target)
+        self.client = new_client(device_id, target)
         self.client.max_inflight_messages_set(1000)
         self.client.on_connect = self._on_connect
         self.client.on_subscribe = lambda *_: self._ready.set()
@@ -162,6 +162,9 @@ class Fleet:
         with DynSec(broker.server_target) as dynsec:  # one connection for the whole fleet
             for device_id in self.ids:
                 dynsec.put_device(device_id, f"pw-{device_id}-secret")
+                # Each device here is two connections (its Ack reader and mosquitto_pub), so
+                # its account is left unbound, free to use any client id.
+                dynsec.check({"command": "setClientId", "username": device_id})
         self.targets = {
             d: MqttTarget(broker.host, broker.port, d, f"pw-{d}-secret") for d in self.ids
         }

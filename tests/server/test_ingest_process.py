@@ -7,6 +7,7 @@ import sys
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -42,7 +43,7 @@ def _seed(url: str) -> None:
 
 
 def test_two_ingest_processes_share_the_ratings_and_stop_on_sigterm(
-    broker: Broker, database_url: str
+    broker: Broker, database_url: str, tmp_path: Path
 ) -> None:
     _seed(database_url)
     env = {
@@ -50,6 +51,7 @@ def test_two_ingest_processes_share_the_ratings_and_stop_on_sigterm(
         "HAILONG_MQTT_URL": broker.server_url,
         "HAILONG_MQTT_SHARED_GROUP": "hailong",
         "HAILONG_CHAIN_KEY_FILE": chain_key_file(database_url),
+        "HAILONG_DATA_DIR": str(tmp_path / "data"),
     }
     workers = [
         Child(
@@ -63,7 +65,7 @@ def test_two_ingest_processes_share_the_ratings_and_stop_on_sigterm(
             worker.wait_for("subscribed to $share/hailong/")
         ids = set()
         for device_id in DEVICES:
-            client = new_client(f"pub-{device_id}", broker.add_device(device_id))
+            client = new_client(device_id, broker.add_device(device_id))
             client.max_inflight_messages_set(500)
             client.connect(broker.host, broker.port)
             client.loop_start()

@@ -1,0 +1,162 @@
+"""Brokers made by an older `hailong broker init` or `hailong up`, brought up to date at start.
+
+The dynamic-security file is written once and then belongs to the broker, so a new release cannot
+rewrite it. Before client ids were bound, a device account could connect under another unit's id
+or the server's and take that session, and no role allowed the signin topic. Every server and
+ingest process runs `upgrade_job`: it reads the accounts and roles over the control topic and
+sends only what is missing (each registered, not revoked device's binding and ACLs; the server
+role's ACLs). A broker already up to date is only read, so processes doing it at once do no
+harm; and it is tried again until it has run once, so a broker that is down at start delays the
+upgrade and never stops the start (ingest reconnects by itself).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from hailong.errors import BrokerError
+from server.broker import SERVER_ROLE, device_acls, device_role, server_acls
+from server.dynsec import BrokerAccounts, DynSec
+from server.jobs import Job
+from server.models import Device
+
+log = logging.getLogger("hailong.broker")
+# One control message carries this many commands: the broker refuses a publish over its
+# message_size_limit (16 KiB in Hài Lòng's configs), and a province has thousands of devices.
+COMMANDS_PER_MESSAGE = 40
+RETRY_S = 60.0
+
+
+@dataclass
+class Plan:
+    """What the broker lacks: `commands` to send, `warnings` for an administrator to act on."""
+
+    commands: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def _missing_acls(
+    role: dict[str, Any] | None, rolename: str, wanted: list[dict[str, object]]
+) -> list[dict[str, Any]]:
+    have = {(acl["acltype"], acl["topic"]) for acl in (role or {}).get("acls", [])}
+    return [
+        {"command": "addRoleACL", "rolename": rolename, **acl, "priority": 0}
+        for acl in wanted
+        if (acl["acltype"], acl["topic"]) not in have
+    ]
+
+
+def plan(
+    clients: list[dict[str, Any]], roles: list[dict[str, Any]], device_ids: Iterable[str]
+) -> Plan:
+    """Compare the broker's accounts and roles (listClients/listRoles, verbose) with what the
+    registered, not revoked devices and the server need."""
+    by_user = {client["username"]: client for client in clients}
+    by_role = {role["rolename"]: role for role in roles}
+    result = Plan()
+    if SERVER_ROLE in by_role:
+        result.commands += _missing_acls(by_role[SERVER_ROLE], SERVER_ROLE, server_acls())
+    else:
+        result.warnings.append(
+            f"the broker has no role {SERVER_ROLE!r}: give the server's account the ACLs of "
+            "`hailong broker init` by hand"
+        )
+    devices = set(device_ids)
+    unknown = sorted(devices - by_user.keys())
+    if unknown:
+        result.warnings.append(
+            f"{len(unknown)} registered device(s) have no broker account and cannot connect "
+            f"({', '.join(unknown[:10])}): reset their password (register them again)"
+        )
+    for device_id in sorted(devices & by_user.keys()):
+        client, rolename = by_user[device_id], device_role(device_id)
+        if rolename not in by_role:
+            result.commands.append({"command": "createRole", "rolename": rolename})
+        result.commands += _missing_acls(by_role.get(rolename), rolename, device_acls(device_id))
+        if rolename not in {role["rolename"] for role in client.get("roles", [])}:
+            result.commands.append(
+                {"command": "addClientRole", "username": device_id, "rolename": rolename}
+            )
+        if client.get("clientid") != device_id:
+            result.commands.append(
+                {"command": "setClientId", "username": device_id, "clientid": device_id}
+            )
+    for client in clients:
+        own_roles = {role["rolename"] for role in client.get("roles", [])}
+        if (
+            client["username"] not in devices
+            and not client.get("clientid")
+            and not client.get("disabled")
+            and SERVER_ROLE not in own_roles
+        ):
+            result.warnings.append(
+                f"broker account {client['username']!r} is not a registered device and has no "
+                "client id bound: it can connect under any id and take that session; bind it "
+                "(setClientId) or delete it"
+            )
+    return result
+
+
+def describe(command: dict[str, Any]) -> str:
+    """One change, for the log: `setClientId dev-a dev-a`, `addRoleACL device-dev-a …`."""
+    parts = [command["command"], command.get("username") or command["rolename"]]
+    parts += [str(command[key]) for key in ("clientid", "acltype", "topic") if key in command]
+    if command["command"] == "addClientRole":
+        parts.append(command["rolename"])
+    return " ".join(parts)
+
+
+def upgrade(dynsec: DynSec, device_ids: Iterable[str]) -> Plan:
+    """Read the broker's accounts and roles, then send what they lack."""
+    listed = dynsec.run(
+        {"command": "listClients", "verbose": True, "count": -1, "offset": 0},
+        {"command": "listRoles", "verbose": True, "count": -1, "offset": 0},
+    )
+    for response in listed:
+        if response.get("error"):
+            raise BrokerError(f"the broker refused {response['command']!r}: {response['error']}")
+    clients_response, roles_response = listed
+    result = plan(clients_response["data"]["clients"], roles_response["data"]["roles"], device_ids)
+    for start in range(0, len(result.commands), COMMANDS_PER_MESSAGE):
+        dynsec.check(*result.commands[start : start + COMMANDS_PER_MESSAGE])
+    return result
+
+
+def upgrade_job(accounts: BrokerAccounts, retry_s: float = RETRY_S) -> Job:
+    """Runs once per process, as soon as the broker answers."""
+    done: list[bool] = []
+
+    def run(session: Session, _now: object) -> None:
+        if done:
+            return
+        query = select(Device.id).where(col(Device.revoked_at).is_(None))
+        device_ids = list(session.exec(query))
+        session.rollback()  # no transaction held open while the broker answers
+        try:
+            with accounts.control() as dynsec:
+                result = upgrade(dynsec, device_ids)
+        except BrokerError as exc:
+            log.error(
+                "could not bring the broker's accounts up to date (%s); trying again in %.0f s",
+                exc,
+                retry_s,
+            )
+            return
+        done.append(True)
+        for command in result.commands:
+            log.info("broker upgrade: %s", describe(command))
+        for warning in result.warnings:
+            log.warning("%s", warning)
+        log.log(
+            logging.WARNING if result.commands else logging.INFO,
+            "broker accounts checked: %d device(s), %d change(s) made",
+            len(device_ids),
+            len(result.commands),
+        )
+
+    return Job("broker-upgrade", retry_s, run)
