@@ -34,10 +34,16 @@ RETRY_S = 60.0
 
 @dataclass
 class Plan:
-    """What the broker lacks: `commands` to send, `warnings` for an administrator to act on."""
+    """What the broker lacks: the devices' `commands`, then the `server_commands` (sent last and
+    alone), and `warnings` for an administrator to act on."""
 
     commands: list[dict[str, Any]] = field(default_factory=list)
+    server_commands: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+
+    @property
+    def changes(self) -> list[dict[str, Any]]:
+        return self.commands + self.server_commands
 
 
 def _missing_acls(
@@ -59,13 +65,6 @@ def plan(
     by_user = {client["username"]: client for client in clients}
     by_role = {role["rolename"]: role for role in roles}
     result = Plan()
-    if SERVER_ROLE in by_role:
-        result.commands += _missing_acls(by_role[SERVER_ROLE], SERVER_ROLE, server_acls())
-    else:
-        result.warnings.append(
-            f"the broker has no role {SERVER_ROLE!r}: give the server's account the ACLs of "
-            "`hailong broker init` by hand"
-        )
     devices = set(device_ids)
     unknown = sorted(devices - by_user.keys())
     if unknown:
@@ -99,6 +98,14 @@ def plan(
                 "client id bound: it can connect under any id and take that session; bind it "
                 "(setClientId) or delete it"
             )
+    # Last: a change to the server's role disconnects every client holding it, this one too.
+    if SERVER_ROLE in by_role:
+        result.server_commands = _missing_acls(by_role[SERVER_ROLE], SERVER_ROLE, server_acls())
+    else:
+        result.warnings.append(
+            f"the broker has no role {SERVER_ROLE!r}: give the server's account the ACLs of "
+            "`hailong broker init` by hand"
+        )
     return result
 
 
@@ -122,8 +129,16 @@ def upgrade(dynsec: DynSec, device_ids: Iterable[str]) -> Plan:
             raise BrokerError(f"the broker refused {response['command']!r}: {response['error']}")
     clients_response, roles_response = listed
     result = plan(clients_response["data"]["clients"], roles_response["data"]["roles"], device_ids)
-    for start in range(0, len(result.commands), COMMANDS_PER_MESSAGE):
-        dynsec.check(*result.commands[start : start + COMMANDS_PER_MESSAGE])
+    batches = [
+        result.commands[start : start + COMMANDS_PER_MESSAGE]
+        for start in range(0, len(result.commands), COMMANDS_PER_MESSAGE)
+    ]
+    if result.server_commands:
+        batches.append(result.server_commands)
+    for batch in batches:
+        # The server role's change disconnects this client, and its publish may then be
+        # delivered again on reconnection: an ACL it finds there already is no error.
+        dynsec.check(*batch, ignore=("already exists",))
     return result
 
 
@@ -148,15 +163,15 @@ def upgrade_job(accounts: BrokerAccounts, retry_s: float = RETRY_S) -> Job:
             )
             return
         done.append(True)
-        for command in result.commands:
+        for command in result.changes:
             log.info("broker upgrade: %s", describe(command))
         for warning in result.warnings:
             log.warning("%s", warning)
         log.log(
-            logging.WARNING if result.commands else logging.INFO,
+            logging.WARNING if result.changes else logging.INFO,
             "broker accounts checked: %d device(s), %d change(s) made",
             len(device_ids),
-            len(result.commands),
+            len(result.changes),
         )
 
     return Job("broker-upgrade", retry_s, run)
