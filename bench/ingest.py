@@ -46,7 +46,13 @@ from sqlmodel import Session, select  # noqa: E402
 
 from hailong.mqtt import MqttTarget, new_client  # noqa: E402
 from hailong.protocol import Status, decode_rating, topic, topic_filter  # noqa: E402
-from server.broker import BrokerConfig, MosquittoProcess, free_port, write_broker_files  # noqa: E402
+from server.broker import (  # noqa: E402
+    BrokerConfig,
+    MosquittoProcess,
+    device_role,
+    free_port,
+    write_broker_files,
+)
 from server.client_ids import TOKEN_FILE, ServerClientIds, ensure_token  # noqa: E402
 from server.db import make_engine, migrate  # noqa: E402
 from server.dynsec import DynSec  # noqa: E402
@@ -198,7 +204,8 @@ def publish(
                     [
                         "mosquitto_pub",
                         *("-h", broker.host, "-p", str(broker.port), "-V", "mqttv5"),
-                        *("-u", device.id, "-P", device.password),
+                        *("-u", f"{device.id}-pub", "-P", device.password),
+                        *("-i", f"pub-{device.id}"),
                         *("-q", "1", "-t", topic(device.id, "ratings"), "-l"),
                     ],
                     stdin=lines,
@@ -230,9 +237,7 @@ class AckListener:
         self.clients: dict[str, paho.Client] = {}
         subscribed = []
         for device in fleet:
-            client = new_client(
-                f"bench-acks-{device.id}-{uuid.uuid4().hex[:6]}", device.target(broker)
-            )
+            client = new_client(device.id, device.target(broker))  # bound to its own id
             ready = threading.Event()
             acks = topic(device.id, "acks")
             client.on_connect = lambda c, *_, t=acks: c.subscribe(t, qos=1)
@@ -619,9 +624,17 @@ def main(argv: list[str] | None = None) -> int:
             with DynSec(broker) as dynsec:
                 for device in fleet:
                     dynsec.put_device(device.id, device.password)
-                    # Each device here is two connections (mosquitto_pub and its Ack listener),
-                    # so its account is left unbound, free to use any client id.
-                    dynsec.check({"command": "setClientId", "username": device.id})
+                    # mosquitto_pub is each device's second connection here: a second account
+                    # with the device's role, bound to a client id of its own.
+                    dynsec.check(
+                        {
+                            "command": "createClient",
+                            "username": f"{device.id}-pub",
+                            "password": device.password,
+                            "clientid": f"pub-{device.id}",
+                            "roles": [{"rolename": device_role(device.id)}],
+                        }
+                    )
 
             def on(database: str, new_url: Callable[[str], str]) -> Comparison:
                 return compare(database, new_url, broker, fleet, folder, n, naive_n)
