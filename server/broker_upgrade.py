@@ -8,22 +8,31 @@ sends only what is missing (each registered, not revoked device's binding and AC
 role's ACLs). A broker already up to date is only read, so processes doing it at once do no
 harm; and it is tried again until it has run once, so a broker that is down at start delays the
 upgrade and never stops the start (ingest reconnects by itself).
+
+The server's client ids changed too (server.client_ids), and the broker keeps the session of the
+id a process had before for a week, queueing every rating for it: in a shared subscription half
+of them would wait there unseen. So each process also drops the session of its old id, once
+(a rating queued there was never acknowledged, so its unit sends it again).
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import paho.mqtt.client as paho
 from sqlmodel import Session, col, select
 
 from hailong.errors import BrokerError
+from hailong.mqtt import MqttTarget, new_client
 from server.broker import SERVER_ROLE, device_acls, device_role, server_acls
 from server.dynsec import BrokerAccounts, DynSec
 from server.jobs import Job
 from server.models import Device
+from server.settings import Settings
 
 log = logging.getLogger("hailong.broker")
 # One control message carries this many commands: the broker refuses a publish over its
@@ -142,7 +151,40 @@ def upgrade(dynsec: DynSec, device_ids: Iterable[str]) -> Plan:
     return result
 
 
-def upgrade_job(accounts: BrokerAccounts, retry_s: float = RETRY_S) -> Job:
+def legacy_client_ids(settings: Settings) -> set[str]:
+    """The ids this process may have had before they held the token: HAILONG_MQTT_CLIENT_ID
+    itself (the whole id then), or with the `hailong-` of the old defaults before it."""
+    suffix = settings.mqtt_client_id
+    return {suffix, suffix if suffix.startswith("hailong-") else f"hailong-{suffix}"}
+
+
+def forget_session(target: MqttTarget, client_id: str, timeout: float = 5.0) -> bool:
+    """Connect under `client_id` with a clean start and no session expiry, then leave: the
+    broker drops whatever session that id had. False when the broker did not accept us."""
+    accepted = threading.Event()
+    answered = threading.Event()
+    client = new_client(client_id, target)
+
+    def on_connect(_c: object, _u: object, _f: object, rc: paho.ReasonCode, _p: object) -> None:
+        if not rc.is_failure:
+            accepted.set()
+        answered.set()
+
+    client.on_connect = on_connect
+    client.on_connect_fail = lambda *_: answered.set()
+    client.connect_async(target.host, target.port, keepalive=30, clean_start=True)
+    client.loop_start()
+    try:
+        answered.wait(timeout)
+        return accepted.is_set()
+    finally:
+        client.disconnect()
+        client.loop_stop()
+
+
+def upgrade_job(
+    accounts: BrokerAccounts, legacy_ids: Iterable[str] = (), retry_s: float = RETRY_S
+) -> Job:
     """Runs once per process, as soon as the broker answers."""
     done: list[bool] = []
 
@@ -163,6 +205,10 @@ def upgrade_job(accounts: BrokerAccounts, retry_s: float = RETRY_S) -> Job:
             )
             return
         done.append(True)
+        # A registered device's id is never taken, not even for a moment.
+        for client_id in sorted(set(legacy_ids) - set(device_ids)):
+            if forget_session(accounts.server_target, client_id):
+                log.info("dropped the broker's session of the old client id %r, if any", client_id)
         for command in result.changes:
             log.info("broker upgrade: %s", describe(command))
         for warning in result.warnings:

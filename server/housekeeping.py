@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from server import chain
 from server.alerts import alert_jobs
-from server.broker_upgrade import upgrade_job
+from server.broker_upgrade import legacy_client_ids, upgrade_job
 from server.dynsec import BrokerAccounts
 from server.jobs import Job
 from server.policy import load_policy
@@ -19,7 +19,7 @@ def housekeeping_jobs(settings: Settings, chain_key: bytes) -> list[Job]:
     """`settings` is for the jobs that read options (the alerts' webhook, the policy, the
     broker the start-up upgrade brings up to date)."""
     return [
-        upgrade_job(BrokerAccounts.from_settings(settings)),
+        upgrade_job(BrokerAccounts.from_settings(settings), legacy_client_ids(settings)),
         chain.anchor_job(chain_key),
         *alert_jobs(settings, load_policy(settings.policy_file)),
     ]

@@ -11,9 +11,12 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 from sqlmodel import Session
 
-from hailong.mqtt import MqttTarget
+from hailong import protocol
+from hailong.mqtt import MqttTarget, new_client
 from server.app import create_app
 from server.broker import (
     SERVER_ROLE,
@@ -26,7 +29,7 @@ from server.broker import (
     server_acls,
     write_broker_files,
 )
-from server.broker_upgrade import upgrade, upgrade_job
+from server.broker_upgrade import legacy_client_ids, upgrade, upgrade_job
 from server.client_ids import TOKEN_FILE, ServerClientIds, ensure_token
 from server.db import make_engine, migrate
 from server.dynsec import BrokerAccounts, DynSec
@@ -212,3 +215,36 @@ def test_the_client_token_is_made_once_private_and_reused(tmp_path: Path) -> Non
     assert server.control() != server.control(), "each control connection its own id"
     other = ServerClientIds.from_settings(Settings(data_dir=tmp_path / "elsewhere"))
     assert other.ingest != server.ingest, "another installation, another token"
+
+
+def session_present(broker: Broker, client_id: str) -> bool:
+    """Connect under `client_id` resuming its session (kept an hour), and say if there was one."""
+    present: list[bool] = []
+    client = new_client(client_id, broker.server_target)
+    client.on_connect = lambda _c, _u, flags, _rc, _p: present.append(flags.session_present)
+    props = Properties(PacketTypes.CONNECT)
+    props.SessionExpiryInterval = 3600
+    client.connect_async(broker.host, broker.port, clean_start=False, properties=props)
+    client.loop_start()
+    wait_for(lambda: bool(present), f"the CONNACK for {client_id}")
+    client.subscribe(protocol.topic_filter("ratings"), qos=1)
+    client.disconnect()
+    client.loop_stop()
+    return present[0]
+
+
+def test_the_session_of_the_servers_old_client_id_is_dropped(
+    broker: Broker, tmp_path: Path
+) -> None:
+    """Before the token the server's ingest was `hailong-server` (or HAILONG_MQTT_CLIENT_ID
+    whole); that session would go on queueing every rating for a week."""
+    session_present(broker, "hailong-server")
+    assert session_present(broker, "hailong-server"), "no old session to drop: nothing to test"
+    settings = server_settings(broker, tmp_path)
+    seed(settings.database_url, ("dev-a",))
+    engine = make_engine(settings.database_url)
+    accounts = BrokerAccounts.from_settings(settings)
+    Jobs(engine, [upgrade_job(accounts, legacy_client_ids(settings))]).run_due()
+    engine.dispose()
+
+    assert not session_present(broker, "hailong-server")
