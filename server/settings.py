@@ -34,9 +34,10 @@ class Settings(BaseSettings):
     )
     mqtt_client_id: str = Field(
         "server",
-        description="This process's part of its MQTT client ids, unique per process on a host "
-        "(e.g. ingest-1): the ids are hailong-<token>-<this>, the token a random secret made "
-        "once in <data_dir>/mqtt-client-token, so no other account can guess them.",
+        description="This process's part of its MQTT client ids, unique among the processes "
+        "sharing a data_dir (e.g. ingest-1): the ids are hailong-<token>-<this>, the token a "
+        "random secret made once in <data_dir>/mqtt-client-token, so no other account can "
+        "guess them.",
     )
     mqtt_shared_group: str = Field(
         "",
