@@ -27,6 +27,7 @@ from sqlmodel import Session, select
 
 from hailong import protocol
 from hailong.mqtt import MqttTarget, new_client
+from server.client_ids import ServerClientIds
 from server.device_config import config_for, next_assignment_change
 from server.ingest import (
     DATABASE_DOWN,
@@ -55,7 +56,7 @@ class IngestService:
         target: MqttTarget,
         *,
         rules: IngestRules,
-        client_id: str = "hailong-server",
+        client_id: str,
         shared_group: str = "",
         batch_size: int = 500,
         batch_ms: int = 50,
@@ -93,7 +94,7 @@ class IngestService:
         return cls(
             engine,
             MqttTarget.from_url(settings.mqtt_url),
-            client_id=settings.mqtt_client_id,
+            client_id=ServerClientIds.from_settings(settings).ingest,
             shared_group=settings.mqtt_shared_group,
             batch_size=settings.ingest_batch_size,
             batch_ms=settings.ingest_batch_ms,

@@ -33,7 +33,11 @@ class Settings(BaseSettings):
         "it (e.g. mqtts://hailong.example.gov.vn:8883); empty: the server's own broker address.",
     )
     mqtt_client_id: str = Field(
-        "hailong-server", description="MQTT client id; unique per server process."
+        "server",
+        description="This process's part of its MQTT client ids, unique among the processes "
+        "sharing a data_dir (e.g. ingest-1): the ids are hailong-<token>-<this>, the token a "
+        "random secret made once in <data_dir>/mqtt-client-token, so no other account can "
+        "guess them.",
     )
     mqtt_shared_group: str = Field(
         "",
@@ -90,7 +94,11 @@ class Settings(BaseSettings):
         "that keeps them); a failed POST is logged and tried again at the next anchor. Empty: "
         "the file only.",
     )
-    data_dir: Path = Field(Path("./hailong-data"), description="Where `hailong up` keeps files.")
+    data_dir: Path = Field(
+        Path("./hailong-data"),
+        description="Where `hailong up` keeps files, and every server process its MQTT client "
+        "token (mqtt-client-token).",
+    )
 
     @model_validator(mode="after")
     def _no_default_secret_in_production(self) -> Settings:

@@ -19,6 +19,7 @@ import time
 import uuid
 from collections import Counter as Tally
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -30,6 +31,7 @@ from sqlmodel import Session, col, select
 
 from hailong import protocol
 from hailong.mqtt import MqttTarget, new_client
+from server.broker import device_role
 from server.db import make_engine, migrate
 from server.dynsec import DynSec
 from server.models import Assignment, Counter, Device, Officer, RejectedMessage, Unit
@@ -74,7 +76,7 @@ class DeviceLink:
         self.last_ack_at = 0.0
         self._lock = threading.Lock()
         self._ready = threading.Event()
-        self.client = new_client(f"test-{device_id}", target)
+        self.client = new_client(device_id, target)
         self.client.max_inflight_messages_set(1000)
         self.client.on_connect = self._on_connect
         self.client.on_subscribe = lambda *_: self._ready.set()
@@ -161,9 +163,24 @@ class Fleet:
             session.commit()
         with DynSec(broker.server_target) as dynsec:  # one connection for the whole fleet
             for device_id in self.ids:
-                dynsec.put_device(device_id, f"pw-{device_id}-secret")
+                password = f"pw-{device_id}-secret"
+                dynsec.put_device(device_id, password)
+                # mosquitto_pub is each device's second connection here: a second account
+                # with the device's role, bound to a client id of its own.
+                dynsec.check(
+                    {
+                        "command": "createClient",
+                        "username": f"{device_id}-pub",
+                        "password": password,
+                        "clientid": f"pub-{device_id}",
+                        "roles": [{"rolename": device_role(device_id)}],
+                    }
+                )
         self.targets = {
             d: MqttTarget(broker.host, broker.port, d, f"pw-{d}-secret") for d in self.ids
+        }
+        self.publisher_targets = {
+            d: replace(target, username=f"{d}-pub") for d, target in self.targets.items()
         }
         self.links = {d: DeviceLink(self.targets[d], d) for d in self.ids}
         for link in self.links.values():
@@ -183,7 +200,7 @@ class Fleet:
 
     def publish_lines(self, sent: SentRatings) -> list[LinePublisher]:
         return [
-            LinePublisher(self.targets[d], d, [payload for _, payload in ratings])
+            LinePublisher(self.publisher_targets[d], d, [payload for _, payload in ratings])
             for d, ratings in sent.items()
         ]
 

@@ -55,6 +55,7 @@ def test_two_ingest_processes_share_the_ratings_and_stop_on_sigterm(
         "HAILONG_MQTT_SHARED_GROUP": "hailong",
         "HAILONG_CHAIN_KEY_FILE": chain_key_file(database_url),
         "HAILONG_ANCHOR_FILE": str(anchor_file),
+        "HAILONG_DATA_DIR": str(tmp_path / "data"),
     }
     workers = [
         Child(
@@ -68,7 +69,7 @@ def test_two_ingest_processes_share_the_ratings_and_stop_on_sigterm(
             worker.wait_for("subscribed to $share/hailong/")
         ids = set()
         for device_id in DEVICES:
-            client = new_client(f"pub-{device_id}", broker.add_device(device_id))
+            client = new_client(device_id, broker.add_device(device_id))
             client.max_inflight_messages_set(500)
             client.connect(broker.host, broker.port)
             client.loop_start()
