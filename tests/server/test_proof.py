@@ -461,7 +461,7 @@ def test_hailong_verify_names_a_rollup_row_and_a_rolled_back_head(
     assert clean.returncode == 0, clean.stdout + clean.stderr
     lines = clean.stdout.splitlines()
     assert lines[0] == "verified 5 ratings of 1 devices: no rating was altered, inserted or removed"
-    assert lines[1].startswith("verified the rollups (ratings, reasons, services")
+    assert lines[1].startswith("verified the rollups (ratings, reasons, flags, services")
     assert "services are recounted from the service table, append-only but not chained" in lines[1]
     assert lines[2].startswith(f"verified the chain heads against 1 external anchors in {path}")
     assert len(lines) == 3 and "months of rollups" in clean.stderr and "5/5 ratings" in clean.stderr
