@@ -225,6 +225,25 @@ class Device(SQLModel, table=True):
     ignored_presses: int | None = None
 
 
+class DeviceListed(SQLModel):
+    """A device as `GET /devices` lists it: what its Status said, and the ratings it never
+    delivered, by seq (server/ordering.py)."""
+
+    id: str
+    counter_id: str
+    created_at: datetime
+    revoked_at: datetime | None
+    firmware: str | None
+    state: str | None
+    last_seen_at: datetime | None
+    outbox: int | None
+    ignored_presses: int | None
+    missing_seqs: int = Field(description="how many seq values below its highest never arrived")
+    missing_seq_ranges: list[tuple[int, int]] = Field(
+        description="the first 100 ranges of them, [first, last] each"
+    )
+
+
 class DeviceProvisioned(SQLModel):
     """The answer to a registration: the password is shown this once and stored nowhere."""
 

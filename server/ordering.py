@@ -159,9 +159,15 @@ def record_received(session: Session, seqs_by_device: dict[str, set[int]]) -> No
         session.flush()
 
 
+# A unit whose seqs were scattered (or an attacker's) could have thousands of gaps: the count
+# is always whole, the ranges listed stop here.
+MAX_RANGES = 100
+
+
 @dataclass(frozen=True)
 class Missing:
-    """A device's seqs never received, below the highest one received."""
+    """A device's seqs never received, below the highest one received: how many, and the
+    first MAX_RANGES ranges of them (first, last)."""
 
     count: int
     ranges: list[tuple[int, int]]
@@ -179,6 +185,6 @@ def missing_seqs(session: Session, device_ids: Sequence[str]) -> dict[str, Missi
         assert r.last_seq is not None
         ranges[r.device_id].append((r.first_seq, r.last_seq))
     return {
-        d: Missing(sum(last - first + 1 for first, last in found), found)
+        d: Missing(sum(last - first + 1 for first, last in found), found[:MAX_RANGES])
         for d, found in ranges.items()
     }

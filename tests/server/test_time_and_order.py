@@ -6,16 +6,23 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
+from dashboard import queries
+from dashboard.pages import devices
+from dashboard.sources import Sources
 from hailong import protocol
 from server import ordering
+from server.access import Access
 from server.ingest import BatchResult, Incoming, store_batch
 from server.models import Assignment, DeviceBoot, DeviceConnection, Officer
 from server.models import Rating as StoredRating
 from tests.server import factories
-from tests.server.factories import RATINGS_TOPIC, RULES
+from tests.server.factories import RATINGS_TOPIC, RULES, seed_registry
+from tests.server.test_api import api_app, login
 
 NOW = datetime(2026, 11, 21, 3, 0, tzinfo=UTC)  # 10:00 in Vietnam
 LIVE_SINCE = NOW - timedelta(hours=2)  # the server's subscription has been live since 08:00
@@ -359,3 +366,25 @@ def test_six_presses_of_an_unsynchronised_unit_are_spaced_by_mono_ms(session: Se
     ]
     store(session, *(got(p, NOW + timedelta(minutes=1)) for p in unsynced))
     assert [flags_of(session, p) for p in unsynced] == [{"time_unknown"}] * 6
+
+
+def test_the_devices_api_lists_each_devices_missing_seqs(tmp_path: Path) -> None:
+    app = api_app(tmp_path)
+    with TestClient(app) as client, Session(app.state.engine) as session:
+        seed_registry(session)
+        at = NOW - timedelta(minutes=5)
+        store(session, *(got(rating(s, at + timedelta(minutes=s))) for s in (1, 4, 5, 9)))
+        listed = client.get("/api/v1/devices", headers=login(client, "hr")).json()
+    assert [(d["id"], d["missing_seqs"], d["missing_seq_ranges"]) for d in listed] == [
+        (DEVICE, 5, [[2, 3], [6, 8]])
+    ]
+
+
+def test_the_devices_page_shows_each_devices_missing_seqs(session: Session) -> None:
+    store(session, *(got(rating(s, NOW - timedelta(minutes=10 - s))) for s in (1, 3, 4, 7)))
+    (row,) = queries.device_rows(session, Access("admin", "a"))
+    assert (row.missing_seqs, row.missing_seq_ranges) == (3, ((2, 2), (5, 6)))
+    engine = session.get_bind()
+    page = devices.view(Sources(lambda: Session(engine)), Access("admin", "a"))  # type: ignore[arg-type]
+    (record,) = page.records
+    assert (record["missing"], record["missing_ranges"]) == (3, "2, 5–6")
