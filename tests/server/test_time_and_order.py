@@ -8,7 +8,11 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+from alembic import command
 from fastapi.testclient import TestClient
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, select
 
 from dashboard import queries
@@ -17,6 +21,7 @@ from dashboard.sources import Sources
 from hailong import protocol
 from server import ordering
 from server.access import Access
+from server.db import alembic_config, make_engine
 from server.ingest import BatchResult, Incoming, store_batch
 from server.models import Assignment, DeviceBoot, DeviceConnection, Officer
 from server.models import Rating as StoredRating
@@ -388,3 +393,36 @@ def test_the_devices_page_shows_each_devices_missing_seqs(session: Session) -> N
     page = devices.view(Sources(lambda: Session(engine)), Access("admin", "a"))  # type: ignore[arg-type]
     (record,) = page.records
     assert (record["missing"], record["missing_ranges"]) == (3, "2, 5–6")
+
+
+def test_the_migration_finds_the_seqs_already_missing_and_keeps_ratings_append_only(
+    database_url: str,
+) -> None:
+    engine = make_engine(database_url)
+    cfg = alembic_config(engine)
+    try:
+        command.upgrade(cfg, "0005")
+        insert = text(
+            "INSERT INTO rating (id, device_id, seq, pressed_at, device_pressed_at, received_at,"
+            " day, scale, score, reasons, input, clock_synced, flags) VALUES (:id, :device, :seq,"
+            " :at, '', :at, :day, 'vn4', 4, '', 'button', true, '')"
+        )
+        with engine.begin() as conn:
+            for device, seq in (("dev-a", 2), ("dev-a", 3), ("dev-a", 7), ("dev-b", 1)):
+                row = {"id": f"{device}-{seq}", "device": device, "seq": seq}
+                conn.execute(insert, {**row, "at": NOW, "day": NOW.date()})
+        command.upgrade(cfg, "head")
+        with Session(engine) as session:
+            found = ordering.missing_seqs(session, ["dev-a", "dev-b"])
+            assert found == {
+                "dev-a": ordering.Missing(4, [(1, 1), (4, 6)]),
+                "dev-b": ordering.Missing(0, []),
+            }
+            ordering.record_received(session, {"dev-a": {8, 10}, "dev-b": {2}})
+            found = ordering.missing_seqs(session, ["dev-a", "dev-b"])
+            assert found["dev-a"] == ordering.Missing(5, [(1, 1), (4, 6), (9, 9)])
+            assert found["dev-b"] == ordering.Missing(0, [])
+        with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
+            conn.execute(text("UPDATE rating SET score = 1"))
+    finally:
+        engine.dispose()

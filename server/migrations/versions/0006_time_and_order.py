@@ -63,17 +63,17 @@ def upgrade() -> None:
     sa.Column('last_seq', sa.Integer(), nullable=True),
     sa.PrimaryKeyConstraint('device_id', 'first_seq')
     )
-    with op.batch_alter_table('rating', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('boot_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True))
-        batch_op.add_column(sa.Column('mono_ms', sa.BigInteger(), nullable=True))
+    # Plain ALTER TABLE, never batch mode: SQLite's batch copy of `rating` would lose the
+    # append-only triggers (revision 0002).
+    op.add_column('rating', sa.Column('boot_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True))
+    op.add_column('rating', sa.Column('mono_ms', sa.BigInteger(), nullable=True))
     op.execute(CLOSED_GAPS)
     op.execute(OPEN_GAPS)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('rating', schema=None) as batch_op:
-        batch_op.drop_column('mono_ms')
-        batch_op.drop_column('boot_id')
+    op.drop_column('rating', 'mono_ms')
+    op.drop_column('rating', 'boot_id')
     op.drop_table('seq_gap')
     with op.batch_alter_table('device_connection', schema=None) as batch_op:
         batch_op.drop_index('ix_device_connection_device_at')
