@@ -69,7 +69,8 @@ class DeviceOrder:
 
 def load_order(session: Session, spans: dict[str, tuple[int, int]]) -> dict[str, DeviceOrder]:
     """Per device, the stored ratings with a seq within its span (lowest..highest seq of the
-    batch), and the nearest trusted ones below and above it: four queries, whatever the batch."""
+    batch), and the nearest trusted ones below and above it: five queries at most, whatever the
+    batch."""
     orders = {device_id: DeviceOrder() for device_id in spans}
     if not spans:
         return orders
@@ -91,8 +92,10 @@ def load_order(session: Session, spans: dict[str, tuple[int, int]]) -> dict[str,
         .where(is_trusted)
         .group_by(device)
     ).all()
-    edges = [(d, s) for d, s in (*below, *above) if s is not None]
-    if edges:
+    for found_edges in (below, above):  # apart: one OR term per device, as SQLite allows
+        edges = [(d, s) for d, s in found_edges if s is not None]
+        if not edges:
+            continue
         for device_id, seq, rating_id, pressed_at in session.execute(
             select(device, rating_seq, col(Rating.id), col(Rating.pressed_at))
             .where(or_(*(and_(device == d, rating_seq == s) for d, s in edges)))
@@ -125,38 +128,47 @@ def remove_seqs(gaps: Sequence[Gap], seqs: Iterable[int]) -> list[Gap]:
 
 
 def record_received(session: Session, seqs_by_device: dict[str, set[int]]) -> None:
-    """Take the newly stored seqs out of their devices' gaps. Called after chain.append in the
-    same transaction, which holds the devices' chain heads locked: two ingest processes update
-    one device's gaps one after the other. A device without any gap row has received nothing
-    yet: all of 1.. is missing."""
-    for device_id, seqs in sorted(seqs_by_device.items()):
-        lo, hi = min(seqs), max(seqs)
-        rows = session.exec(
-            select(SeqGap)
-            .where(SeqGap.device_id == device_id)
-            .where(col(SeqGap.first_seq) <= hi)
-            .where(or_(col(SeqGap.last_seq).is_(None), col(SeqGap.last_seq) >= lo))
-        ).all()
-        anything = (
-            rows
-            or session.exec(
-                select(SeqGap.first_seq).where(SeqGap.device_id == device_id).limit(1)
-            ).first()
-        )
-        before: list[Gap] = [(r.first_seq, r.last_seq) for r in rows] if anything else [(1, None)]
-        after = remove_seqs(before, seqs)
-        if after == before and anything:
-            continue
-        if rows:
-            session.execute(
-                delete(SeqGap)
-                .where(col(SeqGap.device_id) == device_id)
-                .where(col(SeqGap.first_seq).in_([r.first_seq for r in rows]))
+    """Take the newly stored seqs out of their devices' gaps, in a few statements whatever the
+    number of devices. Called after chain.append in the same transaction, which holds the
+    devices' chain heads locked: two ingest processes update one device's gaps one after the
+    other. A device without any gap row has received nothing yet: all of 1.. is missing."""
+    if not seqs_by_device:
+        return
+    spans = {d: (min(seqs), max(seqs)) for d, seqs in seqs_by_device.items()}
+    first, last, device = col(SeqGap.first_seq), col(SeqGap.last_seq), col(SeqGap.device_id)
+    rows = session.exec(
+        select(SeqGap).where(
+            or_(
+                *(
+                    and_(device == d, first <= hi, or_(last.is_(None), last >= lo))
+                    for d, (lo, hi) in spans.items()
+                )
             )
-        session.add_all(
-            SeqGap(device_id=device_id, first_seq=first, last_seq=last) for first, last in after
         )
-        session.flush()
+    ).all()
+    before: dict[str, list[Gap]] = {d: [] for d in spans}
+    for r in rows:
+        before[r.device_id].append((r.first_seq, r.last_seq))
+    known = set(
+        session.exec(select(SeqGap.device_id).where(device.in_(list(spans))).distinct()).all()
+    )
+    stale: dict[str, list[int]] = {}
+    fresh: list[dict[str, object]] = []
+    for d, seqs in sorted(seqs_by_device.items()):
+        gaps = before[d] if d in known else [(1, None)]
+        after = remove_seqs(gaps, seqs)
+        if after == sorted(gaps):
+            continue
+        stale[d] = [gap_first for gap_first, _ in before[d]]
+        fresh += [{"device_id": d, "first_seq": a, "last_seq": b} for a, b in after]
+    if any(stale.values()):
+        session.execute(
+            delete(SeqGap).where(
+                or_(*(and_(device == d, first.in_(fs)) for d, fs in stale.items() if fs))
+            )
+        )
+    if fresh:
+        session.execute(sa.insert(SeqGap), fresh)
 
 
 # A unit whose seqs were scattered (or an attacker's) could have thousands of gaps: the count
