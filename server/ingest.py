@@ -385,11 +385,6 @@ def _row(v: _Valid, registry: _Registry, rules: IngestRules) -> dict[str, object
     }
 
 
-# Presses of one device dated by their receipt share one time, and their mono_ms orders them:
-# misuse looks at this many of the latest earlier ones by time, not only burst_count − 1.
-MISUSE_CANDIDATES = 64
-
-
 def _flag_misuse(session: Session, valid: Sequence[_Valid], rules: MisuseRules) -> None:
     """Add the policy's misuse flags (cooldown, burst, outside service) to each new rating,
     judged against its device's earlier presses, stored or in this batch; the gap between two
@@ -419,27 +414,32 @@ def _flag_misuse(session: Session, valid: Sequence[_Valid], rules: MisuseRules) 
             col(StoredRating.mono_ms),
         ).where(or_(*windows))
     ).all()
-    times: dict[str, list[datetime]] = defaultdict(list)  # each device's press times, sorted
+    # Each device's presses in (time, mono_ms) order: presses dated by their receipt share one
+    # time, and their mono_ms then says which came last.
+    keys: dict[str, list[tuple[datetime, int]]] = defaultdict(list)
     presses: dict[str, list[Press]] = defaultdict(list)  # the presses, in the same order
     seen: dict[str, set[str]] = defaultdict(set)
     for device_id, rating_id, at, boot_id, mono_ms in sorted(
-        stored, key=lambda r: (r[0], _aware(r[2]))
+        stored, key=lambda r: (r[0], _aware(r[2]), -1 if r[4] is None else r[4])
     ):
-        times[device_id].append(_aware(at))
+        keys[device_id].append((_aware(at), -1 if mono_ms is None else mono_ms))
         presses[device_id].append(Press(_aware(at), boot_id, mono_ms))
         seen[device_id].add(rating_id)
     # Only the last few presses before each one decide its flags; so a device that floods the
     # server costs it a bisection per rating, not a scan of its flood.
+    keep = max(1, rules.burst_count - 1)
     for v in sorted(valid, key=lambda v: (v.device_id, v.pressed_at, v.rating.seq)):
         if v.rating.id in seen[v.device_id]:
             continue  # stored already: this copy is a duplicate and will not be stored again
-        known, pressed = times[v.device_id], presses[v.device_id]
-        press = Press(v.pressed_at, v.rating.boot_id, v.rating.mono_ms)
-        low = bisect_left(known, v.pressed_at - back)
-        high = bisect_right(known, v.pressed_at)
-        earlier = pressed[max(low, high - MISUSE_CANDIDATES) : high]
+        known, pressed = keys[v.device_id], presses[v.device_id]
+        mono = v.rating.mono_ms
+        key = (v.pressed_at, -1 if mono is None else mono)
+        press = Press(v.pressed_at, v.rating.boot_id, mono)
+        low = bisect_left(known, (v.pressed_at - back, -1))
+        high = bisect_right(known, key)
+        earlier = pressed[max(low, high - keep) : high]
         v.flags += misuse_flags(earlier, press, v.rating.ticket is not None, rules)
-        known.insert(high, v.pressed_at)
+        known.insert(high, key)
         pressed.insert(high, press)
         seen[v.device_id].add(v.rating.id)
 

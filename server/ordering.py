@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy import and_, delete, func, not_, or_
+from sqlalchemy import and_, delete, or_
 from sqlmodel import Session, col, select
 
 from server.models import Rating, SeqGap
@@ -67,41 +67,39 @@ class DeviceOrder:
         return found
 
 
+_TRUSTED_SQL = " AND ".join(f"flags NOT LIKE '%{f}%'" for f in UNTRUSTED_FLAGS)
+_NEAREST = "SELECT id, seq, pressed_at FROM rating WHERE device_id = :device AND seq {} :seq AND {}"
+_RATING = Rating.__table__  # type: ignore[attr-defined]
+_TYPED = (_RATING.c.id, _RATING.c.seq, _RATING.c.pressed_at)
+# Each walks the (device_id, seq) index from the batch's seqs outwards to the first trusted
+# rating, never reading a device's history: a unit stores a rating a minute for years.
+NEAREST_BELOW = sa.text(_NEAREST.format("<", _TRUSTED_SQL) + " ORDER BY seq DESC LIMIT 1").columns(
+    *_TYPED
+)
+NEAREST_ABOVE = sa.text(_NEAREST.format(">", _TRUSTED_SQL) + " ORDER BY seq LIMIT 1").columns(
+    *_TYPED
+)
+
+
 def load_order(session: Session, spans: dict[str, tuple[int, int]]) -> dict[str, DeviceOrder]:
     """Per device, the stored ratings with a seq within its span (lowest..highest seq of the
-    batch), and the nearest trusted ones below and above it: five queries at most, whatever the
-    batch."""
+    batch), and the nearest trusted ones below and above it."""
     orders = {device_id: DeviceOrder() for device_id in spans}
     if not spans:
         return orders
     rating_seq, device = col(Rating.seq), col(Rating.device_id)
-    is_trusted = not_(or_(*(col(Rating.flags).contains(f) for f in UNTRUSTED_FLAGS)))
+    columns = (device, col(Rating.id), rating_seq, col(Rating.pressed_at), col(Rating.flags))
     inside = or_(*(and_(device == d, rating_seq.between(lo, hi)) for d, (lo, hi) in spans.items()))
-    found = sa.select(device, col(Rating.id), rating_seq, col(Rating.pressed_at), col(Rating.flags))
-    for device_id, rating_id, seq, pressed_at, flags in session.execute(found.where(inside)):
+    for device_id, rating_id, seq, pressed_at, flags in session.execute(
+        sa.select(*columns).where(inside)
+    ):
         orders[device_id].add(seq, rating_id, pressed_at, trusted(flags.split(",")))
-    below = session.execute(
-        select(device, func.max(rating_seq))
-        .where(or_(*(and_(device == d, rating_seq < lo) for d, (lo, _) in spans.items())))
-        .where(is_trusted)
-        .group_by(device)
-    ).all()
-    above = session.execute(
-        select(device, func.min(rating_seq))
-        .where(or_(*(and_(device == d, rating_seq > hi) for d, (_, hi) in spans.items())))
-        .where(is_trusted)
-        .group_by(device)
-    ).all()
-    for found_edges in (below, above):  # apart: one OR term per device, as SQLite allows
-        edges = [(d, s) for d, s in found_edges if s is not None]
-        if not edges:
-            continue
-        for device_id, seq, rating_id, pressed_at in session.execute(
-            select(device, rating_seq, col(Rating.id), col(Rating.pressed_at))
-            .where(or_(*(and_(device == d, rating_seq == s) for d, s in edges)))
-            .where(is_trusted)
-        ).all():
-            orders[device_id].add(seq, rating_id, pressed_at, True)
+    for device_id, (lo, hi) in spans.items():
+        for query, seq in ((NEAREST_BELOW, lo), (NEAREST_ABOVE, hi)):
+            for rating_id, found, pressed_at in session.execute(
+                query, {"device": device_id, "seq": seq}
+            ):
+                orders[device_id].add(found, rating_id, pressed_at, True)
     return orders
 
 
