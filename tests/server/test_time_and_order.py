@@ -21,6 +21,7 @@ from dashboard.sources import Sources
 from hailong import protocol
 from server import ordering
 from server.access import Access
+from server.connections import Liveness
 from server.db import alembic_config, make_engine
 from server.ingest import BatchResult, Incoming, store_batch
 from server.models import Assignment, DeviceBoot, DeviceConnection, Officer
@@ -426,3 +427,18 @@ def test_the_migration_finds_the_seqs_already_missing_and_keeps_ratings_append_o
             conn.execute(text("UPDATE rating SET score = 1"))
     finally:
         engine.dispose()
+
+
+def test_liveness_starts_at_this_connections_marker_only() -> None:
+    live = Liveness("hailong-server")
+    assert live.topic == "hailong/v1/server/hailong-server/mark"
+    old = live.connected()
+    live.lost()
+    token = live.connected()
+    live.marker(old, NOW)  # an earlier connection's marker, left in the backlog
+    assert live.since is None
+    live.marker(token, NOW)
+    live.marker(token, NOW + timedelta(seconds=5))
+    assert live.since == NOW
+    live.lost()
+    assert live.since is None
