@@ -582,9 +582,21 @@ def device_records(rows: Sequence[DeviceRow]) -> list[dict[str, Any]]:
                 "outbox": row.outbox,
                 "firmware": row.firmware or NO_VALUE,
                 "revoked": NO_VALUE if row.revoked_at is None else format_vn_time(row.revoked_at),
+                "missing": row.missing_seqs,
+                "missing_ranges": seq_ranges_text(row.missing_seq_ranges, row.missing_seqs),
             }
         )
     return records
+
+
+SEQ_RANGES_SHOWN = 10
+
+
+def seq_ranges_text(ranges: Sequence[tuple[int, int]], count: int) -> str:
+    """ "3–4, 6, 8": the seqs a unit never delivered, the first few ranges of them, "…" after."""
+    shown = [str(a) if a == b else f"{a}–{b}" for a, b in ranges[:SEQ_RANGES_SHOWN]]
+    listed = sum(b - a + 1 for a, b in ranges[:SEQ_RANGES_SHOWN])
+    return ", ".join(shown) + (", …" if listed < count else "") if shown else NO_VALUE
 
 
 DEVICE_COLUMNS: list[dict[str, Any]] = [
@@ -604,4 +616,15 @@ DEVICE_COLUMNS: list[dict[str, Any]] = [
     },
     {"id": "firmware", "name": ["Phiên bản phần mềm", "Firmware"], "type": "text"},
     {"id": "revoked", "name": ["Thu hồi", "Revoked"], "type": "text"},
+    {
+        "id": "missing",
+        "name": ["Đánh giá bị thiếu", "Missing ratings"],
+        "type": "numeric",
+        "format": _number_format(",d"),
+    },
+    {
+        "id": "missing_ranges",
+        "name": ["Số thứ tự bị thiếu", "Missing seq numbers"],
+        "type": "text",
+    },
 ]

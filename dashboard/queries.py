@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from server import alerts, reports
+from server import alerts, ordering, reports
 from server.access import Access, Forbidden
 from server.api.alerts import SEE_ALERTS
 from server.models import Counter, Device, Unit
@@ -123,6 +123,8 @@ class DeviceRow:
     outbox: int | None
     firmware: str | None
     revoked_at: datetime | None
+    missing_seqs: int = 0  # ratings the unit numbered but never delivered (server/ordering.py)
+    missing_seq_ranges: tuple[tuple[int, int], ...] = ()
 
 
 def device_rows(session: Session, access: Access) -> list[DeviceRow]:
@@ -136,6 +138,8 @@ def device_rows(session: Session, access: Access) -> list[DeviceRow]:
     own = access.unit_scope(None)
     if own is not None:
         q = q.where(col(Counter.unit_id) == own)
+    found = session.exec(q).all()
+    missing = ordering.missing_seqs(session, [d.id for d, _, _ in found])
     return [
         DeviceRow(
             id=d.id,
@@ -147,6 +151,8 @@ def device_rows(session: Session, access: Access) -> list[DeviceRow]:
             outbox=d.outbox,
             firmware=d.firmware,
             revoked_at=d.revoked_at,
+            missing_seqs=missing[d.id].count,
+            missing_seq_ranges=tuple(missing[d.id].ranges),
         )
-        for d, counter_name, unit_name in session.exec(q).all()
+        for d, counter_name, unit_name in found
     ]

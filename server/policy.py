@@ -68,23 +68,47 @@ def lookback(rules: MisuseRules) -> timedelta:
     return timedelta(seconds=max(rules.cooldown_s, rules.burst_window_s))
 
 
+@dataclass(frozen=True)
+class Press:
+    """A press as the misuse rules see it: its time, and the unit's boot and monotonic clock."""
+
+    at: datetime
+    boot_id: str | None = None
+    mono_ms: int | None = None
+
+
+def gap(earlier: Press | datetime, later: Press | datetime) -> timedelta:
+    """How long after `earlier` `later` was pressed: by mono_ms when both share a boot (exact,
+    whatever the unit's clock said or the time rule made of it: a backlog dated by receipt
+    keeps its spacing), otherwise by press time. A bare datetime is a press without a boot."""
+    a = earlier if isinstance(earlier, Press) else Press(earlier)
+    b = later if isinstance(later, Press) else Press(later)
+    same_boot = a.boot_id is not None and a.boot_id == b.boot_id
+    if same_boot and a.mono_ms is not None and b.mono_ms is not None:
+        return timedelta(milliseconds=b.mono_ms - a.mono_ms)
+    return b.at - a.at
+
+
 def misuse_flags(
-    previous: Sequence[datetime], pressed_at: datetime, has_ticket: bool, rules: MisuseRules
+    previous: Sequence[Press | datetime],
+    pressed: Press | datetime,
+    has_ticket: bool,
+    rules: MisuseRules,
 ) -> list[str]:
-    """The flags a press earns from the same device's earlier presses (`previous`).
+    """The flags a press earns from the same device's earlier presses (`previous`), the gap
+    between two presses measured by `gap`.
 
     "cooldown": the latest earlier press was less than cooldown_s before (0 ≤ gap < cooldown_s).
     "burst": with this press, at least burst_count presses fall in the burst_window_s ending at
-    it, the window open at its start: (pressed_at − burst_window_s, pressed_at].
+    it, the window open at its start: 0 ≤ gap < burst_window_s.
     "outside_service": require_service is on and the press carried no ticket.
-    Presses later than `pressed_at` (delivered out of order) are not "earlier" and are ignored.
+    Presses later than this one (delivered out of order) are not "earlier" and are ignored.
     """
-    earlier = [p for p in previous if p <= pressed_at]
+    gaps = [g for g in (gap(p, pressed) for p in previous) if g >= timedelta(0)]
     flags: list[str] = []
-    if earlier and pressed_at - max(earlier) < timedelta(seconds=rules.cooldown_s):
+    if gaps and min(gaps) < timedelta(seconds=rules.cooldown_s):
         flags.append("cooldown")
-    window_start = pressed_at - timedelta(seconds=rules.burst_window_s)
-    if sum(p > window_start for p in earlier) + 1 >= rules.burst_count:
+    if sum(g < timedelta(seconds=rules.burst_window_s) for g in gaps) + 1 >= rules.burst_count:
         flags.append("burst")
     if rules.require_service and not has_ticket:
         flags.append("outside_service")

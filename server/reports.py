@@ -2,8 +2,8 @@
 
 SQL only counts: a report reads the rollups (server/rollups.py), one statement per family
 (ratings, reasons, flags, services) and period, plus the registry rows it names, so a
-province's year opens as fast as a commune's week. Every figure is made from those counts by server/scoring.py,
-every classification by server/policy.py.
+province's year opens as fast as a commune's week. Every figure is made from those counts by
+server/scoring.py, every classification by server/policy.py.
 
 The API, its CSV and XLSX exports, the monthly print report and the dashboard all call these, so
 one number is the same number everywhere. Days are Vietnam days (server/periods.py).

@@ -58,10 +58,12 @@ class Settings(BaseSettings):
         50, description="…or after this many milliseconds, whichever comes first."
     )
     max_rating_age_days: int = Field(
-        400, description="Older pressed_at is implausible: dated by receipt and flagged."
+        400,
+        description="Older, with no live-Status estimate: dated by receipt, flagged time_unknown.",
     )
     future_tolerance_s: int = Field(
-        300, description="Ratings pressed further ahead of the server clock are rejected."
+        300,
+        description="Further ahead, with no live-Status estimate: dated by receipt, time_unknown.",
     )
     policy_file: Path | None = Field(
         None,

@@ -372,3 +372,17 @@ def test_device_records_show_vietnam_time_and_bilingual_states() -> None:
 
 def test_naive_times_are_read_as_utc() -> None:
     assert figures.format_vn_time(datetime(2026, 11, 20, 17, 30)) == "2026-11-21 00:30"
+
+
+def test_device_records_show_the_missing_seqs() -> None:
+    many = tuple((10 * k, 10 * k + 1) for k in range(1, 13))
+    gaps, none, scattered = figures.device_records(
+        [
+            device(missing_seqs=4, missing_seq_ranges=((3, 4), (6, 6), (8, 8))),
+            device(id="HL-02"),
+            device(id="HL-03", missing_seqs=24, missing_seq_ranges=many),
+        ]
+    )
+    assert (gaps["missing"], gaps["missing_ranges"]) == (4, "3–4, 6, 8")
+    assert (none["missing"], none["missing_ranges"]) == (0, "—")
+    assert scattered["missing_ranges"].endswith("100–101, …")
