@@ -126,6 +126,14 @@ class ManualClock:
             self._now += timedelta(seconds=seconds)
             self._mono += seconds
 
+    def step(self, when: datetime) -> None:
+        """The wall clock is stepped to `when` (NTP, or a person setting it); unlike `set`,
+        no time passes: monotonic time stays where it is."""
+        if when.tzinfo is None:
+            raise ValueError("ManualClock.step needs a timezone-aware time")
+        with self._lock:
+            self._now = when
+
     def set(self, when: datetime) -> None:
         if when.tzinfo is None:
             raise ValueError("ManualClock.set needs a timezone-aware time")

@@ -88,6 +88,7 @@ class ServerStub:
         self.on_rating: Callable[[Rating], None] | None = None
         self.ratings: list[Rating] = []
         self.statuses: dict[str, Status] = {}
+        self.status_log: list[Status] = []  # every Status heard, retained copies too
         self._lock = threading.Lock()
         self._subscribed = threading.Event()
         self._client = new_client(f"test-server-{uuid.uuid4().hex[:8]}", target)
@@ -109,6 +110,7 @@ class ServerStub:
                 status = decode_status(bytes(msg.payload))
                 with self._lock:
                     self.statuses[device_id] = status
+                    self.status_log.append(status)
                 if self.answer_status and status.state == "online" and not msg.retain:
                     ack = Ack(server_time=datetime.now(UTC))
                     self._client.publish(topic(device_id, "acks"), ack.to_payload(), qos=1)
