@@ -331,8 +331,6 @@ class Link:
 
     def _apply_ack(self, payload: bytes, received_mono: float) -> None:
         ack = decode_ack(payload)
-        if ack.server_time is not None and self._live:
-            self.peer.learn_time(ack.server_time, received_mono)
         for rejection in ack.rejected:
             log.error(
                 "%s: the server REJECTED rating %s: %s; it is dropped from the outbox and kept "
@@ -345,6 +343,8 @@ class Link:
             self._acked.append(rating_id)
             self._due.pop(rating_id, None)
             self._attempts.pop(rating_id, None)
+        if ack.server_time is not None and self._live:
+            self.peer.learn_time(ack.server_time, received_mono)
 
     def _apply_config(self, payload: bytes) -> None:
         if not payload:
