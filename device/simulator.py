@@ -1,8 +1,10 @@
 """Counter units without hardware, for the demo fleet and the tests.
 
 A SimulatedUnit is the real Unit, Outbox and Link (so what it sends is exactly what a unit in
-the field sends) with no screen and no GPIO. Each costs two threads (paho's and the link's) and
-one SQLite file, so a process runs a fleet of dozens.
+the field sends) with no screen and no GPIO. Each costs three threads (paho's, the link's and
+the unit's timer) and one SQLite file, so a process runs a fleet of dozens. History made with
+`press(at=...)` is dated as the caller says: such presses carry no boot id, so the server has
+no Status of theirs to date them by.
 """
 
 from __future__ import annotations
