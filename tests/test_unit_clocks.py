@@ -22,7 +22,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
+from device.clock import ManualClock
 from device.settings import DeviceSettings
+from device.simulator import SimulatedUnit
 from device.unit import Unit
 from hailong.protocol import Rating
 from server.models import Device
@@ -293,3 +295,26 @@ def test_a_boot_that_never_went_online_before_it_ended(
     assert received_from <= aware(row.pressed_at) <= received_by + SLACK
     assert set(filter(None, row.flags.split(","))) == {"time_unknown"}
     assert (row.officer_id, row.clock_synced) == (SERVING, False)
+
+
+def test_history_made_by_the_simulator_keeps_its_days(
+    counter: Counter, units: Callable[[Unit], Unit]
+) -> None:
+    """A simulated unit's ManualClock set to a past day makes history: those presses are dated
+    as it says, not moved to now by the server's clock rules, even when made just after the
+    unit's live Status (they carry no boot, so the server has no Status to date them by)."""
+    moment = counter.now - timedelta(days=10)  # B's shift
+    clock = ManualClock(moment)
+    sim = SimulatedUnit(counter.settings, clock)
+    units(sim.unit)
+    online(counter, sim.unit)
+    made = [sim.press(4, at=moment + timedelta(minutes=1)), sim.press(2, at=moment)]
+    live = sim.press(3, at=datetime.now(VN_TZ))  # the demo's live presses, too
+    drained(sim.unit, "the server's Ack of the history")
+    stored = counter.stored()
+    for rating in made:
+        row = stored[rating.id]
+        assert aware(row.pressed_at) == rating.pressed_at
+        assert (row.day, row.officer_id) == (vn_day(rating.pressed_at), BEFORE)
+        assert row.flags == "officer_mismatch"  # the unit showed today's officer, A
+    assert stored[live.id].officer_id == SERVING
