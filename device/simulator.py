@@ -73,7 +73,11 @@ class SimulatedUnit:
                 raise TypeError("press(at=...) needs the unit to run on a ManualClock")
             self.clock.set(at)
         rating = self.unit.press(
-            score, "button", reasons, live=at is None if live is None else live
+            score,
+            "button",
+            reasons,
+            live=at is None if live is None else live,
+            history=at is not None,
         )
         if rating is None:
             raise PressIgnored(f"{self.device_id} ignored the press of {score} (see the log)")

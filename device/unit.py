@@ -213,15 +213,19 @@ class Unit:
         reasons: Sequence[str] = (),
         *,
         live: bool = True,
+        history: bool = False,
     ) -> Rating | None:
         """Take a rating, or return None when the press is ignored (the log says why).
 
         `live=False` is for history made up by the simulator: the guards against a citizen's
         double press and against rating outside a transaction (cooldown, require_service) are
         for real counters, not for a caller who picks the moments itself; nor does it ask for
-        reasons. Its time is whatever the caller set the clock to: it carries no boot id or
-        monotonic time (which would tie it to this boot's Status and have the server date it
-        now), and never waits for true time.
+        reasons.
+
+        `history=True` (the simulator's presses on a clock it set to another day): the time is
+        whatever the caller set the clock to, so the rating carries no boot id or monotonic time
+        (which would tie it to this boot's live Status and have the server date it now), and
+        never waits for true time.
         """
         with self._lock:
             now = self.clock.monotonic()
@@ -250,7 +254,7 @@ class Unit:
             ask = bool(
                 live and not reasons and self.ask_reasons and offered and is_low(scale, score)
             )
-            if live:
+            if not history:
                 self._date_from_clock()
                 pressed_at, synced, waits = self._stamp(now)
                 boot: dict[str, object] = {"boot_id": self.boot_id, "mono_ms": mono_ms(now)}

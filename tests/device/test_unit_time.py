@@ -74,7 +74,7 @@ def test_made_up_history_carries_no_boot_and_is_dated_as_the_simulator_says(
     unit = Unit(make_settings(NOWHERE), clock)
     day = datetime(2026, 10, 2, 9, 0, tzinfo=ICT)
     clock.set(day)
-    rating = unit.press(4, live=False)
+    rating = unit.press(4, live=False, history=True)
     assert rating is not None
     assert (rating.pressed_at, rating.clock_synced, rating.boot_id, rating.mono_ms) == (
         day,
@@ -82,7 +82,11 @@ def test_made_up_history_carries_no_boot_and_is_dated_as_the_simulator_says(
         None,
         None,
     )
-    assert list(sent(unit)) == [rating.id]
+    clock.advance(1)
+    load = unit.press(2, live=False)  # a load generator's press is a press of this boot
+    assert load is not None
+    assert (load.boot_id, load.mono_ms) == (clock.boot_id(), int(clock.monotonic() * 1000))
+    assert list(sent(unit)) == [rating.id, load.id]
     unit.outbox.close()
 
 
