@@ -13,7 +13,7 @@ from device.clock import ManualClock
 from device.settings import DeviceSettings
 from device.unit import Unit
 from hailong.mqtt import MqttTarget
-from hailong.protocol import Rating
+from hailong.protocol import Config, Rating
 from tests.device.conftest import ICT
 
 NOWHERE = MqttTarget("127.0.0.1", 9, "unit-1", "pw")  # never started: never connects
@@ -196,3 +196,13 @@ def test_a_synchronised_clock_far_from_the_servers_is_kept_and_reported(
     clock.advance(5)
     assert press(unit).pressed_at == clock.now()
     unit.outbox.close()
+
+
+def test_a_retained_configs_server_time_is_not_taken_as_now(
+    offline_unit: Unit, unsynced: ManualClock
+) -> None:
+    """It says when the Config was published, which may be days ago."""
+    press(offline_unit)
+    offline_unit.apply_config(Config(device_id="unit-1", server_time=TRUE, status_s=30))
+    assert sent(offline_unit) == {}
+    assert offline_unit.link.status_s == 30  # the rest of the Config applies
