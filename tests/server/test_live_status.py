@@ -33,6 +33,7 @@ from tests.server.test_faults import wait_until
 DEVICE = "dev-dh-q1"
 OFFICER = "CB-0042"
 SHIPPED = IngestRules(chain_key=TEST_CHAIN_KEY, misuse=load_policy().misuse)
+SERVER_ID = f"hailong-{uuid.uuid4().hex}-server"  # as server/client_ids.py makes them
 
 
 class Unit:
@@ -111,7 +112,9 @@ def engine(database_url: str) -> Iterator[Engine]:
 
 
 def start_server(engine: Engine, broker: Broker) -> IngestService:
-    service = IngestService(engine, broker.server_target, rules=SHIPPED, batch_ms=20).start()
+    service = IngestService(
+        engine, broker.server_target, client_id=SERVER_ID, rules=SHIPPED, batch_ms=20
+    ).start()
     wait_until(lambda: service.liveness.since is not None, "the server's marker to come back")
     return service
 
