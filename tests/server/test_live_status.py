@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 
 from hailong import protocol
 from hailong.mqtt import MqttTarget, new_client
+from server.alerts import check_order
 from server.db import make_engine, migrate
 from server.ingest import Incoming, IngestRules, store_batch
 from server.ingest_service import IngestService
@@ -210,7 +211,8 @@ def test_backdating_with_the_units_password_is_stored_flagged_and_left_out_of_sc
     """The issue's attack: 150 ratings of score 4 dated over last month, published in a burst
     on the officer's own unit. Before, all were stored unflagged and lifted the officer from
     "Không hoàn thành" to "Hoàn thành" in an issued month; now each is stored and flagged
-    (out_of_order for new seqs, seq_reused for used ones) and the month's figures stay."""
+    (out_of_order for new seqs, seq_reused for used ones), the month's figures stay, and the
+    unit head and admin get one alert naming the unit."""
     now = datetime.now(UTC)
     first, last = genuine_history(engine, now)
     before, flagged_before = officer_month(engine, first, last)
@@ -243,6 +245,12 @@ def test_backdating_with_the_units_password_is_stored_flagged_and_left_out_of_sc
         assert after == before, "the attacked month's figures moved"
         in_month = sum(1 for f in forged if first <= vn_day(f.pressed_at) <= last)
         assert flagged_after == flagged_before + in_month
+        with Session(engine) as session:
+            raised = check_order(session, load_policy().alerts, datetime.now(UTC))
+            again = check_order(session, load_policy().alerts, datetime.now(UTC))
+            session.commit()
+        assert [a.rule for a in raised] == ["ratings-out-of-order"] and again == []
+        assert DEVICE in raised[0].message, "the alert names the unit"
     finally:
         server.stop()
         unit.close()
