@@ -49,7 +49,14 @@ from sqlmodel import Session, select  # noqa: E402
 
 from hailong.mqtt import MqttTarget, new_client  # noqa: E402
 from hailong.protocol import Status, decode_rating, topic, topic_filter  # noqa: E402
-from server.broker import BrokerConfig, MosquittoProcess, free_port, write_broker_files  # noqa: E402
+from server.broker import (  # noqa: E402
+    BrokerConfig,
+    MosquittoProcess,
+    device_role,
+    free_port,
+    write_broker_files,
+)
+from server.client_ids import TOKEN_FILE, ServerClientIds, ensure_token  # noqa: E402
 from server.db import make_engine, migrate  # noqa: E402
 from server.dynsec import DynSec  # noqa: E402
 from server.ingest import IngestRules  # noqa: E402
@@ -204,7 +211,8 @@ def publish(
                     [
                         "mosquitto_pub",
                         *("-h", broker.host, "-p", str(broker.port), "-V", "mqttv5"),
-                        *("-u", device.id, "-P", device.password),
+                        *("-u", f"{device.id}-pub", "-P", device.password),
+                        *("-i", f"pub-{device.id}"),
                         *("-q", "1", "-t", topic(device.id, "ratings"), "-l"),
                     ],
                     stdin=lines,
@@ -237,9 +245,7 @@ class AckListener:
         self.clients: dict[str, paho.Client] = {}
         subscribed = []
         for device in fleet:
-            client = new_client(
-                f"bench-acks-{device.id}-{uuid.uuid4().hex[:6]}", device.target(broker)
-            )
+            client = new_client(device.id, device.target(broker))  # bound to its own id
             ready = threading.Event()
             acks = topic(device.id, "acks")
             client.on_connect = lambda c, *_, t=acks: c.subscribe(t, qos=1)
@@ -435,17 +441,20 @@ def ingest_processes(url: str, broker: MqttTarget, count: int, folder: Path) -> 
     """`count` real `hailong ingest` processes on one shared subscription, as in a province."""
     procs: list[subprocess.Popen[bytes]] = []
     logs: list[Path] = []
-    client_ids = [f"bench-scaled-{i}-{uuid.uuid4().hex[:6]}" for i in range(count)]
+    suffixes = [f"bench-scaled-{i}-{uuid.uuid4().hex[:6]}" for i in range(count)]
+    token = ensure_token(folder / TOKEN_FILE)  # the processes' HAILONG_DATA_DIR is `folder`
+    client_ids = [ServerClientIds(token, suffix).ingest for suffix in suffixes]
     server_url = f"mqtt://{broker.username}:{broker.password}@{broker.host}:{broker.port}"
     try:
-        for client_id in client_ids:
-            log_path = folder / f"{client_id}.log"
+        for suffix in suffixes:
+            log_path = folder / f"{suffix}.log"
             logs.append(log_path)
             env = {
                 "PATH": "/usr/bin:/bin",
                 "HAILONG_DATABASE_URL": url,
                 "HAILONG_MQTT_URL": server_url,
-                "HAILONG_MQTT_CLIENT_ID": client_id,
+                "HAILONG_DATA_DIR": str(folder),
+                "HAILONG_MQTT_CLIENT_ID": suffix,
                 "HAILONG_MQTT_SHARED_GROUP": "bench",
             }
             with log_path.open("wb") as out:
@@ -729,6 +738,17 @@ def main(argv: list[str] | None = None) -> int:
             with DynSec(broker) as dynsec:
                 for device in fleet:
                     dynsec.put_device(device.id, device.password)
+                    # mosquitto_pub is each device's second connection here: a second account
+                    # with the device's role, bound to a client id of its own.
+                    dynsec.check(
+                        {
+                            "command": "createClient",
+                            "username": f"{device.id}-pub",
+                            "password": device.password,
+                            "clientid": f"pub-{device.id}",
+                            "roles": [{"rolename": device_role(device.id)}],
+                        }
+                    )
 
             def on(database: str, new_url: Callable[[str], str]) -> Comparison:
                 return compare(database, new_url, broker, fleet, folder, n, naive_n)

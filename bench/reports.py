@@ -49,8 +49,8 @@ from sqlmodel import Session, col, select  # noqa: E402
 from device.simulator import officer_name  # noqa: E402
 from server import reports, rollups  # noqa: E402
 from server.db import MIGRATIONS, make_engine, migrate  # noqa: E402
+from server.flags import EXCLUDED_BY_DEFAULT  # noqa: E402
 from server.models import Assignment, Counter, Device, Officer, Rating, Unit  # noqa: E402
-from server.policy import MISUSE_FLAGS  # noqa: E402
 from server.timeutil import VN_TZ  # noqa: E402
 from tests.postgres import PostgresServer  # noqa: E402
 
@@ -296,7 +296,7 @@ def rebuild_rollups(engine: Engine, name: str) -> tuple[int, float]:
     def progress(i: int, months: int, month: date) -> None:
         say(f"  {name}: rollups {i}/{months} months rebuilt ({month:%Y-%m})")
 
-    counted = rollups.rebuild(engine, MISUSE_FLAGS, progress)
+    counted = rollups.rebuild(engine, EXCLUDED_BY_DEFAULT, progress)
     return counted, time.monotonic() - started
 
 

@@ -8,7 +8,7 @@ gives: decimal comma, dot between thousands, dates day first.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -17,6 +17,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from dashboard.queries import DeviceRow
+from server import flags
 from server.policy import Policy
 from server.reasons import REASONS
 from server.reports import ID_KEYS, DayRow, Scope, rows_key
@@ -374,6 +375,7 @@ def report_records(
             "change": format_change(row["change_satisfied_pct"]),
             "rank": rank_text(row),
             "flagged": format_count(row["flagged"]),
+            "flags": flags_text(row["flags"]),
         }
         if ID_KEYS[scope] in row:
             record["id"] = row[ID_KEYS[scope]]
@@ -384,14 +386,40 @@ def report_records(
     return records
 
 
+def _flag_labels(name: str) -> tuple[str, str]:
+    known = flags.BY_NAME.get(name)
+    return (known.label_vi, known.label_en) if known else (name, name)
+
+
+def flags_text(counts: Mapping[str, int]) -> str:
+    """A row's count per flag in Vietnamese, in the API's order: "Sai thứ tự 3 · Đã chỉnh giờ 1"."""
+    if not counts:
+        return NO_VALUE
+    return " · ".join(f"{_flag_labels(name)[0]} {format_count(n)}" for name, n in counts.items())
+
+
+def flags_tip(counts: Mapping[str, int], left_out: Collection[str]) -> str:
+    """Each flag of a row in Vietnamese then English, with whether the policy left those ratings
+    out of the scores or counted them."""
+    lines = []
+    for name, n in counts.items():
+        vi, en = _flag_labels(name)
+        how = "không tính điểm / left out" if name in left_out else "vẫn tính điểm / counted"
+        lines.append(f"{vi} ({en}, {name}): {format_count(n)} — {how}")
+    return "\n".join(lines)
+
+
 def report_tooltips(
-    rows: Sequence[Mapping[str, Any]], min_ratings: int
+    rows: Sequence[Mapping[str, Any]], min_ratings: int, left_out: Collection[str]
 ) -> list[dict[str, dict[str, str]]]:
     """Per record: the rule behind a classification, the previous period's figure behind a
-    change, and why a row is not ranked."""
+    change, why a row is not ranked, and what its flags mean (`left_out`: the policy's flags
+    that leave a rating out of the scores)."""
     tips = []
     for row in rows:
         tip: dict[str, dict[str, str]] = {}
+        if row["flags"]:
+            tip["flags"] = _tip(flags_tip(row["flags"], left_out))
         found = row.get("classification")
         if found:
             tip["classification"] = _tip(f"{found['rule']}\n\n{found['rule_en']}")
@@ -441,6 +469,7 @@ _SORT_KEYS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "change": lambda r: r["change_satisfied_pct"],
     "rank": lambda r: r["rank"],
     "flagged": lambda r: r["flagged"],
+    "flags": lambda r: sum(r["flags"].values()),
     "classification": lambda r: (r.get("classification") or {}).get("label_vi"),
 }
 
@@ -490,6 +519,7 @@ def report_columns(scope: Scope) -> list[dict[str, Any]]:
         {"id": "change", "name": ["So với kỳ trước (điểm %)", "Change (pp)"], **number},
         {"id": "rank", "name": ["Xếp hạng", "Rank"], **number},
         {"id": "flagged", "name": ["Bị gắn cờ", "Flagged"], **number},
+        {"id": "flags", "name": ["Cờ", "Flags"], **text},
     ]
     if scope == "officer":
         columns.append(
@@ -552,10 +582,22 @@ def device_records(rows: Sequence[DeviceRow]) -> list[dict[str, Any]]:
                 "outbox": row.outbox,
                 "firmware": row.firmware or NO_VALUE,
                 "revoked": NO_VALUE if row.revoked_at is None else format_vn_time(row.revoked_at),
+                "missing": row.missing_seqs,
+                "missing_ranges": seq_ranges_text(row.missing_seq_ranges, row.missing_seqs),
                 "rejected_dropped": row.rejected_dropped,
             }
         )
     return records
+
+
+SEQ_RANGES_SHOWN = 10
+
+
+def seq_ranges_text(ranges: Sequence[tuple[int, int]], count: int) -> str:
+    """ "3–4, 6, 8": the seqs a unit never delivered, the first few ranges of them, "…" after."""
+    shown = [str(a) if a == b else f"{a}–{b}" for a, b in ranges[:SEQ_RANGES_SHOWN]]
+    listed = sum(b - a + 1 for a, b in ranges[:SEQ_RANGES_SHOWN])
+    return ", ".join(shown) + (", …" if listed < count else "") if shown else NO_VALUE
 
 
 DEVICE_COLUMNS: list[dict[str, Any]] = [
@@ -575,6 +617,17 @@ DEVICE_COLUMNS: list[dict[str, Any]] = [
     },
     {"id": "firmware", "name": ["Phiên bản phần mềm", "Firmware"], "type": "text"},
     {"id": "revoked", "name": ["Thu hồi", "Revoked"], "type": "text"},
+    {
+        "id": "missing",
+        "name": ["Đánh giá bị thiếu", "Missing ratings"],
+        "type": "numeric",
+        "format": _number_format(",d"),
+    },
+    {
+        "id": "missing_ranges",
+        "name": ["Số thứ tự bị thiếu", "Missing seq numbers"],
+        "type": "text",
+    },
     {
         "id": "rejected_dropped",
         "name": ["Tin bị từ chối đã xoá", "Rejected messages deleted"],

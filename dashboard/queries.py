@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from server import alerts, reports
+from server import alerts, ordering, reports
 from server.access import Access, Forbidden
 from server.api.alerts import SEE_ALERTS
 from server.models import Counter, Device, RejectedDropped, Unit
@@ -123,6 +123,8 @@ class DeviceRow:
     outbox: int | None
     firmware: str | None
     revoked_at: datetime | None
+    missing_seqs: int = 0  # ratings the unit numbered but never delivered (server/ordering.py)
+    missing_seq_ranges: tuple[tuple[int, int], ...] = ()
     rejected_dropped: int = 0  # its rejected messages deleted over the quota or for age
 
 
@@ -138,6 +140,8 @@ def device_rows(session: Session, access: Access) -> list[DeviceRow]:
     own = access.unit_scope(None)
     if own is not None:
         q = q.where(col(Counter.unit_id) == own)
+    found = session.exec(q).all()
+    missing = ordering.missing_seqs(session, [d.id for d, _, _, _ in found])
     return [
         DeviceRow(
             id=d.id,
@@ -149,7 +153,9 @@ def device_rows(session: Session, access: Access) -> list[DeviceRow]:
             outbox=d.outbox,
             firmware=d.firmware,
             revoked_at=d.revoked_at,
+            missing_seqs=missing[d.id].count,
+            missing_seq_ranges=tuple(missing[d.id].ranges),
             rejected_dropped=0 if dropped is None else dropped.over_quota + dropped.too_old,
         )
-        for d, counter_name, unit_name, dropped in session.exec(q).all()
+        for d, counter_name, unit_name, dropped in found
     ]

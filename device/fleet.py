@@ -5,7 +5,8 @@ through the HTTP API as an administrator would. Device passwords and outboxes st
 DATA_DIR/sim-fleet/, so a second run resumes the same units and sends what the first left
 unacknowledged. The presses come at the moments the fleet picks, so they are taken whatever the
 citizen's cooldown (which would cap a unit at one rating every few seconds), and stamped with the
-unit's own clock.
+unit's own clock: like a unit in the field, one whose clock is not synchronised holds its presses
+until the server's time dates them.
 """
 
 from __future__ import annotations

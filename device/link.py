@@ -4,6 +4,12 @@ paho's network thread only queues what it hears (callbacks do little, PITFALLS);
 thread per link does the rest in order: database work, publishing, Status. A rating is sent
 oldest first, at most WINDOW at a time awaiting the broker's PUBACK, and sent again after every
 reconnect and, with a doubling delay, while no Ack names it. Only an Ack deletes it.
+
+The session is persistent (clean start false, a session expiry of days, at every reconnect
+too), so the Acks, Config and Services the server publishes while the unit is away reach it
+when it is back. Such a queued Ack's `server_time` is old, so an Ack's time is handed to the
+unit only once the broker has confirmed this connection's first Status: the broker sends what
+it queued right after the CONNACK, before it answers anything the unit publishes.
 """
 
 from __future__ import annotations
@@ -12,9 +18,13 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any, Literal, Protocol
 
 import paho.mqtt.client as paho
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from device.outbox import Outbox, OutboxEntry
@@ -49,6 +59,8 @@ TICK_S = 0.5  # the worker looks at the outbox and the timers at least this ofte
 STATUS_MIN_GAP_S = 1.0  # a changing backlog republishes Status at most this often
 RESEND_MAX_FACTOR = 20  # the resend delay doubles up to this many times `resend_s`
 _STATUS = "<status>"  # what an awaited mid stands for when it is not a rating
+# How long the broker keeps the session of a unit that is away: a long holiday (Tết) included.
+SESSION_EXPIRY_S = 14 * 24 * 3600
 
 
 class LinkPeer(Protocol):
@@ -59,6 +71,8 @@ class LinkPeer(Protocol):
     def apply_config(self, config: Config) -> None: ...
 
     def open_service(self, service: Service) -> None: ...
+
+    def learn_time(self, server_time: datetime, received_mono: float) -> None: ...
 
 
 class Link:
@@ -75,7 +89,10 @@ class Link:
         status_s: float = 60.0,
         warn_backlog: int = 500,
         keepalive: int = 30,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
+        """`monotonic` is the unit's clock, read when an Ack arrives so that its `server_time`
+        is tied to the moment it was heard."""
         self.device_id = device_id
         self.target = target
         self.outbox = outbox
@@ -84,6 +101,7 @@ class Link:
         self.status_s = status_s
         self.warn_backlog = warn_backlog
         self.keepalive = keepalive
+        self._monotonic = monotonic
         self._topics = {kind: topic(device_id, kind) for kind in ("ratings", "status")}
         self._inbound = {topic(device_id, kind): kind for kind in ("acks", "config", "service")}
         self._events: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
@@ -104,6 +122,9 @@ class Link:
         self._last_status_backlog: int | None = None
         self._backlog_warned = False
         self._down_logged = False
+        self._first_status_mid: int | None = None  # this connection's first Status
+        self._last_status_mid: int | None = None
+        self._live = False  # the broker confirmed it: what arrives now is not a queued backlog
 
     @property
     def connected(self) -> bool:
@@ -111,16 +132,36 @@ class Link:
 
     def start(self) -> None:
         self._set_will()
-        self._client.connect_async(self.target.host, self.target.port, keepalive=self.keepalive)
+        session = Properties(PacketTypes.CONNECT)
+        session.SessionExpiryInterval = SESSION_EXPIRY_S
+        self._client.connect_async(  # paho keeps both for every reconnect
+            self.target.host,
+            self.target.port,
+            keepalive=self.keepalive,
+            clean_start=False,
+            properties=session,
+        )
         self._client.loop_start()
         self._worker = threading.Thread(
             target=self._run, name=f"link-{self.device_id}", daemon=True
         )
         self._worker.start()
 
-    def kick(self) -> None:
-        """A rating was stored: look at the outbox now rather than at the next tick."""
+    def kick(self, from_seq: int | None = None) -> None:
+        """A rating was stored: look at the outbox now rather than at the next tick.
+
+        `from_seq`: ratings from this seq on were released after newer ones may have been sent
+        (they waited for true time), so look at the outbox again from there.
+        """
+        if from_seq is not None:
+            self._post("rewind", from_seq)
         self._wake.set()
+
+    def set_periods(self, status_s: float, resend_s: float) -> None:
+        """New Status and resend periods (from the Config); the next Status follows the new."""
+        self.status_s = status_s
+        self.resend_s = resend_s
+        self._next_status = min(self._next_status, self._last_status_at + status_s)
 
     def stop(self, timeout: float = 5.0) -> None:
         """Publish the offline Status (a clean disconnect sends no Last Will), then disconnect."""
@@ -193,7 +234,7 @@ class Link:
         self._post("puback", mid, reason)
 
     def _on_message(self, _c: paho.Client, _u: Any, msg: paho.MQTTMessage) -> None:
-        self._post("message", msg.topic, bytes(msg.payload))
+        self._post("message", msg.topic, bytes(msg.payload), self._monotonic())
 
     # --- the worker ------------------------------------------------------------------------
 
@@ -231,7 +272,9 @@ class Link:
         self._cursor = 0  # everything unacknowledged goes again, oldest first
         self._due.clear()
         self._attempts.clear()
+        self._live = False
         self._maybe_status(force=True)
+        self._first_status_mid = self._last_status_mid
 
     def _handle_unreachable(self) -> None:
         if not self._down_logged:
@@ -254,6 +297,8 @@ class Link:
         if rating_id == _STATUS:
             if reason.is_failure:
                 log.error("%s: the broker refused the Status: %s", self, reason)
+            elif mid == self._first_status_mid:
+                self._live = True
             return
         self._awaiting_ids.discard(rating_id)
         if reason.is_failure:
@@ -269,11 +314,14 @@ class Link:
         self._due[rating_id] = time.monotonic() + delay
         self._attempts[rating_id] = attempts + 1
 
-    def _handle_message(self, name: str, payload: bytes) -> None:
+    def _handle_rewind(self, seq: int) -> None:
+        self._cursor = min(self._cursor, seq - 1)
+
+    def _handle_message(self, name: str, payload: bytes, received_mono: float) -> None:
         kind = self._inbound.get(name)
         try:
             if kind == "acks":
-                self._apply_ack(payload)
+                self._apply_ack(payload, received_mono)
             elif kind == "config":
                 self._apply_config(payload)
             elif kind == "service":
@@ -281,7 +329,7 @@ class Link:
         except ContractError as exc:
             log.warning("%s: ignored a bad %s message: %s", self, kind, exc)
 
-    def _apply_ack(self, payload: bytes) -> None:
+    def _apply_ack(self, payload: bytes, received_mono: float) -> None:
         ack = decode_ack(payload)
         for rejection in ack.rejected:
             log.error(
@@ -295,6 +343,8 @@ class Link:
             self._acked.append(rating_id)
             self._due.pop(rating_id, None)
             self._attempts.pop(rating_id, None)
+        if ack.server_time is not None and self._live:
+            self.peer.learn_time(ack.server_time, received_mono)
 
     def _apply_config(self, payload: bytes) -> None:
         if not payload:
@@ -376,6 +426,7 @@ class Link:
         info = self._client.publish(self._topics["status"], payload, qos=QOS, retain=True)
         if state == "online":
             self._awaiting[info.mid] = _STATUS
+            self._last_status_mid = info.mid
         return info
 
     def _set_will(self) -> None:

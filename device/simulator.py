@@ -1,8 +1,10 @@
 """Counter units without hardware, for the demo fleet and the tests.
 
 A SimulatedUnit is the real Unit, Outbox and Link (so what it sends is exactly what a unit in
-the field sends) with no screen and no GPIO. Each costs two threads (paho's and the link's) and
-one SQLite file, so a process runs a fleet of dozens.
+the field sends) with no screen and no GPIO. Each costs three threads (paho's, the link's and
+the unit's timer) and one SQLite file, so a process runs a fleet of dozens. History made with
+`press(at=...)` is dated as the caller says: such presses carry no boot id, so the server has
+no Status of theirs to date them by.
 """
 
 from __future__ import annotations
@@ -71,7 +73,11 @@ class SimulatedUnit:
                 raise TypeError("press(at=...) needs the unit to run on a ManualClock")
             self.clock.set(at)
         rating = self.unit.press(
-            score, "button", reasons, live=at is None if live is None else live
+            score,
+            "button",
+            reasons,
+            live=at is None if live is None else live,
+            history=at is not None,
         )
         if rating is None:
             raise PressIgnored(f"{self.device_id} ignored the press of {score} (see the log)")

@@ -14,6 +14,15 @@ and pressed_at of the press; a unit that starts with a held rating (a power cut 
 page) sends it as pressed, without reasons. The cooldown and the thank-you page start when the
 rating is complete, so a second press of Gửi is not a new rating; and input on the reasons page
 within REASONS_GUARD_S of the score is ignored, so a double press cannot choose a reason.
+
+Time (the contract's "Time on the unit"): every live press and Status carries the boot id and
+the monotonic clock of this boot. A press made while the system clock is not synchronised, and
+before this boot has learnt true time, waits in the outbox for it; true time comes from NTP
+(the clock turns synchronised: its wall clock is then true) or from the `server_time` of an Ack
+heard live in this boot, and dates the waiting presses exactly by their monotonic distance to
+that moment. A boot that ends first leaves its presses to go as pressed, with `clock_synced`
+false, when the next boot starts. Nothing is ever dropped for its time; a synchronised clock
+is trusted as it is (the server corrects one that is far off, from this boot's Status).
 """
 
 from __future__ import annotations
@@ -25,7 +34,7 @@ import threading
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from importlib.metadata import PackageNotFoundError, version
 from typing import Literal
 
@@ -37,6 +46,7 @@ from device.photo import PhotoCache
 from device.settings import DeviceSettings
 from device.view import Language, ReasonChoice, View
 from hailong.protocol import (
+    CLOCK_TOLERANCE_S,
     DEFAULT_SCALE,
     SCALES,
     Config,
@@ -45,6 +55,7 @@ from hailong.protocol import (
     Service,
     Status,
     decode_config,
+    press_time,
 )
 
 log = logging.getLogger(__name__)
@@ -67,9 +78,29 @@ def rfc3339(when: datetime) -> str:
     return when.isoformat(timespec="milliseconds")
 
 
+def mono_ms(seconds: float) -> int:
+    return int(seconds * 1000)
+
+
 def is_low(scale: str, score: int) -> bool:
     """Không hài lòng, and Bình thường on vn4: the scores that ask for reasons."""
     return not SCALES[scale].is_satisfied(score)
+
+
+@dataclass(frozen=True)
+class _TrueTime:
+    """A moment of this boot whose true time is known: `true` at monotonic `mono_ms`."""
+
+    true: datetime
+    mono_ms: int
+
+    def at(self, press_mono_ms: int) -> datetime:
+        return press_time(self.true, self.mono_ms, press_mono_ms)
+
+    def later_than(self, other: _TrueTime | None) -> bool:
+        """The better of two: an Ack is never heard before it was sent, so the one that puts
+        the boot's start latest is the least delayed."""
+        return other is None or self.at(0) > other.at(0)
 
 
 @dataclass
@@ -103,6 +134,7 @@ class Unit:
         self.settings = settings
         self.device_id = settings.device.id
         self.clock = clock
+        self.boot_id = clock.boot_id()
         self.firmware = firmware_version()
         self.outbox = Outbox(settings.outbox_path, self.device_id)
         self.link = Link(
@@ -113,6 +145,7 @@ class Unit:
             resend_s=settings.mqtt.resend_s,
             status_s=settings.mqtt.status_s,
             warn_backlog=settings.outbox.warn_backlog,
+            monotonic=clock.monotonic,
         )
         # Whether a low score opens the reasons page; main clears it when no screen opens.
         self.ask_reasons = settings.screen.enabled
@@ -133,7 +166,13 @@ class Unit:
         self._started_at = clock.monotonic()
         self._stopping = threading.Event()
         self._ticker: threading.Thread | None = None
+        self._true_time: _TrueTime | None = None  # learnt from an Ack in this boot
+        self._clock_off = False  # the synchronised clock disagrees with the server's
         self._release_left_held()
+        self._release_past_boots()
+        self._waiting_for_time = self.boot_id in self.outbox.waiting_for_time()
+        if self._config is not None:
+            self._apply_periods(self._config)
 
     def add_feedback(self, feedback: Feedback) -> None:
         """Lights, buzzer or speech to tell about each rating; add them before `start`."""
@@ -141,11 +180,10 @@ class Unit:
 
     def start(self) -> None:
         self.link.start()
-        if self.settings.screen.enabled or self._feedback:
-            self._ticker = threading.Thread(
-                target=self._tick_loop, name=f"unit-{self.device_id}", daemon=True
-            )
-            self._ticker.start()
+        self._ticker = threading.Thread(
+            target=self._tick_loop, name=f"unit-{self.device_id}", daemon=True
+        )
+        self._ticker.start()
 
     def stop(self) -> None:
         """Send a rating still on the reasons page, say goodbye to the broker (offline Status)
@@ -175,6 +213,7 @@ class Unit:
         reasons: Sequence[str] = (),
         *,
         live: bool = True,
+        history: bool = False,
     ) -> Rating | None:
         """Take a rating, or return None when the press is ignored (the log says why).
 
@@ -182,6 +221,11 @@ class Unit:
         double press and against rating outside a transaction (cooldown, require_service) are
         for real counters, not for a caller who picks the moments itself; nor does it ask for
         reasons.
+
+        `history=True` (the simulator's presses on a clock it set to another day): the time is
+        whatever the caller set the clock to, so the rating carries no boot id or monotonic time
+        (which would tie it to this boot's live Status and have the server date it now), and
+        never waits for true time.
         """
         with self._lock:
             now = self.clock.monotonic()
@@ -210,6 +254,12 @@ class Unit:
             ask = bool(
                 live and not reasons and self.ask_reasons and offered and is_low(scale, score)
             )
+            if not history:
+                self._date_from_clock()
+                pressed_at, synced, waits = self._stamp(now)
+                boot: dict[str, object] = {"boot_id": self.boot_id, "mono_ms": mono_ms(now)}
+            else:
+                pressed_at, synced, waits, boot = self.clock.now(), self.clock.synced(), False, {}
 
             def make(seq: int) -> Rating:
                 return Rating.model_validate(
@@ -217,7 +267,7 @@ class Unit:
                         "id": str(uuid.uuid4()),
                         "device_id": self.device_id,
                         "seq": seq,
-                        "pressed_at": rfc3339(self.clock.now()),
+                        "pressed_at": rfc3339(pressed_at),
                         "score": score,
                         "scale": scale,
                         "officer_id": officer_id,
@@ -225,11 +275,13 @@ class Unit:
                         "ticket": opening.ticket if opening else None,
                         "reasons": list(reasons),
                         "input": input,
-                        "clock_synced": self.clock.synced(),
+                        "clock_synced": synced,
+                        **boot,
                     }
                 )
 
-            rating = self.outbox.add(make, held=ask)
+            rating = self.outbox.add(make, held=ask, time_boot=self.boot_id if waits else None)
+            self._waiting_for_time |= waits
             self._last_rating_at = now
             self._last_score = score
             self._opening = None
@@ -240,12 +292,13 @@ class Unit:
                     rating, offered, now, guard, now + self.settings.screen.reasons_s
                 )
         log.info(
-            "rating %s: seq %d, score %d (%s)%s",
+            "rating %s: seq %d, score %d (%s)%s%s",
             rating.id,
             rating.seq,
             score,
             input,
             ", waiting for reasons" if ask else "",
+            ", waiting for true time (the clock is not synchronised)" if waits else "",
         )
         self.link.kick()
         self._tell("pressed", SCALES[scale].labels_vi[score - 1])
@@ -330,6 +383,22 @@ class Unit:
                 len(config.reasons),
             )
             self._cache_config(config)
+        self._apply_periods(config)
+
+    def learn_time(self, server_time: datetime, received_mono: float) -> None:
+        """The `server_time` of an Ack heard live in this boot at monotonic `received_mono`:
+        true time, which dates the presses waiting for it (a retained Config's is not: it is
+        when the Config was published)."""
+        heard = _TrueTime(server_time, mono_ms(received_mono))
+        with self._lock:
+            if self.clock.synced():
+                self._compare_clock(heard, received_mono)
+                self._date_from_clock()
+                return
+            if heard.later_than(self._true_time):
+                self._true_time = heard
+            if self._waiting_for_time:
+                self._date(self._true_time or heard, "the server's time")
 
     def open_service(self, service: Service) -> None:
         """A served transaction: the next rating carries its ticket and officer."""
@@ -350,6 +419,8 @@ class Unit:
                 "at": rfc3339(self.clock.now()),
                 "ignored_presses": self._ignored,
                 "clock_synced": self.clock.synced(),
+                "boot_id": self.boot_id,
+                "mono_ms": mono_ms(self.clock.monotonic()),
             }
         )
 
@@ -396,6 +467,64 @@ class Unit:
         )
 
     # --- inside the lock -----------------------------------------------------------------------
+
+    def _stamp(self, now: float) -> tuple[datetime, bool, bool]:
+        """A live press's pressed_at and clock_synced, and whether it must wait for true time."""
+        if self.clock.synced():
+            return self.clock.now(), True, False
+        if self._true_time is not None:
+            local = self.clock.now().tzinfo
+            return self._true_time.at(mono_ms(now)).astimezone(local), True, False
+        return self.clock.now(), False, True
+
+    def _date_from_clock(self) -> None:
+        """NTP has synchronised the clock: its wall clock now is true time."""
+        if self._waiting_for_time and self.clock.synced():
+            mono = self.clock.monotonic()
+            self._date(_TrueTime(self.clock.now(), mono_ms(mono)), "NTP")
+
+    def _date(self, true_time: _TrueTime, source: str) -> None:
+        local = self.clock.now().tzinfo
+
+        def dated(rating: Rating) -> Rating:
+            if rating.mono_ms is None:
+                raise ValueError(f"rating {rating.id} waits for true time without a mono_ms")
+            pressed_at = true_time.at(rating.mono_ms).astimezone(local)
+            return rating.model_copy(update={"pressed_at": pressed_at, "clock_synced": True})
+
+        done = self.outbox.date(self.boot_id, dated)
+        self._waiting_for_time = False
+        if done:
+            log.info(
+                "true time from %s: %d ratings dated and released (seq %d to %d)",
+                source,
+                len(done),
+                done[0].seq,
+                done[-1].seq,
+            )
+            self.link.kick(from_seq=done[0].seq)
+
+    def _compare_clock(self, heard: _TrueTime, received_mono: float) -> None:
+        """A synchronised clock is trusted as it is; only say when the server's disagrees."""
+        wall = self.clock.now() - timedelta(seconds=self.clock.monotonic() - received_mono)
+        off = (wall - heard.true).total_seconds()
+        if abs(off) > CLOCK_TOLERANCE_S and not self._clock_off:
+            log.warning(
+                "the clock says it is synchronised but is %+.0f s off the server's time (%s); "
+                "ratings keep the unit's time and the server corrects them. Check the NTP "
+                "server and time zone of this unit",
+                off,
+                heard.true.isoformat(),
+            )
+        self._clock_off = abs(off) > CLOCK_TOLERANCE_S
+
+    def _apply_periods(self, config: Config) -> None:
+        """The Config's Status and resend periods, where it gives them, over device.toml's."""
+        given = config.model_fields_set
+        self.link.set_periods(
+            status_s=config.status_s if "status_s" in given else self.settings.mqtt.status_s,
+            resend_s=config.resend_s if "resend_s" in given else self.settings.mqtt.resend_s,
+        )
 
     def _open_now(self, now: float) -> _Opening | None:
         opening = self._opening
@@ -460,8 +589,10 @@ class Unit:
                 log.exception("unit %s: timer error; carrying on", self.device_id)
 
     def _tick(self) -> None:
-        """The reasons page's timeout and the attention light, also when nobody looks."""
+        """The reasons page's timeout, NTP's arrival and the attention light, also when
+        nobody looks."""
         with self._lock:
+            self._date_from_clock()
             timed_out = self._expire(self.clock.monotonic())
         if timed_out:
             self._tell("thanked")
@@ -494,6 +625,16 @@ class Unit:
             log.warning(
                 "rating %s (seq %d) was waiting for reasons when the unit stopped; "
                 "sending it without reasons",
+                entry.id,
+                entry.seq,
+            )
+
+    def _release_past_boots(self) -> None:
+        """Presses of a boot that ended before it knew true time go as they were pressed."""
+        for entry in self.outbox.release_boots_other_than(self.boot_id):
+            log.warning(
+                "rating %s (seq %d) was waiting for true time when its boot ended; sending it "
+                "with its unsynchronised time (the server dates it)",
                 entry.id,
                 entry.seq,
             )

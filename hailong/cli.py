@@ -155,12 +155,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "verify",
-        help="prove that no rating was altered, inserted or removed (the hash chain)",
+        help="prove that the ratings, and the counts reports read, are as the server stored them",
         description="Recompute every device's hash chain from the stored ratings with the chain "
-        "key, and compare it with the chain heads and the daily anchors in the audit log. Exit 0 "
-        "when every rating is as the server stored it; otherwise the first broken link is named "
-        "and the exit status is 1. Nothing is written. The database is HAILONG_DATABASE_URL, or "
+        "key, and compare it with the chain heads and the daily anchors in the audit log; "
+        "recount every rollup (day, month and year counts the reports read) from those ratings "
+        "under the policy in force (HAILONG_POLICY_FILE); compare the chain heads with the "
+        "anchors kept outside the database (HAILONG_ANCHOR_FILE, or chain-anchors.jsonl beside "
+        "the key). Exit 0 when all holds; otherwise the first problem of each kind is named and "
+        "the exit status is 1. Nothing is written. The database is HAILONG_DATABASE_URL, or "
         "DATA_DIR/hailong.db; the key HAILONG_CHAIN_KEY_FILE, or DATA_DIR/chain.key.",
+    )
+    p.add_argument(
+        "--require-anchors",
+        action="store_true",
+        help="fail when the anchor file is missing or holds no valid anchor (by default a "
+        "warning: without it a rollback of a device's newest ratings cannot be seen)",
     )
     _data_dir_arg(p)
 
@@ -257,16 +266,27 @@ def _rollups(args: argparse.Namespace) -> int:
     return 0
 
 
+def _listed(first: str, problems: list[str], count: int) -> None:
+    print(f"{first}: {problems[0]}")
+    for problem in problems[1:20]:
+        print(f"  {problem}")
+    if count > 20:
+        print(f"  … and {count - 20} more")
+
+
 def _verify(args: argparse.Namespace) -> int:
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import DBAPIError
 
-    from server import chain
+    from server import anchors, chain, proof
     from server.db import make_engine
+    from server.policy import load_policy
+    from server.settings import Settings
 
     url = _database_url(args.data_dir)
-    key_file = os.environ.get("HAILONG_CHAIN_KEY_FILE") or args.data_dir / "chain.key"
-    key = chain.load_key(Path(key_file))
+    settings = Settings(data_dir=args.data_dir)
+    key = chain.load_key(chain.key_path(settings))
+    counted = load_policy(settings.policy_file).misuse.count  # a bad file: a clear PolicyError
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and not Path(parsed.database or "").is_file():
         raise HailongError(
@@ -275,32 +295,60 @@ def _verify(args: argparse.Namespace) -> int:
         )
     shown = -100
 
-    def progress(done: int, total: int) -> None:
+    def ratings(done: int, total: int) -> None:
         nonlocal shown
         percent = 100 * done // max(total, 1)
         if percent >= shown + 5 or (percent >= 100 > shown):
             shown = percent
             print(f"  {done}/{total} ratings", file=sys.stderr, flush=True)
 
+    def months(done: int, total: int, month: object) -> None:
+        print(f"  {done}/{total} months of rollups ({month:%Y-%m})", file=sys.stderr, flush=True)
+
     try:
-        report = chain.verify(make_engine(url), key, progress)
+        found = proof.prove(
+            make_engine(url),
+            key,
+            counted,
+            anchors.anchor_path(settings),
+            require_anchors=args.require_anchors,
+            ratings_progress=ratings,
+            months_progress=months,
+        )
     except DBAPIError as exc:
         raise HailongError(f"cannot use the database: {exc.orig}") from exc
+    report = found.ratings
     if report.ok:
         print(
             f"verified {report.checked} ratings of {report.devices} devices: "
             "no rating was altered, inserted or removed"
         )
+    else:
+        _listed("first broken link", report.problems, report.problem_count)
+    if found.rollup_count:
+        _listed("first differing rollup row", found.rollups, found.rollup_count)
+    else:
+        print(
+            f"verified the rollups ({', '.join(found.families)}) of {found.months} months: "
+            "every day, month and year row equals a recount of the ratings under the policy in "
+            "force; services are recounted from the service table, append-only but not chained"
+        )
+    outside = found.outside
+    if found.heads:
+        _listed("external anchors", found.heads, len(found.heads))
+    elif outside is not None and outside.lines:
+        print(
+            f"verified the chain heads against {outside.lines} external anchors in "
+            f"{outside.path} (the latest at {outside.latest}): no device's chain went back"
+        )
+    for warning in found.warnings:
+        print(f"warning: {warning}")
+    if found.ok:
         return 0
-    print(f"first broken link: {report.problems[0]}")
-    for problem in report.problems[1:20]:
-        print(f"  {problem}")
-    if report.problem_count > 20:
-        print(f"  … and {report.problem_count - 20} more")
-    count = report.problem_count
+    count = found.problem_count
     print(
-        f"{count} problem{'s' if count > 1 else ''}: the ratings are not all as the server "
-        "stored them"
+        f"{count} problem{'s' if count > 1 else ''}: the ratings and the counts reports read "
+        "are not all as the server stored them"
     )
     return 1
 

@@ -1,9 +1,11 @@
 """Alerts: the policy's alert rules checked against the ratings, shown to the unit head and
 POSTed to a webhook.
 
-Two kinds of rule (server/policy.py): `count` "Không hài lòng" ratings at one counter within
-`window_minutes`, checked every minute; and a unit's satisfied % for the Vietnam day that has
-ended below `threshold_pct`. Deciding is pure (`find_bursts`, `unit_below`); the checks read the
+Three kinds of rule (server/policy.py): `count` "Không hài lòng" ratings at one counter within
+`window_minutes`, checked every minute; a unit's satisfied % for the Vietnam day that has ended
+below `threshold_pct`; and `count` ratings that the order rules flagged received from one device
+within `window_minutes` (backdated or replayed with its password), checked every minute.
+Deciding is pure (`find_bursts`, `unit_below`); the checks read the
 database and insert each alert under its `key` with ON CONFLICT DO NOTHING, because every server
 and ingest process runs them. Delivery claims an alert before POSTing it, so two processes do not
 both send it; a webhook still gets an alert at least once, not exactly once (a process that dies
@@ -24,15 +26,21 @@ from datetime import date, datetime, timedelta
 from typing import Any, cast
 from urllib.parse import urlsplit
 
-from sqlalchemy import CursorResult, Table, func, select, update
+from sqlalchemy import CursorResult, Table, func, literal_column, or_, select, update
 from sqlmodel import Session, col
 
 from hailong.errors import ConfigError
 from hailong.protocol import satisfied_pct
 from server import audit, bulk, rollups
 from server.jobs import Job
-from server.models import Alert, Counter, Rating, RollupDay, Unit
-from server.policy import AlertRule, Policy, UnitSatisfiedBelow, UnsatisfiedAtCounter
+from server.models import Alert, Counter, Device, Rating, RollupDay, Unit
+from server.policy import (
+    AlertRule,
+    Policy,
+    RatingsOutOfOrder,
+    UnitSatisfiedBelow,
+    UnsatisfiedAtCounter,
+)
 from server.scoring import round2
 from server.settings import Settings
 from server.timeutil import VN_TZ, vn_day, vn_day_start
@@ -49,6 +57,9 @@ LOOKBACK = timedelta(days=1)
 # Presses that repeat the one before on the same device (ingest's misuse flags): one visitor
 # pressing three times is one complaint, not three.
 REPEAT_FLAGS = frozenset({"cooldown", "burst"})
+# The order rules' flags (server/flags.py): what ratings replayed or backdated with a unit's
+# password leave behind, whatever day they claim.
+ORDER_FLAGS = ("seq_reused", "out_of_order", "late_while_online")
 # A unit's day is judged this long after it ends, once the units' last presses have arrived.
 UNIT_DAY_GRACE = timedelta(minutes=30)
 WEBHOOK_TIMEOUT_S = 5.0
@@ -146,6 +157,27 @@ def unit_message(unit_name: str, day: date, pct: float, threshold_pct: float, n:
     return (
         f"Tỷ lệ hài lòng của {unit_name} ngày {day:%d/%m/%Y}: {_vi_number(pct)} % "
         f"(dưới {_vi_number(threshold_pct)} %), {n} đánh giá"
+    )[:MESSAGE_CHARS]
+
+
+def order_message(
+    burst: Burst,
+    device_id: str,
+    counter_name: str,
+    unit_name: str,
+    pressed: tuple[datetime, datetime],
+    per_flag: Mapping[str, int],
+) -> str:
+    """What the unit head reads: which unit, how many, when they came and which days they
+    claim (the days whose figures they would have moved), and which order rule each broke."""
+    first, last = (_vn(p, "%d/%m/%Y") for p in pressed)
+    claimed = first if first == last else f"{first}–{last}"
+    rules = ", ".join(f"{name} {n}" for name, n in per_flag.items())
+    return (
+        f"Đánh giá sai thứ tự trên thiết bị {device_id} ({_counter_label(counter_name)}, "
+        f"{unit_name}): {burst.ratings} đánh giá nhận {_vn(burst.start, '%H:%M')}–"
+        f"{_vn(burst.end, '%H:%M')} ngày {_vn(burst.start, '%d/%m/%Y')}, ghi bấm ngày {claimed} "
+        f"({rules}). / Ratings out of order on unit {device_id}: {burst.ratings}."
     )[:MESSAGE_CHARS]
 
 
@@ -316,6 +348,100 @@ def check_units(session: Session, rules: Iterable[AlertRule], now: datetime) -> 
     return _insert_new(session, rows)
 
 
+@dataclass(frozen=True)
+class _Flagged:
+    received_at: datetime
+    pressed_at: datetime
+    flags: tuple[str, ...]
+
+
+def check_order(session: Session, rules: Iterable[AlertRule], now: datetime) -> list[Alert]:
+    """Raise the ratings_out_of_order alerts of ratings received in the last day that the
+    order rules flagged; returns those this call inserted. The caller commits.
+
+    Ratings are grouped by the device that sent them and timed by their receipt, not by the
+    time they claim: a month backdated in one second is one incident. Receipts up to the end of
+    a device's latest alert window belong to that alert, so an incident is raised once however
+    often, and by however many processes, this runs."""
+    order_rules = [r for r in rules if isinstance(r, RatingsOutOfOrder)]
+    if not order_rules:
+        return []
+    widest = max(timedelta(minutes=r.window_minutes) for r in order_rules)
+    since = now - max(LOOKBACK, widest)
+    marked: Any = literal_column("','") + RATING.c.flags + literal_column("','")
+    q = select(RATING.c.device_id, RATING.c.received_at, RATING.c.pressed_at, RATING.c.flags).where(
+        RATING.c.received_at >= since,
+        RATING.c.received_at <= now,
+        or_(*(marked.like(f"%,{flag},%") for flag in ORDER_FLAGS)),
+    )
+    found: dict[str, list[_Flagged]] = defaultdict(list)
+    for device_id, received_at, pressed_at, flags in session.execute(q):
+        broke = tuple(f for f in ORDER_FLAGS if f in flags.split(","))
+        found[device_id].append(_Flagged(received_at, pressed_at, broke))
+    if not found:
+        return []
+    named = (
+        select(col(Device.id), col(Counter.id), col(Counter.name), col(Unit.id), col(Unit.name))
+        .join(Counter, col(Counter.id) == col(Device.counter_id))
+        .join(Unit, col(Unit.id) == col(Counter.unit_id))
+        .where(col(Device.id).in_(sorted(found)))
+    )
+    devices = {d: (c, cname, u, uname) for d, c, cname, u, uname in session.execute(named)}
+    latest = _latest_device_windows(session, [r.id for r in order_rules], since - widest)
+    rows = []
+    for rule in order_rules:
+        window = timedelta(minutes=rule.window_minutes)
+        for device_id, ratings in sorted(found.items()):
+            if device_id not in devices:
+                continue
+            counter_id, counter_name, unit_id, unit_name = devices[device_id]
+            seen = latest.get((rule.id, device_id))
+            fresh = [r for r in ratings if seen is None or r.received_at > seen + window]
+            for burst in find_bursts([r.received_at for r in fresh], rule.count, window):
+                inside = [r for r in fresh if burst.start <= r.received_at <= burst.end]
+                per_flag = {f: sum(f in r.flags for r in inside) for f in ORDER_FLAGS}
+                pressed = (min(r.pressed_at for r in inside), max(r.pressed_at for r in inside))
+                rows.append(
+                    {
+                        "key": f"{rule.id}|device|{device_id}|{burst.start.isoformat()}",
+                        "rule": rule.id,
+                        "unit_id": unit_id,
+                        "counter_id": counter_id,
+                        "raised_at": now,
+                        "window_start": burst.start,
+                        "window_end": burst.end,
+                        "value": float(burst.ratings),
+                        "message": order_message(
+                            burst,
+                            device_id,
+                            counter_name,
+                            unit_name,
+                            pressed,
+                            {f: n for f, n in per_flag.items() if n},
+                        ),
+                    }
+                )
+    return _insert_new(session, rows)
+
+
+def _latest_device_windows(
+    session: Session, rule_ids: Sequence[str], since: datetime
+) -> dict[tuple[str, str], datetime]:
+    """(rule, device) → start of its latest alert window raised since `since`. The device is
+    read from the alert's key ("rule|device|<device id>|<start>"; neither id holds a "|")."""
+    q = (
+        select(ALERT.c.key, ALERT.c.window_start)
+        .where(ALERT.c.raised_at >= since, ALERT.c.rule.in_(list(rule_ids)))
+        .where(ALERT.c.key.like("%|device|%"))
+    )
+    latest: dict[tuple[str, str], datetime] = {}
+    for key, start in session.execute(q):
+        rule_id, _, device_id, _ = key.split("|", 3)
+        if (rule_id, device_id) not in latest or start > latest[(rule_id, device_id)]:
+            latest[(rule_id, device_id)] = start
+    return latest
+
+
 def _insert_new(session: Session, rows: list[dict[str, Any]]) -> list[Alert]:
     """Insert the alerts whose key is new, each with its audit event; rows go in key order so
     that two processes inserting the same keys wait for each other rather than deadlock."""
@@ -391,12 +517,12 @@ def post_json(url: str, body: bytes) -> int:
         return exc.code
 
 
-def webhook_url(url: str) -> str:
+def webhook_url(url: str, setting: str = "HAILONG_ALERT_WEBHOOK_URL") -> str:
     """The setting checked once at start: only http and https, with a host."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(
-            "HAILONG_ALERT_WEBHOOK_URL must be an http:// or https:// URL with a host, such as "
+            f"{setting} must be an http:// or https:// URL with a host, such as "
             "https://chat.example.gov.vn/hooks/hailong; leave it empty for no webhook"
         )
     return url
@@ -484,9 +610,9 @@ def _claim(session: Session, alert_id: int, seen: int) -> bool:
 
 
 def alert_jobs(settings: Settings, policy: Policy) -> list[Job]:
-    """The periodic alert work of a server or ingest process: counters every minute, units
-    every ten minutes (each unit's day is raised once, by its key), delivery every 30 s when a
-    webhook is set."""
+    """The periodic alert work of a server or ingest process: counters and ratings out of order
+    every minute, units every ten minutes (each unit's day is raised once, by its key), delivery
+    every 30 s when a webhook is set."""
     rules = policy.alerts
     jobs = []
     if any(isinstance(r, UnsatisfiedAtCounter) for r in rules):
@@ -503,6 +629,13 @@ def alert_jobs(settings: Settings, policy: Policy) -> list[Job]:
             session.commit()
 
         jobs.append(Job("alerts.units", 600, units))
+    if any(isinstance(r, RatingsOutOfOrder) for r in rules):
+
+        def order(session: Session, now: datetime) -> None:
+            check_order(session, rules, now)
+            session.commit()
+
+        jobs.append(Job("alerts.order", 60, order))
     if settings.alert_webhook_url:
         url = webhook_url(settings.alert_webhook_url)
 

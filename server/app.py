@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 
 from server import chain
 from server.access import Forbidden
+from server.anchors import Outside
 from server.api.alerts import alerts_api
 from server.api.deps import forbidden_response, validation_response
 from server.api.reports import reports_api
@@ -56,11 +57,12 @@ def create_app(settings: Settings | None = None, *, ingest: bool | None = None) 
     engine = make_engine(settings.database_url)
     migrate(engine)
     chain_key = chain.prepare(engine, settings)
+    outside = Outside.from_settings(settings, chain_key)  # the chain heads at each stop
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         service = None
-        jobs = Jobs(engine, housekeeping_jobs(settings, chain_key)).start()
+        jobs = Jobs(engine, housekeeping_jobs(settings, chain_key, outside)).start()
         if ingest:
             service = IngestService.from_settings(engine, settings).start()
             app.state.ingest = service
@@ -74,6 +76,7 @@ def create_app(settings: Settings | None = None, *, ingest: bool | None = None) 
             if service is not None:
                 service.stop()
             jobs.stop()
+            outside.at_stop(engine)
             engine.dispose()
 
     app = FastAPI(title="Hài Lòng", version="0.1.0", lifespan=lifespan)

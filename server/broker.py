@@ -1,6 +1,7 @@
 """Mosquitto set up for Hài Lòng: its config, its dynamic-security file, and its process.
 
-The broker is the only thing a device can reach, so each device gets its own account and a role
+The broker is the only thing a device can reach, so each device gets its own account, bound to
+client id = its device id (so it cannot take another unit's or the server's session), and a role
 that lets it write only below `hailong/v1/devices/<its id>/` (the dynsec plugin in Mosquitto 2.0
 has no `%u` substitution, hence one role per device). Limits are sized for a fleet replaying a
 backlog: Mosquitto's default of 1,000 queued QoS 1 messages per client would silently drop ratings.
@@ -46,6 +47,7 @@ def device_acls(device_id: str) -> list[dict[str, object]]:
     acls: list[dict[str, object]] = [
         {"acltype": "publishClientSend", "topic": f"{base}/ratings", "allow": True},
         {"acltype": "publishClientSend", "topic": f"{base}/status", "allow": True},
+        {"acltype": "publishClientSend", "topic": f"{base}/signin", "allow": True},
     ]
     for kind in ("config", "acks", "service"):
         acls.append({"acltype": "subscribePattern", "topic": f"{base}/{kind}", "allow": True})
@@ -53,11 +55,11 @@ def device_acls(device_id: str) -> list[dict[str, object]]:
     return acls
 
 
-def _server_acls() -> list[dict[str, object]]:
+def server_acls() -> list[dict[str, object]]:
     acls: list[dict[str, object]] = []
     for acltype in ("publishClientSend", "publishClientReceive", "subscribePattern"):
         acls.append({"acltype": acltype, "topic": "$CONTROL/dynamic-security/#", "allow": True})
-    for kind in ("ratings", "status"):
+    for kind in ("ratings", "status", "signin"):
         # Mosquitto checks a shared subscription against its whole filter, $share/<group>/ and all
         for pattern in (f"hailong/v1/devices/+/{kind}", f"$share/+/hailong/v1/devices/+/{kind}"):
             acls.append({"acltype": "subscribePattern", "topic": pattern, "allow": True})
@@ -65,6 +67,8 @@ def _server_acls() -> list[dict[str, object]]:
         acls.append(
             {"acltype": "publishClientSend", "topic": f"hailong/v1/devices/+/{kind}", "allow": True}
         )
+    for acltype in ("publishClientSend", "subscribePattern"):  # server/connections.py marker
+        acls.append({"acltype": acltype, "topic": "hailong/v1/server/+/mark", "allow": True})
     acls.append({"acltype": "publishClientReceive", "topic": "hailong/#", "allow": True})
     acls.append({"acltype": "unsubscribePattern", "topic": "#", "allow": True})
     return acls
@@ -92,7 +96,7 @@ def dynsec_document(server_user: str, server_password: str) -> dict[str, object]
             }
         ],
         "groups": [],
-        "roles": [{"rolename": SERVER_ROLE, "acls": _server_acls()}],
+        "roles": [{"rolename": SERVER_ROLE, "acls": server_acls()}],
         "defaultACLAccess": {
             "publishClientSend": False,
             "publishClientReceive": True,

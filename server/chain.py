@@ -12,7 +12,8 @@ Limits, stated honestly:
   consistent but shorter; the daily anchors (`anchor`, in the audit log) catch that for whatever
   was anchored, i.e. everything older than the last anchor. The anchors are in the database too:
   whoever rolls back the whole file, anchors included, to an earlier copy is caught only by a
-  record kept elsewhere, which is why each anchor is also written to the server's log.
+  record kept elsewhere: each anchor, and the heads at every clean stop, also go to the anchor
+  file and webhook (server/anchors.py) and to the server's log.
 - Ratings stored before the chain existed are sealed into it once, at the first start after the
   upgrade. Someone who deletes every link, head and audit event makes the next start seal again;
   the first seal's log line and the logged anchors are then the evidence.
@@ -512,12 +513,16 @@ def anchor(session: Session, key: bytes, now: datetime) -> AuditEvent | None:
     return audit.record(session, audit.SYSTEM, ANCHOR, detail=detail, at=now)
 
 
-def anchor_job(key: bytes) -> Job:
-    """Tries every few minutes; writes only when the Vietnam day has no anchor yet."""
+def anchor_job(key: bytes, written: Callable[[Session, datetime], None] | None = None) -> Job:
+    """Tries every few minutes; writes only when the Vietnam day has no anchor yet. `written`
+    runs after the commit of an anchor this process wrote (the copy kept outside the
+    database, server/anchors.py)."""
 
     def run(session: Session, now: datetime) -> None:
-        anchor(session, key, now)
+        event = anchor(session, key, now)
         session.commit()
+        if event is not None and written is not None:
+            written(session, now)
 
     return Job("chain-anchor", ANCHOR_EVERY_S, run)
 
@@ -562,7 +567,7 @@ def _lenient_text(raw: bytes) -> str:
 
 
 @contextmanager
-def _snapshot(engine: Engine) -> Iterator[Connection]:
+def snapshot(engine: Engine) -> Iterator[Connection]:
     """One consistent read of the whole database while ingest goes on writing: a read-only
     REPEATABLE READ transaction (PostgreSQL) or a deferred SQLite read transaction. SQLite text
     that is not UTF-8 (a hand edit) is read as it is, to be reported rather than crash."""
@@ -725,38 +730,45 @@ def _unlinked(conn: Connection, report: VerifyReport) -> None:
 
 
 def verify(engine: Engine, key: bytes, progress: Progress | None = None) -> VerifyReport:
-    """Prove every rating is as the server stored it: recompute every device's chain from the
-    ratings, compare its end with the MACed head and the anchors, and look for ratings without
-    a link. Reads one consistent snapshot; memory grows with devices, not ratings."""
+    """Prove every rating is as the server stored it (`verify_in`), in one consistent snapshot;
+    memory grows with devices, not ratings."""
     report = VerifyReport()
-    with _snapshot(engine) as conn:
-        _check_key(conn, key)
-        total = conn.execute(select(func.count()).select_from(RAW)).scalar_one()
-        heads = {
-            d: (p, h, m)
-            for d, p, h, m in conn.execute(
-                select(HEAD.c.device_id, HEAD.c.position, HEAD.c.hash, HEAD.c.mac)
-            )
-        }
-        if _seal_event(conn) is None and (total or heads):
-            report.add(
-                "the audit log has no chain.sealed event: start the server once to seal the "
-                "ratings stored before the chain; if it has run, the chain was removed by hand"
-            )
-        anchored = _anchored_heads(conn, key, report)
-        _heads_reported_behind(conn, report)
-        linked = {d for (d,) in conn.execute(select(CHAIN.c.device_id).distinct())}
-        devices = sorted(linked | set(heads) | set(anchored))
-        walked = 0
-
-        def on_page(n: int) -> None:
-            nonlocal walked
-            walked += n
-            if progress and n:
-                progress(walked, total)
-
-        for device in devices:
-            _walk(conn, key, device, heads.get(device), anchored.get(device), report, on_page)
-        report.devices = len(devices)
-        _unlinked(conn, report)
+    with snapshot(engine) as conn:
+        verify_in(conn, key, report, progress)
     return report
+
+
+def verify_in(
+    conn: Connection, key: bytes, report: VerifyReport, progress: Progress | None = None
+) -> None:
+    """Recompute every device's chain from the ratings, compare its end with the MACed head
+    and the anchors, and look for ratings without a link; problems go to `report`."""
+    _check_key(conn, key)
+    total = conn.execute(select(func.count()).select_from(RAW)).scalar_one()
+    heads = {
+        d: (p, h, m)
+        for d, p, h, m in conn.execute(
+            select(HEAD.c.device_id, HEAD.c.position, HEAD.c.hash, HEAD.c.mac)
+        )
+    }
+    if _seal_event(conn) is None and (total or heads):
+        report.add(
+            "the audit log has no chain.sealed event: start the server once to seal the "
+            "ratings stored before the chain; if it has run, the chain was removed by hand"
+        )
+    anchored = _anchored_heads(conn, key, report)
+    _heads_reported_behind(conn, report)
+    linked = {d for (d,) in conn.execute(select(CHAIN.c.device_id).distinct())}
+    devices = sorted(linked | set(heads) | set(anchored))
+    walked = 0
+
+    def on_page(n: int) -> None:
+        nonlocal walked
+        walked += n
+        if progress and n:
+            progress(walked, total)
+
+    for device in devices:
+        _walk(conn, key, device, heads.get(device), anchored.get(device), report, on_page)
+    report.devices = len(devices)
+    _unlinked(conn, report)

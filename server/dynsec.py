@@ -1,7 +1,9 @@
 """Device accounts in Mosquitto, kept through the dynamic-security plugin's control topic.
 
 Registering a device must make it able to connect at once, and revoking it must cut it off at
-once; the plugin does both live, so the server never rewrites broker files or restarts it.
+once; the plugin does both live, so the server never rewrites broker files or restarts it. Each
+device account is bound to client id = its device id: Mosquitto gives a session to whoever
+connects with its id, so an unbound account could take another unit's session or the server's.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import json
 import threading
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import paho.mqtt.client as paho
@@ -16,6 +19,7 @@ import paho.mqtt.client as paho
 from hailong.errors import BrokerError
 from hailong.mqtt import MqttTarget, new_client
 from server.broker import device_acls, device_role
+from server.client_ids import ServerClientIds
 from server.settings import Settings
 
 CONTROL_TOPIC = "$CONTROL/dynamic-security/v1"
@@ -23,22 +27,33 @@ RESPONSE_TOPIC = CONTROL_TOPIC + "/response"
 
 
 class DynSec:
-    """A small synchronous client for `$CONTROL/dynamic-security/v1`."""
+    """A small synchronous client for `$CONTROL/dynamic-security/v1`. The server passes its
+    own unguessable `client_id` (server.client_ids); tests and tools may leave it random."""
 
-    def __init__(self, target: MqttTarget, timeout: float = 5.0) -> None:
+    def __init__(
+        self, target: MqttTarget, timeout: float = 5.0, *, client_id: str | None = None
+    ) -> None:
         self.target = target
         self.timeout = timeout
         self._lock = threading.Lock()
         self._pending: dict[str, tuple[threading.Event, list[Any]]] = {}
-        self._client = new_client(f"hailong-dynsec-{uuid.uuid4().hex[:8]}", target)
+        self._client = new_client(client_id or f"hailong-dynsec-{uuid.uuid4().hex}", target)
         self._client.on_message = self._on_message
         self._client.on_connect = self._on_connect
+        self._answered = threading.Event()  # subscribed, or refused: no need to wait longer
+        self._client.on_connect_fail = lambda *_: self._answered.set()
         self._subscribed = threading.Event()
-        self._client.on_subscribe = lambda *a, **k: self._subscribed.set()
+        self._client.on_subscribe = self._on_subscribe
 
     def _on_connect(self, client: paho.Client, _u: Any, _f: Any, rc: Any, _p: Any) -> None:
-        if not rc.is_failure:
+        if rc.is_failure:
+            self._answered.set()
+        else:
             client.subscribe(RESPONSE_TOPIC, qos=1)
+
+    def _on_subscribe(self, *_: Any) -> None:
+        self._subscribed.set()
+        self._answered.set()
 
     def _on_message(self, _c: paho.Client, _u: Any, msg: paho.MQTTMessage) -> None:
         try:
@@ -55,7 +70,8 @@ class DynSec:
     def __enter__(self) -> DynSec:
         self._client.connect_async(self.target.host, self.target.port, keepalive=30)
         self._client.loop_start()
-        if not self._subscribed.wait(self.timeout):
+        self._answered.wait(self.timeout)
+        if not self._subscribed.is_set():
             self.close()
             raise BrokerError(
                 f"could not reach the broker's control topic at {self.target.redacted()} "
@@ -102,7 +118,8 @@ class DynSec:
                 raise BrokerError(f"the broker refused {command['command']!r}: {error}")
 
     def put_device(self, device_id: str, password: str) -> None:
-        """Create (or reset) a device's account and its own role; re-enabling a revoked one."""
+        """Create (or reset) a device's account, bound to client id = device id, and its own
+        role; re-enabling a revoked one. A reset binds an account made before bindings too."""
         role = device_role(device_id)
         self.check(
             {"command": "createRole", "rolename": role},
@@ -117,6 +134,7 @@ class DynSec:
                 "command": "createClient",
                 "username": device_id,
                 "password": password,
+                "clientid": device_id,
                 "roles": [{"rolename": role}],
             }
         )
@@ -125,6 +143,7 @@ class DynSec:
                 raise BrokerError(f"the broker refused to create {device_id!r}: {created['error']}")
             self.check(
                 {"command": "setClientPassword", "username": device_id, "password": password},
+                {"command": "setClientId", "username": device_id, "clientid": device_id},
                 {"command": "enableClient", "username": device_id},
             )
             # The role may already be the client's own; the plugin answers that with an error.
@@ -139,9 +158,15 @@ class DynSec:
 class BrokerAccounts:
     """What the registry needs from the broker: make and disable accounts, where devices connect."""
 
-    def __init__(self, server_target: MqttTarget, device_target: MqttTarget) -> None:
+    def __init__(
+        self,
+        server_target: MqttTarget,
+        device_target: MqttTarget,
+        control_id: Callable[[], str] | None = None,
+    ) -> None:
         self.server_target = server_target
         self.device_target = device_target
+        self.control_id = control_id
 
     @classmethod
     def from_settings(cls, settings: Settings) -> BrokerAccounts:
@@ -152,12 +177,17 @@ class BrokerAccounts:
             device_target = MqttTarget(
                 server_target.host, server_target.port, tls=server_target.tls
             )
-        return cls(server_target, device_target)
+        return cls(server_target, device_target, ServerClientIds.from_settings(settings).control)
+
+    def control(self) -> DynSec:
+        """A control-topic client logged in as the server, under one of the server's ids."""
+        client_id = self.control_id() if self.control_id else None
+        return DynSec(self.server_target, client_id=client_id)
 
     def put_device(self, device_id: str, password: str) -> None:
-        with DynSec(self.server_target) as dynsec:
+        with self.control() as dynsec:
             dynsec.put_device(device_id, password)
 
     def disable_device(self, device_id: str) -> None:
-        with DynSec(self.server_target) as dynsec:
+        with self.control() as dynsec:
             dynsec.disable_device(device_id)

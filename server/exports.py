@@ -20,6 +20,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from hailong.protocol import SCALES
+from server import flags
 from server.reasons import REASONS
 from server.reports import TOTAL_VI, Scope, rows_key
 from server.scoring import NOT_ENOUGH_DATA_VI
@@ -71,6 +72,23 @@ def _count(scale: str, level: str) -> Callable[[Mapping[str, Any]], Value]:
     return lambda row: row["counts"].get(scale, {}).get(level, 0)
 
 
+def _flag(name: str) -> Callable[[Mapping[str, Any]], Value]:
+    return lambda row: row["flags"].get(name, 0)
+
+
+def flag_columns() -> list[Column]:
+    """A count per flag of server/flags.py, every one of them, zeros included: a spreadsheet
+    compared month to month needs the same columns, and a 0 says the flag was looked for."""
+    return [
+        Column(
+            f"Cờ: {flag.label_vi}",
+            f"Flag: {flag.label_en} ({flag.name})",
+            _flag(flag.name),
+        )
+        for flag in flags.FLAGS
+    ]
+
+
 def _reason(code: str) -> Callable[[Mapping[str, Any]], Value]:
     return lambda row: row["reasons"].get(code, 0.0 if row["reasons"] else None)
 
@@ -112,7 +130,10 @@ def columns(body: Mapping[str, Any]) -> list[Column]:
                         _count(code, str(level + 1)),
                     )
                 )
-    cols += [Column(vi, en, _key(key)) for key, vi, en in _FIGURES]
+    for key, vi, en in _FIGURES:
+        cols.append(Column(vi, en, _key(key)))
+        if key == "flagged":
+            cols += flag_columns()
     cols.append(Column("Xếp hạng (theo cận dưới Wilson)", "Rank (by Wilson lower bound)", _rank))
     if scope == "officer":
         cols.append(

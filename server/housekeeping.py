@@ -10,15 +10,25 @@ from datetime import timedelta
 
 from server import chain, rejected
 from server.alerts import alert_jobs
+from server.anchors import Outside
+from server.broker_upgrade import legacy_client_ids, upgrade_job
+from server.dynsec import BrokerAccounts
 from server.jobs import Job
 from server.policy import load_policy
 from server.settings import Settings
 
 
-def housekeeping_jobs(settings: Settings, chain_key: bytes) -> list[Job]:
-    """`settings` is for the jobs that read options (the alerts' webhook, the policy)."""
+def housekeeping_jobs(
+    settings: Settings, chain_key: bytes, outside: Outside | None = None
+) -> list[Job]:
+    """`settings` is for the jobs that read options (the alerts' webhook, the policy, the
+    broker the start-up upgrade brings up to date); `outside` takes the day's anchor out of the
+    database (the process's own, which also writes its anchor at a clean stop; by default one
+    made from `settings`)."""
+    outside = outside or Outside.from_settings(settings, chain_key)
     return [
-        chain.anchor_job(chain_key),
+        upgrade_job(BrokerAccounts.from_settings(settings), legacy_client_ids(settings)),
+        chain.anchor_job(chain_key, outside.daily),
         *alert_jobs(settings, load_policy(settings.policy_file)),
         rejected.age_job(timedelta(days=settings.rejected_max_age_days)),
     ]

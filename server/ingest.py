@@ -10,22 +10,24 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from bisect import bisect_left, bisect_right, insort
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlmodel import Session, and_, col, or_, select
 
 from hailong import protocol
 from hailong.protocol import Ack, AckRejection, ContractError, Rating
-from server import bulk, chain, rejected, rollups
+from server import bulk, chain, connections, ordering, rejected, rollups
 from server.models import Assignment, Counter, Device, RejectedMessage
 from server.models import Rating as StoredRating
-from server.policy import MisuseRules, load_policy, lookback, misuse_flags
+from server.policy import MisuseRules, Press, load_policy, lookback, misuse_flags
+from server.press_time import Dated, date_press
 from server.reasons import reason_codes
 from server.settings import Settings
 from server.timeutil import vn_day
@@ -35,8 +37,19 @@ log = logging.getLogger("hailong.ingest")
 
 @dataclass(frozen=True)
 class Incoming:
+    """One message as the server's MQTT client got it. `received_at`: when (None: the batch's
+    time); `live_since`: since when the server's subscription had been live then (None: the
+    message may be backlog, see server/connections.py); `retained`: a retained copy."""
+
     topic: str
     payload: bytes
+    received_at: datetime | None = None
+    live_since: datetime | None = None
+    retained: bool = False
+
+    @property
+    def live(self) -> bool:
+        return self.live_since is not None and not self.retained
 
 
 @dataclass(frozen=True)
@@ -47,6 +60,9 @@ class IngestRules:
     chain_key: bytes | None = None
     max_age: timedelta = timedelta(days=400)
     future_tolerance: timedelta = timedelta(minutes=5)
+    # A rating whose time is unknown goes to the officer it names, if assigned to its counter
+    # within this span before its receipt (docs/protocol.md, "Attribution").
+    unknown_time_officer_span: timedelta = timedelta(days=7)
     misuse: MisuseRules = field(default_factory=MisuseRules)
     rejected_per_device: int = 1000
 
@@ -85,14 +101,17 @@ class BatchResult:
 
 
 class _AckBuilder:
-    def __init__(self) -> None:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
         self.accepted: dict[str, list[str]] = defaultdict(list)
         self.duplicate: dict[str, list[str]] = defaultdict(list)
         self.rejected: dict[str, list[AckRejection]] = defaultdict(list)
+        self.answered: set[str] = set()  # devices owed an Ack, empty if need be
 
     def build(self) -> dict[str, list[Ack]]:
-        """Acks per device, split so that no message exceeds the payload limit."""
-        devices = set(self.accepted) | set(self.duplicate) | set(self.rejected)
+        """Acks per device, split so that no message exceeds the payload limit; each carries
+        the server's time (the sender stamps it again as it sends)."""
+        devices = set(self.accepted) | set(self.duplicate) | set(self.rejected) | self.answered
         return {d: self._split(d) for d in sorted(devices)}
 
     def _split(self, device_id: str) -> list[Ack]:
@@ -115,9 +134,10 @@ class _AckBuilder:
                 accepted=[str(i) for kind, i in part if kind == "accepted"],
                 duplicate=[str(i) for kind, i in part if kind == "duplicate"],
                 rejected=[r for kind, r in part if isinstance(r, AckRejection)],
+                server_time=self.now,
             )
             for part in parts
-            if part
+            if part or parts == [[]]
         ]
 
 
@@ -173,9 +193,14 @@ def store_rows(
     inserted = set(bulk.upsert(session, table, rows, "nothing", returning="id"))
     new = [r for r in rows if r["id"] in inserted]
     chain.append(session, rules.chain_key, new, now)
+    received: dict[str, set[int]] = defaultdict(set)
+    for row in new:
+        received[str(row["device_id"])].add(int(row["seq"]))
+    ordering.record_received(session, received)
     counted = rules.misuse.count
     rollups.add(session, rollups.RATINGS, rollups.tally(new, counted))
     rollups.add(session, rollups.REASONS, rollups.tally_reasons(new, counted))
+    rollups.add(session, rollups.FLAGS, rollups.tally_flags(new))
     return inserted
 
 
@@ -232,28 +257,105 @@ def officer_at(assignments: Sequence[Assignment], moment: datetime) -> str | Non
     return None
 
 
-def effective_time(
-    rating: Rating, received_at: datetime, rules: IngestRules
-) -> tuple[datetime, list[str]]:
-    """When the press counts as made: the unit's clock, unless it says itself it is not synced
-    or it is implausibly old; then the time of receipt, flagged."""
-    if not rating.clock_synced:
-        return received_at, ["clock_unsynced"]
-    if rating.pressed_at < received_at - rules.max_age:
-        return received_at, ["clock_implausible"]
-    return rating.pressed_at, []
+def officer_named(
+    assignments: Sequence[Assignment], officer_id: str | None, first: datetime, last: datetime
+) -> str | None:
+    """`officer_id` if that officer was assigned at some moment of first..last, else None."""
+    for a in assignments:
+        if a.officer_id == officer_id and a.start <= last and (a.end is None or a.end > first):
+            return officer_id
+    return None
 
 
-def _row(
-    rating: Rating,
-    device: Device,
-    registry: _Registry,
-    received_at: datetime,
-    pressed_at: datetime,
-    flags: list[str],
-) -> dict[str, object]:
-    counter_id = device.counter_id
-    officer_id = officer_at(registry.assignments(counter_id), pressed_at)
+@dataclass
+class _Valid:
+    """A rating that passed the contract, on its way to a row: its time and flags so far."""
+
+    device_id: str
+    rating: Rating
+    device: Device
+    received_at: datetime
+    live_since: datetime | None
+    dated: Dated = field(init=False)
+    flags: list[str] = field(default_factory=list)
+
+    @property
+    def pressed_at(self) -> datetime:
+        return self.dated.pressed_at
+
+
+def _date(session: Session, valid: Sequence[_Valid], rules: IngestRules) -> None:
+    """The time rule (server/press_time.py), with the boot marks of the batch's presses."""
+    keys = {
+        (v.device_id, v.rating.boot_id)
+        for v in valid
+        if v.rating.boot_id is not None and v.rating.mono_ms is not None
+    }
+    marks = connections.boot_marks(session, keys)
+    for v in valid:
+        r = v.rating
+        mark = marks.get((v.device_id, r.boot_id)) if r.boot_id is not None else None
+        v.dated = date_press(
+            r.pressed_at,
+            r.clock_synced,
+            r.mono_ms,
+            mark,
+            v.received_at,
+            rules.max_age,
+            rules.future_tolerance,
+        )
+        v.flags.extend(v.dated.flags)
+
+
+def _flag_order(session: Session, valid: Sequence[_Valid]) -> None:
+    """`seq_reused` and `out_of_order` (server/ordering.py), judging each rating in arrival
+    order against the stored ones and those before it in the batch, as if each came alone."""
+    spans: dict[str, tuple[int, int]] = {}
+    for v in valid:
+        lo, hi = spans.get(v.device_id, (v.rating.seq, v.rating.seq))
+        spans[v.device_id] = (min(lo, v.rating.seq), max(hi, v.rating.seq))
+    orders = ordering.load_order(session, spans)
+    for v in valid:
+        order = orders[v.device_id]
+        v.flags += order.flags(v.rating.seq, v.rating.id, v.pressed_at, v.dated.known)
+        order.add(v.rating.seq, v.rating.id, v.pressed_at, ordering.trusted(v.flags))
+
+
+def _flag_late(session: Session, valid: Sequence[_Valid]) -> None:
+    """`late_while_online` (server/connections.py); the history is read only for ratings that
+    came late while the server was live, which an honest unit's never do."""
+    late = [
+        v
+        for v in valid
+        if v.dated.known
+        and v.live_since is not None
+        and v.live_since <= v.pressed_at
+        and v.received_at - v.pressed_at > connections.LATE_AFTER
+    ]
+    by_device: dict[str, list[_Valid]] = defaultdict(list)
+    for v in late:
+        by_device[v.device_id].append(v)
+    for device_id, found in sorted(by_device.items()):
+        first = min(v.pressed_at for v in found)
+        last = max(v.received_at for v in found)
+        events = connections.history(session, device_id, first, last)
+        for v in found:
+            if connections.late_while_online(v.pressed_at, v.received_at, events, v.live_since):
+                v.flags.append(connections.LATE_WHILE_ONLINE)
+
+
+def _row(v: _Valid, registry: _Registry, rules: IngestRules) -> dict[str, object]:
+    """The attribution rule: the counter the device is registered at, and the officer assigned
+    there at the press; for a rating whose time is unknown, the officer it names if assigned
+    there in the span before its receipt, else nobody."""
+    rating, flags, pressed_at = v.rating, v.flags, v.pressed_at
+    counter_id = v.device.counter_id
+    shifts = registry.assignments(counter_id)
+    if v.dated.known:
+        officer_id = officer_at(shifts, pressed_at)
+    else:
+        since = v.received_at - rules.unknown_time_officer_span
+        officer_id = officer_named(shifts, rating.officer_id, since, v.received_at)
     if officer_id is None:
         flags.append("no_officer")
     if rating.counter_id is not None and rating.counter_id != counter_id:
@@ -262,11 +364,11 @@ def _row(
         flags.append("officer_mismatch")
     return {
         "id": rating.id,
-        "device_id": device.id,
+        "device_id": v.device_id,
         "seq": rating.seq,
         "pressed_at": pressed_at,
         "device_pressed_at": rating.pressed_at.isoformat(),
-        "received_at": received_at,
+        "received_at": v.received_at,
         "day": vn_day(pressed_at),
         "scale": rating.scale,
         "score": rating.score,
@@ -281,22 +383,21 @@ def _row(
         "input": rating.input,
         "clock_synced": rating.clock_synced,
         "flags": ",".join(flags),
+        "boot_id": rating.boot_id,
+        "mono_ms": rating.mono_ms,
     }
 
 
-def _flag_misuse(
-    session: Session,
-    valid: Sequence[tuple[str, Rating, Device, datetime, list[str]]],
-    rules: MisuseRules,
-) -> None:
+def _flag_misuse(session: Session, valid: Sequence[_Valid], rules: MisuseRules) -> None:
     """Add the policy's misuse flags (cooldown, burst, outside service) to each new rating,
-    judged against its device's earlier presses, stored or in this batch. Presses are keyed by
-    rating id, so a rating sent again is never counted twice towards a burst."""
+    judged against its device's earlier presses, stored or in this batch; the gap between two
+    presses of one boot is measured by their mono_ms (server/policy.py `Press`). Presses are
+    keyed by rating id, so a rating sent again is never counted twice towards a burst."""
     back = lookback(rules)
     spans: dict[str, tuple[datetime, datetime]] = {}
-    for device_id, _r, _d, at, _f in valid:
-        first, last = spans.get(device_id, (at, at))
-        spans[device_id] = (min(first, at), max(last, at))
+    for v in valid:
+        first, last = spans.get(v.device_id, (v.pressed_at, v.pressed_at))
+        spans[v.device_id] = (min(first, v.pressed_at), max(last, v.pressed_at))
     # One window per device: a batch mixing a month-old backlog with live presses must not
     # read every device's month.
     windows = [
@@ -308,30 +409,42 @@ def _flag_misuse(
         for device_id, (first, last) in sorted(spans.items())
     ]
     stored = session.execute(
-        select(
-            col(StoredRating.device_id), col(StoredRating.id), col(StoredRating.pressed_at)
+        sa.select(
+            col(StoredRating.device_id),
+            col(StoredRating.id),
+            col(StoredRating.pressed_at),
+            col(StoredRating.boot_id),
+            col(StoredRating.mono_ms),
         ).where(or_(*windows))
     ).all()
-    times: dict[str, list[datetime]] = defaultdict(list)  # each device's presses, sorted
+    # Each device's presses in (time, mono_ms) order: presses dated by their receipt share one
+    # time, and their mono_ms then says which came last.
+    keys: dict[str, list[tuple[datetime, int]]] = defaultdict(list)
+    presses: dict[str, list[Press]] = defaultdict(list)  # the presses, in the same order
     seen: dict[str, set[str]] = defaultdict(set)
-    for device_id, rating_id, pressed_at in sorted(stored, key=lambda r: (r[0], _aware(r[2]))):
-        times[device_id].append(_aware(pressed_at))
+    for device_id, rating_id, at, boot_id, mono_ms in sorted(
+        stored, key=lambda r: (r[0], _aware(r[2]), -1 if r[4] is None else r[4])
+    ):
+        keys[device_id].append((_aware(at), -1 if mono_ms is None else mono_ms))
+        presses[device_id].append(Press(_aware(at), boot_id, mono_ms))
         seen[device_id].add(rating_id)
     # Only the last few presses before each one decide its flags; so a device that floods the
     # server costs it a bisection per rating, not a scan of its flood.
     keep = max(1, rules.burst_count - 1)
-    for device_id, rating, _device, pressed_at, flags in sorted(
-        valid, key=lambda v: (v[0], v[3], v[1].seq)
-    ):
-        if rating.id in seen[device_id]:
+    for v in sorted(valid, key=lambda v: (v.device_id, v.pressed_at, v.rating.seq)):
+        if v.rating.id in seen[v.device_id]:
             continue  # stored already: this copy is a duplicate and will not be stored again
-        known = times[device_id]
-        low = bisect_left(known, pressed_at - back)
-        high = bisect_right(known, pressed_at)
-        earlier = known[max(low, high - keep) : high]
-        flags += misuse_flags(earlier, pressed_at, rating.ticket is not None, rules)
-        insort(known, pressed_at)
-        seen[device_id].add(rating.id)
+        known, pressed = keys[v.device_id], presses[v.device_id]
+        mono = v.rating.mono_ms
+        key = (v.pressed_at, -1 if mono is None else mono)
+        press = Press(v.pressed_at, v.rating.boot_id, mono)
+        low = bisect_left(known, (v.pressed_at - back, -1))
+        high = bisect_right(known, key)
+        earlier = pressed[max(low, high - keep) : high]
+        v.flags += misuse_flags(earlier, press, v.rating.ticket is not None, rules)
+        known.insert(high, key)
+        pressed.insert(high, press)
+        seen[v.device_id].add(v.rating.id)
 
 
 def _aware(moment: datetime) -> datetime:
@@ -351,9 +464,8 @@ def _check_storable(name: str, text: str | None) -> None:
         raise ContractError(name, "is not valid Unicode (a lone surrogate)") from None
 
 
-def _check_registry(
-    rating: Rating, device: Device | None, now: datetime, rules: IngestRules
-) -> None:
+def _check_registry(rating: Rating, device: Device | None) -> None:
+    """Never the time: a rating with any time is stored, and the time rule dates it."""
     if device is None:
         raise ContractError("device_id", f"unknown device {rating.device_id!r}")
     if device.revoked_at is not None:
@@ -365,23 +477,26 @@ def _check_registry(
     unknown = [code for code in rating.reasons if code not in reason_codes()]
     if unknown:
         raise ContractError("reasons", f"unknown reason code(s) {', '.join(unknown)}")
-    if rating.pressed_at > now + rules.future_tolerance:
-        raise ContractError(
-            "pressed_at", f"{rating.pressed_at.isoformat()} is ahead of the server clock"
-        )
 
 
-def _apply_status(registry: _Registry, device_id: str, payload: bytes, now: datetime) -> None:
-    status = protocol.decode_status(payload)
+def _apply_status(
+    registry: _Registry, device_id: str, msg: Incoming, received_at: datetime, acks: _AckBuilder
+) -> None:
+    """A live online Status is answered with an Ack, empty if need be: its server_time is how a
+    unit without NTP learns the time."""
+    status = protocol.decode_status(msg.payload)
     device = registry.devices.get(device_id)
     if device is None:
         raise ContractError("topic", f"status from unknown device {device_id!r}")
+    connections.record_status(registry.session, device, status, received_at, msg.live)
     device.state = status.state
     device.firmware = status.firmware
     device.outbox = status.outbox
     device.ignored_presses = status.ignored_presses
-    device.last_seen_at = now
+    device.last_seen_at = received_at
     registry.session.add(device)
+    if msg.live and status.state == connections.ONLINE:
+        acks.answered.add(device_id)
 
 
 def _reject(
@@ -445,7 +560,7 @@ def reject_unstorable(
 ) -> BatchResult:
     """Keep a message the database refused to store as rejected, in the caller's transaction."""
     log.warning("the database refused a message on %s: %r", msg.topic[:300], exc)
-    acks = _AckBuilder()
+    acks = _AckBuilder(now)
     device_id = _device_of(msg.topic)
     reason = ContractError(None, f"the database could not store it ({exc!r})")
     _reject(session, msg, device_id, reason, now, acks)
@@ -467,32 +582,33 @@ def store_batch(
     """Apply the contract's server rules to a batch; the caller commits, then sends `acks`."""
     rules = rules or IngestRules()
     result = BatchResult()
-    acks = _AckBuilder()
+    acks = _AckBuilder(now)
     device_ids = {d for d in map(_device_of, (m.topic for m in batch)) if d is not None}
     registry = _Registry(session, device_ids)
-    valid: list[tuple[str, Rating, Device, datetime, list[str]]] = []
+    valid: list[_Valid] = []
     seen: set[str] = set()
     refused_from: set[str] = set()
     for msg in batch:
         device_id: str | None = None
+        received_at = msg.received_at or now
         try:
             device_id, kind = protocol.parse_topic(msg.topic)
             if kind == "status":
-                _apply_status(registry, device_id, msg.payload, now)
+                _apply_status(registry, device_id, msg, received_at, acks)
                 result.statuses += 1
                 continue
             if kind != "ratings":
                 raise ContractError("topic", f"the server does not accept {kind!r} messages")
             rating = protocol.decode_rating(msg.topic, msg.payload)
             device = registry.devices.get(device_id)
-            _check_registry(rating, device, now, rules)
+            _check_registry(rating, device)
             assert device is not None
             if rating.id in seen:
                 acks.duplicate[device_id].append(rating.id)
                 result.duplicates += 1
                 continue
             seen.add(rating.id)
-            valid.append((device_id, rating, device, *effective_time(rating, now, rules)))
+            valid.append(_Valid(device_id, rating, device, received_at, msg.live_since))
         except (ContractError, ValueError, RecursionError) as exc:
             # ValueError/RecursionError: a payload the rules did not foresee. It is kept with
             # its bytes like any rejection, rather than stopping ingest for every unit.
@@ -504,9 +620,15 @@ def store_batch(
             result.rejected += 1
     rejected.trim_to_quota(session, refused_from, rules.rejected_per_device)
     if valid:
-        registry.load_assignments(min(v[3] for v in valid), max(v[3] for v in valid))
+        _date(session, valid, rules)
+        _flag_order(session, valid)
+        _flag_late(session, valid)
+        moments = [v.pressed_at for v in valid]
+        unknown = [v.received_at for v in valid if not v.dated.known]
+        moments += [*unknown, *(at - rules.unknown_time_officer_span for at in unknown)]
+        registry.load_assignments(min(moments), max(moments))
         _flag_misuse(session, valid, rules.misuse)
-    candidates = [(v[0], _row(v[1], v[2], registry, now, v[3], v[4])) for v in valid]
+    candidates = [(v.device_id, _row(v, registry, rules)) for v in valid]
     inserted = store_rows(session, [row for _, row in candidates], rules, now)
     for device_id, row in candidates:
         rid = str(row["id"])

@@ -15,6 +15,7 @@ import time
 from types import FrameType
 
 from server import chain
+from server.anchors import Outside
 from server.db import make_engine, migrate
 from server.housekeeping import housekeeping_jobs
 from server.ingest_service import IngestService
@@ -32,7 +33,9 @@ def run(settings: Settings, report_every_s: float = 10.0) -> int:
         )
     engine = make_engine(settings.database_url)
     migrate(engine)
-    jobs = Jobs(engine, housekeeping_jobs(settings, chain.prepare(engine, settings))).start()
+    chain_key = chain.prepare(engine, settings)
+    outside = Outside.from_settings(settings, chain_key)
+    jobs = Jobs(engine, housekeeping_jobs(settings, chain_key, outside)).start()
     service = IngestService.from_settings(engine, settings).start()
     stop = threading.Event()
 
@@ -60,6 +63,7 @@ def run(settings: Settings, report_every_s: float = 10.0) -> int:
     finally:
         service.stop()
         jobs.stop()
+        outside.at_stop(engine)
         engine.dispose()
         totals = service.totals
         log.info(

@@ -6,6 +6,10 @@ and releases the broker's copy (manual MQTT acks): a message is never acknowledg
 or to the broker, before its rating is committed (a device over its rate: before its message is
 spooled, server/spool.py). With the database down the batch is kept and retried, so ingest pauses
 and loses nothing.
+
+Each message keeps when it came, whether it was a retained copy, and since when the server's
+subscription had been live then (server/connections.py `Liveness`: the marker that tells the
+broker's backlog from live messages), for the time and late rules of server/ingest.py.
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ from sqlmodel import Session, select
 
 from hailong import protocol
 from hailong.mqtt import MqttTarget, new_client
+from server.client_ids import ServerClientIds
+from server.connections import Liveness
 from server.device_config import config_for, next_assignment_change
 from server.ingest import (
     DATABASE_DOWN,
@@ -43,7 +49,8 @@ from server.spool import Spool
 
 log = logging.getLogger("hailong.ingest")
 SESSION_EXPIRY_S = 7 * 24 * 3600
-Received = tuple[str, bytes, int, int]  # topic, payload, MQTT message id, QoS
+# topic, payload, MQTT message id, QoS, retain flag, receipt, server live since (or None)
+Received = tuple[str, bytes, int, int, bool, datetime, datetime | None]
 DRAIN_PAUSE = 4.0  # while messages wait, a drain is followed by 4 times its length without one
 
 
@@ -58,7 +65,7 @@ class IngestService:
         target: MqttTarget,
         *,
         rules: IngestRules,
-        client_id: str = "hailong-server",
+        client_id: str,
         shared_group: str = "",
         batch_size: int = 500,
         batch_ms: int = 50,
@@ -91,6 +98,8 @@ class IngestService:
         self._client.on_message = self._on_message
         self._client.on_subscribe = self._on_subscribe
         self.subscribe_error = ""
+        self.liveness = Liveness(client_id)
+        self._marker_mid: int | None = None
         self._worker = threading.Thread(target=self._run, name="hailong-ingest", daemon=True)
         self._spool = Spool(engine, rules, rate=device_rate, burst=device_burst)
         self._drain_after = 0.0
@@ -100,7 +109,7 @@ class IngestService:
         return cls(
             engine,
             MqttTarget.from_url(settings.mqtt_url),
-            client_id=settings.mqtt_client_id,
+            client_id=ServerClientIds.from_settings(settings).ingest,
             shared_group=settings.mqtt_shared_group,
             batch_size=settings.ingest_batch_size,
             batch_ms=settings.ingest_batch_ms,
@@ -119,14 +128,28 @@ class IngestService:
         if rc.is_failure:
             log.error("broker refused the server's login at %s: %s", self.target.redacted(), rc)
             return
+        self.liveness.lost()
         client.subscribe([(self._filter("ratings"), 1), (self._filter("status"), 1)])
+        self._marker_mid = client.subscribe(self.liveness.topic, 1)[1]
         log.info(
             "connected to %s (session present: %s)", self.target.redacted(), flags.session_present
         )
 
-    def _on_subscribe(self, _c: paho.Client, _u: Any, _mid: int, codes: Any, _p: Any) -> None:
+    def _on_subscribe(self, client: paho.Client, _u: Any, mid: int, codes: Any, _p: Any) -> None:
         """Ready only once the broker granted both filters: a refused shared subscription
-        (an ACL without $share/…) would otherwise look connected and ingest nothing."""
+        (an ACL without $share/…) would otherwise look connected and ingest nothing. Once the
+        marker topic is granted, the marker is published: what comes before it is backlog."""
+        if mid == self._marker_mid:
+            if any(code.is_failure for code in codes):
+                log.warning(
+                    "the broker refused the server's subscription to %s: no Status is taken as "
+                    "live, so no press is dated from one; give the server's account "
+                    "subscribePattern and publishClientSend on it",
+                    self.liveness.topic,
+                )
+            else:
+                client.publish(self.liveness.topic, self.liveness.connected(), qos=1)
+            return
         refused = [str(code) for code in codes if code.is_failure]
         if refused:
             self.subscribe_error = (
@@ -143,13 +166,20 @@ class IngestService:
 
     def _on_disconnect(self, _c: paho.Client, _u: Any, _f: Any, rc: Any, _p: Any) -> None:
         self.connected.clear()
+        self.liveness.lost()
         if not self._stop.is_set():
             log.warning("disconnected from the broker (%s); reconnecting", rc)
 
     def _on_message(self, _c: paho.Client, _u: Any, msg: paho.MQTTMessage) -> None:
         # Only what the worker needs: a batch of paho's message objects (properties, a lock
         # each) kept alive in the queue made the garbage collector cost half the ingest's CPU.
-        self._queue.put((msg.topic, bytes(msg.payload), msg.mid, msg.qos))
+        now = self.clock()
+        if msg.topic == self.liveness.topic:
+            self.liveness.marker(bytes(msg.payload), now)
+            self._client.ack(msg.mid, msg.qos)
+            return
+        received = (msg.topic, bytes(msg.payload), msg.mid, msg.qos, bool(msg.retain), now)
+        self._queue.put((*received, self.liveness.since))
 
     # lifecycle -----------------------------------------------------------------------------
 
@@ -191,7 +221,10 @@ class IngestService:
         return batch
 
     def _commit(self, batch: list[Received]) -> BatchResult:
-        incoming = [Incoming(topic, payload) for topic, payload, _mid, _qos in batch]
+        incoming = [
+            Incoming(topic, payload, received_at, live_since, retained)
+            for topic, payload, _mid, _qos, retained, received_at, live_since in batch
+        ]
         now = self.clock()
         try:
             with Session(self.engine, expire_on_commit=False) as session:
@@ -241,14 +274,12 @@ class IngestService:
     def _spool_over_rate(self, batch: list[Received]) -> list[Received]:
         """Spool the messages of devices over their rate and release them at the broker at
         once (server/spool.py); returns the others, for the ordinary path."""
-        to_spool = self._spool.split([topic for topic, _payload, _mid, _qos in batch])
+        to_spool = self._spool.split([m[0] for m in batch])
         if not any(to_spool):
             return batch
         spooled = [m for m, over in zip(batch, to_spool, strict=True) if over]
-        self._spool.put(
-            [Incoming(topic, payload) for topic, payload, _, _ in spooled], self.clock()
-        )
-        for _topic, _payload, mid, qos in spooled:
+        self._spool.put([Incoming(topic, payload) for topic, payload, *_ in spooled], self.clock())
+        for _topic, _payload, mid, qos, *_ in spooled:
             self._client.ack(mid, qos)
         return [m for m, over in zip(batch, to_spool, strict=True) if not over]
 
@@ -279,8 +310,9 @@ class IngestService:
     def _acknowledge(self, batch: list[Received], result: BatchResult) -> None:
         for device_id, acks in result.acks.items():
             for ack in acks:
-                self._client.publish(protocol.topic(device_id, "acks"), ack.to_payload(), qos=1)
-        for _topic, _payload, mid, qos in batch:
+                sent = ack.model_copy(update={"server_time": self.clock()})
+                self._client.publish(protocol.topic(device_id, "acks"), sent.to_payload(), qos=1)
+        for _topic, _payload, mid, qos, *_ in batch:
             self._client.ack(mid, qos)
         self.totals.add_counts(result)
         if result.rejected:

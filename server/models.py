@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, AwareDatetime, field_validator, model_validator
-from sqlalchemy import Column, Index, LargeBinary
+from sqlalchemy import BigInteger, Column, Index, LargeBinary
 from sqlmodel import Field, SQLModel
 
 from hailong.protocol import ID_RE
@@ -225,6 +225,25 @@ class Device(SQLModel, table=True):
     ignored_presses: int | None = None
 
 
+class DeviceListed(SQLModel):
+    """A device as `GET /devices` lists it: what its Status said, and the ratings it never
+    delivered, by seq (server/ordering.py)."""
+
+    id: str
+    counter_id: str
+    created_at: datetime
+    revoked_at: datetime | None
+    firmware: str | None
+    state: str | None
+    last_seen_at: datetime | None
+    outbox: int | None
+    ignored_presses: int | None
+    missing_seqs: int = Field(description="how many seq values below its highest never arrived")
+    missing_seq_ranges: list[tuple[int, int]] = Field(
+        description="the first 100 ranges of them, [first, last] each"
+    )
+
+
 class DeviceProvisioned(SQLModel):
     """The answer to a registration: the password is shown this once and stored nowhere."""
 
@@ -244,6 +263,7 @@ class Rating(SQLModel, table=True):
         Index("ix_rating_day", "day"),
         Index("ix_rating_counter_day", "counter_id", "day"),
         Index("ix_rating_device_pressed", "device_id", "pressed_at"),
+        Index("ix_rating_received", "received_at"),
     )
 
     id: str = Field(primary_key=True, max_length=36)
@@ -266,6 +286,49 @@ class Rating(SQLModel, table=True):
     input: str = Field(default="button", max_length=16)
     clock_synced: bool = True
     flags: str = Field(default="", max_length=200)
+    # The unit's boot and monotonic clock at the press, for the time and misuse rules; not in
+    # the hash chain (server/chain.py): the chained pressed_at and flags carry their outcome.
+    boot_id: str | None = Field(default=None, max_length=64)
+    mono_ms: int | None = Field(default=None, sa_type=BigInteger)
+
+
+class DeviceBoot(SQLModel, table=True):
+    """The first live Status of each boot of a unit: its receipt and the unit's monotonic clock
+    then, which date any press of that boot (server/press_time.py). The first, because a unit
+    publishes it at connect, before anyone could know the new boot's random id."""
+
+    __tablename__ = "device_boot"
+
+    device_id: str = Field(primary_key=True, max_length=64)
+    boot_id: str = Field(primary_key=True, max_length=64)
+    received_at: datetime
+    mono_ms: int = Field(sa_type=BigInteger)
+
+
+class DeviceConnection(SQLModel, table=True):
+    """A unit's connection history (server/connections.py): each Status that changed its state
+    from another, and every offline one (its Last Will or a clean stop), when the server got it.
+    `live`: received while the server's subscription was live (not a retained copy or backlog)."""
+
+    __tablename__ = "device_connection"
+    __table_args__ = (Index("ix_device_connection_device_at", "device_id", "received_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    device_id: str = Field(max_length=64)
+    state: str = Field(max_length=16)
+    received_at: datetime
+    live: bool
+
+
+class SeqGap(SQLModel, table=True):
+    """Seq values of a unit never received (server/ordering.py): first_seq..last_seq, or from
+    first_seq on when last_seq is null (above the highest received). No row: none received."""
+
+    __tablename__ = "seq_gap"
+
+    device_id: str = Field(primary_key=True, max_length=64)
+    first_seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    last_seq: int | None = None
 
 
 class RejectedMessage(SQLModel, table=True):
@@ -454,6 +517,39 @@ class RollupReasonMonth(_ReasonKey, table=True):
 class RollupReasonYear(_ReasonKey, table=True):
     __tablename__ = "rollup_reason_year"
     __table_args__ = (Index("ix_rollup_reason_year_officer", "officer_id", "year"),)
+
+    year: date = Field(primary_key=True)
+
+
+class _FlagKey(SQLModel):
+    counter_id: str = Field(primary_key=True, max_length=64)
+    officer_id: str = Field(primary_key=True, max_length=64)
+    flag: str = Field(primary_key=True, max_length=32)
+    unit_id: str = Field(default="", max_length=64)
+    n: int
+
+
+class RollupFlagDay(_FlagKey, table=True):
+    """How many ratings carried each flag (server/flags.py), per officer, counter and day: a
+    report shows why ratings were left out, and how many were dated by the server though
+    counted, kept like the rating rollups."""
+
+    __tablename__ = "rollup_flag_day"
+    __table_args__ = (Index("ix_rollup_flag_day_officer", "officer_id", "day"),)
+
+    day: date = Field(primary_key=True)
+
+
+class RollupFlagMonth(_FlagKey, table=True):
+    __tablename__ = "rollup_flag_month"
+    __table_args__ = (Index("ix_rollup_flag_month_officer", "officer_id", "month"),)
+
+    month: date = Field(primary_key=True)
+
+
+class RollupFlagYear(_FlagKey, table=True):
+    __tablename__ = "rollup_flag_year"
+    __table_args__ = (Index("ix_rollup_flag_year_officer", "officer_id", "year"),)
 
     year: date = Field(primary_key=True)
 

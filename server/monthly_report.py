@@ -19,7 +19,7 @@ from markupsafe import Markup, escape
 from sqlmodel import Session
 
 from hailong.errors import UnknownId
-from server import audit, reports
+from server import audit, flags, reports
 from server.models import UNIT_KINDS, Unit
 from server.periods import Period, parse_period
 from server.policy import Policy
@@ -241,6 +241,21 @@ def _reasons(total: Mapping[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
+def flag_rows(counts: Mapping[str, int], policy: Policy) -> list[dict[str, Any]]:
+    """A report row's count per flag, with its labels and whether the policy left those
+    ratings out of the scores: what the reviewer needs to see why figures are what they are."""
+    return [
+        {
+            "name": name,
+            "vi": flags.BY_NAME[name].label_vi if name in flags.BY_NAME else name,
+            "en": flags.BY_NAME[name].label_en if name in flags.BY_NAME else name,
+            "count": n,
+            "left_out": name in policy.misuse.count,
+        }
+        for name, n in counts.items()
+    ]
+
+
 @dataclass(frozen=True)
 class Run:
     """Which run made a report: its audit event, when, by whom, and its content's digest."""
@@ -272,8 +287,9 @@ def render(m: Monthly, run: Run) -> str:
         ],
         run=run,
         generated_at=vn_time(run.generated_at),
-        officers=rows,
+        officers=[{**row, "flag_rows": flag_rows(row["flags"], policy)} for row in rows],
         unit_row=unit_row,
+        unit_flags=flag_rows(unit_row["flags"], policy),
         reasons=_reasons(unit_row),
         not_enough=NOT_ENOUGH_DATA_VI,
         officers_chart=officers_chart(rows),

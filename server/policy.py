@@ -21,9 +21,9 @@ from typing import Any, ClassVar
 
 from hailong.errors import ConfigError
 from hailong.protocol import ID_RE
+from server import flags
 from server.scoring import Figures
 
-MISUSE_FLAGS = ("cooldown", "burst", "no_officer", "outside_service")
 CONDITIONS = (
     "wilson_low_min",
     "satisfied_pct_min",
@@ -31,7 +31,7 @@ CONDITIONS = (
     "unsatisfied_pct_max",
     "ratings_min",
 )
-ALERT_KINDS = ("unsatisfied_at_counter", "unit_satisfied_below")
+ALERT_KINDS = ("unsatisfied_at_counter", "unit_satisfied_below", "ratings_out_of_order")
 DEFAULT_FILE = "policy-default.toml"
 BUILT_IN = "built-in default"
 
@@ -45,21 +45,22 @@ class PolicyError(ConfigError, ValueError):
 
 @dataclass(frozen=True)
 class MisuseRules:
-    """When a press is flagged, and which flags leave a rating out of the scores."""
+    """When a press is flagged, and which flags leave a rating out of the scores (`count`, any
+    of server/flags.py's names; the shipped policy's are those flags.EXCLUDED_BY_DEFAULT marks)."""
 
     cooldown_s: float = 3.0
     burst_count: int = 5
     burst_window_s: float = 60.0
     require_service: bool = False
-    count: tuple[str, ...] = MISUSE_FLAGS
+    count: tuple[str, ...] = flags.EXCLUDED_BY_DEFAULT
 
-    def counts(self, flags: Iterable[str]) -> bool:
+    def counts(self, given: Iterable[str]) -> bool:
         """Whether a rating with these flags is flagged as misuse (left out of scores)."""
-        given = list(flags)
-        unknown = [f for f in given if f not in MISUSE_FLAGS]
+        names = list(given)
+        unknown = [f for f in names if f not in flags.BY_NAME]
         if unknown:
-            raise ValueError(f"unknown misuse flag(s) {unknown}; known: {', '.join(MISUSE_FLAGS)}")
-        return any(f in self.count for f in given)
+            raise ValueError(f"unknown flag(s) {unknown}; known: {', '.join(flags.NAMES)}")
+        return any(f in self.count for f in names)
 
 
 def lookback(rules: MisuseRules) -> timedelta:
@@ -67,23 +68,47 @@ def lookback(rules: MisuseRules) -> timedelta:
     return timedelta(seconds=max(rules.cooldown_s, rules.burst_window_s))
 
 
+@dataclass(frozen=True)
+class Press:
+    """A press as the misuse rules see it: its time, and the unit's boot and monotonic clock."""
+
+    at: datetime
+    boot_id: str | None = None
+    mono_ms: int | None = None
+
+
+def gap(earlier: Press | datetime, later: Press | datetime) -> timedelta:
+    """How long after `earlier` `later` was pressed: by mono_ms when both share a boot (exact,
+    whatever the unit's clock said or the time rule made of it: a backlog dated by receipt
+    keeps its spacing), otherwise by press time. A bare datetime is a press without a boot."""
+    a = earlier if isinstance(earlier, Press) else Press(earlier)
+    b = later if isinstance(later, Press) else Press(later)
+    same_boot = a.boot_id is not None and a.boot_id == b.boot_id
+    if same_boot and a.mono_ms is not None and b.mono_ms is not None:
+        return timedelta(milliseconds=b.mono_ms - a.mono_ms)
+    return b.at - a.at
+
+
 def misuse_flags(
-    previous: Sequence[datetime], pressed_at: datetime, has_ticket: bool, rules: MisuseRules
+    previous: Sequence[Press | datetime],
+    pressed: Press | datetime,
+    has_ticket: bool,
+    rules: MisuseRules,
 ) -> list[str]:
-    """The flags a press earns from the same device's earlier presses (`previous`).
+    """The flags a press earns from the same device's earlier presses (`previous`), the gap
+    between two presses measured by `gap`.
 
     "cooldown": the latest earlier press was less than cooldown_s before (0 ≤ gap < cooldown_s).
     "burst": with this press, at least burst_count presses fall in the burst_window_s ending at
-    it, the window open at its start: (pressed_at − burst_window_s, pressed_at].
+    it, the window open at its start: 0 ≤ gap < burst_window_s.
     "outside_service": require_service is on and the press carried no ticket.
-    Presses later than `pressed_at` (delivered out of order) are not "earlier" and are ignored.
+    Presses later than this one (delivered out of order) are not "earlier" and are ignored.
     """
-    earlier = [p for p in previous if p <= pressed_at]
+    gaps = [g for g in (gap(p, pressed) for p in previous) if g >= timedelta(0)]
     flags: list[str] = []
-    if earlier and pressed_at - max(earlier) < timedelta(seconds=rules.cooldown_s):
+    if gaps and min(gaps) < timedelta(seconds=rules.cooldown_s):
         flags.append("cooldown")
-    window_start = pressed_at - timedelta(seconds=rules.burst_window_s)
-    if sum(p > window_start for p in earlier) + 1 >= rules.burst_count:
+    if sum(g < timedelta(seconds=rules.burst_window_s) for g in gaps) + 1 >= rules.burst_count:
         flags.append("burst")
     if rules.require_service and not has_ticket:
         flags.append("outside_service")
@@ -196,7 +221,21 @@ class UnitSatisfiedBelow:
     label_en: str
 
 
-AlertRule = UnsatisfiedAtCounter | UnitSatisfiedBelow
+@dataclass(frozen=True)
+class RatingsOutOfOrder:
+    """`count` ratings received from one unit's device within `window_minutes` that the order
+    rules flagged (seq_reused, out_of_order or late_while_online): the sign of ratings backdated
+    or replayed with the device's password."""
+
+    kind: ClassVar[str] = "ratings_out_of_order"
+    id: str
+    count: int
+    window_minutes: int
+    label_vi: str
+    label_en: str
+
+
+AlertRule = UnsatisfiedAtCounter | UnitSatisfiedBelow | RatingsOutOfOrder
 
 
 # --- the policy ---------------------------------------------------------------------------
@@ -330,9 +369,13 @@ def _misuse(source: str, data: Any) -> MisuseRules:
     t = _Table(source, "[misuse] ", data, keys)
     d = MisuseRules()
     count = t.data.get("count", list(d.count))
-    if not isinstance(count, list) or any(f not in MISUSE_FLAGS for f in count):
+    # a tuple, not a dict: TOML can give a table or a list here, which no dict could look up
+    if not isinstance(count, list) or any(f not in flags.NAMES for f in count):
+        unknown = [f for f in count if f not in flags.NAMES] if isinstance(count, list) else []
+        named = f" ({', '.join(map(repr, unknown))} unknown)" if unknown else ""
         raise t.error(
-            "count", f"must be a list of flags from {list(MISUSE_FLAGS)}, not {_shown(count)}"
+            "count",
+            f"must be a list of flags from {list(flags.NAMES)}, not {_shown(count)}{named}",
         )
     cooldown = t.number("cooldown_s", d.cooldown_s, 0, math.inf)
     burst_count = t.integer("burst_count", d.burst_count, 2)
@@ -343,7 +386,7 @@ def _misuse(source: str, data: Any) -> MisuseRules:
         burst_count=burst_count,
         burst_window_s=window,
         require_service=t.boolean("require_service", d.require_service),
-        count=tuple(f for f in MISUSE_FLAGS if f in count),
+        count=tuple(f for f in flags.NAMES if f in count),
     )
 
 
@@ -394,6 +437,7 @@ def _alert(source: str, number: int, data: Any, taken: set[str]) -> AlertRule:
     own = {
         "unsatisfied_at_counter": ("count", "window_minutes"),
         "unit_satisfied_below": ("threshold_pct", "min_ratings"),
+        "ratings_out_of_order": ("count", "window_minutes"),
     }
     common = ("id", "kind", "label_vi", "label_en")
     every = (*common, *(key for keys in own.values() for key in keys))
@@ -425,6 +469,19 @@ def _alert(source: str, number: int, data: Any, taken: set[str]) -> AlertRule:
             or f"{count} đánh giá “Không hài lòng” tại một quầy trong {minutes} phút",
             label_en=label_en
             or f"{count} “Dissatisfied” ratings at one counter within {minutes} minutes",
+        )
+    if kind == "ratings_out_of_order":
+        count = t.integer("count", 1, 1)
+        minutes = t.integer("window_minutes", 60, 1)
+        assert count is not None and minutes is not None
+        return RatingsOutOfOrder(
+            id=alert_id,
+            count=count,
+            window_minutes=minutes,
+            label_vi=label_vi
+            or f"Đánh giá sai thứ tự trên một thiết bị: {count} trong {minutes} phút",
+            label_en=label_en
+            or f"Ratings out of order on one unit: {count} within {minutes} minutes",
         )
     if not t.has("threshold_pct"):
         raise t.error("threshold_pct", "is required, e.g. threshold_pct = 70")
@@ -459,7 +516,7 @@ def parse_policy(text: str, source: str) -> Policy:
         "alerts",
     )
     t = _Table(source, "", data, allowed)
-    version = t.string("version", "2026-11-default", required=True)
+    version = t.string("version", "2026-12-default", required=True)
     min_ratings = t.integer("min_ratings", 30, 1)
     assert version is not None and min_ratings is not None
     taken: set[str] = set()

@@ -1,9 +1,9 @@
 """Report figures per officer, counter, field (lĩnh vực) and unit, for any period.
 
 SQL only counts: a report reads the rollups (server/rollups.py), one statement per family
-(ratings, reasons, services) and period, plus the registry rows it names, so a province's year
-opens as fast as a commune's week. Every figure is made from those counts by server/scoring.py,
-every classification by server/policy.py.
+(ratings, reasons, flags, services) and period, plus the registry rows it names, so a
+province's year opens as fast as a commune's week. Every figure is made from those counts by
+server/scoring.py, every classification by server/policy.py.
 
 The API, its CSV and XLSX exports, the monthly print report and the dashboard all call these, so
 one number is the same number everywhere. Days are Vietnam days (server/periods.py).
@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 from sqlmodel import Session, col, select
 
-from server import rollups, scoring
+from server import flags, rollups, scoring
 from server.models import Counter, CounterField, Officer, ServiceField, Unit
 from server.periods import Period, check_years, period_of
 from server.policy import Classification, Policy, classify, load_policy
@@ -76,10 +76,12 @@ def _plus(a: LevelTally | None, b: LevelTally) -> LevelTally:
 @dataclass
 class Counts:
     """One group's rollup counts for a period: an officer's, a counter's, a unit's or a day's.
-    `announced` is None where the queue system reported no services at all."""
+    `flags` is how many ratings carried each flag, left out of scores or not; `announced` is
+    None where the queue system reported no services at all."""
 
     levels: dict[tuple[str, int], LevelTally] = field(default_factory=dict)
     reasons: dict[str, tuple[int, int]] = field(default_factory=dict)
+    flags: dict[str, int] = field(default_factory=dict)
     announced: int | None = None
 
     def add(self, other: Counts) -> None:
@@ -88,11 +90,19 @@ class Counts:
         for code, (n, flagged) in other.reasons.items():
             had_n, had_flagged = self.reasons.get(code, (0, 0))
             self.reasons[code] = (had_n + n, had_flagged + flagged)
+        for name, n in other.flags.items():
+            self.flags[name] = self.flags.get(name, 0) + n
         if other.announced is not None:
             self.announced = (self.announced or 0) + other.announced
 
     def figures(self, include_flagged: bool) -> Figures:
         return scoring.figures(self.levels, self.reasons, self.announced, include_flagged)
+
+    def flag_counts(self) -> dict[str, int]:
+        """The flags that occur, in server/flags.py's order (any unknown to it after, by name)."""
+        known = [name for name in flags.NAMES if self.flags.get(name)]
+        others = sorted(name for name, n in self.flags.items() if n and name not in flags.BY_NAME)
+        return {name: self.flags[name] for name in (*known, *others)}
 
     def rating_figures(self, include_flagged: bool) -> Figures:
         """Without reasons or services: a previous period shows only its ratings, satisfied %
@@ -168,7 +178,7 @@ def read_counts(
     filters: Filters,
     levels_only: bool = False,
 ) -> dict[Any, Counts]:
-    """Every group's counts for start..end in three statements, one per rollup family (one with
+    """Every group's counts for start..end in four statements, one per rollup family (one with
     `levels_only`, as a previous period needs); with `by` None all of them are one group, keyed
     None."""
     found: dict[Any, Counts] = {}
@@ -178,6 +188,9 @@ def read_counts(
     for row in _tallies(session, rollups.REASONS, start, end, by, filters):
         reason, n, flagged = row[-3:]
         found.setdefault(_key(row, by), Counts()).reasons[reason] = (n, flagged)
+    for row in _tallies(session, rollups.FLAGS, start, end, by, filters):
+        name, n = row[-2:]
+        found.setdefault(_key(row, by), Counts()).flags[name] = n
     # Grouped by unit even for one group: with no group and no detail columns, a SUM over no
     # rows would come back as one row of NULL.
     for row in _tallies(session, rollups.SERVICES, start, end, by or "unit_id", filters):
@@ -206,6 +219,8 @@ class Row:
 
     `rank` is by Wilson lower bound among the report's rows with at least the policy's minimum
     of ratings; the others are not ranked ("chưa đủ dữ liệu") and, for officers, not classified.
+    `flags`: how many of the period's ratings carried each flag that occurs, whether the policy
+    left them out (`figures.flagged` counts those) or counted them.
     """
 
     id: str
@@ -214,6 +229,7 @@ class Row:
     title: str | None
     figures: Figures
     previous: Figures | None = None  # its ratings only: no reasons, no response rate
+    flags: dict[str, int] = field(default_factory=dict)
     ranked: bool = False
     rank: int | None = None
     classification: Classification | None = None
@@ -246,7 +262,8 @@ def build_rows(
 ) -> list[Row]:
     """Pure: entities and their groups' counts → rows, ranked among themselves."""
     flagged = include_flagged
-    now = [combine(map(current.get, e.groups)).figures(flagged) for e in entities]
+    counts = [combine(map(current.get, e.groups)) for e in entities]
+    now = [c.figures(flagged) for c in counts]
     before = [combine(map(previous.get, e.groups)).rating_figures(flagged) for e in entities]
     standings = scoring.rank(now, lambda f: f.ratings, lambda f: f.wilson_low, policy.min_ratings)
     return [
@@ -260,8 +277,9 @@ def build_rows(
             ranked=standing.ranked,
             rank=standing.rank,
             classification=classify(fig, policy) if classified else None,
+            flags=c.flag_counts(),
         )
-        for e, fig, prev, standing in zip(entities, now, before, standings, strict=True)
+        for e, c, fig, prev, standing in zip(entities, counts, now, before, standings, strict=True)
     ]
 
 
@@ -355,6 +373,7 @@ def row_dict(row: Row, scope: Scope | None) -> dict[str, Any]:
         {
             "ratings": f.ratings,
             "flagged": f.flagged,
+            "flags": row.flags,
             "counts": f.counts,
             "satisfied": f.satisfied,
             "satisfied_pct": f.satisfied_pct,
@@ -507,13 +526,15 @@ def build_report(
     )
     groups = sorted({g for e in entities for g in e.groups})
     flagged = query.include_flagged
+    counts = combine(current.get(g) for g in groups)
     total = Row(
         id="",
         name=TOTAL_VI,
         unit_id=query.unit_id or "",
         title=None,
-        figures=combine(current.get(g) for g in groups).figures(flagged),
+        figures=counts.figures(flagged),
         previous=combine(before.get(g) for g in groups).rating_figures(flagged),
+        flags=counts.flag_counts(),
     )
     return Report(
         query=query,

@@ -6,9 +6,10 @@ rollups can never drift from the ratings while the database is only written by t
 `rebuild` and `check` recompute them from the raw rows for when it was written otherwise
 (a restore, a manual repair) or for an auditor who wants to see it for themselves.
 
-Three families of counts share the machinery: ratings per level (with how many of them were
-flagged as misuse and how many carried a ticket), reasons given after a low score, and the
-services the queue system announced (the response rate's denominator).
+Four families of counts share the machinery: ratings per level (with how many of them were
+flagged as misuse and how many carried a ticket), reasons given after a low score, ratings per
+flag they carry (server/flags.py, whatever the policy makes of it), and the services the queue
+system announced (the response rate's denominator).
 
 Reads split a date range into whole years, whole months and the ragged days at either end, so a
 year costs one row per key plus at most two partial months.
@@ -45,6 +46,9 @@ from server.models import (
     NO_OFFICER,
     Rating,
     RollupDay,
+    RollupFlagDay,
+    RollupFlagMonth,
+    RollupFlagYear,
     RollupMonth,
     RollupReasonDay,
     RollupReasonMonth,
@@ -100,6 +104,17 @@ REASONS = Family(
     ("reason",),
     ("n", "flagged"),
 )
+FLAGS = Family(
+    "flags",
+    {
+        "day": _table(RollupFlagDay),
+        "month": _table(RollupFlagMonth),
+        "year": _table(RollupFlagYear),
+    },
+    ("counter_id", "officer_id", "flag"),
+    ("flag",),
+    ("n",),
+)
 SERVICES = Family(
     "services",
     {
@@ -111,7 +126,7 @@ SERVICES = Family(
     (),
     ("n",),
 )
-FAMILIES = (RATINGS, REASONS, SERVICES)
+FAMILIES = (RATINGS, REASONS, FLAGS, SERVICES)
 
 
 def month_of(day: date) -> date:
@@ -177,6 +192,25 @@ def tally_reasons(
                 r["unit_id"] or "",
             )
             _add(counts, key, (1, flagged))
+    return counts
+
+
+def tally_flags(rows: Iterable[Mapping[str, Any]]) -> dict[Key, Values]:
+    """Stored rating rows → (n,) per (day, counter, officer, flag, unit): how many ratings
+    carried each flag, flagged as misuse by the policy or not."""
+    counts: dict[Key, Values] = {}
+    for r in rows:
+        for flag in (r.get("flags") or "").split(","):
+            if not flag:
+                continue
+            key = (
+                r["day"],
+                r["counter_id"] or "",
+                r["officer_id"] or NO_OFFICER,
+                flag,
+                r["unit_id"] or "",
+            )
+            _add(counts, key, (1,))
     return counts
 
 
@@ -416,6 +450,13 @@ def _raw_reasons(conn: Connection, month: date, counted: Collection[str]) -> dic
     return tally_reasons(rows, counted)
 
 
+def _raw_flags(conn: Connection, month: date) -> dict[Key, Values]:
+    q = select(
+        RATING.c.day, RATING.c.counter_id, RATING.c.officer_id, RATING.c.unit_id, RATING.c.flags
+    ).where(RATING.c.day >= month, RATING.c.day <= month_end(month), RATING.c.flags != "")
+    return tally_flags({**r._mapping, "day": as_date(r.day)} for r in conn.execute(q))
+
+
 def _raw_services(conn: Connection, month: date) -> dict[Key, Values]:
     q = select(SERVICE.c.day, SERVICE.c.counter_id, SERVICE.c.officer_id, SERVICE.c.unit_id).where(
         SERVICE.c.day >= month, SERVICE.c.day <= month_end(month)
@@ -430,6 +471,8 @@ def _raw(
         return _raw_ratings(conn, month, counted)
     if family is REASONS:
         return _raw_reasons(conn, month, counted)
+    if family is FLAGS:
+        return _raw_flags(conn, month)
     return _raw_services(conn, month)
 
 
@@ -461,10 +504,14 @@ def _key_values(family: Family, values: Sequence[Any]) -> tuple[Any, ...]:
 
 def months_with_ratings(engine: Engine) -> list[date]:
     """Every month from the first rating's (or service's) to the last, and any a rollup names."""
+    with engine.connect() as conn:
+        return _months(conn)
+
+
+def _months(conn: Connection) -> list[date]:
     sources = [(RATING, "day"), (SERVICE, "day")]
     sources += [(f.tables[level], level) for f in FAMILIES for level in ("day", "month", "year")]
-    with engine.connect() as conn:
-        found = [conn.execute(select(func.min(t.c[w]), func.max(t.c[w]))).one() for t, w in sources]
+    found = [conn.execute(select(func.min(t.c[w]), func.max(t.c[w]))).one() for t, w in sources]
     lows = [as_date(low) for low, _ in found if low is not None]
     highs = [as_date(high) for _, high in found if high is not None]
     if not lows:
@@ -538,13 +585,11 @@ class Mismatch:
 
     def describe(self) -> str:
         when, *keys, unit_id = self.key
-        shown = " ".join(str(k) for k in keys[2:])
+        row = [f"{self.table} {when.isoformat()} counter={keys[0]} officer={keys[1] or '(none)'}"]
+        row += [str(k) for k in keys[2:]]
         said = ", ".join(f"{n} {r}" for n, r in zip(self.names, self.raw, strict=True))
         kept = ", ".join(f"{n} {s}" for n, s in zip(self.names, self.stored, strict=True))
-        return (
-            f"{self.table} {when.isoformat()} counter={keys[0]} "
-            f"officer={keys[1] or '(none)'} {shown}: raw rows say {said}; rollup says {kept}"
-        ).replace("  ", " ")
+        return f"{' '.join(row)}: raw rows say {said}; rollup says {kept}"
 
 
 def compare(
@@ -559,32 +604,68 @@ def compare(
     ]
 
 
+def _compare_month(
+    conn: Connection, family: Family, month: date, raw: Mapping[Key, Values]
+) -> list[Mismatch]:
+    """The family's day rows and month row of `month` against its recount `raw` (per day)."""
+    tables = family.tables
+    days = _stored(conn, family, "day", month, month_end(month))
+    per_month = _stored(conn, family, "month", month, month)
+    return [
+        *compare(tables["day"].name, family.values, raw, days),
+        *compare(tables["month"].name, family.values, _at(raw, month), per_month),
+    ]
+
+
+def _compare_year(
+    conn: Connection, family: Family, year: date, expected: Mapping[Key, Values]
+) -> list[Mismatch]:
+    stored = _stored(conn, family, "year", year, year)
+    return compare(family.tables["year"].name, family.values, expected, stored)
+
+
 def check(
     engine: Engine, counted: Collection[str], progress: Progress | None = None
 ) -> list[Mismatch]:
     """Recount from the raw rows and compare with the day and month rollups, and the year
-    rollups with their months; nothing is written."""
+    rollups with their months; nothing is written. Each month is compared in its own moment
+    with ingest held back, so a year is compared with its stored months, read in the same
+    moment, rather than with recounts taken at different moments."""
     mismatches: list[Mismatch] = []
     months = months_with_ratings(engine)
     for i, month in enumerate(months):
         with _writer_lock(engine) as conn:
             for family in FAMILIES:
-                tables = family.tables
                 raw = _raw(conn, family, month, counted)
-                days = _stored(conn, family, "day", month, month_end(month))
-                per_month = _stored(conn, family, "month", month, month)
+                mismatches += _compare_month(conn, family, month, raw)
                 if _last_of_its_year(months, i):
                     year = year_of(month)
-                    mismatches += compare(
-                        tables["year"].name,
-                        family.values,
-                        _year_from_months(conn, family, year),
-                        _stored(conn, family, "year", year, year),
-                    )
-                mismatches += compare(tables["day"].name, family.values, raw, days)
-                mismatches += compare(
-                    tables["month"].name, family.values, _at(raw, month), per_month
-                )
+                    expected = _year_from_months(conn, family, year)
+                    mismatches += _compare_year(conn, family, year, expected)
         if progress:
             progress(i + 1, len(months), month)
     return mismatches
+
+
+def check_snapshot(
+    conn: Connection, counted: Collection[str], progress: Progress | None = None
+) -> tuple[int, list[Mismatch]]:
+    """`check` within one read snapshot the caller holds (`hailong verify` proves the ratings
+    in it first), without holding back ingest: every day, month and year row of every family
+    is compared with a recount of the raw rows. Returns (months compared, mismatches), in
+    time order, days before their month and the month before its year."""
+    mismatches: list[Mismatch] = []
+    months = _months(conn)
+    years: dict[str, dict[Key, Values]] = {}
+    for i, month in enumerate(months):
+        for family in FAMILIES:
+            raw = _raw(conn, family, month, counted)
+            mismatches += _compare_month(conn, family, month, raw)
+            year = years.setdefault(family.name, {})
+            for key, values in _at(raw, year_of(month)).items():
+                _add(year, key, values)
+            if _last_of_its_year(months, i):
+                mismatches += _compare_year(conn, family, year_of(month), years.pop(family.name))
+        if progress:
+            progress(i + 1, len(months), month)
+    return len(months), mismatches

@@ -33,7 +33,11 @@ class Settings(BaseSettings):
         "it (e.g. mqtts://hailong.example.gov.vn:8883); empty: the server's own broker address.",
     )
     mqtt_client_id: str = Field(
-        "hailong-server", description="MQTT client id; unique per server process."
+        "server",
+        description="This process's part of its MQTT client ids, unique among the processes "
+        "sharing a data_dir (e.g. ingest-1): the ids are hailong-<token>-<this>, the token a "
+        "random secret made once in <data_dir>/mqtt-client-token, so no other account can "
+        "guess them.",
     )
     mqtt_shared_group: str = Field(
         "",
@@ -75,10 +79,12 @@ class Settings(BaseSettings):
         description="Rejected messages older than this are deleted, hourly, and counted.",
     )
     max_rating_age_days: int = Field(
-        400, description="Older pressed_at is implausible: dated by receipt and flagged."
+        400,
+        description="Older, with no live-Status estimate: dated by receipt, flagged time_unknown.",
     )
     future_tolerance_s: int = Field(
-        300, description="Ratings pressed further ahead of the server clock are rejected."
+        300,
+        description="Further ahead, with no live-Status estimate: dated by receipt, time_unknown.",
     )
     policy_file: Path | None = Field(
         None,
@@ -97,7 +103,25 @@ class Settings(BaseSettings):
         "Every server and ingest process needs the same file. Back it up: without it no chain "
         "can be verified.",
     )
-    data_dir: Path = Field(Path("./hailong-data"), description="Where `hailong up` keeps files.")
+    anchor_file: Path | None = Field(
+        None,
+        description="The chain heads of each daily anchor and of every clean stop, one MACed "
+        "JSON line each, appended to this file outside the database (mode 0600), for `hailong "
+        "verify` to catch ratings removed with their chain heads rolled back. Empty: beside "
+        "the chain key, named after it (<data_dir>/chain-anchors.jsonl). Keep a copy off the "
+        "database host.",
+    )
+    anchor_webhook_url: str = Field(
+        "",
+        description="Also POST each of those anchor lines as JSON to this URL (another host "
+        "that keeps them); a failed POST is logged and tried again at the next anchor. Empty: "
+        "the file only.",
+    )
+    data_dir: Path = Field(
+        Path("./hailong-data"),
+        description="Where `hailong up` keeps files, and every server process its MQTT client "
+        "token (mqtt-client-token).",
+    )
 
     @model_validator(mode="after")
     def _no_default_secret_in_production(self) -> Settings:

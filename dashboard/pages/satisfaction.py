@@ -412,7 +412,7 @@ def view(
         reasons=figures.reasons_figure(content["total"]),
         records=figures.report_records(rows, scope, units),
         columns=figures.report_columns(scope),
-        tooltips=figures.report_tooltips(rows, content["min_ratings"]),
+        tooltips=figures.report_tooltips(rows, content["min_ratings"], src.policy.misuse.count),
         table_hidden=not shown,
         empty_hidden=shown,
         rules_hidden=scope != "officer",

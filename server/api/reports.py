@@ -114,11 +114,13 @@ def scope_report(
     ] = False,
     format: Annotated[Format, Query(description="json, csv or xlsx")] = "json",
 ) -> Response:
-    """One row per officer, counter, field or unit with its figures, the previous period's and
-    the change, its 95 % Wilson interval and its rank by the interval's lower bound (rows with
-    fewer ratings than the policy's minimum are not ranked); officers also get the policy's
-    suggested classification and the rule that gave it. A field counts the ratings at the
-    counters serving it, so a counter serving two fields counts in both.
+    """One row per officer, counter, field or unit with its figures, how many ratings carried
+    each flag (`flags`: why `flagged` ones were left out, and which were counted though
+    flagged), the previous period's figures and the change, its 95 % Wilson interval and its
+    rank by the interval's lower bound (rows with fewer ratings than the policy's minimum are
+    not ranked); officers also get the policy's suggested classification and the rule that gave
+    it. A field counts the ratings at the counters serving it, so a counter serving two fields
+    counts in both.
 
     A unit_head sees their own unit, an officer only their own row, a viewer officers' rows
     without officer_id or name."""

@@ -13,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
 from hailong.errors import BrokerError, NotFound, RegistryError, UnknownId
-from server import audit, auth, registry, rejected
+from server import audit, auth, ordering, registry, rejected
 from server.access import Access
 from server.api.deps import (
     AdminUser,
@@ -33,6 +33,7 @@ from server.models import (
     CounterPublic,
     Device,
     DeviceCreate,
+    DeviceListed,
     DeviceProvisioned,
     Moment,
     Officer,
@@ -287,9 +288,19 @@ def list_devices(
     access: ReportUser,
     unit_id: UnitFilter = None,
     counter_id: str | None = None,
-) -> list[Device]:
-    """`outbox` is the unit's backlog of unsent ratings, `ignored_presses` its missed presses."""
-    return list(registry.list_devices(session, access.unit_scope(unit_id), counter_id))
+) -> list[DeviceListed]:
+    """`outbox` is the unit's backlog of unsent ratings, `ignored_presses` its missed presses,
+    `missing_seqs` the ratings it numbered but never delivered."""
+    devices = registry.list_devices(session, access.unit_scope(unit_id), counter_id)
+    missing = ordering.missing_seqs(session, [d.id for d in devices])
+    return [
+        DeviceListed(
+            **d.model_dump(),
+            missing_seqs=missing[d.id].count,
+            missing_seq_ranges=missing[d.id].ranges,
+        )
+        for d in devices
+    ]
 
 
 @api.post("/users", status_code=201)

@@ -167,7 +167,9 @@ def test_fewer_ratings_than_the_minimum_is_not_enough_data_and_not_classified() 
     assert by_id["CB-B"]["classification"] == "—"
     assert (by_id["CB-C"]["rank"], by_id["CB-A"]["rank"]) == ("1", "2")  # 76,95 above 74,38
     assert by_id["CB-D"]["satisfied"] == "—" and by_id["CB-D"]["rank"] == "chưa đủ dữ liệu"
-    tips = figures.report_tooltips(figures.report_rows(content), content["min_ratings"])
+    tips = figures.report_tooltips(
+        figures.report_rows(content), content["min_ratings"], POLICY.misuse.count
+    )
     assert "Dưới 30 đánh giá: chưa đủ dữ liệu" in tips[1]["rank"]["value"]
     assert "rank" not in tips[0]
 
@@ -175,13 +177,15 @@ def test_fewer_ratings_than_the_minimum_is_not_enough_data_and_not_classified() 
 def test_the_suggested_class_shows_the_rule_that_gave_it() -> None:
     content = officers_content()
     a = records(content)["CB-A"]
-    tip = figures.report_tooltips(figures.report_rows(content), 30)[0]["classification"]
+    tip = figures.report_tooltips(figures.report_rows(content), 30, POLICY.misuse.count)[0][
+        "classification"
+    ]
 
     assert a["classification"] == "Hoàn thành nhiệm vụ"
     assert tip["value"].startswith(
-        "Hoàn thành nhiệm vụ: cận dưới Wilson ≥ 60 % (chính sách 2026-11-default)"
+        "Hoàn thành nhiệm vụ: cận dưới Wilson ≥ 60 % (chính sách 2026-12-default)"
     )
-    english = "Completion of duties: Wilson lower bound ≥ 60 % (policy 2026-11-default)"
+    english = "Completion of duties: Wilson lower bound ≥ 60 % (policy 2026-12-default)"
     assert english in tip["value"]
     assert figures.policy_rules(POLICY)[0] == (
         "Hoàn thành xuất sắc nhiệm vụ: cận dưới Wilson ≥ 90 % và tỷ lệ không hài lòng ≤ 2 %"
@@ -200,7 +204,7 @@ def test_flagged_ratings_are_counted_apart_and_only_scored_when_asked() -> None:
 def test_the_change_is_in_points_against_the_previous_period() -> None:
     content = officers_content()
     by_id = records(content)
-    tips = figures.report_tooltips(figures.report_rows(content), 30)
+    tips = figures.report_tooltips(figures.report_rows(content), 30, POLICY.misuse.count)
 
     assert by_id["CB-A"]["change"] == "+10,00"  # 90,00 − 80,00
     assert by_id["CB-C"]["change"] == "—"  # no ratings in September
@@ -227,7 +231,7 @@ def test_columns_per_report() -> None:
     def ids(scope: reports.Scope) -> list[str]:
         return [c["id"] for c in figures.report_columns(scope)]
 
-    figures_shown = ["ratings", "satisfied", "happy_index", "change", "rank", "flagged"]
+    figures_shown = ["ratings", "satisfied", "happy_index", "change", "rank", "flagged", "flags"]
     assert ids("officer") == ["name", "unit", *figures_shown, "classification"]
     assert ids("counter") == ["name", "unit", *figures_shown]
     assert ids("field") == ids("unit") == ["name", *figures_shown]
@@ -276,10 +280,10 @@ def test_caption_names_the_period_the_comparison_and_the_policy() -> None:
 
     assert caption.vi == (
         "Tháng 10/2026 (01/10/2026–31/10/2026) · so với Tháng 9/2026 · chính sách "
-        "2026-11-default (Chính sách mẫu / Example policy) · xếp hạng từ 30 đánh giá"
+        "2026-12-default (Chính sách mẫu / Example policy) · xếp hạng từ 30 đánh giá"
         " · tính cả đánh giá bị gắn cờ"
     )
-    assert caption.en.startswith("October 2026 · compared with September 2026 · policy 2026-11")
+    assert caption.en.startswith("October 2026 · compared with September 2026 · policy 2026-12")
 
 
 # --- reasons ----------------------------------------------------------------------------------
@@ -369,3 +373,17 @@ def test_device_records_show_vietnam_time_and_bilingual_states() -> None:
 
 def test_naive_times_are_read_as_utc() -> None:
     assert figures.format_vn_time(datetime(2026, 11, 20, 17, 30)) == "2026-11-21 00:30"
+
+
+def test_device_records_show_the_missing_seqs() -> None:
+    many = tuple((10 * k, 10 * k + 1) for k in range(1, 13))
+    gaps, none, scattered = figures.device_records(
+        [
+            device(missing_seqs=4, missing_seq_ranges=((3, 4), (6, 6), (8, 8))),
+            device(id="HL-02"),
+            device(id="HL-03", missing_seqs=24, missing_seq_ranges=many),
+        ]
+    )
+    assert (gaps["missing"], gaps["missing_ranges"]) == (4, "3–4, 6, 8")
+    assert (none["missing"], none["missing_ranges"]) == (0, "—")
+    assert scattered["missing_ranges"].endswith("100–101, …")

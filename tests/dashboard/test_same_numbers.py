@@ -8,6 +8,7 @@ login per role), driven through FastAPI's TestClient.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -19,10 +20,13 @@ from dashboard import figures, queries
 from dashboard.pages import satisfaction
 from dashboard.sources import Sources
 from server.access import Access
+from server.ingest import store_rows
 from server.models import User
 from server.periods import parse_period
+from server.timeutil import VN_TZ
 from tests.dashboard.conftest import DH_ALERT, XA_ALERT, seed_alerts
 from tests.dashboard.rows import TODAY, callback_body, factory
+from tests.server.factories import RULES, stored_row
 from tests.server.report_data import login, report_app
 
 OCTOBER = parse_period("2026-10")
@@ -41,10 +45,31 @@ CASES = [
 ]
 
 
+# Ratings at Xã An's counter in October carrying the flags of the time, order and attribution
+# rules, stored as the ingest stores them: CB-C gets 2 counted clock_corrected ratings, 1 left out
+# out_of_order and 1 left out officer_mismatch (also clock_corrected); CB-B one left out
+# seq_reused + out_of_order.
+FLAGGED = [
+    ("dev-x1", "XA-Q1", "XA", "CB-C", "clock_corrected"),
+    ("dev-x1", "XA-Q1", "XA", "CB-C", "clock_corrected"),
+    ("dev-x1", "XA-Q1", "XA", "CB-C", "out_of_order"),
+    ("dev-x1", "XA-Q1", "XA", "CB-C", "officer_mismatch,clock_corrected"),
+    ("dev-q2", "DH-Q2", "DH", "CB-B", "seq_reused,out_of_order"),
+]
+
+
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
     made = report_app(tmp_path_factory.mktemp("same-numbers"))
     seed_alerts(made.state.engine)
+    at = datetime(2026, 10, 20, 9, 0, tzinfo=VN_TZ)
+    rows = [
+        stored_row(at, flags, device_id=d, seq=900 + i, counter_id=c, unit_id=u, officer_id=o)
+        for i, (d, c, u, o, flags) in enumerate(FLAGGED)
+    ]
+    with Session(made.state.engine) as session:
+        store_rows(session, rows, RULES, at)
+        session.commit()
     return made
 
 
@@ -93,6 +118,8 @@ def test_the_dashboards_report_is_the_apis(
     assert ours == expected
     api_rows = figures.sort_rows(figures.report_rows(expected), None, units)
     assert shown.records == figures.report_records(api_rows, scope, units)
+    assert [r["flags"] for r in shown.records] == [figures.flags_text(r["flags"]) for r in api_rows]
+    assert any(r["flags"] for r in api_rows)  # there are flag counts to compare
     assert shown.ratings == figures.format_count(expected["total"]["ratings"])
     assert shown.satisfied_pct == figures.format_pct(expected["total"]["satisfied_pct"])
 
@@ -115,6 +142,35 @@ def test_the_hand_computed_officer_reads_the_same_on_screen(client: TestClient) 
     assert record["flagged"] == "1"
     assert record["happy_index"] == "84,44"
     assert record["classification"] == api_row["classification"]["label_vi"]
+
+
+def test_the_flag_counts_read_the_same_on_screen(app: FastAPI, client: TestClient) -> None:
+    """Why CB-C's ratings are what they are: 36 + 2 clock-corrected ratings counted (the clock
+    was wrong, not the visitor), the out-of-order one and the one for another officer left out."""
+    (api_row,) = [
+        r for r in api_report(client, "hr", "officer")["officers"] if r["officer_id"] == "CB-C"
+    ]
+    sources = Sources(factory(app.state.engine), lambda: TODAY, app.state.policy)
+    shown = satisfaction.view(sources, USERS["hr"], OCTOBER, "officer", None)
+    (at,) = [i for i, r in enumerate(shown.records) if r.get("id") == "CB-C"]
+
+    assert api_row["flags"] == {"officer_mismatch": 1, "clock_corrected": 3, "out_of_order": 1}
+    assert list(api_row["flags"]) == ["officer_mismatch", "clock_corrected", "out_of_order"]
+    assert (api_row["ratings"], api_row["flagged"]) == (42, 2)
+    assert shown.records[at]["flags"] == "Sai cán bộ 1 · Đã chỉnh giờ 3 · Sai thứ tự 1"
+    assert shown.tooltips[at]["flags"]["value"].split("\n") == [
+        "Sai cán bộ (Officer differs, officer_mismatch): 1 — không tính điểm / left out",
+        "Đã chỉnh giờ (Clock corrected, clock_corrected): 3 — vẫn tính điểm / counted",
+        "Sai thứ tự (Out of order, out_of_order): 1 — không tính điểm / left out",
+    ]
+    total = api_report(client, "hr", "unit")["total"]
+    assert total["flags"] == {
+        "cooldown": 1,
+        "officer_mismatch": 1,
+        "clock_corrected": 3,
+        "seq_reused": 1,
+        "out_of_order": 2,
+    }
 
 
 # --- through the login guard and the mount ------------------------------------------------------

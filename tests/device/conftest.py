@@ -10,7 +10,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -76,13 +76,19 @@ def make_settings(tmp_path: Path) -> Callable[..., DeviceSettings]:
 
 class ServerStub:
     """The server's side of the wire, just enough for device tests: it hears ratings and
-    Status, acknowledges (unless told not to) and sends Config."""
+    Status, acknowledges (unless told not to) and sends Config. Like the real server it answers
+    every live online Status with an Ack carrying its `server_time` (the real clock), unless
+    `answer_status` is False."""
 
-    def __init__(self, target: MqttTarget, auto_ack: bool = True) -> None:
+    def __init__(
+        self, target: MqttTarget, auto_ack: bool = True, answer_status: bool = True
+    ) -> None:
         self.auto_ack = auto_ack
+        self.answer_status = answer_status
         self.on_rating: Callable[[Rating], None] | None = None
         self.ratings: list[Rating] = []
         self.statuses: dict[str, Status] = {}
+        self.status_log: list[Status] = []  # every Status heard, retained copies too
         self._lock = threading.Lock()
         self._subscribed = threading.Event()
         self._client = new_client(f"test-server-{uuid.uuid4().hex[:8]}", target)
@@ -101,8 +107,13 @@ class ServerStub:
         device_id, kind = parse_topic(msg.topic)
         if kind == "status":
             if msg.payload:
+                status = decode_status(bytes(msg.payload))
                 with self._lock:
-                    self.statuses[device_id] = decode_status(bytes(msg.payload))
+                    self.statuses[device_id] = status
+                    self.status_log.append(status)
+                if self.answer_status and status.state == "online" and not msg.retain:
+                    ack = Ack(server_time=datetime.now(UTC))
+                    self._client.publish(topic(device_id, "acks"), ack.to_payload(), qos=1)
             return
         rating = decode_rating(msg.topic, bytes(msg.payload))
         if self.on_rating:

@@ -16,6 +16,7 @@ from device.settings import DeviceSettings
 from device.unit import Unit
 from hailong.mqtt import MqttTarget
 from hailong.protocol import Config, OfficerCard, Rating
+from server.dynsec import DynSec
 from tests.device.conftest import DEADLINE_S, ServerStub, wait_until
 
 UnitFactory = Callable[..., Unit]
@@ -167,6 +168,10 @@ def test_a_publish_to_another_devices_topic_is_refused_logged_and_kept(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     own = broker.add_device("unit-a")
+    # A bound account cannot even connect as unit-b; one without a binding (made by hand) can,
+    # and then the ACL must still refuse its publish.
+    with DynSec(broker.server_target) as dynsec:
+        dynsec.check({"command": "setClientId", "username": "unit-a"})
     as_b = make_settings(replace(own, username="unit-b"))
     # A settings file cannot say this (it is refused at load), so the check is bypassed here.
     wrong = as_b.model_copy(update={"mqtt": make_settings(own).mqtt})

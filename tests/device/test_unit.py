@@ -44,7 +44,9 @@ def test_a_rating_is_taken_before_any_config(unit: Unit) -> None:
 
 def test_the_rating_is_stored_before_the_link_is_asked_to_send(unit: Unit) -> None:
     seen_at_kick: list[list[str]] = []
-    unit.link.kick = lambda: seen_at_kick.append([e.id for e in unit.outbox.pending(10)])  # type: ignore[method-assign]
+    unit.link.kick = lambda from_seq=None: seen_at_kick.append(  # type: ignore[method-assign]
+        [e.id for e in unit.outbox.pending(10)]
+    )
     rating = unit.press(4, input="touch")
     assert rating is not None and rating.input == "touch"
     assert seen_at_kick == [[rating.id]]

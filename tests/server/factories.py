@@ -10,7 +10,17 @@ from typing import Any
 from sqlmodel import Session
 
 from server.ingest import IngestRules
-from server.models import Assignment, Counter, CounterField, Device, Officer, ServiceField, Unit
+from server.models import (
+    Assignment,
+    Counter,
+    CounterField,
+    Device,
+    Officer,
+    Rating,
+    ServiceField,
+    Unit,
+)
+from server.timeutil import vn_day
 
 
 def seed_registry(session: Session, *, assigned_since: datetime | None = None) -> None:
@@ -54,3 +64,27 @@ RATINGS_TOPIC = "hailong/v1/devices/dev-dh-q1/ratings"
 # The ratings' hash-chain key for tests; a real server reads its own from a file (server/chain.py).
 TEST_CHAIN_KEY = bytes(range(32))
 RULES = IngestRules(chain_key=TEST_CHAIN_KEY)
+
+
+def stored_row(
+    pressed_at: datetime, flags: str = "", received_at: datetime | None = None, **overrides: Any
+) -> dict[str, Any]:
+    """A rating row as the ingest hands it to `store_rows`, with whatever flags a rule set: for
+    tests of what is done with flags, whichever rule sets them."""
+    fields: dict[str, Any] = {
+        "id": str(uuid.uuid4()),
+        "device_id": "dev-dh-q1",
+        "seq": 1,
+        "pressed_at": pressed_at,
+        "device_pressed_at": pressed_at.isoformat(),
+        "received_at": received_at or pressed_at,
+        "day": vn_day(pressed_at),
+        "scale": "vn4",
+        "score": 4,
+        "officer_id": "CB-0042",
+        "counter_id": "DH-Q1",
+        "unit_id": "DH",
+        "flags": flags,
+    }
+    fields.update(overrides)
+    return Rating(**fields).model_dump()

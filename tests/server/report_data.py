@@ -74,25 +74,38 @@ def _registry(session: Session) -> None:
 
 
 class _Presses:
-    """Rating messages per device, with the device's own sequence numbers."""
+    """Rating messages per device, with the device's own sequence numbers, which rise with the
+    press time as a unit's do (or the order rules would flag them)."""
 
     def __init__(self) -> None:
-        self.batch: list[Incoming] = []
-        self.seq = dict.fromkeys(DEVICES, 0)
+        self.presses: list[tuple[str, datetime, int, dict[str, object]]] = []
 
     def press(self, device_id: str, at: datetime, score: int, **fields: object) -> None:
-        self.seq[device_id] += 1
-        payload = rating_payload(
-            id=str(uuid.uuid4()),
-            device_id=device_id,
-            seq=self.seq[device_id],
-            pressed_at=at.isoformat(),
-            score=score,
-            officer_id=None,
-            counter_id=None,
-            **fields,
-        )
-        self.batch.append(Incoming(f"hailong/v1/devices/{device_id}/ratings", payload))
+        self.presses.append((device_id, at, score, fields))
+
+    def messages(self) -> list[Incoming]:
+        order = sorted(range(len(self.presses)), key=lambda i: self.presses[i][:2])
+        seqs: dict[int, int] = {}
+        last = dict.fromkeys(DEVICES, 0)
+        for i in order:
+            last[self.presses[i][0]] += 1
+            seqs[i] = last[self.presses[i][0]]
+        return [
+            Incoming(
+                f"hailong/v1/devices/{device_id}/ratings",
+                rating_payload(
+                    id=str(uuid.uuid4()),
+                    device_id=device_id,
+                    seq=seqs[i],
+                    pressed_at=at.isoformat(),
+                    score=score,
+                    officer_id=None,
+                    counter_id=None,
+                    **fields,
+                ),
+            )
+            for i, (device_id, at, score, fields) in enumerate(self.presses)
+        ]
 
     def series(
         self, device_id: str, start: datetime, scores: list[int], **fields: object
@@ -121,7 +134,7 @@ def _ratings() -> list[Incoming]:
     p.press("dev-q2", datetime(2026, 9, 30, 17, 0, 0, tzinfo=UTC), 4)
     p.series("dev-q2", datetime(2026, 10, 6, 8, 0, tzinfo=VN_TZ), [4] * 28)
     p.series("dev-x1", datetime(2026, 10, 7, 8, 0, tzinfo=VN_TZ), [4] * 36 + [1] * 4)
-    return p.batch
+    return p.messages()
 
 
 def _services() -> list[ServiceIn]:

@@ -38,7 +38,7 @@ class ServerProcess:
         broker: Broker,
         database_url: str,
         *,
-        client_id: str = "hailong-server",
+        client_id: str = "server",
         shared_group: str = "",
         env: dict[str, str] | None = None,
     ) -> None:
@@ -51,6 +51,7 @@ class ServerProcess:
             "HAILONG_MQTT_SHARED_GROUP": shared_group,
             "HAILONG_SECRET_KEY": "fault-tests-" + "k" * 32,
             "HAILONG_CHAIN_KEY_FILE": chain_key_file(database_url),
+            "HAILONG_DATA_DIR": str(Path(chain_key_file(database_url)).with_suffix(".data")),
             **(env or {}),
         }
         self.child: Child | None = None

@@ -27,14 +27,14 @@ from server.alerts import Burst, find_bursts, next_attempt_at, unit_below, unit_
 from server.auth import add_user
 from server.broker import free_port
 from server.db import make_engine, migrate
-from server.ingest import Incoming, store_batch
+from server.ingest import Incoming, store_batch, store_rows
 from server.jobs import Jobs
 from server.models import Alert, Assignment, AuditEvent, Device, Officer, Rating, Unit
 from server.models import Counter as CounterRow
-from server.policy import UnitSatisfiedBelow, UnsatisfiedAtCounter, load_policy
+from server.policy import RatingsOutOfOrder, UnitSatisfiedBelow, UnsatisfiedAtCounter, load_policy
 from server.settings import Settings
 from tests.server.factories import RULES as INGEST_RULES
-from tests.server.factories import rating_payload
+from tests.server.factories import rating_payload, stored_row
 from tests.server.test_api import api_app, login
 
 HOUR = timedelta(minutes=60)
@@ -44,7 +44,10 @@ COUNTER_RULE = UnsatisfiedAtCounter(
 UNIT_RULE = UnitSatisfiedBelow(
     id="unit-below-70", threshold_pct=70, min_ratings=10, label_vi="", label_en=""
 )
-RULES = (COUNTER_RULE, UNIT_RULE)
+ORDER_RULE = RatingsOutOfOrder(
+    id="out-of-order", count=1, window_minutes=60, label_vi="", label_en=""
+)
+RULES = (COUNTER_RULE, UNIT_RULE, ORDER_RULE)
 
 
 def vn(day: int, hour: int, minute: int = 0, second: int = 0) -> datetime:
@@ -170,7 +173,11 @@ def test_alert_rows_for_the_dashboard() -> None:
 def test_alert_jobs_follow_the_policy_and_the_webhook_setting() -> None:
     policy = load_policy(None)
     jobs = alerts.alert_jobs(Settings(), policy)
-    assert [(j.name, j.every_s) for j in jobs] == [("alerts.counters", 60), ("alerts.units", 600)]
+    assert [(j.name, j.every_s) for j in jobs] == [
+        ("alerts.counters", 60),
+        ("alerts.units", 600),
+        ("alerts.order", 60),
+    ]
     with_hook = alerts.alert_jobs(Settings(alert_webhook_url="https://hook.example/x"), policy)
     assert [j.name for j in with_hook][-1] == "alerts.deliver"
     assert with_hook[-1].every_s == 30
@@ -559,13 +566,138 @@ def test_processes_delivering_at_once_send_each_alert_once(engine: Engine) -> No
 
 def test_the_jobs_raise_and_deliver(engine: Engine) -> None:
     _store(engine, [(1, vn(5, 9, m), 1) for m in (10, 20, 30)], NOW)
+    _store_order(engine, 2, 3, NOW - timedelta(minutes=2), pressed=vn(1, 9))
     clock = [NOW]
     with webhook() as (hook, url):
         settings = Settings(alert_webhook_url=url)
         jobs = Jobs(engine, alerts.alert_jobs(settings, load_policy(None)), clock=lambda: clock[0])
-        assert jobs.run_due() == ["alerts.counters", "alerts.units", "alerts.deliver"]
-    assert [b["rule"] for b in hook.bodies()] == ["unsatisfied-at-counter"]
-    assert _stored(engine, hook.bodies()[0]["id"]).delivered_at == NOW  # type: ignore[arg-type]
+        assert jobs.run_due() == [
+            "alerts.counters",
+            "alerts.units",
+            "alerts.order",
+            "alerts.deliver",
+        ]
+    bodies = hook.bodies()
+    assert [b["rule"] for b in bodies] == ["unsatisfied-at-counter", "ratings-out-of-order"]
+    assert (bodies[1]["unit_id"], bodies[1]["counter_id"], bodies[1]["value"]) == ("U2", "Q2", 3.0)
+    assert "Đánh giá sai thứ tự trên thiết bị dev-2" in str(bodies[1]["message"])
+    assert _stored(engine, bodies[0]["id"]).delivered_at == NOW  # type: ignore[arg-type]
+
+
+# ratings out of order ------------------------------------------------------------------------
+
+
+def _store_order(
+    engine: Engine,
+    unit: int,
+    n: int,
+    received: datetime,
+    pressed: datetime,
+    flags: str = "out_of_order",
+) -> None:
+    """`n` ratings of counter `unit`'s device received within a second at `received`, claiming
+    to be pressed an hour apart from `pressed` on: a month backdated with the unit's password,
+    as the order rules flag it."""
+    rows = [
+        stored_row(
+            pressed + timedelta(hours=i),
+            flags,
+            received_at=received + timedelta(milliseconds=5 * i),
+            device_id=f"dev-{unit}",
+            seq=next(_seq),
+            counter_id=f"Q{unit}",
+            unit_id=f"U{unit}",
+            officer_id=f"CB-{unit}",
+        )
+        for i in range(n)
+    ]
+    with Session(engine) as session:
+        store_rows(session, rows, INGEST_RULES, received)
+        session.commit()
+
+
+def _check_order(engine: Engine, now: datetime) -> list[Alert]:
+    with Session(engine) as session:
+        raised = alerts.check_order(session, RULES, now)
+        session.commit()
+    return raised
+
+
+def test_an_out_of_order_burst_is_one_alert_however_often_it_is_checked(engine: Engine) -> None:
+    # 150 ratings claiming September sent in under a second on 5/10 at 09:58 (Vietnam time);
+    # four reuse a seq. Unit 2 has only an old incident and a rating flagged otherwise.
+    month_ago = vn(1, 8) - timedelta(days=30)
+    _store_order(engine, 1, 146, NOW - timedelta(minutes=2), pressed=month_ago)
+    _store_order(engine, 1, 4, NOW - timedelta(minutes=1), month_ago, "seq_reused,out_of_order")
+    _store_order(engine, 2, 1, NOW - timedelta(days=2), pressed=vn(1, 9))
+    _store_order(engine, 2, 1, NOW - timedelta(minutes=1), pressed=vn(5, 9), flags="cooldown")
+
+    [alert] = _check_order(engine, NOW)
+    assert _check_order(engine, NOW) == []  # checked again, by this or another process
+    assert _check_order(engine, NOW + timedelta(minutes=1)) == []
+
+    assert (alert.rule, alert.unit_id, alert.counter_id) == ("out-of-order", "U1", "Q1")
+    assert alert.value == 150.0
+    assert alert.key == f"out-of-order|device|dev-1|{(NOW - timedelta(minutes=2)).isoformat()}"
+    assert alert.message == (
+        "Đánh giá sai thứ tự trên thiết bị dev-1 (quầy Một cửa 1, UBND xã Một): 150 đánh giá "
+        "nhận 09:58–09:59 ngày 05/10/2026, ghi bấm ngày 01/09/2026–07/09/2026 "
+        "(seq_reused 4, out_of_order 150). / Ratings out of order on unit dev-1: 150."
+    )
+    assert _count(engine, Alert) == 1
+    assert _count(engine, AuditEvent) == 1
+
+    # More of the same within the hour belong to this incident; after it, a new one.
+    _store_order(engine, 1, 2, NOW + timedelta(minutes=30), pressed=vn(2, 9))
+    assert _check_order(engine, NOW + timedelta(minutes=31)) == []
+    late = "late_while_online"
+    _store_order(engine, 1, 1, NOW + timedelta(minutes=90), pressed=vn(2, 9), flags=late)
+    [later] = _check_order(engine, NOW + timedelta(minutes=91))
+    assert (later.value, later.window_start) == (1.0, NOW + timedelta(minutes=90))
+    assert "(late_while_online 1)" in later.message
+
+
+def test_processes_checking_order_at_once_raise_one_alert(engine: Engine) -> None:
+    _store_order(engine, 1, 20, NOW - timedelta(minutes=3), pressed=vn(1, 9))
+    start = threading.Barrier(3)
+    raised: list[int] = []
+
+    def run() -> None:
+        with Session(engine) as session:
+            start.wait()
+            raised.append(len(alerts.check_order(session, RULES, NOW)))
+            session.commit()
+
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert sorted(raised) == [0, 0, 1]
+    assert _count(engine, Alert) == 1
+
+
+def test_the_out_of_order_alert_reaches_the_unit_head_and_admin_only(tmp_path: Path) -> None:
+    app = api_app(tmp_path)
+    engine = app.state.engine
+    with Session(engine) as session:
+        _seed(session)
+        add_user(session, "head1", "head1-password", "unit_head", "U1")
+        add_user(session, "head2", "head2-password", "unit_head", "U2")
+    _store_order(engine, 1, 150, NOW - timedelta(minutes=2), pressed=vn(1, 9) - timedelta(days=30))
+    [alert] = _check_order(engine, NOW)
+
+    with TestClient(app) as client:
+
+        def seen(user: str) -> list[str]:
+            r = client.get("/api/v1/alerts", headers=login(client, user))
+            assert r.status_code == 200, r.text
+            return [a["message"] for a in r.json()]
+
+        assert seen("admin") == [alert.message]
+        assert seen("head1") == [alert.message]
+        assert seen("head2") == []
+    assert alert.message.startswith("Đánh giá sai thứ tự trên thiết bị dev-1")
 
 
 # the API -------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from tests.conftest import Broker
 def can_connect(target: MqttTarget) -> bool:
     result: list[bool] = []
     done = threading.Event()
-    client = new_client(f"probe-{target.username}", target)
+    client = new_client(target.username or "anonymous-probe", target)
 
     def on_connect(
         _c: paho.Client, _u: object, _f: object, rc: paho.ReasonCode, _p: object

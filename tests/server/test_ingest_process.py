@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from hailong import protocol
 from hailong.mqtt import new_client
+from server import anchors, chain
 from server.db import make_engine, migrate
 from server.models import Assignment, Counter, Device, Officer, Rating, Unit
 from tests.child import Child
@@ -42,14 +45,17 @@ def _seed(url: str) -> None:
 
 
 def test_two_ingest_processes_share_the_ratings_and_stop_on_sigterm(
-    broker: Broker, database_url: str
+    broker: Broker, database_url: str, tmp_path: Path
 ) -> None:
     _seed(database_url)
+    anchor_file = tmp_path / "anchors.jsonl"
     env = {
         "HAILONG_DATABASE_URL": database_url,
         "HAILONG_MQTT_URL": broker.server_url,
         "HAILONG_MQTT_SHARED_GROUP": "hailong",
         "HAILONG_CHAIN_KEY_FILE": chain_key_file(database_url),
+        "HAILONG_ANCHOR_FILE": str(anchor_file),
+        "HAILONG_DATA_DIR": str(tmp_path / "data"),
     }
     workers = [
         Child(
@@ -63,7 +69,7 @@ def test_two_ingest_processes_share_the_ratings_and_stop_on_sigterm(
             worker.wait_for("subscribed to $share/hailong/")
         ids = set()
         for device_id in DEVICES:
-            client = new_client(f"pub-{device_id}", broker.add_device(device_id))
+            client = new_client(device_id, broker.add_device(device_id))
             client.max_inflight_messages_set(500)
             client.connect(broker.host, broker.port)
             client.loop_start()
@@ -101,6 +107,11 @@ def test_two_ingest_processes_share_the_ratings_and_stop_on_sigterm(
             shares.append(int(re.search(r"stored (\d+)", line).group(1)))  # type: ignore[union-attr]
             assert "Traceback" not in worker.output
         assert sum(shares) == len(ids) and min(shares) > 0, shares
+        stops = [json.loads(line) for line in anchor_file.read_bytes().splitlines()]
+        assert [e["why"] for e in stops if e["why"] == "stop"] == ["stop", "stop"]
+        key = chain.load_key(Path(chain_key_file(database_url)))
+        anchored = anchors.read(anchor_file, key).furthest
+        assert {d: a.position for d, a in anchored.items()} == dict.fromkeys(DEVICES, PER_DEVICE)
     finally:
         for worker in workers:
             worker.kill()

@@ -68,7 +68,6 @@ def test_same_id_twice_is_stored_once_and_acked_as_duplicate(session: Session) -
         (rating_payload(score=9), "score"),
         (rating_payload(device_id="dev-other"), "device_id"),
         (rating_payload(reasons=["no_such_reason"]), "reasons"),
-        (rating_payload(pressed_at="2026-11-21T10:10:00+07:00"), "pressed_at"),
         (rating_payload(seq=2**31), "seq"),
         (rating_payload(comment="a\x00b"), "comment"),
         (rating_payload(ticket="\ud800"), "ticket"),
@@ -102,14 +101,23 @@ def test_unknown_and_revoked_devices_are_rejected(session: Session) -> None:
     assert result.acks["dev-dh-q1"][0].rejected[0].error.startswith("device_id")
 
 
-def test_unsynced_or_implausible_clock_is_dated_by_receipt_and_flagged(session: Session) -> None:
-    unsynced = rating_payload(clock_synced=False, pressed_at="2020-01-01T00:00:00+07:00")
-    ancient = rating_payload(pressed_at="2024-01-01T00:00:00+07:00")
-    run(session, unsynced, ancient)
-    rows = session.exec(select(StoredRating).order_by(StoredRating.flags)).all()
-    assert [r.flags.split(",")[0] for r in rows] == ["clock_implausible", "clock_unsynced"]
+def test_unsynced_ancient_or_future_time_is_dated_by_receipt_and_flagged(session: Session) -> None:
+    """Without a live Status of the boot, a time that cannot be true is no time: the rating is
+    stored at its receipt, flagged time_unknown, never rejected (it was rejected before, and the
+    unit deleted it: lost)."""
+    unsynced = rating_payload(seq=1, clock_synced=False, pressed_at="2020-01-01T00:00:00+07:00")
+    ancient = rating_payload(seq=2, pressed_at="2024-01-01T00:00:00+07:00")
+    ahead = rating_payload(seq=3, pressed_at="2026-11-22T10:00:00+07:00")  # a day ahead
+    result = run(session, unsynced, ancient, ahead)
+    assert result.stored == 3 and result.rejected == 0
+    rows = session.exec(select(StoredRating).order_by(StoredRating.seq)).all()
+    assert [r.flags.split(",")[0] for r in rows] == ["time_unknown"] * 3
     assert all(r.pressed_at == NOW for r in rows)
-    assert rows[0].device_pressed_at.startswith("2024-01-01")
+    assert rows[1].device_pressed_at.startswith("2024-01-01")
+    just_ahead = rating_payload(seq=4, pressed_at="2026-11-21T10:04:00+07:00")  # 4 min ahead
+    run(session, just_ahead)
+    row = session.get(StoredRating, json.loads(just_ahead)["id"])
+    assert row is not None and "time_unknown" not in row.flags
 
 
 def test_disagreeing_officer_or_counter_is_kept_and_flagged(session: Session) -> None:
@@ -161,8 +169,8 @@ def test_acks_for_a_large_batch_stay_inside_the_payload_limit(session: Session) 
 
 def test_acks_of_many_rejections_stay_inside_the_payload_limit(session: Session) -> None:
     """Rejections carry their reason, so 200 of them outweigh 200 accepted ids."""
-    ahead = "2026-11-22T09:00:00+07:00"
-    payloads = [rating_payload(seq=i, pressed_at=ahead, comment="x" * 400) for i in range(300)]
+    unknown = ["no_such_reason"]
+    payloads = [rating_payload(seq=i, reasons=unknown, comment="x" * 400) for i in range(300)]
     result = run(session, *payloads)
     acks = result.acks["dev-dh-q1"]
     assert sum(len(a.rejected) for a in acks) == 300

@@ -65,7 +65,7 @@ class RawDevice:
         self.puback_codes: list[Any] = []
         self.configs: list[protocol.Config] = []
         self.ready = threading.Event()
-        self.client = new_client(f"raw-{device_id}", target)
+        self.client = new_client(device_id, target)
         self.client.on_connect = self._on_connect
         self.client.on_subscribe = lambda *a: self.ready.set()
         self.client.on_message = self._on_message

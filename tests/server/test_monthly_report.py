@@ -72,7 +72,7 @@ def test_the_page_holds_the_officers_table_totals_reasons_and_policy(client: Tes
     page = r.text
     assert "Tháng 10/2026" in page and "Phường Diên Hồng" in page
     assert "@media print" in page and "size: A4" in page and "<script" not in page
-    assert "phiên bản <strong>2026-11-default</strong>" in page
+    assert "phiên bản <strong>2026-12-default</strong>" in page
     assert "Chính sách mẫu / Example policy" in page
     assert "gợi ý cho người xem xét" in page and "suggestion to the reviewer" in page
     assert "Người lập:</td><td>head-dh" in page
@@ -86,9 +86,9 @@ def test_the_page_holds_the_officers_table_totals_reasons_and_policy(client: Tes
         "74,38 – 96,54",
         "84,44",
         "+10,00",
-        "1",
+        "1 Bấm lại quá nhanh: 1",  # left out, and why
         "Hoàn thành nhiệm vụ Hoàn thành nhiệm vụ: cận dưới Wilson ≥ 60 % "
-        "(chính sách 2026-11-default)",
+        "(chính sách 2026-12-default)",
     ]
     assert b[:5] == ["chưa đủ dữ liệu", "Trần Văn Bình Công chức", "29", "100,00", "88,30 – 100,00"]
     assert b[-1] == "chưa đủ dữ liệu"
@@ -96,6 +96,9 @@ def test_the_page_holds_the_officers_table_totals_reasons_and_policy(client: Tes
     (unit,) = cells(page, "unit-total")  # every rating at the unit's counters
     # 56 of 59 satisfied; September 8 of 10 → +14,92 points; 10 rated of 12 announced
     assert unit[:2] == ["59", "94,92"] and unit[5:] == ["83,33", "1", "80,00", "+14,92"]
+    assert cells(page, "flags") == [
+        ["Bấm lại quá nhanh Pressed again too soon", "1", "không tính điểm left out"]
+    ]
     assert cells(page, "reasons") == [
         ["Chờ đợi lâu Long wait", "3", "75,00"],
         ["Thái độ chưa tốt Poor attitude", "1", "25,00"],
@@ -111,7 +114,7 @@ def test_each_print_is_audited_with_its_policy_version(client: TestClient) -> No
         event = session.exec(q.order_by(col(AuditEvent.id).desc())).first()
     assert event is not None and (event.actor, event.role, event.target) == ("hr", "hr", "unit:DH")
     detail = json.loads(event.detail)
-    assert (detail["month"], detail["policy_version"]) == ("2026-10", "2026-11-default")
+    assert (detail["month"], detail["policy_version"]) == ("2026-10", "2026-12-default")
     assert f"Mã lần lập (nhật ký):</td><td>{event.id}<" in page
     assert detail["sha256"] in page
 

@@ -13,15 +13,16 @@ from pathlib import Path
 
 import pytest
 
+from server import flags
 from server.policy import (
     ALERT_KINDS,
     BUILT_IN,
     CONDITIONS,
-    MISUSE_FLAGS,
     ClassRule,
     MisuseRules,
     Policy,
     PolicyError,
+    RatingsOutOfOrder,
     UnitSatisfiedBelow,
     UnsatisfiedAtCounter,
     classify,
@@ -60,10 +61,10 @@ def _vn4(unsatisfied: int, satisfied: int, neutral: int = 0) -> Figures:
 
 def test_default_policy() -> None:
     policy = load_policy(None)
-    assert policy.version == "2026-11-default"
+    assert policy.version == "2026-12-default"
     assert policy.source == BUILT_IN
     assert policy.min_ratings == 30
-    assert policy.misuse == MisuseRules(3.0, 5, 60.0, False, MISUSE_FLAGS)
+    assert policy.misuse == MisuseRules(3.0, 5, 60.0, False, flags.EXCLUDED_BY_DEFAULT)
     assert [r.code for r in policy.classification] == [
         "excellent",
         "good",
@@ -95,6 +96,13 @@ def test_default_policy() -> None:
             min_ratings=10,
             label_vi="Tỷ lệ hài lòng của đơn vị trong ngày dưới 70 % (từ 10 đánh giá)",
             label_en="Unit's satisfied share for the day below 70 % (from 10 ratings)",
+        ),
+        RatingsOutOfOrder(
+            id="ratings-out-of-order",
+            count=1,
+            window_minutes=60,
+            label_vi="Đánh giá sai thứ tự trên một thiết bị: 1 trong 60 phút",
+            label_en="Ratings out of order on one unit: 1 within 60 minutes",
         ),
     )
 
@@ -157,7 +165,7 @@ def test_every_setting_is_documented() -> None:
         *ALERT_KINDS,
         "window_minutes",
         "threshold_pct",
-        *MISUSE_FLAGS,
+        *flags.NAMES,
     ]
     missing = [s for s in settings if f"`{s}`" not in docs]
     assert missing == []
@@ -176,7 +184,7 @@ def test_the_example_message() -> None:
     ("text", "message"),
     [
         ("version = ", "not valid TOML"),
-        (CATCH_ALL, 'version is required, e.g. version = "2026-11-default"'),
+        (CATCH_ALL, 'version is required, e.g. version = "2026-12-default"'),
         ('version = ""\n' + CATCH_ALL, "version must be a non-empty string"),
         ('version = "  "\n' + CATCH_ALL, "version must be a non-empty string"),
         ("version = 3\n" + CATCH_ALL, "version must be a non-empty string .*, not 3"),
@@ -333,7 +341,8 @@ def _alert(body: str) -> str:
         (_alert('id = "a"'), r"\[\[alerts\]\] 'a' kind is required"),
         (
             _alert('id = "a"\nkind = "storm"'),
-            r"'a' kind must be one of unsatisfied_at_counter, unit_satisfied_below, not 'storm'",
+            r"'a' kind must be one of unsatisfied_at_counter, unit_satisfied_below, "
+            r"ratings_out_of_order, not 'storm'",
         ),
         (
             _alert('id = "a"\nkind = "unsatisfied_at_counter"\nwindow = 5'),
@@ -427,7 +436,7 @@ def test_classify_each_class(fig: Figures, code: str) -> None:
     result = classify(fig, load_policy(None))
     assert result is not None
     assert result.code == code
-    assert result.policy_version == "2026-11-default"
+    assert result.policy_version == "2026-12-default"
 
 
 def test_classify_texts() -> None:
@@ -440,19 +449,19 @@ def test_classify_texts() -> None:
     )
     assert good.rule == (
         "Hoàn thành tốt nhiệm vụ: cận dưới Wilson ≥ 80 % và tỷ lệ không hài lòng ≤ 5 % "
-        "(chính sách 2026-11-default)"
+        "(chính sách 2026-12-default)"
     )
     assert good.rule_en == (
         "Good completion of duties: Wilson lower bound ≥ 80 % and dissatisfied ≤ 5 % "
-        "(policy 2026-11-default)"
+        "(policy 2026-12-default)"
     )
     rest = classify(_vn4(unsatisfied=11, satisfied=19), policy)
     assert rest is not None
     assert rest.rule == (
-        "Không hoàn thành nhiệm vụ: không đạt mức nào ở trên (chính sách 2026-11-default)"
+        "Không hoàn thành nhiệm vụ: không đạt mức nào ở trên (chính sách 2026-12-default)"
     )
     assert rest.rule_en == (
-        "Non-completion of duties: met none of the rules above (policy 2026-11-default)"
+        "Non-completion of duties: met none of the rules above (policy 2026-12-default)"
     )
 
 
@@ -550,7 +559,7 @@ def test_which_flags_are_counted() -> None:
     assert not rules.counts([])
     assert not MisuseRules(count=("burst",)).counts(["cooldown", "no_officer"])
     assert MisuseRules(count=("burst",)).counts(["cooldown", "burst"])
-    with pytest.raises(ValueError, match="unknown misuse flag"):
+    with pytest.raises(ValueError, match="unknown flag"):
         rules.counts(["cooldwn"])
 
 
@@ -611,3 +620,65 @@ def test_outside_service() -> None:
 def test_flags_together_in_order() -> None:
     rules = MisuseRules(require_service=True, burst_count=2)
     assert misuse_flags([_s(-1)], T0, False, rules) == ["cooldown", "burst", "outside_service"]
+
+
+# --- the flags ----------------------------------------------------------------------------
+
+
+def _flags_table() -> str:
+    rows = ["| flag | nhãn | label | set by | shipped policy |", "|---|---|---|---|---|"]
+    for f in flags.FLAGS:
+        shipped = "**left out** (bỏ ra)" if f.excluded_by_default else "counted (tính)"
+        rows.append(f"| `{f.name}` | {f.label_vi} | {f.label_en} | {f.set_by} | {shipped} |")
+    return "\n".join(rows)
+
+
+def test_docs_list_every_flag_as_server_flags_says() -> None:
+    docs = DOCS.read_text(encoding="utf-8")
+    between = docs.split("<!-- flags:begin -->\n", 1)[1].split("\n<!-- flags:end -->", 1)[0]
+    assert between == _flags_table()
+
+
+def test_the_shipped_policy_leaves_out_exactly_the_flags_marked_so() -> None:
+    count = load_policy(None).misuse.count
+    assert set(count) == set(flags.EXCLUDED_BY_DEFAULT)
+    assert set(count) == {
+        "cooldown",
+        "burst",
+        "outside_service",
+        "no_officer",
+        "officer_mismatch",
+        "counter_mismatch",
+        "seq_reused",
+        "out_of_order",
+        "late_while_online",
+    }
+    assert "clock_corrected" not in count and "time_unknown" not in count
+
+
+def test_any_flag_may_be_counted_and_an_unknown_one_is_named() -> None:
+    text = MINIMAL + '[misuse]\ncount = ["clock_corrected", "clock_unsynced"]\n'
+    assert parse_policy(text, "p.toml").misuse.count == ("clock_corrected", "clock_unsynced")
+    nested = _error(MINIMAL + '[misuse]\ncount = [["burst"], {a = 1}]\n')
+    assert (
+        "count must be a list of flags from" in nested and "(['burst'], {'a': 1} unknown)" in nested
+    )
+    error = _error(MINIMAL + '[misuse]\ncount = ["out_of_order", "late"]\n')
+    assert error.startswith("policy.toml: [misuse] count must be a list of flags from [")
+    assert error.endswith("('late' unknown)")
+
+
+def test_the_out_of_order_alert_settings() -> None:
+    text = MINIMAL + '[[alerts]]\nid = "order"\nkind = "ratings_out_of_order"\n'
+    assert parse_policy(text, "p.toml").alerts == (
+        RatingsOutOfOrder(
+            id="order",
+            count=1,
+            window_minutes=60,
+            label_vi="Đánh giá sai thứ tự trên một thiết bị: 1 trong 60 phút",
+            label_en="Ratings out of order on one unit: 1 within 60 minutes",
+        ),
+    )
+    wrong = _error(text + "threshold_pct = 5\n")
+    assert "'order' threshold_pct is not a setting of kind ratings_out_of_order" in wrong
+    assert "window_minutes must be an integer ≥ 1, not 0" in _error(text + "window_minutes = 0\n")

@@ -39,6 +39,7 @@ A_OCTOBER = {
     "unit_id": "DH",
     "ratings": 30,  # the press a second after another is flagged and left out
     "flagged": 1,
+    "flags": {"cooldown": 1},  # which flag, whether the policy left it out or not
     "counts": {"vn4": {"1": 1, "2": 2, "3": 7, "4": 20}},
     "satisfied": 27,
     "satisfied_pct": 90.0,  # 27 / 30
@@ -155,14 +156,14 @@ def test_officers_for_a_month_match_the_hand_computed_figures(engine: Engine) ->
     body = run(engine, "officer", "2026-10")
     assert body["period"]["label_vi"] == "Tháng 10/2026"
     assert body["previous"]["text"] == "2026-09"
-    assert (body["policy_version"], body["min_ratings"]) == ("2026-11-default", 30)
+    assert (body["policy_version"], body["min_ratings"]) == ("2026-12-default", 30)
     rows = by_id(body["officers"], "officer_id")
     a = rows["CB-A"]
     assert {k: a[k] for k in A_OCTOBER} == A_OCTOBER
     assert (a["ranked"], a["rank"]) == (True, 2)  # behind CB-C: 90 % of 40 is surer
     assert a["classification"]["code"] == "completed"
     assert a["classification"]["rule"] == (
-        "Hoàn thành nhiệm vụ: cận dưới Wilson ≥ 60 % (chính sách 2026-11-default)"
+        "Hoàn thành nhiệm vụ: cận dưới Wilson ≥ 60 % (chính sách 2026-12-default)"
     )
     b = rows["CB-B"]
     assert (b["ratings"], b["satisfied_pct"], b["wilson_low"], b["wilson_high"]) == (
@@ -330,7 +331,7 @@ def test_the_api_answers_the_same_figures_and_records_the_run(client: TestClient
     assert (event.actor, event.role, event.action) == ("hr", "hr", "report.officer")
     assert event.client == "testclient"
     detail = json.loads(event.detail)
-    assert detail["policy_version"] == "2026-11-default"
+    assert detail["policy_version"] == "2026-12-default"
     assert detail["sha256"] == body["sha256"]
     assert detail["query"]["period"] == "2026-10"
 

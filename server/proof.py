@@ -1,0 +1,85 @@
+"""`hailong verify`: everything the reports read, proved in one consistent read of the database.
+
+Three proofs, in this order: the hash chain proves every rating as the server stored it
+(server/chain.py); a recount of every rollup family from those ratings, under the policy in
+force (its misuse flags decide the `flagged` columns), proves the day, month and year counts the
+API, dashboard and exports read (server/rollups.py); and the external anchors prove that no
+device's chain was cut back to an older head (server/anchors.py). The services family is
+recounted from the service table, which is append-only but not chained: it is proved to match
+that table, not that the table is as the queue system posted it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+
+from server import anchors, chain, rollups
+
+
+@dataclass
+class Proof:
+    ratings: chain.VerifyReport = field(default_factory=chain.VerifyReport)
+    months: int = 0
+    families: tuple[str, ...] = ()
+    rollups: list[str] = field(default_factory=list)  # the first chain.MAX_LISTED
+    rollup_count: int = 0
+    outside: anchors.ExternalAnchors | None = None
+    heads: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.ratings.ok and not self.rollup_count and not self.heads
+
+    @property
+    def problem_count(self) -> int:
+        return self.ratings.problem_count + self.rollup_count + len(self.heads)
+
+
+def prove(
+    engine: Engine,
+    key: bytes,
+    counted: Collection[str],
+    anchor_file: Path,
+    *,
+    require_anchors: bool = False,
+    ratings_progress: chain.Progress | None = None,
+    months_progress: rollups.Progress | None = None,
+) -> Proof:
+    """The anchor file is read before the snapshot is taken: every head it holds was committed
+    before it was written, so the snapshot holds it too, however busy ingest is."""
+    proof = Proof(families=tuple(f.name for f in rollups.FAMILIES))
+    outside = anchors.read(anchor_file, key)
+    proof.outside = outside
+    proof.heads += outside.problems
+    proof.warnings += outside.unreadable
+    if not outside.lines:
+        missing = (
+            f"no anchor file at {anchor_file}"
+            if not outside.exists
+            else f"no valid anchor in {anchor_file}"
+        )
+        text = (
+            f"{missing}: nothing proves that no device's newest ratings were removed with its "
+            "chain head put back (HAILONG_ANCHOR_FILE names the file)"
+        )
+        (proof.heads if require_anchors else proof.warnings).append(text)
+    with chain.snapshot(engine) as conn:
+        chain.verify_in(conn, key, proof.ratings, ratings_progress)
+        try:
+            proof.months, mismatches = rollups.check_snapshot(conn, counted, months_progress)
+        except (TypeError, ValueError) as exc:
+            mismatches = []
+            proof.rollup_count = 1
+            proof.rollups.append(
+                f"the rollups cannot be recounted ({exc}): a rating holds a value the server "
+                "never stores"
+            )
+        proof.rollup_count += len(mismatches)
+        proof.rollups += [m.describe() for m in mismatches[: chain.MAX_LISTED]]
+        proof.heads += anchors.check_heads(conn, outside)
+    return proof
