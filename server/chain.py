@@ -28,7 +28,6 @@ import hashlib
 import hmac
 import json
 import logging
-import os
 import secrets
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -46,6 +45,7 @@ from hailong.errors import HailongError
 from server import audit, bulk
 from server.jobs import Job
 from server.models import AuditEvent, ChainHead, Rating, RatingLink
+from server.secret_file import make_once
 from server.settings import Settings
 from server.timeutil import vn_day, vn_day_start
 
@@ -132,24 +132,10 @@ def key_path(settings: Settings) -> Path:
 
 
 def ensure_key(path: Path) -> bytes:
-    """Load the key, making it first if there is none. It is written whole to a private temporary
-    file and linked into place, so a process starting at the same moment never reads half."""
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            with os.fdopen(fd, "w", encoding="ascii") as f:
-                f.write(secrets.token_hex(KEY_BYTES) + "\n")
-                f.flush()
-                os.fsync(f.fileno())
-            try:
-                os.link(tmp, path)
-                log.warning("made the chain key %s: back it up, every check needs it", path)
-            except FileExistsError:
-                pass  # another process made it a moment ago: theirs is the key
-        finally:
-            tmp.unlink()
+    """Load the key, making it first if there is none (server/secret_file.py: a process starting
+    at the same moment never reads half of it)."""
+    if make_once(path, lambda: secrets.token_hex(KEY_BYTES)):
+        log.warning("made the chain key %s: back it up, every check needs it", path)
     return load_key(path)
 
 

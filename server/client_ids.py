@@ -13,13 +13,13 @@ guess them, and each process finds its persistent session again after a restart.
 from __future__ import annotations
 
 import logging
-import os
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from hailong.errors import ConfigError
+from server.secret_file import make_once
 from server.settings import Settings
 
 log = logging.getLogger("hailong.server")
@@ -34,31 +34,15 @@ def token_path(settings: Settings) -> Path:
 def ensure_token(
     path: Path, make: Callable[[], str] = lambda: secrets.token_hex(TOKEN_BYTES)
 ) -> str:
-    """The installation's token, made at the first start. Written whole to a private temporary
-    file and linked into place, so a process starting at the same moment never reads half of
-    it, and of two processes making it at once both end up with the one that was linked."""
-    if not path.exists():
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except OSError as exc:
-            raise ConfigError(
-                f"cannot make the server's MQTT client token {path} ({exc}): set "
-                "HAILONG_DATA_DIR to a folder the server's user can write"
-            ) from None
-        try:
-            with os.fdopen(fd, "w", encoding="ascii") as f:
-                f.write(make() + "\n")
-                f.flush()
-                os.fsync(f.fileno())
-            try:
-                os.link(tmp, path)
-                log.info("made the server's MQTT client token %s", path)
-            except FileExistsError:
-                pass  # another process made it a moment ago: theirs is the token
-        finally:
-            tmp.unlink()
+    """The installation's token, made at the first start (server/secret_file.py)."""
+    try:
+        if make_once(path, make):
+            log.info("made the server's MQTT client token %s", path)
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot make the server's MQTT client token {path} ({exc}): set "
+            "HAILONG_DATA_DIR to a folder the server's user can write"
+        ) from None
     try:
         token = path.read_text(encoding="ascii").strip()
     except (OSError, UnicodeDecodeError) as exc:
