@@ -625,7 +625,9 @@ def test_a_flooding_device_delays_another_devices_acks_by_seconds_and_loses_noth
         ticker = threading.Thread(target=one_a_second, daemon=True)
         ticker.start()
         flood_start = time.monotonic()
-        publisher = LinePublisher(fleet.targets["dev-01"], "dev-01", [p for _, p in flood])
+        publisher = LinePublisher(
+            fleet.publisher_targets["dev-01"], "dev-01", [p for _, p in flood]
+        )
         flood_ids = {rid for rid, _ in flood}
         try:
             publisher.wait()
