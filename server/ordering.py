@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy import and_, delete, or_
 from sqlmodel import Session, col, select
 
 from server.models import Rating, SeqGap
@@ -68,38 +67,34 @@ class DeviceOrder:
 
 
 _TRUSTED_SQL = " AND ".join(f"flags NOT LIKE '%{f}%'" for f in UNTRUSTED_FLAGS)
-_NEAREST = "SELECT id, seq, pressed_at FROM rating WHERE device_id = :device AND seq {} :seq AND {}"
+_COLUMNS = "SELECT id, seq, pressed_at, flags FROM rating WHERE device_id = :device AND seq"
+_NEAREST = f"SELECT * FROM ({_COLUMNS} {{}} AND {_TRUSTED_SQL} ORDER BY seq {{}} LIMIT 1) AS {{}}"
 _RATING = Rating.__table__  # type: ignore[attr-defined]
-_TYPED = (_RATING.c.id, _RATING.c.seq, _RATING.c.pressed_at)
-# Each walks the (device_id, seq) index from the batch's seqs outwards to the first trusted
-# rating, never reading a device's history: a unit stores a rating a minute for years.
-NEAREST_BELOW = sa.text(_NEAREST.format("<", _TRUSTED_SQL) + " ORDER BY seq DESC LIMIT 1").columns(
-    *_TYPED
-)
-NEAREST_ABOVE = sa.text(_NEAREST.format(">", _TRUSTED_SQL) + " ORDER BY seq LIMIT 1").columns(
-    *_TYPED
-)
+# One statement a device, compiled once: its stored ratings within the batch's seqs, and the
+# nearest trusted ones below and above them. Each part walks the (device_id, seq) index from the
+# batch's seqs outwards, never reading a device's history: a unit stores a rating a minute for
+# years.
+AROUND = sa.text(
+    " UNION ALL ".join(
+        (
+            f"{_COLUMNS} BETWEEN :lo AND :hi",
+            _NEAREST.format("< :lo", "DESC", "below"),
+            _NEAREST.format("> :hi", "", "above"),
+        )
+    )
+).columns(_RATING.c.id, _RATING.c.seq, _RATING.c.pressed_at, _RATING.c.flags)
 
 
 def load_order(session: Session, spans: dict[str, tuple[int, int]]) -> dict[str, DeviceOrder]:
     """Per device, the stored ratings with a seq within its span (lowest..highest seq of the
     batch), and the nearest trusted ones below and above it."""
     orders = {device_id: DeviceOrder() for device_id in spans}
-    if not spans:
-        return orders
-    rating_seq, device = col(Rating.seq), col(Rating.device_id)
-    columns = (device, col(Rating.id), rating_seq, col(Rating.pressed_at), col(Rating.flags))
-    inside = or_(*(and_(device == d, rating_seq.between(lo, hi)) for d, (lo, hi) in spans.items()))
-    for device_id, rating_id, seq, pressed_at, flags in session.execute(
-        sa.select(*columns).where(inside)
-    ):
-        orders[device_id].add(seq, rating_id, pressed_at, trusted(flags.split(",")))
+    conn = session.connection()
     for device_id, (lo, hi) in spans.items():
-        for query, seq in ((NEAREST_BELOW, lo), (NEAREST_ABOVE, hi)):
-            for rating_id, found, pressed_at in session.execute(
-                query, {"device": device_id, "seq": seq}
-            ):
-                orders[device_id].add(found, rating_id, pressed_at, True)
+        for rating_id, seq, pressed_at, flags in conn.execute(
+            AROUND, {"device": device_id, "lo": lo, "hi": hi}
+        ):
+            orders[device_id].add(seq, rating_id, pressed_at, trusted(flags.split(",")))
     return orders
 
 
@@ -125,6 +120,15 @@ def remove_seqs(gaps: Sequence[Gap], seqs: Iterable[int]) -> list[Gap]:
     return result
 
 
+# Every gap of the batch's devices that may hold one of its seqs; a device's open gap (last_seq
+# NULL, above its highest seq) always, so that a device with no row is one that received nothing.
+_GAPS = sa.text(
+    "SELECT device_id, first_seq, last_seq FROM seq_gap WHERE device_id IN :devices "
+    "AND (last_seq IS NULL OR (first_seq <= :hi AND last_seq >= :lo))"
+).bindparams(sa.bindparam("devices", expanding=True))
+_DELETE_GAP = sa.text("DELETE FROM seq_gap WHERE device_id = :device AND first_seq = :first")
+
+
 def record_received(session: Session, seqs_by_device: dict[str, set[int]]) -> None:
     """Take the newly stored seqs out of their devices' gaps, in a few statements whatever the
     number of devices. Called after chain.append in the same transaction, which holds the
@@ -133,38 +137,30 @@ def record_received(session: Session, seqs_by_device: dict[str, set[int]]) -> No
     if not seqs_by_device:
         return
     spans = {d: (min(seqs), max(seqs)) for d, seqs in seqs_by_device.items()}
-    first, last, device = col(SeqGap.first_seq), col(SeqGap.last_seq), col(SeqGap.device_id)
-    rows = session.exec(
-        select(SeqGap).where(
-            or_(
-                *(
-                    and_(device == d, first <= hi, or_(last.is_(None), last >= lo))
-                    for d, (lo, hi) in spans.items()
-                )
-            )
-        )
-    ).all()
+    bounds = {
+        "devices": sorted(spans),
+        "lo": min(lo for lo, _ in spans.values()),
+        "hi": max(hi for _, hi in spans.values()),
+    }
     before: dict[str, list[Gap]] = {d: [] for d in spans}
-    for r in rows:
-        before[r.device_id].append((r.first_seq, r.last_seq))
-    known = set(
-        session.exec(select(SeqGap.device_id).where(device.in_(list(spans))).distinct()).all()
-    )
-    stale: dict[str, list[int]] = {}
+    known: set[str] = set()
+    conn = session.connection()
+    for device_id, first, last in conn.execute(_GAPS, bounds):
+        known.add(device_id)
+        lo, hi = spans[device_id]
+        if first <= hi and (last is None or last >= lo):
+            before[device_id].append((first, last))
+    stale: list[dict[str, object]] = []
     fresh: list[dict[str, object]] = []
     for d, seqs in sorted(seqs_by_device.items()):
         gaps = before[d] if d in known else [(1, None)]
         after = remove_seqs(gaps, seqs)
         if after == sorted(gaps):
             continue
-        stale[d] = [gap_first for gap_first, _ in before[d]]
+        stale += [{"device": d, "first": gap_first} for gap_first, _ in before[d]]
         fresh += [{"device_id": d, "first_seq": a, "last_seq": b} for a, b in after]
-    if any(stale.values()):
-        session.execute(
-            delete(SeqGap).where(
-                or_(*(and_(device == d, first.in_(fs)) for d, fs in stale.items() if fs))
-            )
-        )
+    if stale:
+        conn.execute(_DELETE_GAP, stale)
     if fresh:
         session.execute(sa.insert(SeqGap), fresh)
 
