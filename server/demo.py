@@ -86,6 +86,17 @@ def working_moment(rng: random.Random, day: date) -> datetime:
     return datetime.combine(day, time(minutes // 60, minutes % 60, rng.randrange(60)), VN_TZ)
 
 
+def day_presses(
+    rng: random.Random, quality: float, day: date, per_day: int
+) -> list[tuple[datetime, int]]:
+    """One counter's presses of a day, (moment, score), in time order: a unit numbers its
+    presses as they come, so seq and press time rise together (or the server flags
+    out_of_order)."""
+    count = rng.randint(per_day // 2, per_day * 3 // 2)
+    moments = sorted(working_moment(rng, day) for _ in range(count))
+    return [(at, score_for(rng, quality)) for at in moments]
+
+
 class DemoFleet:
     def __init__(self, days: int = 90, live_every: float = 3.0, per_day: int = 8) -> None:
         self.days = days
@@ -179,12 +190,10 @@ class DemoFleet:
         for back in range(self.days, 0, -1):
             day = today - timedelta(days=back)
             for c in counters if day.weekday() != 6 else ():  # one-stop sections close on Sundays
-                for _ in range(self.rng.randint(self.per_day // 2, self.per_day * 3 // 2)):
+                for at, score in day_presses(self.rng, c.quality, day, self.per_day):
                     if stopping.is_set():
                         return
-                    units[c.device_id].press(
-                        score_for(self.rng, c.quality), at=working_moment(self.rng, day)
-                    )
+                    units[c.device_id].press(score, at=at)
                     total += 1
             if back % 10 == 0 or back == 1:
                 print(f"  demo history: {day.isoformat()} done, {total} ratings sent", flush=True)
