@@ -277,11 +277,8 @@ class _Valid:
     received_at: datetime
     live_since: datetime | None
     dated: Dated = field(init=False)
+    pressed_at: datetime = field(init=False)  # dated.pressed_at, read a dozen times a rating
     flags: list[str] = field(default_factory=list)
-
-    @property
-    def pressed_at(self) -> datetime:
-        return self.dated.pressed_at
 
 
 def _date(session: Session, valid: Sequence[_Valid], rules: IngestRules) -> None:
@@ -304,6 +301,7 @@ def _date(session: Session, valid: Sequence[_Valid], rules: IngestRules) -> None
             rules.max_age,
             rules.future_tolerance,
         )
+        v.pressed_at = v.dated.pressed_at
         v.flags.extend(v.dated.flags)
 
 

@@ -81,12 +81,21 @@ def gap(earlier: Press | datetime, later: Press | datetime) -> timedelta:
     """How long after `earlier` `later` was pressed: by mono_ms when both share a boot (exact,
     whatever the unit's clock said or the time rule made of it: a backlog dated by receipt
     keeps its spacing), otherwise by press time. A bare datetime is a press without a boot."""
-    a = earlier if isinstance(earlier, Press) else Press(earlier)
-    b = later if isinstance(later, Press) else Press(later)
-    same_boot = a.boot_id is not None and a.boot_id == b.boot_id
-    if same_boot and a.mono_ms is not None and b.mono_ms is not None:
-        return timedelta(milliseconds=b.mono_ms - a.mono_ms)
-    return b.at - a.at
+    if isinstance(earlier, datetime) or isinstance(later, datetime):
+        a = earlier.at if isinstance(earlier, Press) else earlier
+        b = later.at if isinstance(later, Press) else later
+        return b - a
+    if (
+        earlier.boot_id is not None
+        and earlier.boot_id == later.boot_id
+        and earlier.mono_ms is not None
+        and later.mono_ms is not None
+    ):
+        return timedelta(milliseconds=later.mono_ms - earlier.mono_ms)
+    return later.at - earlier.at
+
+
+_NO_GAP = timedelta(0)
 
 
 def misuse_flags(
@@ -104,11 +113,20 @@ def misuse_flags(
     "outside_service": require_service is on and the press carried no ticket.
     Presses later than this one (delivered out of order) are not "earlier" and are ignored.
     """
-    gaps = [g for g in (gap(p, pressed) for p in previous) if g >= timedelta(0)]
+    cooldown = timedelta(seconds=rules.cooldown_s)
+    window = timedelta(seconds=rules.burst_window_s)
+    too_soon = False
+    in_window = 1  # this press
+    for earlier in previous:
+        between = gap(earlier, pressed)
+        if between < _NO_GAP:
+            continue
+        too_soon = too_soon or between < cooldown
+        in_window += between < window
     flags: list[str] = []
-    if gaps and min(gaps) < timedelta(seconds=rules.cooldown_s):
+    if too_soon:
         flags.append("cooldown")
-    if sum(g < timedelta(seconds=rules.burst_window_s) for g in gaps) + 1 >= rules.burst_count:
+    if in_window >= rules.burst_count:
         flags.append("burst")
     if rules.require_service and not has_ticket:
         flags.append("outside_service")
