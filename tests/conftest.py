@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +13,7 @@ os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 os.environ.setdefault("GPIOZERO_PIN_FACTORY", "mock")
 
+from device.unit import Unit  # noqa: E402
 from hailong.mqtt import MqttTarget  # noqa: E402
 from server.broker import BrokerConfig, MosquittoProcess, free_port, write_broker_files  # noqa: E402
 from server.dynsec import DynSec  # noqa: E402
@@ -88,3 +89,18 @@ def mock_pins() -> Iterator[object]:
     finally:
         factory.reset()
         Device.pin_factory = None
+
+
+@pytest.fixture
+def running_units() -> Iterator[Callable[[Unit], Unit]]:
+    """Start a unit and stop it at the end of the test, whatever happens."""
+    started: list[Unit] = []
+
+    def start(unit: Unit) -> Unit:
+        unit.start()
+        started.append(unit)
+        return unit
+
+    yield start
+    for unit in started:
+        unit.stop()

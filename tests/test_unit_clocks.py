@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 import tomllib
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -133,21 +133,6 @@ def counter(server: TestClient, tmp_path: Path) -> Counter:  # noqa: F811
     return Counter(server, DeviceSettings.from_mapping(data), now)
 
 
-@pytest.fixture
-def units() -> Iterator[Callable[[Unit], Unit]]:
-    """Start a unit and stop it at the end of the test, whatever happens."""
-    started: list[Unit] = []
-
-    def start(unit: Unit) -> Unit:
-        unit.start()
-        started.append(unit)
-        return unit
-
-    yield start
-    for unit in started:
-        unit.stop()
-
-
 def aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
@@ -197,12 +182,12 @@ def assert_stored_at(
     ids=["a-day-ahead", "a-day-behind", "7h-ahead", "7h-behind"],
 )
 def test_a_clock_that_claims_to_be_synchronised_but_is_off(
-    counter: Counter, units: Callable[[Unit], Unit], offset: timedelta
+    counter: Counter, running_units: Callable[[Unit], Unit], offset: timedelta
 ) -> None:
     """Set by hand, or its time zone taken for UTC: the unit cannot know and sends what its
     clock says; the server dates the press from the unit's live Status and flags it."""
     clock = CounterClock(offset, synced=True)
-    unit = units(counter.unit(clock))
+    unit = running_units(counter.unit(clock))
     online(counter, unit)
     rating, at = press(unit, 4)
     assert abs(rating.pressed_at - (at + offset)) <= SLACK  # what the unit's clock said
@@ -214,7 +199,7 @@ def test_a_clock_that_claims_to_be_synchronised_but_is_off(
 
 
 def test_presses_before_true_time_are_dated_by_the_servers_time(
-    counter: Counter, units: Callable[[Unit], Unit]
+    counter: Counter, running_units: Callable[[Unit], Unit]
 ) -> None:
     """Six presses from 09:00 to 09:50 once arrived with one receipt time and five were left
     out as cooldown/burst: now each keeps its own moment, learnt from the server's time."""
@@ -227,7 +212,7 @@ def test_presses_before_true_time_are_dated_by_the_servers_time(
     assert all(r.clock_synced is False for r, _ in made)
     assert unit.outbox.pending() == []  # held: their time is not known yet
     came_back = datetime.now(VN_TZ)
-    units(unit)
+    running_units(unit)
     drained(unit, "the server's time (an Ack to the Status) to date and release the presses")
     stored = counter.stored()
     for n, (rating, _) in enumerate(made):
@@ -238,7 +223,7 @@ def test_presses_before_true_time_are_dated_by_the_servers_time(
 
 
 def test_a_boot_that_ended_before_it_knew_the_time_after_its_status_reached_the_server(
-    counter: Counter, units: Callable[[Unit], Unit], monkeypatch: pytest.MonkeyPatch
+    counter: Counter, running_units: Callable[[Unit], Unit], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The unit's Status reached the server, but the unit was switched off before it handled
     the server's answer: the next boot sends those presses as pressed (clock_synced false),
@@ -249,14 +234,14 @@ def test_a_boot_that_ended_before_it_knew_the_time_after_its_status_reached_the_
     first_boot.elapse(300)
     monkeypatch.setattr(unit, "learn_time", lambda server_time, received_mono: None)
     came_back = datetime.now(VN_TZ)
-    units(unit)
+    running_units(unit)
     online(counter, unit)
     later, later_at = press(unit, 4)
     unit.stop()  # switched off: the boot is over, its presses never knew the time
     assert counter.stored() == {}
 
     second_boot = CounterClock(FAKE_HWCLOCK, synced=False)
-    again = units(counter.unit(second_boot))
+    again = running_units(counter.unit(second_boot))
     drained(again, "the first boot's presses to be acknowledged")
     online(counter, again)
     # The next citizen, not a double press across the reboot (the server's cooldown).
@@ -272,12 +257,12 @@ def test_a_boot_that_ended_before_it_knew_the_time_after_its_status_reached_the_
 
 
 def test_a_boot_that_never_went_online_before_it_ended(
-    counter: Counter, units: Callable[[Unit], Unit]
+    counter: Counter, running_units: Callable[[Unit], Unit]
 ) -> None:
     """No live Status of that boot ever reached the server, so nobody can know when its press
     was made: it is dated by its receipt, flagged time_unknown, and counted for the officer it
     shows, who was assigned to the counter within the seven days before."""
-    yesterday = units(counter.unit(CounterClock(timedelta(0), synced=True)))
+    yesterday = running_units(counter.unit(CounterClock(timedelta(0), synced=True)))
     online(counter, yesterday)  # the unit learns who serves (the Config is kept on disk)
     yesterday.stop()
 
@@ -288,7 +273,7 @@ def test_a_boot_that_never_went_online_before_it_ended(
     unit.outbox.close()  # the power goes; the network never came back in that boot
 
     received_from = datetime.now(VN_TZ)
-    again = units(counter.unit(CounterClock(FAKE_HWCLOCK, synced=False)))
+    again = running_units(counter.unit(CounterClock(FAKE_HWCLOCK, synced=False)))
     drained(again, "the old boot's press to be acknowledged")
     received_by = datetime.now(VN_TZ)
     row = counter.stored()[rating.id]
@@ -298,7 +283,7 @@ def test_a_boot_that_never_went_online_before_it_ended(
 
 
 def test_history_made_by_the_simulator_keeps_its_days(
-    counter: Counter, units: Callable[[Unit], Unit]
+    counter: Counter, running_units: Callable[[Unit], Unit]
 ) -> None:
     """A simulated unit's ManualClock set to a past day makes history: those presses are dated
     as it says, not moved to now by the server's clock rules, even when made just after the
@@ -306,7 +291,7 @@ def test_history_made_by_the_simulator_keeps_its_days(
     moment = counter.now - timedelta(days=10)  # B's shift
     clock = ManualClock(moment)
     sim = SimulatedUnit(counter.settings, clock)
-    units(sim.unit)
+    running_units(sim.unit)
     online(counter, sim.unit)
     made = [sim.press(4, at=moment + timedelta(minutes=1)), sim.press(2, at=moment)]
     live = sim.press(3, at=datetime.now(VN_TZ))  # the demo's live presses, too

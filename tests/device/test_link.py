@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -23,20 +23,8 @@ UnitFactory = Callable[..., Unit]
 
 
 @pytest.fixture
-def start_unit(
-    make_settings: Callable[..., DeviceSettings], clock: ManualClock
-) -> Iterator[UnitFactory]:
-    started: list[Unit] = []
-
-    def start(settings: DeviceSettings) -> Unit:
-        unit = Unit(settings, clock)
-        unit.start()
-        started.append(unit)
-        return unit
-
-    yield start
-    for unit in started:
-        unit.stop()
+def start_unit(running_units: Callable[[Unit], Unit], clock: ManualClock) -> UnitFactory:
+    return lambda settings: running_units(Unit(settings, clock))
 
 
 def press_all(unit: Unit, clock: ManualClock, scores: list[int]) -> list[Rating]:

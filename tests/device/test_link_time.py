@@ -22,18 +22,8 @@ UnitFactory = Callable[[DeviceSettings, ManualClock], Unit]
 
 
 @pytest.fixture
-def start_unit() -> Iterator[UnitFactory]:
-    started: list[Unit] = []
-
-    def start(settings: DeviceSettings, clock: ManualClock) -> Unit:
-        unit = Unit(settings, clock)
-        unit.start()
-        started.append(unit)
-        return unit
-
-    yield start
-    for unit in started:
-        unit.stop()
+def start_unit(running_units: Callable[[Unit], Unit]) -> UnitFactory:
+    return lambda settings, clock: running_units(Unit(settings, clock))
 
 
 @pytest.fixture
