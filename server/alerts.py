@@ -34,6 +34,7 @@ from hailong.protocol import satisfied_pct
 from server import audit, bulk, rollups
 from server.jobs import Job
 from server.models import Alert, Counter, Device, Rating, RollupDay, Unit
+from server.ordering import ORDER_FLAGS
 from server.policy import (
     AlertRule,
     Policy,
@@ -59,7 +60,6 @@ LOOKBACK = timedelta(days=1)
 REPEAT_FLAGS = frozenset({"cooldown", "burst"})
 # The order rules' flags (server/flags.py): what ratings replayed or backdated with a unit's
 # password leave behind, whatever day they claim.
-ORDER_FLAGS = ("seq_reused", "out_of_order", "late_while_online")
 # A unit's day is judged this long after it ends, once the units' last presses have arrived.
 UNIT_DAY_GRACE = timedelta(minutes=30)
 WEBHOOK_TIMEOUT_S = 5.0

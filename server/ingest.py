@@ -93,6 +93,12 @@ class BatchResult:
     rejected: int = 0
     statuses: int = 0
 
+    def merge(self, other: BatchResult) -> None:
+        """Take in the Acks and counts of another part of the same work."""
+        for device_id, acks in other.acks.items():
+            self.acks.setdefault(device_id, []).extend(acks)
+        self.add_counts(other)
+
     def add_counts(self, other: BatchResult) -> None:
         self.stored += other.stored
         self.duplicates += other.duplicates
@@ -547,9 +553,7 @@ def store_separately(
                 session.rollback()
                 result = reject_unstorable(session, msg, exc, now, rules)
                 session.commit()
-        for device_id, device_acks in result.acks.items():
-            total.acks.setdefault(device_id, []).extend(device_acks)
-        total.add_counts(result)
+        total.merge(result)
     return total
 
 
@@ -559,7 +563,7 @@ def reject_unstorable(
     """Keep a message the database refused to store as rejected, in the caller's transaction."""
     log.warning("the database refused a message on %s: %r", msg.topic[:300], exc)
     acks = _AckBuilder(now)
-    device_id = _device_of(msg.topic)
+    device_id = device_of(msg.topic)
     reason = ContractError(None, f"the database could not store it ({exc!r})")
     _reject(session, msg, device_id, reason, now, acks)
     quota = (rules or IngestRules()).rejected_per_device
@@ -567,7 +571,7 @@ def reject_unstorable(
     return BatchResult(acks=acks.build(), rejected=1)
 
 
-def _device_of(topic: str) -> str | None:
+def device_of(topic: str) -> str | None:
     try:
         return protocol.parse_topic(topic)[0]
     except ContractError:
@@ -581,7 +585,7 @@ def store_batch(
     rules = rules or IngestRules()
     result = BatchResult()
     acks = _AckBuilder(now)
-    device_ids = {d for d in map(_device_of, (m.topic for m in batch)) if d is not None}
+    device_ids = {d for d in map(device_of, (m.topic for m in batch)) if d is not None}
     registry = _Registry(session, device_ids)
     valid: list[_Valid] = []
     seen: set[str] = set()

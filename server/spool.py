@@ -34,13 +34,12 @@ from sqlalchemy import Table, delete, func, insert, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from hailong import protocol
-from hailong.protocol import ContractError
 from server.ingest import (
     DATABASE_DOWN,
     BatchResult,
     Incoming,
     IngestRules,
+    device_of,
     reject_unstorable,
     store_batch,
 )
@@ -73,13 +72,6 @@ class TokenBuckets:
             return False
         self._buckets[device_id] = (tokens - 1, now)
         return True
-
-
-def device_of(topic: str) -> str | None:
-    try:
-        return protocol.parse_topic(topic)[0]
-    except ContractError:
-        return None
 
 
 class Spool:
@@ -201,7 +193,7 @@ class Spool:
                         msg = Incoming(topic, payload)
                         result = reject_unstorable(session, msg, exc, received_at, self.rules)
                     session.commit()
-            merge(total, result)
+            total.merge(result)
         return total
 
 
@@ -233,11 +225,5 @@ def store_claimed(session: Session, rows: Sequence[Any], rules: IngestRules) -> 
     total = BatchResult()
     for received_at, group in groupby(rows, key=lambda row: row[3]):
         batch = [Incoming(topic, bytes(payload)) for _id, topic, payload, _at in group]
-        merge(total, store_batch(session, batch, received_at, rules))
+        total.merge(store_batch(session, batch, received_at, rules))
     return total
-
-
-def merge(total: BatchResult, part: BatchResult) -> None:
-    for device_id, acks in part.acks.items():
-        total.acks.setdefault(device_id, []).extend(acks)
-    total.add_counts(part)
