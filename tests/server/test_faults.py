@@ -74,6 +74,7 @@ class DeviceLink:
         self.device_id = device_id
         self.accepted: list[str] = []
         self.duplicate: list[str] = []
+        self.acks: list[protocol.Ack] = []  # every Ack, as it came
         self.last_ack_at = 0.0
         self.acked_at: dict[str, float] = {}  # rating id -> when its first Ack came
         self._lock = threading.Lock()
@@ -93,6 +94,7 @@ class DeviceLink:
     def _on_message(self, _c: paho.Client, _u: Any, msg: paho.MQTTMessage) -> None:
         ack = protocol.decode_ack(bytes(msg.payload))
         with self._lock:
+            self.acks.append(ack)
             self.accepted.extend(ack.accepted)
             self.duplicate.extend(ack.duplicate)
             self.last_ack_at = time.monotonic()
@@ -107,8 +109,15 @@ class DeviceLink:
         with self._lock:
             return {*self.accepted, *self.duplicate}
 
-    def publish(self, kind: protocol.Kind, payload: bytes) -> paho.MQTTMessageInfo:
-        return self.client.publish(protocol.topic(self.device_id, kind), payload, qos=1)
+    def received(self) -> list[protocol.Ack]:
+        with self._lock:
+            return list(self.acks)
+
+    def publish(
+        self, kind: protocol.Kind, payload: bytes, retain: bool = False
+    ) -> paho.MQTTMessageInfo:
+        topic = protocol.topic(self.device_id, kind)
+        return self.client.publish(topic, payload, qos=1, retain=retain)
 
     def close(self) -> None:
         self.client.disconnect()

@@ -5,19 +5,17 @@ out of the officer's figures (real SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
-import threading
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import paho.mqtt.client as paho
 import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from hailong import protocol
-from hailong.mqtt import MqttTarget, new_client
+from hailong.mqtt import MqttTarget
 from server.alerts import check_order
 from server.db import make_engine, migrate
 from server.ingest import Incoming, IngestRules, store_batch
@@ -29,7 +27,7 @@ from server.reports import officer_report
 from server.timeutil import VN_TZ, vn_day
 from tests.conftest import Broker
 from tests.server.factories import TEST_CHAIN_KEY, seed_registry
-from tests.server.test_faults import wait_until
+from tests.server.test_faults import DeviceLink, wait_until
 
 DEVICE = "dev-dh-q1"
 OFFICER = "CB-0042"
@@ -37,44 +35,11 @@ SHIPPED = IngestRules(chain_key=TEST_CHAIN_KEY, misuse=load_policy().misuse)
 SERVER_ID = f"hailong-{uuid.uuid4().hex}-server"  # as server/client_ids.py makes them
 
 
-class Unit:
-    """A counter unit's MQTT link with its own account and client id: publishes, reads Acks."""
-
-    def __init__(self, target: MqttTarget) -> None:
-        self.acks: list[protocol.Ack] = []
-        self._lock = threading.Lock()
-        self._ready = threading.Event()
-        self.client = new_client(DEVICE, target)
-        self.client.max_inflight_messages_set(1000)
-        self.client.on_connect = self._on_connect
-        self.client.on_subscribe = lambda *_: self._ready.set()
-        self.client.on_message = self._on_message
-        self.client.connect_async(target.host, target.port, keepalive=30)
-        self.client.loop_start()
-        assert self._ready.wait(30), "the unit could not subscribe to its acks"
-
-    def _on_connect(self, client: paho.Client, _u: Any, _f: Any, rc: Any, _p: Any) -> None:
-        if not rc.is_failure:
-            client.subscribe(protocol.topic(DEVICE, "acks"), qos=1)
-
-    def _on_message(self, _c: paho.Client, _u: Any, msg: paho.MQTTMessage) -> None:
-        with self._lock:
-            self.acks.append(protocol.decode_ack(bytes(msg.payload)))
-
-    def received(self) -> list[protocol.Ack]:
-        with self._lock:
-            return list(self.acks)
-
-    def acked(self) -> set[str]:
-        return {i for ack in self.received() for i in ack.named_ids()}
-
-    def publish(self, kind: protocol.Kind, payload: bytes, retain: bool = False) -> None:
-        info = self.client.publish(protocol.topic(DEVICE, kind), payload, qos=1, retain=retain)
-        info.wait_for_publish(30)
-
-    def close(self) -> None:
-        self.client.disconnect()
-        self.client.loop_stop()
+def unit_link(target: MqttTarget) -> DeviceLink:
+    """The counter unit's own MQTT link: its account and client id, reading its Acks."""
+    link = DeviceLink(target, DEVICE)
+    link.wait_ready()
+    return link
 
 
 def status(boot_id: str, mono_ms: int, state: str = "online") -> bytes:
@@ -128,9 +93,9 @@ def test_a_status_from_the_backlog_never_dates_presses_a_live_one_does_and_is_an
     the unit sent it. The next Status, received live, marks its boot and gets an Ack."""
     server = start_server(engine, broker)
     server.stop()
-    unit = Unit(broker.add_device(DEVICE))
+    unit = unit_link(broker.add_device(DEVICE))
     try:
-        unit.publish("status", status("boot-backlog", 1_000), retain=True)
+        unit.publish("status", status("boot-backlog", 1_000), retain=True).wait_for_publish(30)
         server = start_server(engine, broker)
 
         def seen() -> bool:
@@ -142,7 +107,7 @@ def test_a_status_from_the_backlog_never_dates_presses_a_live_one_does_and_is_an
         with Session(engine) as session:
             assert session.exec(select(DeviceBoot)).all() == []
 
-        unit.publish("status", status("boot-live", 2_000))
+        unit.publish("status", status("boot-live", 2_000)).wait_for_publish(30)
         wait_until(lambda: bool(unit.received()), "the Ack answering the live Status")
         with Session(engine) as session:
             marks = session.exec(select(DeviceBoot)).all()
@@ -156,7 +121,7 @@ def test_a_status_from_the_backlog_never_dates_presses_a_live_one_does_and_is_an
 
         ahead = datetime.now(UTC) + timedelta(days=1)
         press = rating(1, ahead, 4, boot_id="boot-live", mono_ms=3_000)
-        unit.publish("ratings", press.to_payload())
+        unit.publish("ratings", press.to_payload()).wait_for_publish(30)
         wait_until(lambda: press.id in unit.acked(), "the Ack of a rating a day ahead")
         ack = unit.received()[-1]
         assert ack.accepted == [press.id] and ack.server_time is not None
@@ -218,9 +183,9 @@ def test_backdating_with_the_units_password_is_stored_flagged_and_left_out_of_sc
     before, flagged_before = officer_month(engine, first, last)
     assert before[0] == 60 and before[4] == "not_completed"
     server = start_server(engine, broker)
-    unit = Unit(broker.add_device(DEVICE))
+    unit = unit_link(broker.add_device(DEVICE))
     try:
-        unit.publish("status", status("boot-1", 86_400_000))
+        unit.publish("status", status("boot-1", 86_400_000)).wait_for_publish(30)
         wait_until(lambda: bool(unit.received()), "the Ack of the unit's Status")
         start = datetime.combine(first, datetime.min.time(), VN_TZ) + timedelta(hours=8)
         forged = [
