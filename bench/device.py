@@ -43,8 +43,8 @@ from device.settings import DeviceSettings  # noqa: E402
 from device.unit import DEFAULT_COOLDOWN_S, Unit  # noqa: E402
 from hailong.mqtt import MqttTarget, new_client  # noqa: E402
 from hailong.protocol import Ack, decode_rating, topic, topic_filter  # noqa: E402
-from server.broker import BrokerConfig, MosquittoProcess, free_port, write_broker_files  # noqa: E402
-from server.dynsec import DynSec  # noqa: E402
+from server.broker.dynsec import DynSec  # noqa: E402
+from server.broker.mosquitto import BrokerConfig, MosquittoProcess, free_port, write_broker_files  # noqa: E402
 from server.timeutil import VN_TZ  # noqa: E402
 
 GOAL_P99_MS = 30.0
@@ -213,7 +213,7 @@ def unit_process(
         [
             sys.executable,
             "-m",
-            "hailong.cli",
+            "system.cli",
             "device",
             "--config",
             str(device_toml(folder, target)),

@@ -47,25 +47,25 @@ from sqlalchemy import func  # noqa: E402
 from sqlalchemy.engine import Engine  # noqa: E402
 from sqlmodel import Session, select  # noqa: E402
 
+from devtools.postgres import PostgresServer  # noqa: E402
 from hailong.mqtt import MqttTarget, new_client  # noqa: E402
 from hailong.protocol import Status, decode_rating, topic, topic_filter  # noqa: E402
-from server.broker import (  # noqa: E402
+from server.broker.client_ids import TOKEN_FILE, ServerClientIds, ensure_token  # noqa: E402
+from server.broker.dynsec import DynSec  # noqa: E402
+from server.broker.mosquitto import (  # noqa: E402
     BrokerConfig,
     MosquittoProcess,
     device_role,
     free_port,
     write_broker_files,
 )
-from server.client_ids import TOKEN_FILE, ServerClientIds, ensure_token  # noqa: E402
-from server.db import make_engine, migrate  # noqa: E402
-from server.dynsec import DynSec  # noqa: E402
-from server.ingest import IngestRules  # noqa: E402
-from server.ingest_service import IngestService  # noqa: E402
-from server.models import Assignment, Counter, Device, Officer, Unit  # noqa: E402
-from server.models import Rating as StoredRating  # noqa: E402
+from server.ingest.service import IngestService  # noqa: E402
+from server.ingest.store import IngestRules  # noqa: E402
 from server.settings import Settings  # noqa: E402
+from server.storage.db import make_engine, migrate  # noqa: E402
+from server.storage.models import Assignment, Counter, Device, Officer, Unit  # noqa: E402
+from server.storage.models import Rating as StoredRating  # noqa: E402
 from server.timeutil import VN_TZ  # noqa: E402
-from tests.postgres import PostgresServer  # noqa: E402
 
 GOAL_CEILING = 0.9  # ≥ 0.9 × the bare subscriber
 GOAL_NAIVE = 10.0  # ≥ 10 × one commit per rating
@@ -460,7 +460,7 @@ def ingest_processes(url: str, broker: MqttTarget, count: int, folder: Path) -> 
             with log_path.open("wb") as out:
                 procs.append(
                     subprocess.Popen(
-                        [sys.executable, "-m", "hailong.cli", "ingest"],
+                        [sys.executable, "-m", "system.cli", "ingest"],
                         cwd=ROOT,
                         env=env,
                         stdout=out,

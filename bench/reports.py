@@ -2,9 +2,9 @@
 
 A year of ratings (10,000,000 from 2,000 officers in 100 communes; `--quick`: 200,000 from 200)
 is stored on SQLite (a file) and on a PostgreSQL started here, with exactly the columns the
-ingest writes; the rollups are then built by `server.rollups.rebuild`, whose time is shown. Both
-databases are kept under .cache/bench/ and reused by the next run (the key is the size, the
-generator and the migrations), so only the first run builds them.
+ingest writes; the rollups are then built by `server.reporting.rollups.rebuild`, whose time is
+shown. Both databases are kept under .cache/bench/ and reused by the next run (the key is the size,
+the generator and the migrations), so only the first run builds them.
 
 Measured on each database (PostgreSQL with its default settings, SQLite with the server's
 engine): (1) one officer's year (`reports.officer_figures`) for random officers, (2) the table of
@@ -46,13 +46,13 @@ from sqlalchemy import func, insert, text  # noqa: E402
 from sqlalchemy.engine import Engine  # noqa: E402
 from sqlmodel import Session, col, select  # noqa: E402
 
-from device.simulator import officer_name  # noqa: E402
-from server import reports, rollups  # noqa: E402
-from server.db import MIGRATIONS, make_engine, migrate  # noqa: E402
-from server.flags import EXCLUDED_BY_DEFAULT  # noqa: E402
-from server.models import Assignment, Counter, Device, Officer, Rating, Unit  # noqa: E402
+from devtools.postgres import PostgresServer  # noqa: E402
+from server.reporting import reports, rollups  # noqa: E402
+from server.storage.db import MIGRATIONS, make_engine, migrate  # noqa: E402
+from server.storage.flags import EXCLUDED_BY_DEFAULT  # noqa: E402
+from server.storage.models import Assignment, Counter, Device, Officer, Rating, Unit  # noqa: E402
 from server.timeutil import VN_TZ  # noqa: E402
-from tests.postgres import PostgresServer  # noqa: E402
+from system.simulator import officer_name  # noqa: E402
 
 GOAL_OFFICER_P95_MS = 10.0
 GOAL_ALL_P95_MS = 200.0
@@ -290,7 +290,7 @@ class Progress:
 
 
 def rebuild_rollups(engine: Engine, name: str) -> tuple[int, float]:
-    """server.rollups.rebuild, timed, with a line per month."""
+    """server.reporting.rollups.rebuild, timed, with a line per month."""
     started = time.monotonic()
 
     def progress(i: int, months: int, month: date) -> None:
@@ -651,7 +651,7 @@ def measure(name: str, engine: Engine, build: Build, reused: bool, runs: Runs) -
     result = Result(name, build, reused, ratings, len(officer_ids), size_mb)
     rng = random.Random(SEED)
     load_before = os.getloadavg()[0]
-    gc.freeze()  # as a started server does (server/app.py): the build's objects stay out of it
+    gc.freeze()  # as a started server does (server/web/app.py): the build's objects stay out of it
 
     def officer(oid: str) -> Callable[[Session], object]:
         return lambda s: reports.officer_figures(s, oid, start, end)

@@ -23,9 +23,9 @@ from dash import ALL, Dash, Input, Output, State, dcc, html
 from dashboard import figures, sources
 from dashboard.components import NAV_LINK, USER, bilingual, header
 from dashboard.pages import devices, satisfaction
-from server.access import Forbidden
+from server.access.roles import Forbidden
 from server.policy import Policy
-from server.reports import default_policy
+from server.reporting.reports import default_policy
 
 PAGES: tuple[ModuleType, ...] = (satisfaction, devices)
 URL = "url"

@@ -1,7 +1,7 @@
 """Pure functions from report rows to Plotly figures, table records and display text.
 
-No database and no Dash here: the figures are computed by `server.reports` (the rows are the
-API's JSON rows), and these functions only lay them out, so each is tested by looking at the
+No database and no Dash here: the figures are computed by `server.reporting.reports` (the rows are
+the API's JSON rows), and these functions only lay them out, so each is tested by looking at the
 traces and records it returns. Numbers are shown the Vietnamese way, with the 2 decimals the API
 gives: decimal comma, dot between thousands, dates day first.
 """
@@ -17,11 +17,11 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from dashboard.queries import DeviceRow
-from server import flags
 from server.policy import Policy
-from server.reasons import REASONS
-from server.reports import ID_KEYS, DayRow, Scope, rows_key
-from server.scoring import NOT_ENOUGH_DATA_EN, NOT_ENOUGH_DATA_VI
+from server.reporting.reports import ID_KEYS, DayRow, Scope, rows_key
+from server.reporting.scoring import NOT_ENOUGH_DATA_EN, NOT_ENOUGH_DATA_VI
+from server.storage import flags
+from server.storage.reasons import REASONS
 from server.timeutil import VN_TZ
 
 EMPTY_VI = "Chưa có đánh giá trong khoảng thời gian này"
@@ -534,7 +534,7 @@ def report_columns(scope: Scope) -> list[dict[str, Any]]:
 def alert_records(
     rows: Sequence[Mapping[str, Any]], units: Mapping[str, str]
 ) -> list[dict[str, Any]]:
-    """`server.alerts.alert_rows` with the unit's name."""
+    """`server.alerts.rules.alert_rows` with the unit's name."""
     return [{**row, "unit": units.get(row["unit_id"], row["unit_id"])} for row in rows]
 
 

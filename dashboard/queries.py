@@ -1,8 +1,8 @@
-"""What the dashboard reads, held to what the logged-in user may see (server/access.py).
+"""What the dashboard reads, held to what the logged-in user may see (server/access/roles.py).
 
-Reports are the API's: the same `server.reports` query with the same unit and officer limits and
-the same redaction as GET /api/v1/reports/{scope}, so a figure on screen is the figure the API,
-its exports and the printed report give. The limits:
+Reports are the API's: the same `server.reporting.reports` query with the same unit and officer
+limits and the same redaction as GET /api/v1/reports/{scope}, so a figure on screen is the figure
+the API, its exports and the printed report give. The limits:
 
 - admin, hr: every unit, with names.
 - unit_head: their own unit only; asking for another is refused.
@@ -18,12 +18,14 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from server import alerts, ordering, reports
-from server.access import Access, Forbidden
-from server.api.alerts import SEE_ALERTS
-from server.models import Counter, Device, RejectedDropped, Unit
-from server.periods import Period
+from server.access.roles import Access, Forbidden
+from server.alerts import rules as alerts
+from server.ingest import ordering
 from server.policy import Policy
+from server.reporting import reports
+from server.reporting.periods import Period
+from server.storage.models import Counter, Device, RejectedDropped, Unit
+from server.web.api.alerts import SEE_ALERTS
 
 ALERT_LIMIT = 20  # the alerts panel shows the latest ones only
 
@@ -123,7 +125,9 @@ class DeviceRow:
     outbox: int | None
     firmware: str | None
     revoked_at: datetime | None
-    missing_seqs: int = 0  # ratings the unit numbered but never delivered (server/ordering.py)
+    missing_seqs: int = (
+        0  # ratings the unit numbered but never delivered (server/ingest/ordering.py)
+    )
     missing_seq_ranges: tuple[tuple[int, int], ...] = ()
     rejected_dropped: int = 0  # its rejected messages deleted over the quota or for age
 

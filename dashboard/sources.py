@@ -15,11 +15,11 @@ from datetime import UTC, date, datetime
 from flask import Flask, current_app, request
 from sqlmodel import Session
 
-from server.access import Access, Forbidden
+from server.access.roles import Access, Forbidden
 from server.policy import Policy
-from server.reports import default_policy
+from server.reporting.reports import default_policy
 from server.timeutil import vn_day
-from server.web_login import ACCESS_KEY
+from server.web.login import ACCESS_KEY
 
 SessionFactory = Callable[[], AbstractContextManager[Session]]
 
@@ -52,7 +52,7 @@ def current() -> Sources:
 
 
 def access() -> Access:
-    """Who is looking. The login guard (server/web_login.py) puts their Access in the ASGI scope,
+    """Who is looking. The login guard (server/web/login.py) puts their Access in the ASGI scope,
     which a2wsgi hands on as environ["asgi.scope"]; a request without one sees nothing, so a
     dashboard served without the guard shows no figures rather than all of them."""
     found = (request.environ.get("asgi.scope") or {}).get(ACCESS_KEY)

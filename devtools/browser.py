@@ -1,8 +1,8 @@
 """Run the dashboard as the server mounts it and look at it in Debian's Chromium.
 
-Shared by the browser tests and `python -m dashboard.screenshot`, so the Chromium flags (root,
-no network, no downloads: see PITFALLS.md) and the mount are written once. Playwright gives each
-launch a fresh temporary profile, which is the fresh `--user-data-dir` Chromium needs.
+Shared by the browser tests and `python -m devtools.dashboard_screenshot`, so the Chromium flags
+(root, no network, no downloads: see PITFALLS.md) and the mount are written once. Playwright gives
+each launch a fresh temporary profile, which is the fresh `--user-data-dir` Chromium needs.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from starlette.routing import Mount
 from starlette.types import Receive, Scope, Send
 
 from dashboard.pages import satisfaction
-from server.access import Access
-from server.web_login import ACCESS_KEY
+from server.access.roles import Access
+from server.web.login import ACCESS_KEY
 
 CHROMIUM = os.environ.get("HAILONG_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = (

@@ -1,7 +1,8 @@
 """Demo data: two one-stop offices, six officers with Vietnamese names, a month of ratings.
 
-`python -m dashboard.screenshot` and the dashboard tests seed the same rows, so the picture in
-docs/ shows what the tests check. A fixed random seed makes every run identical for one `now`.
+`python -m devtools.dashboard_screenshot` and the dashboard tests seed the same rows, so the
+picture in docs/ shows what the tests check. A fixed random seed makes every run identical for one
+`now`.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlmodel import Session
 
-from server.ingest import IngestRules, store_rows
-from server.models import Assignment, Counter, Device, Officer, Rating, Unit
+from server.ingest.store import IngestRules, store_rows
+from server.storage.models import Assignment, Counter, Device, Officer, Rating, Unit
 from server.timeutil import VN_TZ, vn_day
 
 UNITS = {
@@ -42,7 +43,7 @@ OFFICERS = (
 )
 
 OPEN_MINUTES = (7 * 60 + 30, 17 * 60)  # counters open 07:30-17:00 Vietnam time
-# What a citizen picks after a low score (server/reasons.py), and how often.
+# What a citizen picks after a low score (server/storage/reasons.py), and how often.
 REASON_WEIGHTS = {
     "wait_time": 40,
     "guidance": 20,

@@ -1,4 +1,5 @@
-"""`python -m dashboard.screenshot docs/dashboard.png`: the dashboard on demo data, as a PNG.
+"""`python -m devtools.dashboard_screenshot docs/dashboard.png`: the dashboard on demo data, as a
+PNG.
 
 It seeds a temporary SQLite database with `demo`, serves the app mounted as in production and
 photographs the satisfaction page in Chromium, so the picture in the docs is never staged by hand.
@@ -15,12 +16,12 @@ from pathlib import Path
 from playwright.sync_api import Browser, ViewportSize, sync_playwright
 
 from dashboard.app import create_dash
-from dashboard.browser import launch_chromium, mounted, serve, wait_for_satisfaction_page
-from dashboard.demo import OFFICERS, seed_demo
 from dashboard.pages import satisfaction
-from server.access import Access
-from server.db import make_engine, migrate, session_scope
-from server.ingest import IngestRules
+from devtools.browser import launch_chromium, mounted, serve, wait_for_satisfaction_page
+from devtools.dashboard_demo import OFFICERS, seed_demo
+from server.access.roles import Access
+from server.ingest.store import IngestRules
+from server.storage.db import make_engine, migrate, session_scope
 from server.timeutil import vn_day
 
 VIEWPORT: ViewportSize = {"width": 1280, "height": 900}
@@ -54,7 +55,9 @@ def take(browser: Browser, path: Path, now: datetime | None = None) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m dashboard.screenshot", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m devtools.dashboard_screenshot", description=__doc__
+    )
     parser.add_argument("output", type=Path, help="where to write the PNG: docs/dashboard.png")
     output = parser.parse_args(argv).output
     with sync_playwright() as playwright:

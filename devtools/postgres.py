@@ -18,7 +18,7 @@ from pathlib import Path
 
 import psycopg
 
-from server.broker import free_port
+from server.broker.mosquitto import free_port
 
 PG_ROOT = Path("/usr/lib/postgresql")
 SUPERUSER = "hailong"

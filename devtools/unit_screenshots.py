@@ -1,4 +1,4 @@
-"""`python -m device.screenshots DIR`: the unit's screens as PNGs, for the docs and reviews.
+"""`python -m devtools.unit_screenshots DIR`: the unit's screens as PNGs, for the docs and reviews.
 
 Rendering needs no display, so this works on a server or in CI (SDL's dummy driver).
 """
@@ -73,7 +73,7 @@ def write_screenshots(folder: Path) -> list[Path]:
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1:
-        print("usage: python -m device.screenshots DIR", file=sys.stderr)
+        print("usage: python -m devtools.unit_screenshots DIR", file=sys.stderr)
         return 2
     for path in write_screenshots(Path(args[0])):
         print(path)

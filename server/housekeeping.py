@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from server import chain, rejected
-from server.alerts import alert_jobs
-from server.anchors import Outside
-from server.broker_upgrade import legacy_client_ids, upgrade_job
-from server.dynsec import BrokerAccounts
+from server.alerts.rules import alert_jobs
+from server.broker.dynsec import BrokerAccounts
+from server.broker.upgrade import legacy_client_ids, upgrade_job
+from server.ingest import rejected
+from server.integrity import chain
+from server.integrity.anchors import Outside
 from server.jobs import Job
 from server.policy import load_policy
 from server.settings import Settings

@@ -14,13 +14,13 @@ import threading
 import time
 from types import FrameType
 
-from server import chain
-from server.anchors import Outside
-from server.db import make_engine, migrate
 from server.housekeeping import housekeeping_jobs
-from server.ingest_service import IngestService
+from server.ingest.service import IngestService
+from server.integrity import chain
+from server.integrity.anchors import Outside
 from server.jobs import Jobs
 from server.settings import Settings
+from server.storage.db import make_engine, migrate
 
 log = logging.getLogger("hailong.ingest")
 

@@ -21,8 +21,8 @@ from typing import Any, ClassVar
 
 from hailong.errors import ConfigError
 from hailong.protocol import ID_RE
-from server import flags
-from server.scoring import Figures
+from server.reporting.scoring import Figures
+from server.storage import flags
 
 CONDITIONS = (
     "wilson_low_min",
@@ -46,7 +46,8 @@ class PolicyError(ConfigError, ValueError):
 @dataclass(frozen=True)
 class MisuseRules:
     """When a press is flagged, and which flags leave a rating out of the scores (`count`, any
-    of server/flags.py's names; the shipped policy's are those flags.EXCLUDED_BY_DEFAULT marks)."""
+    of server/storage/flags.py's names; the shipped policy's are those flags.EXCLUDED_BY_DEFAULT
+    marks)."""
 
     cooldown_s: float = 3.0
     burst_count: int = 5

@@ -205,10 +205,10 @@ def _user_add(args: argparse.Namespace) -> int:
 
     from sqlmodel import Session, select
 
-    from server import audit
-    from server.auth import add_user
-    from server.db import make_engine, migrate
-    from server.models import User
+    from server.access import audit
+    from server.access.auth import add_user
+    from server.storage.db import make_engine, migrate
+    from server.storage.models import User
 
     password = sys.stdin.readline().rstrip("\r\n")
     engine = make_engine(_database_url(args.data_dir))
@@ -232,10 +232,10 @@ def _user_add(args: argparse.Namespace) -> int:
 def _rollups(args: argparse.Namespace) -> int:
     from sqlalchemy.exc import OperationalError
 
-    from server import rollups
-    from server.db import make_engine, migrate
     from server.policy import load_policy
+    from server.reporting import rollups
     from server.settings import Settings
+    from server.storage.db import make_engine, migrate
 
     def progress(done: int, total: int, month: object) -> None:
         print(f"  {done}/{total} months ({month:%Y-%m})", file=sys.stderr, flush=True)
@@ -278,10 +278,10 @@ def _verify(args: argparse.Namespace) -> int:
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import DBAPIError
 
-    from server import anchors, chain, proof
-    from server.db import make_engine
+    from server.integrity import anchors, chain, proof
     from server.policy import load_policy
     from server.settings import Settings
+    from server.storage.db import make_engine
 
     url = _database_url(args.data_dir)
     settings = Settings(data_dir=args.data_dir)
@@ -359,10 +359,11 @@ def _report_monthly(args: argparse.Namespace) -> int:
     from sqlalchemy.exc import OperationalError
     from sqlmodel import Session
 
-    from server import audit, monthly_report
-    from server.db import make_engine, migrate
+    from server.access import audit
     from server.policy import load_policy
+    from server.reporting import monthly as monthly_report
     from server.settings import Settings
+    from server.storage.db import make_engine, migrate
 
     month = monthly_report.parse_month(args.month)
     policy = load_policy(Settings().policy_file)
@@ -394,7 +395,7 @@ def _report_monthly(args: argparse.Namespace) -> int:
 def _broker_init(args: argparse.Namespace) -> int:
     import json
 
-    from server.broker import dynsec_document
+    from server.broker.mosquitto import dynsec_document
 
     if args.dynsec_file.exists():
         raise HailongError(f"{args.dynsec_file} exists already: it holds the device accounts")
@@ -410,7 +411,7 @@ def _broker_init(args: argparse.Namespace) -> int:
 def _server(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from server.app import create_app
+    from server.web.app import create_app
 
     uvicorn.run(create_app(), host=args.host, port=args.port)
     return 0
@@ -439,16 +440,16 @@ def main(argv: list[str] | None = None) -> int:
 
             return ingest_process.run(Settings())
         if args.command in ("up", "demo"):
-            from server import up
+            from system import up
 
             stack = up.prepare(args.data_dir, args.http_port, args.mqtt_port)
             if args.command == "up":
                 return up.run(stack)
-            from server.demo import DemoFleet
+            from system.demo import DemoFleet
 
             return up.run(stack, DemoFleet(days=args.days, live_every=args.live_every).run)
         if args.command == "fleet":
-            from device import fleet
+            from system import fleet
 
             return fleet.run(
                 args.data_dir,

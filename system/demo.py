@@ -13,13 +13,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from hailong.admin_api import AdminApi
 from hailong.errors import HailongError
 from server.timeutil import VN_TZ
+from system.admin_api import AdminApi
 
 if TYPE_CHECKING:
-    from device.simulator import SimulatedUnit
-    from server.up import Stack
+    from system.simulator import SimulatedUnit
+    from system.up import Stack
 
 UNITS = (  # id, name, kind, province
     ("DH", "Phường Diên Hồng – TP Pleiku", "ward", "Gia Lai"),
@@ -111,7 +111,7 @@ class DemoFleet:
 
         Device passwords are shown only once, so they are kept beside the fleet's outboxes.
         """
-        from device.simulator import load_passwords, officer_name, save_passwords
+        from system.simulator import load_passwords, officer_name, save_passwords
 
         passwords_file = stack.settings.data_dir / "fleet" / "devices.json"
         saved = load_passwords(passwords_file)
@@ -161,7 +161,7 @@ class DemoFleet:
 
     def _units(self, stack: Stack, passwords: dict[str, str]) -> dict[str, SimulatedUnit]:
         from device.clock import ManualClock
-        from device.simulator import SimulatedUnit, headless_settings
+        from system.simulator import SimulatedUnit, headless_settings
 
         units = {}
         for device_id, password in passwords.items():

@@ -26,7 +26,11 @@ from types import FrameType
 
 from device.clock import SystemClock
 from device.outbox import Outbox
-from device.simulator import (
+from hailong.errors import HailongError
+from hailong.net import port_open
+from hailong.protocol import DEFAULT_SCALE, SCALES
+from system.admin_api import AdminApi, ApiError, fetch_json
+from system.simulator import (
     PressIgnored,
     SimulatedUnit,
     headless_settings,
@@ -34,10 +38,6 @@ from device.simulator import (
     officer_name,
     save_passwords,
 )
-from hailong.admin_api import AdminApi, ApiError, fetch_json
-from hailong.errors import HailongError
-from hailong.net import port_open
-from hailong.protocol import DEFAULT_SCALE, SCALES
 
 log = logging.getLogger(__name__)
 

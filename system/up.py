@@ -21,11 +21,11 @@ from sqlmodel import Session, select
 
 from hailong.errors import HailongError
 from hailong.net import port_open
-from server.app import create_app
-from server.auth import add_user
-from server.broker import BrokerConfig, MosquittoProcess, write_broker_files
-from server.models import User
+from server.access.auth import add_user
+from server.broker.mosquitto import BrokerConfig, MosquittoProcess, write_broker_files
 from server.settings import Settings
+from server.storage.models import User
+from server.web.app import create_app
 
 log = logging.getLogger("hailong.up")
 SERVER_MQTT_USER = "hailong-server"

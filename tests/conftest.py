@@ -14,10 +14,10 @@ os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 os.environ.setdefault("GPIOZERO_PIN_FACTORY", "mock")
 
 from device.unit import Unit  # noqa: E402
+from devtools.postgres import PostgresServer  # noqa: E402
 from hailong.mqtt import MqttTarget  # noqa: E402
-from server.broker import BrokerConfig, MosquittoProcess, free_port, write_broker_files  # noqa: E402
-from server.dynsec import DynSec  # noqa: E402
-from tests.postgres import PostgresServer  # noqa: E402
+from server.broker.dynsec import DynSec  # noqa: E402
+from server.broker.mosquitto import BrokerConfig, MosquittoProcess, free_port, write_broker_files  # noqa: E402
 
 
 @dataclass

@@ -18,10 +18,10 @@ from device.buttons import Buttons
 from device.clock import SystemClock
 from device.settings import DeviceSettings
 from device.unit import Unit
-from server.models import Rating as StoredRating
+from server.storage.models import Rating as StoredRating
 from server.timeutil import VN_TZ
-from tests.server.test_api import login, seed
 from tests.server.test_journey import server, wait_for  # noqa: F401  (fixture)
+from tests.server.web.test_api import login, seed
 
 
 def test_a_button_press_reaches_the_report(
@@ -61,7 +61,7 @@ def test_a_button_press_reaches_the_report(
         buttons.close()
         unit.stop()
 
-    with Session(server.app.state.engine) as session:  # type: ignore[attr-defined]
+    with Session(server.web.app.state.engine) as session:  # type: ignore[attr-defined]
         row = session.exec(select(StoredRating)).one()
     assert (row.score, row.officer_id, row.device_id, row.flags) == (4, "CB-0042", "dev-dh-q1", "")
     today = datetime.now(VN_TZ).date().isoformat()

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from dashboard.browser import WAIT_MS, console_errors, launch_chromium
-from server.broker import free_port
+from devtools.browser import WAIT_MS, console_errors, launch_chromium
+from server.broker.mosquitto import free_port
 from server.timeutil import VN_TZ
 from tests.child import Child
 
@@ -30,7 +30,7 @@ class Demo(Child):
             [
                 sys.executable,
                 "-m",
-                "hailong.cli",
+                "system.cli",
                 "demo",
                 "--data-dir",
                 str(data_dir),

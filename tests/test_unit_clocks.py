@@ -24,14 +24,14 @@ from sqlmodel import Session, select
 
 from device.clock import ManualClock
 from device.settings import DeviceSettings
-from device.simulator import SimulatedUnit
 from device.unit import Unit
 from hailong.protocol import Rating
-from server.models import Device
-from server.models import Rating as StoredRating
+from server.storage.models import Device
+from server.storage.models import Rating as StoredRating
 from server.timeutil import VN_TZ, vn_day
-from tests.server.test_api import login
+from system.simulator import SimulatedUnit
 from tests.server.test_journey import server, wait_for  # noqa: F401  (fixture)
+from tests.server.web.test_api import login
 
 DEVICE = "dev-dh-q1"
 COUNTER = "DH-Q1"

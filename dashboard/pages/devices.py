@@ -12,7 +12,7 @@ from dash import Dash, Input, Output, dcc, html
 
 from dashboard import figures, queries, sources
 from dashboard.components import card, data_table, empty_state, page_title
-from server.access import Access
+from server.access.roles import Access
 
 PAGE = {
     "path": "/devices",

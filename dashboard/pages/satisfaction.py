@@ -26,10 +26,10 @@ from dashboard.components import (
     kpi,
     page_title,
 )
-from server.access import Access
-from server.api.reports import MONTHLY_ROLES, SCOPE_OF
-from server.periods import Period, parse_period, period_of
-from server.reports import Scope
+from server.access.roles import Access
+from server.reporting.periods import Period, parse_period, period_of
+from server.reporting.reports import Scope
+from server.web.api.reports import MONTHLY_ROLES, SCOPE_OF
 
 PAGE = {
     "path": "/",
@@ -95,8 +95,8 @@ def default_period(today: date) -> Period:
 
 
 def read_period(text: str | None, today: date) -> Period:
-    """The period box's text in the forms of server/periods.py (as the API's `period`); empty
-    is the default. Anything else is a ValueError that lists the forms."""
+    """The period box's text in the forms of server/reporting/periods.py (as the API's `period`);
+    empty is the default. Anything else is a ValueError that lists the forms."""
     if text is None or not text.strip():
         return default_period(today)
     return parse_period(text)

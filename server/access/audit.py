@@ -13,8 +13,8 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from server.access import Access
-from server.models import AuditEvent, AuditEventPublic
+from server.access.roles import Access
+from server.storage.models import AuditEvent, AuditEventPublic
 
 SYSTEM = "system"  # the actor of what the server does by itself (chain anchors, alerts)
 CONSOLE = "console"  # the actor of `hailong` commands: whoever has a shell on the server

@@ -14,8 +14,8 @@ from sqlalchemy import ColumnElement
 from sqlmodel import Session, col, select
 
 from hailong.errors import NotFound, RegistryError
-from server import audit
-from server.models import ROLES, AuditEvent, Officer, Unit, User, user_scope_problem
+from server.access import audit
+from server.storage.models import ROLES, AuditEvent, Officer, Unit, User, user_scope_problem
 
 _hasher = PasswordHasher()
 ALGORITHM = "HS256"

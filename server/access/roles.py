@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hailong.errors import HailongError
-from server.models import User
+from server.storage.models import User
 
 ADMINISTER = ("admin",)  # registry and device writes, users, the audit log, rejected messages
 READ_REGISTRY = ("admin", "hr", "unit_head")

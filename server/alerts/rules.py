@@ -31,10 +31,9 @@ from sqlmodel import Session, col
 
 from hailong.errors import ConfigError
 from hailong.protocol import satisfied_pct
-from server import audit, bulk, rollups
+from server.access import audit
+from server.ingest.ordering import ORDER_FLAGS
 from server.jobs import Job
-from server.models import Alert, Counter, Device, Rating, RollupDay, Unit
-from server.ordering import ORDER_FLAGS
 from server.policy import (
     AlertRule,
     Policy,
@@ -42,8 +41,11 @@ from server.policy import (
     UnitSatisfiedBelow,
     UnsatisfiedAtCounter,
 )
-from server.scoring import round2
+from server.reporting import rollups
+from server.reporting.scoring import round2
 from server.settings import Settings
+from server.storage import bulk
+from server.storage.models import Alert, Counter, Device, Rating, RollupDay, Unit
 from server.timeutil import VN_TZ, vn_day, vn_day_start
 
 log = logging.getLogger("hailong.alerts")
@@ -58,7 +60,7 @@ LOOKBACK = timedelta(days=1)
 # Presses that repeat the one before on the same device (ingest's misuse flags): one visitor
 # pressing three times is one complaint, not three.
 REPEAT_FLAGS = frozenset({"cooldown", "burst"})
-# The order rules' flags (server/flags.py): what ratings replayed or backdated with a unit's
+# The order rules' flags (server/storage/flags.py): what ratings replayed or backdated with a unit's
 # password leave behind, whatever day they claim.
 # A unit's day is judged this long after it ends, once the units' last presses have arrived.
 UNIT_DAY_GRACE = timedelta(minutes=30)

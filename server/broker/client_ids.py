@@ -2,10 +2,10 @@
 
 Mosquitto hands a session, with its subscriptions and queued messages, to whoever connects with
 its client id; a fixed id such as `hailong-server` let any account that knew it take the server's
-session. Every device account is bound to its own id (server.dynsec), so a unit can use no other
-id at all. The server's account cannot be bound the same way: the dynamic-security plugin binds
-an account to one id, and the server's processes (API and ingest, `hailong ingest` instances, the
-control client) share the account. So the server's ids carry a random token made once per
+session. Every device account is bound to its own id (server.broker.dynsec), so a unit can use no
+other id at all. The server's account cannot be bound the same way: the dynamic-security plugin
+binds an account to one id, and the server's processes (API and ingest, `hailong ingest` instances,
+the control client) share the account. So the server's ids carry a random token made once per
 installation and kept in a private file: an account without a binding (one made by hand) cannot
 guess them, and each process finds its persistent session again after a restart.
 """
@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hailong.errors import ConfigError
-from server.secret_file import make_once
 from server.settings import Settings
+from server.storage.secret_file import make_once
 
 log = logging.getLogger("hailong.server")
 TOKEN_FILE = "mqtt-client-token"
@@ -34,7 +34,7 @@ def token_path(settings: Settings) -> Path:
 def ensure_token(
     path: Path, make: Callable[[], str] = lambda: secrets.token_hex(TOKEN_BYTES)
 ) -> str:
-    """The installation's token, made at the first start (server/secret_file.py)."""
+    """The installation's token, made at the first start (server/storage/secret_file.py)."""
     try:
         if make_once(path, make):
             log.info("made the server's MQTT client token %s", path)

@@ -18,8 +18,8 @@ import paho.mqtt.client as paho
 
 from hailong.errors import BrokerError
 from hailong.mqtt import MqttTarget, new_client
-from server.broker import device_acls, device_role
-from server.client_ids import ServerClientIds
+from server.broker.client_ids import ServerClientIds
+from server.broker.mosquitto import device_acls, device_role
 from server.settings import Settings
 
 CONTROL_TOPIC = "$CONTROL/dynamic-security/v1"
@@ -28,7 +28,7 @@ RESPONSE_TOPIC = CONTROL_TOPIC + "/response"
 
 class DynSec:
     """A small synchronous client for `$CONTROL/dynamic-security/v1`. The server passes its
-    own unguessable `client_id` (server.client_ids); tests and tools may leave it random."""
+    own unguessable `client_id` (server.broker.client_ids); tests and tools may leave it random."""
 
     def __init__(
         self, target: MqttTarget, timeout: float = 5.0, *, client_id: str | None = None

@@ -67,7 +67,7 @@ def server_acls() -> list[dict[str, object]]:
         acls.append(
             {"acltype": "publishClientSend", "topic": f"hailong/v1/devices/+/{kind}", "allow": True}
         )
-    for acltype in ("publishClientSend", "subscribePattern"):  # server/connections.py marker
+    for acltype in ("publishClientSend", "subscribePattern"):  # server/ingest/connections.py marker
         acls.append({"acltype": acltype, "topic": "hailong/v1/server/+/mark", "allow": True})
     acls.append({"acltype": "publishClientReceive", "topic": "hailong/#", "allow": True})
     acls.append({"acltype": "unsubscribePattern", "topic": "#", "allow": True})

@@ -9,8 +9,8 @@ role's ACLs). A broker already up to date is only read, so processes doing it at
 harm; and it is tried again until it has run once, so a broker that is down at start delays the
 upgrade and never stops the start (ingest reconnects by itself).
 
-The server's client ids changed too (server.client_ids), and the broker keeps the session of the
-id a process had before for a week, queueing every rating for it: in a shared subscription half
+The server's client ids changed too (server.broker.client_ids), and the broker keeps the session of
+the id a process had before for a week, queueing every rating for it: in a shared subscription half
 of them would wait there unseen. So each process also drops the session of its old id, once
 (a rating queued there was never acknowledged, so its unit sends it again).
 """
@@ -28,11 +28,11 @@ from sqlmodel import Session, col, select
 
 from hailong.errors import BrokerError
 from hailong.mqtt import MqttTarget, new_client
-from server.broker import SERVER_ROLE, device_acls, device_role, server_acls
-from server.dynsec import BrokerAccounts, DynSec
+from server.broker.dynsec import BrokerAccounts, DynSec
+from server.broker.mosquitto import SERVER_ROLE, device_acls, device_role, server_acls
 from server.jobs import Job
-from server.models import Device
 from server.settings import Settings
+from server.storage.models import Device
 
 log = logging.getLogger("hailong.broker")
 # One control message carries this many commands: the broker refuses a publish over its

@@ -1,10 +1,10 @@
 """What the server knows of units' connections: which Status it received live, each unit's
 connection history, and the `late_while_online` rule that needs both.
 
-Live or not. A Status dates a unit's presses (server/press_time.py) only if the server received
-it the moment the unit sent it: its receipt is then the true time of its `mono_ms`. Two kinds of
-delivery break that. A retained copy, which the broker hands over at subscription, however old:
-MQTT marks it with the retain flag. And the backlog the broker kept for the server's persistent
+Live or not. A Status dates a unit's presses (server/ingest/press_time.py) only if the server
+received it the moment the unit sent it: its receipt is then the true time of its `mono_ms`. Two
+kinds of delivery break that. A retained copy, which the broker hands over at subscription, however
+old: MQTT marks it with the retain flag. And the backlog the broker kept for the server's persistent
 session while the server was away, delivered in a rush when it comes back: nothing marks it. So
 at every (re)connection the server publishes a marker, with a token of that connection, to a
 topic only it subscribes to (`Liveness`). The broker queues each session's messages in order, so
@@ -23,9 +23,9 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, select
 
 from hailong.protocol import Status
-from server import bulk
-from server.models import Device, DeviceBoot, DeviceConnection
-from server.press_time import BootMark
+from server.ingest.press_time import BootMark
+from server.storage import bulk
+from server.storage.models import Device, DeviceBoot, DeviceConnection
 
 LATE_AFTER = timedelta(minutes=10)
 LATE_WHILE_ONLINE = "late_while_online"

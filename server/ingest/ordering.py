@@ -19,8 +19,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from server.models import Rating, SeqGap
-from server.press_time import CLOCK_TOLERANCE, UNKNOWN_TIME_FLAGS
+from server.ingest.press_time import CLOCK_TOLERANCE, UNKNOWN_TIME_FLAGS
+from server.storage.models import Rating, SeqGap
 
 SEQ_REUSED = "seq_reused"
 OUT_OF_ORDER = "out_of_order"

@@ -21,9 +21,9 @@ from typing import Literal
 from sqlalchemy import Table, delete, func, select
 from sqlmodel import Session, col
 
-from server import bulk
 from server.jobs import Job
-from server.models import RejectedDropped, RejectedMessage
+from server.storage import bulk
+from server.storage.models import RejectedDropped, RejectedMessage
 
 log = logging.getLogger("hailong.rejected")
 

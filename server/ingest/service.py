@@ -4,12 +4,12 @@ paho's callbacks run on its network thread, so they only enqueue. One worker thr
 queue in batches (N messages or T milliseconds), commits, and only then sends each device its Ack
 and releases the broker's copy (manual MQTT acks): a message is never acknowledged, to the device
 or to the broker, before its rating is committed (a device over its rate: before its message is
-spooled, server/spool.py). With the database down the batch is kept and retried, so ingest pauses
-and loses nothing.
+spooled, server/ingest/spool.py). With the database down the batch is kept and retried, so ingest
+pauses and loses nothing.
 
 Each message keeps when it came, whether it was a retained copy, and since when the server's
-subscription had been live then (server/connections.py `Liveness`: the marker that tells the
-broker's backlog from live messages), for the time and late rules of server/ingest.py.
+subscription had been live then (server/ingest/connections.py `Liveness`: the marker that tells the
+broker's backlog from live messages), for the time and late rules of server/ingest/store.py.
 """
 
 from __future__ import annotations
@@ -32,10 +32,10 @@ from sqlmodel import Session, select
 
 from hailong import protocol
 from hailong.mqtt import MqttTarget, new_client
-from server.client_ids import ServerClientIds
-from server.connections import Liveness
-from server.device_config import config_for, next_assignment_change
-from server.ingest import (
+from server.broker.client_ids import ServerClientIds
+from server.ingest.connections import Liveness
+from server.ingest.spool import Spool
+from server.ingest.store import (
     DATABASE_DOWN,
     BatchResult,
     Incoming,
@@ -43,9 +43,9 @@ from server.ingest import (
     store_batch,
     store_separately,
 )
-from server.models import Device
+from server.registry.device_config import config_for, next_assignment_change
 from server.settings import Settings
-from server.spool import Spool
+from server.storage.models import Device
 
 log = logging.getLogger("hailong.ingest")
 SESSION_EXPIRY_S = 7 * 24 * 3600
@@ -273,7 +273,7 @@ class IngestService:
 
     def _spool_over_rate(self, batch: list[Received]) -> list[Received]:
         """Spool the messages of devices over their rate and release them at the broker at
-        once (server/spool.py); returns the others, for the ordinary path."""
+        once (server/ingest/spool.py); returns the others, for the ordinary path."""
         to_spool = self._spool.split([m[0] for m in batch])
         if not any(to_spool):
             return batch

@@ -18,9 +18,10 @@ from sqlmodel import Field, Session, SQLModel, col, select
 
 from hailong.errors import NotFound
 from hailong.protocol import ID_RE
-from server import bulk, rollups
-from server.ingest import officer_at, shifts_between
-from server.models import Counter, Moment, Officer, ServiceRecord
+from server.ingest.store import officer_at, shifts_between
+from server.reporting import rollups
+from server.storage import bulk
+from server.storage.models import Counter, Moment, Officer, ServiceRecord
 from server.timeutil import vn_day
 
 MAX_SERVICES = 10_000  # one request; a commune's year of tickets goes in a few

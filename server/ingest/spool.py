@@ -34,7 +34,7 @@ from sqlalchemy import Table, delete, func, insert, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from server.ingest import (
+from server.ingest.store import (
     DATABASE_DOWN,
     BatchResult,
     Incoming,
@@ -43,7 +43,7 @@ from server.ingest import (
     reject_unstorable,
     store_batch,
 )
-from server.models import SpooledMessage
+from server.storage.models import SpooledMessage
 
 log = logging.getLogger("hailong.ingest")
 

@@ -23,13 +23,16 @@ from sqlmodel import Session, and_, col, or_, select
 
 from hailong import protocol
 from hailong.protocol import Ack, AckRejection, ContractError, Rating
-from server import bulk, chain, connections, ordering, rejected, rollups
-from server.models import Assignment, Counter, Device, RejectedMessage
-from server.models import Rating as StoredRating
+from server.ingest import connections, ordering, rejected
+from server.ingest.press_time import Dated, date_press
+from server.integrity import chain
 from server.policy import MisuseRules, Press, load_policy, lookback, misuse_flags
-from server.press_time import Dated, date_press
-from server.reasons import reason_codes
+from server.reporting import rollups
 from server.settings import Settings
+from server.storage import bulk
+from server.storage.models import Assignment, Counter, Device, RejectedMessage
+from server.storage.models import Rating as StoredRating
+from server.storage.reasons import reason_codes
 from server.timeutil import vn_day
 
 log = logging.getLogger("hailong.ingest")
@@ -39,7 +42,7 @@ log = logging.getLogger("hailong.ingest")
 class Incoming:
     """One message as the server's MQTT client got it. `received_at`: when (None: the batch's
     time); `live_since`: since when the server's subscription had been live then (None: the
-    message may be backlog, see server/connections.py); `retained`: a retained copy."""
+    message may be backlog, see server/ingest/connections.py); `retained`: a retained copy."""
 
     topic: str
     payload: bytes
@@ -54,8 +57,9 @@ class Incoming:
 
 @dataclass(frozen=True)
 class IngestRules:
-    """The server's rules for a rating, and the key of the ratings' hash chain (server/chain.py):
-    no rating is stored without its link, so there is no key-less default."""
+    """The server's rules for a rating, and the key of the ratings' hash chain
+    (server/integrity/chain.py): no rating is stored without its link, so there is no key-less
+    default."""
 
     chain_key: bytes | None = None
     max_age: timedelta = timedelta(days=400)
@@ -288,7 +292,7 @@ class _Valid:
 
 
 def _date(session: Session, valid: Sequence[_Valid], rules: IngestRules) -> None:
-    """The time rule (server/press_time.py), with the boot marks of the batch's presses."""
+    """The time rule (server/ingest/press_time.py), with the boot marks of the batch's presses."""
     keys = {
         (v.device_id, v.rating.boot_id)
         for v in valid
@@ -312,7 +316,7 @@ def _date(session: Session, valid: Sequence[_Valid], rules: IngestRules) -> None
 
 
 def _flag_order(session: Session, valid: Sequence[_Valid]) -> None:
-    """`seq_reused` and `out_of_order` (server/ordering.py), judging each rating in arrival
+    """`seq_reused` and `out_of_order` (server/ingest/ordering.py), judging each rating in arrival
     order against the stored ones and those before it in the batch, as if each came alone."""
     spans: dict[str, tuple[int, int]] = {}
     for v in valid:
@@ -326,7 +330,7 @@ def _flag_order(session: Session, valid: Sequence[_Valid]) -> None:
 
 
 def _flag_late(session: Session, valid: Sequence[_Valid]) -> None:
-    """`late_while_online` (server/connections.py); the history is read only for ratings that
+    """`late_while_online` (server/ingest/connections.py); the history is read only for ratings that
     came late while the server was live, which an honest unit's never do."""
     late = [
         v

@@ -38,8 +38,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from hailong.errors import ConfigError
-from server import chain
-from server.alerts import Post, post_json, webhook_url
+from server.alerts.rules import Post, post_json, webhook_url
+from server.integrity import chain
 from server.settings import Settings
 
 log = logging.getLogger("hailong.anchors")

@@ -13,7 +13,7 @@ Limits, stated honestly:
   was anchored, i.e. everything older than the last anchor. The anchors are in the database too:
   whoever rolls back the whole file, anchors included, to an earlier copy is caught only by a
   record kept elsewhere: each anchor, and the heads at every clean stop, also go to the anchor
-  file and webhook (server/anchors.py) and to the server's log.
+  file and webhook (server/integrity/anchors.py) and to the server's log.
 - Ratings stored before the chain existed are sealed into it once, at the first start after the
   upgrade. Someone who deletes every link, head and audit event makes the next start seal again;
   the first seal's log line and the logged anchors are then the evidence.
@@ -42,11 +42,12 @@ from sqlalchemy.types import Boolean, Date, DateTime, Integer, String, TypeDecor
 from sqlmodel import Session
 
 from hailong.errors import HailongError
-from server import audit, bulk
+from server.access import audit
 from server.jobs import Job
-from server.models import AuditEvent, ChainHead, Rating, RatingLink
-from server.secret_file import make_once
 from server.settings import Settings
+from server.storage import bulk
+from server.storage.models import AuditEvent, ChainHead, Rating, RatingLink
+from server.storage.secret_file import make_once
 from server.timeutil import vn_day, vn_day_start
 
 log = logging.getLogger("hailong.chain")
@@ -132,8 +133,8 @@ def key_path(settings: Settings) -> Path:
 
 
 def ensure_key(path: Path) -> bytes:
-    """Load the key, making it first if there is none (server/secret_file.py: a process starting
-    at the same moment never reads half of it)."""
+    """Load the key, making it first if there is none (server/storage/secret_file.py: a process
+    starting at the same moment never reads half of it)."""
     if make_once(path, lambda: secrets.token_hex(KEY_BYTES)):
         log.warning("made the chain key %s: back it up, every check needs it", path)
     return load_key(path)
@@ -502,7 +503,7 @@ def anchor(session: Session, key: bytes, now: datetime) -> AuditEvent | None:
 def anchor_job(key: bytes, written: Callable[[Session, datetime], None] | None = None) -> Job:
     """Tries every few minutes; writes only when the Vietnam day has no anchor yet. `written`
     runs after the commit of an anchor this process wrote (the copy kept outside the
-    database, server/anchors.py)."""
+    database, server/integrity/anchors.py)."""
 
     def run(session: Session, now: datetime) -> None:
         event = anchor(session, key, now)

@@ -1,11 +1,11 @@
 """`hailong verify`: everything the reports read, proved in one consistent read of the database.
 
 Three proofs, in this order: the hash chain proves every rating as the server stored it
-(server/chain.py); a recount of every rollup family from those ratings, under the policy in
-force (its misuse flags decide the `flagged` columns), proves the day, month and year counts the
-API, dashboard and exports read (server/rollups.py); and the external anchors prove that no
-device's chain was cut back to an older head (server/anchors.py). The services family is
-recounted from the service table, which is append-only but not chained: it is proved to match
+(server/integrity/chain.py); a recount of every rollup family from those ratings, under the policy
+in force (its misuse flags decide the `flagged` columns), proves the day, month and year counts the
+API, dashboard and exports read (server/reporting/rollups.py); and the external anchors prove that
+no device's chain was cut back to an older head (server/integrity/anchors.py). The services family
+is recounted from the service table, which is append-only but not chained: it is proved to match
 that table, not that the table is as the queue system posted it.
 """
 
@@ -17,7 +17,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
-from server import anchors, chain, rollups
+from server.integrity import anchors, chain
+from server.reporting import rollups
 
 
 @dataclass

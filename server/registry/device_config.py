@@ -8,9 +8,9 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from hailong.protocol import Config, OfficerCard
-from server.ingest import officer_at
-from server.models import Assignment, Counter, Device, Officer, Unit
-from server.reasons import REASONS
+from server.ingest.store import officer_at
+from server.storage.models import Assignment, Counter, Device, Officer, Unit
+from server.storage.reasons import REASONS
 
 
 def config_for(session: Session, device: Device, now: datetime) -> Config:

@@ -14,10 +14,10 @@ from sqlmodel import Session, col, or_, select
 
 from hailong.errors import NotFound, RegistryError, UnknownId
 from hailong.mqtt import MqttTarget
-from server.auth import add_user
-from server.broker import new_password
-from server.device_config import device_toml
-from server.models import (
+from server.access.auth import add_user
+from server.broker.mosquitto import new_password
+from server.registry.device_config import device_toml
+from server.storage.models import (
     Assignment,
     AssignmentCreate,
     AssignmentUpdate,

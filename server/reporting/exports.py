@@ -20,10 +20,10 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from hailong.protocol import SCALES
-from server import flags
-from server.reasons import REASONS
-from server.reports import TOTAL_VI, Scope, rows_key
-from server.scoring import NOT_ENOUGH_DATA_VI
+from server.reporting.reports import TOTAL_VI, Scope, rows_key
+from server.reporting.scoring import NOT_ENOUGH_DATA_VI
+from server.storage import flags
+from server.storage.reasons import REASONS
 
 Value = str | int | float | None
 BOM = "\ufeff"  # without it, Excel reads UTF-8 as the local code page and garbles Vietnamese
@@ -77,7 +77,7 @@ def _flag(name: str) -> Callable[[Mapping[str, Any]], Value]:
 
 
 def flag_columns() -> list[Column]:
-    """A count per flag of server/flags.py, every one of them, zeros included: a spreadsheet
+    """A count per flag of server/storage/flags.py, every one of them, zeros included: a spreadsheet
     compared month to month needs the same columns, and a 0 says the flag was looked for."""
     return [
         Column(

@@ -1,9 +1,9 @@
 """The printable monthly report of one unit, in Vietnamese: HTML that prints on A4 from any
 browser (and so to PDF), with its charts drawn as inline SVG, so it needs no script to print.
 
-Its figures are those of server/reports.py (the officers' report and the unit's own row), so the
-paper, the API and the spreadsheets agree. Every report made is audited with its policy version
-and the SHA-256 of its content, like every other export.
+Its figures are those of server/reporting/reports.py (the officers' report and the unit's own row),
+so the paper, the API and the spreadsheets agree. Every report made is audited with its policy
+version and the SHA-256 of its content, like every other export.
 """
 
 from __future__ import annotations
@@ -19,12 +19,14 @@ from markupsafe import Markup, escape
 from sqlmodel import Session
 
 from hailong.errors import UnknownId
-from server import audit, flags, reports
-from server.models import UNIT_KINDS, Unit
-from server.periods import Period, parse_period
+from server.access import audit
 from server.policy import Policy
-from server.reasons import REASONS
-from server.scoring import NOT_ENOUGH_DATA_VI
+from server.reporting import reports
+from server.reporting.periods import Period, parse_period
+from server.reporting.scoring import NOT_ENOUGH_DATA_VI
+from server.storage import flags
+from server.storage.models import UNIT_KINDS, Unit
+from server.storage.reasons import REASONS
 from server.timeutil import VN_TZ
 
 ACTION = "export.monthly.html"
@@ -211,7 +213,7 @@ def days_chart(month: Period, days: Sequence[reports.DayRow]) -> Markup:
 @cache
 def _environment() -> Environment:
     env = Environment(
-        loader=PackageLoader("server", "templates"),
+        loader=PackageLoader("server.reporting", "templates"),
         autoescape=select_autoescape(["html"]),
         undefined=StrictUndefined,
         trim_blocks=True,

@@ -1,12 +1,12 @@
 """Report figures per officer, counter, field (lĩnh vực) and unit, for any period.
 
-SQL only counts: a report reads the rollups (server/rollups.py), one statement per family
+SQL only counts: a report reads the rollups (server/reporting/rollups.py), one statement per family
 (ratings, reasons, flags, services) and period, plus the registry rows it names, so a
 province's year opens as fast as a commune's week. Every figure is made from those counts by
-server/scoring.py, every classification by server/policy.py.
+server/reporting/scoring.py, every classification by server/policy.py.
 
 The API, its CSV and XLSX exports, the monthly print report and the dashboard all call these, so
-one number is the same number everywhere. Days are Vietnam days (server/periods.py).
+one number is the same number everywhere. Days are Vietnam days (server/reporting/periods.py).
 """
 
 from __future__ import annotations
@@ -22,11 +22,12 @@ from typing import Any, Literal
 
 from sqlmodel import Session, col, select
 
-from server import flags, rollups, scoring
-from server.models import Counter, CounterField, Officer, ServiceField, Unit
-from server.periods import Period, check_years, period_of
 from server.policy import Classification, Policy, classify, load_policy
-from server.scoring import Figures, LevelTally
+from server.reporting import rollups, scoring
+from server.reporting.periods import Period, check_years, period_of
+from server.reporting.scoring import Figures, LevelTally
+from server.storage import flags
+from server.storage.models import Counter, CounterField, Officer, ServiceField, Unit
 
 Scope = Literal["officer", "counter", "field", "unit"]
 SCOPES: tuple[Scope, ...] = ("officer", "counter", "field", "unit")
@@ -99,7 +100,8 @@ class Counts:
         return scoring.figures(self.levels, self.reasons, self.announced, include_flagged)
 
     def flag_counts(self) -> dict[str, int]:
-        """The flags that occur, in server/flags.py's order (any unknown to it after, by name)."""
+        """The flags that occur, in server/storage/flags.py's order (any unknown to it after, by
+        name)."""
         known = [name for name in flags.NAMES if self.flags.get(name)]
         others = sorted(name for name, n in self.flags.items() if n and name not in flags.BY_NAME)
         return {name: self.flags[name] for name in (*known, *others)}

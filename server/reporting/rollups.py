@@ -8,8 +8,8 @@ rollups can never drift from the ratings while the database is only written by t
 
 Four families of counts share the machinery: ratings per level (with how many of them were
 flagged as misuse and how many carried a ticket), reasons given after a low score, ratings per
-flag they carry (server/flags.py, whatever the policy makes of it), and the services the queue
-system announced (the response rate's denominator).
+flag they carry (server/storage/flags.py, whatever the policy makes of it), and the services the
+queue system announced (the response rate's denominator).
 
 Reads split a date range into whole years, whole months and the ragged days at either end, so a
 year costs one row per key plus at most two partial months.
@@ -41,8 +41,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from server import bulk
-from server.models import (
+from server.storage import bulk
+from server.storage.models import (
     NO_OFFICER,
     Rating,
     RollupDay,

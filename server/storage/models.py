@@ -227,7 +227,7 @@ class Device(SQLModel, table=True):
 
 class DeviceListed(SQLModel):
     """A device as `GET /devices` lists it: what its Status said, and the ratings it never
-    delivered, by seq (server/ordering.py)."""
+    delivered, by seq (server/ingest/ordering.py)."""
 
     id: str
     counter_id: str
@@ -287,14 +287,15 @@ class Rating(SQLModel, table=True):
     clock_synced: bool = True
     flags: str = Field(default="", max_length=200)
     # The unit's boot and monotonic clock at the press, for the time and misuse rules; not in
-    # the hash chain (server/chain.py): the chained pressed_at and flags carry their outcome.
+    # the hash chain (server/integrity/chain.py): the chained pressed_at and flags carry their
+    # outcome.
     boot_id: str | None = Field(default=None, max_length=64)
     mono_ms: int | None = Field(default=None, sa_type=BigInteger)
 
 
 class DeviceBoot(SQLModel, table=True):
     """The first live Status of each boot of a unit: its receipt and the unit's monotonic clock
-    then, which date any press of that boot (server/press_time.py). The first, because a unit
+    then, which date any press of that boot (server/ingest/press_time.py). The first, because a unit
     publishes it at connect, before anyone could know the new boot's random id."""
 
     __tablename__ = "device_boot"
@@ -306,9 +307,10 @@ class DeviceBoot(SQLModel, table=True):
 
 
 class DeviceConnection(SQLModel, table=True):
-    """A unit's connection history (server/connections.py): each Status that changed its state
-    from another, and every offline one (its Last Will or a clean stop), when the server got it.
-    `live`: received while the server's subscription was live (not a retained copy or backlog)."""
+    """A unit's connection history (server/ingest/connections.py): each Status that changed its
+    state from another, and every offline one (its Last Will or a clean stop), when the server got
+    it. `live`: received while the server's subscription was live (not a retained copy or
+    backlog)."""
 
     __tablename__ = "device_connection"
     __table_args__ = (Index("ix_device_connection_device_at", "device_id", "received_at"),)
@@ -321,7 +323,7 @@ class DeviceConnection(SQLModel, table=True):
 
 
 class SeqGap(SQLModel, table=True):
-    """Seq values of a unit never received (server/ordering.py): first_seq..last_seq, or from
+    """Seq values of a unit never received (server/ingest/ordering.py): first_seq..last_seq, or from
     first_seq on when last_seq is null (above the highest received). No row: none received."""
 
     __tablename__ = "seq_gap"
@@ -347,8 +349,8 @@ class RejectedMessage(SQLModel, table=True):
 
 
 class RejectedDropped(SQLModel, table=True):
-    """How many of a device's rejected messages were deleted unseen (server/rejected.py): over
-    its quota, or older than the age limit; '' counts those whose topic names no device."""
+    """How many of a device's rejected messages were deleted unseen (server/ingest/rejected.py):
+    over its quota, or older than the age limit; '' counts those whose topic names no device."""
 
     __tablename__ = "rejected_dropped"
 
@@ -359,7 +361,7 @@ class RejectedDropped(SQLModel, table=True):
 
 class SpooledMessage(SQLModel, table=True):
     """A message of a device over its ingest rate, kept raw until the ingest stores it
-    (server/spool.py); deleted in the transaction that stores it."""
+    (server/ingest/spool.py); deleted in the transaction that stores it."""
 
     __tablename__ = "ingest_spool"
     __table_args__ = (Index("ix_ingest_spool_device_id_id", "device_id", "id"),)
@@ -530,7 +532,7 @@ class _FlagKey(SQLModel):
 
 
 class RollupFlagDay(_FlagKey, table=True):
-    """How many ratings carried each flag (server/flags.py), per officer, counter and day: a
+    """How many ratings carried each flag (server/storage/flags.py), per officer, counter and day: a
     report shows why ratings were left out, and how many were dated by the server though
     counted, kept like the rating rollups."""
 

@@ -13,23 +13,23 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy.engine import Engine
 
-from server import chain
-from server.access import Forbidden
-from server.anchors import Outside
-from server.api.alerts import alerts_api
-from server.api.deps import forbidden_response, validation_response
-from server.api.reports import reports_api
-from server.api.routes import api, router
-from server.api.services import services_api
-from server.db import make_engine, migrate, session_scope
-from server.dynsec import BrokerAccounts
+from server.access.roles import Forbidden
+from server.broker.dynsec import BrokerAccounts
 from server.housekeeping import housekeeping_jobs
-from server.ingest_service import IngestService
+from server.ingest.service import IngestService
+from server.integrity import chain
+from server.integrity.anchors import Outside
 from server.jobs import Jobs
 from server.policy import load_policy
 from server.settings import Settings
-from server.web_login import LoginRequired
-from server.web_login import router as login_router
+from server.storage.db import make_engine, migrate, session_scope
+from server.web.api.alerts import alerts_api
+from server.web.api.deps import forbidden_response, validation_response
+from server.web.api.reports import reports_api
+from server.web.api.routes import api, router
+from server.web.api.services import services_api
+from server.web.login import LoginRequired
+from server.web.login import router as login_router
 
 log = logging.getLogger("hailong.server")
 DASHBOARD_PATH = "/dashboard"

@@ -19,11 +19,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from server import auth
-from server.access import Access, Forbidden
-from server.api.deps import TOKEN_COOKIE, NowDep, SessionDep, SettingsDep, client_address
-from server.auth import AuthError, user_from_token
-from server.models import User
+from server.access import auth
+from server.access.auth import AuthError, user_from_token
+from server.access.roles import Access, Forbidden
+from server.storage.models import User
+from server.web.api.deps import TOKEN_COOKIE, NowDep, SessionDep, SettingsDep, client_address
 
 router = APIRouter()
 Scope = MutableMapping[str, Any]

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import Engine
 
-from dashboard.demo import seed_demo
 from dashboard.sources import Sources
-from server.db import make_engine, migrate, session_scope
+from devtools.dashboard_demo import seed_demo
+from server.storage.db import make_engine, migrate, session_scope
 from server.timeutil import VN_TZ
 from tests.dashboard.rows import NOW, TODAY, add_alert, factory
 from tests.server import report_data

@@ -12,10 +12,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from dashboard.sources import SessionFactory
-from server.access import Access
-from server.db import session_scope
-from server.ingest import store_rows
-from server.models import Alert, Counter, Device, Officer, Rating, Unit
+from server.access.roles import Access
+from server.ingest.store import store_rows
+from server.storage.db import session_scope
+from server.storage.models import Alert, Counter, Device, Officer, Rating, Unit
 from server.timeutil import VN_TZ
 from tests.server.factories import RULES
 
@@ -24,7 +24,7 @@ TODAY = date(2026, 11, 20)
 
 _seq = itertools.count(1)
 
-# The users of the demo data (dashboard/demo.py).
+# The users of the demo data (devtools/dashboard_demo.py).
 HR = Access("hr", "phongnoivu")
 HEAD_Q1 = Access("unit_head", "truongq1", unit_id="Q1-MOTCUA")
 OFFICER_1 = Access("officer", "huong", unit_id="Q1-MOTCUA", officer_id="CB-0001")
@@ -91,7 +91,7 @@ def add_ratings(
 def add_alert(
     session: Session, unit_id: str, message: str, at: datetime, counter_id: str | None = None
 ) -> None:
-    """An alert as server/alerts.py raises one, undelivered."""
+    """An alert as server/alerts/rules.py raises one, undelivered."""
     session.add(
         Alert(
             key=f"test:{unit_id}:{counter_id}:{at.isoformat()}",

@@ -19,15 +19,15 @@ from sqlalchemy.engine import Engine
 
 from dashboard import figures
 from dashboard.app import create_dash
-from dashboard.demo import OFFICERS, UNITS
 from dashboard.pages import devices, satisfaction
 from dashboard.sources import Sources
-from server import reports
-from server.access import Access
-from server.db import session_scope
-from server.periods import parse_period, period_of
+from devtools.dashboard_demo import OFFICERS, UNITS
+from server.access.roles import Access
 from server.policy import load_policy
-from server.web_login import ACCESS_KEY
+from server.reporting import reports
+from server.reporting.periods import parse_period, period_of
+from server.storage.db import session_scope
+from server.web.login import ACCESS_KEY
 from tests.dashboard.conftest import DH_ALERT, XA_ALERT
 from tests.dashboard.rows import (
     HEAD_Q1,

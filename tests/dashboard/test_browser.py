@@ -1,7 +1,7 @@
 """The dashboard in Debian's Chromium, mounted under /dashboard exactly as the server mounts it,
 and inside the real server behind its login.
 
-Every wait is for a condition on the page, with the generous timeouts of dashboard.browser, so a
+Every wait is for a condition on the page, with the generous timeouts of devtools.browser, so a
 loaded machine makes the tests slower, never red.
 """
 
@@ -18,7 +18,8 @@ from sqlalchemy.engine import Engine
 
 from dashboard import figures, queries
 from dashboard.app import create_dash
-from dashboard.browser import (
+from dashboard.pages import devices, satisfaction
+from devtools.browser import (
     WAIT_MS,
     console_errors,
     launch_chromium,
@@ -26,12 +27,11 @@ from dashboard.browser import (
     serve,
     wait_for_satisfaction_page,
 )
-from dashboard.demo import OFFICERS, UNITS
-from dashboard.pages import devices, satisfaction
-from dashboard.screenshot import take as take_screenshot
-from server.db import session_scope
-from server.periods import period_of
-from server.reports import default_policy
+from devtools.dashboard_demo import OFFICERS, UNITS
+from devtools.dashboard_screenshot import take as take_screenshot
+from server.reporting.periods import period_of
+from server.reporting.reports import default_policy
+from server.storage.db import session_scope
 from tests.dashboard.conftest import DH_ALERT, seed_alerts
 from tests.dashboard.rows import HR, TODAY, factory
 from tests.server.report_data import report_app

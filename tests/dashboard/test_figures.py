@@ -9,13 +9,13 @@ import pytest
 
 from dashboard import figures
 from dashboard.queries import DeviceRow
-from server import reports
-from server.access import Access
-from server.periods import parse_period
+from server.access.roles import Access
 from server.policy import load_policy
-from server.reports import Counts, DayRow, Entity, Query
-from server.reports import figures as report_figures
-from server.scoring import LevelTally
+from server.reporting import reports
+from server.reporting.periods import parse_period
+from server.reporting.reports import Counts, DayRow, Entity, Query
+from server.reporting.reports import figures as report_figures
+from server.reporting.scoring import LevelTally
 
 START, END = date(2026, 11, 1), date(2026, 11, 30)
 OCTOBER = parse_period("2026-10")
@@ -23,7 +23,7 @@ POLICY = load_policy(None)  # min_ratings 30; "completed" from a Wilson lower bo
 
 
 def day(d: int, **levels: int) -> DayRow:
-    """A day row whose figures come from server.reports; levels as vn4_<score>=n."""
+    """A day row whose figures come from server.reporting.reports; levels as vn4_<score>=n."""
     counts = {("vn4", int(k[-1])): n for k, n in levels.items()}
     return DayRow(date(2026, 11, d), report_figures(counts))
 
@@ -104,7 +104,8 @@ def test_numbers_have_a_decimal_comma_two_decimals_and_dots_between_thousands() 
     assert nothing == ("—", "—", "—", "—")
 
 
-# --- a report, built from counts as server.reports builds it ------------------------------
+# --- a report, built from counts as server.reporting.reports builds it
+# ------------------------------
 
 
 def tally(**levels: int) -> Counts:
@@ -119,8 +120,8 @@ def tally(**levels: int) -> Counts:
 
 def officers_content(include_flagged: bool = False) -> dict[str, Any]:
     """CB-A 27 of 30 satisfied (and one flagged) after 8 of 10 in September; CB-B 29 of 29,
-    below the minimum of 30; CB-C 36 of 40; CB-D nothing. Figures as tests/server/test_reports.py
-    works them out by hand."""
+    below the minimum of 30; CB-C 36 of 40; CB-D nothing. Figures as
+    tests/server/reporting/test_reports.py works them out by hand."""
     entities = [
         Entity("CB-A", "Nguyễn Thị An", "DH", None, ("CB-A",)),
         Entity("CB-B", "Trần Văn Bình", "DH", None, ("CB-B",)),

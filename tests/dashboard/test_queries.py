@@ -10,13 +10,13 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from dashboard import queries
-from server import reports
-from server.access import Access, Forbidden
-from server.db import session_scope
-from server.models import RejectedDropped
-from server.periods import parse_period
+from server.access.roles import Access, Forbidden
 from server.policy import load_policy
-from server.reports import figures
+from server.reporting import reports
+from server.reporting.periods import parse_period
+from server.reporting.reports import figures
+from server.storage.db import session_scope
+from server.storage.models import RejectedDropped
 from tests.dashboard import rows
 from tests.dashboard.conftest import DH_ALERT, XA_ALERT
 

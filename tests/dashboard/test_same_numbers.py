@@ -19,10 +19,10 @@ from sqlmodel import Session, select
 from dashboard import figures, queries
 from dashboard.pages import satisfaction
 from dashboard.sources import Sources
-from server.access import Access
-from server.ingest import store_rows
-from server.models import User
-from server.periods import parse_period
+from server.access.roles import Access
+from server.ingest.store import store_rows
+from server.reporting.periods import parse_period
+from server.storage.models import User
 from server.timeutil import VN_TZ
 from tests.dashboard.conftest import DH_ALERT, XA_ALERT, seed_alerts
 from tests.dashboard.rows import TODAY, callback_body, factory
@@ -125,8 +125,8 @@ def test_the_dashboards_report_is_the_apis(
 
 
 def test_the_hand_computed_officer_reads_the_same_on_screen(client: TestClient) -> None:
-    """CB-A in October (tests/server/test_reports.py): 27 of 30 satisfied, one flagged press,
-    80 % in September; not yet ranked against CB-B, who has 29 ratings."""
+    """CB-A in October (tests/server/reporting/test_reports.py): 27 of 30 satisfied, one flagged
+    press, 80 % in September; not yet ranked against CB-B, who has 29 ratings."""
     (api_row,) = [
         r for r in api_report(client, "hr", "officer")["officers"] if r["officer_id"] == "CB-A"
     ]

@@ -26,7 +26,7 @@ from device.settings import DeviceSettings
 from device.unit import DEFAULT_COOLDOWN_S, Unit
 from hailong.mqtt import MqttTarget, new_client
 from hailong.protocol import Ack, decode_rating, topic, topic_filter
-from server.broker import free_port
+from server.broker.mosquitto import free_port
 from tests.child import Child
 from tests.conftest import Broker
 from tests.device.conftest import DEADLINE_S, ServerStub, wait_until

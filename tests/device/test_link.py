@@ -16,7 +16,7 @@ from device.settings import DeviceSettings
 from device.unit import Unit
 from hailong.mqtt import MqttTarget
 from hailong.protocol import Config, OfficerCard, Rating
-from server.dynsec import DynSec
+from server.broker.dynsec import DynSec
 from tests.device.conftest import DEADLINE_S, ServerStub, wait_until
 
 UnitFactory = Callable[..., Unit]
@@ -263,7 +263,7 @@ def test_a_wrong_password_is_logged_and_ratings_are_kept(
 def test_with_no_broker_at_all_ratings_are_kept_and_stop_is_prompt(
     make_settings: Callable[..., DeviceSettings], start_unit: UnitFactory, clock: ManualClock
 ) -> None:
-    from server.broker import free_port
+    from server.broker.mosquitto import free_port
 
     target = MqttTarget("127.0.0.1", free_port(), "unit-1", "pw")
     settings = make_settings(target)

@@ -27,10 +27,10 @@ from device.screen import (
     send_rect,
     skip_rect,
 )
-from device.screenshots import REASONS, write_screenshots
 from device.settings import DeviceSettings, ScreenSection
 from device.unit import Unit
 from device.view import View
+from devtools.unit_screenshots import REASONS, write_screenshots
 from hailong.mqtt import MqttTarget
 from hailong.protocol import Config, Reason
 from tests.device.conftest import wait_until

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from sqlmodel import Session
 
-from server.db import make_engine, migrate
+from server.storage.db import make_engine, migrate
 from tests.server.factories import seed_registry
 
 

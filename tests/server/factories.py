@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlmodel import Session
 
-from server.ingest import IngestRules
-from server.models import (
+from server.ingest.store import IngestRules
+from server.storage.models import (
     Assignment,
     Counter,
     CounterField,
@@ -61,7 +61,8 @@ def rating_payload(**overrides: Any) -> bytes:
 RATINGS_TOPIC = "hailong/v1/devices/dev-dh-q1/ratings"
 
 
-# The ratings' hash-chain key for tests; a real server reads its own from a file (server/chain.py).
+# The ratings' hash-chain key for tests; a real server reads its own from a file
+# (server/integrity/chain.py).
 TEST_CHAIN_KEY = bytes(range(32))
 RULES = IngestRules(chain_key=TEST_CHAIN_KEY)
 

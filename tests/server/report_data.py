@@ -25,13 +25,21 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from server.app import create_app
-from server.auth import add_user
-from server.ingest import Incoming, store_batch
-from server.models import Assignment, Counter, CounterField, Device, Officer, ServiceField, Unit
-from server.services import ServiceIn, record_services
+from server.access.auth import add_user
+from server.ingest.services import ServiceIn, record_services
+from server.ingest.store import Incoming, store_batch
 from server.settings import Settings
+from server.storage.models import (
+    Assignment,
+    Counter,
+    CounterField,
+    Device,
+    Officer,
+    ServiceField,
+    Unit,
+)
 from server.timeutil import VN_TZ
+from server.web.app import create_app
 from tests.server.factories import RULES, rating_payload
 
 NOW = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)

@@ -17,7 +17,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from server.broker import free_port
+from server.broker.mosquitto import free_port
 from tests.child import Child
 from tests.conftest import Broker
 
@@ -63,7 +63,7 @@ class ServerProcess:
     def launch(self) -> ServerProcess:
         """Start it without waiting, so that several can start side by side."""
         self.child = Child(
-            [sys.executable, "-m", "hailong.cli", "server", "--port", str(self.port)],
+            [sys.executable, "-m", "system.cli", "server", "--port", str(self.port)],
             env=self.env,
         )
         return self

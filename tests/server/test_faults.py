@@ -30,15 +30,15 @@ from sqlalchemy import func, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from devtools.postgres import PostgresServer
 from hailong import protocol
 from hailong.mqtt import MqttTarget, new_client
-from server.broker import device_role
-from server.db import make_engine, migrate
-from server.dynsec import DynSec
-from server.models import Assignment, Counter, Device, Officer, RejectedMessage, Unit
-from server.models import Rating as StoredRating
+from server.broker.dynsec import DynSec
+from server.broker.mosquitto import device_role
+from server.storage.db import make_engine, migrate
+from server.storage.models import Assignment, Counter, Device, Officer, RejectedMessage, Unit
+from server.storage.models import Rating as StoredRating
 from tests.conftest import Broker
-from tests.postgres import PostgresServer
 from tests.server.server_process import ServerProcess
 
 DEADLINE_S = 120.0
@@ -604,7 +604,7 @@ def test_a_flooding_device_delays_another_devices_acks_by_seconds_and_loses_noth
     broker: Broker, tmp_path: Path
 ) -> None:
     """One unit publishes 40,000 ratings as fast as it can while another sends one a second:
-    the other's Acks come within seconds (the flood is spooled, server/spool.py), and every
+    the other's Acks come within seconds (the flood is spooled, server/ingest/spool.py), and every
     rating of both is stored once and acknowledged. Besides a generous bound in seconds, the
     other's longest wait is compared with the time the flood took to be acknowledged, which
     slows down with the machine just as much: queued behind the flood, it was all of it."""

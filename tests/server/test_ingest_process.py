@@ -15,9 +15,9 @@ from sqlmodel import Session, col, select
 
 from hailong import protocol
 from hailong.mqtt import new_client
-from server import anchors, chain
-from server.db import make_engine, migrate
-from server.models import Assignment, Counter, Device, Officer, Rating, Unit
+from server.integrity import anchors, chain
+from server.storage.db import make_engine, migrate
+from server.storage.models import Assignment, Counter, Device, Officer, Rating, Unit
 from tests.child import Child
 from tests.conftest import Broker
 from tests.server.server_process import chain_key_file
@@ -59,7 +59,7 @@ def test_two_ingest_processes_share_the_ratings_and_stop_on_sigterm(
     }
     workers = [
         Child(
-            [sys.executable, "-m", "hailong.cli", "ingest"],
+            [sys.executable, "-m", "system.cli", "ingest"],
             env={**env, "HAILONG_MQTT_CLIENT_ID": f"ingest-{i}"},
         )
         for i in (1, 2)

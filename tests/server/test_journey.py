@@ -18,15 +18,15 @@ from sqlmodel import Session, select
 
 from hailong import protocol
 from hailong.mqtt import MqttTarget, new_client
-from server.app import create_app
-from server.auth import add_user
-from server.dynsec import DynSec
-from server.models import Rating as StoredRating
-from server.models import RejectedMessage
+from server.access.auth import add_user
+from server.broker.dynsec import DynSec
 from server.settings import Settings
+from server.storage.models import Rating as StoredRating
+from server.storage.models import RejectedMessage
 from server.timeutil import VN_TZ
+from server.web.app import create_app
 from tests.conftest import Broker
-from tests.server.test_api import login, seed
+from tests.server.web.test_api import login, seed
 
 
 def wait_for(condition: Callable[[], bool], timeout: float = 30.0, what: str = "") -> None:
@@ -41,7 +41,7 @@ def wait_for(condition: Callable[[], bool], timeout: float = 30.0, what: str = "
 @pytest.fixture
 def server(broker: Broker, tmp_path: Path) -> Iterator[TestClient]:
     settings = Settings(
-        database_url=f"sqlite:///{tmp_path / 'server.db'}",
+        database_url=f"sqlite:///{tmp_path / 'server.storage.db'}",
         mqtt_url=broker.server_url,
         secret_key="s" * 40,
         ingest_batch_ms=20,
@@ -131,7 +131,7 @@ def device(server: TestClient, broker: Broker) -> Iterator[RawDevice]:
 
 
 def stored(server: TestClient, model: type = StoredRating) -> list[Any]:
-    with Session(server.app.state.engine) as session:  # type: ignore[attr-defined]
+    with Session(server.web.app.state.engine) as session:  # type: ignore[attr-defined]
         return list(session.exec(select(model)).all())
 
 

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from server import flags
 from server.policy import (
     ALERT_KINDS,
     BUILT_IN,
@@ -31,7 +30,8 @@ from server.policy import (
     misuse_flags,
     parse_policy,
 )
-from server.scoring import Figures, LevelTally, figures
+from server.reporting.scoring import Figures, LevelTally, figures
+from server.storage import flags
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "policy.md"
 CATCH_ALL = """

@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
-from hailong.cli import build_parser, main
-from server.auth import authenticate
-from server.db import make_engine
-from server.models import User
+from server.access.auth import authenticate
 from server.settings import Settings, settings_table
+from server.storage.db import make_engine
+from server.storage.models import User
+from system.cli import build_parser, main
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_every_subcommand_has_help() -> None:
@@ -28,7 +28,7 @@ def test_every_subcommand_has_help() -> None:
     for name, sub in choices.items():
         assert sub.format_help(), name
     out = subprocess.run(
-        [sys.executable, "-m", "hailong.cli", "server", "--help"],
+        [sys.executable, "-m", "system.cli", "server", "--help"],
         capture_output=True,
         text=True,
         check=True,

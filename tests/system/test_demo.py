@@ -5,8 +5,8 @@ from __future__ import annotations
 import random
 from datetime import date
 
-from server.demo import day_presses
 from server.timeutil import vn_day
+from system.demo import day_presses
 
 
 def test_a_counters_day_is_pressed_in_time_order_within_working_hours() -> None:

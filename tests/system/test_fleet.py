@@ -22,12 +22,12 @@ import pytest
 from sqlmodel import Session, col, func, select
 
 from device.outbox import Outbox
-from hailong.cli import main
-from server.broker import free_port
-from server.db import make_engine
-from server.models import Device
-from server.models import Rating as StoredRating
+from server.broker.mosquitto import free_port
+from server.storage.db import make_engine
+from server.storage.models import Device
+from server.storage.models import Rating as StoredRating
 from server.timeutil import VN_TZ
+from system.cli import main
 from tests.child import Child
 
 DEADLINE_S = 90.0
@@ -37,7 +37,7 @@ SUMMARY = re.compile(r"fleet stopped: (\d+) ratings made in this run, (\d+) stil
 
 def Command(*args: str) -> Child:  # noqa: N802  (reads as the command it starts)
     """`hailong …` in a child process, its output read as it comes."""
-    return Child([sys.executable, "-m", "hailong.cli", *args])
+    return Child([sys.executable, "-m", "system.cli", *args])
 
 
 class Stack:

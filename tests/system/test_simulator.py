@@ -10,7 +10,7 @@ import pytest
 
 from device.clock import ManualClock, SystemClock
 from device.settings import DeviceSettings
-from device.simulator import PressIgnored, SimulatedUnit
+from system.simulator import PressIgnored, SimulatedUnit
 from tests.device.conftest import DEADLINE_S, ICT, ServerStub, wait_until
 
 

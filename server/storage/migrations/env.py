@@ -6,8 +6,8 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
-import server.models  # noqa: F401  (registers the tables)
-from server.db import make_engine
+import server.storage.models  # noqa: F401  (registers the tables)
+from server.storage.db import make_engine
 
 config = context.config
 engine = config.attributes.get("engine") or make_engine(

@@ -8,11 +8,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
-from server import alerts
-from server.access import Access
-from server.api.deps import SessionDep, require_role
-from server.api.routes import UnitFilter
-from server.models import Alert, Moment
+from server.access.roles import Access
+from server.alerts import rules as alerts
+from server.storage.models import Alert, Moment
+from server.web.api.deps import SessionDep, require_role
+from server.web.api.routes import UnitFilter
 
 alerts_api = APIRouter(prefix="/api/v1", tags=["alerts"])
 

@@ -14,10 +14,10 @@ from fastapi.responses import JSONResponse
 from fastapi.security import OAuth2PasswordBearer
 from sqlmodel import Session
 
-from server.access import ADMINISTER, READ_REGISTRY, Access
-from server.auth import AuthError, user_from_token
-from server.models import User
+from server.access.auth import AuthError, user_from_token
+from server.access.roles import ADMINISTER, READ_REGISTRY, Access
 from server.settings import Settings
+from server.storage.models import User
 
 TOKEN_COOKIE = "hailong_token"
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)

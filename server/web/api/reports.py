@@ -11,11 +11,13 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from hailong.errors import UnknownId
-from server import audit, exports, monthly_report, reports
-from server.access import Access, Forbidden
-from server.api.deps import AccessDep, SessionDep, client_address
-from server.periods import FORMS, Period, parse_period
+from server.access import audit
+from server.access.roles import Access, Forbidden
 from server.policy import Policy
+from server.reporting import exports, reports
+from server.reporting import monthly as monthly_report
+from server.reporting.periods import FORMS, Period, parse_period
+from server.web.api.deps import AccessDep, SessionDep, client_address
 
 reports_api = APIRouter(prefix="/api/v1", tags=["reports"])
 
@@ -77,7 +79,7 @@ def _period(period: str | None, start: date | None, end: date | None) -> Period:
 def _limits(
     access: Access, scope: reports.Scope, unit_id: str | None, officer_id: str | None
 ) -> tuple[str | None, str | None]:
-    """The unit and officer this user's report is held to (server/access.py)."""
+    """The unit and officer this user's report is held to (server/access/roles.py)."""
     if access.role == "officer" and scope != "officer":
         raise Forbidden("an officer sees only their own figures: GET /api/v1/reports/officers")
     if officer_id is not None and not access.may_see_names:

@@ -13,17 +13,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
 from hailong.errors import BrokerError, NotFound, RegistryError, UnknownId
-from server import audit, auth, ordering, registry, rejected
-from server.access import Access
-from server.api.deps import (
-    AdminUser,
-    NowDep,
-    ReportUser,
-    SessionDep,
-    SettingsDep,
-    client_address,
-)
-from server.models import (
+from server.access import audit, auth
+from server.access.roles import Access
+from server.ingest import ordering, rejected
+from server.registry import writes as registry
+from server.storage.models import (
     Assignment,
     AssignmentCreate,
     AssignmentPublic,
@@ -47,6 +41,14 @@ from server.models import (
     UnitCreate,
     UserCreate,
     UserPublic,
+)
+from server.web.api.deps import (
+    AdminUser,
+    NowDep,
+    ReportUser,
+    SessionDep,
+    SettingsDep,
+    client_address,
 )
 
 router = APIRouter()

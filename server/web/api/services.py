@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, HTTPException, Request, status
 
 from hailong.errors import NotFound
-from server import audit
-from server.api.deps import AdminUser, SessionDep, client_address
-from server.services import ServicesIn, record_services
+from server.access import audit
+from server.ingest.services import ServicesIn, record_services
+from server.web.api.deps import AdminUser, SessionDep, client_address
 
 services_api = APIRouter(prefix="/api/v1")
 

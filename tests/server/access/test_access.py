@@ -16,13 +16,13 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
-from hailong.cli import main
-from server.access import Access, Forbidden
-from server.auth import add_user
-from server.db import make_engine, migrate
-from server.models import ROLES, AuditEvent, User
+from server.access.auth import add_user
+from server.access.roles import Access, Forbidden
+from server.storage.db import make_engine, migrate
+from server.storage.models import ROLES, AuditEvent, User
+from system.cli import main
 from tests.server.factories import seed_registry
-from tests.server.test_api import api_app, login, seed
+from tests.server.web.test_api import api_app, login, seed
 
 ANONYMOUS = "anonymous"
 EVERYONE = frozenset({*ROLES, ANONYMOUS})

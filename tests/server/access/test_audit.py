@@ -13,12 +13,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
-from server import audit, auth
-from server.api.deps import now
-from server.auth import AuthError, TooManyLogins, add_user
-from server.db import make_engine, migrate
-from server.models import AuditEvent
-from tests.server.test_api import RecordingAccounts, api_app, login, seed
+from server.access import audit, auth
+from server.access.auth import AuthError, TooManyLogins, add_user
+from server.storage.db import make_engine, migrate
+from server.storage.models import AuditEvent
+from server.web.api.deps import now
+from tests.server.web.test_api import RecordingAccounts, api_app, login, seed
 
 SECOND = timedelta(seconds=1)
 

@@ -22,20 +22,20 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from hailong.errors import ConfigError
-from server import alerts
-from server.alerts import Burst, find_bursts, next_attempt_at, unit_below, unit_day
-from server.auth import add_user
-from server.broker import free_port
-from server.db import make_engine, migrate
-from server.ingest import Incoming, store_batch, store_rows
+from server.access.auth import add_user
+from server.alerts import rules as alerts
+from server.alerts.rules import Burst, find_bursts, next_attempt_at, unit_below, unit_day
+from server.broker.mosquitto import free_port
+from server.ingest.store import Incoming, store_batch, store_rows
 from server.jobs import Jobs
-from server.models import Alert, Assignment, AuditEvent, Device, Officer, Rating, Unit
-from server.models import Counter as CounterRow
 from server.policy import RatingsOutOfOrder, UnitSatisfiedBelow, UnsatisfiedAtCounter, load_policy
 from server.settings import Settings
+from server.storage.db import make_engine, migrate
+from server.storage.models import Alert, Assignment, AuditEvent, Device, Officer, Rating, Unit
+from server.storage.models import Counter as CounterRow
 from tests.server.factories import RULES as INGEST_RULES
 from tests.server.factories import rating_payload, stored_row
-from tests.server.test_api import api_app, login
+from tests.server.web.test_api import api_app, login
 
 HOUR = timedelta(minutes=60)
 COUNTER_RULE = UnsatisfiedAtCounter(

@@ -9,8 +9,8 @@ import pytest
 
 from hailong.errors import BrokerError
 from hailong.mqtt import MqttTarget, new_client
-from server.broker import MAX_QUEUED_MESSAGES, BrokerConfig, MosquittoProcess
-from server.dynsec import DynSec
+from server.broker.dynsec import DynSec
+from server.broker.mosquitto import MAX_QUEUED_MESSAGES, BrokerConfig, MosquittoProcess
 from tests.conftest import Broker
 
 

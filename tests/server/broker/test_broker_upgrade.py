@@ -17,8 +17,9 @@ from sqlmodel import Session
 
 from hailong import protocol
 from hailong.mqtt import MqttTarget, new_client
-from server.app import create_app
-from server.broker import (
+from server.broker.client_ids import TOKEN_FILE, ServerClientIds, ensure_token
+from server.broker.dynsec import BrokerAccounts, DynSec
+from server.broker.mosquitto import (
     SERVER_ROLE,
     BrokerConfig,
     MosquittoProcess,
@@ -29,15 +30,14 @@ from server.broker import (
     server_acls,
     write_broker_files,
 )
-from server.broker_upgrade import legacy_client_ids, upgrade, upgrade_job
-from server.client_ids import TOKEN_FILE, ServerClientIds, ensure_token
-from server.db import make_engine, migrate
-from server.dynsec import BrokerAccounts, DynSec
+from server.broker.upgrade import legacy_client_ids, upgrade, upgrade_job
 from server.jobs import Jobs
-from server.models import Device
 from server.settings import Settings
+from server.storage.db import make_engine, migrate
+from server.storage.models import Device
+from server.web.app import create_app
 from tests.conftest import Broker
-from tests.server.test_session_takeover import Connection, seed, server_settings, wait_for
+from tests.server.broker.test_session_takeover import Connection, seed, server_settings, wait_for
 
 SERVER_PASSWORD = "server-test-pw"
 OLD_TOPICS = ("signin", "$share/")  # what roles made before this release lack
@@ -170,7 +170,7 @@ def test_a_broker_that_is_down_delays_the_upgrade_and_never_stops_the_start(
 ) -> None:
     port = free_port()
     settings = Settings(
-        database_url=f"sqlite:///{tmp_path / 'server.db'}",
+        database_url=f"sqlite:///{tmp_path / 'server.storage.db'}",
         mqtt_url=f"mqtt://hailong-server:{SERVER_PASSWORD}@127.0.0.1:{port}",
         data_dir=tmp_path / "data",
     )
@@ -210,11 +210,11 @@ def test_the_client_token_is_made_once_private_and_reused(tmp_path: Path) -> Non
     ingest = ServerClientIds.from_settings(
         Settings(data_dir=tmp_path / "data", mqtt_client_id="ingest-1")
     )
-    assert made in server.ingest and len(made) >= 24
-    assert server.ingest != ingest.ingest
+    assert made in server.ingest.store and len(made) >= 24
+    assert server.ingest.store != ingest.ingest
     assert server.control() != server.control(), "each control connection its own id"
     other = ServerClientIds.from_settings(Settings(data_dir=tmp_path / "elsewhere"))
-    assert other.ingest != server.ingest, "another installation, another token"
+    assert other.ingest != server.ingest.store, "another installation, another token"
 
 
 def session_present(broker: Broker, client_id: str) -> bool:

@@ -23,13 +23,13 @@ from sqlmodel import Session, select
 
 from hailong import protocol
 from hailong.mqtt import MqttTarget, new_client
-from server.app import create_app
-from server.client_ids import ServerClientIds
-from server.db import make_engine, migrate
-from server.dynsec import DynSec
-from server.models import Assignment, Counter, Device, Officer, Unit
-from server.models import Rating as StoredRating
+from server.broker.client_ids import ServerClientIds
+from server.broker.dynsec import DynSec
 from server.settings import Settings
+from server.storage.db import make_engine, migrate
+from server.storage.models import Assignment, Counter, Device, Officer, Unit
+from server.storage.models import Rating as StoredRating
+from server.web.app import create_app
 from tests.conftest import Broker
 
 PROTOCOLS = pytest.mark.parametrize("v5", [True, False], ids=["mqtt5", "mqtt311"])
@@ -153,7 +153,7 @@ def seed(engine_url: str, device_ids: tuple[str, ...]) -> None:
 
 def server_settings(broker: Broker, tmp_path: Path) -> Settings:
     return Settings(
-        database_url=f"sqlite:///{tmp_path / 'server.db'}",
+        database_url=f"sqlite:///{tmp_path / 'server.storage.db'}",
         mqtt_url=broker.server_url,
         secret_key="s" * 40,
         ingest_batch_ms=20,

@@ -12,10 +12,10 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, select
 
 from hailong import protocol
-from server import ingest
-from server.ingest import Incoming, IngestRules, store_batch
-from server.models import Assignment, Counter, Device, Officer, RejectedMessage
-from server.models import Rating as StoredRating
+from server.ingest import store as ingest
+from server.ingest.store import Incoming, IngestRules, store_batch
+from server.storage.models import Assignment, Counter, Device, Officer, RejectedMessage
+from server.storage.models import Rating as StoredRating
 from server.timeutil import VN_TZ
 from tests.server import factories
 from tests.server.factories import RATINGS_TOPIC, RULES

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.server.test_api import api_app, login, seed
+from tests.server.web.test_api import api_app, login, seed
 
 HUGE = 7590657061006613939758191863660544
 EDGE_MOMENTS = ("0001-01-01T00:00:00+07:00", "9999-12-31T23:59:59-23:59")

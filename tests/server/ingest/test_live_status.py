@@ -16,14 +16,14 @@ from sqlmodel import Session, select
 
 from hailong import protocol
 from hailong.mqtt import MqttTarget
-from server.alerts import check_order
-from server.db import make_engine, migrate
-from server.ingest import Incoming, IngestRules, store_batch
-from server.ingest_service import IngestService
-from server.models import Device, DeviceBoot
-from server.models import Rating as StoredRating
+from server.alerts.rules import check_order
+from server.ingest.service import IngestService
+from server.ingest.store import Incoming, IngestRules, store_batch
 from server.policy import load_policy
-from server.reports import officer_report
+from server.reporting.reports import officer_report
+from server.storage.db import make_engine, migrate
+from server.storage.models import Device, DeviceBoot
+from server.storage.models import Rating as StoredRating
 from server.timeutil import VN_TZ, vn_day
 from tests.conftest import Broker
 from tests.server.factories import TEST_CHAIN_KEY, seed_registry
@@ -32,7 +32,7 @@ from tests.server.test_faults import DeviceLink, wait_until
 DEVICE = "dev-dh-q1"
 OFFICER = "CB-0042"
 SHIPPED = IngestRules(chain_key=TEST_CHAIN_KEY, misuse=load_policy().misuse)
-SERVER_ID = f"hailong-{uuid.uuid4().hex}-server"  # as server/client_ids.py makes them
+SERVER_ID = f"hailong-{uuid.uuid4().hex}-server"  # as server/broker/client_ids.py makes them
 
 
 def unit_link(target: MqttTarget) -> DeviceLink:

@@ -10,10 +10,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import Session, select
 
-from server import rollups
-from server.ingest import Incoming, IngestRules, store_batch
-from server.models import Rating as StoredRating
+from server.ingest.store import Incoming, IngestRules, store_batch
 from server.policy import MisuseRules
+from server.reporting import rollups
+from server.storage.models import Rating as StoredRating
 from tests.server import factories
 from tests.server.factories import RATINGS_TOPIC, RULES
 

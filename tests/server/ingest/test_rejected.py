@@ -1,5 +1,5 @@
 """Rejected messages within a quota per device and an age limit, every deletion counted
-(server/rejected.py), on real SQLite and PostgreSQL."""
+(server/ingest/rejected.py), on real SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -14,13 +14,13 @@ from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from hailong import protocol
-from server import rejected
-from server.db import alembic_config, make_engine
-from server.ingest import Incoming, store_batch
+from server.ingest import rejected
+from server.ingest.store import Incoming, store_batch
 from server.jobs import Jobs
-from server.models import RejectedDropped, RejectedMessage, SpooledMessage
+from server.storage.db import alembic_config, make_engine
+from server.storage.models import RejectedDropped, RejectedMessage, SpooledMessage
 from tests.server.factories import RULES
-from tests.server.test_api import api_app, login
+from tests.server.web.test_api import api_app, login
 
 NOW = datetime(2026, 11, 21, 3, 0, tzinfo=UTC)
 A, B = "dev-dh-q1", "dev-ghost"  # B is in no registry: its ratings are rejected too

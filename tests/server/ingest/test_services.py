@@ -9,9 +9,9 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from server import rollups
-from server.models import AuditEvent, ServiceRecord
-from tests.server.test_api import api_app, login, seed
+from server.reporting import rollups
+from server.storage.models import AuditEvent, ServiceRecord
+from tests.server.web.test_api import api_app, login, seed
 
 
 def test_services_are_stored_once_attributed_and_counted(tmp_path: Path) -> None:

@@ -1,5 +1,5 @@
-"""The spool of devices over their rate (server/spool.py), on real SQLite and PostgreSQL: what
-goes in, the order it comes out, and claims that neither lose nor double a rating when several
+"""The spool of devices over their rate (server/ingest/spool.py), on real SQLite and PostgreSQL:
+what goes in, the order it comes out, and claims that neither lose nor double a rating when several
 workers drain it or one dies mid-way."""
 
 from __future__ import annotations
@@ -16,14 +16,14 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from devtools.postgres import PostgresServer
 from hailong import protocol
-from server import ingest
-from server.db import make_engine, migrate
-from server.ingest import BatchResult, Incoming, IngestRules
-from server.models import Counter, Device, RejectedMessage, SpooledMessage
-from server.models import Rating as StoredRating
-from server.spool import Spool, TokenBuckets, claim
-from tests.postgres import PostgresServer
+from server.ingest import store as ingest
+from server.ingest.spool import Spool, TokenBuckets, claim
+from server.ingest.store import BatchResult, Incoming, IngestRules
+from server.storage.db import make_engine, migrate
+from server.storage.models import Counter, Device, RejectedMessage, SpooledMessage
+from server.storage.models import Rating as StoredRating
 from tests.server.factories import RULES, rating_payload, seed_registry
 
 A, B = "dev-dh-q1", "dev-dh-q2"

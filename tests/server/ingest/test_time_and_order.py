@@ -19,16 +19,16 @@ from dashboard import queries
 from dashboard.pages import devices
 from dashboard.sources import Sources
 from hailong import protocol
-from server import ordering
-from server.access import Access
-from server.connections import Liveness
-from server.db import alembic_config, make_engine
-from server.ingest import BatchResult, Incoming, store_batch
-from server.models import Assignment, DeviceBoot, DeviceConnection, Officer
-from server.models import Rating as StoredRating
+from server.access.roles import Access
+from server.ingest import ordering
+from server.ingest.connections import Liveness
+from server.ingest.store import BatchResult, Incoming, store_batch
+from server.storage.db import alembic_config, make_engine
+from server.storage.models import Assignment, DeviceBoot, DeviceConnection, Officer
+from server.storage.models import Rating as StoredRating
 from tests.server import factories
 from tests.server.factories import RATINGS_TOPIC, RULES, seed_registry
-from tests.server.test_api import api_app, login
+from tests.server.web.test_api import api_app, login
 
 NOW = datetime(2026, 11, 21, 3, 0, tzinfo=UTC)  # 10:00 in Vietnam
 LIVE_SINCE = NOW - timedelta(hours=2)  # the server's subscription has been live since 08:00

@@ -21,13 +21,13 @@ from sqlalchemy import Executable, insert, select, text, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from server import chain
-from server.db import alembic_config, make_engine, migrate
 from server.housekeeping import housekeeping_jobs
-from server.ingest import Incoming, IngestRules, store_batch, store_rows
+from server.ingest.store import Incoming, IngestRules, store_batch, store_rows
+from server.integrity import chain
 from server.jobs import Jobs
-from server.models import AuditEvent, Rating
 from server.settings import Settings
+from server.storage.db import alembic_config, make_engine, migrate
+from server.storage.models import AuditEvent, Rating
 from server.timeutil import VN_TZ
 from tests.server.factories import rating_payload, seed_registry
 
@@ -631,7 +631,7 @@ def test_hailong_verify(database_url: str, tmp_path: Path) -> None:
 
     def hailong(folder: Path, **extra: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "hailong.cli", "verify", "--data-dir", str(folder)],
+            [sys.executable, "-m", "system.cli", "verify", "--data-dir", str(folder)],
             capture_output=True,
             text=True,
             timeout=120,
@@ -669,7 +669,7 @@ def test_hailong_verify(database_url: str, tmp_path: Path) -> None:
 def test_hailong_verify_without_a_database_says_so(tmp_path: Path) -> None:
     chain.ensure_key(tmp_path / "chain.key")
     done = subprocess.run(
-        [sys.executable, "-m", "hailong.cli", "verify", "--data-dir", str(tmp_path)],
+        [sys.executable, "-m", "system.cli", "verify", "--data-dir", str(tmp_path)],
         capture_output=True,
         text=True,
         timeout=60,

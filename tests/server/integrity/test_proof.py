@@ -27,17 +27,18 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from hailong.errors import ConfigError
-from server import anchors, chain, proof, rollups
-from server.app import create_app
-from server.db import make_engine, migrate
 from server.housekeeping import housekeeping_jobs
-from server.ingest import IngestRules, store_rows
+from server.ingest.services import ServiceIn, record_services
+from server.ingest.store import IngestRules, store_rows
+from server.integrity import anchors, chain, proof
 from server.jobs import Jobs
-from server.services import ServiceIn, record_services
+from server.reporting import rollups
 from server.settings import Settings
+from server.storage.db import make_engine, migrate
 from server.timeutil import VN_TZ
+from server.web.app import create_app
 from tests.server.factories import seed_registry
-from tests.server.test_chain import _delete_tail, _head, _tamper
+from tests.server.integrity.test_chain import _delete_tail, _head, _tamper
 
 KEY = bytes(range(50, 82))
 WRONG_KEY = bytes(32)
@@ -441,7 +442,7 @@ def test_hailong_verify_names_a_rollup_row_and_a_rolled_back_head(
 
     def hailong(*extra: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "hailong.cli", "verify", "--data-dir", str(tmp_path), *extra],
+            [sys.executable, "-m", "system.cli", "verify", "--data-dir", str(tmp_path), *extra],
             capture_output=True,
             text=True,
             timeout=120,

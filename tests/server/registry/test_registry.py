@@ -20,12 +20,12 @@ from sqlmodel import Session, SQLModel, select
 
 from hailong.errors import BrokerError, NotFound, RegistryError, UnknownId
 from hailong.mqtt import MqttTarget, new_client
-from server import registry
-from server.app import create_app
-from server.auth import add_user
-from server.db import alembic_config, make_engine, migrate
-from server.dynsec import BrokerAccounts
-from server.models import (
+from server.access.auth import add_user
+from server.broker.dynsec import BrokerAccounts
+from server.registry import writes as registry
+from server.settings import Settings
+from server.storage.db import alembic_config, make_engine, migrate
+from server.storage.models import (
     Assignment,
     AssignmentCreate,
     AssignmentUpdate,
@@ -39,12 +39,12 @@ from server.models import (
     UnitCreate,
     UserCreate,
 )
-from server.settings import Settings
 from server.timeutil import VN_TZ
+from server.web.app import create_app
 from tests.conftest import Broker
+from tests.server.broker.test_broker import can_connect
 from tests.server.factories import seed_registry
-from tests.server.test_api import RecordingAccounts, api_app, login, seed
-from tests.server.test_broker import can_connect
+from tests.server.web.test_api import RecordingAccounts, api_app, login, seed
 
 
 def march(day: int, hour: int = 8) -> datetime:

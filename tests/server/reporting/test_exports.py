@@ -13,9 +13,10 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlmodel import Session, col, select
 
-from server import exports, flags
-from server.models import AuditEvent
-from server.scoring import NOT_ENOUGH_DATA_VI
+from server.reporting import exports
+from server.reporting.scoring import NOT_ENOUGH_DATA_VI
+from server.storage import flags
+from server.storage.models import AuditEvent
 from tests.server.report_data import login, report_app
 
 Row = dict[str, Any]
@@ -196,7 +197,7 @@ def test_csv_numbers_are_plain_decimals_with_a_dot() -> None:
     assert total[vi.index("Tên đơn vị")] == "Tổng cộng"
     assert total[en.index("Rank (by Wilson lower bound)")] == ""
     assert "Dissatisfied (vn4, level 1)" not in en  # only the scales the report has
-    # a column per flag, in server/flags.py's order, right after the misuse count
+    # a column per flag, in server/storage/flags.py's order, right after the misuse count
     at = en.index("Flagged as misuse") + 1
     assert en[at : at + len(flags.FLAGS)] == [f"Flag: {f.label_en} ({f.name})" for f in flags.FLAGS]
     assert vi[en.index("Flag: Clock corrected (clock_corrected)")] == "Cờ: Đã chỉnh giờ"

@@ -3,7 +3,7 @@ the policy makes of the flag, recounted by `rollups check|rebuild`, and filled b
 for the ratings stored before they existed; on SQLite and PostgreSQL.
 
 The ratings are stored through `ingest.store_rows` with their flags already set, as the ingest's
-rules set them (tests/server/test_ingest_rules.py tests the rules themselves).
+rules set them (tests/server/ingest/test_ingest_rules.py tests the rules themselves).
 """
 
 from __future__ import annotations
@@ -16,14 +16,16 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from server import flags, monthly_report, reports, rollups
-from server.db import alembic_config, make_engine, migrate
-from server.ingest import store_rows
-from server.periods import parse_period
+from server.ingest.store import store_rows
 from server.policy import load_policy
+from server.reporting import monthly as monthly_report
+from server.reporting import reports, rollups
+from server.reporting.periods import parse_period
+from server.storage import flags
+from server.storage.db import alembic_config, make_engine, migrate
 from server.timeutil import VN_TZ
 from tests.server.factories import RULES, seed_registry, stored_row
-from tests.server.test_monthly_report import cells
+from tests.server.reporting.test_monthly_report import cells
 
 POLICY = load_policy(None)
 COUNTED = POLICY.misuse.count

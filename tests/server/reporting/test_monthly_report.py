@@ -14,12 +14,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
-from hailong.cli import main
-from server import monthly_report
-from server.db import make_engine, migrate
-from server.models import AuditEvent
-from server.periods import parse_period
-from server.reports import DayRow, figures
+from server.reporting import monthly as monthly_report
+from server.reporting.periods import parse_period
+from server.reporting.reports import DayRow, figures
+from server.storage.db import make_engine, migrate
+from server.storage.models import AuditEvent
+from system.cli import main
 from tests.server.report_data import login, report_app, seed
 
 URL = "/api/v1/reports/units/DH/monthly?month=2026-10"

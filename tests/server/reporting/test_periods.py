@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from server.periods import FORMS, Period, parse_period, period_of, utc_bounds
+from server.reporting.periods import FORMS, Period, parse_period, period_of, utc_bounds
 from server.timeutil import vn_day
 
 

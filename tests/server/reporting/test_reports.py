@@ -14,13 +14,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from server import reports
-from server.db import make_engine, migrate
-from server.models import AuditEvent
-from server.periods import parse_period
 from server.policy import load_policy
-from server.reports import Counts, Entity, Query
-from server.scoring import LevelTally
+from server.reporting import reports
+from server.reporting.periods import parse_period
+from server.reporting.reports import Counts, Entity, Query
+from server.reporting.scoring import LevelTally
+from server.storage.db import make_engine, migrate
+from server.storage.models import AuditEvent
 from tests.server.report_data import login, report_app, seed
 
 POLICY = load_policy(None)  # min_ratings 30; "completed" from a Wilson lower bound of 60 %

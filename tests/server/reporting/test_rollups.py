@@ -16,11 +16,11 @@ from sqlalchemy import func, text
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 
-from server import rollups
-from server.db import alembic_config, make_engine, migrate
-from server.ingest import Incoming, store_batch
-from server.models import Assignment, Device, Officer, Rating, Unit
-from server.models import Counter as CounterRow
+from server.ingest.store import Incoming, store_batch
+from server.reporting import rollups
+from server.storage.db import alembic_config, make_engine, migrate
+from server.storage.models import Assignment, Device, Officer, Rating, Unit
+from server.storage.models import Counter as CounterRow
 from server.timeutil import VN_TZ, vn_day
 from tests.server.factories import RULES, rating_payload
 
@@ -342,7 +342,7 @@ def test_cli_check_and_rebuild(tmp_path: Path) -> None:
 
     def hailong(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "hailong.cli", *args, "--data-dir", str(tmp_path)],
+            [sys.executable, "-m", "system.cli", *args, "--data-dir", str(tmp_path)],
             capture_output=True,
             text=True,
             timeout=120,
@@ -362,7 +362,7 @@ def test_cli_check_and_rebuild(tmp_path: Path) -> None:
 
 def test_cli_says_clearly_when_the_database_is_unreachable(tmp_path: Path) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "hailong.cli", "rollups", "check"],
+        [sys.executable, "-m", "system.cli", "rollups", "check"],
         capture_output=True,
         text=True,
         timeout=60,

@@ -14,7 +14,7 @@ from fractions import Fraction
 import pytest
 
 from hailong.protocol import SCALES
-from server.scoring import (
+from server.reporting.scoring import (
     NOT_ENOUGH_DATA_EN,
     NOT_ENOUGH_DATA_VI,
     LevelTally,

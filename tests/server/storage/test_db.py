@@ -7,8 +7,8 @@ import threading
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from server.db import alembic_config, make_engine, migrate
-from tests.postgres import PostgresServer
+from devtools.postgres import PostgresServer
+from server.storage.db import alembic_config, make_engine, migrate
 
 
 def test_servers_starting_together_migrate_once(postgres: PostgresServer) -> None:

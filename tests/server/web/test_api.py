@@ -11,9 +11,9 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from hailong.errors import BrokerError
-from server.app import create_app
-from server.auth import add_user
+from server.access.auth import add_user
 from server.settings import Settings
+from server.web.app import create_app
 
 
 class RecordingAccounts:

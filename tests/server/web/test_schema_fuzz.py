@@ -22,11 +22,11 @@ from schemathesis.errors import FailureGroup
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from server.ingest import Incoming, store_batch
+from server.ingest.store import Incoming, store_batch
 from tests.server.factories import RATINGS_TOPIC, RULES, rating_payload
-from tests.server.test_api import api_app, login, seed
+from tests.server.web.test_api import api_app, login, seed
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 # Reproducible, and bounded (examples per role below) to about 25 s for both roles on two cores.
 FUZZ_SETTINGS = settings(
     deadline=None,

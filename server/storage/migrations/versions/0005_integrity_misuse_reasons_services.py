@@ -4,7 +4,7 @@ Revision ID: 0005
 Revises: 0004
 Create Date: 2026-11-22 03:10:09.765991
 
-- `rating_chain` and `chain_head`: each device's ratings as an HMAC hash chain (server/chain.py).
+- `rating_chain` and `chain_head`: each device's ratings as an HMAC hash chain (server/integrity/chain.py).
 - `audit_event`: who did what; `alert`: rules that fired; `service`: what the queue system served.
 - The rating rollups count, per key, how many ratings were flagged as misuse and how many carried
   a ticket (and was not flagged: a flagged rating is never a rated service); new rollups count reasons and announced services. Existing ratings are counted here,

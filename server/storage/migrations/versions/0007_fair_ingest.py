@@ -5,11 +5,11 @@ Revises: 0005
 Create Date: 2026-12-03 13:10:00
 
 - `ingest_spool`: messages of a device over its ingest rate, raw, until the ingest stores them
-  (server/spool.py); empty whenever the ingest has caught up.
+  (server/ingest/spool.py); empty whenever the ingest has caught up.
 - `rejectedmessage.device_id`: the device the topic names ('' when it names none), with an
   index, for the per-device quota; existing rows get theirs from their topic here.
 - `rejected_dropped`: per device, how many rejected messages were deleted over the quota and
-  for their age (server/rejected.py). Existing rows over a quota are trimmed at the device's
+  for their age (server/ingest/rejected.py). Existing rows over a quota are trimmed at the device's
   next rejection, those over the age limit by the next run of the age job.
 """
 

@@ -5,7 +5,7 @@ Revises: 0005
 Create Date: 2026-12-03 13:20:00
 
 - `rollup_flag_day`, `rollup_flag_month`, `rollup_flag_year`: how many ratings carried each flag
-  (server/flags.py), per counter, officer and period, so every report row says why ratings were
+  (server/storage/flags.py), per counter, officer and period, so every report row says why ratings were
   left out. Filled here from the ratings already stored.
 - The shipped policy (2026-12-default) now also leaves out of scores the ratings flagged
   `officer_mismatch` or `counter_mismatch` (and the new order flags, which no stored rating
