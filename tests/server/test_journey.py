@@ -41,7 +41,7 @@ def wait_for(condition: Callable[[], bool], timeout: float = 30.0, what: str = "
 @pytest.fixture
 def server(broker: Broker, tmp_path: Path) -> Iterator[TestClient]:
     settings = Settings(
-        database_url=f"sqlite:///{tmp_path / 'server.storage.db'}",
+        database_url=f"sqlite:///{tmp_path / 'server.db'}",
         mqtt_url=broker.server_url,
         secret_key="s" * 40,
         ingest_batch_ms=20,
@@ -131,7 +131,7 @@ def device(server: TestClient, broker: Broker) -> Iterator[RawDevice]:
 
 
 def stored(server: TestClient, model: type = StoredRating) -> list[Any]:
-    with Session(server.web.app.state.engine) as session:  # type: ignore[attr-defined]
+    with Session(server.app.state.engine) as session:  # type: ignore[attr-defined]
         return list(session.exec(select(model)).all())
 
 

@@ -153,7 +153,7 @@ def seed(engine_url: str, device_ids: tuple[str, ...]) -> None:
 
 def server_settings(broker: Broker, tmp_path: Path) -> Settings:
     return Settings(
-        database_url=f"sqlite:///{tmp_path / 'server.storage.db'}",
+        database_url=f"sqlite:///{tmp_path / 'server.db'}",
         mqtt_url=broker.server_url,
         secret_key="s" * 40,
         ingest_batch_ms=20,
