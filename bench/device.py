@@ -38,7 +38,8 @@ import paho.mqtt.client as paho  # noqa: E402
 import pygame  # noqa: E402
 
 from device.clock import ManualClock  # noqa: E402
-from device.screen import Fonts, render  # noqa: E402
+from device.drawing import Fonts  # noqa: E402
+from device.pages import render  # noqa: E402
 from device.settings import DeviceSettings  # noqa: E402
 from device.unit import DEFAULT_COOLDOWN_S, Unit  # noqa: E402
 from hailong.mqtt import MqttTarget, new_client  # noqa: E402

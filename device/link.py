@@ -1,9 +1,8 @@
-"""The unit's MQTT side: sends the outbox, deletes what the server acknowledges, hears Config.
+"""The unit's MQTT side: the connection to the broker, Status, and what the server sends.
 
 paho's network thread only queues what it hears (callbacks do little, PITFALLS); one worker
-thread per link does the rest in order: database work, publishing, Status. A rating is sent
-oldest first, at most WINDOW at a time awaiting the broker's PUBACK, and sent again after every
-reconnect and, with a doubling delay, while no Ack names it. Only an Ack deletes it.
+thread per link does the rest in order: database work, publishing, Status. Sending the outbox
+and deleting what Acks name is `device.delivery`'s part of that work.
 
 The session is persistent (clean start false, a session expiry of days, at every reconnect
 too), so the Acks, Config and Services the server publishes while the unit is away reach it
@@ -27,7 +26,8 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
-from device.outbox import Outbox, OutboxEntry
+from device.delivery import Delivery
+from device.outbox import Outbox
 from hailong.mqtt import MqttTarget, new_client
 from hailong.protocol import (
     QOS,
@@ -54,11 +54,8 @@ class _QuietCleanDisconnect(logging.Filter):
 _paho_log = logging.getLogger("paho")
 _paho_log.addFilter(_QuietCleanDisconnect())
 
-WINDOW = 100  # ratings published and not yet PUBACKed; bounds paho's in-memory queue
 TICK_S = 0.5  # the worker looks at the outbox and the timers at least this often
 STATUS_MIN_GAP_S = 1.0  # a changing backlog republishes Status at most this often
-RESEND_MAX_FACTOR = 20  # the resend delay doubles up to this many times `resend_s`
-_STATUS = "<status>"  # what an awaited mid stands for when it is not a rating
 # How long the broker keeps the session of a unit that is away: a long holiday (Tết) included.
 SESSION_EXPIRY_S = 14 * 24 * 3600
 
@@ -97,7 +94,6 @@ class Link:
         self.target = target
         self.outbox = outbox
         self.peer = peer
-        self.resend_s = resend_s
         self.status_s = status_s
         self.warn_backlog = warn_backlog
         self.keepalive = keepalive
@@ -110,13 +106,8 @@ class Link:
         self._worker: threading.Thread | None = None
         self._client = self._make_client()
         # Worker-thread state from here on.
+        self._delivery = Delivery(str(self), outbox, self._publish_rating, resend_s)
         self._connected = False
-        self._awaiting: dict[int, str] = {}  # mid -> rating id (or _STATUS)
-        self._awaiting_ids: set[str] = set()
-        self._due: dict[str, float] = {}  # rating id -> when to send it again
-        self._acked: list[str] = []  # named by an Ack, deleted at the end of the drain
-        self._attempts: dict[str, int] = {}
-        self._cursor = 0  # the highest seq sent on this connection
         self._next_status = 0.0
         self._last_status_at = 0.0
         self._last_status_backlog: int | None = None
@@ -129,6 +120,10 @@ class Link:
     @property
     def connected(self) -> bool:
         return self._connected
+
+    @property
+    def resend_s(self) -> float:
+        return self._delivery.resend_s
 
     def start(self) -> None:
         self._set_will()
@@ -160,7 +155,7 @@ class Link:
     def set_periods(self, status_s: float, resend_s: float) -> None:
         """New Status and resend periods (from the Config); the next Status follows the new."""
         self.status_s = status_s
-        self.resend_s = resend_s
+        self._delivery.resend_s = resend_s
         self._next_status = min(self._next_status, self._last_status_at + status_s)
 
     def stop(self, timeout: float = 5.0) -> None:
@@ -245,8 +240,8 @@ class Link:
             try:
                 self._drain_events()
                 if self._connected and not self._stopping.is_set():
-                    self._send_new()
-                    self._resend_due()
+                    self._delivery.send_new()
+                    self._delivery.resend_due()
                     self._maybe_status()
             except Exception:
                 log.exception("%s: link worker error; carrying on", self)
@@ -261,17 +256,13 @@ class Link:
                 break
             handler = getattr(self, f"_handle_{event[0]}")
             handler(*event[1:])
-        if self._acked:  # one transaction for every Ack heard since the last tick
-            self.outbox.delete(self._acked)
-            self._acked.clear()
+        self._delivery.delete_acked()
 
     def _handle_connected(self) -> None:
         log.info("%s: connected to %s", self, self.target.redacted())
         self._connected = True
         self._down_logged = False
-        self._cursor = 0  # everything unacknowledged goes again, oldest first
-        self._due.clear()
-        self._attempts.clear()
+        self._delivery.restart()
         self._live = False
         self._maybe_status(force=True)
         self._first_status_mid = self._last_status_mid
@@ -291,31 +282,15 @@ class Link:
         self._connected = False
 
     def _handle_puback(self, mid: int, reason: ReasonCode) -> None:
-        rating_id = self._awaiting.pop(mid, None)
-        if rating_id is None:
+        if not self._delivery.puback(mid, reason):
             return
-        if rating_id == _STATUS:
-            if reason.is_failure:
-                log.error("%s: the broker refused the Status: %s", self, reason)
-            elif mid == self._first_status_mid:
-                self._live = True
-            return
-        self._awaiting_ids.discard(rating_id)
         if reason.is_failure:
-            log.error(
-                "%s: the broker REFUSED rating %s: %s; it stays in the outbox. Check that the "
-                "device id and [mqtt] url login match its registration.",
-                self,
-                rating_id,
-                reason,
-            )
-        attempts = self._attempts.get(rating_id, 0)
-        delay = min(self.resend_s * 2**attempts, self.resend_s * RESEND_MAX_FACTOR)
-        self._due[rating_id] = time.monotonic() + delay
-        self._attempts[rating_id] = attempts + 1
+            log.error("%s: the broker refused the Status: %s", self, reason)
+        elif mid == self._first_status_mid:
+            self._live = True
 
     def _handle_rewind(self, seq: int) -> None:
-        self._cursor = min(self._cursor, seq - 1)
+        self._delivery.rewind(seq)
 
     def _handle_message(self, name: str, payload: bytes, received_mono: float) -> None:
         kind = self._inbound.get(name)
@@ -331,18 +306,7 @@ class Link:
 
     def _apply_ack(self, payload: bytes, received_mono: float) -> None:
         ack = decode_ack(payload)
-        for rejection in ack.rejected:
-            log.error(
-                "%s: the server REJECTED rating %s: %s; it is dropped from the outbox and kept "
-                "on the server for an administrator",
-                self,
-                rejection.id,
-                rejection.error,
-            )
-        for rating_id in ack.named_ids():
-            self._acked.append(rating_id)
-            self._due.pop(rating_id, None)
-            self._attempts.pop(rating_id, None)
+        self._delivery.ack(ack)
         if ack.server_time is not None and self._live:
             self.peer.learn_time(ack.server_time, received_mono)
 
@@ -360,43 +324,8 @@ class Link:
             return
         self.peer.apply_config(config)
 
-    def _send_new(self) -> None:
-        room = WINDOW - len(self._awaiting_ids)
-        while room > 0:
-            entries = self.outbox.pending(room, after_seq=self._cursor)
-            if not entries:
-                return
-            for entry in entries:
-                self._cursor = entry.seq
-                if entry.id not in self._awaiting_ids:  # else paho still holds it
-                    self._publish_rating(entry)
-                    room -= 1
-
-    def _resend_due(self) -> None:
-        now = time.monotonic()
-        room = WINDOW - len(self._awaiting_ids)
-        due = [rid for rid, when in self._due.items() if when <= now][: max(room, 0)]
-        if not due:
-            return
-        entries = self.outbox.get(due)
-        stored = {entry.id for entry in entries}
-        for rating_id in due:
-            self._due.pop(rating_id)
-            if rating_id not in stored:
-                self._attempts.pop(rating_id, None)
-        if entries:
-            log.info("%s: sending %d unacknowledged ratings again", self, len(entries))
-        for entry in entries:
-            self._publish_rating(entry)
-
-    def _publish_rating(self, entry: OutboxEntry) -> None:
-        info = self._client.publish(self._topics["ratings"], entry.payload, qos=QOS)
-        if info.rc not in (paho.MQTT_ERR_SUCCESS, paho.MQTT_ERR_NO_CONN):
-            log.warning("%s: could not queue rating %s: %s", self, entry.id, info.rc)
-            self._due[entry.id] = time.monotonic() + self.resend_s
-            return
-        self._awaiting[info.mid] = entry.id
-        self._awaiting_ids.add(entry.id)
+    def _publish_rating(self, payload: bytes) -> paho.MQTTMessageInfo:
+        return self._client.publish(self._topics["ratings"], payload, qos=QOS)
 
     def _maybe_status(self, force: bool = False) -> None:
         now = time.monotonic()
@@ -425,7 +354,7 @@ class Link:
         payload = self.peer.status(state).to_payload()
         info = self._client.publish(self._topics["status"], payload, qos=QOS, retain=True)
         if state == "online":
-            self._awaiting[info.mid] = _STATUS
+            self._delivery.expect_status(info.mid)
             self._last_status_mid = info.mid
         return info
 

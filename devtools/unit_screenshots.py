@@ -16,7 +16,8 @@ os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
 import pygame  # noqa: E402
 
-from device.screen import Fonts, render  # noqa: E402
+from device.drawing import Fonts  # noqa: E402
+from device.pages import render  # noqa: E402
 from device.view import ReasonChoice, View  # noqa: E402
 
 SIZE = (800, 480)

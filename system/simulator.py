@@ -4,7 +4,8 @@ A SimulatedUnit is the real Unit, Outbox and Link (so what it sends is exactly w
 the field sends) with no screen and no GPIO. Each costs three threads (paho's, the link's and
 the unit's timer) and one SQLite file, so a process runs a fleet of dozens. History made with
 `press(at=...)` is dated as the caller says: such presses carry no boot id, so the server has
-no Status of theirs to date them by.
+no Status of theirs to date them by. The unit knows nothing of this: the simulator gives it a
+ManualClock it sets to each moment, and a guard that lets the presses it places through.
 """
 
 from __future__ import annotations
@@ -12,12 +13,15 @@ from __future__ import annotations
 import json
 import os
 import random
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import quote
 
 from device.clock import Clock, ManualClock
+from device.guard import CitizenGuard, Ignore, Press, Take
 from device.settings import DeviceSettings
 from device.unit import Unit
 from hailong.errors import HailongError
@@ -28,11 +32,35 @@ class PressIgnored(HailongError):
     """The unit did not take the press (cooldown, off the scale, or no open transaction)."""
 
 
+class PlacingGuard:
+    """A counter's guard, except for the presses the simulator places: those are taken
+    whatever the cooldown or transaction, ask for no reasons, and (history) are dated as the
+    clock is set, tied to no boot."""
+
+    def __init__(self) -> None:
+        self._citizen = CitizenGuard()
+        self._placing = threading.local()
+
+    @contextmanager
+    def placing(self, history: bool = False) -> Iterator[None]:
+        """The presses this thread makes inside the block are placed, not a citizen's."""
+        self._placing.take = Take(ask_reasons=False, of_this_boot=not history)
+        try:
+            yield
+        finally:
+            self._placing.take = None
+
+    def judge(self, press: Press) -> Take | Ignore:
+        placed: Take | None = getattr(self._placing, "take", None)
+        return placed or self._citizen.judge(press)
+
+
 class SimulatedUnit:
     def __init__(self, settings: DeviceSettings, clock: Clock) -> None:
         self.settings = settings
         self.clock = clock
-        self.unit = Unit(settings, clock)
+        self.guard = PlacingGuard()
+        self.unit = Unit(settings, clock, self.guard)
 
     @property
     def device_id(self) -> str:
@@ -58,7 +86,7 @@ class SimulatedUnit:
         at: datetime | None = None,
         reasons: Sequence[str] = (),
         *,
-        live: bool | None = None,
+        live: bool = True,
     ) -> Rating:
         """Press a button; with `at`, the unit's ManualClock is set to it first.
 
@@ -72,13 +100,9 @@ class SimulatedUnit:
             if not isinstance(self.clock, ManualClock):
                 raise TypeError("press(at=...) needs the unit to run on a ManualClock")
             self.clock.set(at)
-        rating = self.unit.press(
-            score,
-            "button",
-            reasons,
-            live=at is None if live is None else live,
-            history=at is not None,
-        )
+        placed = at is not None or not live
+        with self.guard.placing(history=at is not None) if placed else nullcontext():
+            rating = self.unit.press(score, "button", reasons)
         if rating is None:
             raise PressIgnored(f"{self.device_id} ignored the press of {score} (see the log)")
         return rating

@@ -32,6 +32,7 @@ from hailong.protocol import (
     topic,
     topic_filter,
 )
+from system.simulator import PlacingGuard
 
 ICT = timezone(timedelta(hours=7))
 DEADLINE_S = 90.0
@@ -53,6 +54,12 @@ def url_of(target: MqttTarget) -> str:
 @pytest.fixture
 def clock() -> ManualClock:
     return ManualClock(datetime(2026, 11, 23, 8, 0, tzinfo=ICT))
+
+
+@pytest.fixture
+def guard() -> PlacingGuard:
+    """A counter's guard that lets through the presses placed inside `guard.placing()`."""
+    return PlacingGuard()
 
 
 @pytest.fixture

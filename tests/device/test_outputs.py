@@ -17,6 +17,7 @@ from device.unit import Unit
 from hailong.errors import ConfigError
 from hailong.mqtt import MqttTarget
 from hailong.protocol import Config
+from system.simulator import PlacingGuard
 from tests.device.conftest import ServerStub, wait_until
 
 NOWHERE = MqttTarget("127.0.0.1", 9, "unit-1", "pw")
@@ -83,9 +84,10 @@ def test_the_attention_led_follows_the_link_and_the_backlog(
     mock_pins: MockFactory,
     make_settings: Callable[..., DeviceSettings],
     clock: ManualClock,
+    guard: PlacingGuard,
 ) -> None:
     target = broker.add_device("unit-1")
-    unit = Unit(make_settings(target, outbox={"warn_backlog": 1}), clock)
+    unit = Unit(make_settings(target, outbox={"warn_backlog": 1}), clock, guard)
     outputs = Outputs(LEDS, BuzzerSection(), pin_factory=mock_pins)
     unit.add_feedback(outputs)
     attention = mock_pins.pin(6)
@@ -94,8 +96,9 @@ def test_the_attention_led_follows_the_link_and_the_backlog(
     try:
         assert wait_until(lambda: unit.link.connected)
         assert wait_until(lambda: not attention.state)
-        assert unit.press(3, live=False) is not None
-        assert unit.press(4, live=False) is not None  # 2 unacknowledged > warn_backlog = 1
+        with guard.placing():
+            assert unit.press(3) is not None
+            assert unit.press(4) is not None  # 2 unacknowledged > warn_backlog = 1
         assert wait_until(lambda: attention.state)
         assert wait_until(lambda: len(set(server.ids())) == 2)
         for rating in list(server.ratings):

@@ -12,21 +12,17 @@ import pygame
 import pytest
 
 from device.clock import ManualClock
-from device.screen import (
-    Action,
-    Fonts,
-    Screen,
-    action_for_event,
+from device.drawing import Fonts, photo_surface
+from device.layout import (
     initials,
     language_rect,
     level_rects,
-    photo_surface,
     reason_rects,
-    render,
-    score_for_event,
     send_rect,
     skip_rect,
 )
+from device.pages import render
+from device.screen import Action, Screen, action_for_event, score_for_event
 from device.settings import DeviceSettings, ScreenSection
 from device.unit import Unit
 from device.view import View

@@ -12,6 +12,7 @@ from device.settings import DeviceSettings
 from device.unit import Unit
 from hailong.mqtt import MqttTarget
 from hailong.protocol import Config, OfficerCard, Reason, Service
+from system.simulator import PlacingGuard
 
 # A port nothing listens on: these units are never started, so they never connect.
 NOWHERE = MqttTarget("127.0.0.1", 9, "unit-1", "pw")
@@ -19,8 +20,10 @@ OFFICER = OfficerCard(id="cb-017", name="Nguyễn Thị Hồng Nhung", title="Ch
 
 
 @pytest.fixture
-def unit(make_settings: Callable[..., DeviceSettings], clock: ManualClock) -> Iterator[Unit]:
-    u = Unit(make_settings(NOWHERE), clock)
+def unit(
+    make_settings: Callable[..., DeviceSettings], clock: ManualClock, guard: PlacingGuard
+) -> Iterator[Unit]:
+    u = Unit(make_settings(NOWHERE), clock, guard)
     yield u
     u.outbox.close()
 
@@ -53,7 +56,7 @@ def test_the_rating_is_stored_before_the_link_is_asked_to_send(unit: Unit) -> No
 
 
 def test_presses_inside_the_cooldown_are_ignored_and_counted(
-    unit: Unit, clock: ManualClock
+    unit: Unit, clock: ManualClock, guard: PlacingGuard
 ) -> None:
     unit.apply_config(config(cooldown_s=5))
     assert unit.press(3) is not None
@@ -61,7 +64,8 @@ def test_presses_inside_the_cooldown_are_ignored_and_counted(
     assert unit.press(3) is None
     assert unit.press(1) is None
     assert unit.ignored_presses == 2
-    assert unit.press(2, live=False) is not None  # made-up history is not a double press
+    with guard.placing():
+        assert unit.press(2) is not None  # made-up history is not a double press
     assert unit.status("online").ignored_presses == 2
     clock.advance(5.1)
     assert unit.press(1) is not None
@@ -152,9 +156,11 @@ REASONS = [
 
 
 @pytest.fixture
-def asking_unit(make_settings: Callable[..., DeviceSettings], clock: ManualClock) -> Iterator[Unit]:
+def asking_unit(
+    make_settings: Callable[..., DeviceSettings], clock: ManualClock, guard: PlacingGuard
+) -> Iterator[Unit]:
     """A unit with a screen (so it asks for reasons) and a Config that lists three."""
-    u = Unit(make_settings(NOWHERE, screen={"enabled": True}), clock)
+    u = Unit(make_settings(NOWHERE, screen={"enabled": True}), clock, guard)
     u.apply_config(config(reasons=REASONS))
     yield u
     u.outbox.close()
@@ -276,9 +282,12 @@ def test_without_a_screen_there_is_no_reasons_page(unit: Unit) -> None:
     assert unit.view().page == "thanks" and len(unit.outbox.pending(10)) == 1
 
 
-def test_history_and_given_reasons_skip_the_page(asking_unit: Unit, clock: ManualClock) -> None:
-    made = asking_unit.press(1, live=False)
-    given = asking_unit.press(1, reasons=["attitude"], live=False)
+def test_history_and_given_reasons_skip_the_page(
+    asking_unit: Unit, clock: ManualClock, guard: PlacingGuard
+) -> None:
+    with guard.placing():
+        made = asking_unit.press(1)
+        given = asking_unit.press(1, reasons=["attitude"])
     assert made is not None and given is not None and given.reasons == ["attitude"]
     assert asking_unit.view().page == "thanks" and len(asking_unit.outbox.pending(10)) == 2
 

@@ -14,6 +14,7 @@ from device.settings import DeviceSettings
 from device.unit import Unit
 from hailong.mqtt import MqttTarget
 from hailong.protocol import Config, Rating
+from system.simulator import PlacingGuard
 from tests.device.conftest import ICT
 
 NOWHERE = MqttTarget("127.0.0.1", 9, "unit-1", "pw")  # never started: never connects
@@ -67,14 +68,15 @@ def test_every_live_press_and_status_carries_the_boot_and_its_monotonic_time(
 
 
 def test_made_up_history_carries_no_boot_and_is_dated_as_the_simulator_says(
-    make_settings: Callable[..., DeviceSettings], clock: ManualClock
+    make_settings: Callable[..., DeviceSettings], clock: ManualClock, guard: PlacingGuard
 ) -> None:
     """The simulator sets the clock to past days: tied to this boot's Status, its presses
     would be dated now by the server."""
-    unit = Unit(make_settings(NOWHERE), clock)
+    unit = Unit(make_settings(NOWHERE), clock, guard)
     day = datetime(2026, 10, 2, 9, 0, tzinfo=ICT)
     clock.set(day)
-    rating = unit.press(4, live=False, history=True)
+    with guard.placing(history=True):
+        rating = unit.press(4)
     assert rating is not None
     assert (rating.pressed_at, rating.clock_synced, rating.boot_id, rating.mono_ms) == (
         day,
@@ -83,7 +85,8 @@ def test_made_up_history_carries_no_boot_and_is_dated_as_the_simulator_says(
         None,
     )
     clock.advance(1)
-    load = unit.press(2, live=False)  # a load generator's press is a press of this boot
+    with guard.placing():
+        load = unit.press(2)  # a load generator's press is a press of this boot
     assert load is not None
     assert (load.boot_id, load.mono_ms) == (clock.boot_id(), int(clock.monotonic() * 1000))
     assert list(sent(unit)) == [rating.id, load.id]
