@@ -1,54 +1,31 @@
-"""Alerts: the policy's alert rules checked against the ratings, shown to the unit head and
-POSTed to a webhook.
+"""The alert rules checked against the database, each new alert inserted once, and the alerts
+read back.
 
-Three kinds of rule (server/policy.py): `count` "Không hài lòng" ratings at one counter within
-`window_minutes`, checked every minute; a unit's satisfied % for the Vietnam day that has ended
-below `threshold_pct`; and `count` ratings that the order rules flagged received from one device
-within `window_minutes` (backdated or replayed with its password), checked every minute.
-Deciding is pure (`find_bursts`, `unit_below`); the checks read the
-database and insert each alert under its `key` with ON CONFLICT DO NOTHING, because every server
-and ingest process runs them. Delivery claims an alert before POSTing it, so two processes do not
-both send it; a webhook still gets an alert at least once, not exactly once (a process that dies
-between the POST and marking it sends it again), so receivers drop repeats by `id`.
+Each check reads the ratings (or the day rollups) a rule needs and lets server/alerts/rules.py
+decide; it inserts each alert under its `key` with ON CONFLICT DO NOTHING, because every server
+and ingest process runs the checks, and records it in the audit log.
 """
 
 from __future__ import annotations
 
-import http.client
-import json
-import logging
-import urllib.error
-import urllib.request
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, cast
-from urllib.parse import urlsplit
+from typing import Any
 
-from sqlalchemy import CursorResult, Table, func, literal_column, or_, select, update
+from sqlalchemy import Table, func, literal_column, or_, select
 from sqlmodel import Session, col
 
-from hailong.errors import ConfigError
-from hailong.protocol import satisfied_pct
 from server.access import audit
+from server.alerts.messages import counter_message, order_message, unit_message
+from server.alerts.rules import find_bursts, unit_below, unit_day
 from server.ingest.ordering import ORDER_FLAGS
-from server.jobs import Job
-from server.policy import (
-    AlertRule,
-    Policy,
-    RatingsOutOfOrder,
-    UnitSatisfiedBelow,
-    UnsatisfiedAtCounter,
-)
+from server.policy import AlertRule, RatingsOutOfOrder, UnitSatisfiedBelow, UnsatisfiedAtCounter
 from server.reporting import rollups
-from server.reporting.scoring import round2
-from server.settings import Settings
 from server.storage import bulk
 from server.storage.models import Alert, Counter, Device, Rating, RollupDay, Unit
-from server.timeutil import VN_TZ, vn_day, vn_day_start
-
-log = logging.getLogger("hailong.alerts")
+from server.timeutil import vn_day, vn_day_start
 
 ALERT: Table = Alert.__table__  # type: ignore[attr-defined]
 ROLLUP_DAY: Table = RollupDay.__table__  # type: ignore[attr-defined]
@@ -60,146 +37,6 @@ LOOKBACK = timedelta(days=1)
 # Presses that repeat the one before on the same device (ingest's misuse flags): one visitor
 # pressing three times is one complaint, not three.
 REPEAT_FLAGS = frozenset({"cooldown", "burst"})
-# The order rules' flags (server/storage/flags.py): what ratings replayed or backdated with a unit's
-# password leave behind, whatever day they claim.
-# A unit's day is judged this long after it ends, once the units' last presses have arrived.
-UNIT_DAY_GRACE = timedelta(minutes=30)
-WEBHOOK_TIMEOUT_S = 5.0
-MAX_BACKOFF = timedelta(minutes=60)
-MESSAGE_CHARS = 500
-ERROR_CHARS = 300
-
-Post = Callable[[str, bytes], int]
-
-
-# --- deciding (pure) ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Burst:
-    """`ratings` level-1 presses at one counter from `start` to `end`, at least the rule's
-    `count` of them, all within the window that opens at `start`."""
-
-    start: datetime
-    end: datetime
-    ratings: int
-
-
-def find_bursts(times: Iterable[datetime], count: int, window: timedelta) -> list[Burst]:
-    """Each run of at least `count` press times within `window` (both ends included), oldest
-    first.
-
-    A burst is anchored at its first press and owns every press up to `start + window`, so it
-    keeps its start (and its alert key) while it grows; the next burst starts after that."""
-    ordered = sorted(times)
-    bursts: list[Burst] = []
-    i = 0
-    while i + count <= len(ordered):
-        start = ordered[i]
-        if ordered[i + count - 1] - start > window:
-            i += 1
-            continue
-        j = i + count
-        while j < len(ordered) and ordered[j] - start <= window:
-            j += 1
-        bursts.append(Burst(start, ordered[j - 1], j - i))
-        i = j
-    return bursts
-
-
-def unit_below(
-    counts: Mapping[tuple[str, int], int], threshold_pct: float, min_ratings: int
-) -> float | None:
-    """The satisfied % (rounded to 2 decimals, as reports show it) when it is below
-    `threshold_pct` with at least `min_ratings` ratings; otherwise None.
-
-    The rounded figure is compared so that an alert never says "70 % (dưới 70 %)"."""
-    if sum(counts.values()) < min_ratings:
-        return None
-    pct = satisfied_pct(counts)
-    if pct is None:
-        return None
-    shown = round2(pct)
-    return shown if shown < threshold_pct else None
-
-
-def unit_day(now: datetime) -> date:
-    """The Vietnam day a unit check judges at `now`: the one that ended, after the grace."""
-    return vn_day(now - UNIT_DAY_GRACE) - timedelta(days=1)
-
-
-def next_attempt_at(raised_at: datetime, attempts: int) -> datetime:
-    """When a webhook delivery may be tried again after `attempts` failed ones: 1, 2, 4 …
-    minutes apart, at most an hour, counted from when the alert was raised."""
-    wait = sum((min(timedelta(minutes=2**k), MAX_BACKOFF) for k in range(attempts)), timedelta())
-    return raised_at + wait
-
-
-def _vi_number(value: float) -> str:
-    return f"{round2(value):.2f}".rstrip("0").rstrip(".").replace(".", ",")
-
-
-def _vn(moment: datetime, fmt: str) -> str:
-    return moment.astimezone(VN_TZ).strftime(fmt)
-
-
-def _counter_label(name: str) -> str:
-    return name if name.lower().startswith("quầy") else f"quầy {name}"
-
-
-def counter_message(burst: Burst, window_minutes: int, counter_name: str, unit_name: str) -> str:
-    return (
-        f"{burst.ratings} đánh giá Không hài lòng tại {_counter_label(counter_name)} "
-        f"({unit_name}) trong {window_minutes} phút, {_vn(burst.start, '%H:%M')}–"
-        f"{_vn(burst.end, '%H:%M')} ngày {_vn(burst.start, '%d/%m/%Y')}"
-    )[:MESSAGE_CHARS]
-
-
-def unit_message(unit_name: str, day: date, pct: float, threshold_pct: float, n: int) -> str:
-    return (
-        f"Tỷ lệ hài lòng của {unit_name} ngày {day:%d/%m/%Y}: {_vi_number(pct)} % "
-        f"(dưới {_vi_number(threshold_pct)} %), {n} đánh giá"
-    )[:MESSAGE_CHARS]
-
-
-def order_message(
-    burst: Burst,
-    device_id: str,
-    counter_name: str,
-    unit_name: str,
-    pressed: tuple[datetime, datetime],
-    per_flag: Mapping[str, int],
-) -> str:
-    """What the unit head reads: which unit, how many, when they came and which days they
-    claim (the days whose figures they would have moved), and which order rule each broke."""
-    first, last = (_vn(p, "%d/%m/%Y") for p in pressed)
-    claimed = first if first == last else f"{first}–{last}"
-    rules = ", ".join(f"{name} {n}" for name, n in per_flag.items())
-    return (
-        f"Đánh giá sai thứ tự trên thiết bị {device_id} ({_counter_label(counter_name)}, "
-        f"{unit_name}): {burst.ratings} đánh giá nhận {_vn(burst.start, '%H:%M')}–"
-        f"{_vn(burst.end, '%H:%M')} ngày {_vn(burst.start, '%d/%m/%Y')}, ghi bấm ngày {claimed} "
-        f"({rules}). / Ratings out of order on unit {device_id}: {burst.ratings}."
-    )[:MESSAGE_CHARS]
-
-
-def alert_rows(alerts: Iterable[Alert]) -> list[dict[str, Any]]:
-    """Alerts as rows of a table for people: Vietnam time as text, and whether it was sent."""
-    return [
-        {
-            "id": a.id,
-            "time": _vn(a.raised_at, "%d/%m/%Y %H:%M"),
-            "unit_id": a.unit_id,
-            "counter_id": a.counter_id or "",
-            "rule": a.rule,
-            "message": a.message,
-            "delivered": "Đã gửi" if a.delivered_at is not None else "Chưa gửi",
-        }
-        for a in alerts
-    ]
-
-
-# --- checking -----------------------------------------------------------------------------
 
 
 def check_counters(
@@ -370,6 +207,8 @@ def check_order(session: Session, rules: Iterable[AlertRule], now: datetime) -> 
         return []
     widest = max(timedelta(minutes=r.window_minutes) for r in order_rules)
     since = now - max(LOOKBACK, widest)
+    # The order rules' flags (server/storage/flags.py): what ratings replayed or backdated with
+    # a unit's password leave behind, whatever day they claim.
     marked: Any = literal_column("','") + RATING.c.flags + literal_column("','")
     q = select(RATING.c.device_id, RATING.c.received_at, RATING.c.pressed_at, RATING.c.flags).where(
         RATING.c.received_at >= since,
@@ -487,162 +326,3 @@ def recent(
     if since is not None:
         q = q.where(col(Alert.raised_at) >= since)
     return list(session.execute(q).scalars())
-
-
-# --- delivering ---------------------------------------------------------------------------
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """A redirect would turn the POST into a GET without the alert: report it as a failure."""
-
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-_OPENER = urllib.request.build_opener(_NoRedirect)
-
-
-def post_json(url: str, body: bytes) -> int:
-    """POST `body` as UTF-8 JSON; the HTTP status, or OSError (or http.client.HTTPException
-    for a garbled answer) when no answer came."""
-    request = urllib.request.Request(
-        url,
-        data=body,
-        method="POST",
-        headers={"Content-Type": "application/json; charset=utf-8", "User-Agent": "hailong"},
-    )
-    try:
-        with _OPENER.open(request, timeout=WEBHOOK_TIMEOUT_S) as response:
-            return int(response.status)
-    except urllib.error.HTTPError as exc:
-        exc.close()
-        return exc.code
-
-
-def webhook_url(url: str, setting: str = "HAILONG_ALERT_WEBHOOK_URL") -> str:
-    """The setting checked once at start: only http and https, with a host."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(
-            f"{setting} must be an http:// or https:// URL with a host, such as "
-            "https://chat.example.gov.vn/hooks/hailong; leave it empty for no webhook"
-        )
-    return url
-
-
-def webhook_body(alert: Alert, unit_name: str) -> bytes:
-    return json.dumps(
-        {
-            "id": alert.id,
-            "rule": alert.rule,
-            "unit_id": alert.unit_id,
-            "unit_name": unit_name,
-            "counter_id": alert.counter_id,
-            "raised_at": alert.raised_at.isoformat(),
-            "window": {
-                "start": alert.window_start.isoformat(),
-                "end": alert.window_end.isoformat(),
-            },
-            "value": alert.value,
-            "message": alert.message,
-        },
-        ensure_ascii=False,
-    ).encode("utf-8")
-
-
-def _failure(exc: Exception, url: str, host: str) -> str:
-    """What went wrong, without the URL (it may carry a token)."""
-    if isinstance(exc, TimeoutError):
-        text = f"no answer within {WEBHOOK_TIMEOUT_S:g} s"
-    elif isinstance(exc, urllib.error.URLError):
-        text = str(exc.reason)
-    else:
-        text = f"{type(exc).__name__}: {exc}"
-    return f"{host}: {text.replace(url, host)}"[:ERROR_CHARS]
-
-
-def deliver(session: Session, url: str, now: datetime, post: Post = post_json) -> int:
-    """POST every due undelivered alert, oldest first; returns how many were delivered.
-
-    Each is claimed first (attempts + 1 where attempts is still what was read), and only the
-    process that wins the claim sends it. The first failure ends the round: a webhook that is
-    down would fail the rest too, each after the timeout."""
-    host = urlsplit(url).hostname or "?"
-    pending = session.execute(
-        select(ALERT.c.id, ALERT.c.raised_at, ALERT.c.attempts)
-        .where(ALERT.c.delivered_at.is_(None))
-        .order_by(ALERT.c.raised_at, ALERT.c.id)
-    ).all()
-    delivered = 0
-    for alert_id, raised_at, attempts in pending:
-        if now < next_attempt_at(raised_at, attempts) or not _claim(session, alert_id, attempts):
-            continue
-        alert = session.get_one(Alert, alert_id)
-        unit = session.get(Unit, alert.unit_id)
-        body = webhook_body(alert, unit.name if unit else alert.unit_id)
-        try:
-            status = post(url, body)
-            error = None if 200 <= status < 300 else f"{host}: HTTP {status}"
-        except (OSError, http.client.HTTPException) as exc:
-            error = _failure(exc, url, host)
-        if error is None:
-            alert.delivered_at, alert.last_error = now, None
-        else:
-            alert.last_error = error
-        session.add(alert)
-        session.commit()
-        if error is not None:
-            log.warning("alert %s not delivered (attempt %d): %s", alert_id, attempts + 1, error)
-            break
-        delivered += 1
-    return delivered
-
-
-def _claim(session: Session, alert_id: int, seen: int) -> bool:
-    claimed = session.execute(
-        update(ALERT)
-        .where(ALERT.c.id == alert_id, ALERT.c.attempts == seen, ALERT.c.delivered_at.is_(None))
-        .values(attempts=ALERT.c.attempts + 1)
-    )
-    session.commit()
-    return cast(CursorResult[Any], claimed).rowcount == 1
-
-
-# --- jobs ---------------------------------------------------------------------------------
-
-
-def alert_jobs(settings: Settings, policy: Policy) -> list[Job]:
-    """The periodic alert work of a server or ingest process: counters and ratings out of order
-    every minute, units every ten minutes (each unit's day is raised once, by its key), delivery
-    every 30 s when a webhook is set."""
-    rules = policy.alerts
-    jobs = []
-    if any(isinstance(r, UnsatisfiedAtCounter) for r in rules):
-
-        def counters(session: Session, now: datetime) -> None:
-            check_counters(session, rules, now)
-            session.commit()
-
-        jobs.append(Job("alerts.counters", 60, counters))
-    if any(isinstance(r, UnitSatisfiedBelow) for r in rules):
-
-        def units(session: Session, now: datetime) -> None:
-            check_units(session, rules, now)
-            session.commit()
-
-        jobs.append(Job("alerts.units", 600, units))
-    if any(isinstance(r, RatingsOutOfOrder) for r in rules):
-
-        def order(session: Session, now: datetime) -> None:
-            check_order(session, rules, now)
-            session.commit()
-
-        jobs.append(Job("alerts.order", 60, order))
-    if settings.alert_webhook_url:
-        url = webhook_url(settings.alert_webhook_url)
-
-        def deliver_due(session: Session, now: datetime) -> None:
-            deliver(session, url, now)
-
-        jobs.append(Job("alerts.deliver", 30, deliver_due))
-    return jobs
