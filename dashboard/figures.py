@@ -534,7 +534,7 @@ def report_columns(scope: Scope) -> list[dict[str, Any]]:
 def alert_records(
     rows: Sequence[Mapping[str, Any]], units: Mapping[str, str]
 ) -> list[dict[str, Any]]:
-    """`server.alerts.rules.alert_rows` with the unit's name."""
+    """`server.alerts.messages.alert_rows` with the unit's name."""
     return [{**row, "unit": units.get(row["unit_id"], row["unit_id"])} for row in rows]
 
 

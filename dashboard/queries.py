@@ -19,7 +19,8 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from server.access.roles import Access, Forbidden
-from server.alerts import rules as alerts
+from server.alerts.checks import recent
+from server.alerts.messages import alert_rows
 from server.ingest import ordering
 from server.policy import Policy
 from server.reporting import reports
@@ -108,8 +109,8 @@ def recent_alerts(session: Session, access: Access, unit_id: str | None) -> list
     """The latest alerts of the chosen unit (a unit_head's own), newest first."""
     if not may_see_alerts(access):
         return []
-    found = alerts.recent(session, unit_id=access.unit_scope(unit_id), limit=ALERT_LIMIT)
-    return alerts.alert_rows(found)
+    found = recent(session, unit_id=access.unit_scope(unit_id), limit=ALERT_LIMIT)
+    return alert_rows(found)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from server.alerts.rules import alert_jobs
+from server.alerts.jobs import alert_jobs
 from server.broker.dynsec import BrokerAccounts
 from server.broker.upgrade import legacy_client_ids, upgrade_job
 from server.ingest import rejected

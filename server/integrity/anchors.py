@@ -38,9 +38,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from hailong.errors import ConfigError
-from server.alerts.rules import Post, post_json, webhook_url
 from server.integrity import chain
 from server.settings import Settings
+from server.webhook import Post, post_json, webhook_url
 
 log = logging.getLogger("hailong.anchors")
 

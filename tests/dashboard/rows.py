@@ -91,7 +91,7 @@ def add_ratings(
 def add_alert(
     session: Session, unit_id: str, message: str, at: datetime, counter_id: str | None = None
 ) -> None:
-    """An alert as server/alerts/rules.py raises one, undelivered."""
+    """An alert as server/alerts/checks.py raises one, undelivered."""
     session.add(
         Alert(
             key=f"test:{unit_id}:{counter_id}:{at.isoformat()}",

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
 from server.access.roles import Access
-from server.alerts import rules as alerts
+from server.alerts.checks import recent
 from server.storage.models import Alert, Moment
 from server.web.api.deps import SessionDep, require_role
 from server.web.api.routes import UnitFilter
@@ -62,5 +62,5 @@ def list_alerts(
     """Alerts newest first: admin and hr see every unit's, a unit_head only their own unit's
     (asking for another is refused). Officers and viewers are refused: a counter's alert points
     at whoever sat there, and viewers see aggregate figures only."""
-    found = alerts.recent(session, unit_id=access.unit_scope(unit_id), since=since, limit=limit)
+    found = recent(session, unit_id=access.unit_scope(unit_id), since=since, limit=limit)
     return [AlertPublic.of(a) for a in found]

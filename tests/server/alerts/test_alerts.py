@@ -23,8 +23,11 @@ from sqlmodel import Session, col, select
 
 from hailong.errors import ConfigError
 from server.access.auth import add_user
-from server.alerts import rules as alerts
-from server.alerts.rules import Burst, find_bursts, next_attempt_at, unit_below, unit_day
+from server.alerts.checks import check_counters, check_order, check_units
+from server.alerts.delivery import deliver, next_attempt_at
+from server.alerts.jobs import alert_jobs
+from server.alerts.messages import alert_rows, counter_message, unit_message
+from server.alerts.rules import Burst, find_bursts, unit_below, unit_day
 from server.broker.mosquitto import free_port
 from server.ingest.store import Incoming, store_batch, store_rows
 from server.jobs import Jobs
@@ -33,6 +36,7 @@ from server.settings import Settings
 from server.storage.db import make_engine, migrate
 from server.storage.models import Alert, Assignment, AuditEvent, Device, Officer, Rating, Unit
 from server.storage.models import Counter as CounterRow
+from server.timeutil import vn_day
 from tests.server.factories import RULES as INGEST_RULES
 from tests.server.factories import rating_payload, stored_row
 from tests.server.web.test_api import api_app, login
@@ -102,8 +106,8 @@ def test_unit_below_the_threshold_with_enough_ratings() -> None:
 
 def test_a_unit_day_is_judged_once_it_has_ended_and_settled() -> None:
     # 17:00 UTC is midnight in Vietnam: 16:59 UTC is still 5 October there
-    assert alerts.vn_day(datetime(2026, 10, 5, 16, 59, tzinfo=UTC)) == date(2026, 10, 5)
-    assert alerts.vn_day(datetime(2026, 10, 5, 17, 0, tzinfo=UTC)) == date(2026, 10, 6)
+    assert vn_day(datetime(2026, 10, 5, 16, 59, tzinfo=UTC)) == date(2026, 10, 5)
+    assert vn_day(datetime(2026, 10, 5, 17, 0, tzinfo=UTC)) == date(2026, 10, 6)
     assert unit_day(vn(6, 0, 29)) == date(2026, 10, 4)  # 5 October's last presses may be late
     assert unit_day(vn(6, 0, 30)) == date(2026, 10, 5)
     assert unit_day(vn(6, 23, 59)) == date(2026, 10, 5)
@@ -119,18 +123,18 @@ def test_webhook_retries_back_off_up_to_an_hour() -> None:
 def test_messages_are_vietnamese_with_vietnam_times() -> None:
     burst = Burst(vn(5, 9, 10), vn(5, 9, 52), 3)
     assert (
-        alerts.counter_message(burst, 60, "Q-01", "UBND xã X")
+        counter_message(burst, 60, "Q-01", "UBND xã X")
         == "3 đánh giá Không hài lòng tại quầy Q-01 (UBND xã X) trong 60 phút, 09:10–09:52 "
         "ngày 05/10/2026"
     )
-    assert alerts.counter_message(burst, 60, "Quầy Tư pháp", "X").startswith(
+    assert counter_message(burst, 60, "Quầy Tư pháp", "X").startswith(
         "3 đánh giá Không hài lòng tại Quầy Tư pháp (X)"
     )
     assert (
-        alerts.unit_message("UBND xã X", date(2026, 10, 5), 62.5, 70, 16)
+        unit_message("UBND xã X", date(2026, 10, 5), 62.5, 70, 16)
         == "Tỷ lệ hài lòng của UBND xã X ngày 05/10/2026: 62,5 % (dưới 70 %), 16 đánh giá"
     )
-    assert "66,67 % (dưới 72,5 %)" in alerts.unit_message("X", date(2026, 1, 1), 66.67, 72.5, 3)
+    assert "66,67 % (dưới 72,5 %)" in unit_message("X", date(2026, 1, 1), 66.67, 72.5, 3)
 
 
 def test_alert_rows_for_the_dashboard() -> None:
@@ -148,7 +152,7 @@ def test_alert_rows_for_the_dashboard() -> None:
     )
     unit_alert = Alert(**{**alert.model_dump(), "id": 8, "counter_id": None})
     unit_alert.delivered_at = vn(5, 9, 54)
-    assert alerts.alert_rows([alert, unit_alert]) == [
+    assert alert_rows([alert, unit_alert]) == [
         {
             "id": 7,
             "time": "05/10/2026 09:53",
@@ -172,18 +176,18 @@ def test_alert_rows_for_the_dashboard() -> None:
 
 def test_alert_jobs_follow_the_policy_and_the_webhook_setting() -> None:
     policy = load_policy(None)
-    jobs = alerts.alert_jobs(Settings(), policy)
+    jobs = alert_jobs(Settings(), policy)
     assert [(j.name, j.every_s) for j in jobs] == [
         ("alerts.counters", 60),
         ("alerts.units", 600),
         ("alerts.order", 60),
     ]
-    with_hook = alerts.alert_jobs(Settings(alert_webhook_url="https://hook.example/x"), policy)
+    with_hook = alert_jobs(Settings(alert_webhook_url="https://hook.example/x"), policy)
     assert [j.name for j in with_hook][-1] == "alerts.deliver"
     assert with_hook[-1].every_s == 30
     for wrong in ("file:///etc/passwd", "hook.example/x", "https://"):
         with pytest.raises(ConfigError, match="HAILONG_ALERT_WEBHOOK_URL"):
-            alerts.alert_jobs(Settings(alert_webhook_url=wrong), policy)
+            alert_jobs(Settings(alert_webhook_url=wrong), policy)
 
 
 # on a database -------------------------------------------------------------------------------
@@ -247,7 +251,7 @@ def _count(engine: Engine, model: type[Alert] | type[AuditEvent]) -> int:
 
 def _check_counters(engine: Engine, now: datetime, **kw: list[str]) -> list[Alert]:
     with Session(engine) as session:
-        raised = alerts.check_counters(session, RULES, now, **kw)
+        raised = check_counters(session, RULES, now, **kw)
         session.commit()
     return raised
 
@@ -324,7 +328,7 @@ def test_processes_checking_at_once_raise_one_alert(engine: Engine) -> None:
         try:
             with Session(engine) as session:
                 start.wait()
-                found = alerts.check_counters(session, RULES, NOW)
+                found = check_counters(session, RULES, NOW)
                 session.commit()
             raised.extend(found)
         except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
@@ -365,7 +369,7 @@ def test_a_unit_day_below_the_threshold_is_raised_once(engine: Engine) -> None:
 
     def check(now: datetime) -> list[Alert]:
         with Session(engine) as session:
-            raised = alerts.check_units(session, RULES, now)
+            raised = check_units(session, RULES, now)
             session.commit()
         return raised
 
@@ -392,7 +396,7 @@ def test_a_unit_day_is_judged_without_the_presses_flagged_as_misuse(engine: Engi
     presses += [(1, vn(7, 8, i) + timedelta(seconds=1), 1) for i in range(3)]
     _store(engine, presses, vn(8, 1))
     with Session(engine) as session:
-        assert alerts.check_units(session, RULES, vn(8, 1)) == []  # counted, 7/13 would be 53.8
+        assert check_units(session, RULES, vn(8, 1)) == []  # counted, 7/13 would be 53.8
 
 
 # delivering to a real webhook ----------------------------------------------------------------
@@ -464,7 +468,7 @@ def _add_alert(engine: Engine, n: int, raised_at: datetime, unit_id: str = "U1")
 
 def _deliver(engine: Engine, url: str, now: datetime) -> int:
     with Session(engine) as session:
-        return alerts.deliver(session, url, now)
+        return deliver(session, url, now)
 
 
 def _stored(engine: Engine, alert_id: int) -> Alert:
@@ -551,7 +555,7 @@ def test_processes_delivering_at_once_send_each_alert_once(engine: Engine) -> No
         def run() -> None:
             with Session(engine) as session:
                 start.wait()
-                alerts.deliver(session, url, NOW + timedelta(seconds=10))
+                deliver(session, url, NOW + timedelta(seconds=10))
 
         threads = [threading.Thread(target=run) for _ in range(4)]
         for t in threads:
@@ -570,7 +574,7 @@ def test_the_jobs_raise_and_deliver(engine: Engine) -> None:
     clock = [NOW]
     with webhook() as (hook, url):
         settings = Settings(alert_webhook_url=url)
-        jobs = Jobs(engine, alerts.alert_jobs(settings, load_policy(None)), clock=lambda: clock[0])
+        jobs = Jobs(engine, alert_jobs(settings, load_policy(None)), clock=lambda: clock[0])
         assert jobs.run_due() == [
             "alerts.counters",
             "alerts.units",
@@ -618,7 +622,7 @@ def _store_order(
 
 def _check_order(engine: Engine, now: datetime) -> list[Alert]:
     with Session(engine) as session:
-        raised = alerts.check_order(session, RULES, now)
+        raised = check_order(session, RULES, now)
         session.commit()
     return raised
 
@@ -665,7 +669,7 @@ def test_processes_checking_order_at_once_raise_one_alert(engine: Engine) -> Non
     def run() -> None:
         with Session(engine) as session:
             start.wait()
-            raised.append(len(alerts.check_order(session, RULES, NOW)))
+            raised.append(len(check_order(session, RULES, NOW)))
             session.commit()
 
     threads = [threading.Thread(target=run) for _ in range(3)]

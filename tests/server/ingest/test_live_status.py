@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 
 from hailong import protocol
 from hailong.mqtt import MqttTarget
-from server.alerts.rules import check_order
+from server.alerts.checks import check_order
 from server.ingest.service import IngestService
 from server.ingest.store import Incoming, IngestRules, store_batch
 from server.policy import load_policy

@@ -1,0 +1,82 @@
+"""What people read of an alert: the Vietnamese message each rule writes, and alerts as rows of
+the dashboard's table.
+
+A message names the unit and counter or device, how many ratings and when, in Vietnam time; it
+is cut to what the alert's `message` column holds."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+from typing import Any
+
+from server.alerts.rules import Burst
+from server.reporting.scoring import round2
+from server.storage.models import Alert
+from server.timeutil import VN_TZ
+
+MESSAGE_CHARS = 500
+
+
+def _vi_number(value: float) -> str:
+    return f"{round2(value):.2f}".rstrip("0").rstrip(".").replace(".", ",")
+
+
+def _vn(moment: datetime, fmt: str) -> str:
+    return moment.astimezone(VN_TZ).strftime(fmt)
+
+
+def _counter_label(name: str) -> str:
+    return name if name.lower().startswith("quầy") else f"quầy {name}"
+
+
+def counter_message(burst: Burst, window_minutes: int, counter_name: str, unit_name: str) -> str:
+    return (
+        f"{burst.ratings} đánh giá Không hài lòng tại {_counter_label(counter_name)} "
+        f"({unit_name}) trong {window_minutes} phút, {_vn(burst.start, '%H:%M')}–"
+        f"{_vn(burst.end, '%H:%M')} ngày {_vn(burst.start, '%d/%m/%Y')}"
+    )[:MESSAGE_CHARS]
+
+
+def unit_message(unit_name: str, day: date, pct: float, threshold_pct: float, n: int) -> str:
+    return (
+        f"Tỷ lệ hài lòng của {unit_name} ngày {day:%d/%m/%Y}: {_vi_number(pct)} % "
+        f"(dưới {_vi_number(threshold_pct)} %), {n} đánh giá"
+    )[:MESSAGE_CHARS]
+
+
+def order_message(
+    burst: Burst,
+    device_id: str,
+    counter_name: str,
+    unit_name: str,
+    pressed: tuple[datetime, datetime],
+    per_flag: Mapping[str, int],
+) -> str:
+    """What the unit head reads: which unit, how many, when they came and which days they
+    claim (the days whose figures they would have moved), and which order rule each broke."""
+    first, last = (_vn(p, "%d/%m/%Y") for p in pressed)
+    claimed = first if first == last else f"{first}–{last}"
+    rules = ", ".join(f"{name} {n}" for name, n in per_flag.items())
+    return (
+        f"Đánh giá sai thứ tự trên thiết bị {device_id} ({_counter_label(counter_name)}, "
+        f"{unit_name}): {burst.ratings} đánh giá nhận {_vn(burst.start, '%H:%M')}–"
+        f"{_vn(burst.end, '%H:%M')} ngày {_vn(burst.start, '%d/%m/%Y')}, ghi bấm ngày {claimed} "
+        f"({rules}). / Ratings out of order on unit {device_id}: {burst.ratings}."
+    )[:MESSAGE_CHARS]
+
+
+def alert_rows(alerts: Iterable[Alert]) -> list[dict[str, Any]]:
+    """Alerts as rows of a table for people: Vietnam time as text, and whether it was sent."""
+    return [
+        {
+            "id": a.id,
+            "time": _vn(a.raised_at, "%d/%m/%Y %H:%M"),
+            "unit_id": a.unit_id,
+            "counter_id": a.counter_id or "",
+            "rule": a.rule,
+            "message": a.message,
+            "delivered": "Đã gửi" if a.delivered_at is not None else "Chưa gửi",
+        }
+        for a in alerts
+    ]
