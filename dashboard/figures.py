@@ -18,7 +18,8 @@ from plotly.subplots import make_subplots
 
 from dashboard.queries import DeviceRow
 from server.policy import Policy
-from server.reporting.reports import ID_KEYS, DayRow, Scope, rows_key
+from server.reporting.report_json import ID_KEYS, Scope, rows_key
+from server.reporting.reports import DayRow
 from server.reporting.scoring import NOT_ENOUGH_DATA_EN, NOT_ENOUGH_DATA_VI
 from server.storage import flags
 from server.storage.reasons import REASONS

@@ -21,7 +21,7 @@ from sqlmodel import Session
 from hailong.errors import UnknownId
 from server.access import audit
 from server.policy import Policy
-from server.reporting import reports
+from server.reporting import report_json, reports
 from server.reporting.periods import Period, parse_period
 from server.reporting.scoring import NOT_ENOUGH_DATA_VI
 from server.storage import flags
@@ -67,7 +67,7 @@ class Monthly:
 
 
 def _day_dict(day: reports.DayRow) -> dict[str, Any]:
-    return reports.row_dict(reports.Row(day.day.isoformat(), "", "", None, day.figures), None)
+    return report_json.row_dict(reports.Row(day.day.isoformat(), "", "", None, day.figures), None)
 
 
 def monthly(
@@ -312,7 +312,7 @@ def export(
 ) -> str:
     """Build, audit and render one unit's month; the caller commits the audit event."""
     m = monthly(session, unit_id, month, policy, include_flagged=include_flagged)
-    sha256 = reports.digest(m.content())
+    sha256 = report_json.digest(m.content())
     event = audit.record(
         session,
         actor,

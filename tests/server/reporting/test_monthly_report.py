@@ -14,9 +14,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
+from devtools.figures import level_figures as figures
 from server.reporting import monthly as monthly_report
 from server.reporting.periods import parse_period
-from server.reporting.reports import DayRow, figures
+from server.reporting.reports import DayRow
 from server.storage.db import make_engine, migrate
 from server.storage.models import AuditEvent
 from system.cli import main
