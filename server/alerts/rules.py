@@ -41,7 +41,7 @@ from server.policy import (
     UnitSatisfiedBelow,
     UnsatisfiedAtCounter,
 )
-from server.reporting import reading
+from server.reporting import reading, vietnamese
 from server.reporting.scoring import round2
 from server.settings import Settings
 from server.storage import bulk
@@ -136,10 +136,6 @@ def next_attempt_at(raised_at: datetime, attempts: int) -> datetime:
     return raised_at + wait
 
 
-def _vi_number(value: float) -> str:
-    return f"{round2(value):.2f}".rstrip("0").rstrip(".").replace(".", ",")
-
-
 def _vn(moment: datetime, fmt: str) -> str:
     return moment.astimezone(VN_TZ).strftime(fmt)
 
@@ -158,8 +154,8 @@ def counter_message(burst: Burst, window_minutes: int, counter_name: str, unit_n
 
 def unit_message(unit_name: str, day: date, pct: float, threshold_pct: float, n: int) -> str:
     return (
-        f"Tỷ lệ hài lòng của {unit_name} ngày {day:%d/%m/%Y}: {_vi_number(pct)} % "
-        f"(dưới {_vi_number(threshold_pct)} %), {n} đánh giá"
+        f"Tỷ lệ hài lòng của {unit_name} ngày {day:%d/%m/%Y}: {vietnamese.short(pct)} % "
+        f"(dưới {vietnamese.short(threshold_pct)} %), {n} đánh giá"
     )[:MESSAGE_CHARS]
 
 
