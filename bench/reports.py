@@ -2,7 +2,7 @@
 
 A year of ratings (10,000,000 from 2,000 officers in 100 communes; `--quick`: 200,000 from 200)
 is stored on SQLite (a file) and on a PostgreSQL started here, with exactly the columns the
-ingest writes; the rollups are then built by `server.reporting.rollups.rebuild`, whose time is
+ingest writes; the rollups are then built by `server.reporting.recount.rebuild`, whose time is
 shown. Both databases are kept under .cache/bench/ and reused by the next run (the key is the size,
 the generator and the migrations), so only the first run builds them.
 
@@ -46,8 +46,9 @@ from sqlalchemy import func, insert, text  # noqa: E402
 from sqlalchemy.engine import Engine  # noqa: E402
 from sqlmodel import Session, col, select  # noqa: E402
 
+from devtools.figures import level_figures  # noqa: E402
 from devtools.postgres import PostgresServer  # noqa: E402
-from server.reporting import reports, rollups  # noqa: E402
+from server.reporting import recount, reports  # noqa: E402
 from server.storage.db import MIGRATIONS, make_engine, migrate  # noqa: E402
 from server.storage.flags import EXCLUDED_BY_DEFAULT  # noqa: E402
 from server.storage.models import Assignment, Counter, Device, Officer, Rating, Unit  # noqa: E402
@@ -290,13 +291,13 @@ class Progress:
 
 
 def rebuild_rollups(engine: Engine, name: str) -> tuple[int, float]:
-    """server.reporting.rollups.rebuild, timed, with a line per month."""
+    """server.reporting.recount.rebuild, timed, with a line per month."""
     started = time.monotonic()
 
     def progress(i: int, months: int, month: date) -> None:
         say(f"  {name}: rollups {i}/{months} months rebuilt ({month:%Y-%m})")
 
-    counted = rollups.rebuild(engine, EXCLUDED_BY_DEFAULT, progress)
+    counted = recount.rebuild(engine, EXCLUDED_BY_DEFAULT, progress)
     return counted, time.monotonic() - started
 
 
@@ -573,7 +574,7 @@ def raw_officer_report(session: Session, start: date, end: date) -> list[reports
     for o, s, sc, n in session.exec(counts_q).all():
         levels.setdefault(str(o), {})[(str(s), int(sc))] = int(n)
     return [
-        reports.Row(o.id, o.name, o.unit_id, o.title, reports.figures(levels.get(o.id, {})))
+        reports.Row(o.id, o.name, o.unit_id, o.title, level_figures(levels.get(o.id, {})))
         for o in officers
     ]
 
@@ -586,7 +587,7 @@ def raw_officer_figures(session: Session, officer_id: str, start: date, end: dat
         .where(col(Rating.day) >= start, col(Rating.day) <= end)
         .group_by(col(Rating.scale), col(Rating.score))
     )
-    return reports.figures({(s, int(sc)): int(n) for s, sc, n in session.exec(q).all()})
+    return level_figures({(s, int(sc)): int(n) for s, sc, n in session.exec(q).all()})
 
 
 def timed(engine: Engine, call: Callable[[Session], object]) -> tuple[float, float, object]:
@@ -806,7 +807,7 @@ def table(results: list[Result], full: bool) -> list[tuple[str, ...]]:
             lambda r: "yes" if not r.disagreements else f"no ({len(r.disagreements)})"),
         row("build: ratings inserted in",
             lambda r: f"{r.build.insert_s:,.0f} s" + (" (cached)" if r.reused else "")),
-        row("build: rollups.rebuild of the year",
+        row("build: recount.rebuild of the year",
             lambda r: f"{r.build.rebuild_s:,.1f} s" + (" (cached)" if r.reused else "")),
         row("database size", lambda r: f"{r.size_mb:,.0f} MB"),
         row(f"machine load while measuring ({os.cpu_count()} CPUs)",

@@ -18,8 +18,13 @@ from plotly.subplots import make_subplots
 
 from dashboard.queries import DeviceRow
 from server.policy import Policy
-from server.reporting.reports import ID_KEYS, DayRow, Scope, rows_key
+from server.reporting.report_json import ID_KEYS, Scope, rows_key
+from server.reporting.reports import DayRow
 from server.reporting.scoring import NOT_ENOUGH_DATA_EN, NOT_ENOUGH_DATA_VI
+from server.reporting.vietnamese import DECIMAL_MARK, NO_VALUE, THOUSANDS_MARK
+from server.reporting.vietnamese import count as format_count
+from server.reporting.vietnamese import decimal as format_decimal
+from server.reporting.vietnamese import signed as format_change
 from server.storage import flags
 from server.storage.reasons import REASONS
 from server.timeutil import VN_TZ
@@ -36,10 +41,9 @@ HAPPY_COLOR = "#1d4ed8"
 COUNT_COLOR = "#cbd5e1"
 FLAGGED_COLOR = "#b45309"
 REASON_COLOR = "#b91c1c"
-NO_VALUE = "—"
 CHART_HEIGHT = 360  # px; the page gives each graph this height too, so its card holds it
 
-_LOCALE = {"decimal": ",", "group": "."}
+_LOCALE = {"decimal": DECIMAL_MARK, "group": THOUSANDS_MARK}
 
 ROLE_LABELS: dict[str, tuple[str, str]] = {
     "admin": ("Quản trị", "Administrator"),
@@ -52,18 +56,6 @@ ROLE_LABELS: dict[str, tuple[str, str]] = {
 
 def _legend(vi: str, en: str) -> str:
     return f'{vi} <span style="font-size:11px;color:{MUTED}">{en}</span>'
-
-
-def format_count(n: int | None) -> str:
-    """1234 → "1.234"."""
-    return NO_VALUE if n is None else f"{n:,}".replace(",", ".")
-
-
-def format_decimal(value: float | None) -> str:
-    """84.444 → "84,44": the 2 decimals of every report figure."""
-    if value is None:
-        return NO_VALUE
-    return f"{value:,.2f}".replace(",", " ").replace(".", ",").replace(" ", ".")
 
 
 def format_pct(value: float | None) -> str:
@@ -82,13 +74,6 @@ def format_pct_interval(pct: float | None, low: float | None, high: float | None
     if pct is None:
         return NO_VALUE
     return f"{format_pct(pct)} ({format_interval(low, high)})"
-
-
-def format_change(value: float | None) -> str:
-    """A change in percentage points with its sign, "+10,00"; "—" without a previous figure."""
-    if value is None:
-        return NO_VALUE
-    return ("+" if value > 0 else "") + format_decimal(value)
 
 
 def format_vn_time(moment: datetime | None) -> str:

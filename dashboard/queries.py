@@ -23,7 +23,7 @@ from server.alerts.checks import recent
 from server.alerts.messages import alert_rows
 from server.ingest import ordering
 from server.policy import Policy
-from server.reporting import reports
+from server.reporting import report_json, reports
 from server.reporting.periods import Period
 from server.storage.models import Counter, Device, RejectedDropped, Unit
 from server.web.api.alerts import SEE_ALERTS
@@ -44,20 +44,20 @@ def visible_units(session: Session, access: Access) -> dict[str, str]:
     return names if own is None else {own: names.get(own, own)}
 
 
-def scopes(access: Access) -> tuple[reports.Scope, ...]:
+def scopes(access: Access) -> tuple[report_json.Scope, ...]:
     """The reports this user may open. Officers' rows need names to mean anything on screen, so
     a viewer gets the other scopes; an officer only the officers' report (their own row)."""
     if access.role == "officer":
         return ("officer",)
     if not access.may_see_names:
-        return tuple(s for s in reports.SCOPES if s != "officer")
-    return reports.SCOPES
+        return tuple(s for s in report_json.SCOPES if s != "officer")
+    return report_json.SCOPES
 
 
 def report(
     session: Session,
     access: Access,
-    scope: reports.Scope,
+    scope: report_json.Scope,
     period: Period,
     unit_id: str | None,
     policy: Policy,

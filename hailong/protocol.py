@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from fractions import Fraction
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -75,9 +76,10 @@ class Scale:
     def is_satisfied(self, score: int) -> bool:
         return score >= self.satisfied_from
 
-    def happy_value(self, score: int) -> float:
-        """The level mapped evenly onto 0..100 (vn4: 0, 33.3, 66.7, 100)."""
-        return (score - 1) * 100.0 / (self.size - 1)
+    def happy_value(self, score: int) -> Fraction:
+        """The level mapped evenly onto 0..100 (vn4: 0, 33.3, 66.7, 100), as an exact fraction
+        (vn4 level 2 is 100/3, not 33.33…), so a figure made of it is rounded once, at the end."""
+        return Fraction((score - 1) * 100, self.size - 1)
 
 
 SCALES: dict[str, Scale] = {
@@ -98,21 +100,26 @@ ScaleCode = Literal["vn4", "vn3"]
 DEFAULT_SCALE: ScaleCode = "vn4"
 
 
-def satisfied_pct(counts: Mapping[tuple[str, int], int]) -> float | None:
+# The figures' definitions, exact; server/reporting/scoring.py computes them for reports in one
+# pass of whole numbers from these same scale rules, and rounds them once.
+
+
+def satisfied_pct(counts: Mapping[tuple[str, int], int]) -> Fraction | None:
     """Share of ratings at a satisfied level, in percent; `counts` maps (scale, score) to n."""
     total = sum(counts.values())
     if total == 0:
         return None
     good = sum(n for (scale, score), n in counts.items() if SCALES[scale].is_satisfied(score))
-    return 100.0 * good / total
+    return Fraction(100 * good, total)
 
 
-def happy_index(counts: Mapping[tuple[str, int], int]) -> float | None:
+def happy_index(counts: Mapping[tuple[str, int], int]) -> Fraction | None:
     """Mean of the levels mapped onto 0..100, so vn3 and vn4 ratings can be averaged together."""
     total = sum(counts.values())
     if total == 0:
         return None
-    return sum(SCALES[s].happy_value(score) * n for (s, score), n in counts.items()) / total
+    happy = sum((SCALES[s].happy_value(score) * n for (s, score), n in counts.items()), Fraction())
+    return happy / total
 
 
 # --- field types --------------------------------------------------------------------------

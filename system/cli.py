@@ -233,7 +233,7 @@ def _rollups(args: argparse.Namespace) -> int:
     from sqlalchemy.exc import OperationalError
 
     from server.policy import load_policy
-    from server.reporting import rollups
+    from server.reporting import recount
     from server.settings import Settings
     from server.storage.db import make_engine, migrate
 
@@ -246,10 +246,10 @@ def _rollups(args: argparse.Namespace) -> int:
         engine = make_engine(url)
         migrate(engine)
         if args.action == "rebuild":
-            total = rollups.rebuild(engine, counted, progress)
+            total = recount.rebuild(engine, counted, progress)
             print(f"rollups rebuilt from {total} ratings")
             return 0
-        mismatches = rollups.check(engine, counted, progress)
+        mismatches = recount.check(engine, counted, progress)
     except OperationalError as exc:
         raise HailongError(f"cannot use the database: {exc.orig}") from exc
     for m in mismatches[:50]:

@@ -28,7 +28,7 @@ from dashboard.components import (
 )
 from server.access.roles import Access
 from server.reporting.periods import Period, parse_period, period_of
-from server.reporting.reports import Scope
+from server.reporting.report_json import Scope
 from server.web.api.reports import MONTHLY_ROLES, SCOPE_OF
 
 PAGE = {

@@ -22,13 +22,14 @@ from server.alerts.messages import counter_message, order_message, unit_message
 from server.alerts.rules import find_bursts, unit_below, unit_day
 from server.ingest.ordering import ORDER_FLAGS
 from server.policy import AlertRule, RatingsOutOfOrder, UnitSatisfiedBelow, UnsatisfiedAtCounter
-from server.reporting import rollups
+from server.reporting import reading
 from server.storage import bulk
-from server.storage.models import Alert, Counter, Device, Rating, RollupDay, Unit
+from server.storage.models import Alert, Counter, Device, Rating, Unit
+from server.storage.rollups import RATINGS
 from server.timeutil import vn_day, vn_day_start
 
 ALERT: Table = Alert.__table__  # type: ignore[attr-defined]
-ROLLUP_DAY: Table = RollupDay.__table__  # type: ignore[attr-defined]
+ROLLUP_DAY: Table = RATINGS.tables["day"]
 RATING: Table = Rating.__table__  # type: ignore[attr-defined]
 
 # A burst is found if its ratings reach the server within a day: a unit that was offline
@@ -149,8 +150,8 @@ def check_units(session: Session, rules: Iterable[AlertRule], now: datetime) -> 
         return []
     day = unit_day(now)
     per_unit: dict[str, dict[tuple[str, int], int]] = defaultdict(dict)
-    for unit_id, scale, score, n, flagged, _ticketed in rollups.tallies(
-        session, rollups.RATINGS, day, day, ["unit_id"]
+    for unit_id, scale, score, n, flagged, _ticketed in reading.tallies(
+        session, RATINGS, day, day, ["unit_id"]
     ):
         if unit_id and n > flagged:
             per_unit[unit_id][(scale, score)] = n - flagged

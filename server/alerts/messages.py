@@ -11,15 +11,11 @@ from datetime import date, datetime
 from typing import Any
 
 from server.alerts.rules import Burst
-from server.reporting.scoring import round2
+from server.reporting import vietnamese
 from server.storage.models import Alert
 from server.timeutil import VN_TZ
 
 MESSAGE_CHARS = 500
-
-
-def _vi_number(value: float) -> str:
-    return f"{round2(value):.2f}".rstrip("0").rstrip(".").replace(".", ",")
 
 
 def _vn(moment: datetime, fmt: str) -> str:
@@ -40,8 +36,8 @@ def counter_message(burst: Burst, window_minutes: int, counter_name: str, unit_n
 
 def unit_message(unit_name: str, day: date, pct: float, threshold_pct: float, n: int) -> str:
     return (
-        f"Tỷ lệ hài lòng của {unit_name} ngày {day:%d/%m/%Y}: {_vi_number(pct)} % "
-        f"(dưới {_vi_number(threshold_pct)} %), {n} đánh giá"
+        f"Tỷ lệ hài lòng của {unit_name} ngày {day:%d/%m/%Y}: {vietnamese.short(pct)} % "
+        f"(dưới {vietnamese.short(threshold_pct)} %), {n} đánh giá"
     )[:MESSAGE_CHARS]
 
 

@@ -19,8 +19,8 @@ from sqlmodel import Field, Session, SQLModel, col, select
 from hailong.errors import NotFound
 from hailong.protocol import ID_RE
 from server.ingest.store import officer_at, shifts_between
-from server.reporting import rollups
-from server.storage import bulk
+from server.reporting.tally import tally_services
+from server.storage import bulk, rollups
 from server.storage.models import Counter, Moment, Officer, ServiceRecord
 from server.timeutil import vn_day
 
@@ -96,7 +96,7 @@ def record_services(session: Session, items: Sequence[ServiceIn], now: datetime)
             }
         )
     new = _insert_new(session, rows)
-    rollups.add(session, rollups.SERVICES, rollups.tally_services(new))
+    rollups.add(session, rollups.SERVICES, tally_services(new))
     return ServicesStored(stored=len(new), duplicates=len(items) - len(new))
 
 

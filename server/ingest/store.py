@@ -27,9 +27,9 @@ from server.ingest import connections, ordering, rejected
 from server.ingest.press_time import Dated, date_press
 from server.integrity import chain
 from server.policy import MisuseRules, Press, load_policy, lookback, misuse_flags
-from server.reporting import rollups
+from server.reporting.tally import tally, tally_flags, tally_reasons
 from server.settings import Settings
-from server.storage import bulk
+from server.storage import bulk, rollups
 from server.storage.models import Assignment, Counter, Device, RejectedMessage
 from server.storage.models import Rating as StoredRating
 from server.storage.reasons import reason_codes
@@ -208,9 +208,9 @@ def store_rows(
         received[str(row["device_id"])].add(int(row["seq"]))
     ordering.record_received(session, received)
     counted = rules.misuse.count
-    rollups.add(session, rollups.RATINGS, rollups.tally(new, counted))
-    rollups.add(session, rollups.REASONS, rollups.tally_reasons(new, counted))
-    rollups.add(session, rollups.FLAGS, rollups.tally_flags(new))
+    rollups.add(session, rollups.RATINGS, tally(new, counted))
+    rollups.add(session, rollups.REASONS, tally_reasons(new, counted))
+    rollups.add(session, rollups.FLAGS, tally_flags(new))
     return inserted
 
 

@@ -3,7 +3,7 @@
 Three proofs, in this order: the hash chain proves every rating as the server stored it
 (server/integrity/chain.py); a recount of every rollup family from those ratings, under the policy
 in force (its misuse flags decide the `flagged` columns), proves the day, month and year counts the
-API, dashboard and exports read (server/reporting/rollups.py); and the external anchors prove that
+API, dashboard and exports read (server/storage/rollups.py); and the external anchors prove that
 no device's chain was cut back to an older head (server/integrity/anchors.py). The services family
 is recounted from the service table, which is append-only but not chained: it is proved to match
 that table, not that the table is as the queue system posted it.
@@ -18,7 +18,8 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 
 from server.integrity import anchors, chain
-from server.reporting import rollups
+from server.reporting import recount
+from server.storage.rollups import FAMILIES
 
 
 @dataclass
@@ -49,11 +50,11 @@ def prove(
     *,
     require_anchors: bool = False,
     ratings_progress: chain.Progress | None = None,
-    months_progress: rollups.Progress | None = None,
+    months_progress: recount.Progress | None = None,
 ) -> Proof:
     """The anchor file is read before the snapshot is taken: every head it holds was committed
     before it was written, so the snapshot holds it too, however busy ingest is."""
-    proof = Proof(families=tuple(f.name for f in rollups.FAMILIES))
+    proof = Proof(families=tuple(f.name for f in FAMILIES))
     outside = anchors.read(anchor_file, key)
     proof.outside = outside
     proof.heads += outside.problems
@@ -72,7 +73,7 @@ def prove(
     with chain.snapshot(engine) as conn:
         chain.verify_in(conn, key, proof.ratings, ratings_progress)
         try:
-            proof.months, mismatches = rollups.check_snapshot(conn, counted, months_progress)
+            proof.months, mismatches = recount.check_snapshot(conn, counted, months_progress)
         except (TypeError, ValueError) as exc:
             mismatches = []
             proof.rollup_count = 1

@@ -20,7 +20,8 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from hailong.protocol import SCALES
-from server.reporting.reports import TOTAL_VI, Scope, rows_key
+from server.reporting.report_json import Scope, rows_key
+from server.reporting.reports import TOTAL_VI
 from server.reporting.scoring import NOT_ENOUGH_DATA_VI
 from server.storage import flags
 from server.storage.reasons import REASONS

@@ -21,16 +21,16 @@ from sqlmodel import Session
 from hailong.errors import UnknownId
 from server.access import audit
 from server.policy import Policy
-from server.reporting import reports
+from server.reporting import report_json, reports
 from server.reporting.periods import Period, parse_period
 from server.reporting.scoring import NOT_ENOUGH_DATA_VI
+from server.reporting.vietnamese import NO_VALUE, number, signed
 from server.storage import flags
 from server.storage.models import UNIT_KINDS, Unit
 from server.storage.reasons import REASONS
 from server.timeutil import VN_TZ
 
 ACTION = "export.monthly.html"
-NO_VALUE = "—"
 SATISFIED_COLOR = "#15803d"
 UNRANKED_COLOR = "#94a3b8"
 INTERVAL_COLOR = "#0f172a"
@@ -67,7 +67,7 @@ class Monthly:
 
 
 def _day_dict(day: reports.DayRow) -> dict[str, Any]:
-    return reports.row_dict(reports.Row(day.day.isoformat(), "", "", None, day.figures), None)
+    return report_json.row_dict(reports.Row(day.day.isoformat(), "", "", None, day.figures), None)
 
 
 def monthly(
@@ -88,21 +88,7 @@ def monthly(
     return Monthly(unit, policy, officers, totals, days)
 
 
-# --- numbers the Vietnamese way ---------------------------------------------------------------
-
-
-def number(value: float | int | None, decimals: int = 2) -> str:
-    """90.5 → "90,50"; thousands with a dot; None → a dash."""
-    if value is None:
-        return NO_VALUE
-    text = f"{value:,.{decimals}f}" if isinstance(value, float) else f"{value:,d}"
-    return text.replace(",", " ").replace(".", ",").replace(" ", ".")
-
-
-def signed(value: float | None) -> str:
-    if value is None:
-        return NO_VALUE
-    return ("+" if value > 0 else "") + number(value)
+# --- text for the page (numbers: server/reporting/vietnamese.py) ------------------------------
 
 
 def interval(low: float | None, high: float | None) -> str:
@@ -312,7 +298,7 @@ def export(
 ) -> str:
     """Build, audit and render one unit's month; the caller commits the audit event."""
     m = monthly(session, unit_id, month, policy, include_flagged=include_flagged)
-    sha256 = reports.digest(m.content())
+    sha256 = report_json.digest(m.content())
     event = audit.record(
         session,
         actor,

@@ -1,9 +1,10 @@
-"""Report figures per officer, counter, field (lĩnh vực) and unit, for any period.
+"""Report rows per officer, counter, field (lĩnh vực) and unit, for any period, with the period
+before beside each.
 
-SQL only counts: a report reads the rollups (server/reporting/rollups.py), one statement per family
-(ratings, reasons, flags, services) and period, plus the registry rows it names, so a
+A report reads its counts (server/reporting/counts.py) and the registry rows it names, so a
 province's year opens as fast as a commune's week. Every figure is made from those counts by
-server/reporting/scoring.py, every classification by server/policy.py.
+server/reporting/scoring.py, every classification by server/policy.py; its JSON form is
+server/reporting/report_json.py's.
 
 The API, its CSV and XLSX exports, the monthly print report and the dashboard all call these, so
 one number is the same number everywhere. Days are Vietnam days (server/reporting/periods.py).
@@ -11,34 +12,26 @@ one number is the same number everywhere. Days are Vietnam days (server/reportin
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import cache
-from typing import Any, Literal
+from typing import Any
 
 from sqlmodel import Session, col, select
 
 from server.policy import Classification, Policy, classify, load_policy
-from server.reporting import rollups, scoring
+from server.reporting import scoring
+from server.reporting.counts import Counts, Filters, combine, read_counts, read_levels
 from server.reporting.periods import Period, check_years, period_of
-from server.reporting.scoring import Figures, LevelTally
-from server.storage import flags
+from server.reporting.reading import GroupBy
+from server.reporting.report_json import Scope, period_dict, row_dict, rows_key
+from server.reporting.scoring import Figures
 from server.storage.models import Counter, CounterField, Officer, ServiceField, Unit
 
-Scope = Literal["officer", "counter", "field", "unit"]
-SCOPES: tuple[Scope, ...] = ("officer", "counter", "field", "unit")
-ID_KEYS: dict[Scope, str] = {
-    "officer": "officer_id",
-    "counter": "counter_id",
-    "field": "field_id",
-    "unit": "unit_id",
-}
 # The rollup column a scope's counts are grouped by; a field's are its counters' counts.
-_GROUP_BY: dict[Scope, rollups.GroupBy] = {
+_GROUP_BY: dict[Scope, GroupBy] = {
     "officer": "officer_id",
     "counter": "counter_id",
     "field": "counter_id",
@@ -63,142 +56,6 @@ def period_between(start: date, end: date) -> Period:
         if (candidate.start, candidate.end) == (start, end):
             return candidate
     return period_of("range", start, end)
-
-
-# --- counts -----------------------------------------------------------------------------------
-
-
-def _plus(a: LevelTally | None, b: LevelTally) -> LevelTally:
-    if a is None:
-        return b
-    return LevelTally(a.n + b.n, a.flagged + b.flagged, a.ticketed + b.ticketed)
-
-
-@dataclass
-class Counts:
-    """One group's rollup counts for a period: an officer's, a counter's, a unit's or a day's.
-    `flags` is how many ratings carried each flag, left out of scores or not; `announced` is
-    None where the queue system reported no services at all."""
-
-    levels: dict[tuple[str, int], LevelTally] = field(default_factory=dict)
-    reasons: dict[str, tuple[int, int]] = field(default_factory=dict)
-    flags: dict[str, int] = field(default_factory=dict)
-    announced: int | None = None
-
-    def add(self, other: Counts) -> None:
-        for key, tally in other.levels.items():
-            self.levels[key] = _plus(self.levels.get(key), tally)
-        for code, (n, flagged) in other.reasons.items():
-            had_n, had_flagged = self.reasons.get(code, (0, 0))
-            self.reasons[code] = (had_n + n, had_flagged + flagged)
-        for name, n in other.flags.items():
-            self.flags[name] = self.flags.get(name, 0) + n
-        if other.announced is not None:
-            self.announced = (self.announced or 0) + other.announced
-
-    def figures(self, include_flagged: bool) -> Figures:
-        return scoring.figures(self.levels, self.reasons, self.announced, include_flagged)
-
-    def flag_counts(self) -> dict[str, int]:
-        """The flags that occur, in server/storage/flags.py's order (any unknown to it after, by
-        name)."""
-        known = [name for name in flags.NAMES if self.flags.get(name)]
-        others = sorted(name for name, n in self.flags.items() if n and name not in flags.BY_NAME)
-        return {name: self.flags[name] for name in (*known, *others)}
-
-    def rating_figures(self, include_flagged: bool) -> Figures:
-        """Without reasons or services: a previous period shows only its ratings, satisfied %
-        and happy index, and a province's table computes one for every officer."""
-        return scoring.figures(self.levels, None, None, include_flagged)
-
-
-def combine(parts: Iterable[Counts | None]) -> Counts:
-    """The parts' sum, as a new Counts; a single part is itself (an officer's row has one
-    group, and copying 2,000 of them was a tenth of a province's table)."""
-    found = [part for part in parts if part is not None]
-    if len(found) == 1:
-        return found[0]
-    total = Counts()
-    for part in found:
-        total.add(part)
-    return total
-
-
-@dataclass(frozen=True)
-class Filters:
-    """What every count of a report is limited to; None: no limit."""
-
-    unit_id: str | None = None
-    officer_id: str | None = None
-    counter_ids: tuple[str, ...] | None = None
-
-
-def _tallies(
-    session: Session,
-    family: rollups.Family,
-    start: date,
-    end: date,
-    by: rollups.GroupBy | None,
-    filters: Filters,
-) -> list[tuple[Any, ...]]:
-    return rollups.tallies(
-        session,
-        family,
-        start,
-        end,
-        [by] if by else [],
-        unit_id=filters.unit_id,
-        officer_id=filters.officer_id,
-        counter_ids=filters.counter_ids,
-    )
-
-
-def _key(row: Sequence[Any], by: rollups.GroupBy | None) -> Any:
-    return row[0] if by else None
-
-
-def _read_levels(
-    session: Session,
-    start: date,
-    end: date,
-    by: rollups.GroupBy | None,
-    filters: Filters,
-    into: dict[Any, Counts],
-) -> None:
-    for row in _tallies(session, rollups.RATINGS, start, end, by, filters):
-        scale, score, n, flagged, ticketed = row[-5:]
-        # `ticketed` counts only unflagged ratings: a flagged one is never a rated service.
-        counts = into.setdefault(_key(row, by), Counts())
-        counts.levels[(scale, int(score))] = LevelTally(n, flagged, ticketed)
-
-
-def read_counts(
-    session: Session,
-    start: date,
-    end: date,
-    by: rollups.GroupBy | None,
-    filters: Filters,
-    levels_only: bool = False,
-) -> dict[Any, Counts]:
-    """Every group's counts for start..end in four statements, one per rollup family (one with
-    `levels_only`, as a previous period needs); with `by` None all of them are one group, keyed
-    None."""
-    found: dict[Any, Counts] = {}
-    _read_levels(session, start, end, by, filters, found)
-    if levels_only:
-        return found
-    for row in _tallies(session, rollups.REASONS, start, end, by, filters):
-        reason, n, flagged = row[-3:]
-        found.setdefault(_key(row, by), Counts()).reasons[reason] = (n, flagged)
-    for row in _tallies(session, rollups.FLAGS, start, end, by, filters):
-        name, n = row[-2:]
-        found.setdefault(_key(row, by), Counts()).flags[name] = n
-    # Grouped by unit even for one group: with no group and no detail columns, a SUM over no
-    # rows would come back as one row of NULL.
-    for row in _tallies(session, rollups.SERVICES, start, end, by or "unit_id", filters):
-        counts = found.setdefault(_key(row, by), Counts())
-        counts.announced = (counts.announced or 0) + row[-1]
-    return found
 
 
 # --- rows -------------------------------------------------------------------------------------
@@ -329,86 +186,6 @@ class Report:
             rows_key(q.scope): [row_dict(row, q.scope) for row in self.rows],
             "total": row_dict(self.total, None),
         }
-
-
-def rows_key(scope: Scope) -> str:
-    """Officers' rows are under "officers", as API clients have always read them."""
-    return "officers" if scope == "officer" else "rows"
-
-
-def period_dict(period: Period) -> dict[str, str]:
-    return {
-        "text": period.text,
-        "kind": period.kind,
-        "start": period.start.isoformat(),
-        "end": period.end.isoformat(),
-        "label_vi": period.label_vi,
-        "label_en": period.label_en,
-    }
-
-
-def classification_dict(c: Classification | None) -> dict[str, str] | None:
-    if c is None:
-        return None
-    return {
-        "code": c.code,
-        "label_vi": c.label_vi,
-        "label_en": c.label_en,
-        "rule": c.rule,
-        "rule_en": c.rule_en,
-    }
-
-
-def row_dict(row: Row, scope: Scope | None) -> dict[str, Any]:
-    """A row as JSON, and so as every export; `scope` None for the total, which names nothing
-    and is not ranked. Percentages are 0..100 with 2 decimals, None where there is nothing."""
-    f, p = row.figures, row.previous
-    out: dict[str, Any] = {}
-    if scope is not None:
-        out[ID_KEYS[scope]] = row.id
-        out["name"] = row.name
-        if scope in ("officer", "counter"):
-            out["unit_id"] = row.unit_id
-        if scope == "officer":
-            out["title"] = row.title
-    out.update(
-        {
-            "ratings": f.ratings,
-            "flagged": f.flagged,
-            "flags": row.flags,
-            "counts": f.counts,
-            "satisfied": f.satisfied,
-            "satisfied_pct": f.satisfied_pct,
-            "wilson_low": f.wilson_low,
-            "wilson_high": f.wilson_high,
-            "unsatisfied_pct": f.unsatisfied_pct,
-            "happy_index": f.happy_index,
-            "mean_score": f.mean_score,
-            "rated_services": f.rated_services,
-            "announced": f.announced,
-            "response_rate": f.response_rate,
-            "reasons": f.reasons,
-            "reason_counts": f.reason_counts,
-            "previous_ratings": None if p is None else p.ratings,
-            "previous_satisfied_pct": None if p is None else p.satisfied_pct,
-            "previous_happy_index": None if p is None else p.happy_index,
-            "change_satisfied_pct": row.change_satisfied_pct,
-            "change_happy_index": row.change_happy_index,
-        }
-    )
-    if scope is not None:
-        out["ranked"] = row.ranked
-        out["rank"] = row.rank
-    if scope == "officer":
-        out["classification"] = classification_dict(row.classification)
-    return out
-
-
-def digest(content: Mapping[str, Any]) -> str:
-    """SHA-256 of a report's content as canonical JSON: the same query on the same counts and
-    policy gives the same digest, whichever format it was read in, so a rerun can prove it."""
-    text = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _field_counters(session: Session, unit_id: str | None) -> dict[str, list[str]]:
@@ -592,7 +369,7 @@ def daily_report(
     """Satisfaction per Vietnam day that has ratings, in order, for the charts; one statement
     (no reasons or services per day)."""
     found: dict[Any, Counts] = {}
-    _read_levels(session, start, end, "day", Filters(unit_id, officer_id), found)
+    read_levels(session, start, end, "day", Filters(unit_id, officer_id), found)
     return [DayRow(day, found[day].figures(include_flagged)) for day in sorted(found)]
 
 
@@ -602,9 +379,3 @@ def officer_figures(
     """One officer's ratings pressed on start..end inclusive, at whatever counter, as one row."""
     found = read_counts(session, start, end, None, Filters(officer_id=officer_id))
     return combine([found.get(None)]).figures(include_flagged)
-
-
-def figures(levels: Mapping[tuple[str, int], int]) -> Figures:
-    """Figures of plain level counts (none flagged, no tickets, reasons or services), for
-    counts made elsewhere: the benchmark's raw GROUP BY, chart fixtures."""
-    return scoring.figures({key: LevelTally(n) for key, n in levels.items()})

@@ -16,7 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import NamedTuple, TypeVar
 
-from hailong.protocol import SCALES, Scale
+from hailong.protocol import SCALES
 
 Z_95 = 1.959963984540054  # the 97.5th percentile of the standard normal: a two-sided 95 % interval
 NOT_ENOUGH_DATA_VI = "chưa đủ dữ liệu"
@@ -88,7 +88,15 @@ def round2(value: Fraction | float) -> float:
 
 
 _HUNDREDTH = Decimal("0.01")
+# Every level's happy value (hailong.protocol's Scale.happy_value, exact) over one common
+# denominator is a whole number: a report sums whole numbers and divides exactly once.
 _HAPPY_DENOMINATOR = math.lcm(*(scale.size - 1 for scale in SCALES.values()))
+_HAPPY_UNITS = {  # scale → its levels' values, from level 1
+    code: tuple(
+        int(scale.happy_value(level) * _HAPPY_DENOMINATOR) for level in range(1, scale.size + 1)
+    )
+    for code, scale in SCALES.items()
+}
 
 
 def ratio2(numerator: int, denominator: int) -> float:
@@ -102,12 +110,6 @@ def ratio2(numerator: int, denominator: int) -> float:
 
 def _pct(part: int, whole: int) -> float | None:
     return None if whole == 0 else ratio2(100 * part, whole)
-
-
-def happy_value(scale: Scale, score: int) -> Fraction:
-    """`Scale.happy_value` as an exact fraction (vn4 level 2 is 100/3, not 33.33…), so the index
-    is rounded once, at the end."""
-    return Fraction((score - 1) * 100, scale.size - 1)
 
 
 def wilson(successes: int, n: int, z: float = Z_95) -> tuple[float, float] | None:
@@ -170,6 +172,9 @@ def figures(
 ) -> Figures:
     """Report figures from level counts keyed by (scale, score).
 
+    `satisfied_pct` and `happy_index` are hailong.protocol's, of the counted ratings, rounded with
+    `round2`; they are computed here in one pass of whole numbers rather than by calling those.
+
     Ratings flagged as misuse are left out of every figure unless `include_flagged`; how many
     there were is always reported. `reasons` maps a reason code to (mentions, flagged mentions);
     a reason's share is of all counted mentions, so the shares add up to 100 (give or take the
@@ -199,9 +204,7 @@ def figures(
             satisfied += n
         if score == 1:
             unsatisfied += n
-        # Each level's value is 100·(score−1)/(size−1): over a common denominator the sum
-        # stays a whole number and is divided, exactly, once.
-        happy += n * (score - 1) * 100 * (_HAPPY_DENOMINATOR // (SCALES[scale].size - 1))
+        happy += n * _HAPPY_UNITS[scale][score - 1]
 
     # With nothing counted, still show the unit's own scale (its levels, all 0) if it is known.
     present = [code for code in SCALES if code in used]

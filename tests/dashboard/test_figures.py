@@ -9,12 +9,12 @@ import pytest
 
 from dashboard import figures
 from dashboard.queries import DeviceRow
+from devtools.figures import level_figures as report_figures
 from server.access.roles import Access
 from server.policy import load_policy
-from server.reporting import reports
+from server.reporting import report_json, reports
 from server.reporting.periods import parse_period
 from server.reporting.reports import Counts, DayRow, Entity, Query
-from server.reporting.reports import figures as report_figures
 from server.reporting.scoring import LevelTally
 
 START, END = date(2026, 11, 1), date(2026, 11, 30)
@@ -229,7 +229,7 @@ def test_the_table_is_in_rank_order_unless_a_header_asks_otherwise() -> None:
 
 
 def test_columns_per_report() -> None:
-    def ids(scope: reports.Scope) -> list[str]:
+    def ids(scope: report_json.Scope) -> list[str]:
         return [c["id"] for c in figures.report_columns(scope)]
 
     figures_shown = ["ratings", "satisfied", "happy_index", "change", "rank", "flagged", "flags"]
@@ -268,7 +268,7 @@ def test_summary_is_the_reports_total() -> None:
 
 
 def test_summary_of_an_empty_period_shows_dashes() -> None:
-    empty = reports.row_dict(reports.Row("", "", "", None, report_figures({})), None)
+    empty = report_json.row_dict(reports.Row("", "", "", None, report_figures({})), None)
 
     headline = figures.summary(empty)
 

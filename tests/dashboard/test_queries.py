@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from dashboard import queries
+from devtools.figures import level_figures as figures
 from server.access.roles import Access, Forbidden
 from server.policy import load_policy
-from server.reporting import reports
+from server.reporting import report_json, reports
 from server.reporting.periods import parse_period
-from server.reporting.reports import figures
 from server.storage.db import session_scope
 from server.storage.models import RejectedDropped
 from tests.dashboard import rows
@@ -30,7 +30,7 @@ HEAD_DH = Access("unit_head", "head-dh", unit_id="DH")
 OFFICER_A = Access("officer", "officer-a", unit_id="DH", officer_id="CB-A")
 VIEWER = Access("viewer", "viewer")
 OFFICER_NAMES = ("Nguyễn Thị An", "Trần Văn Bình", "Lê Thị Cúc")
-NOT_OFFICERS: tuple[reports.Scope, ...] = ("counter", "field", "unit")
+NOT_OFFICERS: tuple[report_json.Scope, ...] = ("counter", "field", "unit")
 
 
 def seed(engine: Engine) -> None:
@@ -46,7 +46,7 @@ def seed(engine: Engine) -> None:
 
 
 def report(
-    engine: Engine, access: Access, scope: reports.Scope, unit_id: str | None = None
+    engine: Engine, access: Access, scope: report_json.Scope, unit_id: str | None = None
 ) -> dict[str, Any]:
     with session_scope(engine) as session:
         return queries.report(session, access, scope, OCTOBER, unit_id, POLICY)

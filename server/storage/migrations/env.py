@@ -7,6 +7,7 @@ from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
 import server.storage.models  # noqa: F401  (registers the tables)
+import server.storage.rollups  # noqa: F401  (registers the rollup tables)
 from server.storage.db import make_engine
 
 config = context.config

@@ -14,7 +14,7 @@ from hailong.errors import UnknownId
 from server.access import audit
 from server.access.roles import Access, Forbidden
 from server.policy import Policy
-from server.reporting import exports, reports
+from server.reporting import exports, report_json, reports
 from server.reporting import monthly as monthly_report
 from server.reporting.periods import FORMS, Period, parse_period
 from server.web.api.deps import AccessDep, SessionDep, client_address
@@ -23,7 +23,7 @@ reports_api = APIRouter(prefix="/api/v1", tags=["reports"])
 
 PathScope = Literal["officers", "counters", "fields", "units"]
 Format = Literal["json", "csv", "xlsx"]
-SCOPE_OF: dict[str, reports.Scope] = {
+SCOPE_OF: dict[str, report_json.Scope] = {
     "officers": "officer",
     "counters": "counter",
     "fields": "field",
@@ -77,7 +77,7 @@ def _period(period: str | None, start: date | None, end: date | None) -> Period:
 
 
 def _limits(
-    access: Access, scope: reports.Scope, unit_id: str | None, officer_id: str | None
+    access: Access, scope: report_json.Scope, unit_id: str | None, officer_id: str | None
 ) -> tuple[str | None, str | None]:
     """The unit and officer this user's report is held to (server/access/roles.py)."""
     if access.role == "officer" and scope != "officer":
@@ -87,7 +87,7 @@ def _limits(
     return access.unit_scope(unit_id), access.officer_scope(officer_id)
 
 
-def _filename(scope: reports.Scope, period: Period, fmt: str) -> str:
+def _filename(scope: report_json.Scope, period: Period, fmt: str) -> str:
     return f"hailong-{scope}-{period.text}.{fmt}"
 
 
@@ -134,10 +134,10 @@ def scope_report(
     policy = _policy(request)
     query = reports.Query(kind, chosen, unit, officer, field_id, include_flagged)
     content = reports.report(session, query, policy).as_dict()
-    key = reports.rows_key(kind)
+    key = report_json.rows_key(kind)
     if kind == "officer":
         content[key] = access.redact(content[key])
-    sha256 = reports.digest(content)
+    sha256 = report_json.digest(content)
     action = f"report.{kind}" if format == "json" else f"export.{kind}.{format}"
     event = audit.record_access(
         session,

@@ -12,7 +12,8 @@ from sqlmodel import Session, select
 
 from server.ingest.store import Incoming, IngestRules, store_batch
 from server.policy import MisuseRules
-from server.reporting import rollups
+from server.reporting import reading, recount
+from server.storage import rollups
 from server.storage.models import Rating as StoredRating
 from tests.server import factories
 from tests.server.factories import RATINGS_TOPIC, RULES
@@ -97,7 +98,7 @@ def test_flagged_ratings_are_counted_apart_in_the_rollups(session: Session) -> N
         press(31, score=1, reasons=["wait_time"]),
     )
     day = T0.date()
-    got = rollups.tallies(session, rollups.RATINGS, day, day, ["officer_id"])
+    got = reading.tallies(session, rollups.RATINGS, day, day, ["officer_id"])
     # (officer, scale, score, n, flagged, ticketed): the cooldown press at 1 s has a ticket, but
     # a flagged rating is never a rated service
     assert sorted(got) == [
@@ -105,9 +106,9 @@ def test_flagged_ratings_are_counted_apart_in_the_rollups(session: Session) -> N
         ("CB-0042", "vn4", 2, 1, 0, 0),
         ("CB-0042", "vn4", 4, 1, 0, 1),
     ]
-    reasons = rollups.tallies(session, rollups.REASONS, day, day, [])
+    reasons = reading.tallies(session, rollups.REASONS, day, day, [])
     assert reasons == [("wait_time", 2, 1)]
-    assert rollups.check(session.get_bind(), RULES.misuse.count) == []  # type: ignore[arg-type]
+    assert recount.check(session.get_bind(), RULES.misuse.count) == []  # type: ignore[arg-type]
 
 
 def test_without_a_chain_key_nothing_is_stored(session: Session) -> None:

@@ -9,7 +9,8 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from server.reporting import rollups
+from server.reporting import reading
+from server.storage import rollups
 from server.storage.models import AuditEvent, ServiceRecord
 from tests.server.web.test_api import api_app, login, seed
 
@@ -38,11 +39,11 @@ def test_services_are_stored_once_attributed_and_counted(tmp_path: Path) -> None
                 ("A-002", date(2026, 10, 5), "CB-0042", "DH"),
                 ("A-001", date(2026, 10, 6), "CB-0042", "DH"),
             ]
-            per_day = rollups.tallies(
+            per_day = reading.tallies(
                 session, rollups.SERVICES, date(2026, 10, 1), date(2026, 10, 31), ["day"]
             )
             assert sorted(per_day) == [(date(2026, 10, 5), 2), (date(2026, 10, 6), 1)]
-            year = rollups.tallies(
+            year = reading.tallies(
                 session, rollups.SERVICES, date(2026, 1, 1), date(2026, 12, 31), ["officer_id"]
             )
             assert year == [("CB-0042", 3)]

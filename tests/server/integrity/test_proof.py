@@ -32,8 +32,9 @@ from server.ingest.services import ServiceIn, record_services
 from server.ingest.store import IngestRules, store_rows
 from server.integrity import anchors, chain, proof
 from server.jobs import Jobs
-from server.reporting import rollups
+from server.reporting import recount
 from server.settings import Settings
+from server.storage import rollups
 from server.storage.db import make_engine, migrate
 from server.timeutil import VN_TZ
 from server.web.app import create_app
@@ -204,8 +205,8 @@ def test_a_tail_rolled_back_with_an_older_head_is_caught_by_the_anchor_file(
     _stop(engine, path)
     at = anchors.read(path, KEY).latest
     _delete_tail(engine, "dev-a", 3, old_head)
-    rollups.rebuild(engine, COUNTED)
-    assert chain.verify(engine, KEY).ok and rollups.check(engine, COUNTED) == []
+    recount.rebuild(engine, COUNTED)
+    assert chain.verify(engine, KEY).ok and recount.check(engine, COUNTED) == []
     found = _prove(engine, path)
     assert found.heads == [
         f"device 'dev-a': the chain head is at position 3, behind position 5 in the external "
@@ -256,7 +257,7 @@ def test_a_device_removed_whole_is_named(engine: Engine, tmp_path: Path) -> None
         "DELETE FROM rating_chain WHERE device_id = 'dev-b'",
         "DELETE FROM chain_head WHERE device_id = 'dev-b'",
     )
-    rollups.rebuild(engine, COUNTED)
+    recount.rebuild(engine, COUNTED)
     assert chain.verify(engine, KEY).ok
     found = _prove(engine, path)
     assert len(found.heads) == 1
@@ -481,7 +482,7 @@ def test_hailong_verify_names_a_rollup_row_and_a_rolled_back_head(
     )
 
     _delete_tail(engine, "dev-a", 3, old_head)
-    rollups.rebuild(engine, COUNTED)
+    recount.rebuild(engine, COUNTED)
     rolled_back = hailong()
     assert rolled_back.returncode == 1, rolled_back.stderr
     lines = rolled_back.stdout.splitlines()

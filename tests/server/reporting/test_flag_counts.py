@@ -19,9 +19,9 @@ from sqlmodel import Session
 from server.ingest.store import store_rows
 from server.policy import load_policy
 from server.reporting import monthly as monthly_report
-from server.reporting import reports, rollups
+from server.reporting import reading, recount, report_json, reports, tally
 from server.reporting.periods import parse_period
-from server.storage import flags
+from server.storage import flags, rollups
 from server.storage.db import alembic_config, make_engine, migrate
 from server.timeutil import VN_TZ
 from tests.server.factories import RULES, seed_registry, stored_row
@@ -73,7 +73,7 @@ def _seeded(database_url: str) -> Engine:
     return engine
 
 
-def _report(engine: Engine, scope: reports.Scope, period: str) -> dict[str, Any]:
+def _report(engine: Engine, scope: report_json.Scope, period: str) -> dict[str, Any]:
     with Session(engine) as session:
         query = reports.Query(scope, parse_period(period))
         return reports.report(session, query, POLICY).as_dict()
@@ -92,7 +92,7 @@ def test_tally_flags_counts_each_flag_of_a_rating_once_whatever_the_policy() -> 
         {**base, "flags": ""},
         {**base, "officer_id": None, "flags": "no_officer"},
     ]
-    assert rollups.tally_flags(rows) == {
+    assert tally.tally_flags(rows) == {
         (day, "Q1", "A", "seq_reused", "U"): (1,),
         (day, "Q1", "A", "out_of_order", "U"): (2,),
         (day, "Q1", "A", "clock_corrected", "U"): (1,),
@@ -179,19 +179,19 @@ def test_the_monthly_page_shows_each_flag_and_what_the_policy_made_of_it(
 def test_rollups_check_and_rebuild_cover_the_flag_counts(database_url: str) -> None:
     engine = _seeded(database_url)
     try:
-        assert rollups.check(engine, COUNTED) == []
+        assert recount.check(engine, COUNTED) == []
         with engine.begin() as conn:
             conn.execute(text("UPDATE rollup_flag_month SET n = n + 1 WHERE flag = 'seq_reused'"))
             conn.execute(text("DELETE FROM rollup_flag_day WHERE flag = 'clock_corrected'"))
-        found = {(m.table, m.key[-2], m.raw, m.stored) for m in rollups.check(engine, COUNTED)}
+        found = {(m.table, m.key[-2], m.raw, m.stored) for m in recount.check(engine, COUNTED)}
         assert found == {
             ("rollup_flag_month", "seq_reused", (1,), (2,)),
             ("rollup_flag_year", "seq_reused", (2,), (1,)),  # checked against its months
             ("rollup_flag_day", "clock_corrected", (4,), (0,)),
             ("rollup_flag_day", "clock_corrected", (1,), (0,)),  # September's
         }
-        assert rollups.rebuild(engine, COUNTED) == len(RATINGS)
-        assert rollups.check(engine, COUNTED) == []
+        assert recount.rebuild(engine, COUNTED) == len(RATINGS)
+        assert recount.check(engine, COUNTED) == []
         (officer,) = _report(engine, "officer", "2026")["officers"]
         assert officer["flags"]["seq_reused"] == 1
     finally:
@@ -228,21 +228,21 @@ def test_upgrading_counts_the_flags_of_the_ratings_already_stored(database_url: 
             )
     migrate(engine)
     try:
-        assert rollups.check(engine, COUNTED) == []
+        assert recount.check(engine, COUNTED) == []
         with Session(engine) as session:
-            october = rollups.tallies(
+            october = reading.tallies(
                 session, rollups.FLAGS, date(2026, 10, 1), date(2026, 10, 31), ["officer_id"]
             )
             assert dict((flag, n) for _, flag, n in october) == OCTOBER_FLAGS
-            year = rollups.tallies(session, rollups.FLAGS, date(2026, 1, 1), date(2026, 12, 31), [])
+            year = reading.tallies(session, rollups.FLAGS, date(2026, 1, 1), date(2026, 12, 31), [])
             assert dict(year) == {**OCTOBER_FLAGS, "clock_corrected": 5, "out_of_order": 4,
                                   "no_officer": 1}  # fmt: skip
             # the officer_mismatch rating (level 1, a reason, a ticket) is left out everywhere
-            levels = rollups.tallies(
+            levels = reading.tallies(
                 session, rollups.RATINGS, date(2026, 10, 1), date(2026, 10, 31), ["officer_id"]
             )
             assert ("CB-0042", "vn4", 1, 1, 1, 0) in levels
-            reasons = rollups.tallies(
+            reasons = reading.tallies(
                 session, rollups.REASONS, date(2026, 1, 1), date(2026, 12, 31), []
             )
             assert reasons == [("wait_time", 1, 1)]

@@ -14,9 +14,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
+from devtools.figures import level_figures as figures
 from server.reporting import monthly as monthly_report
+from server.reporting import vietnamese
 from server.reporting.periods import parse_period
-from server.reporting.reports import DayRow, figures
+from server.reporting.reports import DayRow
 from server.storage.db import make_engine, migrate
 from server.storage.models import AuditEvent
 from system.cli import main
@@ -158,10 +160,10 @@ def test_the_command_writes_the_same_page(
 
 
 def test_numbers_are_written_the_vietnamese_way() -> None:
-    assert monthly_report.number(1234.5) == "1.234,50"
-    assert monthly_report.number(1234) == "1.234"
-    assert monthly_report.number(None) == "—"
-    assert (monthly_report.signed(10.0), monthly_report.signed(-0.5)) == ("+10,00", "-0,50")
+    assert vietnamese.number(1234.5) == "1.234,50"
+    assert vietnamese.number(1234) == "1.234"
+    assert vietnamese.number(None) == "—"
+    assert (vietnamese.signed(10.0), vietnamese.signed(-0.5)) == ("+10,00", "-0,50")
 
 
 def test_charts_leave_days_and_officers_without_ratings_empty() -> None:

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from server.policy import load_policy
-from server.reporting import reports
+from server.reporting import report_json, reports
 from server.reporting.periods import parse_period
 from server.reporting.reports import Counts, Entity, Query
 from server.reporting.scoring import LevelTally
@@ -70,7 +70,7 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     engine.dispose()
 
 
-def run(engine: Engine, scope: reports.Scope, period: str, **filters: Any) -> dict[str, Any]:
+def run(engine: Engine, scope: report_json.Scope, period: str, **filters: Any) -> dict[str, Any]:
     with Session(engine) as session:
         query = Query(scope, parse_period(period), **filters)
         return reports.report(session, query, POLICY).as_dict()
@@ -265,7 +265,7 @@ def test_counters_fields_and_units(engine: Engine) -> None:
 def test_dashboard_entry_points_give_the_same_figures(engine: Engine) -> None:
     with Session(engine) as session:
         rows = reports.officer_report(session, date(2026, 10, 1), date(2026, 10, 31), "DH")
-        assert reports.row_dict(rows[0], "officer")["wilson_low"] == 74.38
+        assert report_json.row_dict(rows[0], "officer")["wilson_low"] == 74.38
         assert rows[0].change_satisfied_pct == 10.0  # 1–31 October is compared with September
         whole = reports.period_report(session, date(2026, 10, 1), date(2026, 10, 31), "DH")
         assert (whole.ratings, whole.satisfied_pct, whole.response_rate) == (59, 94.92, 83.33)
@@ -290,10 +290,10 @@ def test_every_scope_on_both_databases(database_url: str) -> None:
     try:
         for scope, expected in SUMMARY.items():
             body = run(engine, scope, "2026-10")  # type: ignore[arg-type]
-            key = reports.ID_KEYS[scope]  # type: ignore[index]
+            key = report_json.ID_KEYS[scope]  # type: ignore[index]
             got = {
                 r[key]: (r["ratings"], r["satisfied_pct"], r["wilson_low"], r["rank"])
-                for r in body[reports.rows_key(scope)]  # type: ignore[arg-type]
+                for r in body[report_json.rows_key(scope)]  # type: ignore[arg-type]
             }
             assert got == expected, scope
         a = officers(engine, "2026-10")["CB-A"]
@@ -324,7 +324,7 @@ def test_the_api_answers_the_same_figures_and_records_the_run(client: TestClient
         for k, v in body.items()
         if k not in ("run_id", "generated_at", "generated_by", "sha256")
     }
-    assert reports.digest(content) == body["sha256"]
+    assert report_json.digest(content) == body["sha256"]
     with Session(client.app.state.engine) as session:  # type: ignore[attr-defined]
         event = session.get(AuditEvent, body["run_id"])
     assert event is not None

@@ -17,7 +17,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 
 from server.ingest.store import Incoming, store_batch
-from server.reporting import rollups
+from server.reporting import reading, recount, tally
+from server.storage import rollups
 from server.storage.db import alembic_config, make_engine, migrate
 from server.storage.models import Assignment, Device, Officer, Rating, Unit
 from server.storage.models import Counter as CounterRow
@@ -29,7 +30,7 @@ COUNTED = RULES.misuse.count
 # pure ----------------------------------------------------------------------------------------
 
 
-def _covered(parts: list[rollups.Part]) -> list[date]:
+def _covered(parts: list[reading.Part]) -> list[date]:
     days: list[date] = []
     for part in parts:
         first = part.first
@@ -55,7 +56,7 @@ def test_split_range_covers_every_day_exactly_once_in_order() -> None:
         start = base + timedelta(days=rng.randint(-900, 400))
         cases.append((start, start + timedelta(days=rng.randint(0, 1200))))
     for start, end in cases:
-        parts = rollups.split_range(start, end)
+        parts = reading.split_range(start, end)
         expected = [start + timedelta(days=i) for i in range((end - start).days + 1)]
         assert _covered(parts) == expected, (start, end, parts)
         for part in parts:
@@ -68,18 +69,18 @@ def test_split_range_covers_every_day_exactly_once_in_order() -> None:
 
 
 def test_years_then_months_then_days() -> None:
-    P = rollups.Part
-    assert rollups.split_range(date(2026, 1, 1), date(2026, 12, 31)) == [
+    P = reading.Part
+    assert reading.split_range(date(2026, 1, 1), date(2026, 12, 31)) == [
         P("year", date(2026, 1, 1), date(2026, 1, 1))
     ]
-    assert rollups.split_range(date(2024, 11, 15), date(2027, 2, 3)) == [
+    assert reading.split_range(date(2024, 11, 15), date(2027, 2, 3)) == [
         P("day", date(2024, 11, 15), date(2024, 11, 30)),
         P("month", date(2024, 12, 1), date(2024, 12, 1)),
         P("year", date(2025, 1, 1), date(2026, 1, 1)),
         P("month", date(2027, 1, 1), date(2027, 1, 1)),
         P("day", date(2027, 2, 1), date(2027, 2, 3)),
     ]
-    assert rollups.split_range(date(2026, 5, 2), date(2026, 5, 30)) == [
+    assert reading.split_range(date(2026, 5, 2), date(2026, 5, 30)) == [
         P("day", date(2026, 5, 2), date(2026, 5, 30))
     ]
 
@@ -94,11 +95,11 @@ def test_tally_counts_no_officer_under_its_own_key_with_flags_and_tickets() -> N
         {**base, "officer_id": None, "score": 1, "flags": "no_officer"},
     ]
     # (n, flagged, ticketed): the burst is flagged, so its ticket is not a rated service
-    assert rollups.tally(rows, COUNTED) == {
+    assert tally.tally(rows, COUNTED) == {
         (day, "Q1", "A", "vn4", 4, "U"): (3, 1, 1),
         (day, "Q1", "", "vn4", 1, "U"): (1, 1, 0),
     }
-    assert rollups.tally(rows, ()) == {
+    assert tally.tally(rows, ()) == {
         (day, "Q1", "A", "vn4", 4, "U"): (3, 0, 2),
         (day, "Q1", "", "vn4", 1, "U"): (1, 0, 0),
     }
@@ -112,7 +113,7 @@ def test_tally_reasons_counts_each_reason_of_a_rating() -> None:
         {**base, "reasons": "slow", "flags": "cooldown"},
         {**base, "reasons": "", "flags": ""},
     ]
-    assert rollups.tally_reasons(rows, COUNTED) == {
+    assert tally.tally_reasons(rows, COUNTED) == {
         (day, "Q1", "A", "rude", "U"): (1, 0),
         (day, "Q1", "A", "slow", "U"): (2, 1),
     }
@@ -123,7 +124,7 @@ def test_compare_lists_missing_and_different_rows() -> None:
     k2 = (date(2026, 1, 2), "Q", "A", "vn4", 3, "U")
     k3 = (date(2026, 1, 3), "Q", "A", "vn4", 2, "U")
     names = ("n", "flagged", "ticketed")
-    found = rollups.compare(
+    found = recount.compare(
         "rollup_day",
         names,
         {k1: (2, 0, 0), k2: (1, 0, 0)},
@@ -222,15 +223,15 @@ def test_rollups_equal_a_raw_group_by_for_any_range(engine) -> None:  # type: ig
             ranges.append((start, start + timedelta(days=rng.randint(0, 200))))
         for start, end in ranges:
             for by in ("officer_id", "counter_id", "unit_id", "day", None):
-                got = rollups.counts(session, start, end, [by] if by else [])  # type: ignore[list-item]
+                got = reading.counts(session, start, end, [by] if by else [])  # type: ignore[list-item]
                 assert Counter({tuple(r[:-1]): r[-1] for r in got}) == _raw(
                     session, start, end, by
                 ), (start, end, by)
-        one = rollups.counts(session, today - timedelta(days=365), today, [], officer_id="CB-1")
+        one = reading.counts(session, today - timedelta(days=365), today, [], officer_id="CB-1")
         assert sum(n for *_, n in one) == session.scalar(
             select(func.count()).select_from(Rating).where(Rating.officer_id == "CB-1")
         )
-    assert rollups.check(engine, COUNTED) == []
+    assert recount.check(engine, COUNTED) == []
 
 
 def test_no_officer_ratings_count_in_totals_but_not_for_any_officer(engine) -> None:  # type: ignore[no-untyped-def]
@@ -246,8 +247,8 @@ def test_no_officer_ratings_count_in_totals_but_not_for_any_officer(engine) -> N
     )
     with Session(engine) as session:
         day = vn_day(pressed)
-        assert rollups.counts(session, day, day, []) == [("vn4", 1, 1)]
-        assert rollups.counts(session, day, day, ["officer_id"]) == []
+        assert reading.counts(session, day, day, []) == [("vn4", 1, 1)]
+        assert reading.counts(session, day, day, ["officer_id"]) == []
 
 
 def test_check_finds_tampering_and_rebuild_repairs_it(engine) -> None:  # type: ignore[no-untyped-def]
@@ -256,16 +257,16 @@ def test_check_finds_tampering_and_rebuild_repairs_it(engine) -> None:  # type: 
         conn.execute(text("UPDATE rollup_day SET n = n + 5 WHERE officer_id = 'CB-1'"))
         conn.execute(text("DELETE FROM rollup_month WHERE officer_id = 'CB-2'"))
         conn.execute(text("UPDATE rollup_year SET n = n - 1 WHERE officer_id = 'CB-3'"))
-    found = rollups.check(engine, COUNTED)
+    found = recount.check(engine, COUNTED)
     assert {m.table for m in found} == {"rollup_day", "rollup_month", "rollup_year"}
     assert all(m.stored[0] == m.raw[0] + 5 for m in found if m.table == "rollup_day")
     assert any(m.stored == (0, 0, 0) and m.key[2] == "CB-2" for m in found)
     seen: list[tuple[int, int]] = []
     assert (
-        rollups.rebuild(engine, COUNTED, lambda done, total, _m: seen.append((done, total))) == 400
+        recount.rebuild(engine, COUNTED, lambda done, total, _m: seen.append((done, total))) == 400
     )
     assert seen and seen[-1][0] == seen[-1][1]
-    assert rollups.check(engine, COUNTED) == []
+    assert recount.check(engine, COUNTED) == []
 
 
 def test_ratings_are_append_only_in_the_database(engine) -> None:  # type: ignore[no-untyped-def]
@@ -303,26 +304,26 @@ def test_upgrading_counts_the_ratings_already_stored(database_url: str) -> None:
                  "officer": officer, "ticket": ticket, "reasons": reasons, "flags": flags},
             )  # fmt: skip
     migrate(engine)
-    assert rollups.check(engine, COUNTED) == []
+    assert recount.check(engine, COUNTED) == []
     with Session(engine) as session:
-        got = rollups.counts(session, day, day, ["officer_id"])
+        got = reading.counts(session, day, day, ["officer_id"])
         assert sorted(got) == [("A", "vn4", 4, 2), ("B", "vn4", 2, 1)]
         for start, end in [
             (date(2026, 4, 1), date(2026, 4, 30)),
             (date(2026, 1, 1), date(2026, 12, 31)),
         ]:
-            assert sorted(rollups.counts(session, start, end, [])) == [
+            assert sorted(reading.counts(session, start, end, [])) == [
                 ("vn4", 1, 1),
                 ("vn4", 2, 1),
                 ("vn4", 4, 2),
             ]
             # (n, flagged, ticketed): the no-officer rating is flagged, so not a rated service
-            assert sorted(rollups.tallies(session, rollups.RATINGS, start, end, [])) == [
+            assert sorted(reading.tallies(session, rollups.RATINGS, start, end, [])) == [
                 ("vn4", 1, 1, 1, 0),
                 ("vn4", 2, 1, 0, 1),
                 ("vn4", 4, 2, 0, 1),
             ]
-            assert sorted(rollups.tallies(session, rollups.REASONS, start, end, [])) == [
+            assert sorted(reading.tallies(session, rollups.REASONS, start, end, [])) == [
                 ("attitude", 1, 1),
                 ("wait_time", 2, 1),
             ]

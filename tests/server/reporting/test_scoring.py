@@ -13,7 +13,7 @@ from fractions import Fraction
 
 import pytest
 
-from hailong.protocol import SCALES
+from hailong.protocol import SCALES, happy_index, satisfied_pct
 from server.reporting.scoring import (
     NOT_ENOUGH_DATA_EN,
     NOT_ENOUGH_DATA_VI,
@@ -21,7 +21,6 @@ from server.reporting.scoring import (
     Standing,
     change,
     figures,
-    happy_value,
     rank,
     round2,
     wilson,
@@ -191,8 +190,19 @@ def test_bad_input_is_refused() -> None:
 def test_happy_value_is_the_protocol_mapping() -> None:
     for scale in SCALES.values():
         for level in range(1, scale.size + 1):
-            assert float(happy_value(scale, level)) == pytest.approx(scale.happy_value(level))
-    assert happy_value(SCALES["vn4"], 2) == Fraction(100, 3)
+            one_level = figures({(scale.code, level): LevelTally(3)})
+            assert one_level.happy_index == round2(scale.happy_value(level))
+    assert SCALES["vn4"].happy_value(2) == Fraction(100, 3)
+
+
+def test_the_figures_are_the_protocol_definitions_rounded_once() -> None:
+    levels = [(code, level) for code, scale in SCALES.items() for level in range(1, scale.size + 1)]
+    for seed in range(200):
+        counts = {key: (seed * 7 + i * 13) % (seed % 11 + 2) for i, key in enumerate(levels)}
+        fig = figures({key: LevelTally(n) for key, n in counts.items()})
+        pct, index = satisfied_pct(counts), happy_index(counts)
+        assert fig.satisfied_pct == (None if pct is None else round2(pct))
+        assert fig.happy_index == (None if index is None else round2(index))
 
 
 def test_wilson() -> None:

@@ -1,0 +1,87 @@
+"""Pure tallies of newly stored rows, as the rollups count them (server/storage/rollups.py).
+
+The ingest adds the counts of exactly the rows it inserted (INSERT … RETURNING), in the same
+transaction, so the rollups can never drift from the ratings while the database is only written by
+the server; the recount (server/reporting/recount.py) tallies the raw rows the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping
+from typing import Any
+
+from server.storage.rollups import NO_OFFICER, Key, Values, merge
+
+
+def is_flagged(flags: str, counted: Collection[str]) -> bool:
+    """Does a rating's stored `flags` text carry a flag the policy counts as misuse?"""
+    return bool(flags) and any(flag in counted for flag in flags.split(","))
+
+
+def tally(rows: Iterable[Mapping[str, Any]], counted: Collection[str] = ()) -> dict[Key, Values]:
+    """Stored rating rows → (n, flagged, ticketed) per (day, counter, officer, scale, score,
+    unit); `counted` are the misuse flags that leave a rating out of scores. `ticketed` counts
+    only unflagged ratings with a ticket: a flagged rating is never a rated service."""
+    counts: dict[Key, Values] = {}
+    for r in rows:
+        key = (
+            r["day"],
+            r["counter_id"] or "",
+            r["officer_id"] or NO_OFFICER,
+            r["scale"],
+            r["score"],
+            r["unit_id"] or "",
+        )
+        flagged = 1 if is_flagged(r.get("flags") or "", counted) else 0
+        ticketed = 1 if r.get("ticket") is not None and not flagged else 0
+        merge(counts, key, (1, flagged, ticketed))
+    return counts
+
+
+def tally_reasons(
+    rows: Iterable[Mapping[str, Any]], counted: Collection[str] = ()
+) -> dict[Key, Values]:
+    """Stored rating rows → (n, flagged) per (day, counter, officer, reason, unit)."""
+    counts: dict[Key, Values] = {}
+    for r in rows:
+        if not r["reasons"]:
+            continue
+        flagged = 1 if is_flagged(r.get("flags") or "", counted) else 0
+        for reason in r["reasons"].split(","):
+            key = (
+                r["day"],
+                r["counter_id"] or "",
+                r["officer_id"] or NO_OFFICER,
+                reason,
+                r["unit_id"] or "",
+            )
+            merge(counts, key, (1, flagged))
+    return counts
+
+
+def tally_flags(rows: Iterable[Mapping[str, Any]]) -> dict[Key, Values]:
+    """Stored rating rows → (n,) per (day, counter, officer, flag, unit): how many ratings
+    carried each flag, flagged as misuse by the policy or not."""
+    counts: dict[Key, Values] = {}
+    for r in rows:
+        for flag in (r.get("flags") or "").split(","):
+            if not flag:
+                continue
+            key = (
+                r["day"],
+                r["counter_id"] or "",
+                r["officer_id"] or NO_OFFICER,
+                flag,
+                r["unit_id"] or "",
+            )
+            merge(counts, key, (1,))
+    return counts
+
+
+def tally_services(rows: Iterable[Mapping[str, Any]]) -> dict[Key, Values]:
+    """Stored service rows → (n,) per (day, counter, officer, unit)."""
+    counts: dict[Key, Values] = {}
+    for r in rows:
+        key = (r["day"], r["counter_id"], r["officer_id"] or NO_OFFICER, r["unit_id"] or "")
+        merge(counts, key, (1,))
+    return counts
