@@ -27,9 +27,10 @@ from dashboard.components import (
     page_title,
 )
 from server.access.roles import Access
+from server.reporting import access_reports
+from server.reporting.access_reports import PATHS
 from server.reporting.periods import Period, parse_period, period_of
 from server.reporting.reports import Scope
-from server.web.api.reports import MONTHLY_ROLES, SCOPE_OF
 
 PAGE = {
     "path": "/",
@@ -41,7 +42,6 @@ PAGE = {
 DEFAULT_DAYS = 30
 ALL_UNITS = "*"  # not a valid unit id (protocol.ID_RE), so it cannot shadow a real unit
 API = "/api/v1"  # the server's API, beside the mount: its exports take the same login cookie
-PATHS = {scope: path for path, scope in SCOPE_OF.items()}
 ALERTS_REFRESH_MS = 60_000
 
 PERIOD = "sat-period"
@@ -384,22 +384,32 @@ def view(
     unit: str | None,
     include_flagged: bool = False,
     sort_by: Sequence[Mapping[str, str]] | None = None,
+    client: str | None = None,
 ) -> View:
-    """The report for the controls' values, held to what `access` may see."""
+    """The report for the controls' values, held to what `access` may see and audited as the
+    API audits a report run (one event per view, however often the page redraws it)."""
     today = src.today()
     unit_id = access.unit_scope(_unit_id(unit))
     with src.session_factory() as session:
         content = queries.report(
-            session, access, scope, period, unit_id, src.policy, include_flagged=include_flagged
+            session,
+            access,
+            scope,
+            period,
+            unit_id,
+            src.policy,
+            include_flagged=include_flagged,
+            client=client,
         )
         days = queries.days(session, access, period, unit_id, include_flagged=include_flagged)
         units = queries.unit_names(session)
+        session.commit()  # the view's audit event
     rows = figures.sort_rows(figures.report_rows(content), sort_by, units)
     headline = figures.summary(content["total"])
     words = figures.caption(content)
     shown = figures.has_ratings(rows)
     month = monthly_month(period, today)
-    monthly = access.role in MONTHLY_ROLES and unit_id is not None
+    monthly = access_reports.may_print_monthly(access, unit_id)
     return View(
         period_error="",
         caption=bilingual(words.vi, words.en),
@@ -510,7 +520,7 @@ def register_callbacks(app: Dash) -> None:
         except ValueError as exc:
             return _unreadable(exc)
         include = INCLUDE_FLAGGED in (flagged or [])
-        return view(src, sources.access(), period, scope, unit, include, sort_by)
+        return view(src, sources.access(), period, scope, unit, include, sort_by, sources.client())
 
     @app.callback(
         Output(ALERTS, "data"),

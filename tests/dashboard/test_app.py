@@ -22,12 +22,11 @@ from dashboard.app import create_dash
 from dashboard.pages import devices, satisfaction
 from dashboard.sources import Sources
 from devtools.dashboard_demo import OFFICERS, UNITS
-from server.access.roles import Access
+from server.access.roles import ACCESS_KEY, Access
 from server.policy import load_policy
 from server.reporting import reports
 from server.reporting.periods import parse_period, period_of
 from server.storage.db import session_scope
-from server.web.login import ACCESS_KEY
 from tests.dashboard.conftest import DH_ALERT, XA_ALERT
 from tests.dashboard.rows import (
     HEAD_Q1,
