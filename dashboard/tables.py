@@ -1,57 +1,27 @@
-"""Pure functions from report rows to Plotly figures, table records and display text.
+"""Pure functions from report rows to the dashboard's table records, columns and tooltips: the
+report's table, the alerts and the devices.
 
 No database and no Dash here: the figures are computed by `server.reporting.reports` (the rows are
 the API's JSON rows), and these functions only lay them out, so each is tested by looking at the
-traces and records it returns. Numbers are shown the Vietnamese way, with the 2 decimals the API
-gives: decimal comma, dot between thousands, dates day first.
+records it returns. Numbers are shown the Vietnamese way, with the 2 decimals the API gives:
+decimal comma, dot between thousands, dates day first.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
-import plotly.graph_objects as go
-from plotly.subplots import make_subplots
-
 from dashboard.queries import DeviceRow
-from server.policy import Policy
-from server.reporting.reports import ID_KEYS, DayRow, Scope, rows_key
+from server.reporting.reports import ID_KEYS, Scope, rows_key
 from server.reporting.scoring import NOT_ENOUGH_DATA_EN, NOT_ENOUGH_DATA_VI
 from server.storage import flags
-from server.storage.reasons import REASONS
 from server.timeutil import VN_TZ
 
-EMPTY_VI = "Chưa có đánh giá trong khoảng thời gian này"
-EMPTY_EN = "No ratings in this period"
-NO_REASONS_VI = "Chưa có lý do nào được chọn trong khoảng thời gian này"
-NO_REASONS_EN = "No reasons given in this period"
-
-FONT = '"Segoe UI", Roboto, "Noto Sans", "Liberation Sans", "DejaVu Sans", Arial, sans-serif'
-MUTED = "#64748b"
-SATISFIED_COLOR = "#15803d"
-HAPPY_COLOR = "#1d4ed8"
-COUNT_COLOR = "#cbd5e1"
-FLAGGED_COLOR = "#b45309"
-REASON_COLOR = "#b91c1c"
 NO_VALUE = "—"
-CHART_HEIGHT = 360  # px; the page gives each graph this height too, so its card holds it
 
 _LOCALE = {"decimal": ",", "group": "."}
-
-ROLE_LABELS: dict[str, tuple[str, str]] = {
-    "admin": ("Quản trị", "Administrator"),
-    "hr": ("Phòng Nội vụ", "HR office"),
-    "unit_head": ("Trưởng đơn vị", "Unit head"),
-    "officer": ("Cán bộ", "Officer"),
-    "viewer": ("Người xem", "Viewer"),
-}
-
-
-def _legend(vi: str, en: str) -> str:
-    return f'{vi} <span style="font-size:11px;color:{MUTED}">{en}</span>'
 
 
 def format_count(n: int | None) -> str:
@@ -98,242 +68,6 @@ def format_vn_time(moment: datetime | None) -> str:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(VN_TZ).strftime("%Y-%m-%d %H:%M")
-
-
-# --- satisfaction over time ---------------------------------------------------------------
-
-
-def satisfaction_figure(days: Sequence[DayRow], start: date, end: date) -> go.Figure:
-    """Satisfied % and happy index per day on 0..100, ratings per day as bars on a second axis.
-
-    The bars' axis is three times their highest value, so they stay in the lower third and do
-    not hide the lines drawn above them.
-    """
-    if not days:
-        return empty_figure()
-    x = [row.day for row in days]
-    counts = [row.figures.ratings for row in days]
-    fig = make_subplots(specs=[[{"secondary_y": True}]])
-    fig.add_trace(
-        go.Bar(
-            x=x,
-            y=counts,
-            name=_legend("Số đánh giá", "Ratings"),
-            marker={"color": COUNT_COLOR},
-            hovertemplate="%{y:,d}<extra>Số đánh giá</extra>",
-        ),
-        secondary_y=True,
-    )
-    for values, vi, en, color in (
-        (
-            [r.figures.satisfied_pct for r in days],
-            "Tỷ lệ hài lòng (%)",
-            "Satisfied %",
-            SATISFIED_COLOR,
-        ),
-        ([r.figures.happy_index for r in days], "Chỉ số hài lòng", "Happy index", HAPPY_COLOR),
-    ):
-        fig.add_trace(
-            go.Scatter(
-                x=x,
-                y=values,
-                name=_legend(vi, en),
-                mode="lines+markers",
-                line={"color": color, "width": 2.5},
-                marker={"size": 5},
-                connectgaps=True,
-                hovertemplate=f"%{{y:.2f}}<extra>{vi}</extra>",
-            ),
-            secondary_y=False,
-        )
-    half_day = timedelta(hours=12)
-    fig.update_layout(_base_layout())
-    fig.update_layout(
-        hovermode="x unified",
-        bargap=0.35,
-        legend={"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
-        margin={"l": 56, "r": 56, "t": 40, "b": 40},
-    )
-    fig.update_xaxes(
-        range=[
-            datetime.combine(start, datetime.min.time()) - half_day,
-            datetime.combine(end, datetime.min.time()) + half_day,
-        ],
-        tickformat="%d/%m",
-        hoverformat="%d/%m/%Y",
-        showgrid=False,
-        linecolor="#e2e8f0",
-    )
-    fig.update_yaxes(
-        range=[0, 105],
-        tickvals=[0, 25, 50, 75, 100],
-        gridcolor="#eef2f7",
-        title={"text": "Tỷ lệ / chỉ số (0–100)", "font": {"size": 12, "color": MUTED}},
-        secondary_y=False,
-    )
-    step = count_tick_step(max(counts))
-    fig.update_yaxes(
-        range=[0, max(counts) * 3],
-        tickmode="array",
-        tickvals=list(range(0, max(counts) + 1, step)),
-        showgrid=False,
-        tickformat=",d",
-        tickfont={"color": MUTED},
-        secondary_y=True,
-    )
-    return fig
-
-
-def count_tick_step(highest: int) -> int:
-    """A round step (1, 2, 5, 10, 20, 50…) giving at most three ticks above 0 up to `highest`."""
-    magnitude = 1
-    while True:
-        for base in (1, 2, 5):
-            if highest // (base * magnitude) <= 3:
-                return base * magnitude
-        magnitude *= 10
-
-
-def empty_figure(vi: str = EMPTY_VI, en: str = EMPTY_EN) -> go.Figure:
-    """No axes, only the empty-state message, so an empty period never looks like a 0 % day."""
-    fig = go.Figure()
-    fig.update_layout(_base_layout())
-    fig.update_layout(
-        xaxis={"visible": False},
-        yaxis={"visible": False},
-        height=220,
-        margin={"l": 20, "r": 20, "t": 20, "b": 20},
-        annotations=[
-            {
-                "text": f"{vi}<br><span style='font-size:12px;color:{MUTED}'>{en}</span>",
-                "xref": "paper",
-                "yref": "paper",
-                "x": 0.5,
-                "y": 0.5,
-                "showarrow": False,
-                "font": {"size": 15, "color": "#334155"},
-            }
-        ],
-    )
-    return fig
-
-
-def _base_layout() -> dict[str, Any]:
-    return {
-        "template": "plotly_white",
-        "font": {"family": FONT, "size": 13, "color": "#1e293b"},
-        "separators": ",.",
-        "paper_bgcolor": "rgba(0,0,0,0)",
-        "plot_bgcolor": "rgba(0,0,0,0)",
-        "hoverlabel": {"font": {"family": FONT}},
-        "height": CHART_HEIGHT,
-    }
-
-
-# --- reasons ------------------------------------------------------------------------------
-
-_REASON_LABELS = {r.code: (r.label_vi, r.label_en) for r in REASONS}
-
-
-def reasons_figure(total: Mapping[str, Any]) -> go.Figure:
-    """Each reason's share of the reasons given (a report row's `reasons`), most given on top;
-    a rating may give several reasons, so the shares are of mentions, not of ratings."""
-    shares: Mapping[str, float] = total["reasons"]
-    if not shares:
-        return empty_figure(NO_REASONS_VI, NO_REASONS_EN)
-    counts: Mapping[str, int] = total["reason_counts"]
-    labels = [_REASON_LABELS.get(code, (code, code)) for code in shares]
-    fig = go.Figure(
-        go.Bar(
-            orientation="h",
-            x=list(shares.values()),
-            y=[vi for vi, _ in labels],
-            text=[
-                f"{format_pct(share)} ({format_count(counts.get(code, 0))})"
-                for code, share in shares.items()
-            ],
-            textposition="outside",
-            cliponaxis=False,
-            customdata=[en for _, en in labels],
-            marker={"color": REASON_COLOR},
-            hovertemplate="%{customdata}: %{x:.2f} %<extra></extra>",
-        )
-    )
-    fig.update_layout(_base_layout())
-    fig.update_layout(
-        margin={"l": 20, "r": 40, "t": 10, "b": 30},
-        bargap=0.45,
-        showlegend=False,
-    )
-    # room on the right for the labels outside the bars
-    fig.update_xaxes(range=[0, min(100, max(shares.values())) * 1.45 + 1], ticksuffix=" %")
-    fig.update_yaxes(autorange="reversed", automargin=True)
-    return fig
-
-
-# --- headline numbers ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Summary:
-    """A report's total as display text."""
-
-    ratings: str
-    satisfied_pct: str
-    interval: str
-    happy_index: str
-    flagged: str
-
-
-def summary(total: Mapping[str, Any]) -> Summary:
-    return Summary(
-        ratings=format_count(total["ratings"]),
-        satisfied_pct=format_pct(total["satisfied_pct"]),
-        interval=f"KTC 95 %: {format_interval(total['wilson_low'], total['wilson_high'])}",
-        happy_index=format_decimal(total["happy_index"]),
-        flagged=format_count(total["flagged"]),
-    )
-
-
-@dataclass(frozen=True)
-class Caption:
-    """What a report is of and by which policy, in both languages."""
-
-    vi: str
-    en: str
-
-
-def caption(content: Mapping[str, Any]) -> Caption:
-    period, previous = content["period"], content["previous"]
-    policy = content["policy_version"]
-    if content["policy_name"]:
-        policy = f"{policy} ({content['policy_name']})"
-    days = "" if period["kind"] == "range" else f" ({_day(period['start'])}–{_day(period['end'])})"
-    vi = (
-        f"{period['label_vi']}{days} · so với {previous['label_vi']} · chính sách {policy}"
-        f" · xếp hạng từ {content['min_ratings']} đánh giá"
-    )
-    en = (
-        f"{period['label_en']} · compared with {previous['label_en']} · policy {policy}"
-        f" · ranked from {content['min_ratings']} ratings"
-    )
-    if content["include_flagged"]:
-        vi += " · tính cả đánh giá bị gắn cờ"
-        en += " · flagged ratings included"
-    return Caption(vi, en)
-
-
-def _day(iso: str) -> str:
-    return date.fromisoformat(iso).strftime("%d/%m/%Y")
-
-
-def policy_rules(policy: Policy) -> list[str]:
-    """The classification rules in order, as the reviewer reads them: the first rule met
-    applies, the last has no conditions."""
-    return [
-        f"{rule.label_vi}: {' và '.join(rule.conditions('vi')) or 'các trường hợp còn lại'}"
-        for rule in policy.classification
-    ]
 
 
 # --- the report's table -------------------------------------------------------------------

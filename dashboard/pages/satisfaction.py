@@ -16,7 +16,7 @@ from urllib.parse import quote, urlencode
 import plotly.graph_objects as go
 from dash import Dash, Input, Output, ctx, dcc, html, no_update
 
-from dashboard import figures, queries, sources
+from dashboard import captions, figures, queries, sources, tables
 from dashboard.components import (
     bilingual,
     card,
@@ -194,7 +194,7 @@ def layout(
                     [
                         data_table(
                             TABLE,
-                            figures.report_columns(shown_scopes[0]),
+                            tables.report_columns(shown_scopes[0]),
                             sort_action="custom",
                             sort_mode="single",
                             sort_by=[],
@@ -213,7 +213,7 @@ def layout(
                                     ),
                                     className="note",
                                 ),
-                                html.Ol([html.Li(r) for r in figures.policy_rules(src.policy)]),
+                                html.Ol([html.Li(r) for r in captions.policy_rules(src.policy)]),
                             ],
                             id=RULES,
                             className="rules",
@@ -335,7 +335,7 @@ def _alerts_card() -> html.Section:
         "Cảnh báo gần đây",
         "Recent alerts",
         html.Div(
-            data_table(ALERTS, figures.ALERT_COLUMNS, sort_action="none"),
+            data_table(ALERTS, tables.ALERT_COLUMNS, sort_action="none"),
             id=ALERTS_BOX,
             hidden=True,
         ),
@@ -404,10 +404,10 @@ def view(
         days = queries.days(session, access, period, unit_id, include_flagged=include_flagged)
         units = queries.unit_names(session)
         session.commit()  # the view's audit event
-    rows = figures.sort_rows(figures.report_rows(content), sort_by, units)
-    headline = figures.summary(content["total"])
-    words = figures.caption(content)
-    shown = figures.has_ratings(rows)
+    rows = tables.sort_rows(tables.report_rows(content), sort_by, units)
+    headline = captions.summary(content["total"])
+    words = captions.caption(content)
+    shown = tables.has_ratings(rows)
     month = monthly_month(period, today)
     monthly = access_reports.may_print_monthly(access, unit_id)
     return View(
@@ -420,9 +420,9 @@ def view(
         flagged=headline.flagged,
         chart=figures.satisfaction_figure(days, period.start, period.end),
         reasons=figures.reasons_figure(content["total"]),
-        records=figures.report_records(rows, scope, units),
-        columns=figures.report_columns(scope),
-        tooltips=figures.report_tooltips(rows, content["min_ratings"], src.policy.misuse.count),
+        records=tables.report_records(rows, scope, units),
+        columns=tables.report_columns(scope),
+        tooltips=tables.report_tooltips(rows, content["min_ratings"], src.policy.misuse.count),
         table_hidden=not shown,
         empty_hidden=shown,
         rules_hidden=scope != "officer",
@@ -453,7 +453,7 @@ def alerts_view(src: sources.Sources, access: Access, unit: str | None) -> Alert
     with src.session_factory() as session:
         rows = queries.recent_alerts(session, access, _unit_id(unit))
         units = queries.unit_names(session)
-    return AlertsView(figures.alert_records(rows, units), not rows, bool(rows))
+    return AlertsView(tables.alert_records(rows, units), not rows, bool(rows))
 
 
 def register_callbacks(app: Dash) -> None:

@@ -17,7 +17,7 @@ from dash import Dash
 from flask.testing import FlaskClient
 from sqlalchemy.engine import Engine
 
-from dashboard import figures
+from dashboard import tables
 from dashboard.app import create_dash
 from dashboard.pages import devices, satisfaction
 from dashboard.sources import Sources
@@ -236,8 +236,8 @@ def test_report_callback_over_http_shows_the_reports_figures(demo_engine: Engine
     assert {r["name"] for r in records} == {o.name for o in OFFICERS}
     for record in records:
         row = rows[record["id"]]
-        assert record["ratings"] == figures.format_count(row["ratings"])
-        assert record["satisfied"] == figures.format_pct_interval(
+        assert record["ratings"] == tables.format_count(row["ratings"])
+        assert record["satisfied"] == tables.format_pct_interval(
             row["satisfied_pct"], row["wilson_low"], row["wilson_high"]
         )
         assert record["rank"] == str(row["rank"])
@@ -245,7 +245,7 @@ def test_report_callback_over_http_shows_the_reports_figures(demo_engine: Engine
     assert ranks == sorted(ranks), "rank order by default"
     bars, _satisfied, _happy = out[satisfaction.CHART]["figure"]["data"]
     assert sum(bars["y"]) == expected["total"]["ratings"]
-    assert out[satisfaction.KPI_RATINGS]["children"] == figures.format_count(sum(bars["y"]))
+    assert out[satisfaction.KPI_RATINGS]["children"] == tables.format_count(sum(bars["y"]))
     assert out[satisfaction.TABLE_BOX]["hidden"] is False
     assert out[satisfaction.EMPTY]["hidden"] is True
     assert out[satisfaction.RULES]["hidden"] is False
