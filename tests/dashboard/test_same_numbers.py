@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from dashboard import queries, tables
+from dashboard import queries, report_view, tables
 from dashboard.pages import satisfaction
 from dashboard.sources import Sources
 from server.access.roles import Access
@@ -85,7 +85,7 @@ def api_report(
     """GET /api/v1/reports/{scope} for October as `user`, less the run's own fields."""
     params = {"period": OCTOBER.text, "include_flagged": str(include_flagged).lower()}
     response = client.get(
-        f"/api/v1/reports/{satisfaction.PATHS[scope]}",  # type: ignore[index]
+        f"/api/v1/reports/{report_view.PATHS[scope]}",  # type: ignore[index]
         params=params,
         headers=login(client, user),
     )
@@ -113,7 +113,7 @@ def test_the_dashboards_report_is_the_apis(
             include_flagged=include_flagged,
         )
         units = queries.unit_names(session)
-    shown = satisfaction.view(sources, access, OCTOBER, scope, None, include_flagged)
+    shown = report_view.view(sources, access, OCTOBER, scope, None, include_flagged)
 
     assert ours == expected
     api_rows = tables.sort_rows(tables.report_rows(expected), None, units)
@@ -151,7 +151,7 @@ def test_the_flag_counts_read_the_same_on_screen(app: FastAPI, client: TestClien
         r for r in api_report(client, "hr", "officer")["officers"] if r["officer_id"] == "CB-C"
     ]
     sources = Sources(factory(app.state.engine), lambda: TODAY, app.state.policy)
-    shown = satisfaction.view(sources, USERS["hr"], OCTOBER, "officer", None)
+    shown = report_view.view(sources, USERS["hr"], OCTOBER, "officer", None)
     (at,) = [i for i, r in enumerate(shown.records) if r.get("id") == "CB-C"]
 
     assert api_row["flags"] == {"officer_mismatch": 1, "clock_corrected": 3, "out_of_order": 1}
