@@ -2,6 +2,8 @@
 the entry point.
 
 The server's login guard says who is looking (`sources.access`). Pages (in `pages/`) read the
-API's own reports through `queries`, held to what that user may see, turn them into charts and
-table rows with the pure functions of `figures`, and lay them out with `components`.
+API's own report runs through `queries` (server/reporting/access_reports.py), held to what that
+user may see and audited, compute their views in `report_view`, turn the rows into charts with
+`figures`, table records with `tables` and words with `captions`, and lay them out with
+`components`.
 """

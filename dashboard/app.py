@@ -20,7 +20,7 @@ from typing import Any
 import dash
 from dash import ALL, Dash, Input, Output, State, dcc, html
 
-from dashboard import figures, sources
+from dashboard import captions, sources
 from dashboard.components import NAV_LINK, USER, bilingual, header
 from dashboard.pages import devices, satisfaction
 from server.access.roles import Forbidden
@@ -116,7 +116,7 @@ def _show_user(app: Dash) -> None:
     @app.callback(Output(USER, "children"), Input(URL, "pathname"))
     def show(_pathname: str | None) -> list[Any]:
         access = sources.access()
-        role = figures.ROLE_LABELS.get(access.role, (access.role, access.role))
+        role = captions.ROLE_LABELS.get(access.role, (access.role, access.role))
         return [
             html.Span([html.Strong(access.username), " · ", bilingual(*role)]),
             html.A(bilingual("Đăng xuất", "Log out"), href=LOGOUT, className="logout"),

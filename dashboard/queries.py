@@ -1,13 +1,9 @@
 """What the dashboard reads, held to what the logged-in user may see (server/access/roles.py).
 
-Reports are the API's: the same `server.reporting.reports` query with the same unit and officer
-limits and the same redaction as GET /api/v1/reports/{scope}, so a figure on screen is the figure
-the API, its exports and the printed report give. The limits:
-
-- admin, hr: every unit, with names.
-- unit_head: their own unit only; asking for another is refused.
-- officer: their own row of the officers' report, and the days of their own ratings.
-- viewer: counters, fields and units of every unit; no officers' rows at all.
+Reports are the API's report runs (server/reporting/access_reports.py): the same limits, the
+same redaction and the same audit event as GET /api/v1/reports/{scope}, so a figure on screen is
+the figure the API, its exports and the printed report give, and every view is in the audit log.
+The screen offers a viewer no officers' report (`access_reports.on_screen`).
 """
 
 from __future__ import annotations
@@ -18,15 +14,14 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from server.access.roles import Access, Forbidden
+from server.access.roles import SEE_ALERTS, Access, Forbidden
 from server.alerts.checks import recent
 from server.alerts.messages import alert_rows
 from server.ingest import ordering
 from server.policy import Policy
-from server.reporting import report_json, reports
+from server.reporting import access_reports, report_json, reports
 from server.reporting.periods import Period
 from server.storage.models import Counter, Device, RejectedDropped, Unit
-from server.web.api.alerts import SEE_ALERTS
 
 ALERT_LIMIT = 20  # the alerts panel shows the latest ones only
 
@@ -45,13 +40,8 @@ def visible_units(session: Session, access: Access) -> dict[str, str]:
 
 
 def scopes(access: Access) -> tuple[report_json.Scope, ...]:
-    """The reports this user may open. Officers' rows need names to mean anything on screen, so
-    a viewer gets the other scopes; an officer only the officers' report (their own row)."""
-    if access.role == "officer":
-        return ("officer",)
-    if not access.may_see_names:
-        return tuple(s for s in report_json.SCOPES if s != "officer")
-    return report_json.SCOPES
+    """The reports this user may open here."""
+    return access_reports.on_screen(access)
 
 
 def report(
@@ -63,40 +53,18 @@ def report(
     policy: Policy,
     *,
     include_flagged: bool = False,
+    client: str | None = None,
 ) -> dict[str, Any]:
-    """The report as the API answers it to this user (less the run's own fields)."""
+    """The report as the API answers it to this user (less the run's own fields), audited as
+    one view: the same figures shown again within `SAME_VIEW` are not a new event."""
     if scope not in scopes(access):
         raise Forbidden(f"the role {access.role!r} does not see the {scope} report here")
-    query = reports.Query(
-        scope,
-        period,
-        access.unit_scope(unit_id),
-        access.officer_scope(None),
-        include_flagged=include_flagged,
-    )
-    content = reports.report(session, query, policy).as_dict()
-    if scope == "officer":
-        content["officers"] = access.redact(content["officers"])
-    return content
+    query = reports.Query(scope, period, unit_id, include_flagged=include_flagged)
+    same = access_reports.SAME_VIEW
+    return access_reports.run(session, access, query, policy, client=client, same_view=same).content
 
 
-def days(
-    session: Session,
-    access: Access,
-    period: Period,
-    unit_id: str | None,
-    *,
-    include_flagged: bool = False,
-) -> list[reports.DayRow]:
-    """Satisfaction per day for the chart: of the chosen unit, or of an officer's own ratings."""
-    return reports.daily_report(
-        session,
-        period.start,
-        period.end,
-        access.unit_scope(unit_id),
-        officer_id=access.officer_scope(None),
-        include_flagged=include_flagged,
-    )
+days = access_reports.days
 
 
 def may_see_alerts(access: Access) -> bool:

@@ -15,11 +15,10 @@ from datetime import UTC, date, datetime
 from flask import Flask, current_app, request
 from sqlmodel import Session
 
-from server.access.roles import Access, Forbidden
+from server.access.roles import Access, from_scope
 from server.policy import Policy
 from server.reporting.reports import default_policy
 from server.timeutil import vn_day
-from server.web.login import ACCESS_KEY
 
 SessionFactory = Callable[[], AbstractContextManager[Session]]
 
@@ -52,10 +51,11 @@ def current() -> Sources:
 
 
 def access() -> Access:
-    """Who is looking. The login guard (server/web/login.py) puts their Access in the ASGI scope,
-    which a2wsgi hands on as environ["asgi.scope"]; a request without one sees nothing, so a
-    dashboard served without the guard shows no figures rather than all of them."""
-    found = (request.environ.get("asgi.scope") or {}).get(ACCESS_KEY)
-    if not isinstance(found, Access):
-        raise Forbidden("no logged-in user: open the dashboard through the server's /login")
-    return found
+    """Who is looking, as the server's login guard hands it on (a2wsgi gives the ASGI scope as
+    environ["asgi.scope"]); a request without one is refused (server/access/roles.py)."""
+    return from_scope(request.environ.get("asgi.scope"))
+
+
+def client() -> str | None:
+    """Where the request came from, for the audit log: the peer address, as the API records it."""
+    return request.remote_addr

@@ -23,8 +23,7 @@ from starlette.routing import Mount
 from starlette.types import Receive, Scope, Send
 
 from dashboard.pages import satisfaction
-from server.access.roles import Access
-from server.web.login import ACCESS_KEY
+from server.access.roles import ACCESS_KEY, Access
 
 CHROMIUM = os.environ.get("HAILONG_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = (

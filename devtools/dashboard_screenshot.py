@@ -15,8 +15,8 @@ from pathlib import Path
 
 from playwright.sync_api import Browser, ViewportSize, sync_playwright
 
+from dashboard import report_view
 from dashboard.app import create_dash
-from dashboard.pages import satisfaction
 from devtools.browser import launch_chromium, mounted, serve, wait_for_satisfaction_page
 from devtools.dashboard_demo import OFFICERS, seed_demo
 from server.access.roles import Access
@@ -39,7 +39,7 @@ def take(browser: Browser, path: Path, now: datetime | None = None) -> None:
                 # a throwaway database: a throwaway chain key
                 rules = IngestRules(chain_key=secrets.token_bytes(32))
                 # the period shown and the one before it, for the change column
-                seed_demo(session, moment, rules, days=2 * satisfaction.DEFAULT_DAYS)
+                seed_demo(session, moment, rules, days=2 * report_view.DEFAULT_DAYS)
             app = create_dash(lambda: session_scope(engine), today=lambda: vn_day(moment))
             with serve(mounted(app, HR)) as base:
                 page = browser.new_page(viewport=VIEWPORT)

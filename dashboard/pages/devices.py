@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 
 from dash import Dash, Input, Output, dcc, html
 
-from dashboard import figures, queries, sources
+from dashboard import figures, queries, sources, tables
 from dashboard.components import card, data_table, empty_state, page_title
 from server.access.roles import Access
 
@@ -46,7 +46,7 @@ def layout(**_query: str) -> html.Div:
                 html.Div(
                     data_table(
                         TABLE,
-                        figures.DEVICE_COLUMNS,
+                        tables.DEVICE_COLUMNS,
                         sort_by=[{"column_id": "id", "direction": "asc"}],
                         style_data_conditional=[
                             {
@@ -81,7 +81,7 @@ def view(src: sources.Sources, access: Access) -> View:
     """The devices of the units `access` may see."""
     with src.session_factory() as session:
         rows = queries.device_rows(session, access)
-    return View(figures.device_records(rows), table_hidden=not rows, empty_hidden=bool(rows))
+    return View(tables.device_records(rows), table_hidden=not rows, empty_hidden=bool(rows))
 
 
 def register_callbacks(app: Dash) -> None:

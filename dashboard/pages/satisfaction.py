@@ -2,21 +2,18 @@
 gives it to the logged-in user, with satisfaction over time, the reasons given and, for those who
 act on them, the latest alerts.
 
-The callback bodies are `view` and `alerts_view`, plain functions of the sources, the user and
-the control values, so they are tested against a real database without a browser.
+This module is the page's layout and the wiring of its callbacks; their bodies are
+`report_view.view` and `report_view.alerts_view` (dashboard/report_view.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from datetime import date, timedelta
-from typing import Any, NamedTuple
-from urllib.parse import quote, urlencode
+from collections.abc import Sequence
+from typing import Any
 
-import plotly.graph_objects as go
 from dash import Dash, Input, Output, ctx, dcc, html, no_update
 
-from dashboard import figures, queries, sources
+from dashboard import captions, figures, queries, report_view, sources, tables
 from dashboard.components import (
     bilingual,
     card,
@@ -27,9 +24,8 @@ from dashboard.components import (
     page_title,
 )
 from server.access.roles import Access
-from server.reporting.periods import Period, parse_period, period_of
+from server.reporting.periods import Period
 from server.reporting.report_json import Scope
-from server.web.api.reports import MONTHLY_ROLES, SCOPE_OF
 
 PAGE = {
     "path": "/",
@@ -38,10 +34,6 @@ PAGE = {
     "title": "Mức độ hài lòng · Hài Lòng",
     "order": 0,
 }
-DEFAULT_DAYS = 30
-ALL_UNITS = "*"  # not a valid unit id (protocol.ID_RE), so it cannot shadow a real unit
-API = "/api/v1"  # the server's API, beside the mount: its exports take the same login cookie
-PATHS = {scope: path for path, scope in SCOPE_OF.items()}
 ALERTS_REFRESH_MS = 60_000
 
 PERIOD = "sat-period"
@@ -86,59 +78,6 @@ SCOPE_LABELS = {
 }
 
 
-# --- periods --------------------------------------------------------------------------------
-
-
-def default_period(today: date) -> Period:
-    """The last DEFAULT_DAYS Vietnam days, today included."""
-    return period_of("range", today - timedelta(days=DEFAULT_DAYS - 1), today)
-
-
-def read_period(text: str | None, today: date) -> Period:
-    """The period box's text in the forms of server/reporting/periods.py (as the API's `period`);
-    empty is the default. Anything else is a ValueError that lists the forms."""
-    if text is None or not text.strip():
-        return default_period(today)
-    return parse_period(text)
-
-
-def period_for_kind(kind: str, current: Period, today: date) -> Period:
-    """The period of `kind` the kind buttons switch to: the one holding the current period's
-    last day (today at the latest); a range keeps the current days, ready to edit."""
-    if kind == "range":
-        return period_of("range", current.start, current.end)
-    return period_of(kind, min(current.end, today))
-
-
-# --- links ----------------------------------------------------------------------------------
-
-
-def export_href(
-    scope: Scope, period: Period, unit_id: str | None, include_flagged: bool, fmt: str
-) -> str:
-    """The API's export of the report on screen: the same query, so the same numbers."""
-    params = {"period": period.text}
-    if unit_id is not None:
-        params["unit_id"] = unit_id
-    if include_flagged:
-        params["include_flagged"] = "true"
-    params["format"] = fmt
-    return f"{API}/reports/{PATHS[scope]}?{urlencode(params)}"
-
-
-def monthly_month(period: Period, today: date) -> Period:
-    """The month the printable report link offers: that of the period's last day, or this month
-    while the period runs on past today."""
-    return period_of("month", min(period.end, today))
-
-
-def monthly_href(unit_id: str, month: Period, include_flagged: bool) -> str:
-    params = {"month": month.text}
-    if include_flagged:
-        params["include_flagged"] = "true"
-    return f"{API}/reports/units/{quote(unit_id, safe='')}/monthly?{urlencode(params)}"
-
-
 # --- layout ---------------------------------------------------------------------------------
 
 
@@ -155,15 +94,16 @@ def layout(
     access = sources.access()
     today = src.today()
     try:
-        chosen = read_period(period, today)
+        chosen = report_view.read_period(period, today)
     except ValueError:
-        chosen = default_period(today)
+        chosen = report_view.default_period(today)
     with src.session_factory() as session:
         units = queries.visible_units(session, access)
     shown_scopes = queries.scopes(access)
     unit_options = [{"label": name, "value": unit_id} for unit_id, name in units.items()]
     if access.unit_scope(None) is None:
-        unit_options.insert(0, {"label": "Tất cả đơn vị (all units)", "value": ALL_UNITS})
+        every = {"label": "Tất cả đơn vị (all units)", "value": report_view.ALL_UNITS}
+        unit_options.insert(0, every)
     values = [str(option["value"]) for option in unit_options]
     alerts = queries.may_see_alerts(access)
     return html.Div(
@@ -194,7 +134,7 @@ def layout(
                     [
                         data_table(
                             TABLE,
-                            figures.report_columns(shown_scopes[0]),
+                            tables.report_columns(shown_scopes[0]),
                             sort_action="custom",
                             sort_mode="single",
                             sort_by=[],
@@ -213,7 +153,7 @@ def layout(
                                     ),
                                     className="note",
                                 ),
-                                html.Ol([html.Li(r) for r in figures.policy_rules(src.policy)]),
+                                html.Ol([html.Li(r) for r in captions.policy_rules(src.policy)]),
                             ],
                             id=RULES,
                             className="rules",
@@ -335,7 +275,7 @@ def _alerts_card() -> html.Section:
         "Cảnh báo gần đây",
         "Recent alerts",
         html.Div(
-            data_table(ALERTS, figures.ALERT_COLUMNS, sort_action="none"),
+            data_table(ALERTS, tables.ALERT_COLUMNS, sort_action="none"),
             id=ALERTS_BOX,
             hidden=True,
         ),
@@ -345,105 +285,6 @@ def _alerts_card() -> html.Section:
 
 
 # --- callbacks ------------------------------------------------------------------------------
-
-
-class View(NamedTuple):
-    """The report callback's outputs, in the order of its Output list."""
-
-    period_error: str
-    caption: Any
-    ratings: str
-    satisfied_pct: str
-    interval: str
-    happy_index: str
-    flagged: str
-    chart: go.Figure
-    reasons: go.Figure
-    records: list[dict[str, Any]]
-    columns: list[dict[str, Any]]
-    tooltips: list[dict[str, dict[str, str]]]
-    table_hidden: bool
-    empty_hidden: bool
-    rules_hidden: bool
-    csv_href: str
-    xlsx_href: str
-    monthly_href: str
-    monthly_label: Any
-    monthly_hidden: bool
-
-
-def _unit_id(unit: str | None) -> str | None:
-    return None if unit in (None, ALL_UNITS) else unit
-
-
-def view(
-    src: sources.Sources,
-    access: Access,
-    period: Period,
-    scope: Scope,
-    unit: str | None,
-    include_flagged: bool = False,
-    sort_by: Sequence[Mapping[str, str]] | None = None,
-) -> View:
-    """The report for the controls' values, held to what `access` may see."""
-    today = src.today()
-    unit_id = access.unit_scope(_unit_id(unit))
-    with src.session_factory() as session:
-        content = queries.report(
-            session, access, scope, period, unit_id, src.policy, include_flagged=include_flagged
-        )
-        days = queries.days(session, access, period, unit_id, include_flagged=include_flagged)
-        units = queries.unit_names(session)
-    rows = figures.sort_rows(figures.report_rows(content), sort_by, units)
-    headline = figures.summary(content["total"])
-    words = figures.caption(content)
-    shown = figures.has_ratings(rows)
-    month = monthly_month(period, today)
-    monthly = access.role in MONTHLY_ROLES and unit_id is not None
-    return View(
-        period_error="",
-        caption=bilingual(words.vi, words.en),
-        ratings=headline.ratings,
-        satisfied_pct=headline.satisfied_pct,
-        interval=headline.interval,
-        happy_index=headline.happy_index,
-        flagged=headline.flagged,
-        chart=figures.satisfaction_figure(days, period.start, period.end),
-        reasons=figures.reasons_figure(content["total"]),
-        records=figures.report_records(rows, scope, units),
-        columns=figures.report_columns(scope),
-        tooltips=figures.report_tooltips(rows, content["min_ratings"], src.policy.misuse.count),
-        table_hidden=not shown,
-        empty_hidden=shown,
-        rules_hidden=scope != "officer",
-        csv_href=export_href(scope, period, unit_id, include_flagged, "csv"),
-        xlsx_href=export_href(scope, period, unit_id, include_flagged, "xlsx"),
-        monthly_href=monthly_href(unit_id, month, include_flagged) if unit_id else "",
-        monthly_label=bilingual(f"Báo cáo {month.label_vi.lower()} để in", "Printable month"),
-        monthly_hidden=not monthly,
-    )
-
-
-def _unreadable(exc: ValueError) -> View:
-    """Leave the page as it was and say what to write."""
-    message = (
-        "Không đọc được khoảng thời gian; hãy viết 2026-10-05 (ngày), 2026-10 (tháng), "
-        f"2026-Q4 (quý), 2026 (năm) hoặc 2026-10-05..2026-12-14 (khoảng ngày). {exc}"
-    )
-    return View._make([message, *[no_update] * (len(View._fields) - 1)])
-
-
-class AlertsView(NamedTuple):
-    records: list[dict[str, Any]]
-    table_hidden: bool
-    empty_hidden: bool
-
-
-def alerts_view(src: sources.Sources, access: Access, unit: str | None) -> AlertsView:
-    with src.session_factory() as session:
-        rows = queries.recent_alerts(session, access, _unit_id(unit))
-        units = queries.unit_names(session)
-    return AlertsView(figures.alert_records(rows, units), not rows, bool(rows))
 
 
 def register_callbacks(app: Dash) -> None:
@@ -458,11 +299,11 @@ def register_callbacks(app: Dash) -> None:
         """The kind buttons rewrite the box; a period typed in the box sets the kind."""
         today = sources.current().today()
         try:
-            current = read_period(text, today)
+            current = report_view.read_period(text, today)
         except ValueError:
             return no_update, no_update  # the report callback says what is wrong
         if ctx.triggered_id == PERIOD_KIND and kind in KINDS:
-            return period_for_kind(kind, current, today).text, no_update
+            return report_view.period_for_kind(kind, current, today).text, no_update
         return no_update, current.kind
 
     @app.callback(
@@ -503,14 +344,16 @@ def register_callbacks(app: Dash) -> None:
         unit: str | None,
         flagged: list[str] | None,
         sort_by: list[dict[str, str]] | None,
-    ) -> View:
+    ) -> report_view.View:
         src = sources.current()
         try:
-            period = read_period(text, src.today())
+            period = report_view.read_period(text, src.today())
         except ValueError as exc:
-            return _unreadable(exc)
+            return report_view.unreadable(exc)
         include = INCLUDE_FLAGGED in (flagged or [])
-        return view(src, sources.access(), period, scope, unit, include, sort_by)
+        return report_view.view(
+            src, sources.access(), period, scope, unit, include, sort_by, sources.client()
+        )
 
     @app.callback(
         Output(ALERTS, "data"),
@@ -519,5 +362,5 @@ def register_callbacks(app: Dash) -> None:
         Input(UNIT, "value"),
         Input(ALERTS_REFRESH, "n_intervals"),
     )
-    def refresh_alerts(unit: str | None, _n: int | None) -> AlertsView:
-        return alerts_view(sources.current(), sources.access(), unit)
+    def refresh_alerts(unit: str | None, _n: int | None) -> report_view.AlertsView:
+        return report_view.alerts_view(sources.current(), sources.access(), unit)

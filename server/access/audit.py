@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -42,9 +42,6 @@ def record(
 
     A `detail` key that names a password, secret or token is refused: the log is read by every
     admin and kept forever, so no secret may reach it, even by a careless `model_dump()`."""
-    for key in detail or {}:
-        if any(word in key.lower() for word in _SECRET_WORDS):
-            raise ValueError(f"audit detail {key!r} looks like a secret; leave it out")
     event = AuditEvent(
         at=at or datetime.now(UTC),
         actor=actor[:64],
@@ -52,10 +49,18 @@ def record(
         action=action[:64],
         target=None if target is None else target[:200],
         client=None if client is None else client[:64],
-        detail=json.dumps(dict(detail or {}), ensure_ascii=False, sort_keys=True, default=str),
+        detail=_encode(detail),
     )
     session.add(event)
     return event
+
+
+def _encode(detail: Mapping[str, Any] | None) -> str:
+    """`detail` as stored: canonical JSON, so equal details are equal text."""
+    for key in detail or {}:
+        if any(word in key.lower() for word in _SECRET_WORDS):
+            raise ValueError(f"audit detail {key!r} looks like a secret; leave it out")
+    return json.dumps(dict(detail or {}), ensure_ascii=False, sort_keys=True, default=str)
 
 
 def record_access(
@@ -77,6 +82,38 @@ def record_access(
         client=client,
         detail=detail,
     )
+
+
+def record_access_once(
+    session: Session,
+    access: Access,
+    action: str,
+    *,
+    within: timedelta,
+    target: str | None = None,
+    client: str | None = None,
+    detail: Mapping[str, Any] | None = None,
+) -> AuditEvent:
+    """`record_access`, unless this user's same action on the same target with the same detail
+    was recorded in the last `within`: then that event, as it is the same thing seen again (a
+    screen redrawn, re-sorted or reopened), and the log keeps one event for it."""
+    since = datetime.now(UTC) - within
+    same = session.exec(
+        select(AuditEvent)
+        .where(
+            col(AuditEvent.action) == action[:64],
+            col(AuditEvent.at) >= since,
+            col(AuditEvent.actor) == access.username[:64],
+            col(AuditEvent.role) == access.role,
+            col(AuditEvent.target) == (None if target is None else target[:200]),
+            col(AuditEvent.detail) == _encode(detail),
+        )
+        .order_by(col(AuditEvent.id).desc())
+        .limit(1)
+    ).first()
+    if same is not None:
+        return same
+    return record_access(session, access, action, target=target, client=client, detail=detail)
 
 
 def events(

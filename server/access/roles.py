@@ -1,4 +1,5 @@
-"""Who may see what: a logged-in user's role and scope, as a plain value that routes consult.
+"""Who may see what: a logged-in user's role and scope, as a plain value that the API's routes
+and the dashboard's pages both consult. Every role table is here, so a rule is read in one place.
 
 - admin: the registry, devices and users, and the audit log; reads everything.
 - hr: reads every unit, with names, and exports.
@@ -27,7 +28,12 @@ ANY_UNIT = ("admin", "hr", "viewer")
 OWN_UNIT = ("unit_head", "officer")
 SEE_NAMES = ("admin", "hr", "unit_head", "officer")
 EXPORT = ("admin", "hr", "unit_head", "officer", "viewer")
+SEE_ALERTS = ("admin", "hr", "unit_head")  # an alert at a counter points at whoever sat there
+PRINT_MONTHLY = ("admin", "hr", "unit_head")  # the printable month names every officer of a unit
 NAME_FIELDS = ("officer_id", "name", "title")  # what a viewer's rows leave out
+
+
+ACCESS_KEY = "hailong.access"  # where the login guard puts the user's Access in the ASGI scope
 
 
 class Forbidden(HailongError):
@@ -94,3 +100,13 @@ class Access:
         return sorted(
             shown, key=lambda r: (str(r.get("unit_id")), json.dumps(r, sort_keys=True, default=str))
         )
+
+
+def from_scope(scope: Mapping[str, Any] | None) -> Access:
+    """Who is looking, as the login guard (server/web/login.py) handed it on in the ASGI scope,
+    where no request header can reach. A request without one is refused, so a page served
+    without the guard shows no figures rather than all of them."""
+    found = (scope or {}).get(ACCESS_KEY)
+    if not isinstance(found, Access):
+        raise Forbidden("no logged-in user: open the dashboard through the server's /login")
+    return found

@@ -21,14 +21,13 @@ from sqlmodel import Session
 
 from server.access import auth
 from server.access.auth import AuthError, user_from_token
-from server.access.roles import Access, Forbidden
+from server.access.roles import ACCESS_KEY, Access, Forbidden
 from server.storage.models import User
 from server.web.api.deps import TOKEN_COOKIE, NowDep, SessionDep, SettingsDep, client_address
 
 router = APIRouter()
 Scope = MutableMapping[str, Any]
 ASGIApp = Callable[[Scope, Any, Any], Awaitable[None]]
-ACCESS_KEY = "hailong.access"
 
 PAGE = """<!doctype html><html lang="vi"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">

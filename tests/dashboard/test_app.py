@@ -17,17 +17,16 @@ from dash import Dash
 from flask.testing import FlaskClient
 from sqlalchemy.engine import Engine
 
-from dashboard import figures
+from dashboard import report_view, tables
 from dashboard.app import create_dash
 from dashboard.pages import devices, satisfaction
 from dashboard.sources import Sources
 from devtools.dashboard_demo import OFFICERS, UNITS
-from server.access.roles import Access
+from server.access.roles import ACCESS_KEY, Access
 from server.policy import load_policy
 from server.reporting import reports
 from server.reporting.periods import parse_period, period_of
 from server.storage.db import session_scope
-from server.web.login import ACCESS_KEY
 from tests.dashboard.conftest import DH_ALERT, XA_ALERT
 from tests.dashboard.rows import (
     HEAD_Q1,
@@ -237,8 +236,8 @@ def test_report_callback_over_http_shows_the_reports_figures(demo_engine: Engine
     assert {r["name"] for r in records} == {o.name for o in OFFICERS}
     for record in records:
         row = rows[record["id"]]
-        assert record["ratings"] == figures.format_count(row["ratings"])
-        assert record["satisfied"] == figures.format_pct_interval(
+        assert record["ratings"] == tables.format_count(row["ratings"])
+        assert record["satisfied"] == tables.format_pct_interval(
             row["satisfied_pct"], row["wilson_low"], row["wilson_high"]
         )
         assert record["rank"] == str(row["rank"])
@@ -246,7 +245,7 @@ def test_report_callback_over_http_shows_the_reports_figures(demo_engine: Engine
     assert ranks == sorted(ranks), "rank order by default"
     bars, _satisfied, _happy = out[satisfaction.CHART]["figure"]["data"]
     assert sum(bars["y"]) == expected["total"]["ratings"]
-    assert out[satisfaction.KPI_RATINGS]["children"] == figures.format_count(sum(bars["y"]))
+    assert out[satisfaction.KPI_RATINGS]["children"] == tables.format_count(sum(bars["y"]))
     assert out[satisfaction.TABLE_BOX]["hidden"] is False
     assert out[satisfaction.EMPTY]["hidden"] is True
     assert out[satisfaction.RULES]["hidden"] is False
@@ -333,16 +332,16 @@ def test_a_typed_period_sets_the_kind(engine: Engine) -> None:
     ],
 )
 def test_read_period(text: str | None, expected: Any) -> None:
-    assert satisfaction.read_period(text, TODAY) == expected
+    assert report_view.read_period(text, TODAY) == expected
 
 
 def test_read_period_refuses_what_it_cannot_read() -> None:
     with pytest.raises(ValueError, match="not a report period"):
-        satisfaction.read_period("last week", TODAY)
+        report_view.read_period("last week", TODAY)
 
 
 def test_view_of_one_unit_lists_only_its_officers(demo_sources: Sources) -> None:
-    view = satisfaction.view(demo_sources, HR, LAST_30_DAYS, "officer", "BN-MOTCUA")
+    view = report_view.view(demo_sources, HR, LAST_30_DAYS, "officer", "BN-MOTCUA")
 
     expected = {o.name for o in OFFICERS if o.unit_id == "BN-MOTCUA"}
     assert {r["name"] for r in view.records} == expected
@@ -352,14 +351,14 @@ def test_view_of_one_unit_lists_only_its_officers(demo_sources: Sources) -> None
 def test_view_sorts_as_the_header_asks(demo_sources: Sources) -> None:
     sort_by = [{"column_id": "satisfied", "direction": "desc"}]
 
-    view = satisfaction.view(demo_sources, HR, LAST_30_DAYS, "officer", "*", sort_by=sort_by)
+    view = report_view.view(demo_sources, HR, LAST_30_DAYS, "officer", "*", sort_by=sort_by)
 
     shown = [float(r["satisfied"].split(" ")[0].replace(",", ".")) for r in view.records]
     assert shown == sorted(shown, reverse=True)
 
 
 def test_view_of_a_period_without_ratings_shows_the_empty_state(demo_sources: Sources) -> None:
-    view = satisfaction.view(demo_sources, HR, parse_period("2020-01"), "officer", "*")
+    view = report_view.view(demo_sources, HR, parse_period("2020-01"), "officer", "*")
 
     assert view.table_hidden is True and view.empty_hidden is False
     assert view.chart.data == () and view.reasons.data == ()
@@ -369,7 +368,7 @@ def test_view_of_a_period_without_ratings_shows_the_empty_state(demo_sources: So
 
 
 def test_view_of_counters_has_no_classification(demo_sources: Sources) -> None:
-    view = satisfaction.view(demo_sources, HR, LAST_30_DAYS, "counter", "*")
+    view = report_view.view(demo_sources, HR, LAST_30_DAYS, "counter", "*")
 
     assert len(view.records) == len(OFFICERS)  # one counter each
     assert "classification" not in {c["id"] for c in view.columns}
@@ -380,8 +379,8 @@ def test_including_flagged_ratings_changes_the_figures_not_the_flagged_count(
     report_sources: Sources,
 ) -> None:
     head = Access("unit_head", "head-dh", unit_id="DH")
-    left_out = satisfaction.view(report_sources, head, OCTOBER, "officer", "DH")
-    included = satisfaction.view(report_sources, head, OCTOBER, "officer", "DH", True)
+    left_out = report_view.view(report_sources, head, OCTOBER, "officer", "DH")
+    included = report_view.view(report_sources, head, OCTOBER, "officer", "DH", True)
 
     assert (left_out.ratings, included.ratings) == ("59", "60")
     assert left_out.flagged == included.flagged == "1"
@@ -393,19 +392,19 @@ def test_including_flagged_ratings_changes_the_figures_not_the_flagged_count(
 
 
 def test_export_links_are_the_apis_same_query() -> None:
-    href = satisfaction.export_href("counter", OCTOBER, "DH", True, "xlsx")
+    href = report_view.export_href("counter", OCTOBER, "DH", True, "xlsx")
 
     assert href == (
         "/api/v1/reports/counters?period=2026-10&unit_id=DH&include_flagged=true&format=xlsx"
     )
-    whole = satisfaction.export_href("officer", LAST_30_DAYS, None, False, "csv")
+    whole = report_view.export_href("officer", LAST_30_DAYS, None, False, "csv")
     assert whole == "/api/v1/reports/officers?period=2026-10-22..2026-11-20&format=csv"
 
 
 def test_the_printable_month_is_the_periods_last_month_up_to_now() -> None:
-    assert satisfaction.monthly_month(OCTOBER, TODAY) == OCTOBER
-    assert satisfaction.monthly_month(parse_period("2026"), TODAY).text == "2026-11"
-    assert satisfaction.monthly_href("DH", OCTOBER, False) == (
+    assert report_view.monthly_month(OCTOBER, TODAY) == OCTOBER
+    assert report_view.monthly_month(parse_period("2026"), TODAY).text == "2026-11"
+    assert report_view.monthly_href("DH", OCTOBER, False) == (
         "/api/v1/reports/units/DH/monthly?month=2026-10"
     )
 
@@ -416,9 +415,9 @@ def test_the_printable_month_is_offered_for_one_unit_to_those_who_may_print_it(
     head = Access("unit_head", "head-dh", unit_id="DH")
     officer = Access("officer", "officer-a", unit_id="DH", officer_id="CB-A")
 
-    for_head = satisfaction.view(report_sources, head, OCTOBER, "unit", "DH")
-    for_hr_all = satisfaction.view(report_sources, HR, OCTOBER, "unit", "*")
-    for_officer = satisfaction.view(report_sources, officer, OCTOBER, "officer", None)
+    for_head = report_view.view(report_sources, head, OCTOBER, "unit", "DH")
+    for_hr_all = report_view.view(report_sources, HR, OCTOBER, "unit", "*")
+    for_officer = report_view.view(report_sources, officer, OCTOBER, "officer", None)
 
     assert for_head.monthly_hidden is False
     assert for_head.monthly_href == "/api/v1/reports/units/DH/monthly?month=2026-10"
@@ -445,8 +444,8 @@ def test_alerts_panel_over_http_shows_the_unit_heads_alerts_only(report_engine: 
 
 
 def test_alerts_view_per_role(report_sources: Sources) -> None:
-    everyone = satisfaction.alerts_view(report_sources, HR, "*")
-    viewer = satisfaction.alerts_view(report_sources, VIEWER, "*")
+    everyone = report_view.alerts_view(report_sources, HR, "*")
+    viewer = report_view.alerts_view(report_sources, VIEWER, "*")
 
     assert [a["message"] for a in everyone.records] == [XA_ALERT, DH_ALERT]
     assert viewer == ([], True, False)

@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from sqlalchemy.engine import Engine
 
-from dashboard import figures, queries
+from dashboard import queries, tables
 from dashboard.app import create_dash
 from dashboard.pages import devices, satisfaction
 from devtools.browser import (
@@ -65,7 +65,7 @@ def expected_order(engine: Engine) -> list[str]:
     period = period_of("range", TODAY - timedelta(days=29), TODAY)
     with session_scope(engine) as session:
         content = queries.report(session, HR, "officer", period, None, default_policy())
-    return [row["name"] for row in figures.sort_rows(figures.report_rows(content), None, UNITS)]
+    return [row["name"] for row in tables.sort_rows(tables.report_rows(content), None, UNITS)]
 
 
 def test_satisfaction_page_shows_officers_and_chart_without_console_errors(

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from dashboard import figures
+from dashboard import captions, figures, tables
 from dashboard.queries import DeviceRow
 from devtools.figures import level_figures as report_figures
 from server.access.roles import Access
@@ -87,19 +87,19 @@ def test_no_days_gives_the_empty_state_not_an_empty_chart() -> None:
 
 
 def test_numbers_have_a_decimal_comma_two_decimals_and_dots_between_thousands() -> None:
-    assert figures.format_count(1234567) == "1.234.567"
-    assert figures.format_decimal(1234.5) == "1.234,50"
-    assert figures.format_decimal(84.444) == "84,44"
-    assert figures.format_pct(90.0) == "90,00 %"
-    assert figures.format_pct_interval(90.0, 74.38, 96.54) == "90,00 % (74,38–96,54)"
-    assert figures.format_change(10.0) == "+10,00"
-    assert figures.format_change(-2.5) == "-2,50"
-    assert figures.format_change(0.0) == "0,00"
+    assert tables.format_count(1234567) == "1.234.567"
+    assert tables.format_decimal(1234.5) == "1.234,50"
+    assert tables.format_decimal(84.444) == "84,44"
+    assert tables.format_pct(90.0) == "90,00 %"
+    assert tables.format_pct_interval(90.0, 74.38, 96.54) == "90,00 % (74,38–96,54)"
+    assert tables.format_change(10.0) == "+10,00"
+    assert tables.format_change(-2.5) == "-2,50"
+    assert tables.format_change(0.0) == "0,00"
     nothing = (
-        figures.format_count(None),
-        figures.format_pct(None),
-        figures.format_pct_interval(None, None, None),
-        figures.format_change(None),
+        tables.format_count(None),
+        tables.format_pct(None),
+        tables.format_pct_interval(None, None, None),
+        tables.format_change(None),
     )
     assert nothing == ("—", "—", "—", "—")
 
@@ -143,8 +143,8 @@ UNITS = {"DH": "Phường Diên Hồng", "XA": "Xã An"}
 
 
 def records(content: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    rows = figures.report_rows(content)
-    return {r["id"]: r for r in figures.report_records(rows, content["scope"], UNITS)}
+    rows = tables.report_rows(content)
+    return {r["id"]: r for r in tables.report_records(rows, content["scope"], UNITS)}
 
 
 def test_a_satisfied_share_is_shown_with_its_wilson_interval() -> None:
@@ -168,8 +168,8 @@ def test_fewer_ratings_than_the_minimum_is_not_enough_data_and_not_classified() 
     assert by_id["CB-B"]["classification"] == "—"
     assert (by_id["CB-C"]["rank"], by_id["CB-A"]["rank"]) == ("1", "2")  # 76,95 above 74,38
     assert by_id["CB-D"]["satisfied"] == "—" and by_id["CB-D"]["rank"] == "chưa đủ dữ liệu"
-    tips = figures.report_tooltips(
-        figures.report_rows(content), content["min_ratings"], POLICY.misuse.count
+    tips = tables.report_tooltips(
+        tables.report_rows(content), content["min_ratings"], POLICY.misuse.count
     )
     assert "Dưới 30 đánh giá: chưa đủ dữ liệu" in tips[1]["rank"]["value"]
     assert "rank" not in tips[0]
@@ -178,7 +178,7 @@ def test_fewer_ratings_than_the_minimum_is_not_enough_data_and_not_classified() 
 def test_the_suggested_class_shows_the_rule_that_gave_it() -> None:
     content = officers_content()
     a = records(content)["CB-A"]
-    tip = figures.report_tooltips(figures.report_rows(content), 30, POLICY.misuse.count)[0][
+    tip = tables.report_tooltips(tables.report_rows(content), 30, POLICY.misuse.count)[0][
         "classification"
     ]
 
@@ -188,10 +188,10 @@ def test_the_suggested_class_shows_the_rule_that_gave_it() -> None:
     )
     english = "Completion of duties: Wilson lower bound ≥ 60 % (policy 2026-12-default)"
     assert english in tip["value"]
-    assert figures.policy_rules(POLICY)[0] == (
+    assert captions.policy_rules(POLICY)[0] == (
         "Hoàn thành xuất sắc nhiệm vụ: cận dưới Wilson ≥ 90 % và tỷ lệ không hài lòng ≤ 2 %"
     )
-    assert figures.policy_rules(POLICY)[-1] == "Không hoàn thành nhiệm vụ: các trường hợp còn lại"
+    assert captions.policy_rules(POLICY)[-1] == "Không hoàn thành nhiệm vụ: các trường hợp còn lại"
 
 
 def test_flagged_ratings_are_counted_apart_and_only_scored_when_asked() -> None:
@@ -205,7 +205,7 @@ def test_flagged_ratings_are_counted_apart_and_only_scored_when_asked() -> None:
 def test_the_change_is_in_points_against_the_previous_period() -> None:
     content = officers_content()
     by_id = records(content)
-    tips = figures.report_tooltips(figures.report_rows(content), 30, POLICY.misuse.count)
+    tips = tables.report_tooltips(tables.report_rows(content), 30, POLICY.misuse.count)
 
     assert by_id["CB-A"]["change"] == "+10,00"  # 90,00 − 80,00
     assert by_id["CB-C"]["change"] == "—"  # no ratings in September
@@ -213,11 +213,11 @@ def test_the_change_is_in_points_against_the_previous_period() -> None:
 
 
 def test_the_table_is_in_rank_order_unless_a_header_asks_otherwise() -> None:
-    rows = figures.report_rows(officers_content())
+    rows = tables.report_rows(officers_content())
 
     def ids(column: str | None = None, direction: str = "asc") -> list[str]:
         sort_by = [{"column_id": column, "direction": direction}] if column else None
-        return [r["officer_id"] for r in figures.sort_rows(rows, sort_by, UNITS)]
+        return [r["officer_id"] for r in tables.sort_rows(rows, sort_by, UNITS)]
 
     assert ids() == ["CB-C", "CB-A", "CB-B", "CB-D"]  # the unranked as the report lists them
     # by the number, not the text: "100,00 %" sorts above "90,00 %"; nothing shown goes last
@@ -230,13 +230,13 @@ def test_the_table_is_in_rank_order_unless_a_header_asks_otherwise() -> None:
 
 def test_columns_per_report() -> None:
     def ids(scope: report_json.Scope) -> list[str]:
-        return [c["id"] for c in figures.report_columns(scope)]
+        return [c["id"] for c in tables.report_columns(scope)]
 
     figures_shown = ["ratings", "satisfied", "happy_index", "change", "rank", "flagged", "flags"]
     assert ids("officer") == ["name", "unit", *figures_shown, "classification"]
     assert ids("counter") == ["name", "unit", *figures_shown]
     assert ids("field") == ids("unit") == ["name", *figures_shown]
-    (name,) = [c for c in figures.report_columns("officer") if c["id"] == "name"]
+    (name,) = [c for c in tables.report_columns("officer") if c["id"] == "name"]
     assert name["name"] == ["Cán bộ", "Officer"]
 
 
@@ -245,7 +245,7 @@ def test_rows_without_names_show_none() -> None:
     content = officers_content()
     redacted = Access("viewer", "v").redact(content["officers"])
 
-    shown = figures.report_records(redacted, "officer", UNITS)
+    shown = tables.report_records(redacted, "officer", UNITS)
 
     assert all("id" not in r and r["name"] == "—" for r in shown)
 
@@ -256,7 +256,7 @@ def test_rows_without_names_show_none() -> None:
 def test_summary_is_the_reports_total() -> None:
     total = officers_content()["total"]
 
-    headline = figures.summary(total)
+    headline = captions.summary(total)
 
     assert headline.ratings == "99"  # 30 + 29 + 40 + 0, the flagged one left out
     assert headline.satisfied_pct == "92,93 %"  # (27 + 29 + 36) / 99
@@ -270,14 +270,14 @@ def test_summary_is_the_reports_total() -> None:
 def test_summary_of_an_empty_period_shows_dashes() -> None:
     empty = report_json.row_dict(reports.Row("", "", "", None, report_figures({})), None)
 
-    headline = figures.summary(empty)
+    headline = captions.summary(empty)
 
     assert (headline.ratings, headline.satisfied_pct, headline.happy_index) == ("0", "—", "—")
     assert headline.interval == "KTC 95 %: —"
 
 
 def test_caption_names_the_period_the_comparison_and_the_policy() -> None:
-    caption = figures.caption(officers_content(include_flagged=True))
+    caption = captions.caption(officers_content(include_flagged=True))
 
     assert caption.vi == (
         "Tháng 10/2026 (01/10/2026–31/10/2026) · so với Tháng 9/2026 · chính sách "
@@ -326,10 +326,10 @@ def test_alert_records_name_the_unit() -> None:
         "delivered": "Chưa gửi",
     }
 
-    (record,) = figures.alert_records([row], UNITS)
+    (record,) = tables.alert_records([row], UNITS)
 
     assert record == {**row, "unit": "Phường Diên Hồng"}
-    assert {c["id"] for c in figures.ALERT_COLUMNS} <= set(record)
+    assert {c["id"] for c in tables.ALERT_COLUMNS} <= set(record)
 
 
 # --- devices --------------------------------------------------------------------------------
@@ -351,7 +351,7 @@ def device(**overrides: object) -> DeviceRow:
 
 
 def test_device_records_show_vietnam_time_and_bilingual_states() -> None:
-    online, offline, never, revoked = figures.device_records(
+    online, offline, never, revoked = tables.device_records(
         [
             device(),
             device(id="HL-02", state="offline", outbox=37, rejected_dropped=1200),
@@ -373,12 +373,12 @@ def test_device_records_show_vietnam_time_and_bilingual_states() -> None:
 
 
 def test_naive_times_are_read_as_utc() -> None:
-    assert figures.format_vn_time(datetime(2026, 11, 20, 17, 30)) == "2026-11-21 00:30"
+    assert tables.format_vn_time(datetime(2026, 11, 20, 17, 30)) == "2026-11-21 00:30"
 
 
 def test_device_records_show_the_missing_seqs() -> None:
     many = tuple((10 * k, 10 * k + 1) for k in range(1, 13))
-    gaps, none, scattered = figures.device_records(
+    gaps, none, scattered = tables.device_records(
         [
             device(missing_seqs=4, missing_seq_ranges=((3, 4), (6, 6), (8, 8))),
             device(id="HL-02"),

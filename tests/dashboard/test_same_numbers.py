@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from dashboard import figures, queries
+from dashboard import queries, report_view, tables
 from dashboard.pages import satisfaction
 from dashboard.sources import Sources
 from server.access.roles import Access
@@ -85,7 +85,7 @@ def api_report(
     """GET /api/v1/reports/{scope} for October as `user`, less the run's own fields."""
     params = {"period": OCTOBER.text, "include_flagged": str(include_flagged).lower()}
     response = client.get(
-        f"/api/v1/reports/{satisfaction.PATHS[scope]}",  # type: ignore[index]
+        f"/api/v1/reports/{report_view.PATHS[scope]}",  # type: ignore[index]
         params=params,
         headers=login(client, user),
     )
@@ -113,15 +113,15 @@ def test_the_dashboards_report_is_the_apis(
             include_flagged=include_flagged,
         )
         units = queries.unit_names(session)
-    shown = satisfaction.view(sources, access, OCTOBER, scope, None, include_flagged)
+    shown = report_view.view(sources, access, OCTOBER, scope, None, include_flagged)
 
     assert ours == expected
-    api_rows = figures.sort_rows(figures.report_rows(expected), None, units)
-    assert shown.records == figures.report_records(api_rows, scope, units)
-    assert [r["flags"] for r in shown.records] == [figures.flags_text(r["flags"]) for r in api_rows]
+    api_rows = tables.sort_rows(tables.report_rows(expected), None, units)
+    assert shown.records == tables.report_records(api_rows, scope, units)
+    assert [r["flags"] for r in shown.records] == [tables.flags_text(r["flags"]) for r in api_rows]
     assert any(r["flags"] for r in api_rows)  # there are flag counts to compare
-    assert shown.ratings == figures.format_count(expected["total"]["ratings"])
-    assert shown.satisfied_pct == figures.format_pct(expected["total"]["satisfied_pct"])
+    assert shown.ratings == tables.format_count(expected["total"]["ratings"])
+    assert shown.satisfied_pct == tables.format_pct(expected["total"]["satisfied_pct"])
 
 
 def test_the_hand_computed_officer_reads_the_same_on_screen(client: TestClient) -> None:
@@ -130,7 +130,7 @@ def test_the_hand_computed_officer_reads_the_same_on_screen(client: TestClient) 
     (api_row,) = [
         r for r in api_report(client, "hr", "officer")["officers"] if r["officer_id"] == "CB-A"
     ]
-    (record,) = figures.report_records([api_row], "officer", {"DH": "Phường Diên Hồng"})
+    (record,) = tables.report_records([api_row], "officer", {"DH": "Phường Diên Hồng"})
 
     assert (api_row["satisfied_pct"], api_row["wilson_low"], api_row["wilson_high"]) == (
         90.0,
@@ -151,7 +151,7 @@ def test_the_flag_counts_read_the_same_on_screen(app: FastAPI, client: TestClien
         r for r in api_report(client, "hr", "officer")["officers"] if r["officer_id"] == "CB-C"
     ]
     sources = Sources(factory(app.state.engine), lambda: TODAY, app.state.policy)
-    shown = satisfaction.view(sources, USERS["hr"], OCTOBER, "officer", None)
+    shown = report_view.view(sources, USERS["hr"], OCTOBER, "officer", None)
     (at,) = [i for i, r in enumerate(shown.records) if r.get("id") == "CB-C"]
 
     assert api_row["flags"] == {"officer_mismatch": 1, "clock_corrected": 3, "out_of_order": 1}
@@ -223,9 +223,9 @@ def test_a_unit_head_behind_the_login_sees_their_unit_as_the_api_gives_it(
 
     expected = api_report(client, "head-dh", "officer")
     units = {"DH": "Phường Diên Hồng", "XA": "Xã An"}
-    rows = figures.sort_rows(expected["officers"], None, units)
+    rows = tables.sort_rows(expected["officers"], None, units)
     assert status == 200
-    assert out[satisfaction.TABLE]["data"] == figures.report_records(rows, "officer", units)
+    assert out[satisfaction.TABLE]["data"] == tables.report_records(rows, "officer", units)
     assert {r["name"] for r in out[satisfaction.TABLE]["data"]} == {
         "Nguyễn Thị An",
         "Trần Văn Bình",

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
-from server.access.roles import Access
+from server.access.roles import SEE_ALERTS, Access
 from server.alerts.checks import recent
 from server.storage.models import Alert, Moment
 from server.web.api.deps import SessionDep, require_role
@@ -16,7 +16,6 @@ from server.web.api.routes import UnitFilter
 
 alerts_api = APIRouter(prefix="/api/v1", tags=["alerts"])
 
-SEE_ALERTS = ("admin", "hr", "unit_head")
 AlertReader = Annotated[Access, Depends(require_role(SEE_ALERTS))]
 
 

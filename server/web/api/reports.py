@@ -1,6 +1,7 @@
 """Report routes: per officer, counter, field or unit as JSON, CSV or XLSX, and a unit's
-printable month. Each run is audited with its query, the policy version and the SHA-256 of its
-content; the audit event's id is the report's `run_id`."""
+printable month, as server/reporting/access_reports.py runs them for the user: held to what
+they may see, audited with the query, the policy version and the SHA-256 of the content; the
+audit event's id is the report's `run_id`."""
 
 from __future__ import annotations
 
@@ -11,11 +12,10 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from hailong.errors import UnknownId
-from server.access import audit
-from server.access.roles import Access, Forbidden
 from server.policy import Policy
-from server.reporting import exports, report_json, reports
+from server.reporting import access_reports, exports, report_json, reports
 from server.reporting import monthly as monthly_report
+from server.reporting.access_reports import SCOPE_OF
 from server.reporting.periods import FORMS, Period, parse_period
 from server.web.api.deps import AccessDep, SessionDep, client_address
 
@@ -23,17 +23,10 @@ reports_api = APIRouter(prefix="/api/v1", tags=["reports"])
 
 PathScope = Literal["officers", "counters", "fields", "units"]
 Format = Literal["json", "csv", "xlsx"]
-SCOPE_OF: dict[str, report_json.Scope] = {
-    "officers": "officer",
-    "counters": "counter",
-    "fields": "field",
-    "units": "unit",
-}
 MEDIA_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
-MONTHLY_ROLES = ("admin", "hr", "unit_head")  # the page names every officer of the unit
 _FILE_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
         "content": {
@@ -74,17 +67,6 @@ def _period(period: str | None, start: date | None, end: date | None) -> Period:
         return reports.period_between(start, end)
     except ValueError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"start, end: {exc}") from None
-
-
-def _limits(
-    access: Access, scope: report_json.Scope, unit_id: str | None, officer_id: str | None
-) -> tuple[str | None, str | None]:
-    """The unit and officer this user's report is held to (server/access/roles.py)."""
-    if access.role == "officer" and scope != "officer":
-        raise Forbidden("an officer sees only their own figures: GET /api/v1/reports/officers")
-    if officer_id is not None and not access.may_see_names:
-        raise Forbidden(f"officer_id: the role {access.role!r} sees figures without officers")
-    return access.unit_scope(unit_id), access.officer_scope(officer_id)
 
 
 def _filename(scope: report_json.Scope, period: Period, fmt: str) -> str:
@@ -128,50 +110,21 @@ def scope_report(
     without officer_id or name."""
     kind = SCOPE_OF[scope]
     chosen = _period(period, start, end)
-    unit, officer = _limits(access, kind, unit_id, officer_id)
-    if format != "json" and not access.may_export:
-        raise Forbidden(f"the role {access.role!r} may not export reports")
-    policy = _policy(request)
-    query = reports.Query(kind, chosen, unit, officer, field_id, include_flagged)
-    content = reports.report(session, query, policy).as_dict()
-    key = report_json.rows_key(kind)
-    if kind == "officer":
-        content[key] = access.redact(content[key])
-    sha256 = report_json.digest(content)
-    action = f"report.{kind}" if format == "json" else f"export.{kind}.{format}"
-    event = audit.record_access(
+    query = reports.Query(kind, chosen, unit_id, officer_id, field_id, include_flagged)
+    body = access_reports.run(
         session,
         access,
-        action,
-        target=f"{kind}:{chosen.text}",
+        query,
+        _policy(request),
+        export=None if format == "json" else format,
         client=client_address(request),
-        detail={
-            "query": {
-                "period": chosen.text,
-                "unit_id": unit,
-                "officer_id": officer,
-                "field_id": field_id,
-                "include_flagged": include_flagged,
-            },
-            "policy_version": policy.version,
-            "rows": len(content[key]),
-            "sha256": sha256,
-        },
-    )
-    session.flush()  # its id is the run id the body carries
-    body = {
-        **content,
-        "run_id": event.id,
-        "generated_at": event.at.isoformat(),
-        "generated_by": access.username,
-        "sha256": sha256,
-    }
+    ).body()
     if format == "json":
         answer: Response = JSONResponse(body)
     else:
-        made = exports.csv_bytes(body) if format == "csv" else exports.xlsx_bytes(body)
+        data = exports.csv_bytes(body) if format == "csv" else exports.xlsx_bytes(body)
         answer = Response(
-            made,
+            data,
             media_type=MEDIA_TYPES[format],
             headers={
                 "Content-Disposition": f'attachment; filename="{_filename(kind, chosen, format)}"'
@@ -198,20 +151,18 @@ def unit_monthly_report(
 ) -> HTMLResponse:
     """A unit's month as an A4 page in Vietnamese to print (or print to PDF): its officers'
     table, charts, reasons, totals against the month before, and the policy version."""
-    access.require(MONTHLY_ROLES)
-    access.unit_scope(unit_id)
+    access_reports.check_monthly(access, unit_id)
     try:
         chosen = monthly_report.parse_month(month)
     except ValueError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"month: {exc}") from None
     try:
-        page = monthly_report.export(
+        page = access_reports.monthly(
             session,
+            access,
             unit_id,
             chosen,
             _policy(request),
-            actor=access.username,
-            role=access.role,
             client=client_address(request),
             include_flagged=include_flagged,
         )
