@@ -22,7 +22,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, S
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from sqlalchemy import (
     Connection,
@@ -144,6 +144,30 @@ def month_end(month: date) -> date:
 # tallies of new rows (pure) ------------------------------------------------------------------
 
 
+class Tallied(Protocol):
+    """What the tallies read of a stored rating: a RatingRow (server/storage/rows.py) as the
+    ingest stores it, or the columns of one read back for a rebuild."""
+
+    @property
+    def day(self) -> date: ...
+    @property
+    def counter_id(self) -> str | None: ...
+    @property
+    def officer_id(self) -> str | None: ...
+    @property
+    def unit_id(self) -> str | None: ...
+    @property
+    def scale(self) -> str: ...
+    @property
+    def score(self) -> int: ...
+    @property
+    def ticket(self) -> str | None: ...
+    @property
+    def reasons(self) -> str: ...
+    @property
+    def flags(self) -> str: ...
+
+
 def is_flagged(flags: str, counted: Collection[str]) -> bool:
     """Does a rating's stored `flags` text carry a flag the policy counts as misuse?"""
     return bool(flags) and any(flag in counted for flag in flags.split(","))
@@ -154,62 +178,48 @@ def _add(counts: dict[Key, Values], key: Key, values: Values) -> None:
     counts[key] = values if old is None else tuple(a + b for a, b in zip(old, values, strict=True))
 
 
-def tally(rows: Iterable[Mapping[str, Any]], counted: Collection[str] = ()) -> dict[Key, Values]:
+def tally(rows: Iterable[Tallied], counted: Collection[str] = ()) -> dict[Key, Values]:
     """Stored rating rows → (n, flagged, ticketed) per (day, counter, officer, scale, score,
     unit); `counted` are the misuse flags that leave a rating out of scores. `ticketed` counts
     only unflagged ratings with a ticket: a flagged rating is never a rated service."""
     counts: dict[Key, Values] = {}
     for r in rows:
         key = (
-            r["day"],
-            r["counter_id"] or "",
-            r["officer_id"] or NO_OFFICER,
-            r["scale"],
-            r["score"],
-            r["unit_id"] or "",
+            r.day,
+            r.counter_id or "",
+            r.officer_id or NO_OFFICER,
+            r.scale,
+            r.score,
+            r.unit_id or "",
         )
-        flagged = 1 if is_flagged(r.get("flags") or "", counted) else 0
-        ticketed = 1 if r.get("ticket") is not None and not flagged else 0
+        flagged = 1 if is_flagged(r.flags, counted) else 0
+        ticketed = 1 if r.ticket is not None and not flagged else 0
         _add(counts, key, (1, flagged, ticketed))
     return counts
 
 
-def tally_reasons(
-    rows: Iterable[Mapping[str, Any]], counted: Collection[str] = ()
-) -> dict[Key, Values]:
+def tally_reasons(rows: Iterable[Tallied], counted: Collection[str] = ()) -> dict[Key, Values]:
     """Stored rating rows → (n, flagged) per (day, counter, officer, reason, unit)."""
     counts: dict[Key, Values] = {}
     for r in rows:
-        if not r["reasons"]:
+        if not r.reasons:
             continue
-        flagged = 1 if is_flagged(r.get("flags") or "", counted) else 0
-        for reason in r["reasons"].split(","):
-            key = (
-                r["day"],
-                r["counter_id"] or "",
-                r["officer_id"] or NO_OFFICER,
-                reason,
-                r["unit_id"] or "",
-            )
+        flagged = 1 if is_flagged(r.flags, counted) else 0
+        for reason in r.reasons.split(","):
+            key = (r.day, r.counter_id or "", r.officer_id or NO_OFFICER, reason, r.unit_id or "")
             _add(counts, key, (1, flagged))
     return counts
 
 
-def tally_flags(rows: Iterable[Mapping[str, Any]]) -> dict[Key, Values]:
+def tally_flags(rows: Iterable[Tallied]) -> dict[Key, Values]:
     """Stored rating rows → (n,) per (day, counter, officer, flag, unit): how many ratings
     carried each flag, flagged as misuse by the policy or not."""
     counts: dict[Key, Values] = {}
     for r in rows:
-        for flag in (r.get("flags") or "").split(","):
+        for flag in r.flags.split(","):
             if not flag:
                 continue
-            key = (
-                r["day"],
-                r["counter_id"] or "",
-                r["officer_id"] or NO_OFFICER,
-                flag,
-                r["unit_id"] or "",
-            )
+            key = (r.day, r.counter_id or "", r.officer_id or NO_OFFICER, flag, r.unit_id or "")
             _add(counts, key, (1,))
     return counts
 
@@ -446,15 +456,14 @@ def _raw_reasons(conn: Connection, month: date, counted: Collection[str]) -> dic
         RATING.c.reasons,
         RATING.c.flags,
     ).where(RATING.c.day >= month, RATING.c.day <= month_end(month), RATING.c.reasons != "")
-    rows = ({**r._mapping, "day": as_date(r.day)} for r in conn.execute(q))
-    return tally_reasons(rows, counted)
+    return tally_reasons(conn.execute(q), counted)
 
 
 def _raw_flags(conn: Connection, month: date) -> dict[Key, Values]:
     q = select(
         RATING.c.day, RATING.c.counter_id, RATING.c.officer_id, RATING.c.unit_id, RATING.c.flags
     ).where(RATING.c.day >= month, RATING.c.day <= month_end(month), RATING.c.flags != "")
-    return tally_flags({**r._mapping, "day": as_date(r.day)} for r in conn.execute(q))
+    return tally_flags(conn.execute(q))
 
 
 def _raw_services(conn: Connection, month: date) -> dict[Key, Values]:
