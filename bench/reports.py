@@ -52,6 +52,7 @@ from server.reporting import recount, reports  # noqa: E402
 from server.storage.db import MIGRATIONS, make_engine, migrate  # noqa: E402
 from server.storage.flags import EXCLUDED_BY_DEFAULT  # noqa: E402
 from server.storage.models import Assignment, Counter, Device, Officer, Rating, Unit  # noqa: E402
+from server.storage.rows import COLUMNS as RATING_COLUMNS  # noqa: E402
 from server.timeutil import VN_TZ  # noqa: E402
 from system.simulator import officer_name  # noqa: E402
 
@@ -309,12 +310,9 @@ class Build:
     built_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
 
 
-# The rating columns, in the order of the INSERTs below.
-COLUMNS = (
-    "id, device_id, seq, pressed_at, device_pressed_at, received_at, day, scale, score, "
-    "officer_id, counter_id, unit_id, reported_officer_id, reported_counter_id, ticket, reasons, "
-    "comment, input, clock_synced, flags"
-)
+# The rating columns in the order of the INSERTs below: all but the unit's boot and monotonic
+# clock, left NULL.
+COLUMNS = ", ".join(c for c in RATING_COLUMNS if c not in ("boot_id", "mono_ms"))
 REASON_CASE = " ".join(f"WHEN {i} THEN '{r}'" for i, r in enumerate(REASON_LISTS))
 
 

@@ -16,6 +16,7 @@ from sqlmodel import Session
 
 from server.ingest.store import IngestRules, store_rows
 from server.storage.models import Assignment, Counter, Device, Officer, Rating, Unit
+from server.storage.rows import RatingRow
 from server.timeutil import VN_TZ, vn_day
 
 UNITS = {
@@ -119,7 +120,7 @@ def seed_ratings(
     why = random.Random(seed + 1)  # its own stream, so the scores do not depend on the reasons
     today = vn_day(now)
     seqs = dict.fromkeys((o.id for o in OFFICERS), 0)
-    rows: list[dict[str, object]] = []
+    rows: list[RatingRow] = []
     for back in range(days - 1, -1, -1):
         day = today - timedelta(days=back)
         if day.weekday() == 6:
@@ -137,7 +138,7 @@ def seed_ratings(
                     rating.reasons = why.choices(
                         list(REASON_WEIGHTS), list(REASON_WEIGHTS.values())
                     )[0]
-                rows.append(rating.model_dump())
+                rows.append(RatingRow(**rating.model_dump()))
     return len(store_rows(session, rows, rules, now))
 
 

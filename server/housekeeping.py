@@ -12,8 +12,8 @@ from server.alerts.jobs import alert_jobs
 from server.broker.dynsec import BrokerAccounts
 from server.broker.upgrade import legacy_client_ids, upgrade_job
 from server.ingest import rejected
-from server.integrity import chain
 from server.integrity.anchors import Outside
+from server.integrity.write import anchor_job
 from server.jobs import Job
 from server.policy import load_policy
 from server.settings import Settings
@@ -29,7 +29,7 @@ def housekeeping_jobs(
     outside = outside or Outside.from_settings(settings, chain_key)
     return [
         upgrade_job(BrokerAccounts.from_settings(settings), legacy_client_ids(settings)),
-        chain.anchor_job(chain_key, outside.daily),
+        anchor_job(chain_key, outside.daily),
         *alert_jobs(settings, load_policy(settings.policy_file)),
         rejected.age_job(timedelta(days=settings.rejected_max_age_days)),
     ]

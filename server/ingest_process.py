@@ -16,8 +16,8 @@ from types import FrameType
 
 from server.housekeeping import housekeeping_jobs
 from server.ingest.service import IngestService
-from server.integrity import chain
 from server.integrity.anchors import Outside
+from server.integrity.write import prepare
 from server.jobs import Jobs
 from server.settings import Settings
 from server.storage.db import make_engine, migrate
@@ -33,7 +33,7 @@ def run(settings: Settings, report_every_s: float = 10.0) -> int:
         )
     engine = make_engine(settings.database_url)
     migrate(engine)
-    chain_key = chain.prepare(engine, settings)
+    chain_key = prepare(engine, settings)
     outside = Outside.from_settings(settings, chain_key)
     jobs = Jobs(engine, housekeeping_jobs(settings, chain_key, outside)).start()
     service = IngestService.from_settings(engine, settings).start()

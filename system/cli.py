@@ -278,14 +278,15 @@ def _verify(args: argparse.Namespace) -> int:
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import DBAPIError
 
-    from server.integrity import anchors, chain, proof
+    from server.integrity import anchors, proof
+    from server.integrity.key import key_path, load_key
     from server.policy import load_policy
     from server.settings import Settings
     from server.storage.db import make_engine
 
     url = _database_url(args.data_dir)
     settings = Settings(data_dir=args.data_dir)
-    key = chain.load_key(chain.key_path(settings))
+    key = load_key(key_path(settings))
     counted = load_policy(settings.policy_file).misuse.count  # a bad file: a clear PolicyError
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and not Path(parsed.database or "").is_file():

@@ -131,7 +131,7 @@ _DELETE_GAP = sa.text("DELETE FROM seq_gap WHERE device_id = :device AND first_s
 
 def record_received(session: Session, seqs_by_device: dict[str, set[int]]) -> None:
     """Take the newly stored seqs out of their devices' gaps, in a few statements whatever the
-    number of devices. Called after chain.append in the same transaction, which holds the
+    number of devices. Called after the chain's `append` in the same transaction, which holds the
     devices' chain heads locked: two ingest processes update one device's gaps one after the
     other. A device without any gap row has received nothing yet: all of 1.. is missing."""
     if not seqs_by_device:

@@ -18,7 +18,7 @@ from sqlmodel import Field, Session, SQLModel, col, select
 
 from hailong.errors import NotFound
 from hailong.protocol import ID_RE
-from server.ingest.store import officer_at, shifts_between
+from server.registry.duty import officer_at, shifts_between
 from server.reporting.tally import tally_services
 from server.storage import bulk, rollups
 from server.storage.models import Counter, Moment, Officer, ServiceRecord

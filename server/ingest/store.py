@@ -1,8 +1,10 @@
 """Turning broker messages into stored ratings, exactly once, and acknowledging them after commit.
 
-`store_batch` is the whole rule book (contract, registry, time, attribution) applied to a batch
-inside one transaction; it touches no network, so it is tested without a broker. The Ack for a
-device is built from its result and sent only once the transaction has committed.
+`store_batch` is the whole rule book applied to a batch inside one transaction: the contract and
+the registry here, then the time and flags (server/ingest/dating.py) and the attribution
+(server/ingest/attribution.py); it touches no network, so it is tested without a broker. What
+fails the contract is kept as rejected. The Ack for a device is built from its result and sent
+only once the transaction has committed.
 """
 
 from __future__ import annotations
@@ -10,30 +12,29 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import datetime, timedelta
 
-import sqlalchemy as sa
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
-from sqlmodel import Session, and_, col, or_, select
+from sqlmodel import Session
 
 from hailong import protocol
 from hailong.protocol import Ack, AckRejection, ContractError, Rating
 from server.ingest import connections, ordering, rejected
-from server.ingest.press_time import Dated, date_press
-from server.integrity import chain
-from server.policy import MisuseRules, Press, load_policy, lookback, misuse_flags
+from server.ingest.attribution import Registry, attribute
+from server.ingest.dating import Valid, date_presses, flag_late, flag_misuse, flag_order
+from server.integrity.key import key_path, load_key
+from server.integrity.write import append
+from server.policy import MisuseRules, load_policy
 from server.reporting.tally import tally, tally_flags, tally_reasons
 from server.settings import Settings
 from server.storage import bulk, rollups
-from server.storage.models import Assignment, Counter, Device, RejectedMessage
+from server.storage.models import Device, RejectedMessage
 from server.storage.models import Rating as StoredRating
 from server.storage.reasons import reason_codes
-from server.timeutil import vn_day
+from server.storage.rows import RatingRow
 
 log = logging.getLogger("hailong.ingest")
 
@@ -58,7 +59,7 @@ class Incoming:
 @dataclass(frozen=True)
 class IngestRules:
     """The server's rules for a rating, and the key of the ratings' hash chain
-    (server/integrity/chain.py): no rating is stored without its link, so there is no key-less
+    (server/integrity/): no rating is stored without its link, so there is no key-less
     default."""
 
     chain_key: bytes | None = None
@@ -73,7 +74,7 @@ class IngestRules:
     @classmethod
     def from_settings(cls, settings: Settings) -> IngestRules:
         return cls(
-            chain_key=chain.load_key(chain.key_path(settings)),
+            chain_key=load_key(key_path(settings)),
             max_age=timedelta(days=settings.max_rating_age_days),
             future_tolerance=timedelta(seconds=settings.future_tolerance_s),
             misuse=load_policy(settings.policy_file).misuse,
@@ -182,7 +183,7 @@ def printable(text: str, limit: int) -> str:
 
 
 def store_rows(
-    session: Session, rows: Sequence[Mapping[str, Any]], rules: IngestRules, now: datetime
+    session: Session, rows: Sequence[RatingRow], rules: IngestRules, now: datetime
 ) -> set[str]:
     """Insert the rating rows whose id is not stored yet, link exactly those into their
     devices' hash chains and count them into the rollups, in the caller's transaction; returns
@@ -200,264 +201,19 @@ def store_rows(
     if not rows:
         return set()
     table = StoredRating.__table__  # type: ignore[attr-defined]
-    inserted = set(bulk.upsert(session, table, rows, "nothing", returning="id"))
-    new = [r for r in rows if r["id"] in inserted]
-    chain.append(session, rules.chain_key, new, now)
+    values = [row.as_dict() for row in rows]
+    inserted = set(bulk.upsert(session, table, values, "nothing", returning="id"))
+    new = [row for row in rows if row.id in inserted]
+    append(session, rules.chain_key, new, now)
     received: dict[str, set[int]] = defaultdict(set)
     for row in new:
-        received[str(row["device_id"])].add(int(row["seq"]))
+        received[row.device_id].add(row.seq)
     ordering.record_received(session, received)
     counted = rules.misuse.count
     rollups.add(session, rollups.RATINGS, tally(new, counted))
     rollups.add(session, rollups.REASONS, tally_reasons(new, counted))
     rollups.add(session, rollups.FLAGS, tally_flags(new))
     return inserted
-
-
-class _Registry:
-    """The registry rows one batch needs, read in two queries per batch: fresh enough that a
-    unit registered or a shift changed by another server process a moment ago is seen."""
-
-    def __init__(self, session: Session, device_ids: set[str]) -> None:
-        self.session = session
-        found = session.exec(
-            select(Device, Counter.unit_id)
-            .join(Counter, col(Counter.id) == col(Device.counter_id))
-            .where(col(Device.id).in_(device_ids))
-        ).all()
-        self.devices = {d.id: d for d, _ in found}
-        self._units = {d.counter_id: unit_id for d, unit_id in found}
-        self._assignments: dict[str, list[Assignment]] = defaultdict(list)
-
-    def load_assignments(self, first: datetime, last: datetime) -> None:
-        self._assignments.update(shifts_between(self.session, self._units, first, last))
-
-    def assignments(self, counter_id: str) -> list[Assignment]:
-        return self._assignments.get(counter_id, [])
-
-    def unit_of(self, counter_id: str) -> str | None:
-        return self._units.get(counter_id) or None
-
-
-def shifts_between(
-    session: Session, counter_ids: Iterable[str], first: datetime, last: datetime
-) -> dict[str, list[Assignment]]:
-    """The counters' shifts that overlap first..last: a counter gathers thousands of shifts
-    over the years, and every batch would otherwise read them all."""
-    ids = list(counter_ids)
-    if not ids:
-        return {}
-    rows = session.exec(
-        select(Assignment)
-        .where(col(Assignment.counter_id).in_(ids))
-        .where(col(Assignment.start) <= last)
-        .where(or_(col(Assignment.end).is_(None), col(Assignment.end) > first))
-    ).all()
-    found: dict[str, list[Assignment]] = defaultdict(list)
-    for a in rows:
-        found[a.counter_id].append(a)
-    return dict(found)
-
-
-def officer_at(assignments: Sequence[Assignment], moment: datetime) -> str | None:
-    """The officer assigned at `moment` (start inclusive, end exclusive), if any."""
-    for a in assignments:
-        if a.start <= moment and (a.end is None or moment < a.end):
-            return a.officer_id
-    return None
-
-
-def officer_named(
-    assignments: Sequence[Assignment], officer_id: str | None, first: datetime, last: datetime
-) -> str | None:
-    """`officer_id` if that officer was assigned at some moment of first..last, else None."""
-    for a in assignments:
-        if a.officer_id == officer_id and a.start <= last and (a.end is None or a.end > first):
-            return officer_id
-    return None
-
-
-@dataclass
-class _Valid:
-    """A rating that passed the contract, on its way to a row: its time and flags so far."""
-
-    device_id: str
-    rating: Rating
-    device: Device
-    received_at: datetime
-    live_since: datetime | None
-    dated: Dated = field(init=False)
-    pressed_at: datetime = field(init=False)  # dated.pressed_at, read a dozen times a rating
-    flags: list[str] = field(default_factory=list)
-
-
-def _date(session: Session, valid: Sequence[_Valid], rules: IngestRules) -> None:
-    """The time rule (server/ingest/press_time.py), with the boot marks of the batch's presses."""
-    keys = {
-        (v.device_id, v.rating.boot_id)
-        for v in valid
-        if v.rating.boot_id is not None and v.rating.mono_ms is not None
-    }
-    marks = connections.boot_marks(session, keys)
-    for v in valid:
-        r = v.rating
-        mark = marks.get((v.device_id, r.boot_id)) if r.boot_id is not None else None
-        v.dated = date_press(
-            r.pressed_at,
-            r.clock_synced,
-            r.mono_ms,
-            mark,
-            v.received_at,
-            rules.max_age,
-            rules.future_tolerance,
-        )
-        v.pressed_at = v.dated.pressed_at
-        v.flags.extend(v.dated.flags)
-
-
-def _flag_order(session: Session, valid: Sequence[_Valid]) -> None:
-    """`seq_reused` and `out_of_order` (server/ingest/ordering.py), judging each rating in arrival
-    order against the stored ones and those before it in the batch, as if each came alone."""
-    spans: dict[str, tuple[int, int]] = {}
-    for v in valid:
-        lo, hi = spans.get(v.device_id, (v.rating.seq, v.rating.seq))
-        spans[v.device_id] = (min(lo, v.rating.seq), max(hi, v.rating.seq))
-    orders = ordering.load_order(session, spans)
-    for v in valid:
-        order = orders[v.device_id]
-        v.flags += order.flags(v.rating.seq, v.rating.id, v.pressed_at, v.dated.known)
-        order.add(v.rating.seq, v.rating.id, v.pressed_at, ordering.trusted(v.flags))
-
-
-def _flag_late(session: Session, valid: Sequence[_Valid]) -> None:
-    """`late_while_online` (server/ingest/connections.py); the history is read only for ratings that
-    came late while the server was live, which an honest unit's never do."""
-    late = [
-        v
-        for v in valid
-        if v.dated.known
-        and v.live_since is not None
-        and v.live_since <= v.pressed_at
-        and v.received_at - v.pressed_at > connections.LATE_AFTER
-    ]
-    by_device: dict[str, list[_Valid]] = defaultdict(list)
-    for v in late:
-        by_device[v.device_id].append(v)
-    for device_id, found in sorted(by_device.items()):
-        first = min(v.pressed_at for v in found)
-        last = max(v.received_at for v in found)
-        events = connections.history(session, device_id, first, last)
-        for v in found:
-            if connections.late_while_online(v.pressed_at, v.received_at, events, v.live_since):
-                v.flags.append(connections.LATE_WHILE_ONLINE)
-
-
-def _row(v: _Valid, registry: _Registry, rules: IngestRules) -> dict[str, object]:
-    """The attribution rule: the counter the device is registered at, and the officer assigned
-    there at the press; for a rating whose time is unknown, the officer it names if assigned
-    there in the span before its receipt, else nobody."""
-    rating, flags, pressed_at = v.rating, v.flags, v.pressed_at
-    counter_id = v.device.counter_id
-    shifts = registry.assignments(counter_id)
-    if v.dated.known:
-        officer_id = officer_at(shifts, pressed_at)
-    else:
-        since = v.received_at - rules.unknown_time_officer_span
-        officer_id = officer_named(shifts, rating.officer_id, since, v.received_at)
-    if officer_id is None:
-        flags.append("no_officer")
-    if rating.counter_id is not None and rating.counter_id != counter_id:
-        flags.append("counter_mismatch")
-    if rating.officer_id is not None and rating.officer_id != officer_id:
-        flags.append("officer_mismatch")
-    return {
-        "id": rating.id,
-        "device_id": v.device_id,
-        "seq": rating.seq,
-        "pressed_at": pressed_at,
-        "device_pressed_at": rating.pressed_at.isoformat(),
-        "received_at": v.received_at,
-        "day": vn_day(pressed_at),
-        "scale": rating.scale,
-        "score": rating.score,
-        "officer_id": officer_id,
-        "counter_id": counter_id,
-        "unit_id": registry.unit_of(counter_id),
-        "reported_officer_id": rating.officer_id,
-        "reported_counter_id": rating.counter_id,
-        "ticket": rating.ticket,
-        "reasons": ",".join(rating.reasons),
-        "comment": rating.comment,
-        "input": rating.input,
-        "clock_synced": rating.clock_synced,
-        "flags": ",".join(flags),
-        "boot_id": rating.boot_id,
-        "mono_ms": rating.mono_ms,
-    }
-
-
-def _flag_misuse(session: Session, valid: Sequence[_Valid], rules: MisuseRules) -> None:
-    """Add the policy's misuse flags (cooldown, burst, outside service) to each new rating,
-    judged against its device's earlier presses, stored or in this batch; the gap between two
-    presses of one boot is measured by their mono_ms (server/policy.py `Press`). Presses are
-    keyed by rating id, so a rating sent again is never counted twice towards a burst."""
-    back = lookback(rules)
-    spans: dict[str, tuple[datetime, datetime]] = {}
-    for v in valid:
-        first, last = spans.get(v.device_id, (v.pressed_at, v.pressed_at))
-        spans[v.device_id] = (min(first, v.pressed_at), max(last, v.pressed_at))
-    # One window per device: a batch mixing a month-old backlog with live presses must not
-    # read every device's month.
-    windows = [
-        and_(
-            col(StoredRating.device_id) == device_id,
-            col(StoredRating.pressed_at) >= first - back,
-            col(StoredRating.pressed_at) <= last,
-        )
-        for device_id, (first, last) in sorted(spans.items())
-    ]
-    stored = session.execute(
-        sa.select(
-            col(StoredRating.device_id),
-            col(StoredRating.id),
-            col(StoredRating.pressed_at),
-            col(StoredRating.boot_id),
-            col(StoredRating.mono_ms),
-        ).where(or_(*windows))
-    ).all()
-    # Each device's presses in (time, mono_ms) order: presses dated by their receipt share one
-    # time, and their mono_ms then says which came last.
-    keys: dict[str, list[tuple[datetime, int]]] = defaultdict(list)
-    presses: dict[str, list[Press]] = defaultdict(list)  # the presses, in the same order
-    seen: dict[str, set[str]] = defaultdict(set)
-    for device_id, rating_id, at, boot_id, mono_ms in sorted(
-        stored, key=lambda r: (r[0], _aware(r[2]), -1 if r[4] is None else r[4])
-    ):
-        keys[device_id].append((_aware(at), -1 if mono_ms is None else mono_ms))
-        presses[device_id].append(Press(_aware(at), boot_id, mono_ms))
-        seen[device_id].add(rating_id)
-    # Only the last few presses before each one decide its flags; so a device that floods the
-    # server costs it a bisection per rating, not a scan of its flood.
-    keep = max(1, rules.burst_count - 1)
-    for v in sorted(valid, key=lambda v: (v.device_id, v.pressed_at, v.rating.seq)):
-        if v.rating.id in seen[v.device_id]:
-            continue  # stored already: this copy is a duplicate and will not be stored again
-        known, pressed = keys[v.device_id], presses[v.device_id]
-        mono = v.rating.mono_ms
-        key = (v.pressed_at, -1 if mono is None else mono)
-        press = Press(v.pressed_at, v.rating.boot_id, mono)
-        low = bisect_left(known, (v.pressed_at - back, -1))
-        high = bisect_right(known, key)
-        earlier = pressed[max(low, high - keep) : high]
-        v.flags += misuse_flags(earlier, press, v.rating.ticket is not None, rules)
-        known.insert(high, key)
-        pressed.insert(high, press)
-        seen[v.device_id].add(v.rating.id)
-
-
-def _aware(moment: datetime) -> datetime:
-    """Stored times come back naive UTC from SQLite; the batch's are aware."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _check_storable(name: str, text: str | None) -> None:
@@ -488,7 +244,7 @@ def _check_registry(rating: Rating, device: Device | None) -> None:
 
 
 def _apply_status(
-    registry: _Registry, device_id: str, msg: Incoming, received_at: datetime, acks: _AckBuilder
+    registry: Registry, device_id: str, msg: Incoming, received_at: datetime, acks: _AckBuilder
 ) -> None:
     """A live online Status is answered with an Ack, empty if need be: its server_time is how a
     unit without NTP learns the time."""
@@ -590,8 +346,8 @@ def store_batch(
     result = BatchResult()
     acks = _AckBuilder(now)
     device_ids = {d for d in map(device_of, (m.topic for m in batch)) if d is not None}
-    registry = _Registry(session, device_ids)
-    valid: list[_Valid] = []
+    registry = Registry(session, device_ids)
+    valid: list[Valid] = []
     seen: set[str] = set()
     refused_from: set[str] = set()
     for msg in batch:
@@ -614,7 +370,7 @@ def store_batch(
                 result.duplicates += 1
                 continue
             seen.add(rating.id)
-            valid.append(_Valid(device_id, rating, device, received_at, msg.live_since))
+            valid.append(Valid(device_id, rating, device, received_at, msg.live_since))
         except (ContractError, ValueError, RecursionError) as exc:
             # ValueError/RecursionError: a payload the rules did not foresee. It is kept with
             # its bytes like any rejection, rather than stopping ingest for every unit.
@@ -626,22 +382,18 @@ def store_batch(
             result.rejected += 1
     rejected.trim_to_quota(session, refused_from, rules.rejected_per_device)
     if valid:
-        _date(session, valid, rules)
-        _flag_order(session, valid)
-        _flag_late(session, valid)
-        moments = [v.pressed_at for v in valid]
-        unknown = [v.received_at for v in valid if not v.dated.known]
-        moments += [*unknown, *(at - rules.unknown_time_officer_span for at in unknown)]
-        registry.load_assignments(min(moments), max(moments))
-        _flag_misuse(session, valid, rules.misuse)
-    candidates = [(v.device_id, _row(v, registry, rules)) for v in valid]
-    inserted = store_rows(session, [row for _, row in candidates], rules, now)
-    for device_id, row in candidates:
-        rid = str(row["id"])
-        if rid in inserted:
-            acks.accepted[device_id].append(rid)
+        date_presses(session, valid, rules.max_age, rules.future_tolerance)
+        flag_order(session, valid)
+        flag_late(session, valid)
+        registry.load_assignments(valid, rules.unknown_time_officer_span)
+        flag_misuse(session, valid, rules.misuse)
+    rows = [attribute(v, registry, rules.unknown_time_officer_span) for v in valid]
+    inserted = store_rows(session, rows, rules, now)
+    for row in rows:
+        if row.id in inserted:
+            acks.accepted[row.device_id].append(row.id)
         else:
-            acks.duplicate[device_id].append(rid)
+            acks.duplicate[row.device_id].append(row.id)
             result.duplicates += 1
     result.stored = len(inserted)
     result.acks = acks.build()

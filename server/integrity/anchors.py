@@ -38,7 +38,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from hailong.errors import ConfigError
-from server.integrity import chain
+from server.integrity.encoding import CHAIN, HEAD
+from server.integrity.key import key_path
 from server.settings import Settings
 from server.webhook import Post, post_json, webhook_url
 
@@ -53,7 +54,7 @@ LOOKUP = 500  # links looked up per statement
 def anchor_path(settings: Settings) -> Path:
     """By default beside the key, named after it (chain.key: chain-anchors.jsonl): anchors
     made with one key are never mixed with another's."""
-    key = chain.key_path(settings)
+    key = key_path(settings)
     return settings.anchor_file or key.with_name(f"{key.stem}-anchors.jsonl")
 
 
@@ -66,8 +67,8 @@ def line_mac(key: bytes, at: str, why: str, heads: Mapping[str, Sequence[Any]]) 
 
 def current_heads(conn: Connection) -> dict[str, list[Any]]:
     """device → [position, hash] of every device with at least one rating."""
-    q = select(chain.HEAD.c.device_id, chain.HEAD.c.position, chain.HEAD.c.hash)
-    q = q.where(chain.HEAD.c.position > 0).order_by(chain.HEAD.c.device_id)
+    q = select(HEAD.c.device_id, HEAD.c.position, HEAD.c.hash)
+    q = q.where(HEAD.c.position > 0).order_by(HEAD.c.device_id)
     return {device: [position, hash_] for device, position, hash_ in conn.execute(q)}
 
 
@@ -143,7 +144,7 @@ class Outside:
             self.unsent.pop(0)
 
     def daily(self, session: Session, now: datetime) -> None:
-        """After the day's anchor in the audit log (chain.anchor_job's `written`)."""
+        """After the day's anchor in the audit log (write.anchor_job's `written`)."""
         self.record(current_heads(session.connection()), now, DAILY)
 
     def at_stop(self, engine: Engine) -> None:
@@ -260,7 +261,7 @@ def read(path: Path, key: bytes) -> ExternalAnchors:
 
 
 def _links_at(conn: Connection, wanted: Sequence[tuple[str, int]]) -> dict[tuple[str, int], str]:
-    links = chain.CHAIN
+    links = CHAIN
     found: dict[tuple[str, int], str] = {}
     for i in range(0, len(wanted), LOOKUP):
         q = select(links.c.device_id, links.c.position, links.c.hash).where(
@@ -276,9 +277,7 @@ def check_heads(conn: Connection, anchors: ExternalAnchors) -> list[str]:
     device, in device order."""
     heads = {
         d: (p, h)
-        for d, p, h in conn.execute(
-            select(chain.HEAD.c.device_id, chain.HEAD.c.position, chain.HEAD.c.hash)
-        )
+        for d, p, h in conn.execute(select(HEAD.c.device_id, HEAD.c.position, HEAD.c.hash))
     }
     problems: dict[str, str] = {}
     for device, anchored in anchors.furthest.items():

@@ -1,7 +1,7 @@
 """`hailong verify`: everything the reports read, proved in one consistent read of the database.
 
 Three proofs, in this order: the hash chain proves every rating as the server stored it
-(server/integrity/chain.py); a recount of every rollup family from those ratings, under the policy
+(server/integrity/verify.py); a recount of every rollup family from those ratings, under the policy
 in force (its misuse flags decide the `flagged` columns), proves the day, month and year counts the
 API, dashboard and exports read (server/storage/rollups.py); and the external anchors prove that
 no device's chain was cut back to an older head (server/integrity/anchors.py). The services family
@@ -17,17 +17,19 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
-from server.integrity import anchors, chain
+from server.integrity import anchors
+from server.integrity.encoding import Progress
+from server.integrity.verify import MAX_LISTED, VerifyReport, snapshot, verify_in
 from server.reporting import recount
 from server.storage.rollups import FAMILIES
 
 
 @dataclass
 class Proof:
-    ratings: chain.VerifyReport = field(default_factory=chain.VerifyReport)
+    ratings: VerifyReport = field(default_factory=VerifyReport)
     months: int = 0
     families: tuple[str, ...] = ()
-    rollups: list[str] = field(default_factory=list)  # the first chain.MAX_LISTED
+    rollups: list[str] = field(default_factory=list)  # the first MAX_LISTED
     rollup_count: int = 0
     outside: anchors.ExternalAnchors | None = None
     heads: list[str] = field(default_factory=list)
@@ -49,7 +51,7 @@ def prove(
     anchor_file: Path,
     *,
     require_anchors: bool = False,
-    ratings_progress: chain.Progress | None = None,
+    ratings_progress: Progress | None = None,
     months_progress: recount.Progress | None = None,
 ) -> Proof:
     """The anchor file is read before the snapshot is taken: every head it holds was committed
@@ -70,8 +72,8 @@ def prove(
             "chain head put back (HAILONG_ANCHOR_FILE names the file)"
         )
         (proof.heads if require_anchors else proof.warnings).append(text)
-    with chain.snapshot(engine) as conn:
-        chain.verify_in(conn, key, proof.ratings, ratings_progress)
+    with snapshot(engine) as conn:
+        verify_in(conn, key, proof.ratings, ratings_progress)
         try:
             proof.months, mismatches = recount.check_snapshot(conn, counted, months_progress)
         except (TypeError, ValueError) as exc:
@@ -82,6 +84,6 @@ def prove(
                 "never stores"
             )
         proof.rollup_count += len(mismatches)
-        proof.rollups += [m.describe() for m in mismatches[: chain.MAX_LISTED]]
+        proof.rollups += [m.describe() for m in mismatches[:MAX_LISTED]]
         proof.heads += anchors.check_heads(conn, outside)
     return proof

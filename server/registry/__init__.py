@@ -1,2 +1,2 @@
-"""The registry with its rules: units, fields, counters, officers, devices and shifts, and the
-Config and device.toml each unit is given."""
+"""The registry with its rules: units, fields, counters, officers, devices and shifts, who is on
+duty at a counter, and the Config and device.toml each unit is given."""

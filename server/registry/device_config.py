@@ -8,7 +8,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from hailong.protocol import Config, OfficerCard
-from server.ingest.store import officer_at
+from server.registry.duty import officer_at
 from server.storage.models import Assignment, Counter, Device, Officer, Unit
 from server.storage.reasons import REASONS
 

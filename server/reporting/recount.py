@@ -108,15 +108,14 @@ def _raw_reasons(conn: Connection, month: date, counted: Collection[str]) -> dic
         RATING.c.reasons,
         RATING.c.flags,
     ).where(RATING.c.day >= month, RATING.c.day <= month_end(month), RATING.c.reasons != "")
-    rows = ({**r._mapping, "day": as_date(r.day)} for r in conn.execute(q))
-    return tally_reasons(rows, counted)
+    return tally_reasons(conn.execute(q), counted)
 
 
 def _raw_flags(conn: Connection, month: date) -> dict[Key, Values]:
     q = select(
         RATING.c.day, RATING.c.counter_id, RATING.c.officer_id, RATING.c.unit_id, RATING.c.flags
     ).where(RATING.c.day >= month, RATING.c.day <= month_end(month), RATING.c.flags != "")
-    return tally_flags({**r._mapping, "day": as_date(r.day)} for r in conn.execute(q))
+    return tally_flags(conn.execute(q))
 
 
 def _raw_services(conn: Connection, month: date) -> dict[Key, Values]:

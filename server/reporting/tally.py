@@ -8,9 +8,34 @@ the server; the recount (server/reporting/recount.py) tallies the raw rows the s
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
-from typing import Any
+from datetime import date
+from typing import Any, Protocol
 
 from server.storage.rollups import NO_OFFICER, Key, Values, merge
+
+
+class Tallied(Protocol):
+    """What the tallies read of a stored rating: a RatingRow (server/storage/rows.py) as the
+    ingest stores it, or the columns of one read back for a rebuild."""
+
+    @property
+    def day(self) -> date: ...
+    @property
+    def counter_id(self) -> str | None: ...
+    @property
+    def officer_id(self) -> str | None: ...
+    @property
+    def unit_id(self) -> str | None: ...
+    @property
+    def scale(self) -> str: ...
+    @property
+    def score(self) -> int: ...
+    @property
+    def ticket(self) -> str | None: ...
+    @property
+    def reasons(self) -> str: ...
+    @property
+    def flags(self) -> str: ...
 
 
 def is_flagged(flags: str, counted: Collection[str]) -> bool:
@@ -18,62 +43,48 @@ def is_flagged(flags: str, counted: Collection[str]) -> bool:
     return bool(flags) and any(flag in counted for flag in flags.split(","))
 
 
-def tally(rows: Iterable[Mapping[str, Any]], counted: Collection[str] = ()) -> dict[Key, Values]:
+def tally(rows: Iterable[Tallied], counted: Collection[str] = ()) -> dict[Key, Values]:
     """Stored rating rows → (n, flagged, ticketed) per (day, counter, officer, scale, score,
     unit); `counted` are the misuse flags that leave a rating out of scores. `ticketed` counts
     only unflagged ratings with a ticket: a flagged rating is never a rated service."""
     counts: dict[Key, Values] = {}
     for r in rows:
         key = (
-            r["day"],
-            r["counter_id"] or "",
-            r["officer_id"] or NO_OFFICER,
-            r["scale"],
-            r["score"],
-            r["unit_id"] or "",
+            r.day,
+            r.counter_id or "",
+            r.officer_id or NO_OFFICER,
+            r.scale,
+            r.score,
+            r.unit_id or "",
         )
-        flagged = 1 if is_flagged(r.get("flags") or "", counted) else 0
-        ticketed = 1 if r.get("ticket") is not None and not flagged else 0
+        flagged = 1 if is_flagged(r.flags, counted) else 0
+        ticketed = 1 if r.ticket is not None and not flagged else 0
         merge(counts, key, (1, flagged, ticketed))
     return counts
 
 
-def tally_reasons(
-    rows: Iterable[Mapping[str, Any]], counted: Collection[str] = ()
-) -> dict[Key, Values]:
+def tally_reasons(rows: Iterable[Tallied], counted: Collection[str] = ()) -> dict[Key, Values]:
     """Stored rating rows → (n, flagged) per (day, counter, officer, reason, unit)."""
     counts: dict[Key, Values] = {}
     for r in rows:
-        if not r["reasons"]:
+        if not r.reasons:
             continue
-        flagged = 1 if is_flagged(r.get("flags") or "", counted) else 0
-        for reason in r["reasons"].split(","):
-            key = (
-                r["day"],
-                r["counter_id"] or "",
-                r["officer_id"] or NO_OFFICER,
-                reason,
-                r["unit_id"] or "",
-            )
+        flagged = 1 if is_flagged(r.flags, counted) else 0
+        for reason in r.reasons.split(","):
+            key = (r.day, r.counter_id or "", r.officer_id or NO_OFFICER, reason, r.unit_id or "")
             merge(counts, key, (1, flagged))
     return counts
 
 
-def tally_flags(rows: Iterable[Mapping[str, Any]]) -> dict[Key, Values]:
+def tally_flags(rows: Iterable[Tallied]) -> dict[Key, Values]:
     """Stored rating rows → (n,) per (day, counter, officer, flag, unit): how many ratings
     carried each flag, flagged as misuse by the policy or not."""
     counts: dict[Key, Values] = {}
     for r in rows:
-        for flag in (r.get("flags") or "").split(","):
+        for flag in r.flags.split(","):
             if not flag:
                 continue
-            key = (
-                r["day"],
-                r["counter_id"] or "",
-                r["officer_id"] or NO_OFFICER,
-                flag,
-                r["unit_id"] or "",
-            )
+            key = (r.day, r.counter_id or "", r.officer_id or NO_OFFICER, flag, r.unit_id or "")
             merge(counts, key, (1,))
     return counts
 

@@ -287,7 +287,7 @@ class Rating(SQLModel, table=True):
     clock_synced: bool = True
     flags: str = Field(default="", max_length=200)
     # The unit's boot and monotonic clock at the press, for the time and misuse rules; not in
-    # the hash chain (server/integrity/chain.py): the chained pressed_at and flags carry their
+    # the hash chain (server/integrity/encoding.py): the chained pressed_at and flags carry their
     # outcome.
     boot_id: str | None = Field(default=None, max_length=64)
     mono_ms: int | None = Field(default=None, sa_type=BigInteger)

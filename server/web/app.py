@@ -17,8 +17,8 @@ from server.access.roles import Forbidden
 from server.broker.dynsec import BrokerAccounts
 from server.housekeeping import housekeeping_jobs
 from server.ingest.service import IngestService
-from server.integrity import chain
 from server.integrity.anchors import Outside
+from server.integrity.write import prepare
 from server.jobs import Jobs
 from server.policy import load_policy
 from server.settings import Settings
@@ -56,7 +56,7 @@ def create_app(settings: Settings | None = None, *, ingest: bool | None = None) 
     ingest = settings.ingest if ingest is None else ingest
     engine = make_engine(settings.database_url)
     migrate(engine)
-    chain_key = chain.prepare(engine, settings)
+    chain_key = prepare(engine, settings)
     outside = Outside.from_settings(settings, chain_key)  # the chain heads at each stop
 
     @asynccontextmanager

@@ -15,9 +15,9 @@ from dashboard.sources import SessionFactory
 from server.access.roles import Access
 from server.ingest.store import store_rows
 from server.storage.db import session_scope
-from server.storage.models import Alert, Counter, Device, Officer, Rating, Unit
+from server.storage.models import Alert, Counter, Device, Officer, Unit
 from server.timeutil import VN_TZ
-from tests.server.factories import RULES
+from tests.server.factories import RULES, rating_row
 
 NOW = datetime(2026, 11, 20, 15, 30, tzinfo=VN_TZ)  # a Friday afternoon in Vietnam
 TODAY = date(2026, 11, 20)
@@ -70,7 +70,7 @@ def add_ratings(
     for i, score in enumerate(scores):
         at = pressed + timedelta(minutes=i)
         rows.append(
-            Rating(
+            rating_row(
                 id=str(uuid.uuid4()),
                 device_id="HL-T",
                 seq=next(_seq),
@@ -82,7 +82,7 @@ def add_ratings(
                 score=score,
                 officer_id=officer_id,
                 unit_id=unit_id,
-            ).model_dump()
+            )
         )
     store_rows(session, rows, RULES, pressed)
     session.flush()

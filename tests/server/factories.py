@@ -20,6 +20,7 @@ from server.storage.models import (
     ServiceField,
     Unit,
 )
+from server.storage.rows import RatingRow
 from server.timeutil import vn_day
 
 
@@ -62,14 +63,14 @@ RATINGS_TOPIC = "hailong/v1/devices/dev-dh-q1/ratings"
 
 
 # The ratings' hash-chain key for tests; a real server reads its own from a file
-# (server/integrity/chain.py).
+# (server/integrity/key.py).
 TEST_CHAIN_KEY = bytes(range(32))
 RULES = IngestRules(chain_key=TEST_CHAIN_KEY)
 
 
 def stored_row(
     pressed_at: datetime, flags: str = "", received_at: datetime | None = None, **overrides: Any
-) -> dict[str, Any]:
+) -> RatingRow:
     """A rating row as the ingest hands it to `store_rows`, with whatever flags a rule set: for
     tests of what is done with flags, whichever rule sets them."""
     fields: dict[str, Any] = {
@@ -88,4 +89,9 @@ def stored_row(
         "flags": flags,
     }
     fields.update(overrides)
-    return Rating(**fields).model_dump()
+    return rating_row(**fields)
+
+
+def rating_row(**columns: Any) -> RatingRow:
+    """The row of a rating given some of its columns, the model's defaults for the others."""
+    return RatingRow(**Rating(**columns).model_dump())

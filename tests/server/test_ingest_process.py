@@ -15,7 +15,8 @@ from sqlmodel import Session, col, select
 
 from hailong import protocol
 from hailong.mqtt import new_client
-from server.integrity import anchors, chain
+from server.integrity import anchors
+from server.integrity.key import load_key
 from server.storage.db import make_engine, migrate
 from server.storage.models import Assignment, Counter, Device, Officer, Rating, Unit
 from tests.child import Child
@@ -109,7 +110,7 @@ def test_two_ingest_processes_share_the_ratings_and_stop_on_sigterm(
         assert sum(shares) == len(ids) and min(shares) > 0, shares
         stops = [json.loads(line) for line in anchor_file.read_bytes().splitlines()]
         assert [e["why"] for e in stops if e["why"] == "stop"] == ["stop", "stop"]
-        key = chain.load_key(Path(chain_key_file(database_url)))
+        key = load_key(Path(chain_key_file(database_url)))
         anchored = anchors.read(anchor_file, key).furthest
         assert {d: a.position for d, a in anchored.items()} == dict.fromkeys(DEVICES, PER_DEVICE)
     finally:

@@ -4,7 +4,7 @@ no broker."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -16,6 +16,7 @@ from server.ingest import store as ingest
 from server.ingest.store import Incoming, IngestRules, store_batch
 from server.storage.models import Assignment, Counter, Device, Officer, RejectedMessage
 from server.storage.models import Rating as StoredRating
+from server.storage.rows import RatingRow
 from server.timeutil import VN_TZ
 from tests.server import factories
 from tests.server.factories import RATINGS_TOPIC, RULES
@@ -194,9 +195,9 @@ def test_a_message_the_database_refuses_is_kept_and_the_rest_stored(
     real = ingest.store_rows
 
     def refusing(
-        s: Session, rows: Sequence[Mapping[str, object]], rules: IngestRules, now: datetime
+        s: Session, rows: Sequence[RatingRow], rules: IngestRules, now: datetime
     ) -> set[str]:
-        if any(r["id"] == bad_id for r in rows):
+        if any(r.id == bad_id for r in rows):
             raise IntegrityError("INSERT", {}, Exception("value out of range"))
         return real(s, rows, rules, now)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import Counter as Tally
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -24,6 +24,7 @@ from server.ingest.store import BatchResult, Incoming, IngestRules
 from server.storage.db import make_engine, migrate
 from server.storage.models import Counter, Device, RejectedMessage, SpooledMessage
 from server.storage.models import Rating as StoredRating
+from server.storage.rows import RatingRow
 from tests.server.factories import RULES, rating_payload, seed_registry
 
 A, B = "dev-dh-q1", "dev-dh-q2"
@@ -195,9 +196,9 @@ def test_a_spooled_message_the_database_refuses_is_kept_as_rejected_and_the_rest
     real = ingest.store_rows
 
     def refusing(
-        s: Session, rows: Sequence[Mapping[str, object]], rules: IngestRules, now: datetime
+        s: Session, rows: Sequence[RatingRow], rules: IngestRules, now: datetime
     ) -> set[str]:
-        if any(r["id"] == bad_id for r in rows):
+        if any(r.id == bad_id for r in rows):
             raise IntegrityError("INSERT", {}, Exception("value out of range"))
         return real(s, rows, rules, now)
 

@@ -23,13 +23,29 @@ from sqlmodel import Session
 
 from server.housekeeping import housekeeping_jobs
 from server.ingest.store import Incoming, IngestRules, store_batch, store_rows
-from server.integrity import chain
+from server.integrity.encoding import (
+    ANCHOR,
+    CHAIN,
+    CHAINED_COLUMNS,
+    EVENT,
+    GENESIS,
+    HEAD,
+    RATING,
+    RAW,
+    SEALED,
+    ChainError,
+    canonical,
+    link_hash,
+)
+from server.integrity.key import ChainKeyError, ensure_key, key_path, load_key
+from server.integrity.verify import verify
+from server.integrity.write import anchor, prepare, seal_unchained
 from server.jobs import Jobs
 from server.settings import Settings
 from server.storage.db import alembic_config, make_engine, migrate
 from server.storage.models import AuditEvent, Rating
 from server.timeutil import VN_TZ
-from tests.server.factories import rating_payload, seed_registry
+from tests.server.factories import rating_payload, rating_row, seed_registry
 
 KEY = bytes(range(100, 132))
 WRONG_KEY = bytes(32)
@@ -68,7 +84,7 @@ def _store(
     engine: Engine, rows: list[dict[str, Any]], key: bytes = KEY, now: datetime = NOW
 ) -> None:
     with Session(engine) as session:
-        store_rows(session, rows, IngestRules(chain_key=key), now)
+        store_rows(session, [rating_row(**r) for r in rows], IngestRules(chain_key=key), now)
         session.commit()
 
 
@@ -76,7 +92,7 @@ def _store(
 def engine(database_url: str) -> Iterator[Engine]:
     engine = make_engine(database_url)
     migrate(engine)
-    chain.seal_unchained(engine, KEY)
+    seal_unchained(engine, KEY)
     yield engine
     engine.dispose()
 
@@ -113,7 +129,7 @@ def _id(device: str, seq: int) -> str:
 
 def _insert_raw(engine: Engine, row: dict[str, Any]) -> None:
     with engine.begin() as conn:
-        conn.execute(insert(chain.RATING), [row])
+        conn.execute(insert(RATING), [row])
 
 
 # the encoding ---------------------------------------------------------------------------------
@@ -126,7 +142,29 @@ UNCHAINED = {"boot_id", "mono_ms"}
 
 def test_every_rating_column_is_chained() -> None:
     """A new rating column fails here until someone decides whether old hashes must change."""
-    assert set(chain.RATING.c.keys()) - UNCHAINED == set(chain.CHAINED_COLUMNS)
+    assert set(RATING.c.keys()) - UNCHAINED == set(CHAINED_COLUMNS)
+
+
+def test_a_links_bytes_never_change() -> None:
+    """Every stored link was made from these bytes: a column that joins the chain, or any other
+    change of the encoding, fails here until someone decides that old hashes must change."""
+    row = _row("dev-a", 1)
+    assert (
+        canonical(row)
+        == (
+            '{"clock_synced":true,"comment":"Cán bộ nhiệt tình","counter_id":"Q1",'
+            '"day":"2026-11-20","device_id":"dev-a",'
+            '"device_pressed_at":"2026-11-20T09:01:00.123456+07:00","flags":"",'
+            '"id":"f0c57197-443d-5c2d-8749-dd81269e7abb","input":"button","officer_id":"CB-1",'
+            '"pressed_at":"2026-11-20T02:01:00.123456","reasons":"",'
+            '"received_at":"2026-11-20T02:01:02.123456","reported_counter_id":null,'
+            '"reported_officer_id":null,"scale":"vn4","score":2,"seq":1,"ticket":null,"unit_id":"U1"}'
+        ).encode()
+    )
+    assert canonical(rating_row(**row)) == canonical(row)  # the row the ingest stores
+    assert link_hash(KEY, GENESIS, "dev-a", 1, row) == (
+        "103c0846bad6d14c414f3b948f49b6e414aaf7544230f8e9e8d78f1e29be647a"
+    )
 
 
 def test_canonical_normalises_times_and_types() -> None:
@@ -136,33 +174,33 @@ def test_canonical_normalises_times_and_types() -> None:
         "pressed_at": row["pressed_at"].astimezone(UTC),
         "received_at": row["received_at"].astimezone(UTC).replace(tzinfo=None),
     }
-    assert chain.canonical(row) == chain.canonical(utc)
+    assert canonical(row) == canonical(utc)
     as_sqlite = {**row, "pressed_at": "2026-11-20 02:01:00.123456", "day": "2026-11-20"}
     as_sqlite["received_at"] = "2026-11-20 02:01:02.123456"
     as_sqlite["clock_synced"] = 1
-    assert chain.canonical(row) == chain.canonical(as_sqlite)
-    decoded = json.loads(chain.canonical(row))
+    assert canonical(row) == canonical(as_sqlite)
+    decoded = json.loads(canonical(row))
     assert decoded["pressed_at"] == "2026-11-20T02:01:00.123456"
     assert decoded["comment"] == "Cán bộ nhiệt tình" and decoded["ticket"] is None
     for edited in ({"score": "2"}, {"clock_synced": 2}, {"day": "20/11/2026"}, {"seq": True}):
-        assert chain.canonical({**row, **edited}) != chain.canonical(row), edited
-    with pytest.raises(chain.ChainError, match="lacks flags"):
-        chain.canonical({k: v for k, v in row.items() if k != "flags"})
+        assert canonical({**row, **edited}) != canonical(row), edited
+    with pytest.raises(ChainError, match="lacks flags"):
+        canonical({k: v for k, v in row.items() if k != "flags"})
 
 
 def test_canonical_is_the_same_read_back_from_the_database(engine: Engine) -> None:
     rows = [_row("dev-a", 1), _row("dev-a", 2, ticket="A-017", reasons="slow,rude")]
     _store(engine, rows)
     with engine.connect() as conn:
-        raw = conn.execute(select(*chain.RAW.c).order_by(chain.RAW.c.seq)).mappings().all()
-        typed = conn.execute(select(chain.RATING).order_by(chain.RATING.c.seq)).mappings().all()
+        raw = conn.execute(select(*RAW.c).order_by(RAW.c.seq)).mappings().all()
+        typed = conn.execute(select(RATING).order_by(RATING.c.seq)).mappings().all()
     with Session(engine) as session:
         models = [session.get(Rating, r["id"]) for r in rows]
     for row, as_raw, as_typed, model in zip(rows, raw, typed, models, strict=True):
         assert model is not None
-        assert chain.canonical(as_raw) == chain.canonical(row)
-        assert chain.canonical(as_typed) == chain.canonical(row)
-        assert chain.canonical(model.model_dump()) == chain.canonical(row)
+        assert canonical(as_raw) == canonical(row)
+        assert canonical(as_typed) == canonical(row)
+        assert canonical(model.model_dump()) == canonical(row)
 
 
 # a clean chain --------------------------------------------------------------------------------
@@ -170,15 +208,15 @@ def test_canonical_is_the_same_read_back_from_the_database(engine: Engine) -> No
 
 def test_a_clean_chain_verifies(chained: Engine) -> None:
     seen: list[tuple[int, int]] = []
-    report = chain.verify(chained, KEY, lambda done, total: seen.append((done, total)))
+    report = verify(chained, KEY, lambda done, total: seen.append((done, total)))
     assert report.ok, report.problems
     assert (report.checked, report.devices) == (15, 3)
     assert seen[-1] == (15, 15)
     with chained.connect() as conn:
         positions = conn.execute(
-            select(chain.CHAIN.c.position, chain.CHAIN.c.rating_id)
-            .where(chain.CHAIN.c.device_id == "dev-b")
-            .order_by(chain.CHAIN.c.position)
+            select(CHAIN.c.position, CHAIN.c.rating_id)
+            .where(CHAIN.c.device_id == "dev-b")
+            .order_by(CHAIN.c.position)
         ).all()
     assert positions == [(s, _id("dev-b", s)) for s in range(1, 6)]
 
@@ -192,15 +230,15 @@ def test_verify_reads_one_snapshot_while_ingest_goes_on(chained: Engine) -> None
             _store(chained, late)
             late.clear()
 
-    report = chain.verify(chained, KEY, store_meanwhile)
+    report = verify(chained, KEY, store_meanwhile)
     assert report.ok, report.problems
     assert report.checked == 15
-    assert chain.verify(chained, KEY).checked == 17
+    assert verify(chained, KEY).checked == 17
 
 
 def test_the_wrong_key_is_refused_not_reported_as_tampering(chained: Engine) -> None:
-    with pytest.raises(chain.ChainKeyError, match="is not the one the ratings were chained"):
-        chain.verify(chained, WRONG_KEY)
+    with pytest.raises(ChainKeyError, match="is not the one the ratings were chained"):
+        verify(chained, WRONG_KEY)
 
 
 def test_two_writers_at_once_keep_every_chain_whole(engine: Engine) -> None:
@@ -226,7 +264,7 @@ def test_two_writers_at_once_keep_every_chain_whole(engine: Engine) -> None:
     for t in threads:
         t.join(timeout=120)
     assert not errors, errors
-    report = chain.verify(engine, KEY)
+    report = verify(engine, KEY)
     assert report.ok, report.problems
     assert report.checked == 2 * 15 * 3 * 3
 
@@ -237,7 +275,7 @@ def test_two_writers_at_once_keep_every_chain_whole(engine: Engine) -> None:
 def test_an_edited_rating_is_named(chained: Engine) -> None:
     rating = _id("dev-b", 3)
     _tamper(chained, f"UPDATE rating SET score = 4, officer_id = 'CB-2' WHERE id = '{rating}'")
-    report = chain.verify(chained, KEY)
+    report = verify(chained, KEY)
     assert not report.ok and report.problem_count == 1
     assert report.problems[0] == (
         f"device 'dev-b' position 3 (rating '{rating}'): the rating does not match its link: "
@@ -248,10 +286,8 @@ def test_an_edited_rating_is_named(chained: Engine) -> None:
 def test_a_time_edited_by_a_second_is_named(chained: Engine) -> None:
     rating = _id("dev-a", 5)
     later = _row("dev-a", 5)["pressed_at"] + timedelta(seconds=1)
-    _tamper(
-        chained, update(chain.RATING).where(chain.RATING.c.id == rating).values(pressed_at=later)
-    )
-    report = chain.verify(chained, KEY)
+    _tamper(chained, update(RATING).where(RATING.c.id == rating).values(pressed_at=later))
+    report = verify(chained, KEY)
     assert [p.split(":")[0] for p in report.problems] == [
         f"device 'dev-a' position 5 (rating '{rating}')"
     ]
@@ -259,7 +295,7 @@ def test_a_time_edited_by_a_second_is_named(chained: Engine) -> None:
 
 def test_a_rating_inserted_without_a_link_is_named(chained: Engine) -> None:
     _insert_raw(chained, _row("dev-c", 99))
-    report = chain.verify(chained, KEY)
+    report = verify(chained, KEY)
     assert report.problem_count == 1
     assert report.problems[0] == (
         f"device 'dev-c' rating '{_id('dev-c', 99)}' (seq 99) has no link: it was inserted "
@@ -269,7 +305,7 @@ def test_a_rating_inserted_without_a_link_is_named(chained: Engine) -> None:
 
 def test_a_rating_inserted_with_a_link_forged_under_another_key_is_named(chained: Engine) -> None:
     _store(chained, [_row("dev-a", 6)], key=WRONG_KEY)
-    report = chain.verify(chained, KEY)
+    report = verify(chained, KEY)
     assert report.problems == [
         f"device 'dev-a' position 6 (rating '{_id('dev-a', 6)}'): the rating does not match its "
         "link: altered, or inserted with a forged link",
@@ -291,7 +327,7 @@ def test_a_rating_inserted_in_the_middle_with_its_link_is_named(chained: Engine)
         f"INSERT INTO rating_chain (device_id, position, rating_id, hash) VALUES "
         f"('dev-b', 3, '{_id('dev-b', 77)}', '{'0' * 64}')",
     )
-    report = chain.verify(chained, KEY)
+    report = verify(chained, KEY)
     assert report.problems[0].startswith(
         f"device 'dev-b' position 3 (rating '{_id('dev-b', 77)}'): the rating does not match"
     )
@@ -301,7 +337,7 @@ def test_a_rating_inserted_in_the_middle_with_its_link_is_named(chained: Engine)
 def test_a_rating_deleted_in_the_middle_is_named(chained: Engine) -> None:
     rating = _id("dev-a", 2)
     _tamper(chained, f"DELETE FROM rating WHERE id = '{rating}'")
-    report = chain.verify(chained, KEY)
+    report = verify(chained, KEY)
     assert report.problems == [
         f"device 'dev-a' position 2 (rating '{rating}'): the rating was removed; its link remains"
     ]
@@ -314,7 +350,7 @@ def test_a_rating_deleted_with_its_link_is_named(chained: Engine) -> None:
         f"DELETE FROM rating WHERE id = '{rating}'",
         f"DELETE FROM rating_chain WHERE rating_id = '{rating}'",
     )
-    report = chain.verify(chained, KEY)
+    report = verify(chained, KEY)
     assert report.problems[0] == (
         "device 'dev-c': links 3..3 are missing: ratings were removed with their links"
     )
@@ -322,7 +358,7 @@ def test_a_rating_deleted_with_its_link_is_named(chained: Engine) -> None:
 
 def _head(engine: Engine, device: str) -> dict[str, Any]:
     with engine.connect() as conn:
-        row = conn.execute(select(chain.HEAD).where(chain.HEAD.c.device_id == device))
+        row = conn.execute(select(HEAD).where(HEAD.c.device_id == device))
         return dict(row.mappings().one())
 
 
@@ -330,8 +366,8 @@ def _delete_tail(engine: Engine, device: str, after: int, head: dict[str, Any]) 
     with engine.connect() as conn:
         gone = (
             conn.execute(
-                select(chain.CHAIN.c.rating_id).where(
-                    chain.CHAIN.c.device_id == device, chain.CHAIN.c.position > after
+                select(CHAIN.c.rating_id).where(
+                    CHAIN.c.device_id == device, CHAIN.c.position > after
                 )
             )
             .scalars()
@@ -350,13 +386,11 @@ def _delete_tail(engine: Engine, device: str, after: int, head: dict[str, Any]) 
 def test_a_deleted_tail_behind_a_rewound_head_fails_the_heads_mac(chained: Engine) -> None:
     with chained.connect() as conn:
         third = conn.execute(
-            select(chain.CHAIN.c.hash).where(
-                chain.CHAIN.c.device_id == "dev-b", chain.CHAIN.c.position == 3
-            )
+            select(CHAIN.c.hash).where(CHAIN.c.device_id == "dev-b", CHAIN.c.position == 3)
         ).scalar_one()
     head = {**_head(chained, "dev-b"), "position": 3, "hash": third}  # the MAC of position 5
     _delete_tail(chained, "dev-b", 3, head)
-    report = chain.verify(chained, KEY)
+    report = verify(chained, KEY)
     assert report.problems == ["device 'dev-b': the chain head (position 3) fails its MAC: edited"]
 
 
@@ -369,10 +403,10 @@ def test_a_deleted_tail_behind_a_replayed_old_head_is_caught_by_the_anchor(
     old_head = _head(engine, "dev-a")
     _store(engine, [_row("dev-a", s) for s in (4, 5)])
     with Session(engine) as session:
-        assert chain.anchor(session, KEY, NOW) is not None
+        assert anchor(session, KEY, NOW) is not None
         session.commit()
     _delete_tail(engine, "dev-a", 3, old_head)
-    report = chain.verify(engine, KEY)
+    report = verify(engine, KEY)
     assert report.problems == [
         "device 'dev-a': the anchor of 2026-11-20 has position 5 but the links end at 3: "
         "ratings were removed with their links"
@@ -381,12 +415,12 @@ def test_a_deleted_tail_behind_a_replayed_old_head_is_caught_by_the_anchor(
 
 def test_a_deleted_head_is_reported_and_does_not_stop_ingest(chained: Engine) -> None:
     _tamper(chained, "DELETE FROM chain_head WHERE device_id = 'dev-c'")
-    report = chain.verify(chained, KEY)
+    report = verify(chained, KEY)
     assert report.problems == [
         "device 'dev-c': links 1..5 have no chain head: the head was deleted"
     ]
     _store(chained, [_row("dev-c", 6)])  # continues after the last link, and says so
-    report = chain.verify(chained, KEY)
+    report = verify(chained, KEY)
     assert report.checked == 16
     assert report.problems == [
         "device 'dev-c': on 2026-11-20 03:00 UTC its chain head said position 0 while "
@@ -404,7 +438,7 @@ def test_an_edited_anchor_fails_its_mac(chained: Engine) -> None:
         "UPDATE audit_event SET detail = :detail WHERE id = :id",
         params={"detail": json.dumps(detail), "id": event.id},
     )
-    report = chain.verify(chained, KEY)
+    report = verify(chained, KEY)
     assert report.problems == [
         f"the anchor of 2026-11-20 (audit event #{event.id}) fails its MAC: edited by hand"
     ]
@@ -419,30 +453,26 @@ def test_ratings_stored_before_the_chain_are_sealed_once(database_url: str) -> N
     old = [_row(d, s) for s in (3, 1, 2) for d in ("dev-b", "dev-a")]
     old[0]["received_at"] = old[1]["received_at"] = NOW - timedelta(days=400)  # seq 3 came first
     with engine.begin() as conn:
-        conn.execute(insert(chain.RATING), old)
+        conn.execute(insert(RATING), old)
     migrate(engine)
     seen: list[tuple[int, int]] = []
-    assert chain.seal_unchained(engine, KEY, lambda d, t: seen.append((d, t))) == 6
+    assert seal_unchained(engine, KEY, lambda d, t: seen.append((d, t))) == 6
     assert seen[-1] == (6, 6)
-    assert chain.seal_unchained(engine, KEY) == 0
-    report = chain.verify(engine, KEY)
+    assert seal_unchained(engine, KEY) == 0
+    report = verify(engine, KEY)
     assert report.ok and report.checked == 6, report.problems
     with engine.connect() as conn:
         first = conn.execute(
-            select(chain.CHAIN.c.rating_id).where(
-                chain.CHAIN.c.device_id == "dev-a", chain.CHAIN.c.position == 1
-            )
+            select(CHAIN.c.rating_id).where(CHAIN.c.device_id == "dev-a", CHAIN.c.position == 1)
         ).scalar_one()
         sealed = (
-            conn.execute(select(chain.EVENT.c.detail).where(chain.EVENT.c.action == chain.SEALED))
-            .scalars()
-            .all()
+            conn.execute(select(EVENT.c.detail).where(EVENT.c.action == SEALED)).scalars().all()
         )
     assert first == _id("dev-a", 3)
     assert [json.loads(d)["ratings"] for d in sealed] == [6]
     _insert_raw(engine, _row("dev-a", 9))  # after the seal, never sealed: reported as inserted
-    assert chain.seal_unchained(engine, KEY) == 0
-    assert "has no link" in chain.verify(engine, KEY).problems[0]
+    assert seal_unchained(engine, KEY) == 0
+    assert "has no link" in verify(engine, KEY).problems[0]
     engine.dispose()
 
 
@@ -450,7 +480,7 @@ def test_an_unsealed_database_says_so(database_url: str) -> None:
     engine = make_engine(database_url)
     migrate(engine)
     _insert_raw(engine, _row("dev-a", 1))
-    report = chain.verify(engine, KEY)
+    report = verify(engine, KEY)
     assert report.problems[0].startswith("the audit log has no chain.sealed event")
     engine.dispose()
 
@@ -461,20 +491,20 @@ def test_prepare_makes_the_key_once_and_refuses_a_lost_or_foreign_one(
     settings = Settings(database_url=database_url, data_dir=tmp_path / "data")
     engine = make_engine(database_url)
     migrate(engine)
-    key = chain.prepare(engine, settings)
+    key = prepare(engine, settings)
     path = tmp_path / "data" / "chain.key"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert bytes.fromhex(path.read_text().strip()) == key and len(key) == 32
-    assert chain.prepare(engine, settings) == key
+    assert prepare(engine, settings) == key
     path.unlink()
-    with pytest.raises(chain.ChainKeyError, match="no chain key at .*chain.key: restore it"):
-        chain.prepare(engine, settings)
+    with pytest.raises(ChainKeyError, match="no chain key at .*chain.key: restore it"):
+        prepare(engine, settings)
     assert not path.exists()  # a lost key is never silently replaced
     path.write_text(WRONG_KEY.hex())
-    with pytest.raises(chain.ChainKeyError, match="not the one the ratings were chained with"):
-        chain.prepare(engine, settings)
+    with pytest.raises(ChainKeyError, match="not the one the ratings were chained with"):
+        prepare(engine, settings)
     with engine.connect() as conn:
-        seals = conn.execute(select(chain.EVENT.c.id).where(chain.EVENT.c.action == chain.SEALED))
+        seals = conn.execute(select(EVENT.c.id).where(EVENT.c.action == SEALED))
         assert len(seals.all()) == 1
     engine.dispose()
 
@@ -484,17 +514,17 @@ def test_prepare_makes_the_key_once_and_refuses_a_lost_or_foreign_one(
 
 def test_the_key_file_is_private_and_a_bad_one_is_explained(tmp_path: Path) -> None:
     path = tmp_path / "keys" / "chain.key"
-    key = chain.ensure_key(path)
-    assert chain.ensure_key(path) == key == chain.load_key(path)
+    key = ensure_key(path)
+    assert ensure_key(path) == key == load_key(path)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert os.listdir(path.parent) == ["chain.key"]  # no temporary file left behind
-    with pytest.raises(chain.ChainKeyError, match="no chain key at"):
-        chain.load_key(tmp_path / "missing.key")
+    with pytest.raises(ChainKeyError, match="no chain key at"):
+        load_key(tmp_path / "missing.key")
     path.write_text("not hex")
-    with pytest.raises(chain.ChainKeyError, match="is not a chain key .32 bytes as 64 hex"):
-        chain.load_key(path)
-    assert chain.key_path(Settings(data_dir=tmp_path)) == tmp_path / "chain.key"
-    assert chain.key_path(Settings(chain_key_file=path)) == path
+    with pytest.raises(ChainKeyError, match="is not a chain key .32 bytes as 64 hex"):
+        load_key(path)
+    assert key_path(Settings(data_dir=tmp_path)) == tmp_path / "chain.key"
+    assert key_path(Settings(chain_key_file=path)) == path
 
 
 def test_processes_starting_together_share_one_key_and_one_seal(
@@ -508,7 +538,7 @@ def test_processes_starting_together_share_one_key_and_one_seal(
 
     def starting() -> None:
         start.wait()
-        keys.append(chain.prepare(engine, settings))
+        keys.append(prepare(engine, settings))
 
     threads = [threading.Thread(target=starting) for _ in range(3)]
     for t in threads:
@@ -517,7 +547,7 @@ def test_processes_starting_together_share_one_key_and_one_seal(
         t.join(timeout=60)
     assert len(keys) == 3 and len(set(keys)) == 1
     with engine.connect() as conn:
-        seals = conn.execute(select(chain.EVENT.c.id).where(chain.EVENT.c.action == chain.SEALED))
+        seals = conn.execute(select(EVENT.c.id).where(EVENT.c.action == SEALED))
         assert len(seals.all()) == 1
     engine.dispose()
 
@@ -528,16 +558,14 @@ def test_processes_starting_together_share_one_key_and_one_seal(
 def _anchors(engine: Engine) -> list[dict[str, Any]]:
     with engine.connect() as conn:
         found = conn.execute(
-            select(chain.EVENT.c.detail)
-            .where(chain.EVENT.c.action == chain.ANCHOR)
-            .order_by(chain.EVENT.c.id)
+            select(EVENT.c.detail).where(EVENT.c.action == ANCHOR).order_by(EVENT.c.id)
         )
         return [json.loads(d) for d in found.scalars()]
 
 
 def _anchor(engine: Engine, now: datetime) -> AuditEvent | None:
     with Session(engine, expire_on_commit=False) as session:
-        event = chain.anchor(session, KEY, now)
+        event = anchor(session, KEY, now)
         session.commit()
     return event
 
@@ -555,7 +583,7 @@ def test_an_anchor_a_day_with_the_heads_changed_since_the_last(engine: Engine) -
     assert first["day"] == "2026-11-20" and set(first["heads"]) == {"dev-a", "dev-b"}
     assert second["day"] == "2026-11-21" and list(second["heads"]) == ["dev-a"]
     assert second["heads"]["dev-a"][0] == 2
-    assert chain.verify(engine, KEY).ok
+    assert verify(engine, KEY).ok
 
 
 def test_processes_racing_for_the_anchor_write_one(engine: Engine) -> None:
@@ -593,7 +621,7 @@ def test_ratings_stored_by_the_ingest_are_chained(database_url: str) -> None:
     migrate(engine)
     with Session(engine) as session:
         seed_registry(session)
-    chain.seal_unchained(engine, KEY)
+    seal_unchained(engine, KEY)
     now = datetime.now(UTC)
     topic = "hailong/v1/devices/dev-dh-q1/ratings"
     comments = {1: None, 2: "Nhanh gọn", 3: None}
@@ -604,10 +632,10 @@ def test_ratings_stored_by_the_ingest_are_chained(database_url: str) -> None:
         )
         session.commit()
     assert result.stored == 3
-    assert chain.verify(engine, KEY).checked == 3
+    assert verify(engine, KEY).checked == 3
     second = json.loads(payloads[1])["id"]
     _tamper(engine, f"UPDATE rating SET comment = 'Chậm' WHERE id = '{second}'")
-    report = chain.verify(engine, KEY)
+    report = verify(engine, KEY)
     assert report.problems == [
         f"device 'dev-dh-q1' position 2 (rating '{second}'): the rating does not match its "
         "link: altered, or inserted with a forged link"
@@ -623,7 +651,7 @@ def test_hailong_verify(database_url: str, tmp_path: Path) -> None:
     data = tmp_path
     engine = make_engine(database_url)
     migrate(engine)
-    key = chain.prepare(engine, Settings(database_url=database_url, data_dir=data))
+    key = prepare(engine, Settings(database_url=database_url, data_dir=data))
     _store(engine, [_row(d, s) for s in range(1, 4) for d in ("dev-a", "dev-b")], key=key)
     env = {"PATH": "/usr/bin:/bin"}
     if not database_url.startswith("sqlite"):
@@ -667,7 +695,7 @@ def test_hailong_verify(database_url: str, tmp_path: Path) -> None:
 
 
 def test_hailong_verify_without_a_database_says_so(tmp_path: Path) -> None:
-    chain.ensure_key(tmp_path / "chain.key")
+    ensure_key(tmp_path / "chain.key")
     done = subprocess.run(
         [sys.executable, "-m", "system.cli", "verify", "--data-dir", str(tmp_path)],
         capture_output=True,

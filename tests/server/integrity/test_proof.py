@@ -2,7 +2,7 @@
 and every device's chain head against the anchors kept outside the database, on both databases.
 
 Each tampering below passed the old `verify` (the chain walk alone, asserted in each test as
-`chain.verify(...).ok`), and the tail rollback passed `rollups check` as well."""
+`verify(...).ok`), and the tail rollback passed `rollups check` as well."""
 
 from __future__ import annotations
 
@@ -30,7 +30,10 @@ from hailong.errors import ConfigError
 from server.housekeeping import housekeeping_jobs
 from server.ingest.services import ServiceIn, record_services
 from server.ingest.store import IngestRules, store_rows
-from server.integrity import anchors, chain, proof
+from server.integrity import anchors, proof
+from server.integrity.key import load_key
+from server.integrity.verify import verify
+from server.integrity.write import prepare, seal_unchained
 from server.jobs import Jobs
 from server.reporting import recount
 from server.settings import Settings
@@ -38,7 +41,7 @@ from server.storage import rollups
 from server.storage.db import make_engine, migrate
 from server.timeutil import VN_TZ
 from server.web.app import create_app
-from tests.server.factories import seed_registry
+from tests.server.factories import rating_row, seed_registry
 from tests.server.integrity.test_chain import _delete_tail, _head, _tamper
 
 KEY = bytes(range(50, 82))
@@ -77,7 +80,7 @@ def _row(device: str, seq: int, day: date = DAYS[1], tag: str = "") -> dict[str,
 
 def _store(engine: Engine, rows: list[dict[str, Any]]) -> None:
     with Session(engine) as session:
-        store_rows(session, rows, RULES, NOW)
+        store_rows(session, [rating_row(**r) for r in rows], RULES, NOW)
         session.commit()
 
 
@@ -87,7 +90,7 @@ def engine(database_url: str) -> Iterator[Engine]:
     migrate(engine)
     with Session(engine) as session:
         seed_registry(session)
-    chain.seal_unchained(engine, KEY)
+    seal_unchained(engine, KEY)
     yield engine
     engine.dispose()
 
@@ -167,7 +170,7 @@ def test_an_edited_rollup_row_is_named(
     for name, value in keys.items():
         row = row.where(table.c[name] == value)
     _tamper(stored, row.values(n=table.c.n + 7))
-    assert chain.verify(stored, KEY).ok  # all the old `hailong verify` looked at
+    assert verify(stored, KEY).ok  # all the old `hailong verify` looked at
     found = _prove(stored, path)
     assert not found.ok and found.rollup_count == 1, found.rollups
     named = f"{table.name} {when.isoformat()} counter=DH-Q1 officer=CB-0042 {shown}".rstrip()
@@ -206,7 +209,7 @@ def test_a_tail_rolled_back_with_an_older_head_is_caught_by_the_anchor_file(
     at = anchors.read(path, KEY).latest
     _delete_tail(engine, "dev-a", 3, old_head)
     recount.rebuild(engine, COUNTED)
-    assert chain.verify(engine, KEY).ok and recount.check(engine, COUNTED) == []
+    assert verify(engine, KEY).ok and recount.check(engine, COUNTED) == []
     found = _prove(engine, path)
     assert found.heads == [
         f"device 'dev-a': the chain head is at position 3, behind position 5 in the external "
@@ -234,7 +237,7 @@ def test_a_head_at_the_anchored_position_with_another_hash_is_named(
     _stop(engine, path)
     _delete_tail(engine, "dev-a", 3, old_head)
     _store(engine, [_row("dev-a", s, tag="after") for s in (4, 5)])
-    assert chain.verify(engine, KEY).ok
+    assert verify(engine, KEY).ok
     at = anchors.read(path, KEY).latest
     assert _prove(engine, path).heads == [
         f"device 'dev-a': the chain head is not the one at position 5 in the external anchor of "
@@ -258,7 +261,7 @@ def test_a_device_removed_whole_is_named(engine: Engine, tmp_path: Path) -> None
         "DELETE FROM chain_head WHERE device_id = 'dev-b'",
     )
     recount.rebuild(engine, COUNTED)
-    assert chain.verify(engine, KEY).ok
+    assert verify(engine, KEY).ok
     found = _prove(engine, path)
     assert len(found.heads) == 1
     assert found.heads[0].startswith("device 'dev-b' has no chain head now, but position 2 ")
@@ -410,9 +413,9 @@ def test_a_clean_stop_of_the_server_appends_an_anchor(tmp_path: Path) -> None:
     with TestClient(app):
         pass
     assert not (tmp_path / "chain-anchors.jsonl").exists()  # no rating yet: nothing to anchor
-    key = chain.load_key(tmp_path / "chain.key")
+    key = load_key(tmp_path / "chain.key")
     with Session(app.state.engine) as session:
-        store_rows(session, [_row("dev-a", 1)], IngestRules(chain_key=key), NOW)
+        store_rows(session, [rating_row(**_row("dev-a", 1))], IngestRules(chain_key=key), NOW)
         session.commit()
     with TestClient(app):
         pass
@@ -429,12 +432,12 @@ def test_hailong_verify_names_a_rollup_row_and_a_rolled_back_head(
 ) -> None:
     engine = make_engine(database_url)
     migrate(engine)
-    key = chain.prepare(engine, Settings(database_url=database_url, data_dir=tmp_path))
+    key = prepare(engine, Settings(database_url=database_url, data_dir=tmp_path))
     rules = IngestRules(chain_key=key)
 
     def store(rows: list[dict[str, Any]]) -> None:
         with Session(engine) as session:
-            store_rows(session, rows, rules, NOW)
+            store_rows(session, [rating_row(**r) for r in rows], rules, NOW)
             session.commit()
 
     env = {"PATH": "/usr/bin:/bin"}

@@ -23,6 +23,7 @@ from server.reporting import reading, recount, report_json, reports, tally
 from server.reporting.periods import parse_period
 from server.storage import flags, rollups
 from server.storage.db import alembic_config, make_engine, migrate
+from server.storage.rows import RatingRow
 from server.timeutil import VN_TZ
 from tests.server.factories import RULES, seed_registry, stored_row
 from tests.server.reporting.test_monthly_report import cells
@@ -56,7 +57,7 @@ OCTOBER_FLAGS = {
 }
 
 
-def _rows() -> list[dict[str, Any]]:
+def _rows() -> list[RatingRow]:
     return [
         stored_row(at + timedelta(minutes=i), marks, seq=i + 1, officer_id=officer)
         for i, (at, marks, officer) in enumerate(RATINGS)
@@ -85,13 +86,14 @@ def _report(engine: Engine, scope: report_json.Scope, period: str) -> dict[str, 
 def test_tally_flags_counts_each_flag_of_a_rating_once_whatever_the_policy() -> None:
     day = date(2026, 10, 6)
     base = {"day": day, "counter_id": "Q1", "unit_id": "U", "officer_id": "A"}
-    rows = [
+    columns = [
         {**base, "flags": "seq_reused,out_of_order"},
         {**base, "flags": "out_of_order"},
         {**base, "flags": "clock_corrected"},
         {**base, "flags": ""},
         {**base, "officer_id": None, "flags": "no_officer"},
     ]
+    rows = [stored_row(OCTOBER_6, **c) for c in columns]
     assert tally.tally_flags(rows) == {
         (day, "Q1", "A", "seq_reused", "U"): (1,),
         (day, "Q1", "A", "out_of_order", "U"): (2,),

@@ -23,7 +23,7 @@ from server.storage.db import alembic_config, make_engine, migrate
 from server.storage.models import Assignment, Device, Officer, Rating, Unit
 from server.storage.models import Counter as CounterRow
 from server.timeutil import VN_TZ, vn_day
-from tests.server.factories import RULES, rating_payload
+from tests.server.factories import RULES, rating_payload, stored_row
 
 COUNTED = RULES.misuse.count
 
@@ -88,12 +88,13 @@ def test_years_then_months_then_days() -> None:
 def test_tally_counts_no_officer_under_its_own_key_with_flags_and_tickets() -> None:
     day = date(2026, 3, 2)
     base = {"day": day, "counter_id": "Q1", "scale": "vn4", "unit_id": "U", "ticket": None}
-    rows = [
+    columns = [
         {**base, "officer_id": "A", "score": 4, "flags": "", "ticket": "T1"},
         {**base, "officer_id": "A", "score": 4, "flags": "clock_unsynced,burst", "ticket": "T2"},
         {**base, "officer_id": "A", "score": 4, "flags": "clock_unsynced"},
         {**base, "officer_id": None, "score": 1, "flags": "no_officer"},
     ]
+    rows = [stored_row(NOW, **c) for c in columns]
     # (n, flagged, ticketed): the burst is flagged, so its ticket is not a rated service
     assert tally.tally(rows, COUNTED) == {
         (day, "Q1", "A", "vn4", 4, "U"): (3, 1, 1),
@@ -108,11 +109,12 @@ def test_tally_counts_no_officer_under_its_own_key_with_flags_and_tickets() -> N
 def test_tally_reasons_counts_each_reason_of_a_rating() -> None:
     day = date(2026, 3, 2)
     base = {"day": day, "counter_id": "Q1", "officer_id": "A", "unit_id": "U"}
-    rows = [
+    columns = [
         {**base, "reasons": "slow,rude", "flags": ""},
         {**base, "reasons": "slow", "flags": "cooldown"},
         {**base, "reasons": "", "flags": ""},
     ]
+    rows = [stored_row(NOW, **c) for c in columns]
     assert tally.tally_reasons(rows, COUNTED) == {
         (day, "Q1", "A", "rude", "U"): (1, 0),
         (day, "Q1", "A", "slow", "U"): (2, 1),
