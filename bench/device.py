@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import signal
 import sqlite3
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -42,16 +40,24 @@ from device.drawing import Fonts  # noqa: E402
 from device.pages import render  # noqa: E402
 from device.settings import DeviceSettings  # noqa: E402
 from device.unit import DEFAULT_COOLDOWN_S, Unit  # noqa: E402
+from devtools.bench import (  # noqa: E402
+    add_devices,
+    cpu_seconds,
+    mosquitto,
+    percentile,
+    print_figures,
+    print_table,
+    rss_mb,
+    scratch,
+    verdict,
+)
 from hailong.mqtt import MqttTarget, new_client  # noqa: E402
 from hailong.protocol import Ack, decode_rating, topic, topic_filter  # noqa: E402
-from server.broker.dynsec import DynSec  # noqa: E402
-from server.broker.mosquitto import BrokerConfig, MosquittoProcess, free_port, write_broker_files  # noqa: E402
 from server.timeutil import VN_TZ  # noqa: E402
 
 GOAL_P99_MS = 30.0
 GOAL_RSS_MB = 60.0
 GOAL_IDLE_CPU_PCT = 2.0
-SERVER_USER = "hailong-server"
 WARMUP = 20  # presses not counted: the first ones load fonts and warm SQLite's cache
 DEADLINE_S = 60.0
 
@@ -78,10 +84,6 @@ class Acker:
     def close(self) -> None:
         self._client.disconnect()
         self._client.loop_stop()
-
-
-def percentile(values: list[float], pct: int) -> float:
-    return statistics.quantiles(values, n=100, method="inclusive")[pct - 1]
 
 
 def wait_until(condition: Callable[[], bool], what: str) -> None:
@@ -191,19 +193,6 @@ enabled = true
     return path
 
 
-def cpu_seconds(pid: int) -> float:
-    """utime + stime of a process, all its threads, from /proc/<pid>/stat."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError(f"no VmRSS for process {pid}")
-
-
 def unit_process(
     folder: Path, target: MqttTarget, settle_s: float, idle_s: float
 ) -> tuple[float, float]:
@@ -253,10 +242,6 @@ def unit_process(
 # --- the report -----------------------------------------------------------------------------
 
 
-def verdict(value: float, goal: float) -> str:
-    return "ok" if value <= goal else "MISSED"
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer presses, 10 s idle (< 1 min)")
@@ -264,33 +249,19 @@ def main(argv: list[str] | None = None) -> int:
     presses = 300 if args.quick else 2000
     settle_s, idle_s = (3.0, 10.0) if args.quick else (10.0, 60.0)
 
-    folder = Path(tempfile.mkdtemp(prefix="hailong-bench-"))
-    cfg = BrokerConfig(data_dir=folder / "broker", port=free_port())
-    server_password = uuid.uuid4().hex
-    write_broker_files(cfg, SERVER_USER, server_password)
-    server = MqttTarget(cfg.bind, cfg.port, SERVER_USER, server_password)
-    try:
-        with MosquittoProcess(cfg):
-            targets = []
-            with DynSec(server) as dynsec:
-                for device_id in ("bench-press", "bench-idle"):
-                    password = uuid.uuid4().hex
-                    dynsec.put_device(device_id, password)
-                    targets.append(MqttTarget(cfg.bind, cfg.port, device_id, password))
-            acker = Acker(server)
-            try:
-                print(f"(a) {presses} presses: press → durable + screen drawn …", flush=True)
-                press_ms, payload = press_latencies(folder / "a", targets[0], presses)
-                print(f"(b) {presses} bare SQLite inserts (WAL, synchronous=FULL) …", flush=True)
-                sqlite_ms = sqlite_latencies(folder, payload, presses)
-                print(
-                    f"(c, d) a unit process: settle {settle_s:g} s, idle {idle_s:g} s …", flush=True
-                )
-                rss, cpu = unit_process(folder, targets[1], settle_s, idle_s)
-            finally:
-                acker.close()
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+    with scratch() as folder, mosquitto(folder) as server:
+        passwords = {device_id: uuid.uuid4().hex for device_id in ("bench-press", "bench-idle")}
+        targets = add_devices(server, passwords)
+        acker = Acker(server)
+        try:
+            print(f"(a) {presses} presses: press → durable + screen drawn …", flush=True)
+            press_ms, payload = press_latencies(folder / "a", targets[0], presses)
+            print(f"(b) {presses} bare SQLite inserts (WAL, synchronous=FULL) …", flush=True)
+            sqlite_ms = sqlite_latencies(folder, payload, presses)
+            print(f"(c, d) a unit process: settle {settle_s:g} s, idle {idle_s:g} s …", flush=True)
+            rss, cpu = unit_process(folder, targets[1], settle_s, idle_s)
+        finally:
+            acker.close()
 
     p50, p99 = statistics.median(press_ms.total), percentile(press_ms.total, 99)
     s50, s99 = statistics.median(sqlite_ms), percentile(sqlite_ms, 99)
@@ -300,7 +271,7 @@ def main(argv: list[str] | None = None) -> int:
         (
             "press → durable + screen, p99",
             f"{p99:.2f} ms",
-            f"≤ {GOAL_P99_MS:g} ms {verdict(p99, GOAL_P99_MS)}",
+            f"≤ {GOAL_P99_MS:g} ms {verdict(p99 <= GOAL_P99_MS)}",
             sqlite_cell(s99),
         ),
         *[
@@ -315,25 +286,28 @@ def main(argv: list[str] | None = None) -> int:
         (
             "unit process, resident memory",
             f"{rss:.1f} MB",
-            f"≤ {GOAL_RSS_MB:g} MB {verdict(rss, GOAL_RSS_MB)}",
+            f"≤ {GOAL_RSS_MB:g} MB {verdict(rss <= GOAL_RSS_MB)}",
             "",
         ),
         (
             f"unit process, idle CPU over {idle_s:g} s",
             f"{cpu:.2f} %",
-            f"≤ {GOAL_IDLE_CPU_PCT:g} % {verdict(cpu, GOAL_IDLE_CPU_PCT)}",
+            f"≤ {GOAL_IDLE_CPU_PCT:g} % {verdict(cpu <= GOAL_IDLE_CPU_PCT)}",
             "",
         ),
     ]
-    header = ("figure", "value", "goal", "baseline")
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(4)]
-    print()
-    for row in [header, *rows]:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
-    print()
-    print(
-        f"p50_ms={p50:.2f} p99_ms={p99:.2f} sqlite_p50_ms={s50:.2f} sqlite_p99_ms={s99:.2f} "
-        f"rss_mb={rss:.1f} idle_cpu_pct={cpu:.2f} presses={presses} idle_s={idle_s:g}"
+    print_table(("figure", "value", "goal", "baseline"), rows)
+    print_figures(
+        {
+            "p50_ms": f"{p50:.2f}",
+            "p99_ms": f"{p99:.2f}",
+            "sqlite_p50_ms": f"{s50:.2f}",
+            "sqlite_p99_ms": f"{s99:.2f}",
+            "rss_mb": f"{rss:.1f}",
+            "idle_cpu_pct": f"{cpu:.2f}",
+            "presses": f"{presses}",
+            "idle_s": f"{idle_s:g}",
+        }
     )
     return 0
 

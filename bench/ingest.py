@@ -25,10 +25,8 @@ import argparse
 import json
 import random
 import secrets
-import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -47,18 +45,20 @@ from sqlalchemy import func  # noqa: E402
 from sqlalchemy.engine import Engine  # noqa: E402
 from sqlmodel import Session, select  # noqa: E402
 
-from devtools.postgres import PostgresServer  # noqa: E402
+from devtools.bench import (  # noqa: E402
+    add_devices,
+    mosquitto,
+    postgres,
+    print_figures,
+    print_table,
+    say,
+    scratch,
+    verdict,
+)
 from hailong.mqtt import MqttTarget, new_client  # noqa: E402
 from hailong.protocol import Status, decode_rating, topic, topic_filter  # noqa: E402
 from server.broker.client_ids import TOKEN_FILE, ServerClientIds, ensure_token  # noqa: E402
-from server.broker.dynsec import DynSec  # noqa: E402
-from server.broker.mosquitto import (  # noqa: E402
-    BrokerConfig,
-    MosquittoProcess,
-    device_role,
-    free_port,
-    write_broker_files,
-)
+from server.broker.mosquitto import device_role  # noqa: E402
 from server.ingest.service import IngestService  # noqa: E402
 from server.ingest.store import IngestRules  # noqa: E402
 from server.settings import Settings  # noqa: E402
@@ -69,7 +69,6 @@ from server.timeutil import VN_TZ  # noqa: E402
 
 GOAL_CEILING = 0.9  # ≥ 0.9 × the bare subscriber
 GOAL_NAIVE = 10.0  # ≥ 10 × one commit per rating
-SERVER_USER = "hailong-server"
 UNITS = 4
 COUNTERS_PER_UNIT = 5  # one device per counter: 20 devices
 SCALED = 2  # (d): `hailong ingest` processes sharing the ratings, as a province runs them
@@ -80,10 +79,6 @@ STEADY_EVERY_S = 0.2  # (e): one rating of a device other than the flooder, ever
 # comes, and ids wrap at 65,535: one publisher of more would stop early, its rest never sent.
 FLOOD_MAX = 60_000
 REASON_CODES = ("wait_time", "attitude", "guidance", "paperwork", "late_result", "facilities")
-
-
-def say(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
 
 
 # --- the fleet: registry rows and broker accounts --------------------------------------------
@@ -523,12 +518,14 @@ class Fairness:
         ordered = sorted(self.delays)
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
-    def key_values(self) -> str:
-        return (
-            f"fair_ack_p50_s={self.quantile(0.5):.2f} fair_ack_p99_s={self.quantile(0.99):.2f} "
-            f"fair_ack_max_s={max(self.delays):.2f} fair_flood={self.flood} "
-            f"fair_flood_per_s={self.flood / self.seconds:.0f}"
-        )
+    def figures(self) -> dict[str, str]:
+        return {
+            "fair_ack_p50_s": f"{self.quantile(0.5):.2f}",
+            "fair_ack_p99_s": f"{self.quantile(0.99):.2f}",
+            "fair_ack_max_s": f"{max(self.delays):.2f}",
+            "fair_flood": f"{self.flood}",
+            "fair_flood_per_s": f"{self.flood / self.seconds:.0f}",
+        }
 
     def row(self) -> tuple[str, ...]:
         return (
@@ -626,15 +623,17 @@ class Comparison:
     def vs_naive(self) -> float:
         return self.ingest.per_s / self.naive.per_s
 
-    def key_values(self, prefix: str) -> str:
-        return (
-            f"{prefix}ingest_per_s={self.ingest.per_s:.0f} "
-            f"{prefix}ceiling_per_s={self.ceiling.per_s:.0f} "
-            f"{prefix}naive_per_s={self.naive.per_s:.0f} "
-            f"{prefix}ratio_ceiling={self.vs_ceiling:.2f} {prefix}ratio_naive={self.vs_naive:.1f} "
-            f"{prefix}scaled_per_s={self.scaled.per_s:.0f} "
-            f"{prefix}scaled_ratio_ceiling={self.scaled.per_s / self.ceiling.per_s:.2f}"
-        )
+    def figures(self, prefix: str) -> dict[str, str]:
+        figures = {
+            "ingest_per_s": f"{self.ingest.per_s:.0f}",
+            "ceiling_per_s": f"{self.ceiling.per_s:.0f}",
+            "naive_per_s": f"{self.naive.per_s:.0f}",
+            "ratio_ceiling": f"{self.vs_ceiling:.2f}",
+            "ratio_naive": f"{self.vs_naive:.1f}",
+            "scaled_per_s": f"{self.scaled.per_s:.0f}",
+            "scaled_ratio_ceiling": f"{self.scaled.per_s / self.ceiling.per_s:.2f}",
+        }
+        return {prefix + key: value for key, value in figures.items()}
 
 
 def compare(
@@ -687,10 +686,6 @@ def compare(
 # --- the report -------------------------------------------------------------------------------
 
 
-def verdict(value: float, goal: float) -> str:
-    return "ok" if value >= goal else "MISSED"
-
-
 def table(comparisons: list[Comparison]) -> list[tuple[str, ...]]:
     rows: list[tuple[str, ...]] = []
     for c in comparisons:
@@ -701,8 +696,8 @@ def table(comparisons: list[Comparison]) -> list[tuple[str, ...]]:
             if run is c.ingest:
                 ratio = f"{c.vs_ceiling:.2f}× ceiling, {c.vs_naive:.1f}× naive"
                 goal = (
-                    f"≥ {GOAL_CEILING:g}× {verdict(c.vs_ceiling, GOAL_CEILING)}, "
-                    f"≥ {GOAL_NAIVE:g}× {verdict(c.vs_naive, GOAL_NAIVE)}"
+                    f"≥ {GOAL_CEILING:g}× {verdict(c.vs_ceiling >= GOAL_CEILING)}, "
+                    f"≥ {GOAL_NAIVE:g}× {verdict(c.vs_naive >= GOAL_NAIVE)}"
                 )
             rows.append(
                 (
@@ -726,49 +721,34 @@ def main(argv: list[str] | None = None) -> int:
     n, naive_n = (10_000, 1_000) if args.quick else (100_000, 5_000)
     flood = 10_000 if args.quick else FLOOD_MAX
 
-    folder = Path(tempfile.mkdtemp(prefix="hailong-bench-"))
-    cfg = BrokerConfig(data_dir=folder / "broker", port=free_port())
-    server_password = uuid.uuid4().hex
-    write_broker_files(cfg, SERVER_USER, server_password)
-    broker = MqttTarget(cfg.bind, cfg.port, SERVER_USER, server_password)
     fleet = make_fleet()
-    postgres = PostgresServer()  # its own temp dir: as root, the postgres user must own it
-    try:
-        with MosquittoProcess(cfg):
-            with DynSec(broker) as dynsec:
-                for device in fleet:
-                    dynsec.put_device(device.id, device.password)
-                    # mosquitto_pub is each device's second connection here: a second account
-                    # with the device's role, bound to a client id of its own.
-                    dynsec.check(
-                        {
-                            "command": "createClient",
-                            "username": f"{device.id}-pub",
-                            "password": device.password,
-                            "clientid": f"pub-{device.id}",
-                            "roles": [{"rolename": device_role(device.id)}],
-                        }
-                    )
+    # mosquitto_pub is each device's second connection here: a second account with the
+    # device's role, bound to a client id of its own.
+    publishers = [
+        {
+            "command": "createClient",
+            "username": f"{device.id}-pub",
+            "password": device.password,
+            "clientid": f"pub-{device.id}",
+            "roles": [{"rolename": device_role(device.id)}],
+        }
+        for device in fleet
+    ]
+    with scratch() as folder, mosquitto(folder) as broker:
+        add_devices(broker, {device.id: device.password for device in fleet}, publishers)
 
-            def on(database: str, new_url: Callable[[str], str]) -> Comparison:
-                return compare(database, new_url, broker, fleet, folder, n, naive_n)
+        def on(database: str, new_url: Callable[[str], str]) -> Comparison:
+            return compare(database, new_url, broker, fleet, folder, n, naive_n)
 
-            sqlite = on("sqlite", lambda name: f"sqlite:///{folder / name}.db")
-            say(f"sqlite: (e) fairness, one device floods {flood:,} ratings …")
-            fair = fairness(f"sqlite:///{folder / 'fairness'}.db", broker, fleet, folder, flood)
-            say("postgresql: starting a throwaway server …")
-            postgres.start()
-            pg = on("postgresql", lambda _: postgres.create_database())
-    finally:
-        postgres.destroy()
-        shutil.rmtree(folder, ignore_errors=True)
+        sqlite = on("sqlite", lambda name: f"sqlite:///{folder / name}.db")
+        say(f"sqlite: (e) fairness, one device floods {flood:,} ratings …")
+        fair = fairness(f"sqlite:///{folder / 'fairness'}.db", broker, fleet, folder, flood)
+        say("postgresql: starting a throwaway server …")
+        with postgres() as pg_server:  # its own temp dir: as root, the postgres user must own it
+            pg = on("postgresql", lambda _: pg_server.create_database())
 
     header = ("mode", "database", "ratings", "rows", "seconds", "per second", "ratio", "goal")
-    rows = [*table([sqlite, pg]), fair.row()]
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    print()
-    for row in [header, *rows]:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+    print_table(header, [*table([sqlite, pg]), fair.row()])
     print(
         f"\n(a) a bare paho subscriber that parses and counts, timed right before (c); "
         f"(b) IngestService with batch_size=1, only {naive_n:,} ratings (it is slow; the figure "
@@ -781,10 +761,15 @@ def main(argv: list[str] | None = None) -> int:
         f"send one every {STEADY_EVERY_S:g} s in turn: their Ack delays until the flood is "
         "all acknowledged."
     )
-    print()
-    print(
-        f"{sqlite.key_values('')} {pg.key_values('pg_')} {fair.key_values()} "
-        f"ratings={n} naive_ratings={naive_n} devices={len(fleet)}"
+    print_figures(
+        {
+            **sqlite.figures(""),
+            **pg.figures("pg_"),
+            **fair.figures(),
+            "ratings": f"{n}",
+            "naive_ratings": f"{naive_n}",
+            "devices": f"{len(fleet)}",
+        }
     )
     return 0
 

@@ -46,8 +46,8 @@ from sqlalchemy import func, insert, text  # noqa: E402
 from sqlalchemy.engine import Engine  # noqa: E402
 from sqlmodel import Session, col, select  # noqa: E402
 
+from devtools.bench import percentile, postgres, print_figures, print_table, say, verdict  # noqa: E402
 from devtools.figures import level_figures  # noqa: E402
-from devtools.postgres import PostgresServer  # noqa: E402
 from server.reporting import recount, reports  # noqa: E402
 from server.storage.db import MIGRATIONS, make_engine, migrate  # noqa: E402
 from server.storage.flags import EXCLUDED_BY_DEFAULT  # noqa: E402
@@ -88,14 +88,6 @@ REASON_LISTS = (
     "wait_time,paperwork",
     "attitude,guidance",
 )
-
-
-def say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-def percentile(values: Sequence[float], pct: int) -> float:
-    return statistics.quantiles(values, n=100, method="inclusive")[pct - 1]
 
 
 @dataclass(frozen=True)
@@ -467,8 +459,7 @@ DATABASE = "hailong"
 
 
 def build_postgres(base: Path, plan: Plan) -> Build:
-    pg = PostgresServer(base=base, settings=PG_BUILD_SETTINGS).start()
-    try:
+    with postgres(base, PG_BUILD_SETTINGS) as pg:
         engine = make_engine(pg.create_database(DATABASE))
         migrate(engine)
         register(engine, plan)
@@ -507,8 +498,6 @@ def build_postgres(base: Path, plan: Plan) -> Build:
             conn.execute("VACUUM ANALYZE rollup_month")
             conn.execute("CHECKPOINT")
         engine.dispose()
-    finally:
-        pg.stop()
     return Build(counted, inserted_s, rebuild_s)
 
 
@@ -756,15 +745,12 @@ def run_postgres(folder: Path, plan: Callable[[], Plan], runs: Runs) -> Result:
     build, reused = cached(folder / "postgresql.done", [base], "postgresql",
                            lambda: build_postgres(base, plan()))  # fmt: skip
     say("postgresql: starting the server with its default settings (fsync on, 128 MB buffers)")
-    pg = PostgresServer(base=base).start()
-    try:
+    with postgres(base) as pg:
         engine = make_engine(pg.url(DATABASE))
         try:
             return measure("postgresql", engine, build, reused, runs)
         finally:
             engine.dispose()
-    finally:
-        pg.stop()
 
 
 # --- the report -------------------------------------------------------------------------------
@@ -772,10 +758,6 @@ def run_postgres(folder: Path, plan: Callable[[], Plan], runs: Runs) -> Result:
 
 def ms_pair(values: list[float]) -> str:
     return f"{statistics.median(values):.2f} / {percentile(values, 95):.2f} ms"
-
-
-def verdict(ok: bool) -> str:
-    return "ok" if ok else "MISSED"
 
 
 def table(results: list[Result], full: bool) -> list[tuple[str, ...]]:
@@ -813,20 +795,19 @@ def table(results: list[Result], full: bool) -> list[tuple[str, ...]]:
     ]  # fmt: skip
 
 
-def key_values(results: list[Result]) -> str:
-    parts = []
+def figures(results: list[Result]) -> dict[str, str]:
+    found: dict[str, str] = {}
     for r in results:
         p = "" if r.name == "sqlite" else "pg_"
-        parts += [
-            f"{p}officer_p95_ms={r.officer_p95:.2f}",
-            f"{p}all_p95_ms={r.all_p95:.2f}",
-            f"{p}raw_ms={r.raw:.0f}",
-            f"{p}ratio={r.ratio:.0f}",
-            f"{p}rebuild_s={r.build.rebuild_s:.1f}",
-            f"{p}agree={'yes' if not r.disagreements else 'no'}",
-        ]
-    parts.append(f"ratings={results[0].ratings} officers={results[0].officers}")
-    return " ".join(parts)
+        found |= {
+            f"{p}officer_p95_ms": f"{r.officer_p95:.2f}",
+            f"{p}all_p95_ms": f"{r.all_p95:.2f}",
+            f"{p}raw_ms": f"{r.raw:.0f}",
+            f"{p}ratio": f"{r.ratio:.0f}",
+            f"{p}rebuild_s": f"{r.build.rebuild_s:.1f}",
+            f"{p}agree": "yes" if not r.disagreements else "no",
+        }
+    return found | {"ratings": f"{results[0].ratings}", "officers": f"{results[0].officers}"}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -856,17 +837,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.database in ("both", "postgresql"):
         results.append(run_postgres(folder, plan, runs))
 
-    rows = table(results, full=not args.quick)
-    header = ("figure", *(r.name for r in results), "goal")
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    print()
-    for line in [header, *rows]:
-        print("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)))
+    print_table(("figure", *(r.name for r in results), "goal"), table(results, not args.quick))
     for r in results:
         for problem in r.disagreements[:5]:
             print(f"{r.name}: {problem}")
-    print()
-    print(key_values(results))
+    print_figures(figures(results))
     return 0
 
 

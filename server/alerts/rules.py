@@ -1,7 +1,7 @@
 """The alert rules decided, without the database: bursts of presses within a window, and a
 unit's day below its threshold.
 
-Three kinds of rule (server/policy.py): `count` "Không hài lòng" ratings at one counter within
+Three kinds of rule (server/policy/): `count` "Không hài lòng" ratings at one counter within
 `window_minutes`; a unit's satisfied % for the Vietnam day that has ended below `threshold_pct`;
 and `count` ratings that the order rules flagged received from one device within
 `window_minutes` (backdated or replayed with its password). Deciding is pure, so it is tested

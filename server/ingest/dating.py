@@ -4,7 +4,7 @@ A rating that passed the contract becomes a `Valid`: the time rule dates it
 (server/ingest/press_time.py), then its flags are added, each rule judging it against the
 device's stored ratings and those before it in the batch: order (server/ingest/ordering.py),
 lateness while online (server/ingest/connections.py) and the policy's misuse rules
-(server/policy.py).
+(server/policy/).
 """
 
 from __future__ import annotations
@@ -106,7 +106,7 @@ def flag_late(session: Session, valid: Sequence[Valid]) -> None:
 def flag_misuse(session: Session, valid: Sequence[Valid], rules: MisuseRules) -> None:
     """Add the policy's misuse flags (cooldown, burst, outside service) to each new rating,
     judged against its device's earlier presses, stored or in this batch; the gap between two
-    presses of one boot is measured by their mono_ms (server/policy.py `Press`). Presses are
+    presses of one boot is measured by their mono_ms (server/policy/ `Press`). Presses are
     keyed by rating id, so a rating sent again is never counted twice towards a burst."""
     back = lookback(rules)
     spans: dict[str, tuple[datetime, datetime]] = {}

@@ -3,7 +3,7 @@ before beside each.
 
 A report reads its counts (server/reporting/counts.py) and the registry rows it names, so a
 province's year opens as fast as a commune's week. Every figure is made from those counts by
-server/reporting/scoring.py, every classification by server/policy.py; its JSON form is
+server/reporting/scoring.py, every classification by server/policy/; its JSON form is
 server/reporting/report_json.py's.
 
 The API, its CSV and XLSX exports, the monthly print report and the dashboard all call these, so

@@ -1,7 +1,7 @@
 """Every flag a stored rating can carry: its name, what it means, and who sets it.
 
 A flag never drops a rating: the rating is stored, acknowledged and shown with its flags, and the
-evaluation policy (server/policy.py, `[misuse] count`) says which flags leave it out of officers'
+evaluation policy (server/policy/, `[misuse] count`) says which flags leave it out of officers'
 scores. Reports count ratings per flag, so a reviewer sees why ratings were left out. The names
 are stored in `rating.flags` and appear in the policy file, so they never change once used.
 """

@@ -1,0 +1,307 @@
+"""The policy's rules as the server applies them: which presses are misuse, how officers are
+classified and when to alert, as frozen values with the pure functions that apply them.
+
+Reading them from the agency's TOML file is server/policy/file.py's job; docs/policy.md explains
+each setting. Nothing here touches the database or the report code: the figures a class rule
+compares are anything with the five numbers it reads (`Scored`), such as a report's `Figures`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import ClassVar, Protocol
+
+from hailong.errors import ConfigError
+from server.storage import flags
+
+CONDITIONS = (
+    "wilson_low_min",
+    "satisfied_pct_min",
+    "happy_index_min",
+    "unsatisfied_pct_max",
+    "ratings_min",
+)
+ALERT_KINDS = ("unsatisfied_at_counter", "unit_satisfied_below", "ratings_out_of_order")
+
+
+class PolicyError(ConfigError, ValueError):
+    """A policy file that cannot be used; the message names the key and what to write."""
+
+
+# --- misuse -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MisuseRules:
+    """When a press is flagged, and which flags leave a rating out of the scores (`count`, any
+    of server/storage/flags.py's names; the shipped policy's are those flags.EXCLUDED_BY_DEFAULT
+    marks)."""
+
+    cooldown_s: float = 3.0
+    burst_count: int = 5
+    burst_window_s: float = 60.0
+    require_service: bool = False
+    count: tuple[str, ...] = flags.EXCLUDED_BY_DEFAULT
+
+    def counts(self, given: Iterable[str]) -> bool:
+        """Whether a rating with these flags is flagged as misuse (left out of scores)."""
+        names = list(given)
+        unknown = [f for f in names if f not in flags.BY_NAME]
+        if unknown:
+            raise ValueError(f"unknown flag(s) {unknown}; known: {', '.join(flags.NAMES)}")
+        return any(f in self.count for f in names)
+
+
+def lookback(rules: MisuseRules) -> timedelta:
+    """How far back `misuse_flags` needs a device's earlier presses."""
+    return timedelta(seconds=max(rules.cooldown_s, rules.burst_window_s))
+
+
+@dataclass(frozen=True)
+class Press:
+    """A press as the misuse rules see it: its time, and the unit's boot and monotonic clock."""
+
+    at: datetime
+    boot_id: str | None = None
+    mono_ms: int | None = None
+
+
+def gap(earlier: Press | datetime, later: Press | datetime) -> timedelta:
+    """How long after `earlier` `later` was pressed: by mono_ms when both share a boot (exact,
+    whatever the unit's clock said or the time rule made of it: a backlog dated by receipt
+    keeps its spacing), otherwise by press time. A bare datetime is a press without a boot."""
+    if isinstance(earlier, datetime) or isinstance(later, datetime):
+        a = earlier.at if isinstance(earlier, Press) else earlier
+        b = later.at if isinstance(later, Press) else later
+        return b - a
+    if (
+        earlier.boot_id is not None
+        and earlier.boot_id == later.boot_id
+        and earlier.mono_ms is not None
+        and later.mono_ms is not None
+    ):
+        return timedelta(milliseconds=later.mono_ms - earlier.mono_ms)
+    return later.at - earlier.at
+
+
+_NO_GAP = timedelta(0)
+
+
+def misuse_flags(
+    previous: Sequence[Press | datetime],
+    pressed: Press | datetime,
+    has_ticket: bool,
+    rules: MisuseRules,
+) -> list[str]:
+    """The flags a press earns from the same device's earlier presses (`previous`), the gap
+    between two presses measured by `gap`.
+
+    "cooldown": the latest earlier press was less than cooldown_s before (0 ≤ gap < cooldown_s).
+    "burst": with this press, at least burst_count presses fall in the burst_window_s ending at
+    it, the window open at its start: 0 ≤ gap < burst_window_s.
+    "outside_service": require_service is on and the press carried no ticket.
+    Presses later than this one (delivered out of order) are not "earlier" and are ignored.
+    """
+    cooldown = timedelta(seconds=rules.cooldown_s)
+    window = timedelta(seconds=rules.burst_window_s)
+    too_soon = False
+    in_window = 1  # this press
+    for earlier in previous:
+        between = gap(earlier, pressed)
+        if between < _NO_GAP:
+            continue
+        too_soon = too_soon or between < cooldown
+        in_window += between < window
+    flags: list[str] = []
+    if too_soon:
+        flags.append("cooldown")
+    if in_window >= rules.burst_count:
+        flags.append("burst")
+    if rules.require_service and not has_ticket:
+        flags.append("outside_service")
+    return flags
+
+
+# --- classification -----------------------------------------------------------------------
+
+
+class Scored(Protocol):
+    """The figures a class rule compares: percentages 0..100 with 2 decimals, None without
+    ratings (server/reporting/scoring.py's `Figures` is one)."""
+
+    @property
+    def ratings(self) -> int: ...
+    @property
+    def wilson_low(self) -> float | None: ...
+    @property
+    def satisfied_pct(self) -> float | None: ...
+    @property
+    def happy_index(self) -> float | None: ...
+    @property
+    def unsatisfied_pct(self) -> float | None: ...
+
+
+def number_text(value: float, lang: str) -> str:
+    """A limit as a person wrote it: 90 rather than 90.0, with a decimal comma in Vietnamese."""
+    text = str(int(value)) if float(value).is_integer() else repr(float(value))
+    return text.replace(".", ",") if lang == "vi" else text
+
+
+_CONDITION_WORDS = (  # how ClassRule.conditions says each one, but ratings_min
+    ("wilson_low_min", "cận dưới Wilson", "Wilson lower bound", "≥", " %"),
+    ("satisfied_pct_min", "tỷ lệ hài lòng", "satisfied", "≥", " %"),
+    ("happy_index_min", "chỉ số hài lòng", "happy index", "≥", ""),
+    ("unsatisfied_pct_max", "tỷ lệ không hài lòng", "dissatisfied", "≤", " %"),
+)
+
+
+@dataclass(frozen=True)
+class ClassRule:
+    """One class and the conditions (all must hold) for it; a rule without any is a catch-all.
+
+    Conditions compare the rounded figures a report shows, so a reader can check them by eye.
+    """
+
+    code: str
+    label_vi: str
+    label_en: str
+    wilson_low_min: float | None = None
+    satisfied_pct_min: float | None = None
+    happy_index_min: float | None = None
+    unsatisfied_pct_max: float | None = None
+    ratings_min: int | None = None
+
+    @property
+    def is_catch_all(self) -> bool:
+        return all(getattr(self, c) is None for c in CONDITIONS)
+
+    def matches(self, fig: Scored) -> bool:
+        checks = (
+            (self.wilson_low_min, fig.wilson_low, True),
+            (self.satisfied_pct_min, fig.satisfied_pct, True),
+            (self.happy_index_min, fig.happy_index, True),
+            (self.unsatisfied_pct_max, fig.unsatisfied_pct, False),
+            (self.ratings_min, fig.ratings, True),
+        )
+        for limit, value, at_least in checks:
+            if limit is None:
+                continue
+            if value is None or (value < limit if at_least else value > limit):
+                return False
+        return True
+
+    def conditions(self, lang: str) -> list[str]:
+        """The rule's conditions in words, in `lang` ("vi" or "en")."""
+        vi = lang == "vi"
+        parts = [
+            f"{word_vi if vi else word_en} {sign} {number_text(limit, lang)}{unit}"
+            for name, word_vi, word_en, sign, unit in _CONDITION_WORDS
+            if (limit := getattr(self, name)) is not None
+        ]
+        if self.ratings_min is not None:
+            parts.append(
+                f"ít nhất {self.ratings_min} đánh giá"
+                if vi
+                else f"at least {self.ratings_min} ratings"
+            )
+        return parts
+
+
+@dataclass(frozen=True)
+class Classification:
+    """An officer's class, with the rule that gave it in words, for the report's footnote."""
+
+    code: str
+    label_vi: str
+    label_en: str
+    rule: str
+    rule_en: str
+    policy_version: str
+
+
+# --- alerts -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CountInWindow:
+    """What an alert on `count` ratings of some kind within `window_minutes` holds."""
+
+    id: str
+    count: int
+    window_minutes: int
+    label_vi: str
+    label_en: str
+
+
+@dataclass(frozen=True)
+class UnsatisfiedAtCounter(CountInWindow):
+    """`count` "Không hài lòng" (level 1) ratings at one counter within `window_minutes`."""
+
+    kind: ClassVar[str] = "unsatisfied_at_counter"
+
+
+@dataclass(frozen=True)
+class UnitSatisfiedBelow:
+    """A unit's satisfied % for one Vietnam day below `threshold_pct`, from `min_ratings` up."""
+
+    kind: ClassVar[str] = "unit_satisfied_below"
+    id: str
+    threshold_pct: float
+    min_ratings: int
+    label_vi: str
+    label_en: str
+
+
+@dataclass(frozen=True)
+class RatingsOutOfOrder(CountInWindow):
+    """`count` ratings received from one unit's device within `window_minutes` that the order
+    rules flagged (seq_reused, out_of_order or late_while_online): the sign of ratings backdated
+    or replayed with the device's password."""
+
+    kind: ClassVar[str] = "ratings_out_of_order"
+
+
+AlertRule = UnsatisfiedAtCounter | UnitSatisfiedBelow | RatingsOutOfOrder
+
+
+# --- the policy ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Policy:
+    version: str
+    name: str | None
+    description: str | None
+    min_ratings: int
+    misuse: MisuseRules
+    classification: tuple[ClassRule, ...]
+    alerts: tuple[AlertRule, ...]
+    source: str
+
+
+def classify(fig: Scored, policy: Policy) -> Classification | None:
+    """The first rule the figures meet; None below `min_ratings` ("chưa đủ dữ liệu")."""
+    if fig.ratings < policy.min_ratings:
+        return None
+    for index, rule in enumerate(policy.classification):
+        if not rule.matches(fig):
+            continue
+        if rule.is_catch_all and index > 0:
+            vi, en = "không đạt mức nào ở trên", "met none of the rules above"
+        elif rule.is_catch_all:
+            vi, en = "mọi cán bộ đủ số đánh giá", "every officer with enough ratings"
+        else:
+            vi, en = " và ".join(rule.conditions("vi")), " and ".join(rule.conditions("en"))
+        return Classification(
+            code=rule.code,
+            label_vi=rule.label_vi,
+            label_en=rule.label_en,
+            rule=f"{rule.label_vi}: {vi} (chính sách {policy.version})",
+            rule_en=f"{rule.label_en}: {en} (policy {policy.version})",
+            policy_version=policy.version,
+        )
+    raise PolicyError(
+        f"{policy.source}: no [[classification]] rule matched; end with a catch-all rule"
+    )
