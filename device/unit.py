@@ -1,7 +1,7 @@
 """The counter unit: where a press becomes a Rating.
 
-Buttons, the touch screen and the simulator all call `Unit.press` (buttons and keys through
-`Unit.button`, which on the reasons page chooses reasons instead). The rating is written to the
+Buttons and the touch screen call `Unit.press` (buttons and keys through `Unit.button`, which
+on the reasons page chooses reasons instead). The rating is written to the
 outbox before anything else (before it is sent, before the next page), so a power cut right
 after a press loses nothing. Config from the server says who is serving, on which scale, which
 reasons to offer and how long to ignore presses after a rating; until the first Config arrives a
