@@ -61,7 +61,7 @@ def test_a_button_press_reaches_the_report(
         buttons.close()
         unit.stop()
 
-    with Session(server.web.app.state.engine) as session:  # type: ignore[attr-defined]
+    with Session(server.app.state.engine) as session:  # type: ignore[attr-defined]
         row = session.exec(select(StoredRating)).one()
     assert (row.score, row.officer_id, row.device_id, row.flags) == (4, "CB-0042", "dev-dh-q1", "")
     today = datetime.now(VN_TZ).date().isoformat()

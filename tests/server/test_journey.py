@@ -131,7 +131,7 @@ def device(server: TestClient, broker: Broker) -> Iterator[RawDevice]:
 
 
 def stored(server: TestClient, model: type = StoredRating) -> list[Any]:
-    with Session(server.web.app.state.engine) as session:  # type: ignore[attr-defined]
+    with Session(server.app.state.engine) as session:  # type: ignore[attr-defined]
         return list(session.exec(select(model)).all())
 
 
