@@ -26,9 +26,8 @@ from hailong.protocol import Ack, AckRejection, ContractError, Rating
 from server.ingest import connections, ordering, rejected
 from server.ingest.press_time import Dated, date_press
 from server.integrity import chain
-from server.policy import MisuseRules, Press, load_policy, lookback, misuse_flags
+from server.policy import MisuseRules, Press, lookback, misuse_flags
 from server.reporting import rollups
-from server.settings import Settings
 from server.storage import bulk
 from server.storage.models import Assignment, Counter, Device, RejectedMessage
 from server.storage.models import Rating as StoredRating
@@ -59,7 +58,7 @@ class Incoming:
 class IngestRules:
     """The server's rules for a rating, and the key of the ratings' hash chain
     (server/integrity/chain.py): no rating is stored without its link, so there is no key-less
-    default."""
+    default. A server's are made from its settings and policy by server/runtime.py."""
 
     chain_key: bytes | None = None
     max_age: timedelta = timedelta(days=400)
@@ -69,16 +68,6 @@ class IngestRules:
     unknown_time_officer_span: timedelta = timedelta(days=7)
     misuse: MisuseRules = field(default_factory=MisuseRules)
     rejected_per_device: int = 1000
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> IngestRules:
-        return cls(
-            chain_key=chain.load_key(chain.key_path(settings)),
-            max_age=timedelta(days=settings.max_rating_age_days),
-            future_tolerance=timedelta(seconds=settings.future_tolerance_s),
-            misuse=load_policy(settings.policy_file).misuse,
-            rejected_per_device=settings.rejected_per_device,
-        )
 
 
 # Acks are split so that none comes near the contract's 16 KiB payload limit: Mosquitto refuses a

@@ -1,13 +1,15 @@
 """`hailong`: one command, a subcommand per job.
 
-Imports are lazy so that a unit installed with only the `device` extra runs without server deps.
+This module is the parser; the commands live by concern in `programs` (server, ingest, up,
+demo), `accounts` (user, broker), `checks` (rollups, verify) and `report`. Each is imported only
+when its command runs, so that a unit installed with only the `device` extra runs `device` and
+`fleet` without the server's dependencies.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 from pathlib import Path
 
@@ -194,227 +196,48 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _database_url(data_dir: Path) -> str:
-    return (
-        os.environ.get("HAILONG_DATABASE_URL") or f"sqlite:///{data_dir.resolve() / 'hailong.db'}"
-    )
+def _run(args: argparse.Namespace) -> int:
+    if args.command == "device":
+        from device.main import run as run_device
 
+        return run_device(args.config)
+    if args.command == "fleet":
+        from system import fleet
 
-def _user_add(args: argparse.Namespace) -> int:
-    import socket
-
-    from sqlmodel import Session, select
-
-    from server.access import audit
-    from server.access.auth import add_user
-    from server.storage.db import make_engine, migrate
-    from server.storage.models import User
-
-    password = sys.stdin.readline().rstrip("\r\n")
-    engine = make_engine(_database_url(args.data_dir))
-    migrate(engine)
-    with Session(engine) as session:
-        known = session.exec(select(User.id).where(User.username == args.name)).first()
-        audit.record(  # committed by add_user, with the user
-            session,
-            audit.CONSOLE,
-            "user.reset" if known is not None else "user.create",
-            target=args.name,
-            client=f"hailong on {socket.gethostname()}",
-            detail={"role": args.role, "unit_id": args.unit, "officer_id": args.officer},
+        return fleet.run(
+            args.data_dir, args.count, args.rate, http_port=args.http_port, mqtt_port=args.mqtt_port
         )
-        user = add_user(session, args.name, password, args.role, args.unit, args.officer)
-    scope = f", unit {user.unit_id}" if user.unit_id else ""
-    print(f"user {user.username!r} saved with role {user.role}{scope}")
-    return 0
+    if args.command == "server":
+        from system.cli.programs import server
 
+        return server(args)
+    if args.command == "ingest":
+        from system.cli.programs import ingest
 
-def _rollups(args: argparse.Namespace) -> int:
-    from sqlalchemy.exc import OperationalError
+        return ingest(args)
+    if args.command in ("up", "demo"):
+        from system.cli.programs import stack
 
-    from server.policy import load_policy
-    from server.reporting import rollups
-    from server.settings import Settings
-    from server.storage.db import make_engine, migrate
+        return stack(args)
+    if args.command == "broker":
+        from system.cli.accounts import broker_init
 
-    def progress(done: int, total: int, month: object) -> None:
-        print(f"  {done}/{total} months ({month:%Y-%m})", file=sys.stderr, flush=True)
+        return broker_init(args)
+    if args.command == "user":
+        from system.cli.accounts import user_add
 
-    url = _database_url(args.data_dir)
-    counted = load_policy(Settings().policy_file).misuse.count  # a bad file: a clear PolicyError
-    try:
-        engine = make_engine(url)
-        migrate(engine)
-        if args.action == "rebuild":
-            total = rollups.rebuild(engine, counted, progress)
-            print(f"rollups rebuilt from {total} ratings")
-            return 0
-        mismatches = rollups.check(engine, counted, progress)
-    except OperationalError as exc:
-        raise HailongError(f"cannot use the database: {exc.orig}") from exc
-    for m in mismatches[:50]:
-        print(m.describe())
-    if len(mismatches) > 50:
-        print(f"… and {len(mismatches) - 50} more")
-    if mismatches:
-        print(
-            f"{len(mismatches)} rollup row(s) differ from the ratings; "
-            "`hailong rollups rebuild` recounts them"
-        )
-        return 1
-    print("rollups match the ratings")
-    return 0
+        return user_add(args)
+    if args.command == "rollups":
+        from system.cli.checks import rollups
 
+        return rollups(args)
+    if args.command == "verify":
+        from system.cli.checks import verify
 
-def _listed(first: str, problems: list[str], count: int) -> None:
-    print(f"{first}: {problems[0]}")
-    for problem in problems[1:20]:
-        print(f"  {problem}")
-    if count > 20:
-        print(f"  … and {count - 20} more")
+        return verify(args)
+    from system.cli.report import monthly
 
-
-def _verify(args: argparse.Namespace) -> int:
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import DBAPIError
-
-    from server.integrity import anchors, chain, proof
-    from server.policy import load_policy
-    from server.settings import Settings
-    from server.storage.db import make_engine
-
-    url = _database_url(args.data_dir)
-    settings = Settings(data_dir=args.data_dir)
-    key = chain.load_key(chain.key_path(settings))
-    counted = load_policy(settings.policy_file).misuse.count  # a bad file: a clear PolicyError
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite" and not Path(parsed.database or "").is_file():
-        raise HailongError(
-            f"no database at {parsed.database}: give --data-dir the folder that holds "
-            "hailong.db, or set HAILONG_DATABASE_URL"
-        )
-    shown = -100
-
-    def ratings(done: int, total: int) -> None:
-        nonlocal shown
-        percent = 100 * done // max(total, 1)
-        if percent >= shown + 5 or (percent >= 100 > shown):
-            shown = percent
-            print(f"  {done}/{total} ratings", file=sys.stderr, flush=True)
-
-    def months(done: int, total: int, month: object) -> None:
-        print(f"  {done}/{total} months of rollups ({month:%Y-%m})", file=sys.stderr, flush=True)
-
-    try:
-        found = proof.prove(
-            make_engine(url),
-            key,
-            counted,
-            anchors.anchor_path(settings),
-            require_anchors=args.require_anchors,
-            ratings_progress=ratings,
-            months_progress=months,
-        )
-    except DBAPIError as exc:
-        raise HailongError(f"cannot use the database: {exc.orig}") from exc
-    report = found.ratings
-    if report.ok:
-        print(
-            f"verified {report.checked} ratings of {report.devices} devices: "
-            "no rating was altered, inserted or removed"
-        )
-    else:
-        _listed("first broken link", report.problems, report.problem_count)
-    if found.rollup_count:
-        _listed("first differing rollup row", found.rollups, found.rollup_count)
-    else:
-        print(
-            f"verified the rollups ({', '.join(found.families)}) of {found.months} months: "
-            "every day, month and year row equals a recount of the ratings under the policy in "
-            "force; services are recounted from the service table, append-only but not chained"
-        )
-    outside = found.outside
-    if found.heads:
-        _listed("external anchors", found.heads, len(found.heads))
-    elif outside is not None and outside.lines:
-        print(
-            f"verified the chain heads against {outside.lines} external anchors in "
-            f"{outside.path} (the latest at {outside.latest}): no device's chain went back"
-        )
-    for warning in found.warnings:
-        print(f"warning: {warning}")
-    if found.ok:
-        return 0
-    count = found.problem_count
-    print(
-        f"{count} problem{'s' if count > 1 else ''}: the ratings and the counts reports read "
-        "are not all as the server stored them"
-    )
-    return 1
-
-
-def _report_monthly(args: argparse.Namespace) -> int:
-    import socket
-
-    from sqlalchemy.exc import OperationalError
-    from sqlmodel import Session
-
-    from server.access import audit
-    from server.policy import load_policy
-    from server.reporting import monthly as monthly_report
-    from server.settings import Settings
-    from server.storage.db import make_engine, migrate
-
-    month = monthly_report.parse_month(args.month)
-    policy = load_policy(Settings().policy_file)
-    try:
-        engine = make_engine(_database_url(args.data_dir))
-        migrate(engine)
-        with Session(engine) as session:
-            page = monthly_report.export(
-                session,
-                args.unit,
-                month,
-                policy,
-                actor=audit.CONSOLE,
-                role=None,
-                client=f"hailong on {socket.gethostname()}",
-                include_flagged=args.include_flagged,
-            )
-            session.commit()
-    except OperationalError as exc:
-        raise HailongError(f"cannot use the database: {exc.orig}") from exc
-    if args.out is None:
-        sys.stdout.write(page)
-    else:
-        args.out.write_text(page, encoding="utf-8")
-        print(f"wrote {args.out}", file=sys.stderr)
-    return 0
-
-
-def _broker_init(args: argparse.Namespace) -> int:
-    import json
-
-    from server.broker.mosquitto import dynsec_document
-
-    if args.dynsec_file.exists():
-        raise HailongError(f"{args.dynsec_file} exists already: it holds the device accounts")
-    password = sys.stdin.readline().rstrip("\r\n")
-    if len(password) < 12:
-        raise HailongError("give the server's MQTT account a password of 12 characters or more")
-    args.dynsec_file.write_text(json.dumps(dynsec_document(args.user, password), indent=1))
-    args.dynsec_file.chmod(0o600)
-    print(f"wrote {args.dynsec_file}; make it owned by the user Mosquitto runs as")
-    return 0
-
-
-def _server(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from server.web.app import create_app
-
-    uvicorn.run(create_app(), host=args.host, port=args.port)
-    return 0
+    return monthly(args)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -428,54 +251,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command in ("demo", "fleet"):
             logging.getLogger("device").setLevel(logging.WARNING)
     try:
-        if args.command == "device":
-            from device.main import run as run_device
-
-            return run_device(args.config)
-        if args.command == "server":
-            return _server(args)
-        if args.command == "ingest":
-            from server import ingest_process
-            from server.settings import Settings
-
-            return ingest_process.run(Settings())
-        if args.command in ("up", "demo"):
-            from system import up
-
-            stack = up.prepare(args.data_dir, args.http_port, args.mqtt_port)
-            if args.command == "up":
-                return up.run(stack)
-            from system.demo import DemoFleet
-
-            return up.run(stack, DemoFleet(days=args.days, live_every=args.live_every).run)
-        if args.command == "fleet":
-            from system import fleet
-
-            return fleet.run(
-                args.data_dir,
-                args.count,
-                args.rate,
-                http_port=args.http_port,
-                mqtt_port=args.mqtt_port,
-            )
-        if args.command == "broker":
-            return _broker_init(args)
-        if args.command == "user":
-            return _user_add(args)
-        if args.command == "rollups":
-            return _rollups(args)
-        if args.command == "report":
-            return _report_monthly(args)
-        if args.command == "verify":
-            return _verify(args)
+        return _run(args)
     except HailongError as exc:
         print(f"hailong: {exc}", file=sys.stderr)
         return 2
     except ValueError as exc:
         print(f"hailong: {exc}", file=sys.stderr)
         return 2
-    return 2
-
-
-if __name__ == "__main__":
-    sys.exit(main())

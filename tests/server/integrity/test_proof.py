@@ -32,6 +32,7 @@ from server.ingest.services import ServiceIn, record_services
 from server.ingest.store import IngestRules, store_rows
 from server.integrity import anchors, chain, proof
 from server.jobs import Jobs
+from server.policy import load_policy
 from server.reporting import rollups
 from server.settings import Settings
 from server.storage.db import make_engine, migrate
@@ -389,7 +390,8 @@ def test_a_bad_webhook_url_is_refused_at_start(tmp_path: Path) -> None:
 
 
 def test_the_daily_anchor_job_appends_every_head(stored: Engine, tmp_path: Path) -> None:
-    jobs = Jobs(stored, housekeeping_jobs(Settings(data_dir=tmp_path), KEY), clock=lambda: NOW)
+    made = housekeeping_jobs(Settings(data_dir=tmp_path), load_policy(None), KEY)
+    jobs = Jobs(stored, made, clock=lambda: NOW)
     assert "chain-anchor" in jobs.run_due()
     path = tmp_path / "chain-anchors.jsonl"
     lines = [json.loads(line) for line in path.read_bytes().splitlines()]
