@@ -15,21 +15,21 @@ from server.ingest import rejected
 from server.integrity.anchors import Outside
 from server.integrity.write import anchor_job
 from server.jobs import Job
-from server.policy import load_policy
+from server.policy import Policy
 from server.settings import Settings
 
 
 def housekeeping_jobs(
-    settings: Settings, chain_key: bytes, outside: Outside | None = None
+    settings: Settings, policy: Policy, chain_key: bytes, outside: Outside | None = None
 ) -> list[Job]:
-    """`settings` is for the jobs that read options (the alerts' webhook, the policy, the
-    broker the start-up upgrade brings up to date); `outside` takes the day's anchor out of the
-    database (the process's own, which also writes its anchor at a clean stop; by default one
-    made from `settings`)."""
+    """`settings` is for the jobs that read options (the alerts' webhook, the broker the
+    start-up upgrade brings up to date); `policy` the process's own (server/runtime.py), for the
+    alert rules; `outside` takes the day's anchor out of the database (the process's own, which
+    also writes its anchor at a clean stop; by default one made from `settings`)."""
     outside = outside or Outside.from_settings(settings, chain_key)
     return [
         upgrade_job(BrokerAccounts.from_settings(settings), legacy_client_ids(settings)),
         anchor_job(chain_key, outside.daily),
-        *alert_jobs(settings, load_policy(settings.policy_file)),
+        *alert_jobs(settings, policy),
         rejected.age_job(timedelta(days=settings.rejected_max_age_days)),
     ]

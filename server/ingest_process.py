@@ -14,13 +14,8 @@ import threading
 import time
 from types import FrameType
 
-from server.housekeeping import housekeeping_jobs
-from server.ingest.service import IngestService
-from server.integrity.anchors import Outside
-from server.integrity.write import prepare
-from server.jobs import Jobs
+from server.runtime import Runtime
 from server.settings import Settings
-from server.storage.db import make_engine, migrate
 
 log = logging.getLogger("hailong.ingest")
 
@@ -31,12 +26,7 @@ def run(settings: Settings, report_every_s: float = 10.0) -> int:
             "HAILONG_MQTT_SHARED_GROUP is empty: a second ingest process would store nothing "
             "more, every process would receive every rating"
         )
-    engine = make_engine(settings.database_url)
-    migrate(engine)
-    chain_key = prepare(engine, settings)
-    outside = Outside.from_settings(settings, chain_key)
-    jobs = Jobs(engine, housekeeping_jobs(settings, chain_key, outside)).start()
-    service = IngestService.from_settings(engine, settings).start()
+    runtime = Runtime.open(settings)
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
@@ -45,9 +35,11 @@ def run(settings: Settings, report_every_s: float = 10.0) -> int:
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, on_signal)
-    log.info("ingest %s started (group %r)", settings.mqtt_client_id, settings.mqtt_shared_group)
-    last, last_at = 0, time.monotonic()
-    try:
+    with runtime.running(), runtime.ingesting() as service:
+        log.info(
+            "ingest %s started (group %r)", settings.mqtt_client_id, settings.mqtt_shared_group
+        )
+        last, last_at = 0, time.monotonic()
         while not stop.wait(report_every_s):
             totals, now = service.totals, time.monotonic()
             log.info(
@@ -60,16 +52,11 @@ def run(settings: Settings, report_every_s: float = 10.0) -> int:
                 "" if service.connected.is_set() else "; waiting for the broker",
             )
             last, last_at = totals.stored, now
-    finally:
-        service.stop()
-        jobs.stop()
-        outside.at_stop(engine)
-        engine.dispose()
-        totals = service.totals
-        log.info(
-            "stopped; stored %d, duplicates %d, rejected %d",
-            totals.stored,
-            totals.duplicates,
-            totals.rejected,
-        )
+    totals = service.totals
+    log.info(
+        "stopped; stored %d, duplicates %d, rejected %d",
+        totals.stored,
+        totals.duplicates,
+        totals.rejected,
+    )
     return 0

@@ -131,6 +131,16 @@ class Settings(BaseSettings):
             )
         return self
 
+    @classmethod
+    def for_data_dir(cls, data_dir: Path) -> Settings:
+        """A console command's: `--data-dir` names the folder, and the database is the one in it
+        (hailong.db) unless HAILONG_DATABASE_URL names another."""
+        settings = cls(data_dir=data_dir)
+        if settings.database_url and "database_url" in settings.model_fields_set:
+            return settings
+        url = f"sqlite:///{data_dir.resolve() / 'hailong.db'}"
+        return settings.model_copy(update={"database_url": url})
+
 
 def settings_table() -> list[tuple[str, str, str]]:
     """(variable, default, help) for every option: the one source of --help and the README."""

@@ -25,7 +25,7 @@ from server.access.auth import add_user
 from server.broker.mosquitto import BrokerConfig, MosquittoProcess, write_broker_files
 from server.settings import Settings
 from server.storage.models import User
-from server.web.app import create_app
+from system.web import create_app
 
 log = logging.getLogger("hailong.up")
 SERVER_MQTT_USER = "hailong-server"

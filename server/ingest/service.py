@@ -105,7 +105,7 @@ class IngestService:
         self._drain_after = 0.0
 
     @classmethod
-    def from_settings(cls, engine: Engine, settings: Settings) -> IngestService:
+    def from_settings(cls, engine: Engine, settings: Settings, rules: IngestRules) -> IngestService:
         return cls(
             engine,
             MqttTarget.from_url(settings.mqtt_url),
@@ -113,7 +113,7 @@ class IngestService:
             shared_group=settings.mqtt_shared_group,
             batch_size=settings.ingest_batch_size,
             batch_ms=settings.ingest_batch_ms,
-            rules=IngestRules.from_settings(settings),
+            rules=rules,
             device_rate=settings.ingest_device_rate,
             device_burst=settings.ingest_device_burst,
         )

@@ -25,11 +25,9 @@ from hailong.protocol import Ack, AckRejection, ContractError, Rating
 from server.ingest import connections, ordering, rejected
 from server.ingest.attribution import Registry, attribute
 from server.ingest.dating import Valid, date_presses, flag_late, flag_misuse, flag_order
-from server.integrity.key import key_path, load_key
 from server.integrity.write import append
-from server.policy import MisuseRules, load_policy
+from server.policy import MisuseRules
 from server.reporting.tally import tally, tally_flags, tally_reasons
-from server.settings import Settings
 from server.storage import bulk, rollups
 from server.storage.models import Device, RejectedMessage
 from server.storage.models import Rating as StoredRating
@@ -60,7 +58,7 @@ class Incoming:
 class IngestRules:
     """The server's rules for a rating, and the key of the ratings' hash chain
     (server/integrity/): no rating is stored without its link, so there is no key-less
-    default."""
+    default. A server's are made from its settings and policy by server/runtime.py."""
 
     chain_key: bytes | None = None
     max_age: timedelta = timedelta(days=400)
@@ -70,16 +68,6 @@ class IngestRules:
     unknown_time_officer_span: timedelta = timedelta(days=7)
     misuse: MisuseRules = field(default_factory=MisuseRules)
     rejected_per_device: int = 1000
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> IngestRules:
-        return cls(
-            chain_key=load_key(key_path(settings)),
-            max_age=timedelta(days=settings.max_rating_age_days),
-            future_tolerance=timedelta(seconds=settings.future_tolerance_s),
-            misuse=load_policy(settings.policy_file).misuse,
-            rejected_per_device=settings.rejected_per_device,
-        )
 
 
 # Acks are split so that none comes near the contract's 16 KiB payload limit: Mosquitto refuses a

@@ -191,7 +191,7 @@ def test_screenshot_script_writes_a_png(browser: Browser, tmp_path: Path) -> Non
 def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The whole server (API, login, the dashboard behind its guard) over the hand-computed
     October of tests/server/report_data.py, with an alert in each unit."""
-    app = report_app(tmp_path_factory.mktemp("server"))
+    app = report_app(tmp_path_factory.mktemp("server"), dashboard=True)
     seed_alerts(app.state.engine)
     with serve(app) as base:
         yield base

@@ -60,7 +60,7 @@ FLAGGED = [
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
-    made = report_app(tmp_path_factory.mktemp("same-numbers"))
+    made = report_app(tmp_path_factory.mktemp("same-numbers"), dashboard=True)
     seed_alerts(made.state.engine)
     at = datetime(2026, 10, 20, 9, 0, tzinfo=VN_TZ)
     rows = [

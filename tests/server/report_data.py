@@ -40,6 +40,7 @@ from server.storage.models import (
 )
 from server.timeutil import VN_TZ
 from server.web.app import create_app
+from system.web import create_app as with_dashboard
 from tests.server.factories import RULES, rating_payload
 
 NOW = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
@@ -171,11 +172,14 @@ USERS = {
 }
 
 
-def report_app(tmp_path: Path, database_url: str | None = None) -> FastAPI:
-    """The API without ingest over the seeded database, with a login for every role."""
+def report_app(
+    tmp_path: Path, database_url: str | None = None, *, dashboard: bool = False
+) -> FastAPI:
+    """The API without ingest over the seeded database, with a login for every role; with
+    `dashboard`, the dashboard mounted too, as `hailong server` serves it."""
     url = database_url or f"sqlite:///{tmp_path / 'reports.db'}"
     settings = Settings(database_url=url, secret_key="k" * 40, data_dir=tmp_path)
-    app = create_app(settings, ingest=False)
+    app = (with_dashboard if dashboard else create_app)(settings, ingest=False)
     seed(app.state.engine)
     with Session(app.state.engine) as session:
         for name, (role, unit_id, officer_id) in USERS.items():

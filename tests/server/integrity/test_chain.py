@@ -41,6 +41,7 @@ from server.integrity.key import ChainKeyError, ensure_key, key_path, load_key
 from server.integrity.verify import verify
 from server.integrity.write import anchor, prepare, seal_unchained
 from server.jobs import Jobs
+from server.policy import load_policy
 from server.settings import Settings
 from server.storage.db import alembic_config, make_engine, migrate
 from server.storage.models import AuditEvent, Rating
@@ -606,7 +607,8 @@ def test_processes_racing_for_the_anchor_write_one(engine: Engine) -> None:
 
 def test_the_housekeeping_jobs_write_the_anchor(engine: Engine, tmp_path: Path) -> None:
     _store(engine, [_row("dev-a", 1)])
-    jobs = Jobs(engine, housekeeping_jobs(Settings(data_dir=tmp_path), KEY), clock=lambda: NOW)
+    made = housekeeping_jobs(Settings(data_dir=tmp_path), load_policy(None), KEY)
+    jobs = Jobs(engine, made, clock=lambda: NOW)
     assert "chain-anchor" in jobs.run_due()
     assert [a["heads"] for a in _anchors(engine)] == [
         {"dev-a": [1, _head(engine, "dev-a")["hash"]]}

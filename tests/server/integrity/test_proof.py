@@ -35,6 +35,7 @@ from server.integrity.key import load_key
 from server.integrity.verify import verify
 from server.integrity.write import prepare, seal_unchained
 from server.jobs import Jobs
+from server.policy import load_policy
 from server.reporting import recount
 from server.settings import Settings
 from server.storage import rollups
@@ -393,7 +394,8 @@ def test_a_bad_webhook_url_is_refused_at_start(tmp_path: Path) -> None:
 
 
 def test_the_daily_anchor_job_appends_every_head(stored: Engine, tmp_path: Path) -> None:
-    jobs = Jobs(stored, housekeeping_jobs(Settings(data_dir=tmp_path), KEY), clock=lambda: NOW)
+    made = housekeeping_jobs(Settings(data_dir=tmp_path), load_policy(None), KEY)
+    jobs = Jobs(stored, made, clock=lambda: NOW)
     assert "chain-anchor" in jobs.run_due()
     path = tmp_path / "chain-anchors.jsonl"
     lines = [json.loads(line) for line in path.read_bytes().splitlines()]
