@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-import server
+from server import policy as shipped_policy
 from server.runtime import Runtime
 from server.settings import Settings
 from system.web import create_app
 
-SHIPPED = Path(server.__file__).parent / "policy-default.toml"
+SHIPPED = Path(shipped_policy.__file__).parent / shipped_policy.DEFAULT_FILE
 ROOT = Path(__file__).resolve().parents[2]
 
 
