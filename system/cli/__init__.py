@@ -175,6 +175,46 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _data_dir_arg(p)
 
+    p = sub.add_parser(
+        "backup",
+        help="write one archive of a running installation (database, accounts, secrets)",
+        description="Write a tar.gz (mode 0600) with a consistent copy of the database "
+        "(SQLite's online backup, or pg_dump for PostgreSQL), the broker's device accounts "
+        "(broker/dynamic-security.json), secrets.json, the MQTT client token, the policy file "
+        "(HAILONG_POLICY_FILE) if set, the external anchors and a manifest with the sha256 of "
+        "each. The chain key only with --with-key: keep it apart from the backups. Safe while "
+        "`hailong up` runs; progress on standard error.",
+    )
+    p.add_argument("--out", type=Path, required=True, help="the archive to write")
+    p.add_argument(
+        "--with-key",
+        action="store_true",
+        help="include the chain key (by default left out: store it in a separate place)",
+    )
+    p.add_argument(
+        "--dynsec-file",
+        type=Path,
+        help="the broker's dynamic-security file, when Mosquitto keeps its own (`hailong "
+        "broker init`); default DATA_DIR/broker/dynamic-security.json, as `hailong up` does",
+    )
+    _data_dir_arg(p)
+
+    p = sub.add_parser(
+        "restore",
+        help="restore a `hailong backup` archive into a new, empty data folder",
+        description="Check every member against the manifest's sha256, then write them into "
+        "DATA_DIR (0700; secrets and database 0600) and the database into DATA_DIR/hailong.db, "
+        "or with pg_restore into the empty PostgreSQL database of HAILONG_DATABASE_URL. "
+        "Refuses a folder that is not empty and an archive that was altered.",
+    )
+    p.add_argument("archive", type=Path, help="the archive `hailong backup` wrote")
+    p.add_argument(
+        "--key",
+        type=Path,
+        help="the chain key file to restore with, when the archive was made without --with-key",
+    )
+    _data_dir_arg(p)
+
     p = sub.add_parser("report", help="write a printable report")
     report_sub = p.add_subparsers(dest="report_command", required=True, metavar="REPORT")
     monthly = report_sub.add_parser(
@@ -235,6 +275,14 @@ def _run(args: argparse.Namespace) -> int:
         from system.cli.checks import verify
 
         return verify(args)
+    if args.command == "backup":
+        from system.cli.backup import backup
+
+        return backup(args)
+    if args.command == "restore":
+        from system.cli.backup import restore
+
+        return restore(args)
     from system.cli.report import monthly
 
     return monthly(args)
