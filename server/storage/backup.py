@@ -295,13 +295,18 @@ def restore(
             "the configured PostgreSQL database (HAILONG_DATABASE_URL) already has tables: "
             "create an empty one for the restore"
         )
+    targets = {name: places.get(name, data_dir / name) for name in members if name != db_member}
+    for name, target in targets.items():
+        if target.exists():
+            raise BackupError(
+                f"{target} exists ({name} of the archive goes there): move it away, or set "
+                "its HAILONG_* setting to a new file"
+            )
     data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     data_dir.chmod(0o700)
     written: dict[str, Path] = {}
-    for name, data in members.items():
-        if name == db_member:
-            continue
-        target = places.get(name, data_dir / name)
+    for name, target in targets.items():
+        data = members[name]
         _write_private(target, data)
         written[name] = target
         progress(f"  {name} -> {target}")

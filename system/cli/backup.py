@@ -92,7 +92,8 @@ def restore(args: argparse.Namespace) -> int:
     if KEY in done.files:
         key_note = f"the chain key came from the archive ({key})"
     elif key_given is not None:
-        make_once(key, key_given.hex)
+        if not make_once(key, key_given.hex):
+            raise HailongError(f"{key} exists: the archive was restored, the key not copied")
         key_note = f"the chain key was copied from {args.key} to {key}"
     else:
         key_note = (

@@ -161,7 +161,7 @@ def _rewrite(archive: Path, change: dict[str, bytes]) -> None:
 
 
 def test_an_altered_archive_or_a_used_folder_is_refused(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     _installation(tmp_path / "d1")
     archive = tmp_path / "a.tar.gz"
@@ -194,7 +194,7 @@ def test_an_altered_archive_or_a_used_folder_is_refused(
     assert not (tmp_path / "d3" / "chain.key").exists()
     assert _users(f"sqlite:///{tmp_path / 'd3' / 'hailong.db'}") == ["admin"]
 
-    # With --with-key it comes back from the archive.
+    # With --with-key it comes back from the archive, but never over a key already there.
     keyed = tmp_path / "keyed.tar.gz"
     assert (
         main(["backup", "--data-dir", str(tmp_path / "d1"), "--out", str(keyed), "--with-key"]) == 0
@@ -202,6 +202,12 @@ def test_an_altered_archive_or_a_used_folder_is_refused(
     assert main(["restore", str(keyed), "--data-dir", str(tmp_path / "d4")]) == 0
     assert "from the archive" in capsys.readouterr().out
     assert (tmp_path / "d4" / "chain.key").read_text() == "ab" * 32 + "\n"
+    other_key = tmp_path / "elsewhere.key"
+    other_key.write_text("cd" * 32 + "\n")
+    monkeypatch.setenv("HAILONG_CHAIN_KEY_FILE", str(other_key))
+    assert main(["restore", str(keyed), "--data-dir", str(tmp_path / "d5")]) == 2
+    assert f"{other_key} exists" in capsys.readouterr().err
+    assert not (tmp_path / "d5").exists() and other_key.read_text() == "cd" * 32 + "\n"
 
 
 def test_postgresql_is_dumped_and_restored_into_an_empty_database(
