@@ -1,9 +1,9 @@
 """`hailong`: one command, a subcommand per job.
 
 This module is the parser; the commands live by concern in `programs` (server, ingest, up,
-demo), `accounts` (user, broker), `checks` (rollups, verify) and `report`. Each is imported only
-when its command runs, so that a unit installed with only the `device` extra runs `device` and
-`fleet` without the server's dependencies.
+demo), `accounts` (user, broker), `checks` (rollups, verify), `schema` (migrate) and `report`.
+Each is imported only when its command runs, so that a unit installed with only the `device`
+extra runs `device` and `fleet` without the server's dependencies.
 """
 
 from __future__ import annotations
@@ -215,6 +215,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _data_dir_arg(p)
 
+    p = sub.add_parser(
+        "migrate",
+        help="bring the database's schema to this version's (after installing a new version)",
+        description="Apply the migrations this version has and the database lacks, printing "
+        "each as it is applied. Every server start does the same; this command lets you see "
+        "and do it first, after a backup (README, Upgrading). A database written by a newer "
+        "version is refused unchanged (exit 2). The database is HAILONG_DATABASE_URL, or "
+        "DATA_DIR/hailong.db.",
+    )
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="list the migrations that would run (revision and title) and change nothing",
+    )
+    _data_dir_arg(p)
+
     p = sub.add_parser("report", help="write a printable report")
     report_sub = p.add_subparsers(dest="report_command", required=True, metavar="REPORT")
     monthly = report_sub.add_parser(
@@ -271,6 +287,10 @@ def _run(args: argparse.Namespace) -> int:
         from system.cli.checks import rollups
 
         return rollups(args)
+    if args.command == "migrate":
+        from system.cli.schema import migrate
+
+        return migrate(args)
     if args.command == "verify":
         from system.cli.checks import verify
 

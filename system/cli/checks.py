@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from hailong.errors import HailongError
 from server.integrity import anchors, proof
 from server.reporting import recount
 from system.cli import console
@@ -54,12 +51,7 @@ def verify(args: argparse.Namespace) -> int:
     settings = runtime.settings
     key = runtime.chain_key_as_found()
     counted = runtime.policy.misuse.count  # a bad file: a clear PolicyError
-    parsed = make_url(settings.database_url)
-    if parsed.get_backend_name() == "sqlite" and not Path(parsed.database or "").is_file():
-        raise HailongError(
-            f"no database at {parsed.database}: give --data-dir the folder that holds "
-            "hailong.db, or set HAILONG_DATABASE_URL"
-        )
+    console.require_database(settings)
     shown = -100
 
     def ratings(done: int, total: int) -> None:

@@ -19,7 +19,10 @@ engine = config.attributes.get("engine") or make_engine(
 def run(connection: Connection, sqlite: bool) -> None:
     with connection.begin():
         context.configure(
-            connection=connection, target_metadata=SQLModel.metadata, render_as_batch=sqlite
+            connection=connection,
+            target_metadata=SQLModel.metadata,
+            render_as_batch=sqlite,
+            on_version_apply=config.attributes.get("on_version_apply"),
         )
         context.run_migrations()
         if sqlite:
