@@ -8,6 +8,7 @@ test keeps the two in step.
 
 from __future__ import annotations
 
+import dataclasses
 import tomllib
 from collections.abc import Mapping
 from importlib.metadata import entry_points
@@ -25,7 +26,7 @@ from pydantic import (
 )
 
 from hailong.errors import ConfigError
-from hailong.mqtt import MqttTarget
+from hailong.mqtt import MqttTarget, tls_context
 from hailong.protocol import ID_RE
 
 EXAMPLE = "firmware-config/examples/device.toml"
@@ -76,6 +77,11 @@ class MqttSection(_Section):
         "(doubling per attempt, at most 20 times this).",
     )
     status_s: float = Field(60.0, gt=0, description="Publish the retained Status this often.")
+    ca: str = Field(
+        "",
+        description="With mqtts://: the CA certificate (PEM) the broker's certificate must "
+        "chain to, its host name checked against the url; empty: the system's trusted CAs.",
+    )
 
     @field_validator("url")
     @classmethod
@@ -86,9 +92,28 @@ class MqttSection(_Section):
             raise ValueError(str(exc).replace(value, "<url>")) from None
         return value
 
+    @field_validator("ca")
+    @classmethod
+    def _is_a_certificate(cls, value: str) -> str:
+        if value.strip():
+            if "-----BEGIN CERTIFICATE-----" not in value:
+                raise ValueError("must be a PEM certificate (-----BEGIN CERTIFICATE----- …)")
+            try:
+                tls_context(value)
+            except ConfigError as exc:
+                raise ValueError(str(exc)) from None
+        return value
+
+    @model_validator(mode="after")
+    def _ca_needs_tls(self) -> MqttSection:
+        if self.ca.strip() and not MqttTarget.from_url(self.url).tls:
+            raise ValueError("ca is given but url is not mqtts://: the CA is only used over TLS")
+        return self
+
     @property
     def target(self) -> MqttTarget:
-        return MqttTarget.from_url(self.url)
+        target = MqttTarget.from_url(self.url)
+        return dataclasses.replace(target, ca_pem=self.ca) if self.ca.strip() else target
 
 
 def _pin_factories() -> set[str]:

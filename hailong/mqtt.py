@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
@@ -17,6 +18,8 @@ class MqttTarget:
     username: str | None = None
     password: str | None = None
     tls: bool = False
+    # The CA (PEM) a TLS broker's certificate must chain to; None: the system's trusted CAs.
+    ca_pem: str | None = None
 
     @classmethod
     def from_url(cls, url: str) -> MqttTarget:
@@ -68,6 +71,16 @@ def new_client(
     if target.username:
         client.username_pw_set(target.username, target.password)
     if target.tls:
-        client.tls_set()
+        client.tls_set_context(tls_context(target.ca_pem))
     client.reconnect_delay_set(min_delay=1, max_delay=30)
     return client
+
+
+def tls_context(ca_pem: str | None) -> ssl.SSLContext:
+    """Verifies the broker's certificate and its name (the URL's host) against `ca_pem`."""
+    try:
+        context = ssl.create_default_context(cadata=ca_pem)
+    except ssl.SSLError as exc:
+        raise ConfigError(f"the MQTT CA certificate cannot be read: {exc}") from None
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    return context

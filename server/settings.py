@@ -32,6 +32,12 @@ class Settings(BaseSettings):
         description="Broker address written into new devices' configs, as the units reach "
         "it (e.g. mqtts://hailong.example.gov.vn:8883); empty: the server's own broker address.",
     )
+    device_mqtt_ca_file: str = Field(
+        "",
+        description="CA certificate (PEM) written into new devices' configs, which the units "
+        "check the mqtts:// broker against (e.g. <data_dir>/pki/ca.crt from `hailong pki "
+        "init`); empty: the units trust the system's CAs.",
+    )
     mqtt_client_id: str = Field(
         "server",
         description="This process's part of its MQTT client ids, unique among the processes "

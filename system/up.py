@@ -22,13 +22,42 @@ from sqlmodel import Session, select
 from hailong.errors import HailongError
 from hailong.net import port_open
 from server.access.auth import add_user
-from server.broker.mosquitto import BrokerConfig, MosquittoProcess, write_broker_files
+from server.broker.mosquitto import (
+    BrokerConfig,
+    MosquittoProcess,
+    TlsListener,
+    write_broker_files,
+)
+from server.broker.pki import PkiFiles, certificate_hosts
 from server.settings import Settings
 from server.storage.models import User
 from system.web import create_app
 
 log = logging.getLogger("hailong.up")
 SERVER_MQTT_USER = "hailong-server"
+LOOPBACK = "127.0.0.1"
+PRIVATE_BINDS = frozenset({LOOPBACK, "localhost"})
+WILDCARD_BINDS = frozenset({"0.0.0.0", "::", ""})
+
+
+def is_private(bind: str) -> bool:
+    """Only the server's own loopback address is served without TLS; any other address (another
+    127.x included, as the production test uses) is treated as the office network."""
+    return bind in PRIVATE_BINDS
+
+
+def device_host(bind: str, public_host: str | None, files: PkiFiles) -> str:
+    """The address the units are told: given, the bound one, or the certificate's first name."""
+    if public_host:
+        return public_host
+    if bind not in WILDCARD_BINDS:
+        return bind
+    hosts = certificate_hosts(files.server_cert)
+    if not hosts:
+        raise HailongError(
+            f"{files.server_cert} names no host; give the units' address with --public-host"
+        )
+    return hosts[0]
 
 
 @dataclass(frozen=True)
@@ -59,26 +88,58 @@ class Stack:
     secrets: Secrets
     http_host: str
     http_port: int
+    # The certificate the dashboard and the units' MQTT listener are served with, off loopback.
+    tls: PkiFiles | None = None
+    public_host: str = LOOPBACK
 
     @property
     def base_url(self) -> str:
-        return f"http://{self.http_host}:{self.http_port}"
+        scheme = "https" if self.tls else "http"
+        host = self.public_host if self.tls else self.http_host
+        return f"{scheme}://{host}:{self.http_port}"
 
 
-def prepare(data_dir: Path, http_port: int, mqtt_port: int, http_host: str = "127.0.0.1") -> Stack:
+@dataclass(frozen=True)
+class Network:
+    """Where `up` serves: `bind` for HTTP(S) and the units' MQTT; TLS off loopback."""
+
+    bind: str = LOOPBACK
+    mqtts_port: int = 8883
+    tls: PkiFiles | None = None  # default: <data_dir>/pki from `hailong pki init`
+    public_host: str | None = None
+
+
+def prepare(
+    data_dir: Path,
+    http_port: int,
+    mqtt_port: int,
+    network: Network | None = None,
+) -> Stack:
+    """By default everything on loopback, for the demo; `network` serves the office."""
     data_dir = data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     made = Secrets.load_or_create(data_dir)
-    broker = BrokerConfig(data_dir=data_dir / "broker", port=mqtt_port)
+    network = network or Network()
+    tls_files: PkiFiles | None = None
+    listener: TlsListener | None = None
+    host = LOOPBACK
+    if not is_private(network.bind):
+        tls_files = (network.tls or PkiFiles.in_folder(data_dir / "pki")).require()
+        host = device_host(network.bind, network.public_host, tls_files)
+        listener = TlsListener(network.bind or "0.0.0.0", network.mqtts_port, tls_files)
+    # Plain MQTT stays on loopback: only the server's own clients use it.
+    broker = BrokerConfig(data_dir=data_dir / "broker", port=mqtt_port, tls=listener)
     write_broker_files(broker, SERVER_MQTT_USER, made.mqtt_password)
     settings = Settings(
         database_url=f"sqlite:///{data_dir / 'hailong.db'}",
         mqtt_url=f"mqtt://{SERVER_MQTT_USER}:{quote(made.mqtt_password, safe='')}"
         f"@{broker.bind}:{mqtt_port}",
+        device_mqtt_url=f"mqtts://{host}:{network.mqtts_port}" if listener else "",
+        device_mqtt_ca_file=str(tls_files.ca_cert.resolve()) if tls_files else "",
         secret_key=made.secret_key,
         data_dir=data_dir,
     )
-    return Stack(settings, broker, made, http_host, http_port)
+    return Stack(settings, broker, made, network.bind, http_port, tls_files, host)
 
 
 def ensure_admin(session: Session, password: str) -> bool:
@@ -91,7 +152,7 @@ def ensure_admin(session: Session, password: str) -> bool:
 
 def run(stack: Stack, on_started: Callable[[Stack, threading.Event], None] | None = None) -> int:
     """Run until Ctrl-C or SIGTERM, then stop the fleet, the server and the broker, in order."""
-    if port_open(stack.http_host, stack.http_port):
+    if port_open(stack.http_host or "0.0.0.0", stack.http_port):
         raise HailongError(
             f"port {stack.http_port} is already in use; choose another with --http-port"
         )
@@ -111,8 +172,22 @@ def run(stack: Stack, on_started: Callable[[Stack, threading.Event], None] | Non
             if made_admin
             else f"admin (password in {stack.settings.data_dir / 'secrets.json'})"
         )
+        # Off loopback the dashboard is served over HTTPS by uvicorn itself, with the broker's
+        # certificate: one process, nothing else to configure or keep in step.
+        tls_options = (
+            {
+                "ssl_certfile": str(stack.tls.server_cert),
+                "ssl_keyfile": str(stack.tls.server_key),
+            }
+            if stack.tls
+            else {}
+        )
         config = uvicorn.Config(
-            app, host=stack.http_host, port=stack.http_port, log_level="warning"
+            app,
+            host=stack.http_host or "0.0.0.0",
+            port=stack.http_port,
+            log_level="warning",
+            **tls_options,  # type: ignore[arg-type]
         )
         server = uvicorn.Server(config)
         stopping = threading.Event()
@@ -128,6 +203,13 @@ def run(stack: Stack, on_started: Callable[[Stack, threading.Event], None] | Non
                 f"  API docs: {stack.base_url}/docs   MQTT: 127.0.0.1:{stack.broker.port}",
                 flush=True,
             )
+            if stack.broker.tls is not None:
+                listener = stack.broker.tls
+                print(
+                    f"  units: mqtts://{stack.public_host}:{listener.port} "
+                    f"(TLS on {listener.bind}, CA {listener.files.ca_cert})",
+                    flush=True,
+                )
             print(f"  data folder: {stack.settings.data_dir}   stop with Ctrl-C", flush=True)
             if on_started is not None:
                 on_started(stack, stopping)

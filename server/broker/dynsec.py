@@ -8,15 +8,17 @@ connects with its id, so an unbound account could take another unit's session or
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as paho
 
-from hailong.errors import BrokerError
+from hailong.errors import BrokerError, ConfigError
 from hailong.mqtt import MqttTarget, new_client
 from server.broker.client_ids import ServerClientIds
 from server.broker.mosquitto import device_acls, device_role
@@ -177,6 +179,15 @@ class BrokerAccounts:
             device_target = MqttTarget(
                 server_target.host, server_target.port, tls=server_target.tls
             )
+        if settings.device_mqtt_ca_file:
+            try:
+                ca_pem = Path(settings.device_mqtt_ca_file).read_text()
+            except OSError as exc:
+                raise ConfigError(
+                    f"HAILONG_DEVICE_MQTT_CA_FILE {settings.device_mqtt_ca_file} cannot be read "
+                    f"({exc.strerror})"
+                ) from None
+            device_target = dataclasses.replace(device_target, ca_pem=ca_pem)
         return cls(server_target, device_target, ServerClientIds.from_settings(settings).control)
 
     def control(self) -> DynSec:

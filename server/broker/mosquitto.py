@@ -25,6 +25,7 @@ from pathlib import Path
 
 from hailong.errors import BrokerError
 from hailong.net import port_open
+from server.broker.pki import PkiFiles
 
 SERVER_ROLE = "hailong-server"
 DYNSEC_PLUGIN_GLOBS = (
@@ -118,10 +119,30 @@ def find_dynsec_plugin() -> str:
 
 
 @dataclass(frozen=True)
+class TlsListener:
+    """The listener the units reach: TLS only, on the office network's address."""
+
+    bind: str
+    port: int
+    files: PkiFiles
+
+
+@dataclass(frozen=True)
 class BrokerConfig:
+    """`port` on `bind` is plain MQTT for the server's own clients (keep it on loopback);
+    `tls`, when given, is the listener for the units."""
+
     data_dir: Path
     port: int
     bind: str = "127.0.0.1"
+    tls: TlsListener | None = None
+
+    @property
+    def listeners(self) -> list[tuple[str, int]]:
+        found = [(self.bind, self.port)]
+        if self.tls is not None:
+            found.append((self.tls.bind, self.tls.port))
+        return found
 
     @property
     def conf_path(self) -> Path:
@@ -151,6 +172,16 @@ def write_broker_files(cfg: BrokerConfig, server_user: str, server_password: str
         "per_listener_settings false",
         "allow_anonymous false",
         f"listener {cfg.port} {cfg.bind}",
+    ]
+    if cfg.tls is not None:
+        lines += [
+            f"listener {cfg.tls.port} {cfg.tls.bind}",
+            f"cafile {cfg.tls.files.ca_cert.resolve()}",
+            f"certfile {cfg.tls.files.server_cert.resolve()}",
+            f"keyfile {cfg.tls.files.server_key.resolve()}",
+            "tls_version tlsv1.2",
+        ]
+    lines += [
         f"plugin {find_dynsec_plugin()}",
         f"plugin_opt_config_file {cfg.dynsec_path}",
         "persistence true",
@@ -212,10 +243,12 @@ class MosquittoProcess:
 
     def start(self, timeout: float = 10.0) -> MosquittoProcess:
         binary = ensure_mosquitto()
-        if port_open(self.cfg.bind, self.cfg.port):
-            raise BrokerError(
-                f"port {self.cfg.port} is already in use; choose another with --mqtt-port"
-            )
+        for host, port in self.cfg.listeners:
+            if port_open(host, port):
+                raise BrokerError(
+                    f"port {port} on {host} is already in use; choose another with "
+                    + ("--mqtt-port" if port == self.cfg.port else "--mqtts-port")
+                )
         self.proc = subprocess.Popen(
             [binary, "-c", str(self.cfg.conf_path)],
             stdout=subprocess.DEVNULL,
@@ -228,7 +261,7 @@ class MosquittoProcess:
             if self.proc.poll() is not None:
                 err = self.proc.stderr.read().decode(errors="replace") if self.proc.stderr else ""
                 raise BrokerError(f"Mosquitto exited at start: {err.strip()}\n{self.log_tail()}")
-            if port_open(self.cfg.bind, self.cfg.port):
+            if all(port_open(host, port) for host, port in self.cfg.listeners):
                 return self
             time.sleep(0.05)
         self.stop()

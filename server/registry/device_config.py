@@ -45,8 +45,12 @@ def next_assignment_change(session: Session, now: datetime) -> datetime | None:
     return min(found) if found else None
 
 
-def device_toml(device_id: str, mqtt_url: str) -> str:
-    """A ready device.toml for a newly registered unit (the reference is in firmware-config/)."""
+def device_toml(device_id: str, mqtt_url: str, ca_pem: str | None = None) -> str:
+    """A ready device.toml for a newly registered unit (the reference is in firmware-config/).
+
+    With a CA it is the unit's whole bundle: the broker's address and the certificate to check
+    it against, inline, so there is one file to copy to the unit."""
+    ca = f'ca = """\n{ca_pem.strip()}\n"""\n' if ca_pem else ""
     return f"""# Hài Lòng counter unit {device_id}; reference: firmware-config/examples/device.toml
 [device]
 id = "{device_id}"
@@ -54,7 +58,7 @@ data_dir = "/var/lib/hailong"
 
 [mqtt]
 url = "{mqtt_url}"
-
+{ca}
 [buttons]
 enabled = true
 pins = [17, 27, 22, 23]

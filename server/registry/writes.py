@@ -295,7 +295,7 @@ def register_device(
         counter_id=data.counter_id,
         mqtt_username=data.id,
         mqtt_password=password,
-        config=device_toml(data.id, url),
+        config=device_toml(data.id, url, broker_for_devices.ca_pem),
     )
 
 

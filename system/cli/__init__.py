@@ -69,6 +69,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--host", default="127.0.0.1", help="address to listen on")
     p.add_argument("--port", type=int, default=8000, help="port to listen on")
+    p.add_argument(
+        "--tls-cert",
+        type=Path,
+        help="serve HTTPS with this certificate (e.g. DATA_DIR/pki/server.crt); with --tls-key",
+    )
+    p.add_argument("--tls-key", type=Path, help="the certificate's key")
 
     sub.add_parser(
         "ingest",
@@ -81,6 +87,27 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("up", help="start Mosquitto and the server together (one commune)")
     _stack_args(p)
+    p.add_argument(
+        "--bind",
+        default="127.0.0.1",
+        help="address to serve the dashboard and the units on (default 127.0.0.1: this machine "
+        "only; 0.0.0.0: every address). Off 127.0.0.1 the dashboard is HTTPS and the units' "
+        "MQTT is TLS only, with the certificate from `hailong pki init`; plain MQTT stays on "
+        "127.0.0.1 for the server's own clients",
+    )
+    p.add_argument(
+        "--mqtts-port", type=int, default=8883, help="the units' MQTT over TLS (default 8883)"
+    )
+    p.add_argument(
+        "--public-host",
+        help="the name or address units use to reach this server, written into their "
+        "device.toml (default: --bind, or the certificate's first name when binding 0.0.0.0)",
+    )
+    p.add_argument("--tls-ca", type=Path, help="CA certificate (default DATA_DIR/pki/ca.crt)")
+    p.add_argument(
+        "--tls-cert", type=Path, help="server certificate (default DATA_DIR/pki/server.crt)"
+    )
+    p.add_argument("--tls-key", type=Path, help="its key (default DATA_DIR/pki/server.key)")
 
     p = sub.add_parser("demo", help="`up` plus a simulated fleet with 90 days of history")
     _stack_args(p)
@@ -118,6 +145,24 @@ def build_parser() -> argparse.ArgumentParser:
         required=True,
         help="read the server's MQTT password from standard input",
     )
+
+    p = sub.add_parser("pki", help="certificates for serving the office network over TLS")
+    pki_sub = p.add_subparsers(dest="pki_command", required=True, metavar="ACTION")
+    pki_init = pki_sub.add_parser(
+        "init",
+        help="make a local CA (kept if there) and a server certificate in DATA_DIR/pki",
+        description="Make DATA_DIR/pki/ca.key (0600) and ca.crt once, then a server "
+        "certificate (server.crt, server.key 0600) for the names and addresses units and "
+        "browsers use to reach the server. Run it again to change them or renew: the CA is "
+        "kept, so units already installed still trust the server.",
+    )
+    pki_init.add_argument(
+        "--name", action="append", default=[], help="a DNS name of the server (repeatable)"
+    )
+    pki_init.add_argument(
+        "--address", action="append", default=[], help="an IP address of the server (repeatable)"
+    )
+    _data_dir_arg(pki_init)
 
     p = sub.add_parser("user", help="manage dashboard and API users")
     user_sub = p.add_subparsers(dest="user_command", required=True, metavar="ACTION")
@@ -279,6 +324,10 @@ def _run(args: argparse.Namespace) -> int:
         from system.cli.accounts import broker_init
 
         return broker_init(args)
+    if args.command == "pki":
+        from system.cli.accounts import pki_init
+
+        return pki_init(args)
     if args.command == "user":
         from system.cli.accounts import user_add
 

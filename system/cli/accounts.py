@@ -1,4 +1,5 @@
-"""`hailong user add` and `hailong broker init`: the first accounts, made at the console."""
+"""`hailong user add`, `broker init` and `pki init`: the first accounts and the certificates,
+made at the console."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from sqlmodel import Session, select
 from hailong.errors import HailongError
 from server.access import audit
 from server.access.auth import add_user
+from server.broker import pki
 from server.broker.mosquitto import dynsec_document
 from server.storage.models import User
 from system.cli import console
@@ -44,4 +46,17 @@ def broker_init(args: argparse.Namespace) -> int:
     args.dynsec_file.write_text(json.dumps(dynsec_document(args.user, password), indent=1))
     args.dynsec_file.chmod(0o600)
     print(f"wrote {args.dynsec_file}; make it owned by the user Mosquitto runs as")
+    return 0
+
+
+def pki_init(args: argparse.Namespace) -> int:
+    files, made_ca = pki.init(args.data_dir / "pki", args.name, args.address)
+    print(
+        f"{'made' if made_ca else 'kept'} the CA {files.ca_cert} (its key {files.ca_key}, 0600: "
+        "keep it off the network)"
+    )
+    print(
+        f"wrote the server certificate {files.server_cert} and key {files.server_key} for: "
+        + ", ".join(pki.certificate_hosts(files.server_cert))
+    )
     return 0

@@ -114,3 +114,20 @@ def test_a_missing_or_broken_file_says_what_to_do(tmp_path: Path) -> None:
         DeviceSettings.load(tmp_path / "nowhere.toml")
     with pytest.raises(ConfigError, match="not valid TOML"):
         DeviceSettings.load(write(tmp_path, "[device\nid = 1"))
+
+
+def test_a_ca_is_used_for_mqtts_only_and_must_be_a_certificate(tmp_path: Path) -> None:
+    from server.broker.pki import init
+
+    files, _ = init(tmp_path / "pki", [], ["10.0.0.5"])
+    pem = files.ca_cert.read_text()
+    tls = MINIMAL.replace("mqtt://unit-1:pw@127.0.0.1:1883", "mqtts://unit-1:pw@10.0.0.5")
+    target = DeviceSettings.load(write(tmp_path, tls + f'ca = """\n{pem}"""\n')).mqtt.target
+    assert (target.tls, target.port, target.ca_pem) == (True, 8883, pem)
+    with pytest.raises(ConfigError, match="not mqtts://"):
+        DeviceSettings.load(write(tmp_path, MINIMAL + f'ca = """\n{pem}"""\n'))
+    with pytest.raises(ConfigError, match=r"\[mqtt\] ca.*PEM certificate"):
+        DeviceSettings.load(write(tmp_path, tls + 'ca = "not a certificate"\n'))
+    broken = pem.replace(pem.splitlines()[3], "A" * 64)
+    with pytest.raises(ConfigError, match=r"\[mqtt\] ca"):
+        DeviceSettings.load(write(tmp_path, tls + f'ca = """\n{broken}"""\n'))
