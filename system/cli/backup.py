@@ -8,6 +8,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from hailong.errors import HailongError
 from server.broker.client_ids import TOKEN_FILE
+from server.broker.pki import PkiFiles
 from server.integrity.anchors import anchor_path
 from server.integrity.key import key_path, load_key
 from server.settings import Settings
@@ -20,6 +21,7 @@ ANCHORS = "chain-anchors.jsonl"
 POLICY = "policy.toml"
 SECRETS = "secrets.json"
 ACCOUNTS = "broker/dynamic-security.json"
+PKI = "pki"
 
 
 def _say(line: str) -> None:
@@ -43,6 +45,12 @@ def backup(args: argparse.Namespace) -> int:
         TOKEN_FILE: data_dir / TOKEN_FILE,
         ANCHORS: anchor_path(settings),
     }
+    # The local CA signs the server's certificate that every unit trusts: without it a restored
+    # server on the network would need every unit given a new CA.
+    pki_files = PkiFiles.in_folder(data_dir / PKI)
+    for path in (pki_files.ca_cert, pki_files.ca_key, pki_files.server_cert, pki_files.server_key):
+        if path is not None and path.is_file():
+            files[f"{PKI}/{path.name}"] = path
     if settings.policy_file is not None:
         if not settings.policy_file.is_file():
             raise HailongError(f"HAILONG_POLICY_FILE {settings.policy_file} does not exist")

@@ -238,3 +238,21 @@ def test_postgresql_is_dumped_and_restored_into_an_empty_database(
     # The database now has tables: a second restore into it is refused.
     assert main(["restore", str(archive), "--data-dir", str(tmp_path / "d3")]) == 2
     assert "already has tables" in capsys.readouterr().err
+
+
+def test_the_local_ca_goes_into_the_backup_and_comes_back_private(tmp_path: Path) -> None:
+    """Units trust the server through the local CA: a restored server must keep it."""
+    _installation(tmp_path / "d1")
+    assert main(["pki", "init", "--data-dir", str(tmp_path / "d1"), "--name", "hailong.lan"]) == 0
+    archive = tmp_path / "a.tar.gz"
+    assert main(["backup", "--data-dir", str(tmp_path / "d1"), "--out", str(archive)]) == 0
+    with tarfile.open(archive) as tar:
+        names = set(tar.getnames())
+    pki_members = {"pki/ca.crt", "pki/ca.key", "pki/server.crt", "pki/server.key"}
+    assert pki_members <= names
+
+    assert main(["restore", str(archive), "--data-dir", str(tmp_path / "d2")]) == 0
+    for member in pki_members:
+        restored = tmp_path / "d2" / member
+        assert restored.read_bytes() == (tmp_path / "d1" / member).read_bytes()
+        assert restored.stat().st_mode & 0o077 == 0, member
