@@ -4,6 +4,7 @@ slow-down, which counts the failures in the audit log so that it holds across pr
 from __future__ import annotations
 
 import hashlib
+import hmac
 import math
 import secrets
 from datetime import UTC, datetime, timedelta
@@ -138,12 +139,18 @@ def _failures(
 _CAPPED_AFTER = next(n for n in range(1, 64) if login_delay(n, 0) >= MAX_LOGIN_DELAY)
 
 
+def unknown_name_mark(username: str, secret_key: str) -> str:
+    """What a failed login with a name that is no user's records as its target: a keyed digest,
+    so that such a name is slowed down like a known one (else the delay would tell which names
+    exist) without the log keeping the name, which is often a password typed in the wrong box."""
+    digest = hmac.new(secret_key.encode(), username.encode(), hashlib.sha256).hexdigest()
+    return f"name:{digest[:24]}"
+
+
 def _refuse_if_throttled(
-    session: Session, username: str | None, client: str | None, now: datetime
+    session: Session, whose_name: ColumnElement[bool], client: str | None, now: datetime
 ) -> None:
-    checks = []
-    if username is not None:
-        checks.append(("for this user", FREE_FAILURES_PER_USER, col(AuditEvent.actor) == username))
+    checks = [("for this user", FREE_FAILURES_PER_USER, whose_name)]
     if client is not None:
         checks.append(
             ("from this address", FREE_FAILURES_PER_CLIENT, col(AuditEvent.client) == client)
@@ -163,6 +170,7 @@ def login(
     *,
     client: str | None,
     now: datetime,
+    secret_key: str,
     hasher: PasswordHasher = _hasher,
 ) -> User:
     """Check a login and commit its audit event (`login.ok`, `login.failed`, or
@@ -176,15 +184,22 @@ def login(
     once the delay has passed always logs in, so nobody can lock another user out.
 
     A name that is no user's is recorded as UNKNOWN_USER: it is often a password typed into
-    the wrong box. Such names have no count of their own, only their address's."""
+    the wrong box. It is counted by its keyed digest (unknown_name_mark), so it is slowed down
+    and checked exactly as a known name is and answers give away no list of users."""
     known = session.exec(select(User.id).where(User.username == username)).first() is not None
+    mark = None if known else unknown_name_mark(username, secret_key)
+    whose_name = (
+        col(AuditEvent.actor) == username
+        if known
+        else (col(AuditEvent.actor) == audit.UNKNOWN_USER) & (col(AuditEvent.target) == mark)
+    )
     try:
-        _refuse_if_throttled(session, username if known else None, client, now)
+        _refuse_if_throttled(session, whose_name, client, now)
         user = authenticate(session, username, password, hasher)
     except AuthError as exc:
         action = audit.LOGIN_THROTTLED if isinstance(exc, TooManyLogins) else audit.LOGIN_FAILED
         actor = username if known else audit.UNKNOWN_USER
-        audit.record(session, actor, action, client=client, at=now)
+        audit.record(session, actor, action, target=mark, client=client, at=now)
         session.commit()
         raise
     audit.record(session, user.username, audit.LOGIN_OK, role=user.role, client=client, at=now)

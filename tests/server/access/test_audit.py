@@ -28,6 +28,7 @@ from server.web.api.deps import now
 from tests.server.web.test_api import RecordingAccounts, api_app, login, seed
 
 SECOND = timedelta(seconds=1)
+KEY = "k" * 40
 
 
 @dataclass
@@ -366,6 +367,25 @@ def test_an_address_is_slowed_after_its_free_failures(client: TestClient, clock:
     assert api_login(client, "admin", "admin-password").status_code == 200
 
 
+def test_an_unknown_name_is_slowed_down_exactly_like_a_known_one(
+    client: TestClient, clock: FakeClock
+) -> None:
+    def answers(name: str) -> list[tuple[int, str | None, str]]:
+        seen = []
+        for n in range(4):
+            r = api_login(client, name, f"guess-{n}")
+            seen.append((r.status_code, r.headers.get("Retry-After"), r.json()["detail"]))
+        clock.at += FAILED_LOGIN_WINDOW  # the next name starts afresh, its address too
+        return seen
+
+    known = answers("hr")
+    assert known[-1][:2] == (429, "1")
+    assert answers("nobody-by-this-name") == known
+    failed = [e for e in events(client, logins=True) if e.actor == audit.UNKNOWN_USER]
+    assert len(failed) == 4 and len({e.target for e in failed}) == 1
+    assert all("nobody" not in e.model_dump_json() for e in failed), "the name is not kept"
+
+
 def test_an_outsider_cannot_lock_the_admin_out(database_url: str) -> None:
     engine = make_engine(database_url)
     migrate(engine)
@@ -377,27 +397,51 @@ def test_an_outsider_cannot_lock_the_admin_out(database_url: str) -> None:
             for n in range(5):
                 with pytest.raises(AuthError) as wrong:
                     auth.login(
-                        session, "admin", f"x-{n}", client=outsider, now=t0 + n * 10 * SECOND
+                        session,
+                        "admin",
+                        f"x-{n}",
+                        client=outsider,
+                        now=t0 + n * 10 * SECOND,
+                        secret_key=KEY,
                     )
                 assert not isinstance(wrong.value, TooManyLogins)
             last = t0 + 40 * SECOND
             with pytest.raises(TooManyLogins) as slowed:
-                auth.login(session, "admin", "mat-khau-dai", client=office, now=last + SECOND)
+                auth.login(
+                    session,
+                    "admin",
+                    "mat-khau-dai",
+                    client=office,
+                    now=last + SECOND,
+                    secret_key=KEY,
+                )
             assert slowed.value.retry_after_s == 3, "4 s after the fifth failure"
             assert auth.login(
-                session, "admin", "mat-khau-dai", client=office, now=last + 4 * SECOND
+                session,
+                "admin",
+                "mat-khau-dai",
+                client=office,
+                now=last + 4 * SECOND,
+                secret_key=KEY,
             )
             # however long the outsider keeps guessing, the admin waits at most 30 s
             at = last + 4 * SECOND
             for n in range(20):
                 at += MAX_LOGIN_DELAY
                 with pytest.raises(AuthError) as wrong:
-                    auth.login(session, "admin", f"y-{n}", client=outsider, now=at)
+                    auth.login(session, "admin", f"y-{n}", client=outsider, now=at, secret_key=KEY)
                 assert not isinstance(wrong.value, TooManyLogins)
             with pytest.raises(TooManyLogins) as slowed:
-                auth.login(session, "admin", "mat-khau-dai", client=office, now=at)
+                auth.login(session, "admin", "mat-khau-dai", client=office, now=at, secret_key=KEY)
             assert slowed.value.retry_after_s == 30
-            assert auth.login(session, "admin", "mat-khau-dai", client=office, now=at + 30 * SECOND)
+            assert auth.login(
+                session,
+                "admin",
+                "mat-khau-dai",
+                client=office,
+                now=at + 30 * SECOND,
+                secret_key=KEY,
+            )
             logins = audit.events(
                 session, action="login.", since=t0, until=at + MAX_LOGIN_DELAY + SECOND
             )
@@ -434,7 +478,15 @@ def test_an_unknown_username_costs_as_much_as_a_known_one(tmp_path: Any) -> None
             for n, (what, (name, password)) in enumerate(attempts.items()):
                 before = hasher.verifications
                 try:
-                    auth.login(session, name, password, client=f"10.0.0.{n}", now=t0, hasher=hasher)
+                    auth.login(
+                        session,
+                        name,
+                        password,
+                        client=f"10.0.0.{n}",
+                        now=t0,
+                        secret_key=KEY,
+                        hasher=hasher,
+                    )
                 except TooManyLogins:
                     raise
                 except AuthError:
