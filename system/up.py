@@ -10,6 +10,7 @@ import json
 import logging
 import secrets
 import signal
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from server.broker.mosquitto import (
 from server.broker.pki import PkiFiles, certificate_hosts
 from server.settings import Settings
 from server.storage.models import User
+from server.storage.secret_file import make_once, private_folder
 from system.web import create_app
 
 log = logging.getLogger("hailong.up")
@@ -68,17 +70,16 @@ class Secrets:
 
     @classmethod
     def load_or_create(cls, data_dir: Path) -> Secrets:
+        """Made at the first start, in a file private from the moment it exists (0600)."""
         path = data_dir / "secrets.json"
-        if path.exists():
-            return cls(**json.loads(path.read_text()))
         made = cls(
             mqtt_password=secrets.token_urlsafe(24),
             secret_key=secrets.token_urlsafe(48),
             admin_password=secrets.token_urlsafe(9),
         )
-        path.write_text(json.dumps(made.__dict__))
-        path.chmod(0o600)
-        return made
+        make_once(path, lambda: json.dumps(made.__dict__))
+        path.chmod(0o600)  # also a file left by an older version
+        return cls(**json.loads(path.read_text()))
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,7 @@ def prepare(
 ) -> Stack:
     """By default everything on loopback, for the demo; `network` serves the office."""
     data_dir = data_dir.resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    private_folder(data_dir)
     made = Secrets.load_or_create(data_dir)
     network = network or Network()
     tls_files: PkiFiles | None = None
@@ -150,6 +151,19 @@ def ensure_admin(session: Session, password: str) -> bool:
     return True
 
 
+def terminal() -> bool:
+    """Whether standard output is a person's terminal rather than a pipe, file or journal."""
+    return sys.stdout.isatty()
+
+
+def admin_login(stack: Stack, *, shown: bool) -> str:
+    """The admin login line. The password is shown only when the login is made and a person
+    reads the terminal: output that is piped or logged (a journal) gets only where it is."""
+    if shown:
+        return f"admin / {stack.secrets.admin_password}"
+    return f"admin (password in {stack.settings.data_dir / 'secrets.json'})"
+
+
 def run(stack: Stack, on_started: Callable[[Stack, threading.Event], None] | None = None) -> int:
     """Run until Ctrl-C or SIGTERM, then stop the fleet, the server and the broker, in order."""
     if port_open(stack.http_host or "0.0.0.0", stack.http_port):
@@ -165,13 +179,7 @@ def run(stack: Stack, on_started: Callable[[Stack, threading.Event], None] | Non
         app = create_app(stack.settings)
         with Session(app.state.engine) as session:
             made_admin = ensure_admin(session, stack.secrets.admin_password)
-        # The password is shown once, when the login is made: a later start may be logging to
-        # a journal, which is no place for it.
-        login = (
-            f"admin / {stack.secrets.admin_password}"
-            if made_admin
-            else f"admin (password in {stack.settings.data_dir / 'secrets.json'})"
-        )
+        login = admin_login(stack, shown=made_admin and terminal())
         # Off loopback the dashboard is served over HTTPS by uvicorn itself, with the broker's
         # certificate: one process, nothing else to configure or keep in step.
         tls_options = (

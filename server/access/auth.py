@@ -1,11 +1,14 @@
 """Users, password hashes (Argon2), login tokens (signed JWTs that expire) and the login
-rate limit, which counts the failures in the audit log so that it holds across processes."""
+slow-down, which counts the failures in the audit log so that it holds across processes."""
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import math
+import secrets
 from datetime import UTC, datetime, timedelta
+from functools import cache
 
 import jwt
 from argon2 import PasswordHasher
@@ -20,10 +23,13 @@ from server.storage.models import ROLES, AuditEvent, Officer, Unit, User, user_s
 _hasher = PasswordHasher()
 ALGORITHM = "HS256"
 
-# At most this many failed logins within FAILED_LOGIN_WINDOW, per username and per client address;
-# the address limit is higher because a whole commune office may share one.
-MAX_FAILED_LOGINS_PER_USER = 5
-MAX_FAILED_LOGINS_PER_CLIENT = 20
+# Failed logins slow down the next attempt, per username and per client address, by a delay that
+# doubles with each recent failure: 0, 0, 1, 2, 4 … s per user, capped, so that an outsider can
+# slow the real admin down by at most MAX_LOGIN_DELAY but never lock them out. An address gets
+# more free failures because a whole commune office may share one. "Recent" is within the window.
+FREE_FAILURES_PER_USER = 2
+FREE_FAILURES_PER_CLIENT = 5
+MAX_LOGIN_DELAY = timedelta(seconds=30)
 FAILED_LOGIN_WINDOW = timedelta(minutes=15)
 
 
@@ -32,19 +38,36 @@ class AuthError(Exception):
 
 
 class TooManyLogins(AuthError):
-    """Refused without looking at the password: too many recent failures (HTTP 429)."""
+    """Refused without looking at the password: the delay after recent failures has not passed
+    (HTTP 429)."""
 
     def __init__(self, whose: str, retry_after: timedelta) -> None:
         self.retry_after_s = max(1, math.ceil(retry_after.total_seconds()))
-        minutes = math.ceil(self.retry_after_s / 60)
+        seconds = self.retry_after_s
         super().__init__(
-            f"too many failed logins {whose}; try again in {minutes} "
-            f"minute{'s' if minutes != 1 else ''}"
+            f"too many failed logins {whose}; try again in {seconds} "
+            f"second{'s' if seconds != 1 else ''}"
         )
+
+
+def login_delay(failures: int, free: int) -> timedelta:
+    """How long after the last of `failures` recent failures the next attempt must wait:
+    nothing for the first `free`, then 1, 2, 4 … s, at most MAX_LOGIN_DELAY."""
+    if failures <= free:
+        return timedelta(0)
+    doublings = min(failures - free - 1, 16)  # 2**16 s is far past the cap
+    return min(MAX_LOGIN_DELAY, timedelta(seconds=2**doublings))
 
 
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
+
+
+@cache
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    """A hash of no one's password, made with the hasher's own cost, checked for a name that is
+    no user's so that it takes as long as a known one and does not tell which names exist."""
+    return hasher.hash(secrets.token_urlsafe(16))
 
 
 def add_user(
@@ -84,14 +107,18 @@ def add_user(
     return user
 
 
-def authenticate(session: Session, username: str, password: str) -> User:
+def authenticate(
+    session: Session, username: str, password: str, hasher: PasswordHasher = _hasher
+) -> User:
+    """The user with this name and password; one Argon2 verification whether the name is known
+    or not."""
     user = session.exec(select(User).where(User.username == username)).first()
     try:
-        if user is None:
-            raise VerifyMismatchError
-        _hasher.verify(user.password_hash, password)
+        hasher.verify(_dummy_hash(hasher) if user is None else user.password_hash, password)
     except (VerifyMismatchError, InvalidHashError):
         raise AuthError("wrong username or password") from None
+    if user is None:  # only if someone guessed the random dummy password
+        raise AuthError("wrong username or password")
     return user
 
 
@@ -108,46 +135,71 @@ def _failures(
     return list(session.exec(query))
 
 
+# Failures past the free ones after which the delay is at its cap: older ones change nothing.
+_CAPPED_AFTER = next(n for n in range(1, 64) if login_delay(n, 0) >= MAX_LOGIN_DELAY)
+
+
+def unknown_name_mark(username: str, secret_key: str) -> str:
+    """What a failed login with a name that is no user's records as its target: a keyed digest,
+    so that such a name is slowed down like a known one (else the delay would tell which names
+    exist) without the log keeping the name, which is often a password typed in the wrong box."""
+    digest = hmac.new(secret_key.encode(), username.encode(), hashlib.sha256).hexdigest()
+    return f"name:{digest[:24]}"
+
+
 def _refuse_if_throttled(
-    session: Session, username: str | None, client: str | None, now: datetime
+    session: Session, whose_name: ColumnElement[bool], client: str | None, now: datetime
 ) -> None:
-    limits = []
-    if username is not None:
-        limits.append(
-            ("for this user", MAX_FAILED_LOGINS_PER_USER, col(AuditEvent.actor) == username)
-        )
+    checks = [("for this user", FREE_FAILURES_PER_USER, whose_name)]
     if client is not None:
-        limits.append(
-            ("from this address", MAX_FAILED_LOGINS_PER_CLIENT, col(AuditEvent.client) == client)
+        checks.append(
+            ("from this address", FREE_FAILURES_PER_CLIENT, col(AuditEvent.client) == client)
         )
-    for whose, limit, matching in limits:
-        failures = _failures(session, now - FAILED_LOGIN_WINDOW, matching, limit)
-        if len(failures) == limit:
-            # allowed again once the oldest of these ages out of the window
-            raise TooManyLogins(whose, failures[-1] + FAILED_LOGIN_WINDOW - now)
+    for whose, free, matching in checks:
+        failures = _failures(session, now - FAILED_LOGIN_WINDOW, matching, free + _CAPPED_AFTER)
+        if failures:
+            allowed_at = failures[0] + login_delay(len(failures), free)
+            if now < allowed_at:
+                raise TooManyLogins(whose, allowed_at - now)
 
 
 def login(
-    session: Session, username: str, password: str, *, client: str | None, now: datetime
+    session: Session,
+    username: str,
+    password: str,
+    *,
+    client: str | None,
+    now: datetime,
+    secret_key: str,
+    hasher: PasswordHasher = _hasher,
 ) -> User:
     """Check a login and commit its audit event (`login.ok`, `login.failed`, or
-    `login.throttled` when refused by the rate limit; never the password).
+    `login.throttled` when refused because the delay after recent failures has not passed;
+    never the password).
 
-    A failure counts against the limit for FAILED_LOGIN_WINDOW from when it happened, whatever
-    happens after: a success does not wipe it. So the rule stays one sentence (at most 5
-    failures per user and 20 per address in any 15 minutes), and a guesser who also knows one
-    good password cannot use it to reset the count of another account or of their address.
+    A failure counts for FAILED_LOGIN_WINDOW from when it happened, whatever happens after: a
+    success does not wipe it, so a guesser who also knows one good password cannot use it to
+    reset the count of another account or of their address. A refused attempt is not a
+    failure: it checks no password, so it does not lengthen the delay. A correct password
+    once the delay has passed always logs in, so nobody can lock another user out.
 
     A name that is no user's is recorded as UNKNOWN_USER: it is often a password typed into
-    the wrong box. Such names have no count of their own, only their address's."""
+    the wrong box. It is counted by its keyed digest (unknown_name_mark), so it is slowed down
+    and checked exactly as a known name is and answers give away no list of users."""
     known = session.exec(select(User.id).where(User.username == username)).first() is not None
+    mark = None if known else unknown_name_mark(username, secret_key)
+    whose_name = (
+        col(AuditEvent.actor) == username
+        if known
+        else (col(AuditEvent.actor) == audit.UNKNOWN_USER) & (col(AuditEvent.target) == mark)
+    )
     try:
-        _refuse_if_throttled(session, username if known else None, client, now)
-        user = authenticate(session, username, password)
+        _refuse_if_throttled(session, whose_name, client, now)
+        user = authenticate(session, username, password, hasher)
     except AuthError as exc:
         action = audit.LOGIN_THROTTLED if isinstance(exc, TooManyLogins) else audit.LOGIN_FAILED
         actor = username if known else audit.UNKNOWN_USER
-        audit.record(session, actor, action, client=client, at=now)
+        audit.record(session, actor, action, target=mark, client=client, at=now)
         session.commit()
         raise
     audit.record(session, user.username, audit.LOGIN_OK, role=user.role, client=client, at=now)

@@ -18,6 +18,7 @@ from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
 from hailong.protocol import SCALES
 from server.reporting.report_json import Scope, rows_key
@@ -150,12 +151,20 @@ def columns(body: Mapping[str, Any]) -> list[Column]:
     return cols
 
 
+# A spreadsheet runs a text cell beginning with one of these as a formula (tab and carriage
+# return too, after it trims them): an officer named =HYPERLINK(…) must stay a name.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _text(value: Value) -> str:
-    """A cell as CSV text: numbers as Python writes them (shortest exact decimal, a dot)."""
+    """A cell as CSV text: numbers as Python writes them (shortest exact decimal, a dot), text
+    that a spreadsheet would run as a formula behind a single quote."""
     if value is None:
         return ""
     if isinstance(value, bool):
         raise TypeError("a report cell is never a bare boolean")
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
     return str(value)
 
 
@@ -209,6 +218,14 @@ def _cell(value: Any) -> Any:
     return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
 
 
+def _as_text(sheet: Worksheet) -> None:
+    """openpyxl writes a string beginning with `=` as a formula; no cell of a report is one."""
+    for row in sheet.iter_rows():
+        for cell in row:
+            if cell.data_type == "f":
+                cell.data_type = "s"
+
+
 def xlsx_bytes(body: Mapping[str, Any]) -> bytes:
     """A sheet of rows with numeric cells equal to the JSON's, frozen headers and sized
     columns, and a sheet "Thông tin" saying what the report is and which run made it."""
@@ -247,6 +264,8 @@ def xlsx_bytes(body: Mapping[str, Any]) -> bytes:
         info.append([vi, en, _cell(value)])
     for letter, width in (("A", 36), ("B", 28), ("C", 70)):
         info.column_dimensions[letter].width = width
+    _as_text(sheet)
+    _as_text(info)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -3,6 +3,8 @@ by `hailong migrate`), and a database written by a newer version is refused befo
 
 from __future__ import annotations
 
+import logging
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,6 +22,20 @@ from sqlmodel import Session, create_engine
 from hailong.errors import HailongError
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+log = logging.getLogger("hailong.storage")
+
+
+def _private_sqlite_files(path: Path) -> None:
+    """The database file is made 0600 before SQLite opens it, and SQLite gives its -wal and
+    -shm files the database's own mode; files left by an older version are narrowed too."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))  # an empty file is a new database
+    for file in (path, path.with_name(f"{path.name}-wal"), path.with_name(f"{path.name}-shm")):
+        if file.exists() and file.stat().st_mode & 0o077:
+            try:
+                file.chmod(0o600)
+            except PermissionError:  # another user's file: theirs to narrow
+                log.warning("%s is readable by others; make it mode 0600", file)
 
 
 def make_engine(url: str) -> Engine:
@@ -27,7 +43,7 @@ def make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            _private_sqlite_files(Path(parsed.database))
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
         @event.listens_for(engine, "connect")

@@ -20,7 +20,7 @@ def make_once(path: Path, make: Callable[[], str]) -> bool:
     the folder cannot be made or written."""
     if path.exists():
         return False
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
@@ -35,3 +35,10 @@ def make_once(path: Path, make: Callable[[], str]) -> bool:
         return True
     finally:
         tmp.unlink()
+
+
+def private_folder(path: Path) -> None:
+    """Make the folder readable by its owner only (0700), also when it already exists: it holds
+    the database and secrets. OSError when it cannot be made."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.chmod(0o700)

@@ -79,7 +79,14 @@ def login_submit(
 ) -> Response:
     """The API's login, rate limit and audit, answered as the form again with the reason."""
     try:
-        user = auth.login(session, username, password, client=client_address(request), now=now)
+        user = auth.login(
+            session,
+            username,
+            password,
+            client=client_address(request),
+            now=now,
+            secret_key=settings.secret_key,
+        )
     except AuthError as exc:
         error = f'<p class="err">{html.escape(str(exc))}</p>'
         page = PAGE.format(error=error, next=html.escape(_safe_next(next)))

@@ -128,7 +128,12 @@ def login(
     """429 with Retry-After after too many failed logins for the user or from the address."""
     try:
         user = auth.login(
-            session, form.username, form.password, client=client_address(request), now=now
+            session,
+            form.username,
+            form.password,
+            client=client_address(request),
+            now=now,
+            secret_key=settings.secret_key,
         )
     except auth.TooManyLogins as exc:
         raise HTTPException(

@@ -1,5 +1,5 @@
 """The audit log: one event per write and per login, none for a refused write, no secret in any
-event, log record or later response, the admin's reading of it, and the login rate limit."""
+event, log record or later response, the admin's reading of it, and the login slow-down."""
 
 from __future__ import annotations
 
@@ -7,20 +7,28 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 import pytest
+from argon2 import PasswordHasher, extract_parameters
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
 from server.access import audit, auth
-from server.access.auth import AuthError, TooManyLogins, add_user
+from server.access.auth import (
+    FAILED_LOGIN_WINDOW,
+    MAX_LOGIN_DELAY,
+    AuthError,
+    TooManyLogins,
+    add_user,
+)
 from server.storage.db import make_engine, migrate
 from server.storage.models import AuditEvent
 from server.web.api.deps import now
 from tests.server.web.test_api import RecordingAccounts, api_app, login, seed
 
 SECOND = timedelta(seconds=1)
+KEY = "k" * 40
 
 
 @dataclass
@@ -246,6 +254,7 @@ def test_the_audit_log_is_read_by_admins_with_filters_and_pages(
     seed(client, auth)
     for n in range(3):
         client.post("/api/v1/auth/token", data={"username": "hr", "password": f"no-{n}"})
+    clock.at += SECOND  # the delay after the third failure
     assert client.get("/api/v1/audit", headers=login(client, "hr")).status_code == 403
 
     def read(**params: Any) -> list[dict[str, Any]]:
@@ -283,56 +292,63 @@ def test_the_audit_log_is_read_by_admins_with_filters_and_pages(
         assert client.get("/api/v1/audit", params=bad, headers=auth).status_code == 422, bad
 
 
-# --- the login rate limit -----------------------------------------------------------------------
+# --- the login slow-down -------------------------------------------------------------------------
 
 
 def api_login(client: TestClient, user: str, password: str) -> Any:
     return client.post("/api/v1/auth/token", data={"username": user, "password": password})
 
 
-def test_five_failures_lock_one_user_for_fifteen_minutes(
-    client: TestClient, clock: FakeClock
-) -> None:
-    for n in range(5):
-        assert api_login(client, "hr", f"guess-{n}").status_code == 401
-    locked = api_login(client, "hr", "hr-password")
-    assert locked.status_code == 429
-    assert locked.headers["Retry-After"] == "900"
-    assert locked.json()["detail"] == (
-        "too many failed logins for this user; try again in 15 minutes"
+def test_failures_slow_a_user_down_by_growing_delays(client: TestClient, clock: FakeClock) -> None:
+    for n in range(3):
+        assert api_login(client, "hr", f"guess-{n}").status_code == 401, "two free, then 1 s"
+    for delay in (1, 2, 4):
+        refused = api_login(client, "hr", "hr-password")
+        assert refused.status_code == 429
+        assert refused.headers["Retry-After"] == str(delay)
+        clock.at += (delay - 0.5) * SECOND
+        assert api_login(client, "hr", "hr-password").status_code == 429, "not yet"
+        clock.at += 0.5 * SECOND
+        if delay < 4:
+            assert api_login(client, "hr", f"guess-{delay}").status_code == 401
+    assert refused.json()["detail"] == (
+        "too many failed logins for this user; try again in 4 seconds"
     )
     assert api_login(client, "admin", "admin-password").status_code == 200, "others unaffected"
-    clock.at += timedelta(minutes=14, seconds=30)
-    still = api_login(client, "hr", "hr-password")
-    assert still.status_code == 429 and still.headers["Retry-After"] == "30"
-    assert still.json()["detail"].endswith("try again in 1 minute")
-    clock.at += timedelta(seconds=30)
     assert api_login(client, "hr", "hr-password").status_code == 200
-    assert [e.action for e in events(client, logins=True) if e.actor == "hr"][-3:] == [
-        "login.throttled",
-        "login.throttled",
-        "login.ok",
-    ]
+    actions = [e.action for e in events(client, logins=True) if e.actor == "hr"]
+    assert actions.count("login.failed") == 5, "a refused attempt is no failure"
+    assert actions[-3:] == ["login.throttled", "login.throttled", "login.ok"]
 
 
-def test_a_success_does_not_wipe_earlier_failures(client: TestClient, clock: FakeClock) -> None:
-    for n in range(4):
-        api_login(client, "hr", f"guess-{n}")
+def test_the_delay_is_capped_and_a_success_does_not_wipe_earlier_failures(
+    client: TestClient, clock: FakeClock
+) -> None:
+    waits = []
+    for n in range(10):
+        assert api_login(client, "hr", f"guess-{n}").status_code == 401
+        refused = api_login(client, "hr", "hr-password")
+        waits.append(int(refused.headers.get("Retry-After", 0)))
+        clock.at += waits[-1] * SECOND
+    assert waits == [0, 0, 1, 2, 4, 8, 16, 30, 30, 30]
     assert api_login(client, "hr", "hr-password").status_code == 200
-    assert api_login(client, "hr", "guess-5").status_code == 401
-    assert api_login(client, "hr", "hr-password").status_code == 429
+    assert api_login(client, "hr", "guess-again").status_code == 401
+    assert api_login(client, "hr", "hr-password").status_code == 429, "still 30 s"
+    clock.at += FAILED_LOGIN_WINDOW
+    assert api_login(client, "hr", "guess-later").status_code == 401
+    assert api_login(client, "hr", "hr-password").status_code == 200, "old failures forgotten"
 
 
-def test_the_browser_form_is_locked_the_same_way(client: TestClient, clock: FakeClock) -> None:
-    for n in range(5):
+def test_the_browser_form_is_slowed_the_same_way(client: TestClient, clock: FakeClock) -> None:
+    for n in range(3):
         page = client.post("/login", data={"username": "viewer", "password": f"guess-{n}"})
         assert page.status_code == 401
     page = client.post("/login", data={"username": "viewer", "password": "viewer-password"})
     assert page.status_code == 429
-    assert page.headers["Retry-After"] == "900"
-    assert "too many failed logins for this user; try again in 15 minutes" in page.text
+    assert page.headers["Retry-After"] == "1"
+    assert "too many failed logins for this user; try again in 1 second<" in page.text
     assert api_login(client, "viewer", "viewer-password").status_code == 429, "one count"
-    clock.at += timedelta(minutes=15)
+    clock.at += SECOND
     ok = client.post(
         "/login",
         data={"username": "viewer", "password": "viewer-password"},
@@ -341,39 +357,148 @@ def test_the_browser_form_is_locked_the_same_way(client: TestClient, clock: Fake
     assert ok.status_code == 303
 
 
-def test_twenty_failures_from_one_address_lock_it(client: TestClient) -> None:
-    for n in range(20):
+def test_an_address_is_slowed_after_its_free_failures(client: TestClient, clock: FakeClock) -> None:
+    for n in range(6):
         assert api_login(client, f"guess-{n}", "whatever").status_code == 401
-    locked = api_login(client, "admin", "admin-password")
-    assert locked.status_code == 429
-    assert locked.json()["detail"].startswith("too many failed logins from this address")
+    refused = api_login(client, "admin", "admin-password")
+    assert refused.status_code == 429 and refused.headers["Retry-After"] == "1"
+    assert refused.json()["detail"].startswith("too many failed logins from this address")
+    clock.at += SECOND
+    assert api_login(client, "admin", "admin-password").status_code == 200
 
 
-def test_the_limit_and_the_log_queries_on_each_database(database_url: str) -> None:
+def test_an_unknown_name_is_slowed_down_exactly_like_a_known_one(
+    client: TestClient, clock: FakeClock
+) -> None:
+    def answers(name: str) -> list[tuple[int, str | None, str]]:
+        seen = []
+        for n in range(4):
+            r = api_login(client, name, f"guess-{n}")
+            seen.append((r.status_code, r.headers.get("Retry-After"), r.json()["detail"]))
+        clock.at += FAILED_LOGIN_WINDOW  # the next name starts afresh, its address too
+        return seen
+
+    known = answers("hr")
+    assert known[-1][:2] == (429, "1")
+    assert answers("nobody-by-this-name") == known
+    failed = [e for e in events(client, logins=True) if e.actor == audit.UNKNOWN_USER]
+    assert len(failed) == 4 and len({e.target for e in failed}) == 1
+    assert all("nobody" not in e.model_dump_json() for e in failed), "the name is not kept"
+
+
+def test_an_outsider_cannot_lock_the_admin_out(database_url: str) -> None:
     engine = make_engine(database_url)
     migrate(engine)
     t0 = datetime(2026, 3, 1, 8, tzinfo=UTC)
+    outsider, office = "203.0.113.66", "10.0.0.2"
     try:
         with Session(engine) as session:
-            add_user(session, "lan", "mat-khau-dai", "hr")
+            add_user(session, "admin", "mat-khau-dai", "admin")
             for n in range(5):
-                with pytest.raises(AuthError):
-                    auth.login(session, "lan", f"x-{n}", client="10.0.0.1", now=t0 + n * SECOND)
-            with pytest.raises(TooManyLogins) as locked:
-                auth.login(session, "lan", "mat-khau-dai", client="10.0.0.2", now=t0 + 300 * SECOND)
-            assert locked.value.retry_after_s == 600, "until the first failure is 15 minutes old"
-            later = t0 + timedelta(minutes=15)
-            assert auth.login(session, "lan", "mat-khau-dai", client="10.0.0.2", now=later)
-            logins = audit.events(session, action="login.", since=t0, until=later + SECOND)
-            assert [e.action for e in logins] == ["login.ok", "login.throttled"] + [
-                "login.failed"
-            ] * 5
-            assert [e.client for e in logins[:2]] == ["10.0.0.2", "10.0.0.2"]
+                with pytest.raises(AuthError) as wrong:
+                    auth.login(
+                        session,
+                        "admin",
+                        f"x-{n}",
+                        client=outsider,
+                        now=t0 + n * 10 * SECOND,
+                        secret_key=KEY,
+                    )
+                assert not isinstance(wrong.value, TooManyLogins)
+            last = t0 + 40 * SECOND
+            with pytest.raises(TooManyLogins) as slowed:
+                auth.login(
+                    session,
+                    "admin",
+                    "mat-khau-dai",
+                    client=office,
+                    now=last + SECOND,
+                    secret_key=KEY,
+                )
+            assert slowed.value.retry_after_s == 3, "4 s after the fifth failure"
+            assert auth.login(
+                session,
+                "admin",
+                "mat-khau-dai",
+                client=office,
+                now=last + 4 * SECOND,
+                secret_key=KEY,
+            )
+            # however long the outsider keeps guessing, the admin waits at most 30 s
+            at = last + 4 * SECOND
+            for n in range(20):
+                at += MAX_LOGIN_DELAY
+                with pytest.raises(AuthError) as wrong:
+                    auth.login(session, "admin", f"y-{n}", client=outsider, now=at, secret_key=KEY)
+                assert not isinstance(wrong.value, TooManyLogins)
+            with pytest.raises(TooManyLogins) as slowed:
+                auth.login(session, "admin", "mat-khau-dai", client=office, now=at, secret_key=KEY)
+            assert slowed.value.retry_after_s == 30
+            assert auth.login(
+                session,
+                "admin",
+                "mat-khau-dai",
+                client=office,
+                now=at + 30 * SECOND,
+                secret_key=KEY,
+            )
+            logins = audit.events(
+                session, action="login.", since=t0, until=at + MAX_LOGIN_DELAY + SECOND
+            )
+            assert [e.action for e in logins[:3]] == ["login.ok", "login.throttled", "login.failed"]
+            assert [e.client for e in logins[:2]] == [office, office]
             assert audit.events(session, action="login_") == [], "_ is not a wildcard"
-            page = audit.events(session, actor="lan", before_id=logins[1].id, limit=2)
+            page = audit.events(session, actor="admin", before_id=logins[1].id, limit=2)
             assert [e.id for e in page] == [e.id for e in logins[2:4]]
     finally:
         engine.dispose()
+
+
+class CountingHasher(PasswordHasher):
+    """Argon2 that counts its verifications: the cost of a login, whatever the clock says."""
+
+    verifications = 0
+
+    def verify(self, hash: str | bytes, password: str | bytes) -> Literal[True]:
+        self.verifications += 1
+        return super().verify(hash, password)
+
+
+def test_an_unknown_username_costs_as_much_as_a_known_one(tmp_path: Any) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    migrate(engine)
+    hasher = CountingHasher()
+    t0 = datetime(2026, 3, 1, 8, tzinfo=UTC)
+    costs = {}
+    try:
+        with Session(engine) as session:
+            add_user(session, "lan", "mat-khau-dai", "hr")
+            attempts = {"known, wrong": ("lan", "x"), "unknown": ("nobody", "x")}
+            attempts["known, right"] = ("lan", "mat-khau-dai")
+            for n, (what, (name, password)) in enumerate(attempts.items()):
+                before = hasher.verifications
+                try:
+                    auth.login(
+                        session,
+                        name,
+                        password,
+                        client=f"10.0.0.{n}",
+                        now=t0,
+                        secret_key=KEY,
+                        hasher=hasher,
+                    )
+                except TooManyLogins:
+                    raise
+                except AuthError:
+                    pass
+                costs[what] = hasher.verifications - before
+    finally:
+        engine.dispose()
+    assert costs == {"known, wrong": 1, "unknown": 1, "known, right": 1}
+    # the dummy hash is as costly to check as a user's hash made with the same hasher
+    dummy = extract_parameters(auth._dummy_hash(hasher))
+    assert dummy == extract_parameters(hasher.hash("mat-khau-dai"))
+    assert dummy.time_cost == hasher.time_cost and dummy.memory_cost == hasher.memory_cost
 
 
 # --- no secret after creation -------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import zipfile
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -205,3 +206,48 @@ def test_csv_numbers_are_plain_decimals_with_a_dot() -> None:
     assert row[en.index("Flag: Out of order (out_of_order)")] == "1"
     assert row[en.index("Flag: Sequence number reused (seq_reused)")] == "0"
     assert total[en.index("Flag: Out of order (out_of_order)")] == "1"
+
+
+EVIL = '=HYPERLINK("http://evil","x")'
+
+
+def test_text_that_a_spreadsheet_would_run_stays_text(tmp_path: Any) -> None:
+    """An officer named like a formula, through the real API: a quoted cell in the CSV, a text
+    cell in the XLSX; numbers stay numbers (negative ones too: see the next test)."""
+    with TestClient(report_app(tmp_path)) as client:
+        admin = login(client, "admin")
+        names = {"CB-A": EVIL, "CB-B": "@SUM(1+1)", "CB-C": "-1+1"}
+        for officer_id, name in names.items():
+            r = client.patch(f"/api/v1/officers/{officer_id}", json={"name": name}, headers=admin)
+            assert r.status_code == 200, r.text
+        query = "/api/v1/reports/officers?period=2026-10"
+        body = _get(client, query, "json").json()
+        _, en, csv_rows = _read_csv(_get(client, query, "csv").content)
+        book = load_workbook(io.BytesIO(_get(client, query, "xlsx").content))
+        raw = _get(client, query, "xlsx").content
+
+    name_at, change_at = en.index("Name"), en.index("Change in happy index")
+    by_id = {row[0]: row for row in csv_rows}
+    for officer_id, name in names.items():
+        assert by_id[officer_id][name_at] == "'" + name
+    changes = {r["officer_id"]: r["change_happy_index"] for r in body["officers"]}
+    assert changes["CB-A"] == 11.11
+    assert by_id["CB-A"][change_at] == "11.11", "a number, unquoted"
+
+    sheet = book["Báo cáo"]
+    cells = {row[0].value: row for row in sheet.iter_rows(min_row=3)}
+    for officer_id, name in names.items():
+        cell = cells[officer_id][name_at]
+        assert (cell.value, cell.data_type) == (name, "s")
+    assert (cells["CB-A"][change_at].value, cells["CB-A"][change_at].data_type) == (11.11, "n")
+    with zipfile.ZipFile(io.BytesIO(raw)) as files:
+        for part in files.namelist():
+            if part.startswith("xl/worksheets/"):
+                assert b"<f>" not in files.read(part), f"a formula in {part}"
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
+def test_each_formula_start_is_quoted_in_csv_and_plain_text_is_not(start: str) -> None:
+    assert exports._text(f"{start}1+1") == f"'{start}1+1"
+    assert exports._text("Nguyễn Văn A") == "Nguyễn Văn A"
+    assert exports._text(-2.5) == "-2.5"
