@@ -138,11 +138,13 @@ class Fleet:
         password = self.admin_password()
         try:
             health = fetch_json(f"{self.base_url}/healthz", timeout=10)
-        except ApiError:
-            raise HailongError(
-                f"no Hài Lòng server answers at {self.base_url}; start `hailong up --data-dir "
-                f"{self.data_dir}` first, or pass the --http-port it listens on"
-            ) from None
+        except ApiError as exc:
+            if exc.status != 503:  # 503 is a server saying what of it is down
+                raise HailongError(
+                    f"no Hài Lòng server answers at {self.base_url}; start `hailong up "
+                    f"--data-dir {self.data_dir}` first, or pass the --http-port it listens on"
+                ) from None
+            health = {"mqtt": "disconnected"}
         if not port_open(self.host, self.mqtt_port, timeout=1.0):
             raise HailongError(
                 f"no MQTT broker listens at {self.host}:{self.mqtt_port}; "

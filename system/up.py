@@ -175,7 +175,7 @@ def run(stack: Stack, on_started: Callable[[Stack, threading.Event], None] | Non
     # is stopped, so ours only note the request.
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda _signum, _frame: None)
-    with MosquittoProcess(stack.broker):
+    with MosquittoProcess(stack.broker, supervise=True):
         app = create_app(stack.settings)
         with Session(app.state.engine) as session:
             made_admin = ensure_admin(session, stack.secrets.admin_password)

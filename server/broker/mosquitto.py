@@ -14,17 +14,20 @@ import getpass
 import glob
 import hashlib
 import json
+import logging
 import os
 import secrets
 import shutil
 import socket
 import subprocess
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from hailong.errors import BrokerError
 from hailong.net import port_open
+from server.broker.pidfile import stop_stale_broker
 from server.broker.pki import PkiFiles
 
 SERVER_ROLE = "hailong-server"
@@ -37,6 +40,12 @@ MAX_QUEUED_MESSAGES = 1_000_000
 # Unacknowledged QoS 1 messages on their way to one client. The server acks after its commit,
 # so this must exceed an ingest batch, or every batch waits out its timer half empty.
 MAX_INFLIGHT_MESSAGES = 2000
+# A crashed broker is started again after 1, 2, 4 … s, at most this long apart; the delay
+# starts over once a broker has stayed up for RESTART_STABLE_S.
+RESTART_MAX_DELAY_S = 30.0
+RESTART_STABLE_S = 60.0
+
+log = logging.getLogger("hailong.broker")
 
 
 def device_role(device_id: str) -> str:
@@ -156,6 +165,11 @@ class BrokerConfig:
     def log_path(self) -> Path:
         return self.data_dir / "mosquitto.log"
 
+    @property
+    def pid_path(self) -> Path:
+        """The pid of the broker started on this config, while it runs."""
+        return self.data_dir / "mosquitto.pid"
+
 
 def write_broker_files(cfg: BrokerConfig, server_user: str, server_password: str) -> Path:
     """Write mosquitto.conf (always) and the dynsec file (only once: it holds device accounts)."""
@@ -235,37 +249,101 @@ def free_port() -> int:
 
 
 class MosquittoProcess:
-    """A Mosquitto child process; a context manager that stops it on exit."""
+    """A Mosquitto child process; a context manager that stops it on exit.
 
-    def __init__(self, cfg: BrokerConfig) -> None:
+    It writes its pid to `cfg.pid_path`; `start()` first stops a broker an earlier, killed run
+    left on the same config. With `supervise=True` a broker that dies is started again, with
+    a doubling delay (RESTART_MAX_DELAY_S at most), until `stop()`.
+    """
+
+    def __init__(
+        self,
+        cfg: BrokerConfig,
+        *,
+        supervise: bool = False,
+        max_delay: float = RESTART_MAX_DELAY_S,
+        stable_after: float = RESTART_STABLE_S,
+    ) -> None:
         self.cfg = cfg
         self.proc: subprocess.Popen[bytes] | None = None
+        self.supervise = supervise
+        self.max_delay = max_delay
+        self.stable_after = stable_after
+        self.restarts = 0
+        self._stopping = threading.Event()
+        self._watcher: threading.Thread | None = None
+        self._spawned_at = 0.0
 
     def start(self, timeout: float = 10.0) -> MosquittoProcess:
         binary = ensure_mosquitto()
+        stop_stale_broker(self.cfg.pid_path, self.cfg.conf_path)
         for host, port in self.cfg.listeners:
             if port_open(host, port):
                 raise BrokerError(
                     f"port {port} on {host} is already in use; choose another with "
                     + ("--mqtt-port" if port == self.cfg.port else "--mqtts-port")
                 )
-        self.proc = subprocess.Popen(
+        self._stopping.clear()
+        self._spawn(binary, timeout)
+        if self.supervise and (self._watcher is None or not self._watcher.is_alive()):
+            self._watcher = threading.Thread(
+                target=self._watch, args=(binary, timeout), name="mosquitto-watch", daemon=True
+            )
+            self._watcher.start()
+        return self
+
+    def _spawn(self, binary: str, timeout: float) -> subprocess.Popen[bytes]:
+        self.proc = proc = subprocess.Popen(
             [binary, "-c", str(self.cfg.conf_path)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             # Its own session: Ctrl-C reaches us, and we stop the broker last, after the server.
             start_new_session=True,
         )
+        self._spawned_at = time.monotonic()
+        self.cfg.pid_path.write_text(f"{proc.pid} {os.getpid()}\n")
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                err = self.proc.stderr.read().decode(errors="replace") if self.proc.stderr else ""
+            if proc.poll() is not None:
+                err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
                 raise BrokerError(f"Mosquitto exited at start: {err.strip()}\n{self.log_tail()}")
-            if all(port_open(host, port) for host, port in self.cfg.listeners):
-                return self
+            if all(port_open(host, port) for host, port in self.cfg.listeners) or (
+                self._stopping.is_set()
+            ):
+                return proc
             time.sleep(0.05)
-        self.stop()
+        self._terminate()
         raise BrokerError(f"Mosquitto did not listen on port {self.cfg.port} within {timeout} s")
+
+    def _watch(self, binary: str, timeout: float) -> None:
+        delay = 1.0
+        while not self._stopping.is_set():
+            proc = self.proc
+            if proc is None:
+                return
+            while proc.poll() is None:
+                if self._stopping.wait(0.2):
+                    return
+            if proc.stderr is not None:
+                proc.stderr.close()
+            if time.monotonic() - self._spawned_at >= self.stable_after:
+                delay = 1.0
+            log.warning(
+                "Mosquitto exited (code %s); starting it again in %g s", proc.returncode, delay
+            )
+            if self._stopping.wait(delay):
+                return
+            delay = min(delay * 2, self.max_delay)
+            try:
+                restarted = self._spawn(binary, timeout)
+            except (BrokerError, OSError) as exc:
+                log.error("Mosquitto did not start again: %s", exc)
+                continue
+            if not self._stopping.is_set():
+                self.restarts += 1
+                log.warning(
+                    "Mosquitto started again (pid %d, restart %d)", restarted.pid, self.restarts
+                )
 
     def log_tail(self, lines: int = 20) -> str:
         try:
@@ -273,7 +351,7 @@ class MosquittoProcess:
         except OSError:
             return ""
 
-    def stop(self) -> None:
+    def _terminate(self) -> None:
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
             try:
@@ -282,10 +360,27 @@ class MosquittoProcess:
                 self.proc.kill()
                 self.proc.wait()
 
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._watcher is not None:
+            self._watcher.join(timeout=30)
+            self._watcher = None
+        self._terminate()
+        self._forget_pid()
+
+    def _forget_pid(self) -> None:
+        try:
+            if self.proc and int(self.cfg.pid_path.read_text().split()[0]) == self.proc.pid:
+                self.cfg.pid_path.unlink()
+        except (OSError, ValueError):
+            pass
+
     def kill(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
+        """SIGKILL the broker, as a crash would; a supervised one is started again."""
+        proc = self.proc
+        if proc and proc.poll() is None:
+            proc.kill()
+            proc.wait()
 
     def __enter__(self) -> MosquittoProcess:
         return self.start() if self.proc is None else self

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,17 @@ def chain_key_file(database_url: str) -> str:
     """One chain key per test database, shared by every process on it, outside the repo."""
     name = hashlib.sha256(database_url.encode()).hexdigest()[:16]
     return str(Path(tempfile.gettempdir()) / "hailong-test-keys" / f"{name}.key")
+
+
+def probe(base: str) -> tuple[int, dict[str, Any]]:
+    """/healthz's status and body, 503 included; (0, {}) while nothing answers."""
+    try:
+        with urllib.request.urlopen(f"{base}/healthz", timeout=5) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+    except (OSError, ValueError):
+        return 0, {}
 
 
 class ServerProcess:
@@ -80,13 +92,8 @@ class ServerProcess:
         raise AssertionError(f"the server was not ready within {timeout} s:\n{self.tail()}")
 
     def health(self) -> dict[str, Any] | None:
-        """/healthz's answer, or None while nothing answers."""
-        try:
-            with urllib.request.urlopen(f"{self.base}/healthz", timeout=5) as response:
-                body: dict[str, Any] = json.loads(response.read())
-                return body
-        except (OSError, ValueError):
-            return None
+        """/healthz's answer (a 503's too), or None while nothing answers."""
+        return probe(self.base)[1] or None
 
     @property
     def output(self) -> str:

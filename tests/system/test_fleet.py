@@ -7,6 +7,7 @@ same units (no new registration, seq going on) and deliver what the first left u
 from __future__ import annotations
 
 import json
+import os
 import re
 import signal
 import sys
@@ -23,6 +24,7 @@ from sqlmodel import Session, col, func, select
 
 from device.outbox import Outbox
 from server.broker.mosquitto import free_port
+from server.broker.pidfile import runs_our_config
 from server.storage.db import make_engine
 from server.storage.models import Device
 from server.storage.models import Rating as StoredRating
@@ -99,6 +101,17 @@ class Stack:
                 outbox.close()
         return found
 
+    @property
+    def broker_conf(self) -> Path:
+        return self.data_dir.resolve() / "broker" / "mosquitto.conf"
+
+    def broker_pid(self) -> int | None:
+        """The pid of the Mosquitto that `up` started, from its pid file."""
+        try:
+            return int((self.data_dir / "broker" / "mosquitto.pid").read_text().split()[0])
+        except (OSError, ValueError):
+            return None
+
     def made(self) -> int:
         return sum(last for last, _ in self.outboxes().values())
 
@@ -151,6 +164,9 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
             if command.proc.poll() is None:
                 command.stop(signal.SIGINT)
             command.kill()
+        left = s.broker_pid()
+        if left and runs_our_config(left, s.broker_conf):  # a test that failed half-way
+            os.kill(left, signal.SIGKILL)
 
 
 def test_fleet_counts_exactly_and_resumes_its_units(stack: Stack) -> None:

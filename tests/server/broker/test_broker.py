@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import subprocess
 import threading
+import time
+from pathlib import Path
 
 import paho.mqtt.client as paho
 import pytest
 
 from hailong.errors import BrokerError
 from hailong.mqtt import MqttTarget, new_client
+from hailong.net import port_open
 from server.broker.dynsec import DynSec
-from server.broker.mosquitto import MAX_QUEUED_MESSAGES, BrokerConfig, MosquittoProcess
+from server.broker.mosquitto import (
+    MAX_QUEUED_MESSAGES,
+    BrokerConfig,
+    MosquittoProcess,
+    free_port,
+    write_broker_files,
+)
+from server.broker.pidfile import runs_our_config
 from tests.conftest import Broker
 
 
@@ -62,3 +73,47 @@ def test_port_in_use_is_a_clear_error(broker: Broker, tmp_path: object) -> None:
     cfg = BrokerConfig(data_dir=broker.process.cfg.data_dir, port=broker.port)
     with pytest.raises(BrokerError, match="already in use"):
         MosquittoProcess(cfg).start()
+    running = broker.process.proc
+    assert running is not None and running.poll() is None, "a broker whose starter runs is kept"
+    assert runs_our_config(running.pid, cfg.conf_path)
+
+
+def test_a_supervised_broker_is_started_again_with_a_growing_delay(tmp_path: Path) -> None:
+    cfg = BrokerConfig(data_dir=tmp_path / "broker", port=free_port())
+    write_broker_files(cfg, "hailong-server", "server-test-pw")
+    process = MosquittoProcess(cfg, supervise=True).start()
+    try:
+        gaps = []
+        for restarts in (1, 2):
+            killed = process.proc
+            assert killed is not None
+            process.kill()
+            at = time.monotonic()
+            deadline = at + 30
+            while process.restarts < restarts or not port_open(cfg.bind, cfg.port):
+                assert time.monotonic() < deadline, process.log_tail()
+                time.sleep(0.02)
+            gaps.append(time.monotonic() - at)
+            assert process.proc is not killed
+            pid = int(cfg.pid_path.read_text().split()[0])
+            assert pid == process.proc.pid and runs_our_config(pid, cfg.conf_path)
+        assert 0.9 <= gaps[0] < gaps[1] and gaps[1] >= 1.9, gaps  # 1 s, then 2 s
+    finally:
+        process.stop()
+    assert process.proc.poll() is not None and not cfg.pid_path.exists()
+    time.sleep(1.5)
+    assert not port_open(cfg.bind, cfg.port), "a stopped broker is not started again"
+
+
+def test_a_pid_file_naming_another_process_stops_nothing(tmp_path: Path) -> None:
+    cfg = BrokerConfig(data_dir=tmp_path / "broker", port=free_port())
+    write_broker_files(cfg, "hailong-server", "server-test-pw")
+    other = subprocess.Popen(["sleep", "60"])
+    try:
+        cfg.pid_path.write_text(f"{other.pid} 999999999\n")  # its starter long gone
+        with MosquittoProcess(cfg):
+            assert port_open(cfg.bind, cfg.port)
+        assert other.poll() is None, "a process that is not our broker is never stopped"
+    finally:
+        other.kill()
+        other.wait()
