@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from server.access import sessions
 from server.alerts.jobs import alert_jobs
 from server.broker.dynsec import BrokerAccounts
 from server.broker.upgrade import legacy_client_ids, upgrade_job
@@ -32,4 +33,5 @@ def housekeeping_jobs(
         anchor_job(chain_key, outside.daily),
         *alert_jobs(settings, policy),
         rejected.age_job(timedelta(days=settings.rejected_max_age_days)),
+        sessions.prune_job(),
     ]

@@ -17,15 +17,19 @@ from server.storage.db import session_scope
 from server.web import app as web
 
 
-def dashboard(runtime: Runtime, prefix: str) -> WSGIApp:
-    """The dashboard over the server's database, ranking and classifying by its policy."""
+def dashboard(runtime: Runtime, prefix: str) -> web.MountedDashboard:
+    """The dashboard over the server's database, ranking and classifying by its policy, with
+    the hashes of its inline scripts for the server's Content-Security-Policy."""
     made = create_dash(
         lambda: session_scope(runtime.engine),
         requests_pathname_prefix=prefix,
         policy=runtime.policy,
     )
+    # Dash registers some inline scripts only while serving its first page: serve it once
+    # here, so the hashes cover every inline script the page will carry.
+    made.server.test_client().get(prefix)
     server: WSGIApp = made.server
-    return server
+    return web.MountedDashboard(server, tuple(made.csp_hashes()))
 
 
 def create_app(settings: Settings | None = None, *, ingest: bool | None = None) -> FastAPI:

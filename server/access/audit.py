@@ -23,6 +23,7 @@ LOGIN_OK = "login.ok"
 LOGIN_FAILED = "login.failed"  # the actor is the username tried, or UNKNOWN_USER
 UNKNOWN_USER = "(unknown user)"  # a failed login's name that is no user's: maybe a password
 LOGIN_THROTTLED = "login.throttled"  # refused by the rate limit before the password was checked
+LOGOUT = "logout"  # the login's token is revoked (server/access/sessions.py)
 
 _SECRET_WORDS = ("password", "secret", "token")
 

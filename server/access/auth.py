@@ -9,6 +9,7 @@ import math
 import secrets
 from datetime import UTC, datetime, timedelta
 from functools import cache
+from typing import Any
 
 import jwt
 from argon2 import PasswordHasher
@@ -17,7 +18,7 @@ from sqlalchemy import ColumnElement
 from sqlmodel import Session, col, select
 
 from hailong.errors import NotFound, RegistryError
-from server.access import audit
+from server.access import audit, sessions
 from server.storage.models import ROLES, AuditEvent, Officer, Unit, User, user_scope_problem
 
 _hasher = PasswordHasher()
@@ -220,20 +221,50 @@ def issue_token(user: User, secret: str, minutes: int) -> str:
         "pwd": _password_mark(user),
         "iat": now,
         "exp": now + timedelta(minutes=minutes),
+        "jti": sessions.new_token_id(),  # what logging out revokes
     }
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
-def user_from_token(session: Session, token: str, secret: str) -> User:
+def _claims(token: str, secret: str) -> dict[str, Any]:
     try:
-        claims = jwt.decode(token, secret, algorithms=[ALGORITHM])
+        claims: dict[str, Any] = jwt.decode(
+            token, secret, algorithms=[ALGORITHM], options={"require": ["exp", "jti"]}
+        )
     except jwt.ExpiredSignatureError:
         raise AuthError("the login has expired; log in again") from None
+    except jwt.MissingRequiredClaimError:
+        # issued before logins could be ended by logging out
+        raise AuthError("this login token is from an older version; log in again") from None
     except jwt.InvalidTokenError:
         raise AuthError("not a valid login token") from None
+    if not isinstance(claims["jti"], str):
+        raise AuthError("not a valid login token")
+    return claims
+
+
+def user_from_token(session: Session, token: str, secret: str) -> User:
+    claims = _claims(token, secret)
+    if sessions.is_revoked(session, claims["jti"]):
+        raise AuthError("this login has been logged out; log in again")
     user = session.exec(select(User).where(User.username == claims.get("sub"))).first()
     if user is None:
         raise AuthError("the user of this token no longer exists")
     if claims.get("pwd") != _password_mark(user):
         raise AuthError("the password has changed since this login; log in again")
     return user
+
+
+def logout(session: Session, token: str, secret: str, *, client: str | None) -> str | None:
+    """End the login of `token` on the server, for every holder of a copy, and audit it
+    (`logout`); commits. The username, or None for a token that is no valid login anyway."""
+    try:
+        claims = _claims(token, secret)
+    except AuthError:
+        return None
+    expires_at = datetime.fromtimestamp(claims["exp"], UTC)
+    sessions.revoke(session, claims["jti"], expires_at)
+    username = str(claims.get("sub", ""))
+    audit.record(session, username, audit.LOGOUT, client=client)
+    session.commit()
+    return username

@@ -383,6 +383,16 @@ class User(SQLModel, table=True):
     created_at: datetime
 
 
+class RevokedToken(SQLModel, table=True):
+    """A login token ended before its time by logging out (server/access/sessions.py), kept
+    until it would have expired anyway; then the housekeeping prunes it."""
+
+    __tablename__ = "revoked_token"
+
+    jti: str = Field(primary_key=True, max_length=64)
+    expires_at: datetime = Field(index=True)
+
+
 def user_scope_problem(
     role: str, unit_id: str | None, officer_id: str | None, *, unit: str, officer: str
 ) -> str | None:

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import gc
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import ExitStack, asynccontextmanager
-from typing import Any
+from typing import Any, NamedTuple
 
 from a2wsgi import WSGIMiddleware
 from a2wsgi.wsgi_typing import WSGIApp
@@ -23,18 +23,27 @@ from server.broker.dynsec import BrokerAccounts
 from server.runtime import Runtime
 from server.settings import Settings
 from server.web.api.alerts import alerts_api
-from server.web.api.deps import forbidden_response, validation_response
+from server.web.api.deps import TOKEN_COOKIE, forbidden_response, validation_response
 from server.web.api.reports import reports_api
 from server.web.api.routes import api, router
 from server.web.api.services import services_api
-from server.web.login import LoginRequired
+from server.web.login import LOGIN_PATH, LoginRequired
 from server.web.login import router as login_router
+from server.web.security import WebGuard
 
 log = logging.getLogger("hailong.server")
 DASHBOARD_PATH = "/dashboard"
 
-# Makes the dashboard's WSGI app over the server's runtime, served under the given path prefix.
-Dashboard = Callable[[Runtime, str], WSGIApp]
+
+class MountedDashboard(NamedTuple):
+    app: WSGIApp
+    # the inline scripts its pages run, as CSP hashes ('sha256-…'), which the
+    # Content-Security-Policy allows (server/web/security.py)
+    script_hashes: Sequence[str] = ()
+
+
+# Makes the dashboard over the server's runtime, served under the given path prefix.
+Dashboard = Callable[[Runtime, str], MountedDashboard]
 
 
 def create_app(
@@ -75,8 +84,18 @@ def create_app(
     app.include_router(alerts_api)
     app.include_router(services_api)
     app.include_router(login_router)
+    script_hashes: Sequence[str] = ()
     if dashboard is not None:
         prefix = f"{DASHBOARD_PATH}/"
-        wsgi: Any = WSGIMiddleware(dashboard(runtime, prefix))  # an ASGI app, typed otherwise
+        mounted = dashboard(runtime, prefix)
+        script_hashes = mounted.script_hashes
+        wsgi: Any = WSGIMiddleware(mounted.app)  # an ASGI app, typed otherwise
         app.mount(DASHBOARD_PATH, LoginRequired(wsgi, runtime.engine, settings.secret_key, prefix))
+    app.add_middleware(
+        WebGuard,
+        cookie=TOKEN_COOKIE,
+        login_path=LOGIN_PATH,
+        script_hashes=script_hashes,
+        docs_paths=[path for path in (app.docs_url, app.redoc_url) if path],
+    )
     return app

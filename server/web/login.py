@@ -26,6 +26,7 @@ from server.storage.models import User
 from server.web.api.deps import TOKEN_COOKIE, NowDep, SessionDep, SettingsDep, client_address
 
 router = APIRouter()
+LOGIN_PATH = "/login"
 Scope = MutableMapping[str, Any]
 ASGIApp = Callable[[Scope, Any, Any], Awaitable[None]]
 
@@ -107,7 +108,12 @@ def login_submit(
 
 
 @router.get("/logout", include_in_schema=False)
-def logout() -> Response:
+@router.post("/logout", include_in_schema=False)
+def logout(session: SessionDep, settings: SettingsDep, request: Request) -> Response:
+    """End the cookie's login on the server too, so a copy of the token is refused from now."""
+    token = request.cookies.get(TOKEN_COOKIE)
+    if token:
+        auth.logout(session, token, settings.secret_key, client=client_address(request))
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(TOKEN_COOKIE)
     return response

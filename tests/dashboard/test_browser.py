@@ -90,7 +90,7 @@ def test_satisfaction_page_shows_officers_and_chart_without_console_errors(
     expect(page.locator(".header")).to_contain_text("Hài Lòng")
     expect(page.locator(".nav-link.active")).to_contain_text("Mức độ hài lòng")
     assert page.title() == satisfaction.PAGE["title"]
-    assert errors == []
+    assert errors == [], "\n".join(errors)
 
 
 def test_choosing_a_unit_narrows_the_table(page: Page, demo_url: str) -> None:
@@ -158,7 +158,7 @@ def test_devices_page_through_the_nav(page: Page, demo_url: str) -> None:
     expect(table).to_contain_text("HL-05", timeout=WAIT_MS)
     expect(table).to_contain_text("Mất kết nối (offline)")
     expect(page.locator(".nav-link.active")).to_contain_text("Thiết bị")
-    assert errors == []
+    assert errors == [], "\n".join(errors)
 
 
 def test_empty_database_shows_the_empty_state(browser: Browser, engine: Engine) -> None:
@@ -175,7 +175,7 @@ def test_empty_database_shows_the_empty_state(browser: Browser, engine: Engine) 
             expect(page.locator(f"#{satisfaction.TABLE_BOX}")).to_be_hidden()
     finally:
         page.close()
-    assert errors == []
+    assert errors == [], "\n".join(errors)
 
 
 def test_screenshot_script_writes_a_png(browser: Browser, tmp_path: Path) -> None:
@@ -235,4 +235,4 @@ def test_a_unit_head_logs_in_and_sees_only_their_unit_and_its_alerts(
     expect(monthly).to_be_visible()
     printed = page.request.get(f"{server_url}{monthly.get_attribute('href')}")
     assert printed.ok and "Phường Diên Hồng" in printed.text()
-    assert errors == []
+    assert errors == [], "\n".join(errors)

@@ -75,7 +75,9 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
 
 @pytest.fixture(scope="module")
 def client(app: FastAPI) -> Iterator[TestClient]:
-    with TestClient(app) as client:
+    # as a browser on the server's own pages: cookie-authenticated POSTs (the login form, the
+    # dashboard's callbacks) need a same-origin Origin
+    with TestClient(app, headers={"Origin": "http://testserver"}) as client:
         yield client
 
 

@@ -66,19 +66,22 @@ async def validation_response(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-def current_user(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    token: Annotated[str | None, Depends(oauth2)],
-) -> User:
-    token = token or request.cookies.get(TOKEN_COOKIE)
+def login_token(request: Request, bearer: Annotated[str | None, Depends(oauth2)]) -> str:
+    """The request's login token: its `Authorization: Bearer` header, else the login cookie."""
+    token = bearer or request.cookies.get(TOKEN_COOKIE)
     if not token:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
             "log in first: POST /api/v1/auth/token",
             headers={"WWW-Authenticate": "Bearer"},
         )
+    return token
+
+
+TokenDep = Annotated[str, Depends(login_token)]
+
+
+def current_user(session: SessionDep, settings: SettingsDep, token: TokenDep) -> User:
     try:
         return user_from_token(session, token, settings.secret_key)
     except AuthError as exc:

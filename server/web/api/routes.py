@@ -6,7 +6,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 from fastapi.security import OAuth2PasswordRequestForm
 from sqlalchemy.exc import SQLAlchemyError
@@ -45,10 +45,12 @@ from server.storage.models import (
 )
 from server.web.api.deps import (
     AdminUser,
+    CurrentUser,
     NowDep,
     ReportUser,
     SessionDep,
     SettingsDep,
+    TokenDep,
     client_address,
 )
 
@@ -158,6 +160,15 @@ def login(
         "access_token": auth.issue_token(user, settings.secret_key, settings.token_minutes),
         "token_type": "bearer",
     }
+
+
+@api.post("/auth/logout", status_code=204)
+def logout(
+    user: CurrentUser, token: TokenDep, session: SessionDep, settings: SettingsDep, request: Request
+) -> Response:
+    """End this login on the server: its token (bearer or cookie) is refused from now on."""
+    auth.logout(session, token, settings.secret_key, client=client_address(request))
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @api.post("/units", status_code=201)

@@ -50,7 +50,8 @@ def clock() -> FakeClock:
 def client(tmp_path: Any, clock: FakeClock) -> Iterator[TestClient]:
     app = api_app(tmp_path)
     app.dependency_overrides[now] = clock
-    with TestClient(app) as c:
+    # as a browser on the server's own pages: the login form needs a same-origin Origin
+    with TestClient(app, headers={"Origin": "http://testserver"}) as c:
         yield c
 
 
