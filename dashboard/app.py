@@ -119,5 +119,11 @@ def _show_user(app: Dash) -> None:
         role = captions.ROLE_LABELS.get(access.role, (access.role, access.role))
         return [
             html.Span([html.Strong(access.username), " · ", bilingual(*role)]),
-            html.A(bilingual("Đăng xuất", "Log out"), href=LOGOUT, className="logout"),
+            # A form, not a link: logging out is a POST that only the server's own pages send.
+            html.Form(
+                html.Button(bilingual("Đăng xuất", "Log out"), type="submit", className="logout"),
+                action=LOGOUT,
+                method="POST",
+                className="logout-form",
+            ),
         ]

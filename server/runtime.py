@@ -27,6 +27,7 @@ from server.jobs import Jobs
 from server.policy import Policy, load_policy
 from server.settings import Settings
 from server.storage.db import make_engine, migrate
+from server.storage.secret_file import private_folder
 
 
 class Runtime:
@@ -38,8 +39,10 @@ class Runtime:
     @classmethod
     def open(cls, settings: Settings | None = None) -> Runtime:
         """A server's or an ingest process's: the policy, then the migrated database, the chain
-        key (made at the very first start) and the file of its anchors, now."""
+        key (made at the very first start) and the file of its anchors, now. The data folder
+        holds the key, the secrets and (SQLite) the database: it is made its owner's only."""
         runtime = cls(settings)
+        private_folder(runtime.settings.data_dir)
         _ = runtime.policy, runtime.outside
         return runtime
 

@@ -55,7 +55,15 @@ NOT_YOURS = """<!doctype html><html lang="vi"><head><meta charset="utf-8">
 <title>Hài Lòng</title></head><body style="font-family:system-ui,sans-serif;margin:2rem">
 <p>Tài khoản này không được xem số liệu nào trên bảng điều khiển; hãy liên hệ quản trị viên.</p>
 <p>This login may see no figures on the dashboard ({reason}).</p>
-<p><a href="/logout">Đăng xuất · Log out</a></p>
+<form method="post" action="/logout"><button type="submit">Đăng xuất · Log out</button></form>
+</body></html>"""
+
+# A link that logs out would let any other site end a user's session with an <img>: a GET only
+# offers the button, and the POST it sends passes the same-origin rule (server/web/security.py).
+LOGOUT_PAGE = """<!doctype html><html lang="vi"><head><meta charset="utf-8">
+<title>Hài Lòng</title></head><body style="font-family:system-ui,sans-serif;margin:2rem">
+<form method="post" action="/logout"><button type="submit">Đăng xuất · Log out</button></form>
+<p><a href="/dashboard/">Quay lại · Back</a></p>
 </body></html>"""
 
 
@@ -107,7 +115,11 @@ def login_submit(
     return response
 
 
-@router.get("/logout", include_in_schema=False)
+@router.get("/logout", response_class=HTMLResponse, include_in_schema=False)
+def logout_page() -> HTMLResponse:
+    return HTMLResponse(LOGOUT_PAGE)
+
+
 @router.post("/logout", include_in_schema=False)
 def logout(session: SessionDep, settings: SettingsDep, request: Request) -> Response:
     """End the cookie's login on the server too, so a copy of the token is refused from now."""

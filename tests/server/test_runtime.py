@@ -72,3 +72,14 @@ def test_no_module_reads_a_hailong_variable_but_the_settings() -> None:
     for package in ("hailong", "device", "server", "dashboard", "system"):
         for path in (ROOT / package).rglob("*.py"):
             assert not read.search(path.read_text(encoding="utf-8")), path
+
+
+def test_a_server_process_makes_its_data_folder_private(tmp_path: Path) -> None:
+    """`hailong server` and `hailong ingest` under systemd, not only `up`: the folder holds the
+    chain key and the secrets."""
+    settings = _settings(tmp_path)
+    settings.data_dir.mkdir(mode=0o755, parents=True, exist_ok=True)
+    settings.data_dir.chmod(0o755)
+    runtime = Runtime.open(settings)
+    assert settings.data_dir.stat().st_mode & 0o777 == 0o700
+    runtime.engine.dispose()

@@ -148,7 +148,11 @@ def test_a_token_taken_before_logout_is_refused_after_it(base: str) -> None:
     api_auth = bearer(base)
     assert browser.get("/api/v1/units").status_code == 200
 
-    r = browser.get("/logout")
+    # a GET (a link or an <img> on any site) only offers the button: the login stays
+    offered = browser.get("/logout")
+    assert offered.status_code == 200 and 'method="post"' in offered.text
+    assert browser.get("/api/v1/units").status_code == 200
+    r = browser.post("/logout", headers={"Origin": base})
     assert r.status_code == 303
     # the token copied before logging out, sent as the cookie and as a bearer token
     copied = httpx.get(f"{base}/api/v1/units", cookies={"hailong_token": cookie_token})
