@@ -23,6 +23,7 @@ from server.broker.dynsec import BrokerAccounts
 from server.runtime import Runtime
 from server.settings import Settings
 from server.web.api.alerts import alerts_api
+from server.web.api.auth import auth_api
 from server.web.api.deps import TOKEN_COOKIE, forbidden_response, validation_response
 from server.web.api.reports import reports_api
 from server.web.api.routes import api, router
@@ -79,6 +80,7 @@ def create_app(
     app.add_exception_handler(Forbidden, forbidden_response)
     app.add_exception_handler(RequestValidationError, validation_response)
     app.include_router(router)
+    app.include_router(auth_api)
     app.include_router(api)
     app.include_router(reports_api)
     app.include_router(alerts_api)

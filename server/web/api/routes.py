@@ -6,14 +6,13 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
+from fastapi import APIRouter, HTTPException, Path, Query, Request, status
 from fastapi.responses import JSONResponse
-from fastapi.security import OAuth2PasswordRequestForm
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
 from hailong.errors import BrokerError, NotFound, RegistryError, UnknownId
-from server.access import audit, auth
+from server.access import audit
 from server.access.roles import Access
 from server.ingest import ordering, rejected
 from server.registry import writes as registry
@@ -45,12 +44,8 @@ from server.storage.models import (
 )
 from server.web.api.deps import (
     AdminUser,
-    CurrentUser,
-    NowDep,
     ReportUser,
     SessionDep,
-    SettingsDep,
-    TokenDep,
     client_address,
 )
 
@@ -126,49 +121,6 @@ def healthz(request: Request, session: SessionDep) -> JSONResponse:
     if down:
         body["down"] = down
     return JSONResponse(body, status_code=503 if down else 200)
-
-
-@api.post("/auth/token")
-def login(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()],
-    session: SessionDep,
-    settings: SettingsDep,
-    request: Request,
-    now: NowDep,
-) -> dict[str, str]:
-    """429 with Retry-After after too many failed logins for the user or from the address."""
-    try:
-        user = auth.login(
-            session,
-            form.username,
-            form.password,
-            client=client_address(request),
-            now=now,
-            secret_key=settings.secret_key,
-        )
-    except auth.TooManyLogins as exc:
-        raise HTTPException(
-            status.HTTP_429_TOO_MANY_REQUESTS,
-            str(exc),
-            headers={"Retry-After": str(exc.retry_after_s)},
-        ) from None
-    except auth.AuthError as exc:
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED, str(exc), headers={"WWW-Authenticate": "Bearer"}
-        ) from None
-    return {
-        "access_token": auth.issue_token(user, settings.secret_key, settings.token_minutes),
-        "token_type": "bearer",
-    }
-
-
-@api.post("/auth/logout", status_code=204)
-def logout(
-    user: CurrentUser, token: TokenDep, session: SessionDep, settings: SettingsDep, request: Request
-) -> Response:
-    """End this login on the server: its token (bearer or cookie) is refused from now on."""
-    auth.logout(session, token, settings.secret_key, client=client_address(request))
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @api.post("/units", status_code=201)
