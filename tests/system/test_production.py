@@ -17,6 +17,7 @@ import time
 import tomllib
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -69,6 +70,56 @@ def plain_connack(host: str, port: int, user: str, password: str) -> bytes:
             return b""
 
 
+def register_device(web: httpx.Client, admin_password: str) -> dict[str, Any]:
+    """Through the API as admin: a unit, field and counter, and device dev-1 on the counter;
+    the device's answer (its device.toml as "config", its broker password)."""
+    token = web.post(
+        "/api/v1/auth/token", data={"username": "admin", "password": admin_password}
+    ).json()["access_token"]
+    auth = {"Authorization": f"Bearer {token}"}
+    for path, body in [
+        ("/api/v1/units", {"id": "DH", "name": "Phường Diên Hồng", "kind": "ward"}),
+        ("/api/v1/fields", {"id": "tu-phap", "name": "Tư pháp"}),
+        (
+            "/api/v1/counters",
+            {"id": "DH-Q1", "name": "Quầy 1", "unit_id": "DH", "field_ids": ["tu-phap"]},
+        ),
+        ("/api/v1/devices", {"id": "dev-1", "counter_id": "DH-Q1"}),
+    ]:
+        made = web.post(path, json=body, headers=auth)
+        assert made.status_code in (200, 201), made.text
+    provisioned: dict[str, Any] = made.json()
+    return provisioned
+
+
+def rate_from_bundle(config: str, broker: str, ca: Path, unit_dir: Path, database: Path) -> None:
+    """A real unit from only the device.toml the server handed out (paths and hardware set for a
+    test: outbox in `unit_dir`), told to reach `broker` (host:port) over TLS checked against
+    `ca`, gets its Config, rates 4 and is acknowledged; the rating is in the SQLite `database`."""
+    bundle = tomllib.loads(config)
+    assert bundle["mqtt"]["url"].startswith("mqtts://dev-1:")
+    assert bundle["mqtt"]["url"].endswith(f"@{broker}")
+    assert bundle["mqtt"]["ca"].strip() == ca.read_text().strip()
+    bundle["device"]["data_dir"] = str(unit_dir)
+    bundle["buttons"]["enabled"] = False
+    bundle["screen"]["enabled"] = False
+    unit = Unit(DeviceSettings.from_mapping(bundle), SystemClock(trust=True))
+    unit.start()
+    try:
+        wait_until(lambda: unit.config is not None, "the unit's Config over TLS")
+        assert unit.press(4) is not None
+        wait_until(lambda: unit.outbox.count() == 0, "the server's Ack")
+    finally:
+        unit.stop()
+    engine = make_engine(f"sqlite:///{database}")
+    try:
+        with Session(engine) as session:
+            row = session.exec(select(StoredRating)).one()
+    finally:
+        engine.dispose()
+    assert (row.device_id, row.score) == ("dev-1", 4)
+
+
 @pytest.fixture
 def production(tmp_path: Path) -> Iterator[tuple[Path, dict[str, int], Child]]:
     data_dir = tmp_path / "hailong-data"
@@ -117,52 +168,13 @@ def test_a_unit_on_the_network_rates_over_tls_and_plain_mqtt_is_refused(
     password = json.loads((data_dir / "secrets.json").read_text())["admin_password"]
     with httpx.Client(base_url=base, verify=ssl.create_default_context(cafile=ca)) as web:
         assert web.get("/healthz").status_code == 200
-        token = web.post(
-            "/api/v1/auth/token", data={"username": "admin", "password": password}
-        ).json()["access_token"]
-        auth = {"Authorization": f"Bearer {token}"}
-        for path, body in [
-            ("/api/v1/units", {"id": "DH", "name": "Phường Diên Hồng", "kind": "ward"}),
-            ("/api/v1/fields", {"id": "tu-phap", "name": "Tư pháp"}),
-            (
-                "/api/v1/counters",
-                {"id": "DH-Q1", "name": "Quầy 1", "unit_id": "DH", "field_ids": ["tu-phap"]},
-            ),
-        ]:
-            made = web.post(path, json=body, headers=auth)
-            assert made.status_code in (200, 201), made.text
-        made = web.post(
-            "/api/v1/devices", json={"id": "dev-1", "counter_id": "DH-Q1"}, headers=auth
-        )
-        assert made.status_code in (200, 201), made.text
-        provisioned = made.json()
+        provisioned = register_device(web, password)
     # Plain HTTP on the HTTPS port gets no page.
     with pytest.raises(httpx.HTTPError):
         httpx.get(f"http://{HOST}:{ports['http']}/healthz", timeout=5).raise_for_status()
 
-    # The unit's bundle: only what the server handed out (paths and hardware set for a test).
-    bundle = tomllib.loads(provisioned["config"])
-    assert bundle["mqtt"]["url"].startswith("mqtts://dev-1:")
-    assert bundle["mqtt"]["url"].endswith(f"@{HOST}:{ports['mqtts']}")
-    assert bundle["mqtt"]["ca"].strip() == ca.read_text().strip()
-    bundle["device"]["data_dir"] = str(tmp_path / "unit")
-    bundle["buttons"]["enabled"] = False
-    bundle["screen"]["enabled"] = False
-    unit = Unit(DeviceSettings.from_mapping(bundle), SystemClock(trust=True))
-    unit.start()
-    try:
-        wait_until(lambda: unit.config is not None, "the unit's Config over TLS")
-        assert unit.press(4) is not None
-        wait_until(lambda: unit.outbox.count() == 0, "the server's Ack")
-    finally:
-        unit.stop()
-    engine = make_engine(f"sqlite:///{data_dir / 'hailong.db'}")
-    try:
-        with Session(engine) as session:
-            row = session.exec(select(StoredRating)).one()
-    finally:
-        engine.dispose()
-    assert (row.device_id, row.score) == ("dev-1", 4)
+    broker = f"{HOST}:{ports['mqtts']}"
+    rate_from_bundle(provisioned["config"], broker, ca, tmp_path / "unit", data_dir / "hailong.db")
 
     # Plain MQTT with the unit's own login: nothing listens on the plain port off loopback,
     # and the TLS port hangs up on a CONNECT that is not TLS.
