@@ -10,6 +10,7 @@ from typing import Any
 from sqlmodel import Session
 
 from server.ingest.store import IngestRules
+from server.storage.db import make_engine, migrate
 from server.storage.models import (
     Assignment,
     Counter,
@@ -95,3 +96,23 @@ def stored_row(
 def rating_row(**columns: Any) -> RatingRow:
     """The row of a rating given some of its columns, the model's defaults for the others."""
     return RatingRow(**Rating(**columns).model_dump())
+
+
+def seed_one_counter(engine_url: str, device_ids: tuple[str, ...]) -> None:
+    """A migrated database with one commune, officer and counter, its devices, and the officer
+    on duty there since 2026: what a process-level ingest test needs."""
+    engine = make_engine(engine_url)
+    migrate(engine)
+    with Session(engine) as session:
+        session.add(Unit(id="U", name="Xã Một", kind="commune"))
+        session.commit()
+        session.add(Officer(id="CB", name="Cán bộ", unit_id="U"))
+        session.add(Counter(id="Q", name="Quầy", unit_id="U"))
+        session.commit()
+        for device_id in device_ids:
+            session.add(Device(id=device_id, counter_id="Q", created_at=datetime.now(UTC)))
+        session.add(
+            Assignment(officer_id="CB", counter_id="Q", start=datetime(2026, 1, 1, tzinfo=UTC))
+        )
+        session.commit()
+    engine.dispose()

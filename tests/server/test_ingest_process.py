@@ -17,38 +17,21 @@ from hailong import protocol
 from hailong.mqtt import new_client
 from server.integrity import anchors
 from server.integrity.key import load_key
-from server.storage.db import make_engine, migrate
-from server.storage.models import Assignment, Counter, Device, Officer, Rating, Unit
+from server.storage.db import make_engine
+from server.storage.models import Rating
 from tests.child import Child
 from tests.conftest import Broker
+from tests.server.factories import seed_one_counter
 from tests.server.server_process import chain_key_file
 
 DEVICES = ("dev-a", "dev-b", "dev-c", "dev-d")
 PER_DEVICE = 500
 
 
-def _seed(url: str) -> None:
-    engine = make_engine(url)
-    migrate(engine)
-    with Session(engine) as session:
-        session.add(Unit(id="U", name="Xã Một", kind="commune"))
-        session.commit()
-        session.add(Officer(id="CB", name="Cán bộ", unit_id="U"))
-        session.add(Counter(id="Q", name="Quầy", unit_id="U"))
-        session.commit()
-        for device_id in DEVICES:
-            session.add(Device(id=device_id, counter_id="Q", created_at=datetime.now(UTC)))
-        session.add(
-            Assignment(officer_id="CB", counter_id="Q", start=datetime(2026, 1, 1, tzinfo=UTC))
-        )
-        session.commit()
-    engine.dispose()
-
-
 def test_two_ingest_processes_share_the_ratings_and_stop_on_sigterm(
     broker: Broker, database_url: str, tmp_path: Path
 ) -> None:
-    _seed(database_url)
+    seed_one_counter(database_url, DEVICES)
     anchor_file = tmp_path / "anchors.jsonl"
     env = {
         "HAILONG_DATABASE_URL": database_url,

@@ -26,11 +26,10 @@ from hailong.mqtt import MqttTarget, new_client
 from server.broker.client_ids import ServerClientIds
 from server.broker.dynsec import DynSec
 from server.settings import Settings
-from server.storage.db import make_engine, migrate
-from server.storage.models import Assignment, Counter, Device, Officer, Unit
 from server.storage.models import Rating as StoredRating
 from server.web.app import create_app
 from tests.conftest import Broker
+from tests.server.factories import seed_one_counter
 
 PROTOCOLS = pytest.mark.parametrize("v5", [True, False], ids=["mqtt5", "mqtt311"])
 DEADLINE_S = 20.0
@@ -133,24 +132,6 @@ def test_a_device_under_another_units_id_is_refused_and_that_unit_stays_online(
     assert "already connected" not in broker.process.cfg.log_path.read_text()
 
 
-def seed(engine_url: str, device_ids: tuple[str, ...]) -> None:
-    engine = make_engine(engine_url)
-    migrate(engine)
-    with Session(engine) as session:
-        session.add(Unit(id="U", name="Xã Một", kind="commune"))
-        session.commit()
-        session.add(Officer(id="CB", name="Cán bộ", unit_id="U"))
-        session.add(Counter(id="Q", name="Quầy", unit_id="U"))
-        session.commit()
-        for device_id in device_ids:
-            session.add(Device(id=device_id, counter_id="Q", created_at=datetime.now(UTC)))
-        session.add(
-            Assignment(officer_id="CB", counter_id="Q", start=datetime(2026, 1, 1, tzinfo=UTC))
-        )
-        session.commit()
-    engine.dispose()
-
-
 def server_settings(broker: Broker, tmp_path: Path) -> Settings:
     return Settings(
         database_url=f"sqlite:///{tmp_path / 'server.db'}",
@@ -170,7 +151,7 @@ def test_a_device_under_the_servers_id_is_refused_and_ingest_goes_on(
     v5: bool,
 ) -> None:
     settings = server_settings(broker, tmp_path)
-    seed(settings.database_url, ("dev-a", "dev-b"))
+    seed_one_counter(settings.database_url, ("dev-a", "dev-b"))
     a, b = broker.add_device("dev-a"), broker.add_device("dev-b")
     app = create_app(settings)
     caplog.set_level(logging.INFO, logger="hailong.ingest")
