@@ -37,7 +37,8 @@ from server.storage.db import make_engine, migrate
 from server.storage.models import Device
 from server.web.app import create_app
 from tests.conftest import Broker
-from tests.server.broker.test_session_takeover import Connection, seed, server_settings, wait_for
+from tests.server.broker.test_session_takeover import Connection, server_settings, wait_for
+from tests.server.factories import seed_one_counter
 
 SERVER_PASSWORD = "server-test-pw"
 OLD_TOPICS = ("signin", "$share/")  # what roles made before this release lack
@@ -117,7 +118,7 @@ def test_an_old_broker_is_upgraded_at_start_and_then_refuses_a_device_under_anot
         assert attacker.refused is None, "the old broker lets A use B's id: nothing to upgrade"
         attacker.close()
         settings = server_settings(old_broker, tmp_path)
-        seed(settings.database_url, ("dev-a", "dev-b", "dev-gone", "dev-unknown"))
+        seed_one_counter(settings.database_url, ("dev-a", "dev-b", "dev-gone", "dev-unknown"))
         with Session(make_engine(settings.database_url)) as session:
             gone = session.get(Device, "dev-gone")
             assert gone is not None
@@ -174,7 +175,7 @@ def test_a_broker_that_is_down_delays_the_upgrade_and_never_stops_the_start(
         mqtt_url=f"mqtt://hailong-server:{SERVER_PASSWORD}@127.0.0.1:{port}",
         data_dir=tmp_path / "data",
     )
-    seed(settings.database_url, ("dev-a", "dev-b"))
+    seed_one_counter(settings.database_url, ("dev-a", "dev-b"))
     engine = make_engine(settings.database_url)
     migrate(engine)
     now = [0.0]
@@ -241,7 +242,7 @@ def test_the_session_of_the_servers_old_client_id_is_dropped(
     session_present(broker, "hailong-server")
     assert session_present(broker, "hailong-server"), "no old session to drop: nothing to test"
     settings = server_settings(broker, tmp_path)
-    seed(settings.database_url, ("dev-a",))
+    seed_one_counter(settings.database_url, ("dev-a",))
     engine = make_engine(settings.database_url)
     accounts = BrokerAccounts.from_settings(settings)
     Jobs(engine, [upgrade_job(accounts, legacy_client_ids(settings))]).run_due()
