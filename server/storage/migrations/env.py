@@ -8,6 +8,7 @@ from sqlmodel import SQLModel
 
 import server.storage.models  # noqa: F401  (registers the tables)
 import server.storage.rollups  # noqa: F401  (registers the rollup tables)
+import server.storage.schedule  # noqa: F401  (registers the rota and absence tables)
 from server.storage.db import make_engine
 
 config = context.config
