@@ -2,5 +2,5 @@
 heads and sent to a webhook.
 
 `rules` decides (pure), `checks` reads the database and raises each alert once (`silence` for
-units silent in office hours), `messages` writes
-what people read, `delivery` POSTs alerts to the webhook and `jobs` runs it all periodically."""
+units silent in office hours), `messages` writes what people read, `delivery` POSTs alerts to the
+webhook and `jobs` runs it all periodically."""
