@@ -52,37 +52,45 @@ def check_silent(
     if not quiet:
         return []
     closed = _closed(session, min(s.since for s in quiet if s.since), now)
-    rows = []
+    due: list[tuple[str, UnitSilent, DeviceState, list[Interval]]] = []
     for rule in silent_rules:
         need = timedelta(minutes=rule.minutes)
         for state in quiet:
             assert state.since is not None
             shut = [*closed.get(None, ()), *closed.get(state.unit_id, ())]
-            due = open_deadline(state.since, need, hours, shut)
-            if due is not None and due < now:
-                silent = open_time(state.since, now, hours, shut)
-                rows.append(_alert_row(rule, state, state.since, now, silent))
-    return insert_new(session, _new(session, rows))
+            at = open_deadline(state.since, need, hours, shut)
+            if at is not None and at < now:
+                spell = state.connected_at or state.since
+                due.append(
+                    (f"{rule.id}|silent|{state.device_id}|{spell.isoformat()}", rule, state, shut)
+                )
+    raised = _raised(session, [key for key, *_ in due])
+    rows = [
+        _alert_row(key, rule, state, now, open_time(state.since, now, hours, shut))
+        for key, rule, state, shut in due
+        if key not in raised and state.since is not None
+    ]
+    return insert_new(session, rows)
 
 
 def _alert_row(
-    rule: UnitSilent, state: DeviceState, since: datetime, now: datetime, silent: timedelta
+    key: str, rule: UnitSilent, state: DeviceState, now: datetime, silent: timedelta
 ) -> dict[str, Any]:
-    spell = state.connected_at or since
+    assert state.since is not None
     return {
-        "key": f"{rule.id}|silent|{state.device_id}|{spell.isoformat()}",
+        "key": key,
         "rule": rule.id,
         "unit_id": state.unit_id,
         "counter_id": state.counter_id,
         "raised_at": now,
-        "window_start": since,
+        "window_start": state.since,
         "window_end": now,
         "value": round(silent.total_seconds() / 60, 1),
         "message": silent_message(
             state.device_id,
             state.counter_name,
             state.unit_name,
-            since,
+            state.since,
             offline=state.status == OFFLINE,
         ),
     }
@@ -101,11 +109,9 @@ def _closed(session: Session, first: datetime, last: datetime) -> dict[str | Non
     return found
 
 
-def _new(session: Session, rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The rows whose key is not raised yet: a unit offline for a month is not inserted (and
+def _raised(session: Session, keys: Sequence[str]) -> set[str]:
+    """Which of these keys are raised already: a unit offline for a month is not weighed (and
     refused) again every minute."""
-    keys = [row["key"] for row in rows]
     if not keys:
-        return []
-    raised = set(session.execute(select(ALERT.c.key).where(ALERT.c.key.in_(keys))).scalars())
-    return [row for row in rows if row["key"] not in raised]
+        return set()
+    return set(session.execute(select(ALERT.c.key).where(ALERT.c.key.in_(keys))).scalars())
