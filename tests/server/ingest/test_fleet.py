@@ -321,4 +321,4 @@ def test_the_view_runs_the_same_few_queries_for_any_number_of_units(fleet: Sessi
         fleet.add(SeqGap(device_id=f"dev-x-{i}", first_seq=1, last_seq=2))
     fleet.commit()
     assert fleet_view(fleet, NOW, unit_id="HB").counts["total"] == 41
-    assert statements(fleet) == few <= 4
+    assert statements(fleet) == few <= 8  # devices, shifts on duty (rotas too), names, seqs
