@@ -315,13 +315,13 @@ def register_device(
             "to replace it, send again with replace=true (POST /api/v1/devices?replace=true), "
             "which revokes the old one"
         )
+    if there is not None and disable_account is None:
+        raise TypeError("replace=True needs disable_account")
     device = Device(id=data.id, counter_id=data.counter_id, created_at=datetime.now(UTC))
     session.add(device)
     session.flush()
     put_account(data.id, new_password())
-    if there is not None:
-        if disable_account is None:
-            raise TypeError("replace=True needs disable_account")
+    if there is not None and disable_account is not None:
         _revoke(session, there, disable_account)
     if before_commit is not None:
         before_commit(there)

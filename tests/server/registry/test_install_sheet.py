@@ -71,3 +71,21 @@ def test_the_unit_list_of_forty_devices_prints_on_one_a4_page(browser: Browser) 
     html = unit_index("DH", "Phường Diên Hồng", devices, AT)
     assert html.count("<tr>") == 41
     assert printed_pages(browser, html) == 1
+
+
+def test_names_are_text_not_markup() -> None:
+    odd = BundleFacts(
+        device_id="dev-1",
+        counter_id="Q1",
+        counter_name='Quầy <script>alert("x")</script>',
+        unit_id="DH",
+        unit_name="Phường <b>Diên Hồng</b>",
+        broker="127.0.0.1:1883",
+        tls=False,
+        issued_at=AT,
+    )
+    html = install_sheet(odd, qr_png("dev-1"))
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "&lt;b&gt;Diên Hồng&lt;/b&gt;" in html
+    assert "(TLS)" not in html and "chứng chỉ máy chủ" not in html, "no CA without TLS"
+    assert "08:30 05/10/2026" in html, "issued in Vietnam time"
