@@ -20,7 +20,7 @@ from device.settings import DeviceSettings
 from server.registry.install_sheet import QR_BORDER, QR_SCALE, qr_code, qr_size
 from server.storage.models import AuditEvent
 from tests.conftest import Broker
-from tests.server.broker.test_broker import can_connect
+from tests.server.broker.test_broker import can_connect, logged_in
 from tests.server.web.test_api import (
     RecordingAccounts,
     api_app,
@@ -286,8 +286,9 @@ def test_a_unit_logs_in_with_its_bundle_and_a_new_bundle_cuts_the_old_off(
         )
         first = device_login(c, auth, "dev-dh-q1")
         assert (first.host, first.port) == (broker.host, broker.port)
-        assert can_connect(first), "the unit could not log in with its bundle"
-        issue_bundle(c, auth, "dev-dh-q1")
+        with logged_in(first) as dropped:  # the unit, logged in with its bundle
+            issue_bundle(c, auth, "dev-dh-q1")
+            assert dropped.wait(10), "the unit on the previous password stayed connected"
         assert not can_connect(first), "the previous bundle's password still works"
         second = device_login(c, auth, "dev-dh-q1")
         assert can_connect(second)

@@ -3,7 +3,6 @@ revocation against a real Mosquitto."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,7 +18,6 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, select
 
 from hailong.errors import BrokerError, NotFound, RegistryError, UnknownId
-from hailong.mqtt import new_client
 from server.access.auth import add_user
 from server.broker.dynsec import BrokerAccounts
 from server.registry import writes as registry
@@ -40,7 +38,7 @@ from server.storage.models import (
 )
 from server.timeutil import VN_TZ
 from tests.conftest import Broker
-from tests.server.broker.test_broker import can_connect
+from tests.server.broker.test_broker import can_connect, logged_in
 from tests.server.factories import seed_registry
 from tests.server.web.test_api import (
     RecordingAccounts,
@@ -653,20 +651,10 @@ def test_revoking_disconnects_a_connected_unit_at_once(broker: Broker, tmp_path:
         )
         assert made.status_code == 201, made.text
         target = device_login(c, auth, "dev-dh-q1")
-        connected, dropped = threading.Event(), threading.Event()
-        unit = new_client("dev-dh-q1", target)
-        unit.on_connect = lambda *_: connected.set()
-        unit.on_disconnect = lambda *_: dropped.set()
-        unit.connect(target.host, target.port)
-        unit.loop_start()
-        try:
-            assert connected.wait(10), "the registered unit could not connect"
+        with logged_in(target) as dropped:
             r = c.post("/api/v1/devices/dev-dh-q1/revoke", headers=auth)
             assert r.status_code == 200, r.text
             assert dropped.wait(10), "the broker did not disconnect the revoked unit"
-        finally:
-            unit.loop_stop()
-            unit.disconnect()
         assert not can_connect(target)
 
 
