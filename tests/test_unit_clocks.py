@@ -31,7 +31,7 @@ from server.storage.models import Rating as StoredRating
 from server.timeutil import VN_TZ, vn_day
 from system.simulator import SimulatedUnit
 from tests.server.test_journey import server, wait_for  # noqa: F401  (fixture)
-from tests.server.web.test_api import login
+from tests.server.web.test_api import bundle_toml, login
 
 DEVICE = "dev-dh-q1"
 COUNTER = "DH-Q1"
@@ -126,7 +126,7 @@ def counter(server: TestClient, tmp_path: Path) -> Counter:  # noqa: F811
     for path, body in posts:
         r = server.post(path, json=body, headers=auth)
         assert r.status_code == 201, (path, r.text)
-    data = tomllib.loads(r.json()["config"])
+    data = tomllib.loads(bundle_toml(server, auth, DEVICE))
     data["device"]["data_dir"] = str(tmp_path / "unit")
     data["buttons"]["enabled"] = False
     data["screen"]["enabled"] = False

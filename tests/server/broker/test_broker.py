@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import paho.mqtt.client as paho
@@ -23,6 +25,24 @@ from server.broker.mosquitto import (
 )
 from server.broker.pidfile import runs_our_config
 from tests.conftest import Broker
+
+
+@contextmanager
+def logged_in(target: MqttTarget) -> Iterator[threading.Event]:
+    """A client logged in as `target` (its username as client id) for the block; yields the
+    event the broker's dropping it sets."""
+    connected, dropped = threading.Event(), threading.Event()
+    client = new_client(target.username or "anonymous-probe", target)
+    client.on_connect = lambda *_: connected.set()
+    client.on_disconnect = lambda *_: dropped.set()
+    client.connect(target.host, target.port)
+    client.loop_start()
+    try:
+        assert connected.wait(10), f"{target.username} could not connect"
+        yield dropped
+    finally:
+        client.loop_stop()
+        client.disconnect()
 
 
 def can_connect(target: MqttTarget) -> bool:

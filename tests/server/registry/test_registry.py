@@ -3,7 +3,6 @@ revocation against a real Mosquitto."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,11 +18,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, select
 
 from hailong.errors import BrokerError, NotFound, RegistryError, UnknownId
-from hailong.mqtt import MqttTarget, new_client
 from server.access.auth import add_user
 from server.broker.dynsec import BrokerAccounts
 from server.registry import writes as registry
-from server.settings import Settings
 from server.storage.db import alembic_config, make_engine, migrate
 from server.storage.models import (
     Assignment,
@@ -40,11 +37,17 @@ from server.storage.models import (
     UserCreate,
 )
 from server.timeutil import VN_TZ
-from server.web.app import create_app
 from tests.conftest import Broker
-from tests.server.broker.test_broker import can_connect
+from tests.server.broker.test_broker import can_connect, logged_in
 from tests.server.factories import seed_registry
-from tests.server.web.test_api import RecordingAccounts, api_app, login, seed
+from tests.server.web.test_api import (
+    RecordingAccounts,
+    api_app,
+    broker_app,
+    device_login,
+    login,
+    seed,
+)
 
 
 def march(day: int, hour: int = 8) -> datetime:
@@ -640,36 +643,18 @@ def test_registry_reads_need_a_reporting_role(client: TestClient, path: str) -> 
 
 
 def test_revoking_disconnects_a_connected_unit_at_once(broker: Broker, tmp_path: Path) -> None:
-    settings = Settings(
-        database_url=f"sqlite:///{tmp_path / 'db.sqlite'}",
-        mqtt_url=broker.server_url,
-        secret_key="k" * 40,
-        data_dir=tmp_path,
-    )
-    app = create_app(settings, ingest=False)
-    with Session(app.state.engine) as s:
-        add_user(s, "admin", "admin-password", "admin")
-    with TestClient(app) as c:
+    with TestClient(broker_app(broker.server_url, tmp_path)) as c:
         auth = login(c, "admin")
         seed(c, auth)
         made = c.post(
             "/api/v1/devices", json={"id": "dev-dh-q1", "counter_id": "DH-Q1"}, headers=auth
         )
-        target = MqttTarget(broker.host, broker.port, "dev-dh-q1", made.json()["mqtt_password"])
-        connected, dropped = threading.Event(), threading.Event()
-        unit = new_client("dev-dh-q1", target)
-        unit.on_connect = lambda *_: connected.set()
-        unit.on_disconnect = lambda *_: dropped.set()
-        unit.connect(target.host, target.port)
-        unit.loop_start()
-        try:
-            assert connected.wait(10), "the registered unit could not connect"
+        assert made.status_code == 201, made.text
+        target = device_login(c, auth, "dev-dh-q1")
+        with logged_in(target) as dropped:
             r = c.post("/api/v1/devices/dev-dh-q1/revoke", headers=auth)
             assert r.status_code == 200, r.text
             assert dropped.wait(10), "the broker did not disconnect the revoked unit"
-        finally:
-            unit.loop_stop()
-            unit.disconnect()
         assert not can_connect(target)
 
 
