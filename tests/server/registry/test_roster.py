@@ -12,6 +12,7 @@ from sqlalchemy import event
 from sqlmodel import Session
 
 from hailong.errors import NotFound, RegistryError
+from server.registry import officers
 from server.registry import writes as registry
 from server.registry.device_config import config_for, next_assignment_change
 from server.registry.duty import officer_at
@@ -24,6 +25,7 @@ from server.storage.models import (
     Counter,
     Device,
     Officer,
+    OfficerUpdate,
     Unit,
 )
 from server.storage.schedule import AbsenceCreate, RotaCreate
@@ -91,7 +93,7 @@ def test_a_rota_needs_a_known_active_officer_of_the_counters_unit(session: Sessi
         put_rota(session, row("CB-01", "Q-99"))
     with pytest.raises(RegistryError, match="belongs to unit XX"):
         put_rota(session, row("CB-X", "Q-01"))
-    registry.update_officer(session, "CB-03", registry.OfficerUpdate(active=False))
+    officers.update_officer(session, "CB-03", OfficerUpdate(active=False))
     with pytest.raises(RegistryError, match="inactive"):
         put_rota(session, row("CB-03", "Q-01"))
 
@@ -202,3 +204,38 @@ def test_the_config_shows_the_rota_officer_and_changes_at_the_shift_boundary(
     assert later is not None and vn(4, 12) < later < vn(7, 7, 30)
     assert next_assignment_change(session, vn(6, 20)) == vn(7, 7, 30)
     assert timedelta(0) < later - vn(4, 12) <= timedelta(hours=12)
+
+
+def test_an_officer_who_leaves_keeps_their_past_shifts_and_has_no_more(session: Session) -> None:
+    put_rota(session, row("CB-01", "Q-01", to="2026-12-19", start="07:30", end="17:00"))
+    put_rota(session, row("CB-01", "Q-02", **{"from": "2026-12-20"}))
+    put_rota(session, row("CB-02", "Q-02", to="2026-12-19", start="07:30", end="17:00"))
+    ended: list[list[str]] = []
+    update = OfficerUpdate(active=False)
+    officers.update_officer(session, "CB-01", update, ended.append, now=vn(10, 9))
+    assert [text.split(" ", 3)[3:] for text in ended[0]] == [
+        ["Q-01 ends 2026-12-10"],
+        ["Q-02 removed (not begun)"],
+    ]
+    assert on_duty(session, "Q-01", vn(10, 8)) == "CB-01"  # before they left: history stays
+    assert on_duty(session, "Q-01", vn(10, 10)) is None  # the rest of the day: nobody
+    assert on_duty(session, "Q-01", vn(9, 10)) == "CB-01"
+    assert on_duty(session, "Q-02", vn(21, 10)) is None
+    # Before today's shift began, the rota simply stops after yesterday.
+    officers.update_officer(session, "CB-02", update, ended.append, now=vn(10, 6))
+    assert ended[1][0].endswith("ends 2026-12-09")
+    assert on_duty(session, "Q-02", vn(10, 8)) is None
+
+
+def test_an_officer_moves_to_another_unit_only_once_their_shifts_there_are_over(
+    session: Session,
+) -> None:
+    put_rota(session, row("CB-02", "Q-01", to="2026-12-05"))
+    move = OfficerUpdate(unit_id="XX")
+    with pytest.raises(RegistryError, match=r"still has shifts at unit DH: rota \d+ at Q-01"):
+        officers.update_officer(session, "CB-02", move, now=vn(4, 9))
+    with pytest.raises(NotFound, match="unknown unit 'YY'"):
+        officers.update_officer(session, "CB-02", OfficerUpdate(unit_id="YY"), now=vn(6))
+    moved = officers.update_officer(session, "CB-02", move, now=vn(6))
+    assert moved.unit_id == "XX"
+    assert on_duty(session, "Q-01", vn(3, 9)) == "CB-02"  # their past shifts stay theirs
