@@ -100,18 +100,23 @@ def _rota(session: Session, change: Change, errors: list[RowError]) -> None:
     try:
         _, change.status = put_rota(session, data, commit=False)
     except RegistryError as exc:
-        message = str(exc)
-        column, _, rest = message.partition(":")
-        known = sheets.SHEETS["rota"].column(column.strip()) is not None
-        errors.append(
-            RowError(
-                sheet="rota",
-                row=change.row,
-                column=column.strip() if known else "",
-                message_vi=f"lịch trực bị từ chối: {rest.strip() if known else message}",
-                message_en=message,
-            )
-        )
+        errors.append(rule_error("rota", change.row, str(exc)))
+
+
+def rule_error(sheet: str, row: int, message: str) -> RowError:
+    """A registry rule's refusal as a row's error: `column: tiếng Việt; English`, where the
+    column and the Vietnamese are there when the rule gives them."""
+    column, colon, rest = message.partition(":")
+    if not colon or sheets.SHEETS[sheet].column(column.strip()) is None:
+        column, rest = "", message
+    vi, semicolon, en = rest.strip().partition("; ")
+    return RowError(
+        sheet=sheet,
+        row=row,
+        column=column.strip(),
+        message_vi=vi,
+        message_en=en if semicolon else vi,
+    )
 
 
 def put_rota(session: Session, data: RotaCreate, *, commit: bool = True) -> tuple[Rota, str]:
