@@ -57,7 +57,6 @@ class Change:
     row: int
     status: str | None
     target: Any  # the row's values as stored (a dict), or a RotaCreate
-    stored: dict[str, Any] | None = None
 
 
 @dataclass
@@ -197,7 +196,7 @@ class _Planner:
             target["active"] = merged["active"]
             self.officer_active[key] = merged["active"]
         status = CREATED if before is None else UNCHANGED if before == target else UPDATED
-        return Change(sheet, key, row.number, status, target, before)
+        return Change(sheet, key, row.number, status, target)
 
     def device(self, row: Row, values: dict[str, Any]) -> Change | None:
         key, counter_id = values["id"], values["counter_id"]
