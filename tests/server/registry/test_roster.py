@@ -12,12 +12,14 @@ from sqlalchemy import event
 from sqlmodel import Session
 
 from hailong.errors import NotFound, RegistryError
+from server.ingest.store import store_rows
 from server.registry import officers
 from server.registry import writes as registry
 from server.registry.device_config import config_for, next_assignment_change
 from server.registry.duty import officer_at
 from server.registry.roster import resolved_shifts
 from server.registry.rota_writes import add_absence, list_rota, put_rota
+from server.reporting.reports import officer_report
 from server.storage.db import make_engine, migrate
 from server.storage.models import (
     AssignmentCreate,
@@ -30,6 +32,7 @@ from server.storage.models import (
 )
 from server.storage.schedule import AbsenceCreate, RotaCreate
 from server.timeutil import VN_TZ
+from tests.server.factories import RULES, stored_row
 
 
 def vn(day: int, hour: int = 0, minute: int = 0) -> datetime:
@@ -236,6 +239,19 @@ def test_an_officer_moves_to_another_unit_only_once_their_shifts_there_are_over(
         officers.update_officer(session, "CB-02", move, now=vn(4, 9))
     with pytest.raises(NotFound, match="unknown unit 'YY'"):
         officers.update_officer(session, "CB-02", OfficerUpdate(unit_id="YY"), now=vn(6))
+    session.add(Device(id="dev-q1", counter_id="Q-01", created_at=datetime.now(UTC)))
+    session.commit()
+    rated = stored_row(vn(3, 9), officer_id="CB-02", counter_id="Q-01", device_id="dev-q1")
+    store_rows(session, [rated], RULES, vn(3, 9))
+    session.commit()
     moved = officers.update_officer(session, "CB-02", move, now=vn(6))
     assert moved.unit_id == "XX"
     assert on_duty(session, "Q-01", vn(3, 9)) == "CB-02"  # their past shifts stay theirs
+    # The unit's report still counts the rating they got there; the new unit's does not.
+    december = (date(2026, 12, 1), date(2026, 12, 31))
+    rows = {r.id: r.figures.ratings for r in officer_report(session, *december, "DH")}
+    assert rows == {"CB-01": 0, "CB-02": 1, "CB-03": 0}
+    assert {r.id: r.figures.ratings for r in officer_report(session, *december, "XX")} == {
+        "CB-02": 0,
+        "CB-X": 0,
+    }
