@@ -43,6 +43,7 @@ _VI = {
     "must not be empty": "không được để trống",
     "must not be before from": "đến ngày không được trước từ ngày",
     "must be after start": "giờ kết thúc phải sau giờ bắt đầu (ca kết thúc trong ngày)",
+    "must be a day between": "ngày phải nằm trong khoảng năm hệ thống lưu được",
 }
 _ALIASES = {"from_day": "from", "to_day": "to"}
 
