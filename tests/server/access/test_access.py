@@ -69,6 +69,9 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/v1/absences"): ADMIN,
     ("DELETE", "/api/v1/absences/{absence_id}"): ADMIN,
     ("GET", "/api/v1/roster"): REGISTRY,
+    ("GET", "/api/v1/fleet"): REGISTRY,
+    ("POST", "/api/v1/import"): ADMIN,
+    ("GET", "/api/v1/import/template"): ADMIN,
 }
 # A route that checks the role in its body does so only once its parameters are valid, so
 # every call carries these; the unit_head's and the officer's records are all in DH.
