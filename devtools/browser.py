@@ -17,14 +17,7 @@ from contextlib import contextmanager
 import uvicorn
 from a2wsgi import WSGIMiddleware
 from dash import Dash
-from playwright.sync_api import (
-    Browser,
-    ConsoleMessage,
-    Page,
-    Playwright,
-    expect,
-    sync_playwright,
-)
+from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, expect, sync_playwright
 from starlette.applications import Starlette
 from starlette.routing import Mount
 from starlette.types import Receive, Scope, Send
@@ -54,7 +47,7 @@ def launch_chromium(playwright: Playwright) -> Browser:
 
 @contextmanager
 def chromium() -> Iterator[Browser]:
-    """The system Chromium for a script (the tests have their own fixture), closed after."""
+    """A launched system Chromium for the block, with its Playwright."""
     with sync_playwright() as playwright:
         browser = launch_chromium(playwright)
         try:

@@ -5,7 +5,7 @@ Stored times are aware datetimes, which SQLModel keeps in UTC on SQLite and Post
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 
 VN_TZ = timezone(timedelta(hours=7), "ICT")
 
@@ -17,3 +17,10 @@ def vn_day(moment: datetime) -> date:
 
 def vn_day_start(day: date) -> datetime:
     return datetime.combine(day, time(0), VN_TZ)
+
+
+def vn_text(moment: datetime) -> str:
+    """'07:30 05/10/2026': a moment as a person in Vietnam reads it. A naive time is a stored
+    one, in UTC."""
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return aware.astimezone(VN_TZ).strftime("%H:%M %d/%m/%Y")

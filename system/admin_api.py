@@ -25,19 +25,27 @@ class ApiError(HailongError):
         self.status = status
 
 
-def fetch_json(request: urllib.request.Request | str, timeout: float = TIMEOUT_S) -> Any:
-    """The decoded JSON answer; ApiError for an error status or an unreachable server."""
+def fetch(request: urllib.request.Request | str, timeout: float = TIMEOUT_S) -> bytes:
+    """The answer's body; ApiError for an error status or an unreachable server."""
     url = request if isinstance(request, str) else request.full_url
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
-            return json.loads(response.read())
+            return bytes(response.read())
     except urllib.error.HTTPError as exc:
         detail = exc.read().decode(errors="replace")
         raise ApiError(f"{url} answered {exc.code}: {detail}", exc.code) from None
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
         raise ApiError(f"{url} cannot be reached: {reason}") from None
+
+
+def fetch_json(request: urllib.request.Request | str, timeout: float = TIMEOUT_S) -> Any:
+    """The decoded JSON answer; ApiError for an error status or an unreachable server."""
+    body = fetch(request, timeout)
+    try:
+        return json.loads(body)
     except ValueError:
+        url = request if isinstance(request, str) else request.full_url
         raise ApiError(f"{url} did not answer JSON; is it a Hài Lòng server?") from None
 
 
@@ -60,6 +68,13 @@ class AdminApi:
             headers={"Content-Type": "application/json", **self._auth()},
         )
         return dict(fetch_json(request))
+
+    def download(self, path: str) -> bytes:
+        """POST with no body, for an answer that is a file (a device's bundle)."""
+        request = urllib.request.Request(
+            f"{self.base_url}{path}", data=b"", method="POST", headers=self._auth()
+        )
+        return fetch(request)
 
     def _auth(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"}

@@ -109,9 +109,10 @@ class DemoFleet:
     def _seed_registry(self, stack: Stack, counters: list[DemoCounter]) -> dict[str, str]:
         """Register the demo through the API, as an administrator would, once.
 
-        Device passwords are shown only once, so they are kept beside the fleet's outboxes.
+        Each unit's password comes from its bundle, as a real unit's does; they are kept beside
+        the fleet's outboxes, as a new bundle would change them.
         """
-        from system.simulator import load_passwords, officer_name, save_passwords
+        from system.simulator import bundle_settings, load_passwords, officer_name, save_passwords
 
         passwords_file = stack.settings.data_dir / "fleet" / "devices.json"
         saved = load_passwords(passwords_file)
@@ -154,8 +155,9 @@ class DemoFleet:
                 "/api/v1/assignments",
                 {"officer_id": c.officer_id, "counter_id": c.counter_id, "start": since},
             )
-            made = api.post("/api/v1/devices", {"id": c.device_id, "counter_id": c.counter_id})
-            passwords[c.device_id] = str(made["mqtt_password"])
+            api.post("/api/v1/devices", {"id": c.device_id, "counter_id": c.counter_id})
+            bundle = api.download(f"/api/v1/devices/{c.device_id}/bundle")
+            passwords[c.device_id] = bundle_settings(bundle, c.device_id).mqtt.target.password or ""
         save_passwords(passwords_file, passwords)
         return passwords
 

@@ -33,6 +33,7 @@ from system.admin_api import AdminApi, ApiError, fetch_json
 from system.simulator import (
     PressIgnored,
     SimulatedUnit,
+    bundle_settings,
     headless_settings,
     load_passwords,
     officer_name,
@@ -205,18 +206,13 @@ class Fleet:
             {"officer_id": member.officer_id, "counter_id": member.counter_id, "start": since},
         )
         try:
-            made = api.post(
-                "/api/v1/devices", {"id": member.device_id, "counter_id": member.counter_id}
-            )
+            api.post("/api/v1/devices", {"id": member.device_id, "counter_id": member.counter_id})
         except ApiError as exc:
-            if exc.status == 409:
-                raise HailongError(
-                    f"device {member.device_id} is registered on the server but its password is "
-                    f"not in {self.folder / DEVICES_FILE}; its password is shown only once, so "
-                    "use a fresh --data-dir for the fleet"
-                ) from None
-            raise
-        return str(made["mqtt_password"])
+            if exc.status != 409:
+                raise
+            # Registered by an earlier run whose passwords file is gone: a new bundle resets it.
+        bundle = api.download(f"/api/v1/devices/{member.device_id}/bundle")
+        return bundle_settings(bundle, member.device_id).mqtt.target.password or ""
 
     # the units ---------------------------------------------------------------------------------
 

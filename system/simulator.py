@@ -10,10 +10,13 @@ ManualClock it sets to each moment, and a guard that lets the presses it places 
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import random
 import threading
+import tomllib
+import zipfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from datetime import datetime
@@ -187,10 +190,21 @@ def headless_settings(
     )
 
 
+def bundle_settings(bundle: bytes, device_id: str) -> DeviceSettings:
+    """The device.toml of a device's bundle (POST /api/v1/devices/{id}/bundle), read by the
+    unit's own loader: a simulated unit logs in exactly as the bundle tells a real one."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(bundle)) as archive:
+            text = archive.read("device.toml").decode()
+    except (zipfile.BadZipFile, KeyError) as exc:
+        raise HailongError(f"the bundle of {device_id} has no device.toml ({exc})") from None
+    return DeviceSettings.from_mapping(tomllib.loads(text), source=f"{device_id}'s device.toml")
+
+
 def load_passwords(path: Path) -> dict[str, str]:
     """Simulated devices' MQTT passwords by device id ({} when none were saved yet).
 
-    The server shows a device's password only once, so a simulated fleet keeps them to resume.
+    Each bundle sets a new password, so a simulated fleet keeps the last to resume with.
     """
     try:
         return {str(k): str(v) for k, v in json.loads(path.read_text()).items()}

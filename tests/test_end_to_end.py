@@ -21,7 +21,7 @@ from device.unit import Unit
 from server.storage.models import Rating as StoredRating
 from server.timeutil import VN_TZ
 from tests.server.test_journey import server, wait_for  # noqa: F401  (fixture)
-from tests.server.web.test_api import login, seed
+from tests.server.web.test_api import bundle_toml, login, seed
 
 
 def test_a_button_press_reaches_the_report(
@@ -33,12 +33,14 @@ def test_a_button_press_reaches_the_report(
     seed(server, auth)
     made = server.post(
         "/api/v1/devices", json={"id": "dev-dh-q1", "counter_id": "DH-Q1"}, headers=auth
-    ).json()
+    )
+    assert made.status_code == 201, made.text
+    config = bundle_toml(server, auth, "dev-dh-q1")
     provisioned = tmp_path / "device.toml"
-    provisioned.write_text(made["config"])
+    provisioned.write_text(config)
     DeviceSettings.load(provisioned)  # what an administrator copies to the Pi loads as it is
 
-    data = tomllib.loads(made["config"])
+    data = tomllib.loads(config)
     data["device"]["data_dir"] = str(tmp_path / "unit")
     data["buttons"]["pin_factory"] = "mock"
     data["screen"]["enabled"] = False

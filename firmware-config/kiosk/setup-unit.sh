@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Prepare a Raspberry Pi OS Lite (Bookworm) unit as a Hài Lòng kiosk. Run as root on the Pi:
 #   sudo bash setup-unit.sh /path/to/device.toml
-# The device.toml is the one the server printed when the device was registered.
+# The device.toml is the one in the device's bundle (POST /api/v1/devices/<id>/bundle).
 set -euo pipefail
 config="${1:?usage: setup-unit.sh DEVICE_TOML}"
 here="$(cd "$(dirname "$0")/.." && pwd)"

@@ -1,12 +1,14 @@
-"""What each unit is told in its retained Config, and the device.toml a new unit is given."""
+"""What each unit is told in its retained Config, and the device.toml its bundle carries."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from urllib.parse import quote
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from hailong.mqtt import MqttTarget
 from hailong.protocol import Config, OfficerCard
 from server.registry.duty import officer_at
 from server.storage.models import Assignment, Counter, Device, Officer, Unit
@@ -45,8 +47,15 @@ def next_assignment_change(session: Session, now: datetime) -> datetime | None:
     return min(found) if found else None
 
 
+def device_url(device_id: str, password: str, target: MqttTarget) -> str:
+    """The url a unit logs in with: its id and password at the address devices are told."""
+    scheme = "mqtts" if target.tls else "mqtt"
+    login = f"{quote(device_id, safe='')}:{quote(password, safe='')}"
+    return f"{scheme}://{login}@{target.host}:{target.port}"
+
+
 def device_toml(device_id: str, mqtt_url: str, ca_pem: str | None = None) -> str:
-    """A ready device.toml for a newly registered unit (the reference is in firmware-config/).
+    """A ready device.toml for a unit's bundle (the reference is in firmware-config/).
 
     With a CA it is the unit's whole bundle: the broker's address and the certificate to check
     it against, inline, so there is one file to copy to the unit."""

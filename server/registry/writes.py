@@ -8,15 +8,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import TypeVar
-from urllib.parse import quote
 
 from sqlmodel import Session, col, or_, select
 
 from hailong.errors import NotFound, RegistryError, UnknownId
-from hailong.mqtt import MqttTarget
 from server.access.auth import add_user
 from server.broker.mosquitto import new_password
-from server.registry.device_config import device_toml
 from server.storage.models import (
     Assignment,
     AssignmentCreate,
@@ -27,7 +24,7 @@ from server.storage.models import (
     CounterPublic,
     Device,
     DeviceCreate,
-    DeviceProvisioned,
+    DeviceRegistered,
     Officer,
     OfficerCreate,
     OfficerUpdate,
@@ -39,6 +36,7 @@ from server.storage.models import (
     UserCreate,
     UserPublic,
 )
+from server.timeutil import vn_text
 
 T = TypeVar("T")
 PutAccount = Callable[[str, str], None]
@@ -273,29 +271,67 @@ def list_assignments(
     return session.exec(query).all()
 
 
+def _active_device_on(session: Session, counter_id: str) -> Device | None:
+    return session.exec(
+        select(Device)
+        .where(Device.counter_id == counter_id, col(Device.revoked_at).is_(None))
+        .order_by(col(Device.created_at))
+    ).first()
+
+
+def _revoke(session: Session, device: Device, disable_account: DisableAccount) -> None:
+    device.revoked_at = datetime.now(UTC)
+    session.add(device)
+    session.flush()
+    disable_account(device.id)
+
+
 def register_device(
-    session: Session, data: DeviceCreate, put_account: PutAccount, broker_for_devices: MqttTarget
-) -> DeviceProvisioned:
-    """The broker account is made inside the transaction: no device row without a login."""
+    session: Session,
+    data: DeviceCreate,
+    put_account: PutAccount,
+    *,
+    replace: bool = False,
+    disable_account: DisableAccount | None = None,
+    before_commit: Callable[[Device | None], object] | None = None,
+) -> DeviceRegistered:
+    """A counter has one active device: a second is refused unless `replace`, which revokes
+    the one there (its account disabled by `disable_account`) in the same transaction.
+
+    The broker account is made inside the transaction, with a random password nobody is shown:
+    no device row without a login; the unit's device.toml comes from its bundle
+    (server/registry/bundles.py). `before_commit` sees the device replaced (or None), so that
+    what it adds to the session (the audit events) commits with the registration."""
     _new(session, Device, data.id, "device")
     _require(session, Counter, data.counter_id, "counter_id")
-    password = new_password()
+    there = _active_device_on(session, data.counter_id)
+    if there is not None and not replace:
+        since = vn_text(there.created_at)
+        raise RegistryError(
+            f"counter_id: quầy {data.counter_id!r} đã có thiết bị {there.id!r} từ {since} (giờ "
+            "Việt Nam); mỗi quầy chỉ có một thiết bị đang hoạt động: để thay, gửi lại với "
+            f"replace=true (thiết bị cũ bị thu hồi) / counter {data.counter_id!r} already has "
+            f"device {there.id!r} since {since} (Vietnam time); a counter has one active device: "
+            "to replace it, send again with replace=true (POST /api/v1/devices?replace=true), "
+            "which revokes the old one"
+        )
+    if there is not None and disable_account is None:
+        raise TypeError("replace=True needs disable_account")
     device = Device(id=data.id, counter_id=data.counter_id, created_at=datetime.now(UTC))
     session.add(device)
     session.flush()
-    put_account(data.id, password)
+    put_account(data.id, new_password())
+    if there is not None and disable_account is not None:
+        _revoke(session, there, disable_account)
+    if before_commit is not None:
+        before_commit(there)
     session.commit()
-    scheme = "mqtts" if broker_for_devices.tls else "mqtt"
-    url = (
-        f"{scheme}://{quote(data.id, safe='')}:{quote(password, safe='')}"
-        f"@{broker_for_devices.host}:{broker_for_devices.port}"
-    )
-    return DeviceProvisioned(
-        id=data.id,
-        counter_id=data.counter_id,
-        mqtt_username=data.id,
-        mqtt_password=password,
-        config=device_toml(data.id, url, broker_for_devices.ca_pem),
+    session.refresh(device)
+    return DeviceRegistered(
+        id=device.id,
+        counter_id=device.counter_id,
+        created_at=device.created_at,
+        replaced=there.id if there else None,
     )
 
 
@@ -308,10 +344,7 @@ def revoke_device(session: Session, device_id: str, disable_account: DisableAcco
             f"device {device_id!r} was already revoked at {device.revoked_at.isoformat()}; "
             "a replacement unit is registered under a new device id"
         )
-    device.revoked_at = datetime.now(UTC)
-    session.add(device)
-    session.flush()
-    disable_account(device_id)
+    _revoke(session, device, disable_account)
     session.commit()
     session.refresh(device)
     return device

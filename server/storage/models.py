@@ -244,14 +244,16 @@ class DeviceListed(SQLModel):
     )
 
 
-class DeviceProvisioned(SQLModel):
-    """The answer to a registration: the password is shown this once and stored nowhere."""
+class DeviceRegistered(SQLModel):
+    """The answer to a registration. No password: the unit's device.toml comes in its bundle
+    (POST /api/v1/devices/{id}/bundle), which sets one."""
 
     id: str
     counter_id: str
-    mqtt_username: str
-    mqtt_password: str
-    config: str
+    created_at: datetime
+    replaced: str | None = Field(
+        default=None, description="the device revoked to make room for this one (replace=true)"
+    )
 
 
 class Rating(SQLModel, table=True):

@@ -25,6 +25,7 @@ from server.settings import Settings
 from server.web.api.alerts import alerts_api
 from server.web.api.auth import auth_api
 from server.web.api.deps import TOKEN_COOKIE, forbidden_response, validation_response
+from server.web.api.devices import devices_api
 from server.web.api.reports import reports_api
 from server.web.api.routes import api, router
 from server.web.api.services import services_api
@@ -82,6 +83,7 @@ def create_app(
     app.include_router(router)
     app.include_router(auth_api)
     app.include_router(api)
+    app.include_router(devices_api)
     app.include_router(reports_api)
     app.include_router(alerts_api)
     app.include_router(services_api)

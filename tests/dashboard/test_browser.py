@@ -13,7 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy.engine import Engine
 
 from dashboard import queries, tables
@@ -21,8 +21,8 @@ from dashboard.app import create_dash
 from dashboard.pages import devices, satisfaction
 from devtools.browser import (
     WAIT_MS,
+    chromium,
     console_errors,
-    launch_chromium,
     mounted,
     serve,
     wait_for_satisfaction_page,
@@ -39,10 +39,8 @@ from tests.server.report_data import report_app
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        yield browser
-        browser.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture(scope="module")

@@ -26,7 +26,7 @@ from server.storage.models import RejectedMessage
 from server.timeutil import VN_TZ
 from server.web.app import create_app
 from tests.conftest import Broker
-from tests.server.web.test_api import login, seed
+from tests.server.web.test_api import device_login, login, seed
 
 
 def wait_for(condition: Callable[[], bool], timeout: float = 30.0, what: str = "") -> None:
@@ -123,9 +123,7 @@ def device(server: TestClient, broker: Broker) -> Iterator[RawDevice]:
         "/api/v1/devices", json={"id": "dev-dh-q1", "counter_id": "DH-Q1"}, headers=auth
     )
     assert r.status_code == 201, r.text
-    body = r.json()
-    target = MqttTarget(broker.host, broker.port, body["mqtt_username"], body["mqtt_password"])
-    dev = RawDevice(target, "dev-dh-q1")
+    dev = RawDevice(device_login(server, auth, "dev-dh-q1"), "dev-dh-q1")
     yield dev
     dev.close()
 
@@ -242,10 +240,9 @@ def test_a_shift_change_reaches_the_unit_when_it_happens(
         assert r.status_code == 201, r.text
     made = server.post(
         "/api/v1/devices", json={"id": "dev-dh-q2", "counter_id": "DH-Q2"}, headers=auth
-    ).json()
-    dev = RawDevice(
-        MqttTarget(broker.host, broker.port, "dev-dh-q2", made["mqtt_password"]), "dev-dh-q2"
     )
+    assert made.status_code == 201, made.text
+    dev = RawDevice(device_login(server, auth, "dev-dh-q2"), "dev-dh-q2")
     try:
         wait_for(
             lambda: any(c.officer and c.officer.id == "CB-0042" for c in dev.configs),

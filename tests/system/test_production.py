@@ -33,6 +33,7 @@ from server.storage.models import Rating as StoredRating
 from system import up
 from system.cli import main
 from tests.child import Child
+from tests.server.web.test_api import bundle_toml
 
 HOST = "127.0.0.2"
 DEADLINE_S = 90.0
@@ -72,7 +73,7 @@ def plain_connack(host: str, port: int, user: str, password: str) -> bytes:
 
 def register_device(web: httpx.Client, admin_password: str) -> dict[str, Any]:
     """Through the API as admin: a unit, field and counter, and device dev-1 on the counter;
-    the device's answer (its device.toml as "config", its broker password)."""
+    then its bundle: its device.toml as "config" and the broker password in it."""
     token = web.post(
         "/api/v1/auth/token", data={"username": "admin", "password": admin_password}
     ).json()["access_token"]
@@ -88,8 +89,9 @@ def register_device(web: httpx.Client, admin_password: str) -> dict[str, Any]:
     ]:
         made = web.post(path, json=body, headers=auth)
         assert made.status_code in (200, 201), made.text
-    provisioned: dict[str, Any] = made.json()
-    return provisioned
+    config = bundle_toml(web, auth, "dev-1")  # type: ignore[arg-type]
+    password = DeviceSettings.from_mapping(tomllib.loads(config)).mqtt.target.password
+    return {"config": config, "mqtt_password": password}
 
 
 def rate_from_bundle(config: str, broker: str, ca: Path, unit_dir: Path, database: Path) -> None:

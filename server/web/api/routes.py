@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 from hailong.errors import BrokerError, NotFound, RegistryError, UnknownId
 from server.access import audit
 from server.access.roles import Access
-from server.ingest import ordering, rejected
+from server.ingest import rejected
 from server.registry import writes as registry
 from server.storage.models import (
     Assignment,
@@ -24,10 +24,6 @@ from server.storage.models import (
     AuditEventPublic,
     CounterCreate,
     CounterPublic,
-    Device,
-    DeviceCreate,
-    DeviceListed,
-    DeviceProvisioned,
     Moment,
     Officer,
     OfficerCreate,
@@ -73,10 +69,10 @@ def _registry_errors() -> Iterator[None]:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc)) from None
 
 
-def _registry_call(request: Request, fn: Any, *args: Any) -> Any:
+def _registry_call(request: Request, fn: Any, *args: Any, **kwargs: Any) -> Any:
     """A registry write; once it succeeded, the units' Configs are refreshed."""
     with _registry_errors():
-        result = fn(*args)
+        result = fn(*args, **kwargs)
     ingest = getattr(request.app.state, "ingest", None)
     if ingest is not None:
         ingest.request_config_refresh()
@@ -227,59 +223,6 @@ def list_assignments(
     return registry.list_assignments(
         session, counter_id, officer_id, at, unit_id=access.unit_scope(None)
     )
-
-
-@api.post("/devices", status_code=201)
-def create_device(
-    data: DeviceCreate, session: SessionDep, access: AdminUser, request: Request
-) -> DeviceProvisioned:
-    """The answer carries the unit's MQTT password: this once, and in no log or audit event."""
-    accounts = request.app.state.accounts
-    _record(request, session, access, "device.create", data.id, {"counter_id": data.counter_id})
-    return _registry_call(
-        request,
-        registry.register_device,
-        session,
-        data,
-        accounts.put_device,
-        accounts.device_target,
-    )
-
-
-@api.post("/devices/{device_id}/revoke")
-def revoke_device(
-    device_id: Annotated[str, Path(description="the device to cut off")],
-    session: SessionDep,
-    access: AdminUser,
-    request: Request,
-) -> Device:
-    """Disconnects the unit at once and refuses its ratings from now on; it cannot be undone."""
-    accounts = request.app.state.accounts
-    _record(request, session, access, "device.revoke", device_id)
-    return _registry_call(
-        request, registry.revoke_device, session, device_id, accounts.disable_device
-    )
-
-
-@api.get("/devices")
-def list_devices(
-    session: SessionDep,
-    access: ReportUser,
-    unit_id: UnitFilter = None,
-    counter_id: str | None = None,
-) -> list[DeviceListed]:
-    """`outbox` is the unit's backlog of unsent ratings, `ignored_presses` its missed presses,
-    `missing_seqs` the ratings it numbered but never delivered."""
-    devices = registry.list_devices(session, access.unit_scope(unit_id), counter_id)
-    missing = ordering.missing_seqs(session, [d.id for d in devices])
-    return [
-        DeviceListed(
-            **d.model_dump(),
-            missing_seqs=missing[d.id].count,
-            missing_seq_ranges=missing[d.id].ranges,
-        )
-        for d in devices
-    ]
 
 
 @api.post("/users", status_code=201)

@@ -51,6 +51,8 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/devices"): REGISTRY,
     ("POST", "/api/v1/devices"): ADMIN,
     ("POST", "/api/v1/devices/{device_id}/revoke"): ADMIN,
+    ("POST", "/api/v1/devices/{device_id}/bundle"): ADMIN,
+    ("POST", "/api/v1/units/{unit_id}/bundle"): ADMIN,
     ("GET", "/api/v1/users"): ADMIN,
     ("POST", "/api/v1/users"): ADMIN,
     ("GET", "/api/v1/rejected"): ADMIN,

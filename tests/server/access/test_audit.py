@@ -25,7 +25,7 @@ from server.access.auth import (
 from server.storage.db import make_engine, migrate
 from server.storage.models import AuditEvent
 from server.web.api.deps import now
-from tests.server.web.test_api import RecordingAccounts, api_app, login, seed
+from tests.server.web.test_api import RecordingAccounts, api_app, device_login, login, seed
 
 SECOND = timedelta(seconds=1)
 KEY = "k" * 40
@@ -517,7 +517,7 @@ def test_no_secret_reaches_a_log_an_event_or_a_later_response(
     assert client.post("/api/v1/users", json=body, headers=auth).status_code == 201
     made = client.post("/api/v1/devices", json={"id": "dev-1", "counter_id": "DH-Q1"}, headers=auth)
     assert made.status_code == 201
-    mqtt_password = made.json()["mqtt_password"]
+    mqtt_password = device_login(client, auth, "dev-1").password
     assert api_login(client, "lan", "lan-secret-pw-42").status_code == 200
     secrets = {
         "admin password": "admin-password",

@@ -19,11 +19,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, select
 
 from hailong.errors import BrokerError, NotFound, RegistryError, UnknownId
-from hailong.mqtt import MqttTarget, new_client
+from hailong.mqtt import new_client
 from server.access.auth import add_user
 from server.broker.dynsec import BrokerAccounts
 from server.registry import writes as registry
-from server.settings import Settings
 from server.storage.db import alembic_config, make_engine, migrate
 from server.storage.models import (
     Assignment,
@@ -40,11 +39,17 @@ from server.storage.models import (
     UserCreate,
 )
 from server.timeutil import VN_TZ
-from server.web.app import create_app
 from tests.conftest import Broker
 from tests.server.broker.test_broker import can_connect
 from tests.server.factories import seed_registry
-from tests.server.web.test_api import RecordingAccounts, api_app, login, seed
+from tests.server.web.test_api import (
+    RecordingAccounts,
+    api_app,
+    broker_app,
+    device_login,
+    login,
+    seed,
+)
 
 
 def march(day: int, hour: int = 8) -> datetime:
@@ -640,22 +645,14 @@ def test_registry_reads_need_a_reporting_role(client: TestClient, path: str) -> 
 
 
 def test_revoking_disconnects_a_connected_unit_at_once(broker: Broker, tmp_path: Path) -> None:
-    settings = Settings(
-        database_url=f"sqlite:///{tmp_path / 'db.sqlite'}",
-        mqtt_url=broker.server_url,
-        secret_key="k" * 40,
-        data_dir=tmp_path,
-    )
-    app = create_app(settings, ingest=False)
-    with Session(app.state.engine) as s:
-        add_user(s, "admin", "admin-password", "admin")
-    with TestClient(app) as c:
+    with TestClient(broker_app(broker.server_url, tmp_path)) as c:
         auth = login(c, "admin")
         seed(c, auth)
         made = c.post(
             "/api/v1/devices", json={"id": "dev-dh-q1", "counter_id": "DH-Q1"}, headers=auth
         )
-        target = MqttTarget(broker.host, broker.port, "dev-dh-q1", made.json()["mqtt_password"])
+        assert made.status_code == 201, made.text
+        target = device_login(c, auth, "dev-dh-q1")
         connected, dropped = threading.Event(), threading.Event()
         unit = new_client("dev-dh-q1", target)
         unit.on_connect = lambda *_: connected.set()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,9 +13,11 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from hailong.errors import BrokerError
+from hailong.mqtt import MqttTarget
 from server.access.auth import add_user
 from server.settings import Settings
 from server.web.app import create_app
+from system.simulator import bundle_settings
 
 
 class RecordingAccounts:
@@ -21,8 +25,6 @@ class RecordingAccounts:
         self.made: dict[str, str] = {}
         self.disabled: list[str] = []
         self.down = False
-        from hailong.mqtt import MqttTarget
-
         self.device_target = MqttTarget("broker.example", 8883, tls=True)
 
     def put_device(self, device_id: str, password: str) -> None:
@@ -49,6 +51,20 @@ def api_app(tmp_path: Path) -> FastAPI:
     return app
 
 
+def broker_app(broker_url: str, tmp_path: Path) -> FastAPI:
+    """The API (no ingest) keeping device accounts in a real Mosquitto, with an admin login."""
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'db.sqlite'}",
+        mqtt_url=broker_url,
+        secret_key="k" * 40,
+        data_dir=tmp_path,
+    )
+    app = create_app(settings, ingest=False)
+    with Session(app.state.engine) as session:
+        add_user(session, "admin", "admin-password", "admin")
+    return app
+
+
 @pytest.fixture
 def client(tmp_path: Path) -> Iterator[TestClient]:
     with TestClient(api_app(tmp_path)) as c:
@@ -60,6 +76,25 @@ def login(client: TestClient, user: str) -> dict[str, str]:
     assert r.status_code == 200, r.text
     assert r.json()["token_type"] == "bearer"
     return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+def issue_bundle(client: TestClient, auth: dict[str, str], device_id: str) -> bytes:
+    """A device's bundle as an administrator downloads it (a TestClient or an httpx.Client)."""
+    r = client.post(f"/api/v1/devices/{device_id}/bundle", headers=auth)
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"] == "application/zip"
+    return r.content
+
+
+def bundle_toml(client: TestClient, auth: dict[str, str], device_id: str) -> str:
+    """The device.toml of a freshly issued bundle, as the administrator copies it to the Pi."""
+    with zipfile.ZipFile(io.BytesIO(issue_bundle(client, auth, device_id))) as archive:
+        return archive.read("device.toml").decode()
+
+
+def device_login(client: TestClient, auth: dict[str, str], device_id: str) -> MqttTarget:
+    """The unit's broker login from a freshly issued bundle, read by the unit's own loader."""
+    return bundle_settings(issue_bundle(client, auth, device_id), device_id).mqtt.target
 
 
 def seed(client: TestClient, auth: dict[str, str]) -> None:
@@ -115,11 +150,12 @@ def test_registry_and_device_provisioning(client: TestClient) -> None:
     assert r.status_code == 201, r.text
     body = r.json()
     accounts: RecordingAccounts = client.app.state.accounts  # type: ignore[attr-defined]
-    assert accounts.made == {"dev-dh-q1": body["mqtt_password"]}
-    assert body["mqtt_username"] == "dev-dh-q1"
-    assert (
-        f'url = "mqtts://dev-dh-q1:{body["mqtt_password"]}@broker.example:8883"' in body["config"]
-    )
+    assert list(accounts.made) == ["dev-dh-q1"], "the account exists from the registration on"
+    assert {"id": "dev-dh-q1", "counter_id": "DH-Q1", "replaced": None}.items() <= body.items()
+    assert accounts.made["dev-dh-q1"] not in r.text, "no password outside a bundle"
+    login_ = device_login(client, auth, "dev-dh-q1")
+    assert (login_.host, login_.port, login_.tls) == ("broker.example", 8883, True)
+    assert login_.password == accounts.made["dev-dh-q1"]
     again = client.post(
         "/api/v1/devices", json={"id": "dev-dh-q1", "counter_id": "DH-Q1"}, headers=auth
     )

@@ -49,8 +49,12 @@ def two_devices(base: str) -> dict[str, str]:
     auth = bearer(base)
     with httpx.Client(base_url=base) as client:
         seed(client, auth)  # type: ignore[arg-type]
-        for device_id in ("dev-1", "dev-2", "dev-3"):
-            body = {"id": device_id, "counter_id": "DH-Q1"}
+        for number in (1, 2, 3):  # one active device per counter
+            counter = {"id": f"DH-Q{number}", "name": f"Quầy {number}", "unit_id": "DH"}
+            if number > 1:
+                made = client.post("/api/v1/counters", json=counter, headers=auth)
+                assert made.status_code == 201
+            body = {"id": f"dev-{number}", "counter_id": counter["id"]}
             assert client.post("/api/v1/devices", json=body, headers=auth).status_code == 201
     return auth
 
