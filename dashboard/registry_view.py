@@ -118,6 +118,13 @@ def required(values: Mapping[str, Any], *names: str) -> None:
         raise FormError(f"{', '.join(missing)}: cần điền · required")
 
 
+def given(value: str | None, name: str) -> str:
+    """`value`, or FormError when the form left it empty."""
+    if value is None or not value.strip():
+        raise FormError(f"{name}: cần điền · required")
+    return value.strip()
+
+
 def cleaned(values: Mapping[str, Any]) -> dict[str, Any]:
     """Text boxes stripped, empty ones as None (an optional field left blank)."""
     out: dict[str, Any] = {}

@@ -125,14 +125,13 @@ def act(officer_id: str | None, to_unit: str | None, deactivate: bool) -> regist
     client = sources.client()
 
     def apply(session: Session) -> str:
-        registry_view.required({"officer": officer_id}, "officer")
-        assert officer_id is not None
+        key = registry_view.given(officer_id, "officer")
         if deactivate:
-            change(session, access, client, officer_id, {"active": False})
-            return f"Cán bộ {officer_id} đã nghỉ việc · Officer {officer_id} deactivated"
-        registry_view.required({"unit": to_unit}, "unit")
-        change(session, access, client, officer_id, {"unit_id": to_unit})
-        return f"Đã chuyển {officer_id} sang {to_unit} · {officer_id} moved to {to_unit}"
+            change(session, access, client, key, {"active": False})
+            return f"Cán bộ {key} đã nghỉ việc · Officer {key} deactivated"
+        unit = registry_view.given(to_unit, "unit")
+        change(session, access, client, key, {"unit_id": unit})
+        return f"Đã chuyển {key} sang {unit} · {key} moved to {unit}"
 
     return registry_view.write(sources.current(), access, apply)
 
