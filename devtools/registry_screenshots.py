@@ -17,24 +17,30 @@ from pathlib import Path
 from playwright.sync_api import Browser, ViewportSize, expect
 
 from dashboard.app import create_dash
+from dashboard.pages import devices
 from devtools.browser import WAIT_MS, chromium, mounted, serve
 from devtools.dashboard_demo import OFFICERS, seed_registry
+from hailong.mqtt import MqttTarget
 from server.access.auth import add_user
 from server.access.roles import Access
+from server.broker.dynsec import BrokerAccounts
 from server.storage.db import make_engine, migrate, session_scope
 from server.storage.models import CounterField, ServiceField
 
 VIEWPORT: ViewportSize = {"width": 1440, "height": 900}
 ADMIN = Access("admin", "quantri")
 FIELDS = {"tu-phap": "Tư pháp", "dat-dai": "Đất đai", "ho-tich": "Hộ tịch"}
-# page path -> what its table shows once loaded
+# page path -> its table and what the table shows once loaded
 SCREENS = {
-    "units": "Bộ phận Một cửa UBND Quận 1",
-    "fields": "Tư pháp",
-    "counters": "Quầy số 1",
-    "officers": OFFICERS[0].name,
-    "users": "truongq1",
+    "units": ("units-table", "Bộ phận Một cửa UBND Quận 1"),
+    "fields": ("fields-table", "Tư pháp"),
+    "counters": ("counters-table", "Quầy số 1"),
+    "officers": ("officers-table", OFFICERS[0].name),
+    "users": ("users-table", "truongq1"),
+    "devices": (devices.TABLE, "HL-01"),
 }
+# Where the pictured admin card would register devices; nothing is sent to it.
+BROKER = MqttTarget("127.0.0.1", 1883)
 
 
 def seed(engine_url: str, now: datetime) -> None:
@@ -66,7 +72,8 @@ def demo_dashboard(access: Access, now: datetime | None = None) -> Iterator[str]
         seed(url, now or datetime.now(UTC))
         engine = make_engine(url)
         try:
-            app = create_dash(lambda: session_scope(engine))
+            accounts = BrokerAccounts(BROKER, BROKER)
+            app = create_dash(lambda: session_scope(engine), accounts=lambda: accounts)
             with serve(mounted(app, access)) as base:
                 yield f"{base}/dashboard"
         finally:
@@ -80,9 +87,9 @@ def take(browser: Browser, folder: Path) -> list[Path]:
     with demo_dashboard(ADMIN) as base:
         page = browser.new_page(viewport=VIEWPORT)
         try:
-            for screen, shown in SCREENS.items():
+            for screen, (table, shown) in SCREENS.items():
                 page.goto(f"{base}/{screen}")
-                expect(page.locator(f"#{screen}-table")).to_contain_text(shown, timeout=WAIT_MS)
+                expect(page.locator(f"#{table}")).to_contain_text(shown, timeout=WAIT_MS)
                 path = folder / f"registry-{screen}.png"
                 page.screenshot(path=path, full_page=True)
                 made.append(path)

@@ -1,6 +1,6 @@
 """Cán bộ: the officers of the units the user may see. An admin adds and edits them, deactivates
-one who leaves (their history stays, their shifts end) and moves one to another unit (their
-history stays with them)."""
+one who leaves (their history stays, their shifts end from now) and moves one to another unit
+(refused while they have shifts at the old one; their history stays)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from dashboard import registry_screen, registry_view, sources
 from dashboard.components import card, field
 from dashboard.registry_screen import Box, Screen
 from server.access.roles import REGISTRY_SCREENS, Access
+from server.registry import officers as officer_writes
 from server.registry import writes as registry
 from server.storage.models import Officer, OfficerCreate, OfficerUpdate
 
@@ -36,11 +37,16 @@ ACT_MESSAGE = "officers-act-message"
 def change(
     session: Session, access: Access, client: str | None, officer_id: str, changes: dict[str, Any]
 ) -> Officer:
-    """PATCH /api/v1/officers/{id}: the same event, the same service."""
+    """PATCH /api/v1/officers/{id}: the same service, the same event (with the shifts that
+    deactivating ended)."""
     data = OfficerUpdate.model_validate(changes)
     detail = data.model_dump(mode="json", exclude_unset=True)
-    registry_view.record(session, access, client, "officer.update", officer_id, detail)
-    return registry.update_officer(session, officer_id, data)
+
+    def record(ended: list[str]) -> None:
+        said = {**detail, "ended": ended} if ended else detail
+        registry_view.record(session, access, client, "officer.update", officer_id, said)
+
+    return officer_writes.update_officer(session, officer_id, data, record)
 
 
 def _save(session: Session, access: Access, client: str | None, values: dict[str, Any]) -> str:

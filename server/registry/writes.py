@@ -14,6 +14,7 @@ from sqlmodel import Session, col, or_, select
 from hailong.errors import NotFound, RegistryError, UnknownId
 from server.access.auth import add_user
 from server.broker.mosquitto import new_password
+from server.registry.clashes import check_assignment
 from server.storage.models import (
     Assignment,
     AssignmentCreate,
@@ -27,7 +28,6 @@ from server.storage.models import (
     DeviceRegistered,
     Officer,
     OfficerCreate,
-    OfficerUpdate,
     ServiceField,
     ServiceFieldCreate,
     Unit,
@@ -78,31 +78,6 @@ def create_officer(session: Session, data: OfficerCreate) -> Officer:
     _new(session, Officer, data.id, "officer")
     _require(session, Unit, data.unit_id, "unit_id")
     officer = Officer.model_validate(data)
-    session.add(officer)
-    session.commit()
-    return officer
-
-
-def update_officer(session: Session, officer_id: str, data: OfficerUpdate) -> Officer:
-    """Only the fields sent change. An officer still at a counter cannot be made inactive."""
-    officer = _get(session, Officer, officer_id, "officer")
-    changes = data.model_dump(exclude_unset=True)
-    if changes.get("active") is False and officer.active:
-        now = datetime.now(UTC)
-        current = session.exec(
-            select(Assignment)
-            .where(Assignment.officer_id == officer_id)
-            .where(or_(col(Assignment.end).is_(None), col(Assignment.end) > now))
-            .order_by(col(Assignment.start))
-        ).first()
-        if current is not None:
-            raise RegistryError(
-                f"active: officer {officer_id!r} is assigned to counter {current.counter_id!r} "
-                f"from {current.start.isoformat()} to {_open_until(current.end)}; end assignment "
-                f"{current.id} first (PATCH /api/v1/assignments/{current.id} with an end)"
-            )
-    for name, value in changes.items():
-        setattr(officer, name, value)
     session.add(officer)
     session.commit()
     return officer
@@ -221,6 +196,7 @@ def create_assignment(
     assignment = Assignment(
         officer_id=data.officer_id, counter_id=data.counter_id, start=start, end=end
     )
+    check_assignment(session, assignment)
     session.add(assignment)
     if before_commit is not None:
         session.flush()
@@ -241,6 +217,8 @@ def end_assignment(session: Session, assignment_id: int, data: AssignmentUpdate)
     _refuse_overlap(
         session, assignment.counter_id, assignment.start, end, "end", ignore=assignment.id
     )
+    changed = Assignment.model_validate(assignment, update={"end": end})
+    check_assignment(session, changed)
     assignment.end = end
     session.add(assignment)
     session.commit()

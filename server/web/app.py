@@ -27,6 +27,7 @@ from server.web.api.auth import auth_api
 from server.web.api.deps import TOKEN_COOKIE, forbidden_response, validation_response
 from server.web.api.devices import devices_api
 from server.web.api.reports import reports_api
+from server.web.api.rota import rota_api
 from server.web.api.routes import api, router
 from server.web.api.services import services_api
 from server.web.login import LOGIN_PATH, LoginRequired
@@ -87,6 +88,7 @@ def create_app(
     app.include_router(reports_api)
     app.include_router(alerts_api)
     app.include_router(services_api)
+    app.include_router(rota_api)
     app.include_router(login_router)
     script_hashes: Sequence[str] = ()
     if dashboard is not None:

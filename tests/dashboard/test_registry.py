@@ -228,6 +228,49 @@ def test_an_admin_deactivates_an_officer_after_confirming(app: Dash, seeded: Eng
     assert (event.target, event.detail) == ("CB-0099", {"active": False})
 
 
+def act(app: Dash, officer_id: str, unit_id: str | None, button: tuple[str, str]) -> Any:
+    response = run(
+        client_as(app, ADMIN),
+        officers.ACT_MESSAGE,
+        {button: 1},
+        {(officers.PICK, "value"): officer_id, (officers.TO_UNIT, "value"): unit_id},
+    )
+    return response.get_json()["response"][officers.ACT_MESSAGE]
+
+
+def test_an_officer_moves_to_another_unit(app: Dash, seeded: Engine) -> None:
+    out = act(app, "CB-0099", "DH", (officers.MOVE, "n_clicks"))
+
+    assert out["children"] == "Đã chuyển CB-0099 sang DH · CB-0099 moved to DH"
+    with session_scope(seeded) as session:
+        officer = session.get(Officer, "CB-0099")
+        assert officer is not None and officer.unit_id == "DH"
+    (event,) = events(seeded, "officer.update")
+    assert event.detail == {"unit_id": "DH"}
+
+
+def test_a_move_is_refused_while_the_officer_has_shifts_at_the_old_unit(
+    app: Dash, seeded: Engine
+) -> None:
+    out = act(app, "CB-0042", "XA", (officers.MOVE, "n_clicks"))
+
+    assert out["className"] == "form-message error"
+    assert out["children"].startswith(registry_view.NOT_SAVED + "unit_id:")
+    assert "DH-Q1" in out["children"]
+    assert events(seeded, "officer.update") == []
+
+
+def test_deactivating_ends_the_officers_shifts_and_says_so_in_the_log(
+    app: Dash, seeded: Engine
+) -> None:
+    out = act(app, "CB-0042", None, (officers.CONFIRM, "submit_n_clicks"))
+
+    assert out["children"] == "Cán bộ CB-0042 đã nghỉ việc · Officer CB-0042 deactivated"
+    (event,) = events(seeded, "officer.update")
+    assert event.detail["active"] is False
+    assert any("DH-Q1" in ended for ended in event.detail["ended"])
+
+
 def test_an_admin_adds_a_user_whose_password_stays_out_of_the_log(
     app: Dash, seeded: Engine
 ) -> None:

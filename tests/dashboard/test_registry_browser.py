@@ -13,7 +13,8 @@ from pathlib import Path
 
 from playwright.sync_api import Browser, Page, expect
 
-from dashboard.pages import officers, units
+from dashboard import device_admin
+from dashboard.pages import devices, officers, units
 from devtools.browser import WAIT_MS, console_errors
 from devtools.registry_screenshots import SCREENS
 from devtools.registry_screenshots import take as take_screenshots
@@ -88,6 +89,12 @@ def test_an_admin_opens_each_screen_and_adds_an_officer(browser: Browser, server
         expect(table).to_contain_text("Phạm Văn Dũng", timeout=WAIT_MS)
         page.fill(f"#{officers.SCREEN.id('search')}", "dung")
         expect(table.locator("td[data-dash-column='id']")).to_have_text(["CB-NEW"])
+
+        page.get_by_role("link", name="Thiết bị").click()
+        expect(page.locator(f"#{devices.TABLE}")).to_contain_text("dev-q1", timeout=WAIT_MS)
+        expect(page.locator(f"#{device_admin.ADD}")).to_be_enabled()
+        page.set_viewport_size({"width": 390, "height": 844})
+        assert wider_than_window(page) == []
         assert errors == [], "\n".join(errors)
     finally:
         page.close()
