@@ -74,74 +74,99 @@ def cards() -> list[Any]:
             "Quản lý thiết bị",
             "Manage devices",
             *note,
-            _row(
-                "Thêm thiết bị vào quầy",
-                "Add a device to a counter",
-                html.Div(
-                    [
-                        field("Mã thiết bị", "Device id", dcc.Input(id=NEW_ID, type="text")),
-                        field("Quầy", "Counter", dcc.Dropdown(id=NEW_COUNTER, options=counters)),
-                    ],
-                    className="registry-form",
-                ),
-                replace,
-                html.Div(
-                    [
-                        save_button(ADD, "Thêm thiết bị", "Add device", disabled=off),
-                        message(ADD_MESSAGE),
-                    ],
-                    className="form-actions",
-                ),
-            ),
-            _row(
-                "Gói cài đặt",
-                "Install bundles",
-                html.P(
-                    bilingual(
-                        "Mỗi lần tải đặt mật khẩu mới: gói cũ của thiết bị ngừng kết nối.",
-                        "Each download sets a new password: the device's previous bundle "
-                        "stops connecting.",
+            html.Div(
+                [
+                    _row(
+                        "Thêm thiết bị vào quầy",
+                        "Add a device to a counter",
+                        html.Div(
+                            [
+                                field(
+                                    "Mã thiết bị", "Device id", dcc.Input(id=NEW_ID, type="text")
+                                ),
+                                field(
+                                    "Quầy",
+                                    "Counter",
+                                    dcc.Dropdown(id=NEW_COUNTER, options=counters),
+                                ),
+                            ],
+                            className="registry-form",
+                        ),
+                        replace,
+                        html.Div(
+                            [
+                                save_button(ADD, "Thêm thiết bị", "Add device", disabled=off),
+                                message(ADD_MESSAGE),
+                            ],
+                            className="form-actions",
+                        ),
                     ),
-                    className="form-hint",
-                ),
-                html.Div(
-                    [
-                        field(
-                            "Thiết bị", "Device", dcc.Dropdown(id=BUNDLE_DEVICE, options=devices)
+                    _row(
+                        "Gói cài đặt",
+                        "Install bundles",
+                        html.P(
+                            bilingual(
+                                "Mỗi lần tải đặt mật khẩu mới: gói cũ của thiết bị ngừng kết nối.",
+                                "Each download sets a new password: the device's previous bundle "
+                                "stops connecting.",
+                            ),
+                            className="form-hint",
                         ),
-                        field("Đơn vị", "Unit", dcc.Dropdown(id=BUNDLE_UNIT, options=units)),
-                    ],
-                    className="registry-form",
-                ),
-                html.Div(
-                    [
-                        save_button(
-                            BUNDLE, "Tải gói thiết bị", "Download device bundle", disabled=off
+                        html.Div(
+                            [
+                                field(
+                                    "Thiết bị",
+                                    "Device",
+                                    dcc.Dropdown(id=BUNDLE_DEVICE, options=devices),
+                                ),
+                                field(
+                                    "Đơn vị", "Unit", dcc.Dropdown(id=BUNDLE_UNIT, options=units)
+                                ),
+                            ],
+                            className="registry-form",
                         ),
-                        save_button(
-                            UNIT_BUNDLE, "Tải gói cả đơn vị", "Download unit zip", disabled=off
+                        html.Div(
+                            [
+                                save_button(
+                                    BUNDLE,
+                                    "Tải gói thiết bị",
+                                    "Download device bundle",
+                                    disabled=off,
+                                ),
+                                save_button(
+                                    UNIT_BUNDLE,
+                                    "Tải gói cả đơn vị",
+                                    "Download unit zip",
+                                    disabled=off,
+                                ),
+                                message(BUNDLE_MESSAGE),
+                            ],
+                            className="form-actions",
                         ),
-                        message(BUNDLE_MESSAGE),
-                    ],
-                    className="form-actions",
-                ),
-                dcc.Download(id=DOWNLOAD),
-            ),
-            _row(
-                "Thu hồi thiết bị",
-                "Revoke a device",
-                html.Div(
-                    field("Thiết bị", "Device", dcc.Dropdown(id=REVOKE_DEVICE, options=devices)),
-                    className="registry-form",
-                ),
-                html.Div(
-                    [
-                        save_button(REVOKE, "Thu hồi", "Revoke", "danger", disabled=off),
-                        message(REVOKE_MESSAGE),
-                    ],
-                    className="form-actions",
-                ),
-                dcc.ConfirmDialog(id=CONFIRM),
+                        dcc.Download(id=DOWNLOAD),
+                    ),
+                    _row(
+                        "Thu hồi thiết bị",
+                        "Revoke a device",
+                        html.Div(
+                            field(
+                                "Thiết bị",
+                                "Device",
+                                dcc.Dropdown(id=REVOKE_DEVICE, options=devices),
+                            ),
+                            className="registry-form",
+                        ),
+                        html.Div(
+                            [
+                                save_button(REVOKE, "Thu hồi", "Revoke", "danger", disabled=off),
+                                message(REVOKE_MESSAGE),
+                            ],
+                            className="form-actions",
+                        ),
+                        dcc.ConfirmDialog(id=CONFIRM),
+                    ),
+                ],
+                className="form-blocks",
             ),
         ),
     ]
