@@ -146,6 +146,16 @@ def register_callbacks(app: Dash) -> None:
     registry_screen.register(app, SCREEN)
 
     @app.callback(
+        Output(PICK, "options"),
+        Input(SCREEN.id("saved"), "data"),
+        prevent_initial_call=True,
+    )
+    def pickable(_saved: int) -> registry_view.Options:
+        """An officer just added can be moved or deactivated without reloading the page."""
+        with sources.current().session_factory() as session:
+            return registry_view.officer_options(session, sources.access())
+
+    @app.callback(
         Output(CONFIRM, "displayed"),
         Output(CONFIRM, "message"),
         Input(DEACTIVATE, "n_clicks"),

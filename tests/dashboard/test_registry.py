@@ -308,6 +308,14 @@ def test_a_taken_username_is_refused(app: Dash, seeded: Engine) -> None:
     assert "username: user 'head-xa' already exists" in out["users-message"]["children"]
 
 
+def test_search_ignores_case_and_accents() -> None:
+    rows = [{"name": "Đặng Đức Thắng"}, {"name": "Nguyễn Thị Lan", "unit": "DH"}]
+
+    assert registry_view.search(rows, "dang thang") == [rows[0]]
+    assert registry_view.search(rows, "NGUYEN dh") == [rows[1]]
+    assert registry_view.search(rows, "  ") == rows
+
+
 # --- who sees what --------------------------------------------------------------------------
 
 
