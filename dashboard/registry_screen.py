@@ -173,6 +173,18 @@ def outcome_view(outcome: registry_view.Outcome) -> tuple[str, str]:
     return outcome.text, "form-message" if outcome.ok else "form-message error"
 
 
+def page_functions(screen: Screen) -> tuple[Callable[..., html.Div], Callable[[Dash], None]]:
+    """A page module's `layout` and `register_callbacks` when it is only this screen."""
+
+    def page_layout(**_query: str) -> html.Div:
+        return layout(screen)
+
+    def register_callbacks(app: Dash) -> None:
+        register(app, screen)
+
+    return page_layout, register_callbacks
+
+
 def register(app: Dash, screen: Screen) -> None:
     boxes = [State(screen.box_id(box), "value") for box in screen.boxes]
 

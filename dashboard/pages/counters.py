@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from dash import Dash, html
 from sqlmodel import Session
 
 from dashboard import registry_screen, registry_view
@@ -58,9 +57,4 @@ SCREEN = Screen(
 )
 
 
-def layout(**_query: str) -> html.Div:
-    return registry_screen.layout(SCREEN)
-
-
-def register_callbacks(app: Dash) -> None:
-    registry_screen.register(app, SCREEN)
+layout, register_callbacks = registry_screen.page_functions(SCREEN)
