@@ -104,6 +104,7 @@ def test_a_unit_head_reads_their_unit_without_forms_even_on_a_phone(
     browser: Browser, server_url: str
 ) -> None:
     page = log_in(browser, server_url, "head-dh", 390, 844)
+    errors = console_errors(page)
     try:
         page.goto(f"{server_url}/dashboard/officers")
         table = page.locator(f"#{officers.SCREEN.id('table')}")
@@ -115,6 +116,7 @@ def test_a_unit_head_reads_their_unit_without_forms_even_on_a_phone(
         expect(menu.get_by_role("link", name="Đơn vị")).to_be_visible()
         expect(menu.get_by_role("link", name="Người dùng")).to_be_hidden()
         assert wider_than_window(page) == []
+        assert errors == [], "\n".join(errors)
     finally:
         page.close()
 
