@@ -7,10 +7,12 @@ from __future__ import annotations
 import base64
 import io
 import zipfile
+from pathlib import Path
 from typing import Any
 
 import pytest
 from dash import Dash
+from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
 from dashboard import device_admin, registry_view
@@ -18,8 +20,9 @@ from dashboard.app import create_dash
 from dashboard.pages import devices
 from server.storage.db import session_scope
 from server.storage.models import Device
-from tests.dashboard.rows import TODAY, factory
+from tests.dashboard.rows import TODAY, callback_body, factory
 from tests.dashboard.test_registry import ADMIN, HEAD_DH, client_as, events, page, run, seeded
+from tests.server.report_data import report_app
 from tests.server.web.test_api import RecordingAccounts
 
 __all__ = ["seeded"]  # the fixture this module uses
@@ -168,3 +171,45 @@ def test_a_unit_head_gets_the_table_without_the_admin_card(app: Dash) -> None:
     content = str(page(client_as(app, HEAD_DH), "/devices").get_json()["response"])
 
     assert devices.TABLE in content and device_admin.ADD not in content
+
+
+class RecordingIngest:
+    def __init__(self) -> None:
+        self.refreshes = 0
+
+    def request_config_refresh(self) -> None:
+        self.refreshes += 1
+
+
+def test_inside_the_server_a_write_uses_its_accounts_and_refreshes_its_configs(
+    tmp_path: Path,
+) -> None:
+    """system/web.py hands the dashboard the app's broker accounts and ingest, read at the write
+    (as a test replaces them, or the lifespan starts the ingest)."""
+    app = report_app(tmp_path, dashboard=True)
+    accounts, ingest = RecordingAccounts(), RecordingIngest()
+    app.state.accounts, app.state.ingest = accounts, ingest
+    with TestClient(app, headers={"Origin": "http://testserver"}) as client:
+        form = {"username": "admin", "password": "admin-password", "next": "/dashboard/"}
+        assert client.post("/login", data=form, follow_redirects=False).status_code == 303
+        deps = client.get("/dashboard/_dash-dependencies").json()
+        body = callback_body(
+            deps,
+            device_admin.ADD_MESSAGE,
+            {(device_admin.ADD, "n_clicks"): 1},
+            {
+                (device_admin.NEW_ID, "value"): "dev-new",
+                (device_admin.NEW_COUNTER, "value"): "XA-Q1",
+                (device_admin.REPLACE, "value"): ["replace"],
+                (device_admin.SAVED, "data"): 0,
+            },
+        )
+        response = client.post("/dashboard/_dash-update-component", json=body)
+
+    assert response.status_code == 200, response.text
+    message = response.json()["response"][device_admin.ADD_MESSAGE]["children"]
+    assert message.startswith("Đã thêm thiết bị dev-new")
+    assert list(accounts.made) == ["dev-new"] and accounts.disabled == ["dev-x1"]
+    assert ingest.refreshes == 1
+    (event,) = events(app.state.engine, "device.create")
+    assert (event.actor, event.client) == ("admin", "testclient")
