@@ -204,16 +204,20 @@ def register(app: Dash, screen: Screen) -> None:
         rows = registry_view.search(every, text)
         return rows, not rows, bool(rows)
 
+    secrets = [box for box in screen.boxes if box.kind == "password"]
+
     @app.callback(
         Output(screen.id("message"), "children"),
         Output(screen.id("message"), "className"),
         Output(screen.id("saved"), "data"),
+        # a password is emptied once saved, so it is not left on the screen
+        *[Output(screen.box_id(box), "value", allow_duplicate=True) for box in secrets],
         Input(screen.id("save"), "n_clicks"),
         State(screen.id("saved"), "data"),
         *boxes,
         prevent_initial_call=True,
     )
-    def save(_n: int, saved: int | None, *values: Any) -> tuple[str, str, Any]:
+    def save(_n: int, saved: int | None, *values: Any) -> tuple[Any, ...]:
         access = sources.access()
         given = registry_view.cleaned(
             {box.name: value for box, value in zip(screen.boxes, values, strict=True)}
@@ -223,7 +227,9 @@ def register(app: Dash, screen: Screen) -> None:
             sources.current(), access, lambda session: screen.save(session, access, client, given)
         )
         text, class_name = outcome_view(outcome)
-        return text, class_name, (saved or 0) + 1 if outcome.ok else no_update
+        if not outcome.ok:
+            return text, class_name, no_update, *[no_update] * len(secrets)
+        return text, class_name, (saved or 0) + 1, *[""] * len(secrets)
 
     if screen.editable:
         _pick_row(app, screen)

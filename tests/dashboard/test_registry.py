@@ -288,6 +288,7 @@ def test_an_admin_adds_a_user_whose_password_stays_out_of_the_log(
     )
 
     assert out["users-message"]["children"] == "Đã thêm người dùng head-xa · User head-xa added"
+    assert out[users.SCREEN.box_id(users.SCREEN.boxes[1])]["value"] == ""  # the password
     (row,) = listed(client, users.SCREEN, "head-xa")
     assert row["role"] == "Trưởng đơn vị · Unit head" and row["unit_id"] == "XA"
     (event,) = events(seeded, "user.create")
