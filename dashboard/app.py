@@ -18,16 +18,24 @@ from types import ModuleType
 from typing import Any
 
 import dash
-from dash import ALL, Dash, Input, Output, State, dcc, html
+from dash import ALL, Dash, Input, Output, State, ctx, dcc, html
 
 from dashboard import captions, sources
-from dashboard.components import NAV_LINK, USER, bilingual, header
-from dashboard.pages import devices, satisfaction
+from dashboard.components import NAV_GROUP, NAV_LINK, USER, bilingual, header
+from dashboard.pages import counters, devices, fields, officers, satisfaction, units, users
 from server.access.roles import Forbidden
 from server.policy import Policy
 from server.reporting.reports import default_policy
 
-PAGES: tuple[ModuleType, ...] = (satisfaction, devices)
+PAGES: tuple[ModuleType, ...] = (
+    satisfaction,
+    devices,
+    units,
+    fields,
+    counters,
+    officers,
+    users,
+)
 URL = "url"
 LOGOUT = "/logout"  # the server's, outside the mount
 
@@ -56,11 +64,15 @@ def create_dash(
     *,
     today: Callable[[], date] = sources.vn_today,
     policy: Policy | None = None,
+    accounts: Callable[[], sources.DeviceAccounts | None] | None = None,
+    registry_changed: Callable[[], None] | None = None,
 ) -> Dash:
     """The dashboard, reading through `session_factory()` (a context manager yielding a Session).
 
     `today` gives the Vietnam day that ends the default period; tests pass a fixed one. `policy`
-    ranks and classifies as the API does: the server passes its own.
+    ranks and classifies as the API does: the server passes its own. The registry screens write
+    devices with `accounts()` (the server's broker accounts; None: device writes are refused)
+    and call `registry_changed()` after each write, as the API refreshes the units' Configs.
     """
     app = Dash(
         __name__,
@@ -76,7 +88,16 @@ def create_dash(
         index_string=_INDEX,
     )
     policy = policy or default_policy()
-    sources.install(app.server, sources.Sources(session_factory, today, policy))
+    sources.install(
+        app.server,
+        sources.Sources(
+            session_factory,
+            today,
+            policy,
+            accounts=accounts or sources.Sources.accounts,
+            registry_changed=registry_changed or sources.Sources.registry_changed,
+        ),
+    )
     app.server.register_error_handler(Forbidden, _forbidden)
     for page in PAGES:
         dash.register_page(page.__name__, layout=page.layout, **page.PAGE)
@@ -85,6 +106,7 @@ def create_dash(
         [dcc.Location(id=URL), header(app), html.Main(dash.page_container, className="page")]
     )
     _highlight_current_page(app)
+    _menu_for_user(app)
     _show_user(app)
     return app
 
@@ -107,6 +129,58 @@ def _highlight_current_page(app: Dash) -> None:
         here = app.strip_relative_path(pathname or "") or ""
         return [
             f"{NAV_LINK} active" if link["path"].strip("/") == here else NAV_LINK for link in ids
+        ]
+
+
+def shown_paths(role: str) -> set[str]:
+    """The pages `role` may open: a page names its roles in PAGE["roles"], or is for all."""
+    return {
+        page["path"]
+        for page in dash.page_registry.values()
+        if page.get("roles") is None or role in page["roles"]
+    }
+
+
+def _menu_for_user(app: Dash) -> None:
+    """The user does not see links to pages they may not open, nor a group left empty. A
+    group's button opens its drop-down; any page change closes it."""
+
+    @app.callback(
+        Output({"role": "nav", "path": ALL}, "style"),
+        Output({"role": "nav-group", "group": ALL}, "hidden"),
+        Input(URL, "pathname"),
+        State({"role": "nav", "path": ALL}, "id"),
+        State({"role": "nav-group", "group": ALL}, "id"),
+    )
+    def menu(
+        _pathname: str | None, links: list[dict[str, Any]], groups: list[dict[str, Any]]
+    ) -> tuple[list[dict[str, str]], list[bool]]:
+        shown = shown_paths(sources.access().role)
+        pages = dash.page_registry.values()
+        empty = [
+            not any(p["path"] in shown for p in pages if p.get("group") == g["group"])
+            for g in groups
+        ]
+        styles = [{} if link["path"] in shown else {"display": "none"} for link in links]
+        return styles, empty
+
+    @app.callback(
+        Output({"role": "nav-group", "group": ALL}, "className"),
+        Input({"role": "nav-toggle", "group": ALL}, "n_clicks"),
+        Input(URL, "pathname"),
+        State({"role": "nav-group", "group": ALL}, "className"),
+        State({"role": "nav-group", "group": ALL}, "id"),
+        prevent_initial_call=True,
+    )
+    def toggle(
+        _clicks: list[int], _pathname: str | None, classes: list[str], ids: list[dict[str, Any]]
+    ) -> list[str]:
+        pressed = ctx.triggered_id
+        return [
+            NAV_GROUP
+            if not isinstance(pressed, dict) or pressed["group"] != group["group"] or "open" in now
+            else f"{NAV_GROUP} open"
+            for now, group in zip(classes, ids, strict=True)
         ]
 
 

@@ -11,10 +11,12 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from typing import Protocol
 
 from flask import Flask, current_app, request
 from sqlmodel import Session
 
+from hailong.mqtt import MqttTarget
 from server.access.roles import Access, from_scope
 from server.policy import Policy
 from server.reporting.reports import default_policy
@@ -30,14 +32,39 @@ def vn_today() -> date:
     return vn_day(datetime.now(UTC))
 
 
+class DeviceAccounts(Protocol):
+    """The broker accounts a device write needs (server/broker/dynsec.py `BrokerAccounts`)."""
+
+    @property
+    def device_target(self) -> MqttTarget: ...
+
+    def put_device(self, device_id: str, password: str) -> None: ...
+
+    def disable_device(self, device_id: str) -> None: ...
+
+
+def _no_accounts() -> DeviceAccounts | None:
+    return None
+
+
+def _nothing() -> None:
+    return None
+
+
 @dataclass(frozen=True)
 class Sources:
     """The seams a dashboard reads from; tests pass a fixed `today`. `policy` must be the API's,
-    or ranks and classes would differ from its reports."""
+    or ranks and classes would differ from its reports.
+
+    The registry screens write through two more: `accounts` gives the server's broker accounts
+    when a device is written (None: devices are read only here), and `registry_changed` asks the
+    ingest to refresh the units' Configs after a write, as the API does."""
 
     session_factory: SessionFactory
     today: Callable[[], date] = vn_today
     policy: Policy = field(default_factory=default_policy)
+    accounts: Callable[[], DeviceAccounts | None] = _no_accounts
+    registry_changed: Callable[[], None] = _nothing
 
 
 def install(server: Flask, sources: Sources) -> None:

@@ -10,8 +10,9 @@ from typing import Any, NamedTuple
 
 from dash import Dash, Input, Output, dcc, html
 
-from dashboard import figures, queries, sources, tables
+from dashboard import device_admin, figures, queries, sources, tables
 from dashboard.components import card, data_table, empty_state, page_title
+from dashboard.registry_screen import may_write
 from server.access.roles import Access
 
 PAGE = {
@@ -37,9 +38,11 @@ _STATE_COLORS = {
 
 
 def layout(**_query: str) -> html.Div:
+    admin = device_admin.cards() if may_write(sources.access()) else []
     return html.Div(
         [
             page_title("Thiết bị", "Devices"),
+            *admin,
             card(
                 "Thiết bị đánh giá",
                 "Rating units",
@@ -67,6 +70,7 @@ def layout(**_query: str) -> html.Div:
                 ),
             ),
             dcc.Interval(id=REFRESH, interval=REFRESH_MS),
+            device_admin.saved_store(),
         ]
     )
 
@@ -90,6 +94,9 @@ def register_callbacks(app: Dash) -> None:
         Output(TABLE_BOX, "hidden"),
         Output(EMPTY, "hidden"),
         Input(REFRESH, "n_intervals"),
+        Input(device_admin.SAVED, "data"),
     )
-    def refresh(_n: int | None) -> View:
+    def refresh(_n: int | None, _saved: int | None) -> View:
         return view(sources.current(), sources.access())
+
+    device_admin.register(app)
