@@ -56,11 +56,13 @@ def create_dash(
     *,
     today: Callable[[], date] = sources.vn_today,
     policy: Policy | None = None,
+    refresh_configs: sources.ConfigRefresh | None = None,
 ) -> Dash:
     """The dashboard, reading through `session_factory()` (a context manager yielding a Session).
 
     `today` gives the Vietnam day that ends the default period; tests pass a fixed one. `policy`
-    ranks and classifies as the API does: the server passes its own.
+    ranks and classifies as the API does: the server passes its own. `refresh_configs` is
+    called after a registry write from a page (the ingest's `request_config_refresh`).
     """
     app = Dash(
         __name__,
@@ -76,7 +78,8 @@ def create_dash(
         index_string=_INDEX,
     )
     policy = policy or default_policy()
-    sources.install(app.server, sources.Sources(session_factory, today, policy))
+    refresh = refresh_configs or sources.no_refresh
+    sources.install(app.server, sources.Sources(session_factory, today, policy, refresh))
     app.server.register_error_handler(Forbidden, _forbidden)
     for page in PAGES:
         dash.register_page(page.__name__, layout=page.layout, **page.PAGE)

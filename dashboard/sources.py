@@ -21,8 +21,13 @@ from server.reporting.reports import default_policy
 from server.timeutil import vn_day
 
 SessionFactory = Callable[[], AbstractContextManager[Session]]
+ConfigRefresh = Callable[[], None]
 
 _EXTENSION = "hailong.dashboard"
+
+
+def no_refresh() -> None:
+    """Without an ingest in this process, a unit's Config follows at the next boundary."""
 
 
 def vn_today() -> date:
@@ -33,11 +38,13 @@ def vn_today() -> date:
 @dataclass(frozen=True)
 class Sources:
     """The seams a dashboard reads from; tests pass a fixed `today`. `policy` must be the API's,
-    or ranks and classes would differ from its reports."""
+    or ranks and classes would differ from its reports. `refresh_configs` asks the ingest to
+    send the units new Configs, as the API does after a registry write."""
 
     session_factory: SessionFactory
     today: Callable[[], date] = vn_today
     policy: Policy = field(default_factory=default_policy)
+    refresh_configs: ConfigRefresh = no_refresh
 
 
 def install(server: Flask, sources: Sources) -> None:
