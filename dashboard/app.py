@@ -22,12 +22,12 @@ from dash import ALL, Dash, Input, Output, State, dcc, html
 
 from dashboard import captions, sources
 from dashboard.components import NAV_LINK, USER, bilingual, header
-from dashboard.pages import devices, satisfaction
+from dashboard.pages import devices, fleet, importing, rota, satisfaction
 from server.access.roles import Forbidden
 from server.policy import Policy
 from server.reporting.reports import default_policy
 
-PAGES: tuple[ModuleType, ...] = (satisfaction, devices)
+PAGES: tuple[ModuleType, ...] = (satisfaction, devices, rota, importing, fleet)
 URL = "url"
 LOGOUT = "/logout"  # the server's, outside the mount
 
@@ -56,13 +56,15 @@ def create_dash(
     *,
     today: Callable[[], date] = sources.vn_today,
     policy: Policy | None = None,
-    refresh_configs: sources.ConfigRefresh | None = None,
+    accounts: Callable[[], sources.DeviceAccounts | None] | None = None,
+    registry_changed: Callable[[], None] | None = None,
 ) -> Dash:
     """The dashboard, reading through `session_factory()` (a context manager yielding a Session).
 
     `today` gives the Vietnam day that ends the default period; tests pass a fixed one. `policy`
-    ranks and classifies as the API does: the server passes its own. `refresh_configs` is
-    called after a registry write from a page (the ingest's `request_config_refresh`).
+    ranks and classifies as the API does: the server passes its own. The registry screens write
+    devices with `accounts()` (the server's broker accounts; None: device writes are refused)
+    and call `registry_changed()` after each write, as the API refreshes the units' Configs.
     """
     app = Dash(
         __name__,
@@ -78,8 +80,16 @@ def create_dash(
         index_string=_INDEX,
     )
     policy = policy or default_policy()
-    refresh = refresh_configs or sources.no_refresh
-    sources.install(app.server, sources.Sources(session_factory, today, policy, refresh))
+    sources.install(
+        app.server,
+        sources.Sources(
+            session_factory,
+            today,
+            policy,
+            accounts=accounts or sources.Sources.accounts,
+            registry_changed=registry_changed or sources.Sources.registry_changed,
+        ),
+    )
     app.server.register_error_handler(Forbidden, _forbidden)
     for page in PAGES:
         dash.register_page(page.__name__, layout=page.layout, **page.PAGE)

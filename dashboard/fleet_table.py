@@ -81,7 +81,7 @@ def records(rows: Iterable[Any]) -> list[dict[str, Any]]:
             "status_code": row.status,
             "since": format_vn_time(row.since),
             "last_seen": format_vn_time(row.last_seen_at),
-            "backlog": row.backlog,
+            "backlog": row.outbox,
             "missing": row.missing_seqs,
             "firmware": row.firmware or NO_VALUE,
         }

@@ -38,17 +38,15 @@ def progress_text(done: int, total: int) -> str:
 
 
 def sheet_records(report: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Counts per sheet, in the report's order (a mapping by sheet, or a list naming each)."""
-    sheets = report.get("sheets") or {}
-    items = sheets.items() if isinstance(sheets, Mapping) else ((s.get("sheet"), s) for s in sheets)
+    """Counts per sheet, in the report's order: it lists the ids of each kind of change."""
     return [
         {
             "sheet": str(name),
-            "created": counts.get("created", 0),
-            "updated": counts.get("updated", 0),
-            "unchanged": counts.get("unchanged", 0),
+            "created": len(ids.get("created") or ()),
+            "updated": len(ids.get("updated") or ()),
+            "unchanged": len(ids.get("unchanged") or ()),
         }
-        for name, counts in items
+        for name, ids in (report.get("sheets") or {}).items()
     ]
 
 
@@ -65,16 +63,18 @@ def error_records(report: Mapping[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-def summary(report: Mapping[str, Any], dry_run: bool) -> tuple[str, str]:
+def summary(report: Mapping[str, Any]) -> tuple[str, str]:
     """One line saying what happened, Vietnamese and English."""
     errors = len(report.get("errors") or ())
     changed = sum(r["created"] + r["updated"] for r in sheet_records(report))
+    if not errors and not report.get("dry_run") and not report.get("written"):
+        return ("Chưa ghi gì.", "Nothing was written.")
     if errors:
         return (
             f"{format_count(errors)} lỗi: không ghi gì. Sửa tệp rồi thử lại.",
             f"{format_count(errors)} errors: nothing was written. Fix the file and try again.",
         )
-    if dry_run:
+    if report.get("dry_run"):
         return (
             f"Tệp hợp lệ: sẽ thay đổi {format_count(changed)} dòng. Bấm «Nhập» để ghi.",
             f"The file is valid: {format_count(changed)} rows would change. Press Import.",

@@ -85,8 +85,8 @@ def month_title(first: date) -> str:
     return f"Tháng {first.month}/{first.year}"
 
 
-def last_day(first: date) -> date:
-    return first.replace(day=calendar.monthrange(first.year, first.month)[1])
+def next_month(first: date) -> date:
+    return step_month(first, 1)
 
 
 # --- the calendar -----------------------------------------------------------------------------

@@ -11,23 +11,20 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from typing import Protocol
 
 from flask import Flask, current_app, request
 from sqlmodel import Session
 
+from hailong.mqtt import MqttTarget
 from server.access.roles import Access, from_scope
 from server.policy import Policy
 from server.reporting.reports import default_policy
 from server.timeutil import vn_day
 
 SessionFactory = Callable[[], AbstractContextManager[Session]]
-ConfigRefresh = Callable[[], None]
 
 _EXTENSION = "hailong.dashboard"
-
-
-def no_refresh() -> None:
-    """Without an ingest in this process, a unit's Config follows at the next boundary."""
 
 
 def vn_today() -> date:
@@ -35,16 +32,39 @@ def vn_today() -> date:
     return vn_day(datetime.now(UTC))
 
 
+class DeviceAccounts(Protocol):
+    """The broker accounts a device write needs (server/broker/dynsec.py `BrokerAccounts`)."""
+
+    @property
+    def device_target(self) -> MqttTarget: ...
+
+    def put_device(self, device_id: str, password: str) -> None: ...
+
+    def disable_device(self, device_id: str) -> None: ...
+
+
+def _no_accounts() -> DeviceAccounts | None:
+    return None
+
+
+def _nothing() -> None:
+    return None
+
+
 @dataclass(frozen=True)
 class Sources:
     """The seams a dashboard reads from; tests pass a fixed `today`. `policy` must be the API's,
-    or ranks and classes would differ from its reports. `refresh_configs` asks the ingest to
-    send the units new Configs, as the API does after a registry write."""
+    or ranks and classes would differ from its reports.
+
+    The registry screens write through two more: `accounts` gives the server's broker accounts
+    when a device is written (None: devices are read only here), and `registry_changed` asks the
+    ingest to refresh the units' Configs after a write, as the API does."""
 
     session_factory: SessionFactory
     today: Callable[[], date] = vn_today
     policy: Policy = field(default_factory=default_policy)
-    refresh_configs: ConfigRefresh = no_refresh
+    accounts: Callable[[], DeviceAccounts | None] = _no_accounts
+    registry_changed: Callable[[], None] = _nothing
 
 
 def install(server: Flask, sources: Sources) -> None:

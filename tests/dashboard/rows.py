@@ -108,10 +108,13 @@ def add_alert(
 
 
 def callback_body(
-    deps: list[dict[str, Any]], output_id: str, inputs: dict[tuple[str, str], Any]
+    deps: list[dict[str, Any]],
+    output_id: str,
+    inputs: dict[tuple[str, str], Any],
+    states: dict[tuple[str, str], Any] | None = None,
 ) -> dict[str, Any]:
     """The body the browser posts to run the Dash callback that writes `output_id`, given the
-    app's `_dash-dependencies`."""
+    app's `_dash-dependencies`; `inputs` changed, `states` are only read."""
     (dep,) = [d for d in deps if f"{output_id}." in d["output"]]
     outputs = [
         {"id": part.rsplit(".", 1)[0], "property": part.rsplit(".", 1)[1]}
@@ -122,5 +125,7 @@ def callback_body(
         "outputs": outputs if len(outputs) > 1 else outputs[0],
         "inputs": [{**i, "value": inputs.get((i["id"], i["property"]))} for i in dep["inputs"]],
         "changedPropIds": [f"{i}.{p}" for i, p in inputs],
-        "state": [],
+        "state": []
+        if states is None
+        else [{**s, "value": states.get((s["id"], s["property"]))} for s in dep["state"]],
     }

@@ -40,7 +40,7 @@ def test_months_step_across_the_year_and_an_unreadable_one_is_this_month() -> No
     assert rota_view.step_month(date(2026, 1, 1), -1) == date(2025, 12, 1)
     assert rota_view.month_of("2026-02", date(2026, 11, 20)) == date(2026, 2, 1)
     assert rota_view.month_of("feb", date(2026, 11, 20)) == date(2026, 11, 1)
-    assert rota_view.last_day(date(2028, 2, 1)) == date(2028, 2, 29)
+    assert rota_view.next_month(date(2028, 12, 1)) == date(2029, 1, 1)
     assert rota_view.month_title(date(2026, 12, 1)) == "Tháng 12/2026"
 
 
@@ -136,10 +136,18 @@ def test_the_form_says_what_is_missing_or_wrong() -> None:
 
 # --- the import -------------------------------------------------------------------------------
 
+
+def ids(prefix: str, n: int) -> list[str]:
+    return [f"{prefix}{i}" for i in range(n)]
+
+
 REPORT: dict[str, Any] = {
+    "file_name": "dang-ky.xlsx",
+    "dry_run": True,
+    "written": False,
     "sheets": {
-        "units": {"created": 1, "updated": 0, "unchanged": 0},
-        "counters": {"created": 40, "updated": 2, "unchanged": 3},
+        "units": {"created": ["DH"], "updated": [], "unchanged": []},
+        "counters": {"created": ids("Q", 40), "updated": ids("R", 2), "unchanged": ids("S", 3)},
     },
     "errors": [],
 }
@@ -157,10 +165,9 @@ def test_the_report_lists_sheets_and_says_what_happened() -> None:
         {"sheet": "units", "created": 1, "updated": 0, "unchanged": 0},
         {"sheet": "counters", "created": 40, "updated": 2, "unchanged": 3},
     ]
-    assert import_view.summary(REPORT, dry_run=True)[0].startswith("Tệp hợp lệ: sẽ thay đổi 43")
-    assert import_view.summary(REPORT, dry_run=False)[1] == "Imported: 43 rows changed."
-    listed = {"sheets": [{"sheet": "rota", "created": 2, "updated": 0, "unchanged": 1}]}
-    assert import_view.sheet_records(listed)[0]["sheet"] == "rota"
+    assert import_view.summary(REPORT)[0].startswith("Tệp hợp lệ: sẽ thay đổi 43")
+    written = {**REPORT, "dry_run": False, "written": True}
+    assert import_view.summary(written)[1] == "Imported: 43 rows changed."
 
 
 def test_errors_are_listed_by_sheet_row_and_column_and_nothing_is_written() -> None:
@@ -171,10 +178,10 @@ def test_errors_are_listed_by_sheet_row_and_column_and_nothing_is_written() -> N
         "message_vi": "thứ không hợp lệ",
         "message_en": "unknown weekday",
     }
-    failed = {**REPORT, "errors": [error]}
+    failed = {**REPORT, "dry_run": False, "errors": [error]}
 
     assert import_view.error_records(failed) == [error]
-    assert import_view.summary(failed, dry_run=False)[0].startswith("1 lỗi: không ghi gì")
+    assert import_view.summary(failed)[0].startswith("1 lỗi: không ghi gì")
 
 
 def test_a_job_reports_progress_then_its_report_to_its_owner_only() -> None:
@@ -228,7 +235,7 @@ class FleetRow:
     since: datetime | None
     last_seen_at: datetime | None
     officer_name: str | None
-    backlog: int | None
+    outbox: int | None
     missing_seqs: int
     firmware: str | None
 
