@@ -1,9 +1,10 @@
 """Attribution: the counter, unit and officer each rating goes to, and the row it is stored as.
 
-A rating goes to the counter its device is registered at, and to the officer assigned there at
-its press (server/registry/duty.py); a rating whose time is unknown goes to the officer it
-names, if assigned there in the span before its receipt, else to nobody (docs/protocol.md,
-"Attribution"). Disagreements with what the unit reported are flagged, never corrected away.
+A rating goes to the counter its device is registered at, and to the officer on duty there at its
+press, by one-off assignment or rota (server/registry/duty.py); a rating whose time is unknown
+goes to the officer it names, if on duty there in the span before its receipt, else to nobody
+(docs/protocol.md, "Attribution"). Disagreements with what the unit reported are flagged, never
+corrected away.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from sqlmodel import Session, col, select
 
 from server.ingest.dating import Valid
 from server.registry.duty import officer_at, officer_named, shifts_between
-from server.storage.models import Assignment, Counter, Device
+from server.registry.roster import Shift
+from server.storage.models import Counter, Device
 from server.storage.rows import RatingRow
 from server.timeutil import vn_day
 
@@ -34,7 +36,7 @@ class Registry:
         ).all()
         self.devices = {d.id: d for d, _ in found}
         self._units = {d.counter_id: unit_id for d, unit_id in found}
-        self._assignments: dict[str, list[Assignment]] = defaultdict(list)
+        self._assignments: dict[str, list[Shift]] = defaultdict(list)
 
     def load_assignments(self, valid: Sequence[Valid], unknown_time_span: timedelta) -> None:
         """The shifts of the batch's counters over every moment `attribute` will look at."""
@@ -44,7 +46,7 @@ class Registry:
         found = shifts_between(self.session, self._units, min(moments), max(moments))
         self._assignments.update(found)
 
-    def assignments(self, counter_id: str) -> list[Assignment]:
+    def assignments(self, counter_id: str) -> list[Shift]:
         return self._assignments.get(counter_id, [])
 
     def unit_of(self, counter_id: str) -> str | None:

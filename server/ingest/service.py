@@ -44,6 +44,7 @@ from server.ingest.store import (
     store_separately,
 )
 from server.registry.device_config import config_for, next_assignment_change
+from server.registry.duty import shifts_between
 from server.settings import Settings
 from server.storage.models import Device
 
@@ -347,11 +348,14 @@ class IngestService:
         with Session(self.engine) as session:
             now = self.clock()
             devices = session.exec(select(Device)).all()
+            active = {d.counter_id for d in devices if d.revoked_at is None}
+            on_duty = shifts_between(session, active, now, now)
             for device in devices:
                 if device.revoked_at is not None:
                     self._clear_config(device.id)
                     continue
-                payload = config_for(session, device, now).to_payload()
+                shifts = on_duty.get(device.counter_id, [])
+                payload = config_for(session, device, now, shifts).to_payload()
                 if self._published_configs.get(device.id) == payload:
                     continue
                 self._client.publish(

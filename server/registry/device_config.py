@@ -2,25 +2,35 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 
 from sqlalchemy import func
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, or_, select
 
 from hailong.protocol import Config, OfficerCard
-from server.registry.duty import officer_at
+from server.registry.duty import officer_at, shifts_between
+from server.registry.roster import Shift
+from server.registry.rota import utc
 from server.storage.models import Assignment, Counter, Device, Officer, Unit
 from server.storage.reasons import REASONS
+from server.storage.schedule import Rota
+from server.timeutil import vn_day
+
+# How far ahead the next rota boundary is looked for; the Config refresh looks again after it.
+LOOK_AHEAD = timedelta(hours=12)
 
 
-def config_for(session: Session, device: Device, now: datetime) -> Config:
-    """The officer shown is the one assigned to the device's counter now."""
+def config_for(
+    session: Session, device: Device, now: datetime, on_duty: Sequence[Shift] | None = None
+) -> Config:
+    """The officer shown is the one on duty at the device's counter now. `on_duty`: the
+    counter's resolved shifts around now, when the caller read them for many devices at once."""
     counter = session.get(Counter, device.counter_id)
     unit = session.get(Unit, counter.unit_id) if counter else None
-    assignments = session.exec(
-        select(Assignment).where(Assignment.counter_id == device.counter_id)
-    ).all()
-    officer_id = officer_at(assignments, now)
+    if on_duty is None:
+        on_duty = shifts_between(session, [device.counter_id], now, now).get(device.counter_id, [])
+    officer_id = officer_at(on_duty, now)
     officer = session.get(Officer, officer_id) if officer_id else None
     return Config(
         device_id=device.id,
@@ -34,14 +44,29 @@ def config_for(session: Session, device: Device, now: datetime) -> Config:
 
 
 def next_assignment_change(session: Session, now: datetime) -> datetime | None:
-    """When the next assignment starts or ends: the moment some unit's officer changes."""
+    """When the officer some unit shows may next change: the next start or end of a one-off
+    assignment, or of a resolved rota shift within `LOOK_AHEAD` (a rota shift's boundaries
+    include where an absence or a one-off cuts it). With rotas running and no boundary in that
+    span, the end of the span: the caller looks again then."""
+    now = utc(now)
     starts = session.exec(select(func.min(Assignment.start)).where(Assignment.start > now)).one()
     ends = session.exec(
         select(func.min(Assignment.end)).where(
             col(Assignment.end).is_not(None), col(Assignment.end) > now
         )
     ).one()
-    found = [moment for moment in (starts, ends) if moment is not None]
+    found = [utc(moment) for moment in (starts, ends) if moment is not None]
+    until = now + LOOK_AHEAD
+    running = session.exec(
+        select(Rota.counter_id)
+        .distinct()
+        .where(col(Rota.first_day) <= vn_day(until))
+        .where(or_(col(Rota.last_day).is_(None), col(Rota.last_day) >= vn_day(now)))
+    ).all()
+    if running:
+        found.append(until)
+        for shifts in shifts_between(session, running, now, until).values():
+            found += [m for s in shifts for m in (s.start, s.end) if m is not None and m > now]
     return min(found) if found else None
 
 

@@ -1,53 +1,44 @@
-"""Who was on duty: the officer assigned to a counter at a moment, from its shifts.
+"""Who was on duty: the officer at a counter at a moment, from its resolved shifts.
 
 The ingest attributes ratings with it, the queue system's services are attributed the same way,
-and each unit's Config shows the officer on duty now: one rule for all three.
+and each unit's Config shows the officer on duty now: one rule for all three. The shifts are the
+resolved ones (server/registry/roster.py): one-off assignments over rotas, less absences.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlmodel import Session, col, or_, select
+from sqlmodel import Session
 
-from server.storage.models import Assignment
+from server.registry.roster import Shift, resolved_shifts
+from server.registry.rota import utc
 
 
 def shifts_between(
     session: Session, counter_ids: Iterable[str], first: datetime, last: datetime
-) -> dict[str, list[Assignment]]:
-    """The counters' shifts that overlap first..last: a counter gathers thousands of shifts
-    over the years, and every batch would otherwise read them all."""
-    ids = list(counter_ids)
-    if not ids:
-        return {}
-    rows = session.exec(
-        select(Assignment)
-        .where(col(Assignment.counter_id).in_(ids))
-        .where(col(Assignment.start) <= last)
-        .where(or_(col(Assignment.end).is_(None), col(Assignment.end) > first))
-    ).all()
-    found: dict[str, list[Assignment]] = defaultdict(list)
-    for a in rows:
-        found[a.counter_id].append(a)
-    return dict(found)
+) -> dict[str, list[Shift]]:
+    """The counters' resolved shifts that overlap first..last: a counter gathers thousands of
+    shifts over the years, and every batch would otherwise read them all."""
+    return resolved_shifts(session, counter_ids, first, last)
 
 
-def officer_at(assignments: Sequence[Assignment], moment: datetime) -> str | None:
-    """The officer assigned at `moment` (start inclusive, end exclusive), if any."""
-    for a in assignments:
-        if a.start <= moment and (a.end is None or moment < a.end):
-            return a.officer_id
+def officer_at(shifts: Sequence[Shift], moment: datetime) -> str | None:
+    """The officer on duty at `moment` (start inclusive, end exclusive), if any."""
+    moment = utc(moment)
+    for s in shifts:
+        if s.start <= moment and (s.end is None or moment < s.end):
+            return s.officer_id
     return None
 
 
 def officer_named(
-    assignments: Sequence[Assignment], officer_id: str | None, first: datetime, last: datetime
+    shifts: Sequence[Shift], officer_id: str | None, first: datetime, last: datetime
 ) -> str | None:
-    """`officer_id` if that officer was assigned at some moment of first..last, else None."""
-    for a in assignments:
-        if a.officer_id == officer_id and a.start <= last and (a.end is None or a.end > first):
+    """`officer_id` if that officer was on duty at some moment of first..last, else None."""
+    first, last = utc(first), utc(last)
+    for s in shifts:
+        if s.officer_id == officer_id and s.start <= last and (s.end is None or s.end > first):
             return officer_id
     return None

@@ -16,6 +16,7 @@ from hailong.errors import NotFound, RegistryError, UnknownId
 from hailong.mqtt import MqttTarget
 from server.access.auth import add_user
 from server.broker.mosquitto import new_password
+from server.registry.clashes import check_assignment
 from server.registry.device_config import device_toml
 from server.storage.models import (
     Assignment,
@@ -223,6 +224,7 @@ def create_assignment(
     assignment = Assignment(
         officer_id=data.officer_id, counter_id=data.counter_id, start=start, end=end
     )
+    check_assignment(session, assignment)
     session.add(assignment)
     if before_commit is not None:
         session.flush()
@@ -243,6 +245,8 @@ def end_assignment(session: Session, assignment_id: int, data: AssignmentUpdate)
     _refuse_overlap(
         session, assignment.counter_id, assignment.start, end, "end", ignore=assignment.id
     )
+    changed = Assignment.model_validate(assignment, update={"end": end})
+    check_assignment(session, changed)
     assignment.end = end
     session.add(assignment)
     session.commit()
