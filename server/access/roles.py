@@ -29,6 +29,7 @@ OWN_UNIT = ("unit_head", "officer")
 SEE_NAMES = ("admin", "hr", "unit_head", "officer")
 EXPORT = ("admin", "hr", "unit_head", "officer", "viewer")
 SEE_ALERTS = ("admin", "hr", "unit_head")  # an alert at a counter points at whoever sat there
+SEE_FLEET = ("admin", "hr", "unit_head")  # the fleet view names the officer on duty at each unit
 PRINT_MONTHLY = ("admin", "hr", "unit_head")  # the printable month names every officer of a unit
 NAME_FIELDS = ("officer_id", "name", "title")  # what a viewer's rows leave out
 

@@ -8,6 +8,7 @@ reads and checks the agency's file; the rest of the server imports both from her
 """
 
 from server.policy.file import BUILT_IN, DEFAULT_FILE, load_policy, parse_policy
+from server.policy.office_hours import OfficeHours
 from server.policy.rules import (
     ALERT_KINDS,
     CONDITIONS,
@@ -21,6 +22,7 @@ from server.policy.rules import (
     RatingsOutOfOrder,
     Scored,
     UnitSatisfiedBelow,
+    UnitSilent,
     UnsatisfiedAtCounter,
     classify,
     gap,
@@ -42,7 +44,9 @@ __all__ = [
     "Press",
     "RatingsOutOfOrder",
     "Scored",
+    "OfficeHours",
     "UnitSatisfiedBelow",
+    "UnitSilent",
     "UnsatisfiedAtCounter",
     "classify",
     "gap",

@@ -21,6 +21,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails
 
 from hailong.protocol import ID_RE
+from server.policy.office_hours import OfficeHours, checked_spans, spans
 from server.policy.rules import (
     ALERT_KINDS,
     ClassRule,
@@ -29,10 +30,12 @@ from server.policy.rules import (
     PolicyError,
     RatingsOutOfOrder,
     UnitSatisfiedBelow,
+    UnitSilent,
     UnsatisfiedAtCounter,
     number_text,
 )
 from server.storage import flags
+from server.storage.schedule import parse_days, weekday_set
 
 DEFAULT_FILE = "policy-default.toml"
 BUILT_IN = "built-in default"
@@ -162,14 +165,40 @@ class _UnitSatisfiedBelow(_Alert):
         )
 
 
+class _UnitSilent(_Alert):
+    kind: Literal["silent"]
+    minutes: int = Field(30, ge=1)
+
+    def rule(self) -> UnitSilent:
+        vi = f"Thiết bị im lặng quá {self.minutes} phút trong giờ làm việc"
+        en = f"A unit silent for over {self.minutes} minutes of office hours"
+        return UnitSilent(self.id, self.minutes, self.label_vi or vi, self.label_en or en)
+
+
 _AnyAlert = Annotated[
-    _UnsatisfiedAtCounter | _UnitSatisfiedBelow | _RatingsOutOfOrder, Field(discriminator="kind")
+    _UnsatisfiedAtCounter | _UnitSatisfiedBelow | _RatingsOutOfOrder | _UnitSilent,
+    Field(discriminator="kind"),
 ]
 _ALERTS: dict[str, type[_Alert]] = {
     UnsatisfiedAtCounter.kind: _UnsatisfiedAtCounter,
     UnitSatisfiedBelow.kind: _UnitSatisfiedBelow,
     RatingsOutOfOrder.kind: _RatingsOutOfOrder,
+    UnitSilent.kind: _UnitSilent,
 }
+
+
+class _OfficeHours(_Table):
+    """`[office_hours]` in Vietnam time: weekdays as a rota writes them, spans HH:MM-HH:MM."""
+
+    days: str = Field("T2 T3 T4 T5 T6", min_length=1, examples=["T2 T3 T4 T5 T6"])
+    hours: list[str] = Field(default_factory=lambda: ["07:30-11:30", "13:30-17:00"])
+    saturday_hours: list[str] = []
+    _days = field_validator("days")(lambda cls, value: parse_days(value))
+    _spans = field_validator("hours", "saturday_hours")(lambda cls, value: checked_spans(value))
+
+    def value(self) -> OfficeHours:
+        days, saturday = weekday_set(parse_days(self.days)), spans(self.saturday_hours)
+        return OfficeHours(days, spans(self.hours), saturday)
 
 
 class _PolicyFile(_Table):
@@ -182,6 +211,7 @@ class _PolicyFile(_Table):
     misuse: _Misuse = _Misuse()
     classification: list[_ClassRule] = []
     alerts: list[_AnyAlert] = []
+    office_hours: _OfficeHours = _OfficeHours()
 
     @model_validator(mode="after")
     def _one_class_each(self) -> _PolicyFile:
@@ -228,6 +258,7 @@ class _PolicyFile(_Table):
             classification=tuple(r.rule() for r in self.classification),
             alerts=tuple(a.rule() for a in self.alerts),
             source=source,
+            office_hours=self.office_hours.value(),
         )
 
 
@@ -310,7 +341,8 @@ def _explain(error: ErrorDetails, data: dict[str, Any]) -> str:
 def _model(table: tuple[int | str, ...]) -> type[_Table]:
     """The model of the table at `table`: the last name in it, or the file itself."""
     names = [part for part in table if isinstance(part, str)]
-    models: dict[str, type[_Table]] = {"misuse": _Misuse, "classification": _ClassRule, **_ALERTS}
+    models: dict[str, type[_Table]] = {"misuse": _Misuse, "classification": _ClassRule}
+    models.update(office_hours=_OfficeHours, **_ALERTS)
     return models[names[-1]] if names else _PolicyFile
 
 

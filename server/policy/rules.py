@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import ClassVar, Protocol
 
 from hailong.errors import ConfigError
+from server.policy.office_hours import OfficeHours
 from server.storage import flags
 
 CONDITIONS = (
@@ -23,7 +24,7 @@ CONDITIONS = (
     "unsatisfied_pct_max",
     "ratings_min",
 )
-ALERT_KINDS = ("unsatisfied_at_counter", "unit_satisfied_below", "ratings_out_of_order")
+ALERT_KINDS = ("unsatisfied_at_counter", "unit_satisfied_below", "ratings_out_of_order", "silent")
 
 
 class PolicyError(ConfigError, ValueError):
@@ -263,7 +264,19 @@ class RatingsOutOfOrder(CountInWindow):
     kind: ClassVar[str] = "ratings_out_of_order"
 
 
-AlertRule = UnsatisfiedAtCounter | UnitSatisfiedBelow | RatingsOutOfOrder
+@dataclass(frozen=True)
+class UnitSilent:
+    """A unit silent or offline for more than `minutes` of office hours (the policy's
+    `[office_hours]`): one alert per spell, to its unit head and the admins."""
+
+    kind: ClassVar[str] = "silent"
+    id: str
+    minutes: int
+    label_vi: str
+    label_en: str
+
+
+AlertRule = UnsatisfiedAtCounter | UnitSatisfiedBelow | RatingsOutOfOrder | UnitSilent
 
 
 # --- the policy ---------------------------------------------------------------------------
@@ -279,6 +292,7 @@ class Policy:
     classification: tuple[ClassRule, ...]
     alerts: tuple[AlertRule, ...]
     source: str
+    office_hours: OfficeHours = OfficeHours()
 
 
 def classify(fig: Scored, policy: Policy) -> Classification | None:

@@ -26,6 +26,7 @@ from server.web.api.alerts import alerts_api
 from server.web.api.auth import auth_api
 from server.web.api.deps import TOKEN_COOKIE, forbidden_response, validation_response
 from server.web.api.importing import importing_api
+from server.web.api.fleet import fleet_api
 from server.web.api.reports import reports_api
 from server.web.api.routes import api, router
 from server.web.api.services import services_api
@@ -85,6 +86,7 @@ def create_app(
     app.include_router(api)
     app.include_router(reports_api)
     app.include_router(alerts_api)
+    app.include_router(fleet_api)
     app.include_router(services_api)
     app.include_router(importing_api)
     app.include_router(login_router)

@@ -19,10 +19,12 @@ from server.policy import (
     CONDITIONS,
     ClassRule,
     MisuseRules,
+    OfficeHours,
     Policy,
     PolicyError,
     RatingsOutOfOrder,
     UnitSatisfiedBelow,
+    UnitSilent,
     UnsatisfiedAtCounter,
     classify,
     load_policy,
@@ -104,7 +106,14 @@ def test_default_policy() -> None:
             label_vi="Đánh giá sai thứ tự trên một thiết bị: 1 trong 60 phút",
             label_en="Ratings out of order on one unit: 1 within 60 minutes",
         ),
+        UnitSilent(
+            id="unit-silent",
+            minutes=30,
+            label_vi="Thiết bị im lặng quá 30 phút trong giờ làm việc",
+            label_en="A unit silent for over 30 minutes of office hours",
+        ),
     )
+    assert policy.office_hours == OfficeHours()
 
 
 def test_defaults_for_keys_left_out_match_the_shipped_file() -> None:
@@ -115,6 +124,7 @@ def test_defaults_for_keys_left_out_match_the_shipped_file() -> None:
     assert policy.min_ratings == shipped.min_ratings
     assert policy.misuse == shipped.misuse
     assert policy.alerts == ()
+    assert policy.office_hours == shipped.office_hours
     assert policy.source == "minimal.toml"
 
 
@@ -165,6 +175,11 @@ def test_every_setting_is_documented() -> None:
         *ALERT_KINDS,
         "window_minutes",
         "threshold_pct",
+        "minutes",
+        "[office_hours]",
+        "days",
+        "hours",
+        "saturday_hours",
         *flags.NAMES,
     ]
     missing = [s for s in settings if f"`{s}`" not in docs]
@@ -342,7 +357,7 @@ def _alert(body: str) -> str:
         (
             _alert('id = "a"\nkind = "storm"'),
             r"'a' kind must be one of unsatisfied_at_counter, unit_satisfied_below, "
-            r"ratings_out_of_order, not 'storm'",
+            r"ratings_out_of_order, silent, not 'storm'",
         ),
         (
             _alert('id = "a"\nkind = "unsatisfied_at_counter"\nwindow = 5'),
@@ -682,3 +697,57 @@ def test_the_out_of_order_alert_settings() -> None:
     wrong = _error(text + "threshold_pct = 5\n")
     assert "'order' threshold_pct is not a setting of kind ratings_out_of_order" in wrong
     assert "window_minutes must be an integer ≥ 1, not 0" in _error(text + "window_minutes = 0\n")
+
+
+def test_the_silent_alert_and_office_hours() -> None:
+    text = MINIMAL + (
+        '[[alerts]]\nid = "quiet"\nkind = "silent"\nminutes = 45\n'
+        '[office_hours]\ndays = "mon tue wed thu fri"\nhours = ["13:30-17:00", "07:00-11:00"]\n'
+        'saturday_hours = ["07:30-11:30"]\n'
+    )
+    policy = parse_policy(text, "policy.toml")
+    assert policy.alerts == (
+        UnitSilent(
+            id="quiet",
+            minutes=45,
+            label_vi="Thiết bị im lặng quá 45 phút trong giờ làm việc",
+            label_en="A unit silent for over 45 minutes of office hours",
+        ),
+    )
+    assert policy.office_hours == OfficeHours(
+        frozenset(range(5)), ((420, 660), (810, 1020)), ((450, 690),)
+    )
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        (
+            '[office_hours]\ndays = "T9"',
+            "[office_hours] days unknown weekday 'T9': use T2 T3 T4 T5 T6 T7 CN",
+        ),
+        ('[office_hours]\ndays = ""', "[office_hours] days must be a non-empty string"),
+        (
+            '[office_hours]\nhours = ["07:30"]',
+            "[office_hours] hours '07:30' is not a span of time: write HH:MM-HH:MM",
+        ),
+        (
+            '[office_hours]\nsaturday_hours = ["11:30-07:30"]',
+            "[office_hours] saturday_hours '11:30-07:30': the end must come after the start",
+        ),
+        (
+            "[office_hours]\nsaturday = []",
+            "[office_hours] saturday is not a setting here (did you mean saturday_hours?)",
+        ),
+        (
+            '[[alerts]]\nid = "q"\nkind = "silent"\nminutes = 0',
+            "[[alerts]] 'q' minutes must be an integer ≥ 1, not 0",
+        ),
+        (
+            '[[alerts]]\nid = "q"\nkind = "silent"\ncount = 2',
+            "[[alerts]] 'q' count is not a setting of kind silent (its settings: minutes)",
+        ),
+    ],
+)
+def test_office_hours_and_silent_errors(table: str, message: str) -> None:
+    assert _error(MINIMAL + table + "\n").startswith(f"policy.toml: {message}")
