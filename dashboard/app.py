@@ -22,12 +22,34 @@ from dash import ALL, Dash, Input, Output, State, dcc, html
 
 from dashboard import captions, sources
 from dashboard.components import NAV_LINK, USER, bilingual, header
-from dashboard.pages import devices, fleet, importing, rota, satisfaction
+from dashboard.pages import (
+    counters,
+    devices,
+    fields,
+    fleet,
+    importing,
+    officers,
+    rota,
+    satisfaction,
+    units,
+    users,
+)
 from server.access.roles import Forbidden
 from server.policy import Policy
 from server.reporting.reports import default_policy
 
-PAGES: tuple[ModuleType, ...] = (satisfaction, devices, rota, importing, fleet)
+PAGES: tuple[ModuleType, ...] = (
+    satisfaction,
+    devices,
+    fleet,
+    units,
+    fields,
+    counters,
+    officers,
+    rota,
+    importing,
+    users,
+)
 URL = "url"
 LOGOUT = "/logout"  # the server's, outside the mount
 
@@ -98,6 +120,7 @@ def create_dash(
         [dcc.Location(id=URL), header(app), html.Main(dash.page_container, className="page")]
     )
     _highlight_current_page(app)
+    _menu_for_user(app)
     _show_user(app)
     return app
 
@@ -121,6 +144,43 @@ def _highlight_current_page(app: Dash) -> None:
         return [
             f"{NAV_LINK} active" if link["path"].strip("/") == here else NAV_LINK for link in ids
         ]
+
+
+def shown_paths(role: str) -> set[str]:
+    """The pages `role` may open: a page names its roles in PAGE["roles"], or is for all."""
+    return {
+        page["path"]
+        for page in dash.page_registry.values()
+        if page.get("roles") is None or role in page["roles"]
+    }
+
+
+def _menu_for_user(app: Dash) -> None:
+    """The user does not see links to pages they may not open, nor a group left empty. Any page
+    change closes the group's drop-down."""
+
+    @app.callback(
+        Output({"role": "nav", "path": ALL}, "style"),
+        Output({"role": "nav-group", "group": ALL}, "hidden"),
+        Output({"role": "nav-group", "group": ALL}, "open"),
+        Input(URL, "pathname"),
+        State({"role": "nav", "path": ALL}, "id"),
+        State({"role": "nav-group", "group": ALL}, "id"),
+    )
+    def menu(
+        _pathname: str | None, links: list[dict[str, Any]], groups: list[dict[str, Any]]
+    ) -> tuple[list[dict[str, str]], list[bool], list[bool]]:
+        shown = shown_paths(sources.access().role)
+        empty = [
+            not any(
+                p["path"] in shown
+                for p in dash.page_registry.values()
+                if p.get("group") == g["group"]
+            )
+            for g in groups
+        ]
+        styles = [{} if link["path"] in shown else {"display": "none"} for link in links]
+        return styles, empty, [False] * len(groups)
 
 
 def _show_user(app: Dash) -> None:

@@ -16,6 +16,8 @@ from dashboard.figures import EMPTY_EN, EMPTY_VI, FONT, MUTED
 
 NAV_LINK = "nav-link"
 USER = "user-badge"
+# Pages whose PAGE names a "group" sit in a drop-down of the header under this name.
+NAV_GROUPS = {"registry": ("Quản lý", "Manage")}
 
 
 def bilingual(vi: str, en: str, class_name: str = "") -> html.Span:
@@ -25,17 +27,33 @@ def bilingual(vi: str, en: str, class_name: str = "") -> html.Span:
     )
 
 
+def _nav_link(app: Dash, page: dict[str, Any]) -> dcc.Link:
+    return dcc.Link(
+        bilingual(page["name"], page.get("name_en", "")),
+        href=app.get_relative_path(page["path"]),
+        id={"role": "nav", "path": page["path"]},
+        className=NAV_LINK,
+    )
+
+
 def header(app: Dash) -> html.Header:
-    """The product name and one link per registered page, in the registry's order."""
-    links = [
-        dcc.Link(
-            bilingual(page["name"], page.get("name_en", "")),
-            href=app.get_relative_path(page["path"]),
-            id={"role": "nav", "path": page["path"]},
-            className=NAV_LINK,
-        )
-        for page in dash.page_registry.values()
-    ]
+    """The product name and one link per registered page, in the registry's order; pages of a
+    group (NAV_GROUPS) in a drop-down after the others."""
+    pages = list(dash.page_registry.values())
+    links: list[Any] = [_nav_link(app, page) for page in pages if not page.get("group")]
+    for group, (vi, en) in NAV_GROUPS.items():
+        members = [_nav_link(app, page) for page in pages if page.get("group") == group]
+        if members:
+            links.append(
+                html.Details(
+                    [
+                        html.Summary(bilingual(vi, en), className=NAV_LINK),
+                        html.Div(members, className="nav-menu"),
+                    ],
+                    id={"role": "nav-group", "group": group},
+                    className="nav-group",
+                )
+            )
     return html.Header(
         html.Div(
             [

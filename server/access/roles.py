@@ -24,6 +24,7 @@ from server.storage.models import User
 
 ADMINISTER = ("admin",)  # registry and device writes, users, the audit log, rejected messages
 READ_REGISTRY = ("admin", "hr", "unit_head")
+REGISTRY_SCREENS = ("admin", "unit_head")  # the dashboard's registry pages; a head sees their unit
 ANY_UNIT = ("admin", "hr", "viewer")
 OWN_UNIT = ("unit_head", "officer")
 SEE_NAMES = ("admin", "hr", "unit_head", "officer")

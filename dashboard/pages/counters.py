@@ -1,0 +1,66 @@
+"""Quầy: the counters of the units the user may see, with the fields each serves; an admin adds
+them and edits their names and fields."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dash import Dash, html
+from sqlmodel import Session
+
+from dashboard import registry_screen, registry_view
+from dashboard.registry_screen import Box, Screen
+from server.access.roles import REGISTRY_SCREENS, Access
+from server.registry import edits
+from server.registry import writes as registry
+from server.storage.models import Counter, CounterCreate
+
+PAGE = {
+    "path": "/counters",
+    "name": "Quầy",
+    "name_en": "Counters",
+    "title": "Quầy · Hài Lòng",
+    "order": 12,
+    "group": "registry",
+    "roles": REGISTRY_SCREENS,
+}
+KIND = registry_view.Kind(Counter, "counter", "quầy", "counter")
+
+
+def _save(session: Session, access: Access, client: str | None, values: dict[str, Any]) -> str:
+    registry_view.required(values, "id", "name", "unit_id")
+    data = CounterCreate.model_validate({**values, "field_ids": values.get("field_ids") or []})
+    return registry_view.put(
+        session, access, client, KIND, data, registry.create_counter, edits.update_counter
+    )
+
+
+SCREEN = Screen(
+    key="counters",
+    title=("Quầy", "Counters"),
+    list_title=("Danh sách quầy", "Counters"),
+    columns=registry_screen.columns(
+        ("id", "Mã", "Id"),
+        ("name", "Tên", "Name"),
+        ("unit_id", "Đơn vị", "Unit"),
+        ("field_ids", "Lĩnh vực", "Fields"),
+    ),
+    rows=registry_view.counter_rows,
+    form_title=("Thêm hoặc sửa quầy", "Add or edit a counter"),
+    boxes=(
+        Box("id", "Mã", "Id"),
+        Box("name", "Tên", "Name"),
+        Box("unit_id", "Đơn vị", "Unit", "select", registry_view.unit_options),
+        Box("field_ids", "Lĩnh vực", "Fields", "multi", registry_view.field_options),
+    ),
+    save=_save,
+    empty=("Chưa có quầy nào", "No counters yet"),
+)
+
+
+def layout(**_query: str) -> html.Div:
+    return registry_screen.layout(SCREEN)
+
+
+def register_callbacks(app: Dash) -> None:
+    registry_screen.register(app, SCREEN)
