@@ -1,8 +1,8 @@
 """What the rota page reads from and writes to the registry, held to what the user may do.
 
-Reads are limited to the user's units (a unit head's own); writes are an admin's, go through the
-registry's own service and rules (server.registry.rota_writes), are audited as the API's are,
-and ask the ingest to refresh the units' Configs (`Sources.registry_changed`).
+Reads are limited to the user's units (a unit head's own); writes are an admin's, run as every
+registry screen's are (`dashboard/registry_view.write`: audited, the registry's own service and
+rules in server/registry/rota_writes.py, then the units' Config refresh).
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from dashboard import rota_view, sources
+from dashboard import registry_view, rota_view, sources
+from dashboard.registry_view import Outcome
 from hailong.errors import NotFound
-from server.access import audit
-from server.access.roles import ADMINISTER, READ_REGISTRY, Access
+from server.access.roles import REGISTRY_SCREENS, Access
 from server.registry import roster, rota_writes
 from server.registry.writes import list_counters
 from server.storage.models import Counter, Officer
@@ -29,6 +29,7 @@ OUTCOMES = {
     "updated": "Đã cập nhật / updated",
     "unchanged": "Không có gì thay đổi / nothing changed",
 }
+DELETED = "Đã xoá / deleted"
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ def counter_of(session: Session, access: Access, counter_id: str) -> Counter:
 
 def month(src: sources.Sources, access: Access, counter_id: str, first: date) -> Month:
     """One counter's resolved shifts in the month from `first`, and its rota rows."""
-    access.require(READ_REGISTRY)
+    access.require(REGISTRY_SCREENS)
     with src.session_factory() as session:
         counter_of(session, access, counter_id)
         shifts = roster.resolved_shifts(
@@ -70,30 +71,27 @@ def month(src: sources.Sources, access: Access, counter_id: str, first: date) ->
         return Month(shifts.get(counter_id, []), rows, officer_names(session))
 
 
-def write(src: sources.Sources, access: Access, data: RotaCreate) -> str:
-    """Put one rota row, audited; the registry's answer ("created", "updated", "unchanged")."""
-    access.require(ADMINISTER)
-    with src.session_factory() as session:
+def put(src: sources.Sources, access: Access, data: RotaCreate) -> Outcome:
+    """Create or update one rota row as the API does, audited; what the registry did."""
+    target = f"{data.counter_id}/{data.officer_id}/{data.from_day.isoformat()}"
+    detail = data.model_dump(mode="json", by_alias=True)
+    client = sources.client()
+
+    def change(session: Session) -> str:
         counter_of(session, access, data.counter_id)
-        target = f"{data.counter_id}/{data.officer_id}/{data.from_day.isoformat()}"
-        audit.record_access(
-            session,
-            access,
-            "rota.put",
-            target=target,
-            client=sources.client(),
-            detail=data.model_dump(mode="json", by_alias=True),
-        )
+        registry_view.record(session, access, client, "rota.put", target, detail)
         _, outcome = rota_writes.put_rota(session, data)
-    src.registry_changed()
-    return outcome
+        return OUTCOMES.get(outcome, outcome)
+
+    return registry_view.write(src, access, change)
 
 
-def delete(src: sources.Sources, access: Access, rota_id: int) -> None:
-    access.require(ADMINISTER)
-    with src.session_factory() as session:
-        audit.record_access(
-            session, access, "rota.delete", target=str(rota_id), client=sources.client()
-        )
+def delete(src: sources.Sources, access: Access, rota_id: int) -> Outcome:
+    client = sources.client()
+
+    def change(session: Session) -> str:
+        registry_view.record(session, access, client, "rota.delete", str(rota_id))
         rota_writes.delete_rota(session, rota_id)
-    src.registry_changed()
+        return DELETED
+
+    return registry_view.write(src, access, change)

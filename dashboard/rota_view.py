@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
-from server.reporting.vietnamese import NO_VALUE
 from server.storage.schedule import (
     VI_WEEKDAYS,
     WEEKDAYS,
@@ -247,15 +246,3 @@ def form_to_create(
 
 
 DAY_OPTIONS = [{"label": vi, "value": en} for vi, en in zip(VI_WEEKDAYS, WEEKDAYS, strict=True)]
-
-
-def error_text(exc: Exception) -> str:
-    """A pydantic error's messages without its URL lines; other errors as they are."""
-    errors = getattr(exc, "errors", None)
-    if callable(errors):
-        parts = []
-        for err in errors():
-            where = ".".join(str(p) for p in err.get("loc", ()))
-            parts.append(f"{where}: {err.get('msg')}" if where else str(err.get("msg")))
-        return "; ".join(parts) or NO_VALUE
-    return str(exc)

@@ -12,18 +12,19 @@ from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 from dash import Dash, Input, Output, ctx, dcc, html, no_update
-from server.ingest.fleet import fleet_view
 
 from dashboard import fleet_table, queries, sources
 from dashboard.components import bilingual, card, data_table, field, page_title, refused_page
-from server.access.roles import READ_REGISTRY, Access
+from server.access.roles import SEE_FLEET, Access
+from server.ingest.fleet import fleet_view
 
 PAGE = {
     "path": "/fleet",
     "name": "Đội thiết bị",
     "name_en": "Fleet",
     "title": "Đội thiết bị · Hài Lòng",
-    "order": 12,
+    "order": 2,
+    "roles": SEE_FLEET,
 }
 REFRESH_MS = 30_000
 
@@ -47,7 +48,7 @@ def count_value_id(status: str) -> str:
 
 def layout(**_query: str) -> html.Div:
     access = sources.access()
-    if access.role not in READ_REGISTRY:
+    if access.role not in SEE_FLEET:
         return refused_page("Đội thiết bị", "Fleet")
     with sources.current().session_factory() as session:
         units = queries.visible_units(session, access)
@@ -149,7 +150,7 @@ def view(
     now: datetime | None = None,
 ) -> View:
     """The counts of the units `access` may see (of the chosen unit) and the rows that match."""
-    access.require(READ_REGISTRY)
+    access.require(SEE_FLEET)
     unit_id = access.unit_scope(None if unit in (None, ALL) else unit)
     with src.session_factory() as session:
         found = fleet_view(

@@ -25,7 +25,9 @@ PAGE = {
     "name": "Nhập dữ liệu",
     "name_en": "Import",
     "title": "Nhập dữ liệu · Hài Lòng",
-    "order": 11,
+    "order": 16,
+    "group": "registry",
+    "roles": ADMINISTER,
 }
 POLL_MS = 700
 MAX_BYTES = 20 * 1024 * 1024  # a province's registry is far smaller

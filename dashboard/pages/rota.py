@@ -12,19 +12,20 @@ from __future__ import annotations
 from typing import Any
 
 from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
-from pydantic import ValidationError
 
-from dashboard import queries, rota_registry, rota_view, sources
+from dashboard import queries, registry_view, rota_registry, rota_view, sources
 from dashboard.components import bilingual, card, data_table, field, page_title, refused_page
-from hailong.errors import HailongError
-from server.access.roles import ADMINISTER, READ_REGISTRY, Access
+from dashboard.registry_view import Outcome
+from server.access.roles import ADMINISTER, REGISTRY_SCREENS, Access
 
 PAGE = {
     "path": "/rota",
     "name": "Lịch trực",
     "name_en": "Rota",
     "title": "Lịch trực · Hài Lòng",
-    "order": 10,
+    "order": 15,
+    "group": "registry",
+    "roles": REGISTRY_SCREENS,
 }
 
 UNIT = "rota-unit"
@@ -55,7 +56,7 @@ def may_write(access: Access) -> bool:
 
 def layout(**_query: str) -> html.Div:
     access = sources.access()
-    if access.role not in READ_REGISTRY:
+    if access.role not in REGISTRY_SCREENS:
         return refused_page("Lịch trực", "Rota")
     src = sources.current()
     with src.session_factory() as session:
@@ -232,10 +233,6 @@ def _cell(day: rota_view.Day | None) -> html.Td:
     )
 
 
-def _failed(exc: Exception) -> html.Span:
-    return html.Span(rota_view.error_text(exc), className="field-error")
-
-
 def register_callbacks(app: Dash) -> None:
     @app.callback(Output(COUNTER, "options"), Output(COUNTER, "value"), Input(UNIT, "value"))
     def counters(unit: str | None) -> tuple[list[dict[str, str]], str | None]:
@@ -300,12 +297,10 @@ def register_callbacks(app: Dash) -> None:
         *fields, added = rest
         try:
             data = rota_view.form_to_create(counter_id, officer_id, *fields)
-            outcome = rota_registry.write(sources.current(), sources.access(), data)
-        except (ValueError, ValidationError, HailongError) as exc:
-            return _failed(exc), no_update
-        return html.Span(rota_registry.OUTCOMES.get(outcome, outcome), className="ok"), (
-            added or 0
-        ) + 1
+        except ValueError as exc:
+            return said(unreadable(exc)), no_update
+        done = rota_registry.put(sources.current(), sources.access(), data)
+        return said(done), (added or 0) + 1 if done.ok else no_update
 
     @app.callback(
         Output(TABLE_MESSAGE, "children"),
@@ -322,21 +317,35 @@ def register_callbacks(app: Dash) -> None:
         previous: list[dict[str, Any]] | None,
         edited: int | None,
     ) -> Any:
-        src, access = sources.current(), sources.access()
-        changed, deleted = rota_view.table_changes(previous, data or [])
-        said = []
+        # redrawn whatever happened, so a refused edit shows the row as it is stored
+        return said(table_edit(previous, data or [])), (edited or 0) + 1
+
+
+def unreadable(exc: ValueError) -> Outcome:
+    return Outcome(False, registry_view.NOT_SAVED + registry_view.reason(exc))
+
+
+def said(outcome: Outcome) -> html.Span:
+    return html.Span(outcome.text, className="ok" if outcome.ok else "field-error")
+
+
+def table_edit(previous: list[dict[str, Any]] | None, data: list[dict[str, Any]]) -> Outcome:
+    """Write what the user changed in the table, row by row, up to the first refusal."""
+    src, access = sources.current(), sources.access()
+    changed, deleted = rota_view.table_changes(previous, data)
+    done: list[str] = []
+    for record in changed:
         try:
-            for record in changed:
-                said.append(
-                    rota_registry.OUTCOMES.get(
-                        o := rota_registry.write(src, access, rota_view.record_to_create(record)), o
-                    )
-                )
-            for rota_id in deleted:
-                rota_registry.delete(src, access, rota_id)
-                said.append("Đã xoá / deleted")
-        except (ValueError, ValidationError, HailongError) as exc:
-            message: Any = _failed(exc)
-        else:
-            message = html.Span("; ".join(said), className="ok")
-        return message, (edited or 0) + 1  # redrawn either way: a refused edit shows as stored
+            row = rota_view.record_to_create(record)
+        except ValueError as exc:
+            return unreadable(exc)
+        outcome = rota_registry.put(src, access, row)
+        if not outcome.ok:
+            return outcome
+        done.append(outcome.text)
+    for rota_id in deleted:
+        outcome = rota_registry.delete(src, access, rota_id)
+        if not outcome.ok:
+            return outcome
+        done.append(outcome.text)
+    return Outcome(True, "; ".join(done))

@@ -25,8 +25,8 @@ from server.settings import Settings
 from server.web.api.alerts import alerts_api
 from server.web.api.auth import auth_api
 from server.web.api.deps import TOKEN_COOKIE, forbidden_response, validation_response
-from server.web.api.importing import importing_api
 from server.web.api.fleet import fleet_api
+from server.web.api.importing import importing_api
 from server.web.api.reports import reports_api
 from server.web.api.routes import api, router
 from server.web.api.services import services_api

@@ -252,8 +252,11 @@ def test_a_unit_head_reads_their_units_rota_without_the_form(app: Dash, engine: 
     )
     assert other.status_code == 403
 
-    crafted = add_row(client)
-    assert "admin" in text_of(crafted[rota.FORM_MESSAGE]["children"])
+    deps = client.get("/_dash-dependencies").get_json()
+    form = {(rota.COUNTER, "value"): "DH-Q1", (rota.OFFICER, "value"): "CB-A"}
+    form[(rota.FROM, "value")] = "2026-12-01"
+    crafted = callback_body(deps, rota.FORM_MESSAGE, {(rota.ADD, "n_clicks"): 1}, form)
+    assert client.post("/_dash-update-component", json=crafted).status_code == 403
     with session_scope(engine) as session:
         assert list(list_rota(session)) == []
 
