@@ -18,10 +18,10 @@ from types import ModuleType
 from typing import Any
 
 import dash
-from dash import ALL, Dash, Input, Output, State, dcc, html
+from dash import ALL, Dash, Input, Output, State, ctx, dcc, html
 
 from dashboard import captions, sources
-from dashboard.components import NAV_LINK, USER, bilingual, header
+from dashboard.components import NAV_GROUP, NAV_LINK, USER, bilingual, header
 from dashboard.pages import (
     counters,
     devices,
@@ -156,31 +156,46 @@ def shown_paths(role: str) -> set[str]:
 
 
 def _menu_for_user(app: Dash) -> None:
-    """The user does not see links to pages they may not open, nor a group left empty. Any page
-    change closes the group's drop-down."""
+    """The user does not see links to pages they may not open, nor a group left empty. A
+    group's button opens its drop-down; any page change closes it."""
 
     @app.callback(
         Output({"role": "nav", "path": ALL}, "style"),
         Output({"role": "nav-group", "group": ALL}, "hidden"),
-        Output({"role": "nav-group", "group": ALL}, "open"),
         Input(URL, "pathname"),
         State({"role": "nav", "path": ALL}, "id"),
         State({"role": "nav-group", "group": ALL}, "id"),
     )
     def menu(
         _pathname: str | None, links: list[dict[str, Any]], groups: list[dict[str, Any]]
-    ) -> tuple[list[dict[str, str]], list[bool], list[bool]]:
+    ) -> tuple[list[dict[str, str]], list[bool]]:
         shown = shown_paths(sources.access().role)
+        pages = dash.page_registry.values()
         empty = [
-            not any(
-                p["path"] in shown
-                for p in dash.page_registry.values()
-                if p.get("group") == g["group"]
-            )
+            not any(p["path"] in shown for p in pages if p.get("group") == g["group"])
             for g in groups
         ]
         styles = [{} if link["path"] in shown else {"display": "none"} for link in links]
-        return styles, empty, [False] * len(groups)
+        return styles, empty
+
+    @app.callback(
+        Output({"role": "nav-group", "group": ALL}, "className"),
+        Input({"role": "nav-toggle", "group": ALL}, "n_clicks"),
+        Input(URL, "pathname"),
+        State({"role": "nav-group", "group": ALL}, "className"),
+        State({"role": "nav-group", "group": ALL}, "id"),
+        prevent_initial_call=True,
+    )
+    def toggle(
+        _clicks: list[int], _pathname: str | None, classes: list[str], ids: list[dict[str, Any]]
+    ) -> list[str]:
+        pressed = ctx.triggered_id
+        return [
+            NAV_GROUP
+            if not isinstance(pressed, dict) or pressed["group"] != group["group"] or "open" in now
+            else f"{NAV_GROUP} open"
+            for now, group in zip(classes, ids, strict=True)
+        ]
 
 
 def _show_user(app: Dash) -> None:

@@ -15,6 +15,7 @@ from dash.dash_table.DataTable import DataTable
 from dashboard.figures import EMPTY_EN, EMPTY_VI, FONT, MUTED
 
 NAV_LINK = "nav-link"
+NAV_GROUP = "nav-group"  # "nav-group open" while its drop-down shows
 USER = "user-badge"
 # Pages whose PAGE names a "group" sit in a drop-down of the header under this name.
 NAV_GROUPS = {"registry": ("Quản lý", "Manage")}
@@ -45,13 +46,18 @@ def header(app: Dash) -> html.Header:
         members = [_nav_link(app, page) for page in pages if page.get("group") == group]
         if members:
             links.append(
-                html.Details(
+                html.Div(
                     [
-                        html.Summary(bilingual(vi, en), className=NAV_LINK),
+                        html.Button(
+                            bilingual(vi, en),
+                            id={"role": "nav-toggle", "group": group},
+                            n_clicks=0,
+                            className=f"{NAV_LINK} nav-toggle",
+                        ),
                         html.Div(members, className="nav-menu"),
                     ],
                     id={"role": "nav-group", "group": group},
-                    className="nav-group",
+                    className=NAV_GROUP,
                 )
             )
     return html.Header(

@@ -80,8 +80,9 @@ def _control(screen: Screen, box: Box, session: Session, access: Access) -> Any:
     return dcc.Input(id=box_id, type="text", className="registry-input")
 
 
-def save_button(element_id: str, vi: str, en: str) -> html.Button:
-    return html.Button(bilingual(vi, en), id=element_id, n_clicks=0, className="button primary")
+def save_button(element_id: str, vi: str, en: str, kind: str = "primary") -> html.Button:
+    """`kind` "danger" for what cannot be undone."""
+    return html.Button(bilingual(vi, en), id=element_id, n_clicks=0, className=f"button {kind}")
 
 
 def message(element_id: str) -> html.Div:

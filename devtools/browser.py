@@ -17,7 +17,14 @@ from contextlib import contextmanager
 import uvicorn
 from a2wsgi import WSGIMiddleware
 from dash import Dash
-from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, expect
+from playwright.sync_api import (
+    Browser,
+    ConsoleMessage,
+    Page,
+    Playwright,
+    expect,
+    sync_playwright,
+)
 from starlette.applications import Starlette
 from starlette.routing import Mount
 from starlette.types import Receive, Scope, Send
@@ -43,6 +50,17 @@ WAIT_MS = 90_000  # a loaded 2-core machine can take long to start Chromium and 
 def launch_chromium(playwright: Playwright) -> Browser:
     """The system Chromium (HAILONG_CHROMIUM overrides the path); never a downloaded build."""
     return playwright.chromium.launch(executable_path=CHROMIUM, args=list(CHROMIUM_ARGS))
+
+
+@contextmanager
+def chromium() -> Iterator[Browser]:
+    """The system Chromium for a script (the tests have their own fixture), closed after."""
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 def mounted(dash_app: Dash, access: Access, prefix: str = MOUNT) -> Starlette:

@@ -13,11 +13,11 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from playwright.sync_api import Browser, ViewportSize, sync_playwright
+from playwright.sync_api import Browser, ViewportSize
 
 from dashboard import report_view
 from dashboard.app import create_dash
-from devtools.browser import launch_chromium, mounted, serve, wait_for_satisfaction_page
+from devtools.browser import chromium, mounted, serve, wait_for_satisfaction_page
 from devtools.dashboard_demo import OFFICERS, seed_demo
 from server.access.roles import Access
 from server.ingest.store import IngestRules
@@ -60,12 +60,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("output", type=Path, help="where to write the PNG: docs/dashboard.png")
     output = parser.parse_args(argv).output
-    with sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        try:
-            take(browser, output)
-        finally:
-            browser.close()
+    with chromium() as browser:
+        take(browser, output)
     return 0
 
 

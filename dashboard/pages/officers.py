@@ -103,7 +103,7 @@ def _actions() -> html.Section:
         html.Div(
             [
                 registry_screen.save_button(MOVE, "Chuyển đơn vị", "Move"),
-                registry_screen.save_button(DEACTIVATE, "Cho nghỉ việc", "Deactivate"),
+                registry_screen.save_button(DEACTIVATE, "Cho nghỉ việc", "Deactivate", "danger"),
                 registry_screen.message(ACT_MESSAGE),
             ],
             className="form-actions",

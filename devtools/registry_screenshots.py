@@ -1,0 +1,106 @@
+"""`python -m devtools.registry_screenshots docs`: the registry screens on the demo registry, as
+an admin sees them, one PNG each (docs/registry-units.png ...) at 1440×900.
+
+Like `devtools.dashboard_screenshot`, it seeds a temporary SQLite database, serves the app
+mounted as in production and photographs it in Chromium, so the pictures are never staged.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from playwright.sync_api import Browser, ViewportSize, expect
+
+from dashboard.app import create_dash
+from devtools.browser import WAIT_MS, chromium, mounted, serve
+from devtools.dashboard_demo import OFFICERS, seed_registry
+from server.access.auth import add_user
+from server.access.roles import Access
+from server.storage.db import make_engine, migrate, session_scope
+from server.storage.models import CounterField, ServiceField
+
+VIEWPORT: ViewportSize = {"width": 1440, "height": 900}
+ADMIN = Access("admin", "quantri")
+FIELDS = {"tu-phap": "Tư pháp", "dat-dai": "Đất đai", "ho-tich": "Hộ tịch"}
+# page path -> what its table shows once loaded
+SCREENS = {
+    "units": "Bộ phận Một cửa UBND Quận 1",
+    "fields": "Tư pháp",
+    "counters": "Quầy số 1",
+    "officers": OFFICERS[0].name,
+    "users": "truongq1",
+}
+
+
+def seed(engine_url: str, now: datetime) -> None:
+    """The demo registry, its fields, and a login per kind of user."""
+    engine = make_engine(engine_url)
+    try:
+        migrate(engine)
+        with session_scope(engine) as session:
+            seed_registry(session, now)
+            session.add_all(ServiceField(id=key, name=name) for key, name in FIELDS.items())
+            session.flush()
+            session.add_all(
+                CounterField(counter_id=f"Q-{officer.id[-2:]}", field_id=key)
+                for officer, key in zip(OFFICERS, FIELDS, strict=False)
+            )
+            session.commit()
+            add_user(session, "quantri", "quantri-password", "admin")
+            add_user(session, "truongq1", "truongq1-password", "unit_head", "Q1-MOTCUA")
+            add_user(session, "phongnoivu", "phongnoivu-password", "hr")
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def demo_dashboard(access: Access, now: datetime | None = None) -> Iterator[str]:
+    """The dashboard over a fresh demo registry, seen by `access`; yields its base URL."""
+    with tempfile.TemporaryDirectory(prefix="hailong-registry-") as tmp:
+        url = f"sqlite:///{tmp}/demo.db"
+        seed(url, now or datetime.now(UTC))
+        engine = make_engine(url)
+        try:
+            app = create_dash(lambda: session_scope(engine))
+            with serve(mounted(app, access)) as base:
+                yield f"{base}/dashboard"
+        finally:
+            engine.dispose()
+
+
+def take(browser: Browser, folder: Path) -> list[Path]:
+    """One PNG per registry screen in `folder`; returns their paths."""
+    made = []
+    folder.mkdir(parents=True, exist_ok=True)
+    with demo_dashboard(ADMIN) as base:
+        page = browser.new_page(viewport=VIEWPORT)
+        try:
+            for screen, shown in SCREENS.items():
+                page.goto(f"{base}/{screen}")
+                expect(page.locator(f"#{screen}-table")).to_contain_text(shown, timeout=WAIT_MS)
+                path = folder / f"registry-{screen}.png"
+                page.screenshot(path=path, full_page=True)
+                made.append(path)
+        finally:
+            page.close()
+    return made
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m devtools.registry_screenshots", description=__doc__
+    )
+    parser.add_argument("folder", type=Path, help="where to write the PNGs: docs")
+    folder = parser.parse_args(argv).folder
+    with chromium() as browser:
+        take(browser, folder)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
