@@ -151,7 +151,7 @@ ROTA_COLUMNS: list[dict[str, Any]] = [
     {"id": "officer", "name": ["Cán bộ", "Officer"], "type": "text", "editable": False},
     {"id": "from", "name": ["Từ ngày", "From"], "type": "text", "editable": False},
     {"id": "to", "name": ["Đến ngày", "To"], "type": "text"},
-    {"id": "days", "name": ["Thứ", "Days"], "type": "text"},
+    {"id": "days", "name": ["Thứ (trống: mọi ngày)", "Days (empty: every day)"], "type": "text"},
     {"id": "every", "name": ["Lặp mỗi", "Every"], "type": "numeric"},
     {"id": "start", "name": ["Bắt đầu", "Start"], "type": "text"},
     {"id": "end", "name": ["Kết thúc", "End"], "type": "text"},

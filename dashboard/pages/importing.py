@@ -70,7 +70,7 @@ def layout(**_query: str) -> html.Div:
                     max_size=MAX_BYTES,
                     className="upload",
                 ),
-                html.Div(id=FILE_NAME, className="caption"),
+                html.Div(id=FILE_NAME, className="file-name"),
                 html.Div(
                     [
                         html.Button(bilingual("Kiểm tra", "Check"), id=CHECK, className="button"),
