@@ -10,16 +10,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 
-from sqlmodel import Session, col, or_, select
+from sqlmodel import Field, Session, SQLModel, col, or_, select
 
+from hailong.errors import RegistryError
 from server.registry.rota import Shift, resolve, utc
-from server.storage.models import Assignment, Counter
+from server.storage.models import Assignment, Counter, Officer
 from server.storage.schedule import Absence, Rota
 from server.timeutil import vn_day, vn_day_start
 
-__all__ = ["Shift", "resolved_shifts", "rows_between"]
+__all__ = ["RosterShift", "Shift", "resolved_shifts", "roster", "rows_between"]
 
 CHUNK = 500  # ids per IN (...): well under every database's limit on bound parameters
+MAX_ROSTER_DAYS = 62  # two months: a calendar page and its edges
 
 
 def _chunks(ids: Sequence[str]) -> Iterable[Sequence[str]]:
@@ -75,3 +77,61 @@ def resolved_shifts(
         return {}
     rotas, assignments, absences, units = rows_between(session, ids, first, last)
     return resolve(first, last, rotas, assignments, absences, units)
+
+
+class RosterShift(SQLModel):
+    """A resolved shift as the roster shows it."""
+
+    counter_id: str
+    counter_name: str
+    officer_id: str
+    officer_name: str
+    start: datetime
+    end: datetime | None = Field(description="null: a one-off assignment with no end yet")
+    source: str = Field(description='"assignment" (one-off, wins over the rota) or "rota"')
+    rota_id: int | None = None
+    assignment_id: int | None = None
+
+
+class RosterSpanError(RegistryError):
+    """A roster asked for a span the server does not resolve in one go."""
+
+
+def roster(session: Session, unit_id: str, start: datetime, end: datetime) -> list[RosterShift]:
+    """Every resolved shift at the unit's counters that overlaps start..end, by counter and time."""
+    if end <= start:
+        raise RosterSpanError("end: phải sau start; end must be after start")
+    if end - start > timedelta(days=MAX_ROSTER_DAYS):
+        raise RosterSpanError(
+            f"end: tối đa {MAX_ROSTER_DAYS} ngày mỗi lần; at most {MAX_ROSTER_DAYS} days at a "
+            "time, ask for the next span after this one"
+        )
+    counters = dict(
+        (key, name)
+        for key, name in session.exec(
+            select(Counter.id, Counter.name).where(Counter.unit_id == unit_id)
+        )
+    )
+    found = resolved_shifts(session, counters, start, end - timedelta.resolution)
+    officer_ids = {s.officer_id for shifts in found.values() for s in shifts}
+    names = dict(
+        (key, name)
+        for key, name in session.exec(
+            select(Officer.id, Officer.name).where(col(Officer.id).in_(officer_ids))
+        )
+    )
+    return [
+        RosterShift(
+            counter_id=s.counter_id,
+            counter_name=counters[s.counter_id],
+            officer_id=s.officer_id,
+            officer_name=names.get(s.officer_id, ""),
+            start=s.start,
+            end=s.end,
+            source=s.source,
+            rota_id=s.rota_id,
+            assignment_id=s.assignment_id,
+        )
+        for counter_id in sorted(found)
+        for s in found[counter_id]
+    ]

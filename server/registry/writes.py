@@ -31,7 +31,6 @@ from server.storage.models import (
     DeviceProvisioned,
     Officer,
     OfficerCreate,
-    OfficerUpdate,
     ServiceField,
     ServiceFieldCreate,
     Unit,
@@ -81,31 +80,6 @@ def create_officer(session: Session, data: OfficerCreate) -> Officer:
     _new(session, Officer, data.id, "officer")
     _require(session, Unit, data.unit_id, "unit_id")
     officer = Officer.model_validate(data)
-    session.add(officer)
-    session.commit()
-    return officer
-
-
-def update_officer(session: Session, officer_id: str, data: OfficerUpdate) -> Officer:
-    """Only the fields sent change. An officer still at a counter cannot be made inactive."""
-    officer = _get(session, Officer, officer_id, "officer")
-    changes = data.model_dump(exclude_unset=True)
-    if changes.get("active") is False and officer.active:
-        now = datetime.now(UTC)
-        current = session.exec(
-            select(Assignment)
-            .where(Assignment.officer_id == officer_id)
-            .where(or_(col(Assignment.end).is_(None), col(Assignment.end) > now))
-            .order_by(col(Assignment.start))
-        ).first()
-        if current is not None:
-            raise RegistryError(
-                f"active: officer {officer_id!r} is assigned to counter {current.counter_id!r} "
-                f"from {current.start.isoformat()} to {_open_until(current.end)}; end assignment "
-                f"{current.id} first (PATCH /api/v1/assignments/{current.id} with an end)"
-            )
-    for name, value in changes.items():
-        setattr(officer, name, value)
     session.add(officer)
     session.commit()
     return officer

@@ -245,6 +245,21 @@ def _entities(
     ]
 
 
+def _moved_away(
+    session: Session, unit_id: str, entities: list[Entity], current: Mapping[Any, Counts]
+) -> list[Entity]:
+    """Officers rated at the unit who have since moved to another keep their rows in its report:
+    their ratings carry the unit they were given."""
+    listed = {e.id for e in entities}
+    moved = sorted(k for k in current if k is not None and k not in listed)
+    if not moved:
+        return entities
+    oq = select(col(Officer.id), col(Officer.name), col(Officer.title))
+    found = session.execute(oq.where(col(Officer.id).in_(moved))).all()
+    added = [Entity(i, n, unit_id, t, (i,)) for i, n, t in found]
+    return sorted([*entities, *added], key=lambda e: (e.name, e.id))
+
+
 def report(session: Session, query: Query, policy: Policy) -> Report:
     """One row per officer, counter, field or unit, the previous period's figures beside each,
     and the rows' total. A field's figures are those of the counters serving it, so a counter
@@ -263,6 +278,8 @@ def report(session: Session, query: Query, policy: Policy) -> Report:
     by = _GROUP_BY[query.scope]
     previous = query.period.previous()
     current = read_counts(session, query.period.start, query.period.end, by, filters)
+    if query.scope == "officer" and query.unit_id is not None and query.officer_id is None:
+        entities = _moved_away(session, query.unit_id, entities, current)
     before = read_counts(session, previous.start, previous.end, by, filters, levels_only=True)
     made = build_report(query, previous, entities, current, before, policy)
     if query.scope == "officer" and query.officer_id is not None:

@@ -137,10 +137,16 @@ class OfficerUpdate(SQLModel):
     name: str | None = Field(default=None, max_length=200)
     title: str | None = Field(default=None, max_length=200)
     active: bool | None = Field(
-        default=None, description="an inactive officer cannot be given new assignments"
+        default=None,
+        description="false: the officer left; their assignments and rota rows end from now",
+    )
+    unit_id: str | None = Field(
+        default=None,
+        max_length=64,
+        description="move the officer to another unit (refused while they have shifts at the old)",
     )
 
-    _check_not_null = field_validator("name", "active")(_not_null)
+    _check_not_null = field_validator("name", "active", "unit_id")(_not_null)
     _check_name = field_validator("name")(_name)
 
 

@@ -28,6 +28,7 @@ from server.web.api.deps import TOKEN_COOKIE, forbidden_response, validation_res
 from server.web.api.fleet import fleet_api
 from server.web.api.importing import importing_api
 from server.web.api.reports import reports_api
+from server.web.api.rota import rota_api
 from server.web.api.routes import api, router
 from server.web.api.services import services_api
 from server.web.login import LOGIN_PATH, LoginRequired
@@ -89,6 +90,7 @@ def create_app(
     app.include_router(fleet_api)
     app.include_router(services_api)
     app.include_router(importing_api)
+    app.include_router(rota_api)
     app.include_router(login_router)
     script_hashes: Sequence[str] = ()
     if dashboard is not None:

@@ -15,6 +15,7 @@ from hailong.errors import BrokerError, NotFound, RegistryError, UnknownId
 from server.access import audit
 from server.access.roles import Access
 from server.ingest import ordering, rejected
+from server.registry import officers
 from server.registry import writes as registry
 from server.storage.models import (
     Assignment,
@@ -160,8 +161,12 @@ def update_officer(
     officer_id: str, data: OfficerUpdate, session: SessionDep, access: AdminUser, request: Request
 ) -> Officer:
     changes = data.model_dump(mode="json", exclude_unset=True)
-    _record(request, session, access, "officer.update", officer_id, changes)
-    return _registry_call(request, registry.update_officer, session, officer_id, data)
+
+    def record(ended: list[str]) -> None:
+        detail = {**changes, "ended": ended} if ended else changes
+        _record(request, session, access, "officer.update", officer_id, detail)
+
+    return _registry_call(request, officers.update_officer, session, officer_id, data, record)
 
 
 @api.get("/officers")

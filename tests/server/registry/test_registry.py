@@ -22,6 +22,7 @@ from hailong.errors import BrokerError, NotFound, RegistryError, UnknownId
 from hailong.mqtt import MqttTarget, new_client
 from server.access.auth import add_user
 from server.broker.dynsec import BrokerAccounts
+from server.registry import officers
 from server.registry import writes as registry
 from server.settings import Settings
 from server.storage.db import alembic_config, make_engine, migrate
@@ -228,22 +229,25 @@ def test_ending_a_shift_must_not_run_into_the_next(session: Session) -> None:
     assert officers(unit_id="LDB") == []
 
 
-def test_an_officer_at_a_counter_stays_active_and_an_inactive_one_gets_no_shift(
+def test_an_officer_who_leaves_has_their_shift_ended_and_an_inactive_one_gets_no_shift(
     session: Session,
 ) -> None:
     first = only_assignment(session)
-    with pytest.raises(
-        RegistryError,
-        match=rf"active: officer 'CB-0042' is assigned to counter 'DH-Q1' from .* to open; "
-        rf"end assignment {first.id} first",
-    ):
-        registry.update_officer(session, "CB-0042", OfficerUpdate(active=False))
-    registry.end_assignment(session, first.id or 0, AssignmentUpdate(end=march(1)))
-    changed = registry.update_officer(
+    ended: list[list[str]] = []
+    officers.update_officer(
+        session, "CB-0042", OfficerUpdate(active=False), ended.append, now=march(1)
+    )
+    assert ended == [
+        [f"assignment {first.id} at DH-Q1 ended {march(1).astimezone(UTC).isoformat()}"]
+    ]
+    session.refresh(first)
+    assert first.end == march(1)
+    officers.update_officer(session, "CB-0042", OfficerUpdate(active=True))
+    changed = officers.update_officer(
         session, "CB-0042", OfficerUpdate(active=False, title="Chuyên viên")
     )
     assert (changed.name, changed.title, changed.active) == ("Nguyễn Thị Lan", "Chuyên viên", False)
-    assert registry.update_officer(session, "CB-0042", OfficerUpdate(title=None)).title is None
+    assert officers.update_officer(session, "CB-0042", OfficerUpdate(title=None)).title is None
     assert registry.list_officers(session, active=True) == []
     assert [o.id for o in registry.list_officers(session, unit_id="DH", active=False)] == [
         "CB-0042"
@@ -255,7 +259,7 @@ def test_an_officer_at_a_counter_stays_active_and_an_inactive_one_gets_no_shift(
             session, AssignmentCreate(officer_id="CB-0042", counter_id="DH-Q1", start=march(2))
         )
     with pytest.raises(UnknownId, match="there is no officer 'CB-9999'"):
-        registry.update_officer(session, "CB-9999", OfficerUpdate(name="A"))
+        officers.update_officer(session, "CB-9999", OfficerUpdate(name="A"))
 
 
 def test_a_device_is_revoked_once_and_its_account_disabled(session: Session) -> None:
@@ -446,23 +450,22 @@ def test_officers_change_and_an_inactive_one_gets_no_shift(client: TestClient) -
     ]:
         r = client.patch("/api/v1/officers/CB-0042", json=body, headers=auth)
         assert r.status_code == 422 and message in r.json()["detail"][0]["msg"], r.text
-    assigned = client.patch("/api/v1/officers/CB-0042", json={"active": False}, headers=auth)
-    assert assigned.status_code == 409
-    assert assigned.json()["detail"].startswith(
-        "active: officer 'CB-0042' is assigned to counter 'DH-Q1' from 2026-01-01T00:30:00+00:00 "
-        "to open; end assignment 1 first (PATCH /api/v1/assignments/1 with an end)"
-    )
     unknown = client.patch("/api/v1/officers/CB-9", json={"active": False}, headers=auth)
     assert unknown.status_code == 404 and unknown.json()["detail"] == "there is no officer 'CB-9'"
     hr = client.patch("/api/v1/officers/CB-0042", json={"title": "x"}, headers=login(client, "hr"))
     assert hr.status_code == 403
 
-    ended = client.patch(
-        "/api/v1/assignments/1", json={"end": "2026-03-01T08:00:00+07:00"}, headers=auth
-    )
-    assert ended.status_code == 200, ended.text
+    # An officer who leaves: their open assignment ends now, and the audit event says so.
     r = client.patch("/api/v1/officers/CB-0042", json={"active": False}, headers=auth)
     assert r.status_code == 200 and r.json()["active"] is False
+    shift = client.get("/api/v1/assignments?officer_id=CB-0042", headers=auth).json()[0]
+    assert shift["end"] is not None
+    event = client.get("/api/v1/audit?action=officer.update", headers=auth).json()[0]
+    assert event["detail"]["active"] is False
+    (ended,) = event["detail"]["ended"]
+    text, moment = ended.rsplit(" ", 1)
+    assert text == "assignment 1 at DH-Q1 ended"
+    assert datetime.fromisoformat(moment) == datetime.fromisoformat(shift["end"])
     refused = client.post(
         "/api/v1/assignments",
         json={"officer_id": "CB-0042", "counter_id": "DH-Q1", "start": "2026-04-01T07:30+07:00"},

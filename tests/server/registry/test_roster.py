@@ -12,11 +12,14 @@ from sqlalchemy import event
 from sqlmodel import Session
 
 from hailong.errors import NotFound, RegistryError
+from server.ingest.store import store_rows
+from server.registry import officers
 from server.registry import writes as registry
 from server.registry.device_config import config_for, next_assignment_change
 from server.registry.duty import officer_at
 from server.registry.roster import resolved_shifts
 from server.registry.rota_writes import add_absence, list_rota, put_rota
+from server.reporting.reports import officer_report
 from server.storage.db import make_engine, migrate
 from server.storage.models import (
     AssignmentCreate,
@@ -24,10 +27,12 @@ from server.storage.models import (
     Counter,
     Device,
     Officer,
+    OfficerUpdate,
     Unit,
 )
 from server.storage.schedule import AbsenceCreate, RotaCreate
 from server.timeutil import VN_TZ
+from tests.server.factories import RULES, stored_row
 
 
 def vn(day: int, hour: int = 0, minute: int = 0) -> datetime:
@@ -91,7 +96,7 @@ def test_a_rota_needs_a_known_active_officer_of_the_counters_unit(session: Sessi
         put_rota(session, row("CB-01", "Q-99"))
     with pytest.raises(RegistryError, match="belongs to unit XX"):
         put_rota(session, row("CB-X", "Q-01"))
-    registry.update_officer(session, "CB-03", registry.OfficerUpdate(active=False))
+    officers.update_officer(session, "CB-03", OfficerUpdate(active=False))
     with pytest.raises(RegistryError, match="inactive"):
         put_rota(session, row("CB-03", "Q-01"))
 
@@ -202,3 +207,51 @@ def test_the_config_shows_the_rota_officer_and_changes_at_the_shift_boundary(
     assert later is not None and vn(4, 12) < later < vn(7, 7, 30)
     assert next_assignment_change(session, vn(6, 20)) == vn(7, 7, 30)
     assert timedelta(0) < later - vn(4, 12) <= timedelta(hours=12)
+
+
+def test_an_officer_who_leaves_keeps_their_past_shifts_and_has_no_more(session: Session) -> None:
+    put_rota(session, row("CB-01", "Q-01", to="2026-12-19", start="07:30", end="17:00"))
+    put_rota(session, row("CB-01", "Q-02", **{"from": "2026-12-20"}))
+    put_rota(session, row("CB-02", "Q-02", to="2026-12-19", start="07:30", end="17:00"))
+    ended: list[list[str]] = []
+    update = OfficerUpdate(active=False)
+    officers.update_officer(session, "CB-01", update, ended.append, now=vn(10, 9))
+    assert [text.split(" ", 3)[3:] for text in ended[0]] == [
+        ["Q-01 ends 2026-12-10"],
+        ["Q-02 removed (not begun)"],
+    ]
+    assert on_duty(session, "Q-01", vn(10, 8)) == "CB-01"  # before they left: history stays
+    assert on_duty(session, "Q-01", vn(10, 10)) is None  # the rest of the day: nobody
+    assert on_duty(session, "Q-01", vn(9, 10)) == "CB-01"
+    assert on_duty(session, "Q-02", vn(21, 10)) is None
+    # Before today's shift began, the rota simply stops after yesterday.
+    officers.update_officer(session, "CB-02", update, ended.append, now=vn(10, 6))
+    assert ended[1][0].endswith("ends 2026-12-09")
+    assert on_duty(session, "Q-02", vn(10, 8)) is None
+
+
+def test_an_officer_moves_to_another_unit_only_once_their_shifts_there_are_over(
+    session: Session,
+) -> None:
+    put_rota(session, row("CB-02", "Q-01", to="2026-12-05"))
+    move = OfficerUpdate(unit_id="XX")
+    with pytest.raises(RegistryError, match=r"still has shifts at unit DH: rota \d+ at Q-01"):
+        officers.update_officer(session, "CB-02", move, now=vn(4, 9))
+    with pytest.raises(NotFound, match="unknown unit 'YY'"):
+        officers.update_officer(session, "CB-02", OfficerUpdate(unit_id="YY"), now=vn(6))
+    session.add(Device(id="dev-q1", counter_id="Q-01", created_at=datetime.now(UTC)))
+    session.commit()
+    rated = stored_row(vn(3, 9), officer_id="CB-02", counter_id="Q-01", device_id="dev-q1")
+    store_rows(session, [rated], RULES, vn(3, 9))
+    session.commit()
+    moved = officers.update_officer(session, "CB-02", move, now=vn(6))
+    assert moved.unit_id == "XX"
+    assert on_duty(session, "Q-01", vn(3, 9)) == "CB-02"  # their past shifts stay theirs
+    # The unit's report still counts the rating they got there; the new unit's does not.
+    december = (date(2026, 12, 1), date(2026, 12, 31))
+    rows = {r.id: r.figures.ratings for r in officer_report(session, *december, "DH")}
+    assert rows == {"CB-01": 0, "CB-02": 1, "CB-03": 0}
+    assert {r.id: r.figures.ratings for r in officer_report(session, *december, "XX")} == {
+        "CB-02": 0,
+        "CB-X": 0,
+    }
