@@ -79,7 +79,9 @@ def end_shifts(session: Session, officer_id: str, now: datetime) -> list[str]:
     return ended
 
 
-def _refuse_move(session: Session, officer: Officer, unit_id: str, now: datetime) -> None:
+def refuse_move(session: Session, officer: Officer, unit_id: str, now: datetime) -> None:
+    """A move to `unit_id` while the officer has shifts still to come at their unit's counters
+    is refused (the API's PATCH and the import alike)."""
     if session.get(Unit, unit_id) is None:
         raise NotFound(f"unit_id: không có đơn vị {unit_id!r}; unknown unit {unit_id!r}")
     old = set(session.exec(select(Counter.id).where(Counter.unit_id == officer.unit_id)).all())
@@ -118,7 +120,7 @@ def update_officer(
     moment = utc(now or datetime.now(UTC))
     changes = data.model_dump(exclude_unset=True)
     if changes.get("unit_id") not in (None, officer.unit_id):
-        _refuse_move(session, officer, changes["unit_id"], moment)
+        refuse_move(session, officer, changes["unit_id"], moment)
     ended: list[str] = []
     if changes.get("active") is False and officer.active:
         ended = end_shifts(session, officer_id, moment)

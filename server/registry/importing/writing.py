@@ -1,32 +1,26 @@
 """The checked rows written into the session, in the order of the sheets so that what a row
-refers to is there first; nothing is committed here. The rules that need the registry as the
-import leaves it (the rota's, and an officer moved or deactivated with shifts still ahead) run
-here too, and what they refuse comes back as errors of the rows concerned."""
+refers to is there first; nothing is committed here. The registry's own rules run on each write,
+as they do for the API: the rota's (`rota_writes.put_rota`: an officer at two counters at once, an
+officer of another unit), an officer's move or leaving (`officers`); what they refuse comes back
+as an error of the row concerned."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from sqlmodel import Session, SQLModel, col, or_, select
+from sqlmodel import Session, SQLModel
 
 from hailong.errors import RegistryError
 from server.registry.importing import sheets
 from server.registry.importing.plan import UNCHANGED, Change, Plan
 from server.registry.importing.report import RowError
 from server.registry.importing.stored import Stored
-from server.storage.models import (
-    Assignment,
-    Counter,
-    CounterField,
-    Device,
-    Officer,
-    ServiceField,
-    Unit,
-)
-from server.storage.schedule import Rota, RotaCreate
-from server.timeutil import vn_day
+from server.registry.officers import end_shifts, refuse_move
+from server.registry.rota_writes import put_rota
+from server.storage.models import Counter, CounterField, Device, Officer, ServiceField, Unit
 
 T = TypeVar("T", bound=SQLModel)
 
@@ -37,12 +31,14 @@ def write(session: Session, plan: Plan, stored: Stored, tick: Callable[[], None]
     for sheet in sheets.SHEETS:
         for change in (c for c in plan.changes if c.sheet == sheet):
             tick()
-            if sheet == "rota":
-                _rota(session, change, errors)
-            elif change.status != UNCHANGED:
-                _WRITERS[sheet](session, stored, change, now)
+            try:
+                if sheet == "rota":
+                    _, change.status = put_rota(session, change.target, commit=False)
+                elif change.status != UNCHANGED:
+                    _WRITERS[sheet](session, stored, change, now)
+            except RegistryError as exc:
+                errors.append(rule_error(sheet, change.row, str(exc)))
         session.flush()
-    errors.extend(_officers_leaving(session, plan.changes, now))
     return errors
 
 
@@ -79,7 +75,14 @@ def _counter(session: Session, stored: Stored, change: Change, now: datetime) ->
 
 
 def _officer(session: Session, stored: Stored, change: Change, now: datetime) -> None:
-    _upsert(session, Officer, stored.officers.get(change.key), change)
+    """As `PATCH /officers` does it: a move is refused while the officer has shifts to come at
+    the old unit; one who leaves has their shifts ended from now."""
+    found = stored.officers.get(change.key)
+    if found is not None and found.unit_id != change.target["unit_id"]:
+        refuse_move(session, found, change.target["unit_id"], now)
+    if found is not None and found.active and not change.target["active"]:
+        end_shifts(session, found.id, now)
+    _upsert(session, Officer, found, change)
 
 
 def _device(session: Session, stored: Stored, change: Change, now: datetime) -> None:
@@ -95,106 +98,21 @@ _WRITERS: dict[str, Callable[[Session, Stored, Change, datetime], None]] = {
 }
 
 
-def _rota(session: Session, change: Change, errors: list[RowError]) -> None:
-    data: RotaCreate = change.target
-    try:
-        _, change.status = put_rota(session, data, commit=False)
-    except RegistryError as exc:
-        message = str(exc)
-        column, _, rest = message.partition(":")
-        known = sheets.SHEETS["rota"].column(column.strip()) is not None
-        errors.append(
-            RowError(
-                sheet="rota",
-                row=change.row,
-                column=column.strip() if known else "",
-                message_vi=f"lịch trực bị từ chối: {rest.strip() if known else message}",
-                message_en=message,
-            )
-        )
+def rule_error(sheet: str, row: int, message: str) -> RowError:
+    """A registry rule's refusal as a row's error: `column: tiếng Việt; English`, where the
+    column and the Vietnamese are there when the rule gives them."""
+    column, colon, rest = message.partition(":")
+    if not colon or sheets.SHEETS[sheet].column(column.strip()) is None:
+        column, rest = "", message
+    vi, en = _languages(rest.strip())
+    return RowError(sheet=sheet, row=row, column=column.strip(), message_vi=vi, message_en=en)
 
 
-def put_rota(session: Session, data: RotaCreate, *, commit: bool = True) -> tuple[Rota, str]:
-    """A rota row found again by its counter, officer and first day, created or updated."""
-    values: dict[str, Any] = {
-        "counter_id": data.counter_id,
-        "officer_id": data.officer_id,
-        "first_day": data.from_day,
-        "last_day": data.to_day,
-        "days": data.days,
-        "every": data.every,
-        "start_min": data.start_min,
-        "end_min": data.end_min,
-    }
-    found = session.exec(
-        select(Rota)
-        .where(Rota.counter_id == data.counter_id)
-        .where(Rota.officer_id == data.officer_id)
-        .where(Rota.first_day == data.from_day)
-    ).first()
-    status = "created" if found is None else "updated"
-    if found is not None and all(getattr(found, k) == v for k, v in values.items()):
-        return found, UNCHANGED
-    rota = found or Rota.model_validate(values)
-    for name, value in values.items():
-        setattr(rota, name, value)
-    session.add(rota)
-    session.flush()
-    if commit:
-        session.commit()
-    return rota, status
-
-
-def _officers_leaving(session: Session, changes: list[Change], now: datetime) -> list[RowError]:
-    """An officer moved to another unit, or deactivated, must have no shift still to come at a
-    counter they no longer serve: end those first, so no rating lands on the wrong unit."""
-    moved, leaving = {}, {}
-    for c in changes:
-        if c.sheet != "officers" or c.stored is None:
-            continue
-        if c.stored["active"] and not c.target["active"]:
-            leaving[c.key] = c
-        elif c.stored["unit_id"] != c.target["unit_id"]:
-            moved[c.key] = c
-    ids = list(moved | leaving)
-    if not ids:
-        return []
-    today = vn_day(now)
-    shifts: list[tuple[str, str, str]] = [
-        (a.officer_id, a.counter_id, f"{a.start:%Y-%m-%d %H:%M} UTC")
-        for a in session.exec(
-            select(Assignment)
-            .where(col(Assignment.officer_id).in_(ids))
-            .where(or_(col(Assignment.end).is_(None), col(Assignment.end) > now))
-        )
-    ]
-    shifts += [
-        (r.officer_id, r.counter_id, f"rota {r.first_day.isoformat()}")
-        for r in session.exec(
-            select(Rota)
-            .where(col(Rota.officer_id).in_(ids))
-            .where(or_(col(Rota.last_day).is_(None), col(Rota.last_day) >= today))
-        )
-    ]
-    errors: dict[str, RowError] = {}
-    for officer_id, counter_id, when in shifts:
-        counter = session.get(Counter, counter_id)
-        unit_id = counter.unit_id if counter else None
-        if officer_id in errors:
-            continue
-        if officer_id in leaving:
-            change, column = leaving[officer_id], "active"
-        elif unit_id != moved[officer_id].target["unit_id"]:
-            change, column = moved[officer_id], "unit_id"
-        else:
-            continue
-        errors[officer_id] = RowError(
-            sheet="officers",
-            row=change.row,
-            column=column,
-            message_vi=f"cán bộ {officer_id!r} còn ca trực ở quầy {counter_id!r} ({when}): kết "
-            "thúc ca đó trước (ghi ngày kết thúc cho lịch trực)",
-            message_en=f"officer {officer_id!r} still has shifts at counter {counter_id!r} "
-            f"({when}): end them first (give the rota a 'to' day)",
-        )
-    return list(errors.values())
+def _languages(message: str) -> tuple[str, str]:
+    """The registry's messages are Vietnamese then English, joined by `; ` or `. `: the English
+    is the longest tail that holds no Vietnamese letter (ids are ASCII)."""
+    for found in re.finditer(r"[;.] ", message):
+        tail = message[found.end() :]
+        if tail.isascii():
+            return message[: found.start() + (found.group()[0] == ".")].strip(), tail.strip()
+    return message, message

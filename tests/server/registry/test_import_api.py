@@ -236,3 +236,36 @@ def test_a_second_device_on_a_counter_and_a_move_with_shifts_ahead_are_errors(
     assert [
         u["id"] for u in client.get("/api/v1/units", headers=login(client, "admin")).json()
     ] == ["DH"]
+
+
+def test_rota_rules_are_checked_beside_the_cells_of_other_rows(client: TestClient) -> None:
+    rows = registry_rows(counters=2)
+    clash = dict(rows["rota"][0], counter_id=counter_id(2))  # officer 1 at counter 2 too, row 7
+    rows["rota"].append(clash)
+    rows["fields"][0]["name"] = "x" * 201  # row 3, a cell of another sheet
+    answer = post(client, xlsx_bytes(rows))
+    assert answer.status_code == 422, answer.text
+    found = {(e["sheet"], e["row"], e["column"]): e for e in answer.json()["errors"]}
+    assert ("fields", 3, "name") in found
+    [rota] = [e for e in answer.json()["errors"] if e["sheet"] == "rota"]
+    assert rota["row"] == 7
+    assert "already" in rota["message_en"] and "(Vietnam time)" in rota["message_en"]
+    assert "giờ Việt Nam" in rota["message_vi"] and "already" not in rota["message_vi"]
+    assert stored_counts(client) == dict.fromkeys(stored_counts(client), 0)
+
+
+def test_an_officer_made_inactive_has_their_shifts_ended(client: TestClient) -> None:
+    rows = registry_rows(counters=2)
+    rows["rota"] = [dict(r, to=None) for r in rows["rota"]]
+    assert post(client, xlsx_bytes(rows)).status_code == 200
+    rows["officers"][0]["active"] = "không"
+    rows["rota"] = [r for r in rows["rota"] if r["officer_id"] != officer_id(1)]
+    answer = post(client, xlsx_bytes(rows))
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["sheets"]["officers"]["updated"] == [officer_id(1)]
+    auth = login(client, "admin")
+    rota = client.get("/api/v1/rota", headers=auth).json()
+    mine = [r for r in rota if r["officer_id"] == officer_id(1)]
+    assert mine and all(r["to"] is not None for r in mine)
+    again = post(client, xlsx_bytes(rows))
+    assert counts(again.json(), "updated") == dict.fromkeys(FULL, 0)
