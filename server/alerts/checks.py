@@ -99,7 +99,7 @@ def check_counters(
                         ),
                     }
                 )
-    return _insert_new(session, rows)
+    return insert_new(session, rows)
 
 
 def _level1_counters(
@@ -185,7 +185,7 @@ def check_units(session: Session, rules: Iterable[AlertRule], now: datetime) -> 
                     ),
                 }
             )
-    return _insert_new(session, rows)
+    return insert_new(session, rows)
 
 
 @dataclass(frozen=True)
@@ -263,7 +263,7 @@ def check_order(session: Session, rules: Iterable[AlertRule], now: datetime) -> 
                         ),
                     }
                 )
-    return _insert_new(session, rows)
+    return insert_new(session, rows)
 
 
 def _latest_device_windows(
@@ -284,7 +284,7 @@ def _latest_device_windows(
     return latest
 
 
-def _insert_new(session: Session, rows: list[dict[str, Any]]) -> list[Alert]:
+def insert_new(session: Session, rows: list[dict[str, Any]]) -> list[Alert]:
     """Insert the alerts whose key is new, each with its audit event; rows go in key order so
     that two processes inserting the same keys wait for each other rather than deadlock."""
     insert = bulk.dialect_insert(session)(ALERT)

@@ -76,3 +76,17 @@ def alert_rows(alerts: Iterable[Alert]) -> list[dict[str, Any]]:
         }
         for a in alerts
     ]
+
+
+def silent_message(
+    device_id: str, counter_name: str, unit_name: str, since: datetime, offline: bool
+) -> str:
+    """Since when a unit has said nothing, and whether the broker saw it go (offline) or it just
+    stopped (silent: frozen, or its network cut)."""
+    how = "mất kết nối" if offline else "không gửi tín hiệu"
+    how_en = "offline" if offline else "silent"
+    return (
+        f"Thiết bị {device_id} tại {_counter_label(counter_name)} ({unit_name}) {how} từ "
+        f"{_vn(since, '%H:%M')} ngày {_vn(since, '%d/%m/%Y')}. / Unit {device_id} at "
+        f"{counter_name} ({unit_name}) {how_en} since {_vn(since, '%H:%M %d/%m/%Y')} (ICT)."
+    )[:MESSAGE_CHARS]

@@ -24,6 +24,14 @@ ONLINE, SILENT, OFFLINE, NEVER_SEEN, REVOKED = (
 )
 COUNTED = (ONLINE, SILENT, OFFLINE, NEVER_SEEN)
 STATUSES = (*COUNTED, REVOKED)
+# What a person reads for each status, Vietnamese first (the alert's words for the same states).
+LABELS = {
+    ONLINE: ("Trực tuyến", "Online"),
+    SILENT: ("Không gửi tín hiệu", "Silent"),
+    OFFLINE: ("Mất kết nối", "Offline"),
+    NEVER_SEEN: ("Chưa kết nối lần nào", "Never seen"),
+    REVOKED: ("Đã thu hồi", "Revoked"),
+}
 # The server counts a device as silent after three Status periods without a word (the protocol);
 # the server does not change a unit's `status_s`, so the period is the contract's default.
 SILENT_AFTER = timedelta(seconds=3 * DEFAULT_STATUS_S)

@@ -181,6 +181,7 @@ def test_alert_jobs_follow_the_policy_and_the_webhook_setting() -> None:
         ("alerts.counters", 60),
         ("alerts.units", 600),
         ("alerts.order", 60),
+        ("alerts.silent", 60),
     ]
     with_hook = alert_jobs(Settings(alert_webhook_url="https://hook.example/x"), policy)
     assert [j.name for j in with_hook][-1] == "alerts.deliver"
@@ -579,6 +580,7 @@ def test_the_jobs_raise_and_deliver(engine: Engine) -> None:
             "alerts.counters",
             "alerts.units",
             "alerts.order",
+            "alerts.silent",
             "alerts.deliver",
         ]
     bodies = hook.bodies()

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -292,3 +293,32 @@ def test_a_unit_that_stops_moves_from_online_to_offline(
         assert row.since is not None and row.since <= datetime.now(UTC)
     finally:
         server.stop()
+
+
+def statements(session: Session) -> int:
+    """How many SQL statements one fleet view runs."""
+    seen: list[str] = []
+    bind = session.get_bind()
+
+    def count(*_: object) -> None:
+        seen.append("")
+
+    event.listen(bind, "before_cursor_execute", count)
+    try:
+        fleet_view(session, NOW, search="quay")
+    finally:
+        event.remove(bind, "before_cursor_execute", count)
+    return len(seen)
+
+
+def test_the_view_runs_the_same_few_queries_for_any_number_of_units(fleet: Session) -> None:
+    few = statements(fleet)
+    for i in range(40):
+        fleet.add(Device(id=f"dev-x-{i}", counter_id="HB-Q1", created_at=NOW, state="online"))
+        fleet.add(
+            DeviceConnection(device_id=f"dev-x-{i}", state="online", received_at=NOW, live=True)
+        )
+        fleet.add(SeqGap(device_id=f"dev-x-{i}", first_seq=1, last_seq=2))
+    fleet.commit()
+    assert fleet_view(fleet, NOW, unit_id="HB").counts["total"] == 41
+    assert statements(fleet) == few <= 8  # devices, shifts on duty (rotas too), names, seqs

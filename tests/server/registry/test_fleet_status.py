@@ -8,12 +8,14 @@ import pytest
 
 from server.policy.office_hours import OfficeHours, open_deadline, open_time, parse_span
 from server.registry.fleet_status import (
+    LABELS,
     NEVER_SEEN,
     OFFLINE,
     ONLINE,
     REVOKED,
     SILENT,
     SILENT_AFTER,
+    STATUSES,
     counts,
     device_status,
     spell_start,
@@ -59,6 +61,11 @@ def test_device_status(
     seen = None if seen_ago is None else NOW - seen_ago
     revoked = None if revoked_ago is None else NOW - revoked_ago
     assert device_status(state, seen, revoked, NOW) == expected
+
+
+def test_every_status_has_its_labels() -> None:
+    assert list(LABELS) == list(STATUSES)
+    assert all(vi and en and vi != en for vi, en in LABELS.values())
 
 
 def test_spell_start() -> None:
