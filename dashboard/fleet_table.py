@@ -1,8 +1,8 @@
 """The fleet page's figures and table as plain values: the status labels and colours, the
 columns, and one record per row of the fleet service (server.registry.fleet).
 
-No Dash and no database here; the statuses are the service's, so a label is looked up, never
-decided, on screen.
+No Dash and no database here; the statuses and their words are the service's
+(server/registry/fleet_status.py), so a label is looked up, never decided, on screen.
 """
 
 from __future__ import annotations
@@ -12,27 +12,30 @@ from typing import Any
 
 from dashboard.figures import MUTED, SATISFIED_COLOR
 from dashboard.tables import count_column, format_vn_time
+from server.registry.fleet_status import (
+    LABELS,
+    NEVER_SEEN,
+    OFFLINE,
+    ONLINE,
+    REVOKED,
+    SILENT,
+    STATUSES,
+)
 from server.reporting.vietnamese import NO_VALUE
 from server.reporting.vietnamese import count as format_count
 
-OFFLINE_COLOR = "#b91c1c"
-SILENT_COLOR = "#d97706"
-
-# The statuses counted as big figures at the top, each a filter: label, English, colour.
-COUNTED: dict[str, tuple[str, str, str]] = {
-    "online": ("Trực tuyến", "Online", SATISFIED_COLOR),
-    "silent": ("Im lặng", "Silent", SILENT_COLOR),
-    "offline": ("Mất kết nối", "Offline", OFFLINE_COLOR),
-    "never_seen": ("Chưa kết nối", "Never seen", MUTED),
-}
-STATUSES: dict[str, tuple[str, str, str]] = {
-    **COUNTED,
-    "revoked": ("Đã thu hồi", "Revoked", MUTED),
+# Each status's colour on screen; its words are the service's (LABELS).
+COLORS = {
+    ONLINE: SATISFIED_COLOR,
+    SILENT: "#d97706",
+    OFFLINE: "#b91c1c",
+    NEVER_SEEN: MUTED,
+    REVOKED: MUTED,
 }
 
 
 def status_label(status: str) -> str:
-    vi, en, _ = STATUSES.get(status, (status, status, MUTED))
+    vi, en = LABELS.get(status, (status, status))
     return f"{vi} ({en.lower()})"
 
 
@@ -49,7 +52,7 @@ def status_styles() -> list[dict[str, Any]]:
             "color": color,
             "fontWeight": "600",
         }
-        for status, (_, _, color) in STATUSES.items()
+        for status, color in COLORS.items()
     ]
 
 

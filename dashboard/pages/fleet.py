@@ -17,6 +17,7 @@ from dashboard import fleet_table, queries, sources
 from dashboard.components import bilingual, card, data_table, field, page_title, refused_page
 from server.access.roles import SEE_FLEET, Access
 from server.ingest.fleet import fleet_view
+from server.registry.fleet_status import COUNTED, LABELS
 
 PAGE = {
     "path": "/fleet",
@@ -63,14 +64,14 @@ def layout(**_query: str) -> html.Div:
                 [
                     html.Button(
                         [
-                            html.Div(bilingual(vi, en), className="kpi-label"),
+                            html.Div(bilingual(*LABELS[status]), className="kpi-label"),
                             html.Div(id=count_value_id(status), className="kpi-value"),
                         ],
                         id=count_id(status),
                         className="kpi kpi-button",
-                        style={"borderTopColor": color},
+                        style={"borderTopColor": fleet_table.COLORS[status]},
                     )
-                    for status, (vi, en, color) in fleet_table.COUNTED.items()
+                    for status in COUNTED
                 ],
                 className="kpis",
             ),
@@ -161,25 +162,25 @@ def view(
             search=(search or "").strip() or None,
         )
     records = fleet_table.records(found.rows)
-    counts = [fleet_table.count_text(found.counts.get(s, 0)) for s in fleet_table.COUNTED]
+    counts = [fleet_table.count_text(found.counts.get(s, 0)) for s in COUNTED]
     return View(counts, records, table_hidden=not records, empty_hidden=bool(records))
 
 
 def register_callbacks(app: Dash) -> None:
     @app.callback(
         Output(STATUS, "value"),
-        *[Input(count_id(status), "n_clicks") for status in fleet_table.COUNTED],
+        *[Input(count_id(status), "n_clicks") for status in COUNTED],
         prevent_initial_call=True,
     )
     def pick(*_clicks: int | None) -> Any:
         clicked = str(ctx.triggered_id or "")
-        for status in fleet_table.COUNTED:
+        for status in COUNTED:
             if clicked == count_id(status):
                 return status
         return no_update
 
     @app.callback(
-        *[Output(count_value_id(status), "children") for status in fleet_table.COUNTED],
+        *[Output(count_value_id(status), "children") for status in COUNTED],
         Output(TABLE, "data"),
         Output(TABLE_BOX, "hidden"),
         Output(EMPTY, "hidden"),

@@ -13,6 +13,7 @@ from dashboard import registry_screen, registry_view, sources
 from dashboard.components import card, field
 from dashboard.registry_screen import Box, Screen
 from server.access.roles import REGISTRY_SCREENS, Access
+from server.registry import officers
 from server.registry import writes as registry
 from server.storage.models import Officer, OfficerCreate, OfficerUpdate
 
@@ -40,7 +41,7 @@ def change(
     data = OfficerUpdate.model_validate(changes)
     detail = data.model_dump(mode="json", exclude_unset=True)
     registry_view.record(session, access, client, "officer.update", officer_id, detail)
-    return registry.update_officer(session, officer_id, data)
+    return officers.update_officer(session, officer_id, data)
 
 
 def _save(session: Session, access: Access, client: str | None, values: dict[str, Any]) -> str:

@@ -20,6 +20,7 @@ from dashboard.app import create_dash
 from dashboard.import_jobs import JOBS
 from dashboard.pages import fleet, importing, rota
 from server.access.roles import ACCESS_KEY, Access
+from server.registry.fleet_status import COUNTED
 from server.registry.rota_writes import list_rota
 from server.storage.db import session_scope
 from server.storage.models import AuditEvent, Counter, Officer
@@ -401,7 +402,7 @@ def fleet_view(client: FlaskClient, unit: str = "*", status: str = "*", search: 
 
 
 def counts(shown: Any) -> dict[str, str]:
-    return {s: shown[fleet.count_value_id(s)]["children"] for s in fleet.fleet_table.COUNTED}
+    return {s: shown[fleet.count_value_id(s)]["children"] for s in COUNTED}
 
 
 def test_the_admin_sees_every_units_counts_and_filters_them(app: Dash) -> None:
