@@ -12,36 +12,28 @@ from typing import Any
 
 from dashboard.figures import MUTED, SATISFIED_COLOR
 from dashboard.tables import count_column, format_vn_time
-from server.registry.fleet_status import (
-    LABELS,
-    NEVER_SEEN,
-    OFFLINE,
-    ONLINE,
-    REVOKED,
-    SILENT,
-    STATUSES,
-)
+from server.registry import fleet_status as status_of
 from server.reporting.vietnamese import NO_VALUE
 from server.reporting.vietnamese import count as format_count
 
-# Each status's colour on screen; its words are the service's (LABELS).
+# Each status's colour on screen; its words are the service's (status_of.LABELS).
 COLORS = {
-    ONLINE: SATISFIED_COLOR,
-    SILENT: "#d97706",
-    OFFLINE: "#b91c1c",
-    NEVER_SEEN: MUTED,
-    REVOKED: MUTED,
+    status_of.ONLINE: SATISFIED_COLOR,
+    status_of.SILENT: "#d97706",
+    status_of.OFFLINE: "#b91c1c",
+    status_of.NEVER_SEEN: MUTED,
+    status_of.REVOKED: MUTED,
 }
 
 
 def status_label(status: str) -> str:
-    vi, en = LABELS.get(status, (status, status))
+    vi, en = status_of.LABELS.get(status, (status, status))
     return f"{vi} ({en.lower()})"
 
 
 def status_options() -> list[dict[str, str]]:
     return [{"label": "Mọi trạng thái (all)", "value": "*"}] + [
-        {"label": status_label(status), "value": status} for status in STATUSES
+        {"label": status_label(status), "value": status} for status in status_of.STATUSES
     ]
 
 
