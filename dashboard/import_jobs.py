@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
+from hailong.errors import HailongError
+
 KEEP = 20  # finished jobs kept for their pages to read; older ones are dropped
 
 Progress = Callable[[int, int], None]
@@ -64,7 +66,9 @@ class Jobs:
     def _run(self, job_id: str, work: Work) -> None:
         try:
             report = work(lambda done, total: self._update(job_id, done=done, total=total))
-        except Exception as exc:  # shown on the page: a failed import must not vanish
+        except HailongError as exc:  # says what is wrong in words for a person
+            self._update(job_id, failure=str(exc))
+        except Exception as exc:  # shown on the page too: a failed import must not vanish
             self._update(job_id, failure=f"{type(exc).__name__}: {exc}")
         else:
             self._update(job_id, report=report)

@@ -14,9 +14,10 @@ from typing import Any
 
 from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
 
-from dashboard import import_view, sources
+from dashboard import import_view, registry_view, sources
 from dashboard.components import bilingual, card, data_table, page_title, refused_page
 from dashboard.import_jobs import JOBS, Progress
+from hailong.errors import BrokerError
 from server.access.roles import ADMINISTER, Access
 from server.registry import importing
 
@@ -121,6 +122,12 @@ def decode(contents: str) -> bytes:
         raise ValueError("Không đọc được tệp tải lên / the upload could not be read") from None
 
 
+def _no_broker(_device_id: str, _password: str) -> None:
+    """Without the server's broker accounts a new device cannot be made: the import says so and
+    writes nothing, as the API does when the broker is down."""
+    raise BrokerError(registry_view.NO_BROKER)
+
+
 def start(
     src: sources.Sources, access: Access, content: bytes, filename: str, dry_run: bool
 ) -> str:
@@ -136,7 +143,7 @@ def start(
                 content,
                 filename,
                 access=access,
-                put_account=None if accounts is None else accounts.put_device,
+                put_account=_no_broker if accounts is None else accounts.put_device,
                 dry_run=dry_run,
                 client=client,
                 progress=progress,

@@ -12,6 +12,7 @@ import pytest
 
 from dashboard import fleet_table, import_view, rota_view
 from dashboard.import_jobs import Jobs
+from hailong.errors import BrokerError
 from server.storage.schedule import Rota
 from server.timeutil import VN_TZ
 
@@ -217,10 +218,17 @@ def test_a_failed_job_says_why() -> None:
     def work(_progress: Any) -> dict[str, Any]:
         raise OSError("disk full")
 
+    def refused(_progress: Any) -> dict[str, Any]:
+        raise BrokerError("the broker is not reachable")
+
     job_id = jobs.start("admin", work)
+    words = jobs.start("admin", refused)
     jobs.wait(job_id)
+    jobs.wait(words)
     failed = jobs.get(job_id, "admin")
     assert failed is not None and failed.failure == "OSError: disk full"
+    said = jobs.get(words, "admin")
+    assert said is not None and said.failure == "the broker is not reachable"
 
 
 # --- the fleet --------------------------------------------------------------------------------

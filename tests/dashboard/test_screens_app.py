@@ -16,6 +16,7 @@ from plotly.utils import PlotlyJSONEncoder
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
+from dashboard import registry_view
 from dashboard.app import create_dash
 from dashboard.import_jobs import JOBS
 from dashboard.pages import fleet, importing, rota
@@ -34,6 +35,7 @@ from tests.dashboard.rows import (
 )
 from tests.dashboard.test_app import client_as
 from tests.server.import_workbook import registry_rows, xlsx_bytes
+from tests.server.web.test_api import RecordingAccounts
 
 ADMIN = Access("admin", "quantri")
 HEAD_DH = Access("unit_head", "truongdh", unit_id="DH")
@@ -348,6 +350,24 @@ def test_an_admin_checks_then_imports_a_workbook_and_sees_the_report(
     with session_scope(engine) as session:
         assert session.get(Counter, "DH-Q01") is not None
     assert changed == [1]
+
+
+def test_new_devices_get_their_broker_accounts_or_nothing_is_written(engine: Engine) -> None:
+    seed(engine, datetime.now(UTC))
+    rows = registry_rows(counters=2, fields=1)
+    accounts = RecordingAccounts()
+    with_broker = create_dash(factory(engine), accounts=lambda: accounts)
+    without = create_dash(factory(engine))
+
+    refused = import_file(client_as(without, ADMIN), xlsx_bytes(rows), importing.RUN)
+
+    assert registry_view.NO_BROKER in text_of(refused[importing.PROGRESS]["children"])
+    with session_scope(engine) as session:
+        assert session.get(Counter, "DH-Q01") is None
+
+    import_file(client_as(with_broker, ADMIN), xlsx_bytes(rows), importing.RUN)
+
+    assert sorted(accounts.made) == ["dev-dh-q01", "dev-dh-q02"]
 
 
 def test_errors_are_listed_by_sheet_row_and_column(app: Dash) -> None:
