@@ -23,13 +23,13 @@ from hailong import protocol
 from server.ingest.store import Incoming, store_batch
 from server.storage.db import session_scope
 from tests.dashboard.rows import factory
-from tests.dashboard.test_browser import browser
+from tests.dashboard.test_browser import browser, server_url
 from tests.dashboard.test_screens_app import ADMIN, TODAY, seed
 from tests.server.factories import RULES
 from tests.server.import_workbook import registry_rows, xlsx_bytes
 from tests.server.ingest.test_fleet import status as status_payload
 
-__all__ = ["browser"]  # test_browser.py's fixture, which this module uses
+__all__ = ["browser", "server_url"]  # test_browser.py's fixtures, which this module uses
 
 
 @pytest.fixture
@@ -152,3 +152,25 @@ def test_the_screenshot_tool_writes_the_three_pages(browser: Browser, tmp_path: 
     for path in written:
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", path
         assert path.stat().st_size > 20_000, path
+
+
+def test_inside_the_server_behind_its_login_the_pages_load_without_errors(
+    browser: Browser, server_url: str
+) -> None:
+    """The real server's Content-Security-Policy and login guard in front of the three pages."""
+    page = open_page(browser)
+    errors = console_errors(page)
+    page.goto(f"{server_url}/login")
+    page.fill("#username", "admin")
+    page.fill("#password", "admin-password")
+    page.click("button[type=submit]")
+    expect(page.locator(".user")).to_contain_text("admin", timeout=WAIT_MS)
+
+    page.goto(f"{server_url}/dashboard/rota")
+    expect(page.locator(f"#{rota.CALENDAR} table")).to_be_visible(timeout=WAIT_MS)
+    page.goto(f"{server_url}/dashboard/import")
+    expect(page.locator(f"#{importing.UPLOAD}")).to_be_visible(timeout=WAIT_MS)
+    page.goto(f"{server_url}/dashboard/fleet")
+    expect(page.locator(f"#{fleet.TABLE}")).to_contain_text("Quầy", timeout=WAIT_MS)
+    page.close()
+    assert errors == [], "\n".join(errors)
