@@ -48,6 +48,7 @@ SHEETS = "import-sheets"
 ERRORS = "import-errors"
 ERRORS_BOX = "import-errors-box"
 TEMPLATE_NAME = "hailong-mau-nhap-du-lieu.xlsx"
+FAILED = "Nhập không thành công / the import failed: "
 
 
 def layout(**_query: str) -> html.Div:
@@ -158,27 +159,25 @@ def start(
 Shown = tuple[Any, bool, Any, bool, Any, list[dict[str, Any]], list[dict[str, Any]], bool]
 
 
+def _without_report(job: Any, progress: Any, *, polling: bool = False) -> Shown:
+    """The page with no report on it: `progress` in words, polling on or off."""
+    return job, not polling, progress, True, "", [], [], True
+
+
+def _failed(text: str) -> html.Span:
+    return html.Span(text, className="field-error")
+
+
 def poll(access: Access, job: dict[str, Any] | None) -> Shown:
     """What the page shows of a job: progress, and the report once it is done."""
     found = JOBS.get(job["id"], access.username) if job else None
     if found is None:
-        return job, True, "", True, "", [], [], True
+        return _without_report(job, "")
     if found.failure is not None:
-        failed = html.Span(
-            ["Nhập không thành công / the import failed: ", found.failure], className="field-error"
-        )
-        return job, True, failed, True, "", [], [], True
+        return _without_report(job, _failed(f"{FAILED}{found.failure}"))
     if found.report is None:
-        return (
-            job,
-            False,
-            import_view.progress_text(found.done, found.total),
-            True,
-            "",
-            [],
-            [],
-            True,
-        )
+        done = import_view.progress_text(found.done, found.total)
+        return _without_report(job, done, polling=True)
     report = found.report
     errors = import_view.error_records(report)
     vi, en = import_view.summary(report)
@@ -235,22 +234,12 @@ def register_callbacks(app: Dash) -> None:
         if ctx.triggered_id == POLL:
             return poll(access, job)
         if not contents or not filename:
-            chose = html.Span("Chưa chọn tệp / choose a file first", className="field-error")
-            return no_update, True, chose, True, "", [], [], True
+            return _without_report(no_update, _failed("Chưa chọn tệp / choose a file first"))
         try:
             content = decode(contents)
         except ValueError as exc:
-            return (
-                no_update,
-                True,
-                html.Span(str(exc), className="field-error"),
-                True,
-                "",
-                [],
-                [],
-                True,
-            )
+            return _without_report(no_update, _failed(str(exc)))
         dry_run = ctx.triggered_id == CHECK
         job_id = start(sources.current(), access, content, filename, dry_run)
         started = import_view.progress_text(0, 0)
-        return {"id": job_id, "dry_run": dry_run}, False, started, True, "", [], [], True
+        return _without_report({"id": job_id}, started, polling=True)

@@ -17,6 +17,7 @@ from dashboard import queries, registry_view, rota_registry, rota_view, sources
 from dashboard.components import bilingual, card, data_table, field, page_title, refused_page
 from dashboard.registry_view import Outcome
 from server.access.roles import ADMINISTER, REGISTRY_SCREENS, Access
+from server.storage.schedule import VI_WEEKDAYS
 
 PAGE = {
     "path": "/rota",
@@ -90,9 +91,9 @@ def layout(**_query: str) -> html.Div:
                         "Month",
                         html.Div(
                             [
-                                html.Button("‹", id=PREV, className="button", title="Tháng trước"),
+                                _step("‹", PREV, "Tháng trước · Previous month"),
                                 html.Span(id=MONTH_LABEL, className="month-label"),
-                                html.Button("›", id=NEXT, className="button", title="Tháng sau"),
+                                _step("›", NEXT, "Tháng sau · Next month"),
                             ],
                             className="month-nav",
                         ),
@@ -127,6 +128,10 @@ def layout(**_query: str) -> html.Div:
             dcc.Store(id=ADDED, data=0),
         ]
     )
+
+
+def _step(arrow: str, element_id: str, title: str) -> html.Button:
+    return html.Button(arrow, id=element_id, className="button", title=title)
 
 
 def _legend() -> html.Div:
@@ -211,7 +216,7 @@ def _no_counter() -> html.Div:
 
 
 def calendar_table(weeks: list[list[rota_view.Day | None]]) -> html.Table:
-    head = html.Tr([html.Th(day) for day in ("T2", "T3", "T4", "T5", "T6", "T7", "CN")])
+    head = html.Tr([html.Th(day) for day in VI_WEEKDAYS])
     body = [html.Tr([_cell(day) for day in week]) for week in weeks]
     return html.Table([html.Thead(head), html.Tbody(body)], className="rota-calendar")
 
