@@ -184,10 +184,8 @@ def span_text(start: datetime, end: datetime | None) -> tuple[str, str]:
             f"from {start_time} on {start_day}, with no end",
         )
     end_time, end_day = vn_text(end)
-    if end.astimezone(VN_TZ) - timedelta(microseconds=1) < vn_day_start(
-        vn_day(start) + timedelta(days=1)
-    ):
-        end_time = "24:00" if end_time == "00:00" and end > start else end_time
+    if end <= vn_day_start(vn_day(start) + timedelta(days=1)):  # ends on its day
+        end_time = "24:00" if end_time == "00:00" else end_time
         return (
             f"từ {start_time} đến {end_time} ngày {start_day}",
             f"from {start_time} to {end_time} on {start_day}",

@@ -17,6 +17,8 @@ from pydantic import ConfigDict, field_validator, model_validator
 from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
+from server.storage.models import MAX_YEAR, MIN_YEAR
+
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # Vietnamese weekday names as written on schedules: Thứ Hai is T2 ... Chủ nhật is CN.
 VI_WEEKDAYS = ("T2", "T3", "T4", "T5", "T6", "T7", "CN")
@@ -110,6 +112,9 @@ class RotaCreate(SQLModel):
 
     @model_validator(mode="after")
     def _order(self) -> RotaCreate:
+        for name, day in (("from", self.from_day), ("to", self.to_day)):
+            if day is not None and not MIN_YEAR <= day.year <= MAX_YEAR:
+                raise ValueError(f"{name}: must be a day between {MIN_YEAR} and {MAX_YEAR}")
         if self.to_day is not None and self.to_day < self.from_day:
             raise ValueError("to: must not be before from")
         if parse_minute(self.end, default=DAY_MINUTES, end=True) <= parse_minute(
@@ -176,6 +181,8 @@ class AbsenceCreate(SQLModel):
     def _span(self) -> AbsenceCreate:
         if self.start.tzinfo is None or self.end.tzinfo is None:
             raise ValueError("start, end: give the offset, e.g. 2026-12-24T00:00:00+07:00")
+        if not all(MIN_YEAR <= m.year <= MAX_YEAR for m in (self.start, self.end)):
+            raise ValueError(f"start, end: must be moments between {MIN_YEAR} and {MAX_YEAR}")
         if self.end <= self.start:
             raise ValueError("end: must be after start")
         return self

@@ -230,8 +230,14 @@ def test_a_shift_change_reaches_the_unit_when_it_happens(
         headers=auth,
         json={"id": "DH-Q2", "name": "Quầy 2", "unit_id": "DH", "field_ids": ["tu-phap"]},
     )
+    server.post(
+        "/api/v1/officers",
+        headers=auth,
+        json={"id": "CB-0044", "name": "Lê Thị Hoa", "unit_id": "DH"},
+    )
+    # CB-0042 is at DH-Q1 (seed): an officer is at one counter at a time.
     for officer, start, end in (
-        ("CB-0042", "2026-01-01T00:00:00+07:00", change.isoformat()),
+        ("CB-0044", "2026-01-01T00:00:00+07:00", change.isoformat()),
         ("CB-0043", change.isoformat(), None),
     ):
         r = server.post(
@@ -248,7 +254,7 @@ def test_a_shift_change_reaches_the_unit_when_it_happens(
     )
     try:
         wait_for(
-            lambda: any(c.officer and c.officer.id == "CB-0042" for c in dev.configs),
+            lambda: any(c.officer and c.officer.id == "CB-0044" for c in dev.configs),
             what="the first officer",
         )
         wait_for(

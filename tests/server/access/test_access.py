@@ -60,12 +60,21 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/reports/units/{unit_id}/monthly"): REGISTRY,
     ("GET", "/api/v1/alerts"): REGISTRY,
     ("POST", "/api/v1/services"): ADMIN,
+    ("GET", "/api/v1/rota"): REGISTRY,
+    ("POST", "/api/v1/rota"): ADMIN,
+    ("DELETE", "/api/v1/rota/{rota_id}"): ADMIN,
+    ("GET", "/api/v1/absences"): REGISTRY,
+    ("POST", "/api/v1/absences"): ADMIN,
+    ("DELETE", "/api/v1/absences/{absence_id}"): ADMIN,
+    ("GET", "/api/v1/roster"): REGISTRY,
 }
 # A route that checks the role in its body does so only once its parameters are valid, so
 # every call carries these; the unit_head's and the officer's records are all in DH.
 PATH_SAMPLES = {
     "officer_id": "CB-0042",
     "assignment_id": "999",
+    "rota_id": "999",
+    "absence_id": "999",
     "device_id": "dev-none",
     "scope": "officers",
     "unit_id": "DH",

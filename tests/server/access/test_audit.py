@@ -178,7 +178,7 @@ def test_every_write_leaves_exactly_one_event_with_who_what_and_where(client: Te
         ("POST", "/api/v1/units", {"id": "DH", "name": "again", "kind": "ward"}, 409),
         ("POST", "/api/v1/units", {"id": "bad/id", "name": "x", "kind": "ward"}, 422),
         ("POST", "/api/v1/officers", {"id": "CB-1", "name": "A", "unit_id": "NOPE"}, 422),
-        ("PATCH", "/api/v1/officers/CB-0042", {"active": False}, 409),
+        ("PATCH", "/api/v1/officers/CB-0042", {"unit_id": "NOPE"}, 422),
         ("PATCH", "/api/v1/officers/CB-9", {"name": "B"}, 404),
         (
             "POST",

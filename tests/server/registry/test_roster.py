@@ -255,3 +255,11 @@ def test_an_officer_moves_to_another_unit_only_once_their_shifts_there_are_over(
         "CB-02": 0,
         "CB-X": 0,
     }
+
+
+def test_an_import_checks_its_rows_against_each_other_before_committing(session: Session) -> None:
+    put_rota(session, row("CB-01", "Q-01", every=2), commit=False)
+    with pytest.raises(RegistryError, match="cán bộ CB-01 đã ở quầy Q-01"):
+        put_rota(session, row("CB-01", "Q-02", every=2, **{"from": "2026-12-03"}), commit=False)
+    session.rollback()
+    assert list_rota(session) == []
