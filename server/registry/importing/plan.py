@@ -43,6 +43,7 @@ _VI = {
     "must not be empty": "không được để trống",
     "must not be before from": "đến ngày không được trước từ ngày",
     "must be after start": "giờ kết thúc phải sau giờ bắt đầu (ca kết thúc trong ngày)",
+    "must be a day between": "ngày phải nằm trong khoảng năm hệ thống lưu được",
 }
 _ALIASES = {"from_day": "from", "to_day": "to"}
 
@@ -57,7 +58,6 @@ class Change:
     row: int
     status: str | None
     target: Any  # the row's values as stored (a dict), or a RotaCreate
-    stored: dict[str, Any] | None = None
 
 
 @dataclass
@@ -197,7 +197,7 @@ class _Planner:
             target["active"] = merged["active"]
             self.officer_active[key] = merged["active"]
         status = CREATED if before is None else UNCHANGED if before == target else UPDATED
-        return Change(sheet, key, row.number, status, target, before)
+        return Change(sheet, key, row.number, status, target)
 
     def device(self, row: Row, values: dict[str, Any]) -> Change | None:
         key, counter_id = values["id"], values["counter_id"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
+import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +25,8 @@ from server.registry.importing.report import FileTooLarge, RowError, UnreadableF
 MAX_BYTES = 5 * 1024 * 1024
 MAX_UNPACKED = 50 * 1024 * 1024  # what the zip (an XLSX is one too) may unpack to
 _ZIP_MAGIC = b"PK\x03\x04"
+# What zipfile raises for a damaged, encrypted or oddly compressed archive or member.
+_DAMAGED = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, ValueError)
 
 
 @dataclass
@@ -75,7 +78,7 @@ def read_upload(content: bytes) -> Upload:
     try:
         archive = zipfile.ZipFile(io.BytesIO(content))
         unpacked = sum(info.file_size for info in archive.infolist())
-    except zipfile.BadZipFile:
+    except _DAMAGED:
         raise _not_readable("tệp zip bị hỏng", "the zip file is damaged") from None
     if unpacked > MAX_UNPACKED:
         raise too_large(unpacked)
@@ -86,19 +89,19 @@ def read_upload(content: bytes) -> Upload:
 
 
 def _read_workbook(content: bytes) -> Upload:
+    found: dict[str, list[tuple[int, Sequence[Any]]]] = {}
     try:
         book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+        try:
+            for ws in book.worksheets:
+                rows = enumerate(ws.iter_rows(values_only=True), 1)
+                found[ws.title] = [(n, r) for n, r in rows if any_(r)]
+        finally:
+            book.close()
     except Exception:  # openpyxl raises many kinds for a damaged workbook
         raise _not_readable(
             "không mở được tệp XLSX", "the XLSX workbook cannot be opened"
         ) from None
-    found: dict[str, list[tuple[int, Sequence[Any]]]] = {}
-    try:
-        for ws in book.worksheets:
-            rows = [(n, r) for n, r in enumerate(ws.iter_rows(values_only=True), 1) if any_(r)]
-            found[ws.title] = rows
-    finally:
-        book.close()
     return _upload(found)
 
 
@@ -113,7 +116,11 @@ def _read_csv_zip(archive: zipfile.ZipFile) -> Upload:
             continue
         sheet_name = name[: -len(".csv")]
         try:
-            body = archive.read(info).decode("utf-8-sig")
+            raw = archive.read(info)
+        except _DAMAGED:
+            raise _not_readable("tệp zip bị hỏng", "the zip file is damaged") from None
+        try:
+            body = raw.decode("utf-8-sig")
         except UnicodeDecodeError:
             errors.append(
                 RowError(

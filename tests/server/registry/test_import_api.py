@@ -109,6 +109,7 @@ def test_errors_name_sheet_row_and_column_and_nothing_is_written(client: TestCli
     rows["officers"].append(dict(rows["officers"][0]))  # a second CB-0001, row 6
     rows["rota"][2]["from"] = "31/02/2026"  # row 5
     rows["rota"][3]["start"] = "18:00"  # after its end, row 6
+    rows["rota"][4]["to"] = "31/12/3026"  # row 7
     rows["devices"].append({"id": "dev-extra", "counter_id": counter_id(1)})  # row 6
     answer = post(client, xlsx_bytes(rows))
     assert answer.status_code == 422, answer.text
@@ -122,12 +123,15 @@ def test_errors_name_sheet_row_and_column_and_nothing_is_written(client: TestCli
         ("devices", 6, "counter_id"),
         ("rota", 5, "from"),
         ("rota", 6, "end"),
+        ("rota", 7, "to"),
     }
     assert "huyện" in found[("units", 4, "kind")]["message_vi"]
     assert "unknown kind" in found[("units", 4, "kind")]["message_en"]
     assert found[("counters", 4, "unit_id")]["message_en"].startswith("unknown unit 'XX'")
     assert "không có đơn vị" in found[("counters", 4, "unit_id")]["message_vi"]
     assert "giờ kết thúc phải sau giờ bắt đầu" in found[("rota", 6, "end")]["message_vi"]
+    assert "năm" in found[("rota", 7, "to")]["message_vi"]
+    assert "between" in found[("rota", 7, "to")]["message_en"]
     assert counts(report, "created") == dict.fromkeys(FULL, 0)
     assert stored_counts(client) == dict.fromkeys(stored_counts(client), 0)
     assert accounts(client).made == {}

@@ -153,3 +153,12 @@ def test_progress_is_reported_per_row_checked_and_written(tmp_path: Path) -> Non
     rows = 1 + 8 + 2 + 2 + 2 + 4
     assert seen[-1] == (2 * rows, 2 * rows)
     assert [done for done, _ in seen[:-1]] == list(range(1, 2 * rows + 1))
+
+
+def test_a_damaged_workbook_is_refused_not_a_server_error() -> None:
+    content = bytearray(xlsx_bytes(registry_rows(counters=1)))
+    damaged = bytes(content[: len(content) // 2])
+    with pytest.raises(UnreadableFile):
+        read_upload(damaged)
+    with pytest.raises(UnreadableFile, match="cannot be opened"):
+        read_upload(csv_zip({"xl/workbook.xml": b"<not a workbook"}))
