@@ -48,13 +48,13 @@ class Jobs:
     def start(self, owner: str, work: Work) -> str:
         """Run `work` in a thread; it reports progress through the callable it is given."""
         job_id = uuid.uuid4().hex
+        thread = threading.Thread(target=self._run, args=(job_id, work), daemon=True)
         with self._lock:
             self._jobs[job_id] = Job(owner)
+            self._threads[job_id] = thread
             while len(self._jobs) > KEEP:
                 old, _ = self._jobs.popitem(last=False)
                 self._threads.pop(old, None)
-        thread = threading.Thread(target=self._run, args=(job_id, work), daemon=True)
-        self._threads[job_id] = thread
         thread.start()
         return job_id
 
@@ -81,7 +81,8 @@ class Jobs:
 
     def wait(self, job_id: str, timeout: float | None = None) -> None:
         """Until the job's thread ends (tests, and a shutdown that wants it done)."""
-        thread = self._threads.get(job_id)
+        with self._lock:
+            thread = self._threads.get(job_id)
         if thread is not None:
             thread.join(timeout)
 
