@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from dashboard import fleet_table, import_view, rota_view
-from dashboard.import_jobs import Jobs
+from dashboard.import_jobs import KEEP, Jobs
 from hailong.errors import BrokerError
 from server.storage.schedule import Rota
 from server.timeutil import VN_TZ
@@ -276,3 +276,13 @@ def test_a_fleet_row_shows_its_status_and_since_when_in_vietnam_time() -> None:
         "never_seen",
         "revoked",
     ]
+
+
+def test_only_the_last_jobs_are_kept() -> None:
+    jobs = Jobs()
+    started = [jobs.start("admin", lambda _progress: REPORT) for _ in range(KEEP + 1)]
+    for job_id in started:
+        jobs.wait(job_id)
+
+    assert jobs.get(started[0], "admin") is None
+    assert all(jobs.get(job_id, "admin") is not None for job_id in started[1:])
