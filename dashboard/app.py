@@ -22,7 +22,18 @@ from dash import ALL, Dash, Input, Output, State, ctx, dcc, html
 
 from dashboard import captions, sources
 from dashboard.components import NAV_GROUP, NAV_LINK, USER, bilingual, header
-from dashboard.pages import counters, devices, fields, officers, satisfaction, units, users
+from dashboard.pages import (
+    counters,
+    devices,
+    fields,
+    fleet,
+    importing,
+    officers,
+    rota,
+    satisfaction,
+    units,
+    users,
+)
 from server.access.roles import Forbidden
 from server.policy import Policy
 from server.reporting.reports import default_policy
@@ -30,10 +41,13 @@ from server.reporting.reports import default_policy
 PAGES: tuple[ModuleType, ...] = (
     satisfaction,
     devices,
+    fleet,
     units,
     fields,
     counters,
     officers,
+    rota,
+    importing,
     users,
 )
 URL = "url"

@@ -87,6 +87,21 @@ def page_title(vi: str, en: str) -> html.H1:
     return html.H1(bilingual(vi, en), className="page-title")
 
 
+def refused_page(title_vi: str, title_en: str) -> html.Div:
+    """A page this user's role does not see: its title and why, instead of its content."""
+    return html.Div(
+        [
+            page_title(title_vi, title_en),
+            html.Div(
+                bilingual(
+                    "Vai trò của bạn không xem được trang này", "Your role does not see this page"
+                ),
+                className="empty-state",
+            ),
+        ]
+    )
+
+
 def card(title_vi: str, title_en: str, *children: Any) -> html.Section:
     return html.Section(
         [html.H2(bilingual(title_vi, title_en), className="card-title"), *children],

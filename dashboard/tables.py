@@ -264,8 +264,13 @@ ALERT_COLUMNS: list[dict[str, Any]] = [
 ]
 
 
-def _number_format(specifier: str) -> dict[str, Any]:
+def number_format(specifier: str) -> dict[str, Any]:
     return {"locale": _LOCALE, "specifier": specifier, "nully": NO_VALUE}
+
+
+def count_column(column_id: str, vi: str, en: str) -> dict[str, Any]:
+    """A column of whole numbers, "1.234"."""
+    return {"id": column_id, "name": [vi, en], "type": "numeric", "format": number_format(",d")}
 
 
 # --- devices ------------------------------------------------------------------------------
@@ -330,7 +335,7 @@ DEVICE_COLUMNS: list[dict[str, Any]] = [
         "id": "outbox",
         "name": ["Đánh giá chờ gửi", "Outbox backlog"],
         "type": "numeric",
-        "format": _number_format(",d"),
+        "format": number_format(",d"),
     },
     {"id": "firmware", "name": ["Phiên bản phần mềm", "Firmware"], "type": "text"},
     {"id": "revoked", "name": ["Thu hồi", "Revoked"], "type": "text"},
@@ -338,7 +343,7 @@ DEVICE_COLUMNS: list[dict[str, Any]] = [
         "id": "missing",
         "name": ["Đánh giá bị thiếu", "Missing ratings"],
         "type": "numeric",
-        "format": _number_format(",d"),
+        "format": number_format(",d"),
     },
     {
         "id": "missing_ranges",
@@ -349,6 +354,6 @@ DEVICE_COLUMNS: list[dict[str, Any]] = [
         "id": "rejected_dropped",
         "name": ["Tin bị từ chối đã xoá", "Rejected messages deleted"],
         "type": "numeric",
-        "format": _number_format(",d"),
+        "format": number_format(",d"),
     },
 ]

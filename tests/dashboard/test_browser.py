@@ -149,7 +149,7 @@ def test_devices_page_through_the_nav(page: Page, demo_url: str) -> None:
     page.goto(demo_url)
     wait_for_satisfaction_page(page, OFFICERS[0].name)
 
-    page.get_by_role("link", name="Thiết bị").click()
+    page.get_by_role("link", name=re.compile(r"^Thiết bị")).click()  # not "Đội thiết bị"
 
     expect(page).to_have_url(f"{demo_url}devices", timeout=WAIT_MS)
     table = page.locator(f"#{devices.TABLE}")
