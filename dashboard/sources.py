@@ -7,7 +7,7 @@ process (as in the tests) each read their own database.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -39,6 +39,8 @@ class DeviceAccounts(Protocol):
     def device_target(self) -> MqttTarget: ...
 
     def put_device(self, device_id: str, password: str) -> None: ...
+
+    def put_devices(self, passwords: Mapping[str, str]) -> None: ...
 
     def disable_device(self, device_id: str) -> None: ...
 

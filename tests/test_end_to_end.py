@@ -21,9 +21,9 @@ from device.buttons import Buttons
 from device.clock import SystemClock
 from device.settings import DeviceSettings
 from device.unit import Unit
+from devtools import import_workbook
 from server.storage.models import Rating as StoredRating
 from server.timeutil import VN_TZ
-from tests.server import import_workbook
 from tests.server.test_journey import server, wait_for  # noqa: F401  (fixture)
 from tests.server.web.test_api import bundle_toml, login, seed
 

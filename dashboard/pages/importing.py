@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Mapping
 from typing import Any
 
 from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
@@ -123,7 +124,7 @@ def decode(contents: str) -> bytes:
         raise ValueError("Không đọc được tệp tải lên / the upload could not be read") from None
 
 
-def _no_broker(_device_id: str, _password: str) -> None:
+def _no_broker(_passwords: Mapping[str, str]) -> None:
     """Without the server's broker accounts a new device cannot be made: the import says so and
     writes nothing, as the API does when the broker is down."""
     raise BrokerError(registry_view.NO_BROKER)
@@ -144,7 +145,7 @@ def start(
                 content,
                 filename,
                 access=access,
-                put_account=_no_broker if accounts is None else accounts.put_device,
+                put_accounts=_no_broker if accounts is None else accounts.put_devices,
                 dry_run=dry_run,
                 client=client,
                 progress=progress,

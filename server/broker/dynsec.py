@@ -12,7 +12,7 @@ import dataclasses
 import json
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -198,6 +198,13 @@ class BrokerAccounts:
     def put_device(self, device_id: str, password: str) -> None:
         with self.control() as dynsec:
             dynsec.put_device(device_id, password)
+
+    def put_devices(self, passwords: Mapping[str, str]) -> None:
+        """Many accounts over one control connection: an import of a province's devices would
+        otherwise connect to the broker once per device."""
+        with self.control() as dynsec:
+            for device_id, password in passwords.items():
+                dynsec.put_device(device_id, password)
 
     def disable_device(self, device_id: str) -> None:
         with self.control() as dynsec:

@@ -20,6 +20,7 @@ from dashboard import registry_view
 from dashboard.app import create_dash
 from dashboard.import_jobs import JOBS
 from dashboard.pages import fleet, importing, rota
+from devtools.import_workbook import registry_rows, xlsx_bytes
 from server.access.roles import ACCESS_KEY, Access
 from server.registry.fleet_status import COUNTED
 from server.registry.rota_writes import list_rota
@@ -34,7 +35,6 @@ from tests.dashboard.rows import (
     factory,
 )
 from tests.dashboard.test_app import client_as
-from tests.server.import_workbook import registry_rows, xlsx_bytes
 from tests.server.web.test_api import RecordingAccounts
 
 ADMIN = Access("admin", "quantri")

@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 from dashboard.app import create_dash
 from dashboard.pages import fleet, importing, rota
 from devtools.browser import WAIT_MS, console_errors, mounted, serve
+from devtools.import_workbook import registry_rows, xlsx_bytes
 from devtools.operations_screenshots import FILES, take_screens, upload
 from hailong import protocol
 from server.ingest.store import Incoming, store_batch
@@ -26,7 +27,6 @@ from tests.dashboard.rows import factory
 from tests.dashboard.test_browser import browser, server_url
 from tests.dashboard.test_screens_app import ADMIN, TODAY, seed
 from tests.server.factories import RULES
-from tests.server.import_workbook import registry_rows, xlsx_bytes
 from tests.server.ingest.test_fleet import status as status_payload
 
 __all__ = ["browser", "server_url"]  # test_browser.py's fixtures, which this module uses

@@ -10,7 +10,7 @@ the commit; if the broker cannot be reached the import is rolled back and `Broke
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from sqlmodel import Session
 
@@ -24,7 +24,7 @@ from server.registry.importing.stored import Stored
 from server.registry.importing.writing import write
 
 Progress = Callable[[int, int], None]
-PutAccount = Callable[[str, str], None]
+PutAccounts = Callable[[Mapping[str, str]], None]
 AUDIT_ACTION = "registry.import"
 
 
@@ -34,7 +34,7 @@ def import_registry(
     file_name: str,
     *,
     access: Access,
-    put_account: PutAccount | None = None,
+    put_accounts: PutAccounts | None = None,
     dry_run: bool = False,
     client: str | None = None,
     progress: Progress | None = None,
@@ -43,8 +43,9 @@ def import_registry(
     when a new device's account cannot be made; everything else wrong is in the report.
 
     `progress(done, total)` is called after each row is checked and again after it is written;
-    `put_account(device_id, password)` makes a device's broker account (not needed for a dry
-    run). One audit event records a written import: who, the file's name and the counts."""
+    `put_accounts({device_id: password})` makes the new devices' broker accounts, all at once
+    (not needed for a dry run). One audit event records a written import: who, the file's name
+    and the counts."""
     report = ImportReport(file_name=file_name, dry_run=dry_run)
     upload = read_upload(content)
     total, done = 2 * upload.row_count(), 0
@@ -73,11 +74,10 @@ def import_registry(
             session, access, AUDIT_ACTION, target=file_name, client=client, detail=detail
         )
         new_devices = report.sheets["devices"].created
-        if new_devices and put_account is None:
-            raise ValueError("put_account is needed to make the new devices' broker accounts")
-        for device_id in new_devices:
-            assert put_account is not None
-            put_account(device_id, new_password())
+        if new_devices:
+            if put_accounts is None:
+                raise ValueError("put_accounts is needed to make the new devices' broker accounts")
+            put_accounts({device_id: new_password() for device_id in new_devices})
         session.commit()
         report.written = True
         return report

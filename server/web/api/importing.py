@@ -50,7 +50,7 @@ def import_file(
             content,
             file.filename or "upload",
             access=access,
-            put_account=request.app.state.accounts.put_device,
+            put_accounts=request.app.state.accounts.put_devices,
             dry_run=dry_run,
             client=client_address(request),
         )

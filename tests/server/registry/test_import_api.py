@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.server.import_workbook import (
+from devtools.import_workbook import (
     counter_id,
     csv_zip_bytes,
     device_id,

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session
 
+from devtools.import_workbook import book_bytes, registry_rows, workbook, xlsx_bytes
 from server.access.roles import Access
 from server.registry.importing import FileTooLarge, UnreadableFile, cells, import_registry
 from server.registry.importing.reading import MAX_BYTES, read_upload
-from tests.server.import_workbook import book_bytes, registry_rows, workbook, xlsx_bytes
 from tests.server.web.test_api import api_app
 
 
@@ -146,7 +146,7 @@ def test_progress_is_reported_per_row_checked_and_written(tmp_path: Path) -> Non
             xlsx_bytes(registry_rows(counters=2)),
             "dang-ky.xlsx",
             access=Access("admin", "admin"),
-            put_account=lambda device, password: None,
+            put_accounts=lambda passwords: None,
             progress=lambda done, total: seen.append((done, total)),
         )
     assert report.written

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -31,6 +31,10 @@ class RecordingAccounts:
         if self.down:
             raise BrokerError("the broker is not reachable")
         self.made[device_id] = password
+
+    def put_devices(self, passwords: Mapping[str, str]) -> None:
+        for device_id, password in passwords.items():
+            self.put_device(device_id, password)
 
     def disable_device(self, device_id: str) -> None:
         if self.down:

@@ -1,6 +1,6 @@
 """A district's registry as an import file: 1 unit, 8 fields, 40 counters, 40 officers, 40 devices
-and a month's rota where two officers share each counter on alternate days. The import tests and
-the end-to-end test build their files here."""
+and a month's rota where two officers share each counter on alternate days. The import tests, the
+end-to-end test and bench/registry_import.py build their files here."""
 
 from __future__ import annotations
 
@@ -82,6 +82,12 @@ def registry_rows(counters: int = 40, fields: int = 8) -> Rows:
     }
 
 
+def header_vi(sheet_id: str, column_id: str) -> str:
+    """The column's Vietnamese header, as the template writes it (its id if it has none)."""
+    column = SHEETS[sheet_id].column(column_id)
+    return column.header_vi if column is not None else column_id
+
+
 def workbook(rows: Rows) -> Workbook:
     """As the template lays a sheet out: Vietnamese headers, column ids, then the data."""
     book = Workbook()
@@ -91,12 +97,7 @@ def workbook(rows: Rows) -> Workbook:
     for sheet_id, sheet_rows in rows.items():
         ws = book.create_sheet(sheet_id)
         columns = list(sheet_rows[0]) if sheet_rows else list(SHEETS[sheet_id].column_ids)
-        ws.append(
-            [
-                SHEETS[sheet_id].column(c).header_vi if SHEETS[sheet_id].column(c) else c
-                for c in columns
-            ]
-        )  # type: ignore[union-attr]
+        ws.append([header_vi(sheet_id, c) for c in columns])
         ws.append(columns)
         for row in sheet_rows:
             ws.append([row.get(c) for c in columns])
@@ -122,7 +123,7 @@ def csv_zip_bytes(rows: Rows, *, bom: bool = True, vietnamese_header: bool = Tru
             writer = csv.writer(text)
             columns = list(sheet_rows[0])
             if vietnamese_header:
-                writer.writerow([SHEETS[sheet_id].column(c).header_vi for c in columns])  # type: ignore[union-attr]
+                writer.writerow([header_vi(sheet_id, c) for c in columns])
             writer.writerow(columns)
             for row in sheet_rows:
                 writer.writerow(["" if row[c] is None else row[c] for c in columns])
