@@ -20,7 +20,7 @@ from system.cli import main
 NEWER = "0099_from_the_future"
 REFUSAL = (
     f"the database was written by a newer Hài Lòng (revision {NEWER}); this version knows up "
-    "to 0009: upgrade the software, or restore a backup made by this version"
+    "to 0010: upgrade the software, or restore a backup made by this version"
 )
 
 
@@ -42,23 +42,30 @@ def test_migrate_dry_run_lists_what_would_run_then_migrate_runs_it(
 
     assert main([*argv, "--dry-run"]) == 0
     out = capsys.readouterr().out
-    assert "4 migration(s) would run, from revision 0005 to revision 0009" in out
+    assert "5 migration(s) would run, from revision 0005 to revision 0010" in out
     assert "  0006: time and order of ratings\n" in out
     assert "  0007: fair ingest:" in out and "  0008: flag rollups," in out
     assert "  0009: revoked login tokens\n" in out
+    assert "  0010: rotas and absences\n" in out
     assert "nothing was changed" in out
     assert revision(engine) == "0005"
 
     assert main(argv) == 0
     out = capsys.readouterr().out
     lines = out.splitlines()
-    assert lines[0] == "applying 4 migration(s), from revision 0005 to revision 0009"
-    assert [line.split(":")[0] for line in lines[1:5]] == ["  0006", "  0007", "  0008", "  0009"]
-    assert lines[5] == "the database is up to date (revision 0009)"
-    assert revision(engine) == "0009"
+    assert lines[0] == "applying 5 migration(s), from revision 0005 to revision 0010"
+    assert [line.split(":")[0] for line in lines[1:6]] == [
+        "  0006",
+        "  0007",
+        "  0008",
+        "  0009",
+        "  0010",
+    ]
+    assert lines[6] == "the database is up to date (revision 0010)"
+    assert revision(engine) == "0010"
 
     assert main([*argv, "--dry-run"]) == 0
-    assert capsys.readouterr().out == "the database is up to date (revision 0009)\n"
+    assert capsys.readouterr().out == "the database is up to date (revision 0010)\n"
     engine.dispose()
 
 
