@@ -52,14 +52,17 @@ def wait_until(
     what: str,
     servers: Sequence[ServerProcess] = (),
     timeout: float = DEADLINE_S,
+    state: Callable[[], str] | None = None,
 ) -> None:
+    """`state()` says where things stood if the wait times out (what is stored, what acked)."""
     deadline = time.monotonic() + timeout
     while not condition():
         for server in servers:
             assert not server.crashed(), f"the server crashed waiting for {what}:\n{server.tail()}"
         if time.monotonic() > deadline:
             tails = "\n".join(s.tail(15) for s in servers)
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}\n{tails}")
+            where = f" ({state()})" if state is not None else ""
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}{where}\n{tails}")
         time.sleep(0.05)
 
 
@@ -334,7 +337,14 @@ def test_server_sigkilled_mid_burst_stores_all_20000_and_acks_only_committed_one
         server.start()  # the same MQTT client id: the broker kept its session and the rest
         for publisher in publishers:
             publisher.wait()
-        wait_until(lambda: fleet.acked() >= ids, "every rating acknowledged", [server])
+        wait_until(
+            lambda: fleet.acked() >= ids,
+            "every rating acknowledged",
+            [server],
+            state=lambda: (
+                f"{stored_count(engine)} of {len(ids)} stored, {len(fleet.acked() & ids)} acked"
+            ),
+        )
         assert_stored_exactly(engine, ids)
         fleet.assert_each_acked_to_its_device(sent)
         twice = [i for i, n in fleet.accepted().items() if n > 1]
