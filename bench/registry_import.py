@@ -2,11 +2,11 @@
 
 The administrator's morning of issue 13: a district of 40 counters (1 unit, 8 fields, 40 officers,
 40 devices and a month of alternating days, 80 rota rows) and, without --quick, a provincial
-centre ten times that size. Each is timed as (a) the baseline, openpyxl merely opening the same
-workbook, which no import can beat; (b) a dry run, every row checked; (c) the first import,
-written to SQLite with the new devices' accounts made on a real Mosquitto started here, as the
-API makes them; (d) the same file again, which must find every row unchanged. It reports; it
-asserts nothing. The last line is key=value figures for scripts.
+centre ten times that size. Each is timed as (a) the baseline, openpyxl merely reading every
+cell of the same workbook, which no import can beat; (b) a dry run, every row checked; (c) the
+first import, written to SQLite with the new devices' accounts made on a real Mosquitto started
+here, as the API makes them; (d) the same file again, which must find every row unchanged. It
+reports; it asserts nothing. The last line is key=value figures for scripts.
 """
 
 from __future__ import annotations
@@ -42,6 +42,14 @@ def timed(action: Callable[[], object]) -> float:
     return time.perf_counter() - started
 
 
+def read_every_cell(content: bytes) -> int:
+    """The baseline: openpyxl reading every cell of the workbook, and nothing more."""
+    book = load_workbook(io.BytesIO(content), read_only=True)
+    cells = sum(len(row) for ws in book.worksheets for row in ws.iter_rows(values_only=True))
+    book.close()
+    return cells
+
+
 def changes(report: ImportReport) -> int:
     return sum(len(s.created) + len(s.updated) for s in report.sheets.values())
 
@@ -73,7 +81,7 @@ def run_size(folder: Path, counters: int, accounts: BrokerAccounts) -> dict:
     say(f"{counters} counters ({rows} rows): opening, checking, importing, importing again")
     figures = {
         "rows": rows,
-        "open_s": timed(lambda: load_workbook(io.BytesIO(content), read_only=True).close()),
+        "open_s": timed(lambda: read_every_cell(content)),
         "dry_run_s": timed(run("dry", True)),
         "import_s": timed(run("first", False)),
         "again_s": timed(run("again", False)),
@@ -99,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         [
             "counters",
             "rows",
-            "open (baseline) s",
+            "read cells (baseline) s",
             "dry run s",
             "import s",
             "again s",
@@ -125,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
         f"second import changed {district['changed_again']} rows: {verdict(ok)}"
     )
     figures = {
-        "district_open_s": f"{district['open_s']:.2f}",
+        "district_read_s": f"{district['open_s']:.2f}",
         "district_dry_run_s": f"{district['dry_run_s']:.2f}",
         "district_import_s": f"{district['import_s']:.2f}",
         "district_again_s": f"{district['again_s']:.2f}",

@@ -31,9 +31,11 @@ ERROR_COLUMNS: list[dict[str, Any]] = [
 def progress_text(done: int, total: int) -> str:
     if not total:
         return "Đang đọc tệp… · Reading the file…"
+    # A step: a row checked, a row written, or a new device's broker account made.
     return (
-        f"Đã xử lý {format_count(done)}/{format_count(total)} dòng · "
-        f"{format_count(done)} of {format_count(total)} rows processed"
+        f"Đã xử lý {format_count(done)}/{format_count(total)} bước "
+        f"({round(100 * done / total)} %) · "
+        f"{format_count(done)} of {format_count(total)} steps done"
     )
 
 

@@ -156,7 +156,7 @@ REPORT: dict[str, Any] = {
 
 def test_progress_is_counted_in_rows_the_vietnamese_way() -> None:
     assert import_view.progress_text(120, 1248) == (
-        "Đã xử lý 120/1.248 dòng · 120 of 1.248 rows processed"
+        "Đã xử lý 120/1.248 bước (10 %) · 120 of 1.248 steps done"
     )
     assert import_view.progress_text(0, 0).startswith("Đang đọc tệp")
 

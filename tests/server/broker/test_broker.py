@@ -76,6 +76,18 @@ def test_reset_password_and_revoke(broker: Broker) -> None:
     assert can_connect(broker.add_device("dev-a", "third-password")), "re-registration re-enables"
 
 
+def test_many_accounts_at_once_create_new_ones_and_reset_an_existing_one(broker: Broker) -> None:
+    """An import makes its devices' accounts in a few messages, not a round trip each."""
+    old = broker.add_device("dev-b", "old-password")
+    with DynSec(broker.server_target) as dynsec:
+        dynsec.disable_device("dev-b")  # revoked before: a new account for the id re-enables it
+        dynsec.put_devices({"dev-a": "password-a", "dev-b": "password-b", "dev-c": "password-c"})
+    for device_id in ("dev-a", "dev-b", "dev-c"):
+        target = MqttTarget(old.host, old.port, device_id, f"password-{device_id[-1]}")
+        assert can_connect(target), device_id
+    assert not can_connect(old)
+
+
 def test_broker_config_is_sized_for_a_fleet(broker: Broker) -> None:
     conf = broker.process.cfg.conf_path.read_text()
     assert f"max_queued_messages {MAX_QUEUED_MESSAGES}" in conf

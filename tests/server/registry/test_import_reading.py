@@ -137,7 +137,7 @@ def test_blank_rows_in_a_workbook_do_not_become_rows() -> None:
     assert len(upload.sheets["units"].rows) == 1
 
 
-def test_progress_is_reported_per_row_checked_and_written(tmp_path: Path) -> None:
+def test_progress_counts_rows_checked_and_written_and_broker_accounts_made(tmp_path: Path) -> None:
     app = api_app(tmp_path)
     seen: list[tuple[int, int]] = []
     with Session(app.state.engine) as session:
@@ -150,9 +150,10 @@ def test_progress_is_reported_per_row_checked_and_written(tmp_path: Path) -> Non
             progress=lambda done, total: seen.append((done, total)),
         )
     assert report.written
-    rows = 1 + 8 + 2 + 2 + 2 + 4
-    assert seen[-1] == (2 * rows, 2 * rows)
-    assert [done for done, _ in seen[:-1]] == list(range(1, 2 * rows + 1))
+    rows, new_devices = 1 + 8 + 2 + 2 + 2 + 4, 2
+    steps = 2 * rows + new_devices  # checked, written, and each new device's broker account
+    assert seen[-1] == (steps, steps)
+    assert [done for done, _ in seen[:-1]] == list(range(1, steps + 1))
 
 
 def test_a_damaged_workbook_is_refused_not_a_server_error() -> None:
