@@ -95,6 +95,16 @@ def test_an_admin_adds_a_rota_row_and_sees_it_on_the_calendar(browser: Browser, 
     expect(page.locator(f"#{absences.LIST_MESSAGE}")).to_contain_text("Đã xoá", timeout=WAIT_MS)
     expect(day).to_contain_text("Nguyễn Thị An", timeout=WAIT_MS)
     expect(listed).not_to_contain_text("01/12/2026")
+
+    rows = page.locator(f"#{rota.TABLE}")
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    rows.locator(".dash-delete-cell").first.click()
+    expect(rows).to_contain_text("Nguyễn Thị An (CB-A)", timeout=WAIT_MS)  # back: not confirmed
+    expect(day).to_contain_text("Nguyễn Thị An")
+    page.once("dialog", lambda dialog: dialog.accept())
+    rows.locator(".dash-delete-cell").first.click()
+    expect(page.locator(f"#{rota.ROW_DELETED}")).to_contain_text("Đã xoá", timeout=WAIT_MS)
+    expect(day).not_to_contain_text("Nguyễn Thị An", timeout=WAIT_MS)
     page.close()
     assert errors == [], "\n".join(errors)
 
