@@ -2,14 +2,15 @@
 
 Reads are limited to the user's units (a unit head's own); writes are an admin's, run as every
 registry screen's are (`dashboard/registry_view.write`: audited, the registry's own service and
-rules in server/registry/rota_writes.py, then the units' Config refresh).
+rules in server/registry/rota_writes.py, then the units' Config refresh), rota rows and absences
+alike.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -21,7 +22,7 @@ from server.access.roles import REGISTRY_SCREENS, Access
 from server.registry import roster, rota_writes
 from server.registry.writes import list_counters
 from server.storage.models import Counter, Officer
-from server.storage.schedule import Rota, RotaCreate
+from server.storage.schedule import AbsenceCreate, Rota, RotaCreate
 from server.timeutil import vn_day_start
 
 OUTCOMES = {
@@ -87,11 +88,55 @@ def put(src: sources.Sources, access: Access, data: RotaCreate) -> Outcome:
 
 
 def delete(src: sources.Sources, access: Access, rota_id: int) -> Outcome:
+    return _delete(src, access, "rota.delete", rota_id, rota_writes.delete_rota)
+
+
+def absences(src: sources.Sources, access: Access, unit: str | None, first: date) -> list[Any]:
+    """The unit's absences (its officers' leave, its days off, public holidays) that touch the
+    month from `first`, with the names of the officers they name."""
+    access.require(REGISTRY_SCREENS)
+    start, end = vn_day_start(first), vn_day_start(rota_view.next_month(first))
+    with src.session_factory() as session:
+        found = rota_writes.list_absences(session, access.unit_scope(unit))
+        touching = [a for a in found if _utc(a.start) < end and _utc(a.end) > start]
+        return [(a, officer_names(session).get(a.officer_id or "", "")) for a in touching]
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def add_absence(src: sources.Sources, access: Access, data: AbsenceCreate) -> Outcome:
+    """Add leave, a unit's day off or a public holiday as the API does, audited."""
+    target = data.officer_id or data.unit_id or "*"
     client = sources.client()
 
     def change(session: Session) -> str:
-        registry_view.record(session, access, client, "rota.delete", str(rota_id))
-        rota_writes.delete_rota(session, rota_id)
+        registry_view.record(
+            session, access, client, "absence.create", target, data.model_dump(mode="json")
+        )
+        rota_writes.add_absence(session, data)
+        return OUTCOMES["created"]
+
+    return registry_view.write(src, access, change)
+
+
+def delete_absence(src: sources.Sources, access: Access, absence_id: int) -> Outcome:
+    return _delete(src, access, "absence.delete", absence_id, rota_writes.delete_absence)
+
+
+def _delete(
+    src: sources.Sources,
+    access: Access,
+    action: str,
+    key: int,
+    service: Callable[[Session, int], object],
+) -> Outcome:
+    client = sources.client()
+
+    def change(session: Session) -> str:
+        registry_view.record(session, access, client, action, str(key))
+        service(session, key)
         return DELETED
 
     return registry_view.write(src, access, change)

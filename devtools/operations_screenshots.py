@@ -3,8 +3,9 @@ registry, as an admin sees them at 1440×900: docs/registry-rota.png, docs/regis
 and docs/fleet.png.
 
 The registry screenshots' demo registry (`devtools.registry_screenshots.seed`) gets one more
-counter with two officers alternating days on a rota, and a one-off afternoon; the import page is
-shown after checking a workbook made from the import's own template. Nothing is staged by hand.
+counter with two officers alternating days on a rota, a one-off afternoon and a day of leave;
+the import page is shown after checking a workbook made from the import's own template. Nothing
+is staged by hand.
 """
 
 from __future__ import annotations
@@ -27,11 +28,11 @@ from devtools.dashboard_demo import UNITS
 from devtools.registry_screenshots import ADMIN, VIEWPORT, seed
 from server.registry.importing import template_workbook
 from server.registry.importing.sheets import SHEETS
-from server.registry.rota_writes import put_rota
+from server.registry.rota_writes import add_absence, put_rota
 from server.storage.db import make_engine, session_scope
 from server.storage.models import Assignment, Counter, Officer
-from server.storage.schedule import RotaCreate
-from server.timeutil import VN_TZ, vn_day
+from server.storage.schedule import AbsenceCreate, RotaCreate
+from server.timeutil import VN_TZ, vn_day, vn_day_start
 
 UNIT = "Q1-MOTCUA"
 COUNTER = ("Q-07", "Quầy số 7")
@@ -41,7 +42,7 @@ FILES = {"rota": "registry-rota.png", "import": "registry-import.png", "fleet": 
 
 def seed_rota(engine_url: str, now: datetime) -> None:
     """A counter two officers share on alternate days this month, 07:30-17:00, and one
-    afternoon the second takes over from the first."""
+    afternoon the second takes over from the first; the first is on leave on the 21st."""
     engine = make_engine(engine_url)
     first = vn_day(now).replace(day=1)
     with session_scope(engine) as session:
@@ -62,6 +63,13 @@ def seed_rota(engine_url: str, now: datetime) -> None:
             )
         )
         session.commit()
+        leave = vn_day_start(first + timedelta(days=20))
+        add_absence(
+            session,
+            AbsenceCreate(
+                officer_id=PAIR[0][0], start=leave, end=leave + timedelta(days=1), note="Nghỉ phép"
+            ),
+        )
     engine.dispose()
 
 

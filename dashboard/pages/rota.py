@@ -2,18 +2,21 @@
 
 The calendar shows the resolved shifts (server.registry.roster), so one-off assignments and
 absences show as the server attributes ratings, each marked with where it came from. An admin
-edits a rota row in the table (to, days, every, start, end), deletes it, or adds one with the
-form; a unit head reads their own unit. Every write goes through the registry's own service
+edits a rota row in the table (to, days, every, start, end), deletes it once they confirm, or
+adds one with the form, and keeps leave and holidays in the card below (dashboard/absences.py);
+a unit head reads their own unit. Every write goes through the registry's own service
 and rules, is audited as the API's is, and asks the ingest to refresh the units' Configs.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
+from dash import Dash, Input, Output, State, ctx, dcc, html
 
-from dashboard import queries, registry_view, rota_registry, rota_view, sources
+from dashboard import absences, queries, rota_registry, rota_view, sources
+from dashboard.absences import said, unreadable
 from dashboard.components import bilingual, card, data_table, field, page_title, refused_page
 from dashboard.registry_view import Outcome
 from server.access.roles import ADMINISTER, REGISTRY_SCREENS, Access
@@ -49,6 +52,9 @@ END = "rota-end"
 ADD = "rota-add"
 FORM_MESSAGE = "rota-form-message"
 ADDED = "rota-added"
+ROW_CONFIRM = "rota-row-confirm"
+ROW_PENDING = "rota-row-pending"
+ROW_DELETED = "rota-row-deleted"
 
 
 def may_write(access: Access) -> bool:
@@ -121,8 +127,12 @@ def layout(**_query: str) -> html.Div:
                     className="scroll-box",
                 ),
                 html.Div(id=TABLE_MESSAGE, className="form-message"),
+                html.Div(id=ROW_DELETED, className="form-message"),
+                dcc.ConfirmDialog(id=ROW_CONFIRM),
+                dcc.Store(id=ROW_PENDING, data=[]),
             ),
             *([_form()] if writable else []),
+            absences.section(writable),
             dcc.Store(id=MONTH, data=month),
             dcc.Store(id=EDITED, data=0),
             dcc.Store(id=ADDED, data=0),
@@ -277,9 +287,10 @@ def register_callbacks(app: Dash) -> None:
         Input(MONTH, "data"),
         Input(EDITED, "data"),
         Input(ADDED, "data"),
+        Input(absences.SAVED, "data"),
     )
     def redraw(
-        counter_id: str | None, month: str | None, _edited: int, _added: int
+        counter_id: str | None, month: str | None, *_changed: int
     ) -> tuple[Any, str, list[dict[str, Any]]]:
         return draw(sources.current(), sources.access(), counter_id, month)
 
@@ -300,16 +311,19 @@ def register_callbacks(app: Dash) -> None:
     )
     def add(_n: int | None, counter_id: str | None, officer_id: str | None, *rest: Any) -> Any:
         *fields, added = rest
-        try:
-            data = rota_view.form_to_create(counter_id, officer_id, *fields)
-        except ValueError as exc:
-            return said(unreadable(exc)), no_update
-        done = rota_registry.put(sources.current(), sources.access(), data)
-        return said(done), (added or 0) + 1 if done.ok else no_update
+        src, access = sources.current(), sources.access()
+        return absences.form_write(
+            lambda: rota_view.form_to_create(counter_id, officer_id, *fields),
+            lambda data: rota_registry.put(src, access, data),
+            added,
+        )
 
     @app.callback(
         Output(TABLE_MESSAGE, "children"),
         Output(EDITED, "data"),
+        Output(ROW_CONFIRM, "displayed"),
+        Output(ROW_CONFIRM, "message"),
+        Output(ROW_PENDING, "data"),
         Input(TABLE, "data_timestamp"),
         State(TABLE, "data"),
         State(TABLE, "data_previous"),
@@ -322,22 +336,29 @@ def register_callbacks(app: Dash) -> None:
         previous: list[dict[str, Any]] | None,
         edited: int | None,
     ) -> Any:
-        # redrawn whatever happened, so a refused edit shows the row as it is stored
-        return said(table_edit(previous, data or [])), (edited or 0) + 1
+        # redrawn whatever happened, so a refused edit shows the row as it is stored and a
+        # deleted one stays until the user confirms
+        changed, deleted = rota_view.table_changes(previous, data or [])
+        gone = absences.removed(previous, data)
+        question = "Xoá dòng lịch trực này, cả các ca đã qua? Delete this rota row, past shifts "
+        question += "included?\n" + "; ".join(f"{r['officer']} {r['from']}" for r in gone)
+        return (
+            said(table_edit(changed)) if changed else "",
+            (edited or 0) + 1,
+            bool(deleted),
+            question,
+            deleted,
+        )
+
+    absences.confirmed_delete(
+        app, ROW_CONFIRM, ROW_PENDING, ROW_DELETED, EDITED, rota_registry.delete
+    )
+    absences.register(app, UNIT, MONTH)
 
 
-def unreadable(exc: ValueError) -> Outcome:
-    return Outcome(False, registry_view.NOT_SAVED + registry_view.reason(exc))
-
-
-def said(outcome: Outcome) -> html.Span:
-    return html.Span(outcome.text, className="ok" if outcome.ok else "field-error")
-
-
-def table_edit(previous: list[dict[str, Any]] | None, data: list[dict[str, Any]]) -> Outcome:
-    """Write what the user changed in the table, row by row, up to the first refusal."""
+def table_edit(changed: list[Mapping[str, Any]]) -> Outcome:
+    """Write the rows the user changed in the table, one by one, up to the first refusal."""
     src, access = sources.current(), sources.access()
-    changed, deleted = rota_view.table_changes(previous, data)
     done: list[str] = []
     for record in changed:
         try:
@@ -345,11 +366,6 @@ def table_edit(previous: list[dict[str, Any]] | None, data: list[dict[str, Any]]
         except ValueError as exc:
             return unreadable(exc)
         outcome = rota_registry.put(src, access, row)
-        if not outcome.ok:
-            return outcome
-        done.append(outcome.text)
-    for rota_id in deleted:
-        outcome = rota_registry.delete(src, access, rota_id)
         if not outcome.ok:
             return outcome
         done.append(outcome.text)

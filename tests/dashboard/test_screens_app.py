@@ -16,7 +16,7 @@ from plotly.utils import PlotlyJSONEncoder
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from dashboard import registry_view
+from dashboard import absences, registry_view
 from dashboard.app import create_dash
 from dashboard.import_jobs import JOBS
 from dashboard.pages import fleet, importing, rota
@@ -84,6 +84,15 @@ def run(client: FlaskClient, output_id: str, inputs: Values, states: Values | No
     )
     assert response.status_code == 200, response.get_data(as_text=True)
     return response.get_json()["response"]
+
+
+def status(
+    client: FlaskClient, output_id: str, inputs: Values, states: Values | None = None
+) -> int:
+    """The status of a callback posted by hand, as a user could."""
+    deps = client.get("/_dash-dependencies").get_json()
+    body = callback_body(deps, output_id, inputs, states)
+    return client.post("/_dash-update-component", json=body).status_code
 
 
 def text_of(node: Any) -> str:
@@ -231,11 +240,25 @@ def test_an_admin_edits_and_deletes_a_rota_row_in_the_table(app: Dash, engine: E
     assert "Nguyễn Thị An" not in day_text(drawn, "2026-12-02")
 
     (record,) = drawn[rota.TABLE]["data"]
-    deleted = edit_table(client, [], [record])
+    asked = edit_table(client, [], [record])
 
-    assert "Đã xoá" in text_of(deleted[rota.TABLE_MESSAGE]["children"])
+    assert asked[rota.ROW_CONFIRM]["displayed"] is True
+    assert "Nguyễn Thị An (CB-A) 2026-12-01" in asked[rota.ROW_CONFIRM]["message"]
+    assert asked[rota.ROW_PENDING]["data"] == [record["id"]]
+    with session_scope(engine) as session:
+        assert len(list_rota(session)) == 1, "nothing is deleted before the user confirms"
+    deleted = run(
+        client,
+        rota.ROW_DELETED,
+        {(rota.ROW_CONFIRM, "submit_n_clicks"): 1},
+        {(rota.ROW_PENDING, "data"): [record["id"]], (rota.EDITED, "data"): 0},
+    )
+
+    assert "Đã xoá" in text_of(deleted[rota.ROW_DELETED]["children"])
     with session_scope(engine) as session:
         assert list(list_rota(session)) == []
+        (event,) = session.exec(select(AuditEvent).where(AuditEvent.action == "rota.delete")).all()
+        assert event.target == str(record["id"])
 
 
 def test_a_unit_head_reads_their_units_rota_without_the_form(app: Dash, engine: Engine) -> None:
@@ -245,15 +268,7 @@ def test_a_unit_head_reads_their_units_rota_without_the_form(app: Dash, engine: 
 
     options = run(client, rota.COUNTER, {(rota.UNIT, "value"): "DH"})
     assert [o["value"] for o in options[rota.COUNTER]["options"]] == ["DH-Q1", "DH-Q2"]
-    other = client.post(
-        "/_dash-update-component",
-        json=callback_body(
-            client.get("/_dash-dependencies").get_json(),
-            rota.COUNTER,
-            {(rota.UNIT, "value"): "XA"},
-        ),
-    )
-    assert other.status_code == 403
+    assert status(client, rota.COUNTER, {(rota.UNIT, "value"): "XA"}) == 403, "another unit"
 
     deps = client.get("/_dash-dependencies").get_json()
     form = {(rota.COUNTER, "value"): "DH-Q1", (rota.OFFICER, "value"): "CB-A"}
@@ -285,6 +300,148 @@ def test_the_month_steps_back_and_forth(app: Dash) -> None:
     on = run(client, rota.MONTH, {(rota.NEXT, "n_clicks"): 1}, states)
 
     assert (back[rota.MONTH]["data"], on[rota.MONTH]["data"]) == ("2025-12", "2026-02")
+
+
+# --- leave and holidays -------------------------------------------------------------------------
+
+
+def add_absence(client: FlaskClient, kind: str, first: str, last: str = "", **form: Any) -> Any:
+    return run(
+        client,
+        absences.MESSAGE,
+        {(absences.ADD, "n_clicks"): 1},
+        {
+            (absences.KIND, "value"): kind,
+            (absences.OFFICER, "value"): form.get("officer"),
+            (rota.UNIT, "value"): form.get("unit", "DH"),
+            (absences.FIRST, "value"): first,
+            (absences.LAST, "value"): last,
+            (absences.NOTE, "value"): form.get("note", ""),
+            (absences.SAVED, "data"): 0,
+        },
+    )
+
+
+def absence_list(client: FlaskClient, unit: str = "DH", month: str = "2026-12") -> Any:
+    drawn = run(client, absences.TABLE, {(rota.UNIT, "value"): unit, (rota.MONTH, "data"): month})
+    return drawn[absences.TABLE]["data"]
+
+
+def test_leave_takes_the_officer_off_the_calendar_on_those_days(
+    app: Dash, engine: Engine, changed: list[int]
+) -> None:
+    client = client_as(app, ADMIN)
+    add_row(client)  # CB-A on Mondays and Wednesdays of December
+
+    added = add_absence(client, "leave", "2026-12-07", "2026-12-09", officer="CB-A", note="phép")
+
+    assert "Đã thêm" in text_of(added[absences.MESSAGE]["children"])
+    assert added[absences.SAVED]["data"] == 1
+    drawn = redraw(client)
+    assert "Nguyễn Thị An" not in day_text(drawn, "2026-12-07")
+    assert "Nguyễn Thị An" not in day_text(drawn, "2026-12-09")
+    assert "Nguyễn Thị An 07:30–11:30" in day_text(drawn, "2026-12-14")
+    (record,) = absence_list(client)
+    assert {k: v for k, v in record.items() if k != "id"} == {
+        "kind": "Nghỉ phép của cán bộ · Officer leave",
+        "officer": "Nguyễn Thị An (CB-A)",
+        "from": "00:00 07/12/2026",
+        "to": "24:00 09/12/2026",
+        "note": "phép",
+    }
+    assert absence_list(client, month="2026-11") == [], "it does not touch November"
+    assert absence_list(client, unit="XA") == [], "XA's list has not DH's officer's leave"
+    assert len(changed) == 2, "the rota row and the leave each refresh the Configs"
+    with session_scope(engine) as session:
+        (event,) = session.exec(
+            select(AuditEvent).where(AuditEvent.action == "absence.create")
+        ).all()
+        assert event.target == "CB-A"
+
+
+def test_a_public_holiday_is_in_every_units_list_and_off_every_calendar(app: Dash) -> None:
+    client = client_as(app, ADMIN)
+    add_row(client)
+
+    add_absence(client, "holiday", "2026-12-14", officer="CB-A", note="Lễ")
+
+    assert "Nguyễn Thị An" not in day_text(redraw(client), "2026-12-14")
+    (dh,) = absence_list(client, "DH")
+    (xa,) = absence_list(client, "XA")
+    assert dh == xa
+    assert (dh["kind"], dh["officer"], dh["to"]) == (
+        "Nghỉ lễ · Public holiday",
+        "",
+        "24:00 14/12/2026",
+    ), "the officer chosen for leave is not kept on a holiday"
+
+
+def test_an_unreadable_absence_is_refused_next_to_the_form(app: Dash, engine: Engine) -> None:
+    client = client_as(app, ADMIN)
+
+    no_officer = add_absence(client, "leave", "2026-12-07")
+    backwards = add_absence(client, "unit", "2026-12-09", "2026-12-07")
+
+    assert "officer" in text_of(no_officer[absences.MESSAGE]["children"])
+    assert "last day" in text_of(backwards[absences.MESSAGE]["children"])
+    assert absences.SAVED not in backwards, "nothing to redraw"
+    assert absence_list(client) == []
+
+
+def test_an_absence_is_deleted_only_once_confirmed(app: Dash, engine: Engine) -> None:
+    client = client_as(app, ADMIN)
+    add_absence(client, "unit", "2026-12-24", note="Tất niên")
+    (record,) = absence_list(client)
+    assert record["kind"] == "Đơn vị nghỉ · Unit day off"
+
+    asked = run(
+        client,
+        absences.CONFIRM,
+        {(absences.TABLE, "data_timestamp"): 1},
+        {
+            (absences.TABLE, "data"): [],
+            (absences.TABLE, "data_previous"): [record],
+            (absences.SHOWN, "data"): 0,
+        },
+    )
+
+    assert asked[absences.CONFIRM]["displayed"] is True
+    assert "24:00 24/12/2026" in asked[absences.CONFIRM]["message"]
+    assert asked[absences.SHOWN]["data"] == 1, "the row is shown again until confirmed"
+    assert absence_list(client) == [record]
+
+    deleted = run(
+        client,
+        absences.LIST_MESSAGE,
+        {(absences.CONFIRM, "submit_n_clicks"): 1},
+        {(absences.PENDING, "data"): asked[absences.PENDING]["data"], (absences.SAVED, "data"): 0},
+    )
+
+    assert "Đã xoá" in text_of(deleted[absences.LIST_MESSAGE]["children"])
+    assert absence_list(client) == []
+    with session_scope(engine) as session:
+        (event,) = session.exec(
+            select(AuditEvent).where(AuditEvent.action == "absence.delete")
+        ).all()
+        assert event.target == str(record["id"])
+
+
+def test_a_unit_head_reads_their_units_absences_and_cannot_write(app: Dash, engine: Engine) -> None:
+    add_absence(client_as(app, ADMIN), "leave", "2026-12-07", officer="CB-A")
+    page = layout_as_page(app, HEAD_DH, rota.layout)
+    assert find(page, absences.TABLE) is not None
+    assert find(page, absences.ADD) is None
+    client = client_as(app, HEAD_DH)
+
+    (record,) = absence_list(client)
+    assert status(client, absences.TABLE, {(rota.UNIT, "value"): "XA"}) == 403, "another unit"
+
+    form = {(absences.KIND, "value"): "holiday", (absences.FIRST, "value"): "2026-12-25"}
+    assert status(client, absences.MESSAGE, {(absences.ADD, "n_clicks"): 1}, form) == 403
+    confirmed = {(absences.CONFIRM, "submit_n_clicks"): 1}
+    pending = {(absences.PENDING, "data"): [record["id"]]}
+    assert status(client, absences.LIST_MESSAGE, confirmed, pending) == 403
+    assert absence_list(client) == [record]
 
 
 def layout_as_page(app: Dash, access: Access, layout: Any) -> Any:

@@ -15,6 +15,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy.engine import Engine
 
+from dashboard import absences
 from dashboard.app import create_dash
 from dashboard.pages import fleet, importing, rota
 from devtools.browser import WAIT_MS, console_errors, mounted, serve
@@ -79,6 +80,31 @@ def test_an_admin_adds_a_rota_row_and_sees_it_on_the_calendar(browser: Browser, 
     expect(january).not_to_contain_text("Nguyễn Thị An")
     page.locator(f"#{rota.PREV}").click()
     expect(day).to_contain_text("Nguyễn Thị An", timeout=WAIT_MS)
+
+    choose(page, absences.OFFICER, "Nguyễn Thị An (CB-A)")  # leave is the form's first kind
+    page.fill(f"#{absences.FIRST}", "2026-12-01")
+    page.locator(f"#{absences.ADD}").click()
+    expect(page.locator(f"#{absences.MESSAGE}")).to_contain_text("Đã thêm", timeout=WAIT_MS)
+    expect(day).not_to_contain_text("Nguyễn Thị An", timeout=WAIT_MS)
+    expect(page.locator("#rota-day-2026-12-08")).to_contain_text("Nguyễn Thị An")
+    listed = page.locator(f"#{absences.TABLE}")
+    expect(listed).to_contain_text("24:00 01/12/2026", timeout=WAIT_MS)
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    listed.locator(".dash-delete-cell").first.click()
+    expect(page.locator(f"#{absences.LIST_MESSAGE}")).to_contain_text("Đã xoá", timeout=WAIT_MS)
+    expect(day).to_contain_text("Nguyễn Thị An", timeout=WAIT_MS)
+    expect(listed).not_to_contain_text("01/12/2026")
+
+    rows = page.locator(f"#{rota.TABLE}")
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    rows.locator(".dash-delete-cell").first.click()
+    expect(rows).to_contain_text("Nguyễn Thị An (CB-A)", timeout=WAIT_MS)  # back: not confirmed
+    expect(day).to_contain_text("Nguyễn Thị An")
+    page.once("dialog", lambda dialog: dialog.accept())
+    rows.locator(".dash-delete-cell").first.click()
+    expect(page.locator(f"#{rota.ROW_DELETED}")).to_contain_text("Đã xoá", timeout=WAIT_MS)
+    expect(day).not_to_contain_text("Nguyễn Thị An", timeout=WAIT_MS)
     page.close()
     assert errors == [], "\n".join(errors)
 
