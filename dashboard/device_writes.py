@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from sqlmodel import Session
@@ -43,22 +44,13 @@ def add(
         registry_view.required({"id": device_id, "counter_id": counter_id}, "id", "counter_id")
         accounts = _accounts(src)
         data = DeviceCreate.model_validate({"id": device_id, "counter_id": counter_id})
-        detail = {"counter_id": data.counter_id, "replace": replace}
-        registry_view.record(session, access, client, "device.create", data.id, detail)
-
-        def record_replaced(old: Device | None) -> None:
-            if old is not None:
-                registry_view.record(
-                    session, access, client, "device.revoke", old.id, {"replaced_by": data.id}
-                )
-
         made = registry.register_device(
             session,
             data,
             accounts.put_device,
             replace=replace,
             disable_account=accounts.disable_device,
-            before_commit=record_replaced,
+            record=partial(registry_view.record, session, access, client),
         )
         done = f"Đã thêm thiết bị {made.id} · Device {made.id} added"
         if made.replaced:

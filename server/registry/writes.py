@@ -5,9 +5,9 @@ A `unit_id` scope argument limits a list to one unit (a unit_head's view); None 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlmodel import Session, col, or_, select
 
@@ -40,6 +40,8 @@ from server.timeutil import vn_text
 
 T = TypeVar("T")
 PutAccount = Callable[[str, str], None]
+# Adds an audit event (action, target, detail) to the session, as the API or a screen records it.
+Record = Callable[[str, str, Mapping[str, Any] | None], None]
 DisableAccount = Callable[[str], None]
 
 
@@ -271,15 +273,15 @@ def register_device(
     *,
     replace: bool = False,
     disable_account: DisableAccount | None = None,
-    before_commit: Callable[[Device | None], object] | None = None,
+    record: Record | None = None,
 ) -> DeviceRegistered:
     """A counter has one active device: a second is refused unless `replace`, which revokes
     the one there (its account disabled by `disable_account`) in the same transaction.
 
     The broker account is made inside the transaction, with a random password nobody is shown:
     no device row without a login; the unit's device.toml comes from its bundle
-    (server/registry/bundles.py). `before_commit` sees the device replaced (or None), so that
-    what it adds to the session (the audit events) commits with the registration."""
+    (server/registry/bundles.py). `record` adds the audit events to the session, so that they
+    commit with the registration: `device.create`, and `device.revoke` of the device replaced."""
     _new(session, Device, data.id, "device")
     _require(session, Counter, data.counter_id, "counter_id")
     there = _active_device_on(session, data.counter_id)
@@ -301,8 +303,13 @@ def register_device(
     put_account(data.id, new_password())
     if there is not None and disable_account is not None:
         _revoke(session, there, disable_account)
-    if before_commit is not None:
-        before_commit(there)
+    if record is not None:
+        detail: dict[str, Any] = {"counter_id": data.counter_id}
+        if replace:
+            detail["replace"] = True
+        record("device.create", data.id, detail)
+        if there is not None:
+            record("device.revoke", there.id, {"replaced_by": data.id})
     session.commit()
     session.refresh(device)
     return DeviceRegistered(

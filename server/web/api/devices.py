@@ -4,6 +4,7 @@ list the fleet with what each unit last said."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
@@ -62,15 +63,6 @@ def create_device(
     revokes the one there (disconnected at once) in the same step. The answer has no password:
     the unit's device.toml comes from `POST /api/v1/devices/{id}/bundle`."""
     accounts = request.app.state.accounts
-    detail: dict[str, Any] = {"counter_id": data.counter_id}
-    if replace:
-        detail["replace"] = True
-    _record(request, session, access, "device.create", data.id, detail)
-
-    def record_replaced(old: Device | None) -> None:
-        if old is not None:
-            _record(request, session, access, "device.revoke", old.id, {"replaced_by": data.id})
-
     return _registry_call(
         request,
         registry.register_device,
@@ -79,7 +71,7 @@ def create_device(
         accounts.put_device,
         replace=replace,
         disable_account=accounts.disable_device,
-        before_commit=record_replaced,
+        record=partial(_record, request, session, access),
     )
 
 
