@@ -49,14 +49,21 @@ def update_field(session: Session, data: ServiceFieldCreate) -> ServiceField:
     return found
 
 
+def refuse_counter_move(counter: Counter, unit_id: str) -> None:
+    """The screens' edit and the import both keep a counter in its unit."""
+    if unit_id != counter.unit_id:
+        raise RegistryError(
+            f"unit_id: quầy {counter.id!r} thuộc đơn vị {counter.unit_id!r} và ở lại đó, như các "
+            "đánh giá của quầy; hãy tạo quầy mới ở đơn vị kia; "
+            f"counter {counter.id!r} belongs to unit {counter.unit_id!r} and stays there, as its "
+            "ratings do; create a new counter in the other unit"
+        )
+
+
 def update_counter(session: Session, data: CounterCreate) -> CounterPublic:
     """Its name and the fields it serves (the list replaces the stored one)."""
     counter = _stored(session, Counter, data.id, "counter")
-    if data.unit_id != counter.unit_id:
-        raise RegistryError(
-            f"unit_id: counter {data.id!r} belongs to unit {counter.unit_id!r} and stays there, "
-            "as its ratings do; create a new counter in the other unit"
-        )
+    refuse_counter_move(counter, data.unit_id)
     field_ids = list(dict.fromkeys(data.field_ids))
     for field_id in field_ids:
         if session.get(ServiceField, field_id) is None:

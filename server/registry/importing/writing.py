@@ -1,8 +1,8 @@
 """The checked rows written into the session, in the order of the sheets so that what a row
 refers to is there first; nothing is committed here. The registry's own rules run on each write,
-as they do for the API: the rota's (`rota_writes.put_rota`: an officer at two counters at once, an
-officer of another unit), an officer's move or leaving (`officers`); what they refuse comes back
-as an error of the row concerned."""
+as they do for the API and the screens: the rota's (`rota_writes.put_rota`: an officer at two
+counters at once, an officer of another unit), an officer's move or leaving (`officers`), a
+counter kept in its unit (`edits`); what they refuse comes back as an error of the row concerned."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from typing import TypeVar
 from sqlmodel import Session, SQLModel
 
 from hailong.errors import RegistryError
+from server.registry.edits import refuse_counter_move
 from server.registry.importing import sheets
 from server.registry.importing.plan import UNCHANGED, Change, Plan
 from server.registry.importing.report import RowError
@@ -63,7 +64,11 @@ def _field(session: Session, stored: Stored, change: Change, now: datetime) -> N
 
 
 def _counter(session: Session, stored: Stored, change: Change, now: datetime) -> None:
-    _upsert(session, Counter, stored.counters.get(change.key), change)
+    """As the screens' edit does it: a counter stays in its unit."""
+    found = stored.counters.get(change.key)
+    if found is not None:
+        refuse_counter_move(found, change.target["unit_id"])
+    _upsert(session, Counter, found, change)
     session.flush()  # the counter before its links
     before = stored.counter_fields.get(change.key, set())
     after = set(change.target["field_ids"])

@@ -242,6 +242,21 @@ def test_a_second_device_on_a_counter_and_a_move_with_shifts_ahead_are_errors(
     ] == ["DH"]
 
 
+def test_a_counter_moved_to_another_unit_is_an_error_as_on_the_screen(client: TestClient) -> None:
+    rows = registry_rows(counters=2)
+    assert post(client, xlsx_bytes(rows)).status_code == 200
+    rows["units"].append({"id": "NT", "name": "Xã Nam Tiến", "kind": "xã", "province": None})
+    rows["counters"][1]["unit_id"] = "NT"
+    answer = post(client, xlsx_bytes(rows))
+    assert answer.status_code == 422, answer.text
+    [error] = answer.json()["errors"]
+    assert (error["sheet"], error["row"], error["column"]) == ("counters", 4, "unit_id")
+    assert error["message_en"].startswith(f"counter {counter_id(2)!r} belongs to unit 'DH'")
+    assert error["message_vi"].startswith(f"quầy {counter_id(2)!r} thuộc đơn vị 'DH'")
+    counters = client.get("/api/v1/counters", headers=login(client, "admin")).json()
+    assert {c["unit_id"] for c in counters} == {"DH"}
+
+
 def test_rota_rules_are_checked_beside_the_cells_of_other_rows(client: TestClient) -> None:
     rows = registry_rows(counters=2)
     clash = dict(rows["rota"][0], counter_id=counter_id(2))  # officer 1 at counter 2 too, row 7
