@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 import dash
+import dash_ag_grid as dag
 from dash import Dash, dcc, html
 from dash.dash_table.DataTable import DataTable
 
@@ -175,5 +176,69 @@ def data_table(table_id: str, columns: list[dict[str, Any]], **kwargs: Any) -> D
                 "borderBottom": "1px solid #e2e8f0",
             },
         ],
+        **kwargs,
+    )
+
+
+# Vietnamese words for the grid's own texts (AG Grid's localeText keys).
+GRID_LOCALE_VI = {
+    "noRowsToShow": "Không có dòng nào",
+    "loadingOoo": "Đang tải…",
+    "page": "Trang",
+    "of": "trên",
+    "to": "đến",
+    "more": "thêm",
+    "firstPage": "Trang đầu",
+    "lastPage": "Trang cuối",
+    "nextPage": "Trang sau",
+    "previousPage": "Trang trước",
+    "pageSizeSelectorLabel": "Số dòng mỗi trang:",
+    "ariaSortableColumn": "Bấm để sắp xếp",
+}
+
+
+def column(field: str, vi: str, en: str, **options: Any) -> dict[str, Any]:
+    """One grid column headed Vietnamese first, English after (headers wrap on a phone)."""
+    return {"field": field, "headerName": f"{vi} · {en}", "headerTooltip": en, **options}
+
+
+def grid(
+    grid_id: str,
+    columns: list[dict[str, Any]],
+    *,
+    row_id: str | None = None,
+    page_size: int | None = None,
+    **kwargs: Any,
+) -> dag.AgGrid:
+    """A table in the dashboard's style (dash-ag-grid): sortable, resizable columns that fit
+    the box and scroll inside it on a narrow screen, never the page. `row_id` names the field
+    that identifies a row, so a redraw keeps selection and scroll; `page_size` pages long lists.
+    Rows go in `rowData`, columns (`column(...)`) in `columnDefs`."""
+    options: dict[str, Any] = {
+        "domLayout": "autoHeight",
+        "localeText": GRID_LOCALE_VI,
+        "enableCellTextSelection": True,
+        "ensureDomOrder": True,
+    }
+    if page_size is not None:
+        options |= {"pagination": True, "paginationPageSize": page_size}
+    options |= kwargs.pop("dashGridOptions", {})
+    if row_id is not None:
+        kwargs.setdefault("getRowId", f"params.data.{row_id}")
+    return dag.AgGrid(
+        id=grid_id,
+        columnDefs=columns,
+        rowData=[],
+        defaultColDef={
+            "sortable": True,
+            "resizable": True,
+            "wrapHeaderText": True,
+            "autoHeaderHeight": True,
+            "minWidth": 96,
+        },
+        dashGridOptions=options,
+        columnSize="responsiveSizeToFit",
+        className="ag-theme-quartz hl-grid",
+        style={"width": "100%"},
         **kwargs,
     )

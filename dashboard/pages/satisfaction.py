@@ -13,7 +13,7 @@ from typing import Any
 
 from dash import Dash, Input, Output, ctx, dcc, html, no_update
 
-from dashboard import captions, figures, queries, report_view, sources, tables
+from dashboard import alerts_panel, captions, figures, queries, report_view, sources, tables
 from dashboard.components import (
     bilingual,
     card,
@@ -34,7 +34,6 @@ PAGE = {
     "title": "Mức độ hài lòng · Hài Lòng",
     "order": 0,
 }
-ALERTS_REFRESH_MS = 60_000
 
 PERIOD = "sat-period"
 PERIOD_KIND = "sat-period-kind"
@@ -57,10 +56,6 @@ RULES = "sat-rules"
 EXPORT_CSV = "sat-export-csv"
 EXPORT_XLSX = "sat-export-xlsx"
 MONTHLY = "sat-monthly"
-ALERTS = "sat-alerts"
-ALERTS_BOX = "sat-alerts-box"
-ALERTS_EMPTY = "sat-alerts-empty"
-ALERTS_REFRESH = "sat-alerts-refresh"
 INCLUDE_FLAGGED = "flagged"
 
 KINDS = {
@@ -126,7 +121,7 @@ def layout(
                 ],
                 className="kpis",
             ),
-            *([_alerts_card()] if alerts else []),
+            *([alerts_panel.panel()] if alerts else []),
             card(
                 "Kết quả và xếp hạng",
                 "Results and ranking",
@@ -270,20 +265,6 @@ def _links() -> html.Div:
     )
 
 
-def _alerts_card() -> html.Section:
-    return card(
-        "Cảnh báo gần đây",
-        "Recent alerts",
-        html.Div(
-            data_table(ALERTS, tables.ALERT_COLUMNS, sort_action="none"),
-            id=ALERTS_BOX,
-            hidden=True,
-        ),
-        empty_state(ALERTS_EMPTY, "Không có cảnh báo nào", "No alerts"),
-        dcc.Interval(id=ALERTS_REFRESH, interval=ALERTS_REFRESH_MS),
-    )
-
-
 # --- callbacks ------------------------------------------------------------------------------
 
 
@@ -355,12 +336,4 @@ def register_callbacks(app: Dash) -> None:
             src, sources.access(), period, scope, unit, include, sort_by, sources.client()
         )
 
-    @app.callback(
-        Output(ALERTS, "data"),
-        Output(ALERTS_BOX, "hidden"),
-        Output(ALERTS_EMPTY, "hidden"),
-        Input(UNIT, "value"),
-        Input(ALERTS_REFRESH, "n_intervals"),
-    )
-    def refresh_alerts(unit: str | None, _n: int | None) -> report_view.AlertsView:
-        return report_view.alerts_view(sources.current(), sources.access(), unit)
+    alerts_panel.register_callbacks(app, UNIT)

@@ -242,10 +242,22 @@ def ensure_mosquitto(progress: bool = True) -> str:
     )
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+_HANDED_OUT: set[int] = set()
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port free on `host` now, never one this process was already given.
+
+    The kernel may hand the same ephemeral port to two binds in a row once the first socket is
+    closed, so two ports asked for before either is used (a web and a broker port) could clash.
+    """
+    while True:
+        with socket.socket() as s:
+            s.bind((host, 0))
+            port = int(s.getsockname()[1])
+        if port not in _HANDED_OUT:
+            _HANDED_OUT.add(port)
+            return port
 
 
 class MosquittoProcess:

@@ -384,6 +384,8 @@ class SpooledMessage(SQLModel, table=True):
 class User(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     username: str = Field(unique=True, max_length=64)
+    # The person's name as the header and signatures show it ("Nguyễn Thị Lan"); empty: the login id.
+    full_name: str | None = Field(default=None, max_length=120)
     password_hash: str = Field(max_length=200)
     role: str = Field(max_length=16)
     unit_id: str | None = Field(default=None, max_length=64)
@@ -554,3 +556,10 @@ class Alert(SQLModel, table=True):
     delivered_at: datetime | None = None
     attempts: int = 0
     last_error: str | None = Field(default=None, max_length=300)
+    # A person's answer to the alert, audited as well: acknowledged (seen, being handled), then
+    # resolved (dealt with). Who is the user's login id, kept though the user may be deleted.
+    acknowledged_at: datetime | None = None
+    acknowledged_by: str | None = Field(default=None, max_length=64)
+    resolved_at: datetime | None = None
+    resolved_by: str | None = Field(default=None, max_length=64)
+    resolution_note: str | None = Field(default=None, max_length=500)

@@ -17,7 +17,7 @@ from dash import Dash
 from flask.testing import FlaskClient
 from sqlalchemy.engine import Engine
 
-from dashboard import report_view, tables
+from dashboard import alerts_panel, report_view, tables
 from dashboard.app import create_dash
 from dashboard.pages import devices, satisfaction
 from dashboard.sources import Sources
@@ -175,7 +175,7 @@ def test_hr_chooses_among_every_unit_and_report(demo_engine: Engine) -> None:
     assert unit.value == "*" and not unit.disabled
     assert options(page[satisfaction.SCOPE]) == ["officer", "counter", "field", "unit"]
     assert page[satisfaction.FLAGGED].value == []
-    assert satisfaction.ALERTS in str(page)
+    assert alerts_panel.TABLE in str(page)
 
 
 def test_a_unit_head_is_offered_their_own_unit_only_and_its_alerts(demo_engine: Engine) -> None:
@@ -185,7 +185,7 @@ def test_a_unit_head_is_offered_their_own_unit_only_and_its_alerts(demo_engine: 
     assert unit.options == [{"label": UNITS["Q1-MOTCUA"], "value": "Q1-MOTCUA"}]
     assert unit.value == "Q1-MOTCUA" and unit.disabled
     assert options(page[satisfaction.SCOPE]) == ["officer", "counter", "field", "unit"]
-    assert satisfaction.ALERTS in str(page)
+    assert alerts_panel.TABLE in str(page)
 
 
 def test_an_officer_and_a_viewer_get_no_alerts_and_the_viewer_no_officers(
@@ -200,7 +200,7 @@ def test_an_officer_and_a_viewer_get_no_alerts_and_the_viewer_no_officers(
     assert viewer[satisfaction.SCOPE].value == "counter"
     assert set(options(viewer[satisfaction.UNIT])) == {"*", *UNITS}
     for page in (officer, viewer):
-        assert satisfaction.ALERTS not in str(page)
+        assert alerts_panel.TABLE not in str(page)
 
 
 def test_the_url_presets_the_controls_within_what_the_user_may_see(demo_engine: Engine) -> None:
@@ -435,13 +435,13 @@ def test_alerts_panel_over_http_shows_the_unit_heads_alerts_only(report_engine: 
     app = make_app(report_engine)
     head = client_as(app, Access("unit_head", "head-dh", unit_id="DH"))
     head.get("/")
-    inputs = {(satisfaction.UNIT, "value"): "DH", (satisfaction.ALERTS_REFRESH, "n_intervals"): 0}
+    inputs = {(satisfaction.UNIT, "value"): "DH", (alerts_panel.REFRESH, "n_intervals"): 0}
 
-    out = call(head, satisfaction.ALERTS, inputs)
+    out = call(head, alerts_panel.TABLE, inputs)
 
-    assert [a["message"] for a in out[satisfaction.ALERTS]["data"]] == [DH_ALERT]
-    assert out[satisfaction.ALERTS]["data"][0]["unit"] == "Phường Diên Hồng"
-    assert out[satisfaction.ALERTS_BOX]["hidden"] is False
+    assert [a["message"] for a in out[alerts_panel.TABLE]["data"]] == [DH_ALERT]
+    assert out[alerts_panel.TABLE]["data"][0]["unit"] == "Phường Diên Hồng"
+    assert out[alerts_panel.BOX]["hidden"] is False
 
 
 def test_alerts_view_per_role(report_sources: Sources) -> None:

@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy.engine import Engine
 
-from dashboard import queries, tables
+from dashboard import alerts_panel, queries, tables
 from dashboard.app import create_dash
 from dashboard.pages import devices, satisfaction
 from devtools.browser import (
@@ -216,7 +216,7 @@ def test_a_unit_head_logs_in_and_sees_only_their_unit_and_its_alerts(
     expect(table).to_contain_text("90,00 % (74,38–96,54)")
     expect(table).to_contain_text("chưa đủ dữ liệu")
     expect(page.locator(f"#{satisfaction.UNIT}")).to_contain_text("Phường Diên Hồng")
-    expect(page.locator(f"#{satisfaction.ALERTS}")).to_contain_text(DH_ALERT, timeout=WAIT_MS)
+    expect(page.locator(f"#{alerts_panel.TABLE}")).to_contain_text(DH_ALERT, timeout=WAIT_MS)
     expect(page.locator("body")).not_to_contain_text("Xã An")  # not its unit, officers, alert
     expect(page.locator("body")).not_to_contain_text("Lê Thị Cúc")
     expect(page.locator(f"#{satisfaction.PERIOD_KIND} input[value='month']")).to_be_checked()

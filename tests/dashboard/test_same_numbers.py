@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from dashboard import queries, report_view, tables
+from dashboard import alerts_panel, queries, report_view, tables
 from dashboard.pages import satisfaction
 from dashboard.sources import Sources
 from server.access.roles import Access
@@ -219,8 +219,8 @@ def test_a_unit_head_behind_the_login_sees_their_unit_as_the_api_gives_it(
     )
     alerts_status, alerts = dash_call(
         client,
-        satisfaction.ALERTS,
-        {(satisfaction.UNIT, "value"): "DH", (satisfaction.ALERTS_REFRESH, "n_intervals"): 0},
+        alerts_panel.TABLE,
+        {(satisfaction.UNIT, "value"): "DH", (alerts_panel.REFRESH, "n_intervals"): 0},
     )
 
     expected = api_report(client, "head-dh", "officer")
@@ -237,7 +237,7 @@ def test_a_unit_head_behind_the_login_sees_their_unit_as_the_api_gives_it(
     text = str(page["_pages_content"]["children"])
     assert "Phường Diên Hồng" in text and "Xã An" not in text
     assert alerts_status == 200
-    assert [a["message"] for a in alerts[satisfaction.ALERTS]["data"]] == [DH_ALERT]
+    assert [a["message"] for a in alerts[alerts_panel.TABLE]["data"]] == [DH_ALERT]
     assert XA_ALERT not in str(alerts)
 
 

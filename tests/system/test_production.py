@@ -28,6 +28,7 @@ from device.settings import DeviceSettings
 from device.unit import Unit
 from hailong.errors import HailongError
 from hailong.mqtt import tls_context
+from server.broker.mosquitto import free_port
 from server.storage.db import make_engine
 from server.storage.models import Rating as StoredRating
 from system import up
@@ -37,12 +38,6 @@ from tests.server.web.test_api import bundle_toml
 
 HOST = "127.0.0.2"
 DEADLINE_S = 90.0
-
-
-def free_port(host: str) -> int:
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return int(s.getsockname()[1])
 
 
 def wait_until(condition: Callable[[], bool], what: str) -> None:

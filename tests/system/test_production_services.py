@@ -27,9 +27,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from server.broker.mosquitto import free_port
 from tests.child import Child
 from tests.system.test_production import (
-    free_port,
     plain_connack,
     rate_from_bundle,
     register_device,
