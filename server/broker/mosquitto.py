@@ -246,11 +246,8 @@ _HANDED_OUT: set[int] = set()
 
 
 def free_port(host: str = "127.0.0.1") -> int:
-    """A port free on `host` now, never one this process was already given.
-
-    The kernel may hand the same ephemeral port to two binds in a row once the first socket is
-    closed, so two ports asked for before either is used (a web and a broker port) could clash.
-    """
+    """A port free on `host` now, never one this process was given before: the kernel may hand
+    one port out twice in a row, so a web and a broker port asked for together could clash."""
     while True:
         with socket.socket() as s:
             s.bind((host, 0))
