@@ -18,7 +18,6 @@ import logging
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import threading
 import time
@@ -26,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hailong.errors import BrokerError
+from hailong.net import free_port as free_port  # where tests and benches have it
 from hailong.net import port_open
 from server.broker.pidfile import stop_stale_broker
 from server.broker.pki import PkiFiles
@@ -240,21 +240,6 @@ def ensure_mosquitto(progress: bool = True) -> str:
         "Mosquitto is not installed. Install it with: sudo apt-get install mosquitto "
         "(Debian/Ubuntu/Raspberry Pi OS), then run this command again."
     )
-
-
-_HANDED_OUT: set[int] = set()
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    """A port free on `host` now, never one this process was given before: the kernel may hand
-    one port out twice in a row, so a web and a broker port asked for together could clash."""
-    while True:
-        with socket.socket() as s:
-            s.bind((host, 0))
-            port = int(s.getsockname()[1])
-        if port not in _HANDED_OUT:
-            _HANDED_OUT.add(port)
-            return port
 
 
 class MosquittoProcess:
