@@ -384,7 +384,7 @@ class SpooledMessage(SQLModel, table=True):
 class User(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     username: str = Field(unique=True, max_length=64)
-    # The person's name as the header and signatures show it ("Nguyễn Thị Lan"); empty: the login id.
+    # The person's name as the header and signatures show it; empty: the login id.
     full_name: str | None = Field(default=None, max_length=120)
     password_hash: str = Field(max_length=200)
     role: str = Field(max_length=16)
