@@ -22,7 +22,7 @@ import logging
 import math
 import threading
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -35,7 +35,14 @@ from device.guard import CitizenGuard, Guard, Ignore, Press
 from device.link import Link
 from device.outbox import Outbox
 from device.photo import PhotoCache
-from device.reasons import REASONS_GUARD_S, ReasonsPage, is_low, offered, release_left_held
+from device.reasons import (
+    REASONS_GUARD_S,
+    Asking,
+    ReasonsPage,
+    is_low,
+    offered,
+    release_left_held,
+)
 from device.settings import DeviceSettings
 from device.timekeeping import Timekeeper, mono_ms, rfc3339
 from device.view import Language, View
@@ -211,7 +218,9 @@ class Unit:
             self._opening = None
             self._touch(now)
             if ask:
-                self._reasons.open(rating, choices, now, min(REASONS_GUARD_S, cooldown))
+                guard_s = min(REASONS_GUARD_S, cooldown)
+                per_page = self._keys - 1 if self.settings.buttons.enabled else None
+                self._reasons.open(rating, choices, now, guard_s, per_page)
         log.info(
             "rating %s: seq %d, score %d (%s)%s%s",
             rating.id,
@@ -228,27 +237,26 @@ class Unit:
         return rating
 
     def button(self, number: int, input: InputKind = "button") -> Rating | None:
-        """Physical button (or key) `number`: a score, or on the reasons page, buttons 1..N-1
-        toggle the first reasons shown and the last button (N) sends."""
+        """Physical button (or key) `number`: a score, or on the reasons page buttons 1..N-1
+        toggle the reasons shown above them and the last button (N) shows the next page of
+        reasons, or on the last page sends (`device.reasons`)."""
         with self._lock:
-            asking = self._reasons.asking
-        if asking is None:
+            now = self.clock.monotonic()
+            asking = self._reasons.asking is not None
+            answer = self._reasons.button(number, self._keys, now) if asking else None
+            if answer in ("toggled", "next"):
+                self._touch(now)
+        if not asking:
             return self.press(number, input)
-        if number >= len(self.settings.buttons.pins):
-            return self.send_reasons()
-        if number <= len(asking.offered):
-            self.toggle_reason(asking.offered[number - 1].code)
-        return None
+        return self.send_reasons() if answer == "send" else None
+
+    def next_reasons(self) -> bool:
+        """Xem thêm: the next page of reasons; False on the last page or when ignored."""
+        return self._on_reasons_page(Asking.next_page)
 
     def toggle_reason(self, code: str) -> bool:
         """Select or unselect a reason on the reasons page; False when it is not offered."""
-        with self._lock:
-            now = self.clock.monotonic()
-            asking = self._reasons.input(now)
-            if asking is None or not asking.toggle(code):
-                return False
-            self._touch(now)
-            return True
+        return self._on_reasons_page(lambda asking: asking.toggle(code))
 
     def send_reasons(self) -> Rating | None:
         """Gửi: send the held rating with the reasons selected."""
@@ -352,6 +360,9 @@ class Unit:
             service_open = self._open_now(now) is not None
             language = self._language or self.settings.screen.language
             selected = frozenset(asking.selected) if asking else frozenset()
+            shown, page, pages = (
+                (asking.shown(), asking.page + 1, asking.pages) if asking else ((), 1, 1)
+            )
         if timed_out:
             self._feedback.tell("thanked")
         thanks = asking is None and last is not None and now - last < self.settings.screen.thanks_s
@@ -372,13 +383,20 @@ class Unit:
             device_id=self.device_id,
             online=self.link.connected,
             waiting_for_service=bool(config and config.require_service and not service_open),
-            reasons=asking.offered if asking else (),
+            reasons=shown,
             selected=selected,
+            reasons_page=page,
+            reasons_pages=pages,
             reasons_left_s=max(0, math.ceil(asking.deadline - now)) if asking else 0,
             buttons=len(self.settings.buttons.pins) if self.settings.buttons.enabled else 0,
         )
 
     # --- inside the lock -----------------------------------------------------------------------
+
+    @property
+    def _keys(self) -> int:
+        """The buttons (or number keys standing in for them): the last one sends."""
+        return len(self.settings.buttons.pins)
 
     def _apply_periods(self, config: Config) -> None:
         """The Config's Status and resend periods, where it gives them, over device.toml's."""
@@ -412,6 +430,16 @@ class Unit:
             self._last_rating_at = now
             self.link.kick()
         return rating
+
+    def _on_reasons_page(self, act: Callable[[Asking], bool]) -> bool:
+        """Do `act` on the open reasons page (not a double press); the page then waits."""
+        with self._lock:
+            now = self.clock.monotonic()
+            asking = self._reasons.input(now)
+            if asking is None or not act(asking):
+                return False
+            self._touch(now)
+            return True
 
     def _close_reasons(self, keep: bool) -> Rating | None:
         with self._lock:
