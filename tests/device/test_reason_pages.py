@@ -4,6 +4,7 @@ outbox from the press on, whatever happens on the page."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -12,6 +13,7 @@ from device.clock import ManualClock
 from device.settings import DeviceSettings
 from device.unit import Unit
 from hailong.protocol import Config
+from server.reporting.reason_reach import reason_reach
 from server.storage.reasons import REASONS
 from system.simulator import PlacingGuard
 from tests.device.test_unit import NOWHERE
@@ -124,3 +126,19 @@ def test_without_buttons_the_screen_shows_every_reason_on_one_page(
         assert shown(unit) == (CODES, 1, 1) and unit.view().buttons == 0
     finally:
         unit.outbox.close()
+
+
+@pytest.mark.parametrize("pins", [3, 4])
+def test_the_buttons_reach_what_reports_say_they_reach(
+    make_unit: Callable[..., Unit], clock: ManualClock, pins: int
+) -> None:
+    """Buttons only, page after page: every reason of the report's `reason_reach` is chosen."""
+    unit = make_unit(pins=pins, scale="vn4" if pins == 4 else "vn3")
+    unit.button(1)
+    clock.advance(2)
+    for _ in range(unit.view().reasons_pages):
+        for number in range(1, len(unit.view().reasons) + 1):
+            unit.button(number)
+        unit.button(pins)  # Xem thêm, and on the last page Gửi
+    (entry,) = unit.outbox.pending(10)
+    assert json.loads(entry.payload)["reasons"] == reason_reach()["by_input"]["button"]
