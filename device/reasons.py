@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from device.outbox import Outbox
 from device.view import ReasonChoice
@@ -74,6 +74,17 @@ class Asking:
             return False
         self.page += 1
         return True
+
+    def shows(self, now: float) -> dict[str, Any]:
+        """The View's fields for this page: its reasons, what is chosen on any page, which
+        page of how many, and the seconds before it sends by itself."""
+        return {
+            "reasons": self.shown(),
+            "selected": frozenset(self.selected),
+            "reasons_page": self.page + 1,
+            "reasons_pages": self.pages,
+            "reasons_left_s": max(0, math.ceil(self.deadline - now)),
+        }
 
     def chosen(self) -> list[str]:
         return [r.code for r in self.offered if r.code in self.selected]

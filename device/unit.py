@@ -19,11 +19,9 @@ monotonic time of a press, and presses that wait for true time).
 from __future__ import annotations
 
 import logging
-import math
 import threading
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from importlib.metadata import PackageNotFoundError, version
 from typing import Literal
@@ -31,7 +29,7 @@ from typing import Literal
 from device.clock import Clock
 from device.config_cache import load_config, save_config
 from device.feedback import Feedback, Feedbacks
-from device.guard import CitizenGuard, Guard, Ignore, Press
+from device.guard import CitizenGuard, Guard, Ignore, Opening, Press
 from device.link import Link
 from device.outbox import Outbox
 from device.photo import PhotoCache
@@ -70,15 +68,6 @@ def firmware_version() -> str:
         return "0+unknown"
 
 
-@dataclass
-class _Opening:
-    """A rating the server (a Service) or the officer's button opened."""
-
-    ticket: str | None
-    officer_id: str | None
-    until: float  # monotonic
-
-
 class Unit:
     """One counter unit: its outbox, its link to the broker and the Config it was sent."""
 
@@ -109,7 +98,7 @@ class Unit:
         self._feedback = Feedbacks()
         self._lock = threading.Lock()
         self._config = load_config(settings.config_cache_path, self.device_id)
-        self._opening: _Opening | None = None
+        self._opening: Opening | None = None
         self._reasons = ReasonsPage(self.outbox, settings.screen.reasons_s)
         self._last_rating_at: float | None = None  # monotonic, when the last rating completed
         self._last_score: int | None = None
@@ -286,7 +275,7 @@ class Unit:
         """The officer's Hoàn thành button: one rating may be given within `open_s` seconds."""
         open_s = self.settings.officer_button.open_s if open_s is None else open_s
         with self._lock:
-            self._opening = _Opening(None, None, self.clock.monotonic() + open_s)
+            self._opening = Opening(None, None, self.clock.monotonic() + open_s)
         log.info("the officer opened one rating for %.0f s", open_s)
         self._feedback.tell("invited")
 
@@ -323,7 +312,7 @@ class Unit:
     def open_service(self, service: Service) -> None:
         """A served transaction: the next rating carries its ticket and officer."""
         with self._lock:
-            self._opening = _Opening(
+            self._opening = Opening(
                 service.ticket, service.officer_id, self.clock.monotonic() + service.open_s
             )
         log.info("transaction %s open for %d s", service.ticket, service.open_s)
@@ -359,10 +348,7 @@ class Unit:
             )
             service_open = self._open_now(now) is not None
             language = self._language or self.settings.screen.language
-            selected = frozenset(asking.selected) if asking else frozenset()
-            shown, page, pages = (
-                (asking.shown(), asking.page + 1, asking.pages) if asking else ((), 1, 1)
-            )
+            shows = asking.shows(now) if asking else {}
         if timed_out:
             self._feedback.tell("thanked")
         thanks = asking is None and last is not None and now - last < self.settings.screen.thanks_s
@@ -383,12 +369,8 @@ class Unit:
             device_id=self.device_id,
             online=self.link.connected,
             waiting_for_service=bool(config and config.require_service and not service_open),
-            reasons=shown,
-            selected=selected,
-            reasons_page=page,
-            reasons_pages=pages,
-            reasons_left_s=max(0, math.ceil(asking.deadline - now)) if asking else 0,
             buttons=len(self.settings.buttons.pins) if self.settings.buttons.enabled else 0,
+            **shows,
         )
 
     # --- inside the lock -----------------------------------------------------------------------
@@ -406,7 +388,7 @@ class Unit:
             resend_s=config.resend_s if "resend_s" in given else self.settings.mqtt.resend_s,
         )
 
-    def _open_now(self, now: float) -> _Opening | None:
+    def _open_now(self, now: float) -> Opening | None:
         opening = self._opening
         return opening if opening is not None and now < opening.until else None
 

@@ -297,3 +297,24 @@ def test_taps_drive_the_reasons_page_and_the_language_switch(
         assert (unit.view().page, unit.view().language) == ("idle", "vi")
     finally:
         unit.outbox.close()
+
+
+def test_taps_on_the_tiles_of_a_unit_with_buttons_reach_every_reason(
+    screen: Screen, make_settings: Callable[..., DeviceSettings], clock: ManualClock
+) -> None:
+    settings = make_settings(NOWHERE, screen={"enabled": True}, buttons={"enabled": True})
+    unit = Unit(settings, clock)
+    reasons = [Reason(code=r.code, label_vi=r.label_vi, label_en=r.label_en) for r in REASONS]
+    unit.apply_config(Config(device_id="unit-1", reasons=reasons))
+    tiles = tile_rects(SIZE, 4)
+    try:
+        screen.handle(tap(level_rects(SIZE, 4)[0].center), unit, unit.view())
+        clock.advance(2)
+        screen.handle(tap(tiles[3].center), unit, unit.view())  # Xem thêm
+        assert unit.view().reasons_page == 2
+        screen.handle(tap(tiles[2].center), unit, unit.view())  # the sixth reason
+        screen.handle(tap(tiles[3].center), unit, unit.view())  # Gửi
+        (entry,) = unit.outbox.pending(10)
+        assert b'"reasons":["facilities"]' in entry.payload and b'"input":"touch"' in entry.payload
+    finally:
+        unit.outbox.close()
