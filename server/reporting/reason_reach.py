@@ -18,10 +18,10 @@ from typing import Any
 from server.storage.reasons import REASONS
 
 NOTE_VI = (
-    "Màn hình cảm ứng và nút bấm đều chọn được mọi lý do. Trước bản cập nhật phần mềm thiết bị "
-    "chia lý do thành trang, nút bấm chỉ chọn được 3 lý do đầu (2 lý do đầu trên thiết bị 3 nút), "
-    "nên với đánh giá bằng nút bấm trước đó, tỷ lệ các lý do còn lại có thể thấp hơn thực tế. "
-    "Thiết bị không có màn hình không hỏi lý do."
+    "Màn hình cảm ứng và nút bấm đều chọn được mọi lý do. Trước khi thiết bị được cập nhật phần "
+    "mềm (chia các lý do thành từng trang), nút bấm chỉ chọn được 3 lý do đầu (thiết bị 3 nút: "
+    "2 lý do đầu); vì vậy, đối với các đánh giá bằng nút bấm trước thời điểm đó, tỷ lệ các lý do "
+    "còn lại có thể thấp hơn thực tế. Thiết bị không có màn hình không hỏi lý do."
 )
 NOTE_EN = (
     "Touch screens and buttons both reach every reason. Before the unit software that pages the "
@@ -30,7 +30,7 @@ NOTE_EN = (
     "without a screen asks for no reasons."
 )
 # One line under the reasons chart, in each language (Plotly does not wrap: kept short).
-CHART_NOTE_VI = "Trước bản cập nhật thiết bị, nút bấm chỉ chọn được 3 lý do đầu."
+CHART_NOTE_VI = "Trước khi cập nhật thiết bị, nút bấm chỉ chọn được 3 lý do đầu."
 CHART_NOTE_EN = "Before the unit update, buttons reached only the first 3 reasons."
 
 

@@ -310,7 +310,7 @@ def test_under_the_reasons_chart_a_line_says_what_buttons_reached_before_the_upd
 
     note = figures.reasons_figure(total).layout.title
 
-    assert note.text.startswith("Trước bản cập nhật thiết bị, nút bấm chỉ chọn được 3 lý do đầu.")
+    assert note.text.startswith("Trước khi cập nhật thiết bị, nút bấm chỉ chọn được 3 lý do đầu.")
     assert "buttons reached only the first 3 reasons" in note.text
     assert (note.yref, note.yanchor) == ("container", "bottom")  # under the plot, not over it
 
