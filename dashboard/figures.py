@@ -15,6 +15,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from dashboard.tables import format_count, format_pct
+from server.reporting.reason_reach import CHART_NOTE_EN, CHART_NOTE_VI
 from server.reporting.reports import DayRow
 from server.storage.reasons import REASONS
 
@@ -174,7 +175,9 @@ _REASON_LABELS = {r.code: (r.label_vi, r.label_en) for r in REASONS}
 
 def reasons_figure(total: Mapping[str, Any]) -> go.Figure:
     """Each reason's share of the reasons given (a report row's `reasons`), most given on top;
-    a rating may give several reasons, so the shares are of mentions, not of ratings."""
+    a rating may give several reasons, so the shares are of mentions, not of ratings. A line
+    under the chart says what buttons reached before the unit update (a report's
+    `reason_reach`), where the shares may lean."""
     shares: Mapping[str, float] = total["reasons"]
     if not shares:
         return empty_figure(NO_REASONS_VI, NO_REASONS_EN)
@@ -198,9 +201,21 @@ def reasons_figure(total: Mapping[str, Any]) -> go.Figure:
     )
     fig.update_layout(_base_layout())
     fig.update_layout(
-        margin={"l": 20, "r": 40, "t": 10, "b": 30},
+        margin={"l": 20, "r": 40, "t": 10, "b": 72},
         bargap=0.45,
         showlegend=False,
+        # the note as a title placed in the figure's bottom-left corner: unlike an annotation
+        # it is placed in the whole figure, so it is not pushed right by the reasons' labels
+        title={
+            "text": f"{CHART_NOTE_VI}<br><span style='color:{MUTED}'>{CHART_NOTE_EN}</span>",
+            "xref": "container",
+            "yref": "container",
+            "x": 0.02,
+            "y": 0.1,  # plotly anchors a title's first line: the second goes below it
+            "xanchor": "left",
+            "yanchor": "bottom",
+            "font": {"size": 11, "color": "#334155"},
+        },
     )
     # room on the right for the labels outside the bars
     fig.update_xaxes(range=[0, min(100, max(shares.values())) * 1.45 + 1], ticksuffix=" %")

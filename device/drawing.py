@@ -37,12 +37,12 @@ class Fonts:
         return self.get(self._fit_px(line, size, max_width, bold), bold)
 
     def wrap(
-        self, line: str, size: float, max_width: float, bold: bool = False
+        self, line: str, size: float, max_width: float, bold: bool = False, shrink: float = 0.75
     ) -> tuple[pygame.font.Font, list[str]]:
-        """One line if it fits at three quarters of `size` or more, else two balanced lines."""
+        """One line if it fits at `shrink` times `size` or more, else two balanced lines."""
         px = self._fit_px(line, size, max_width, bold)
         words = line.split()
-        if px >= size * 0.75 or len(words) < 2:
+        if px >= size * shrink or len(words) < 2:
             return self.get(px, bold), [line]
         probe = self.get(round(size), bold)
         splits = [(" ".join(words[:i]), " ".join(words[i:])) for i in range(1, len(words))]

@@ -14,6 +14,16 @@ from dataclasses import dataclass
 from typing import Protocol
 
 
+@dataclass
+class Opening:
+    """A rating the server (a Service) or the officer's button opened, until `until`
+    (monotonic): the open transaction a guard is told of."""
+
+    ticket: str | None
+    officer_id: str | None
+    until: float
+
+
 @dataclass(frozen=True)
 class Press:
     """What a guard is told about a press."""

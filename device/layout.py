@@ -35,6 +35,7 @@ PLACEHOLDER: Colour = (52, 101, 164)
 REASON: Colour = (30, 64, 108)
 SEND: Colour = (27, 94, 32)
 SKIP: Colour = (60, 78, 104)
+MORE: Colour = (21, 101, 192)
 
 
 @dataclass(frozen=True)
@@ -68,10 +69,10 @@ TEXT: dict[str, dict[Language, str]] = {
     "switch": {"vi": "English", "en": "Tiếng Việt"},  # the language the switch turns to
     "reasons": {"vi": "Chúng tôi cần cải thiện điều gì?", "en": "What should we improve?"},
     "tap": {"vi": "Chạm để chọn một hoặc nhiều lý do", "en": "Tap one or more reasons"},
-    "keys": {
-        "vi": "Nút 1–{last}: chọn lý do · nút {n}: Gửi",
-        "en": "Buttons 1–{last} choose · {n} sends",
-    },
+    "under": {"vi": "Bấm nút ngay dưới lý do để chọn", "en": "Press the button below a reason"},
+    "page": {"vi": "Trang {n}/{of}", "en": "Page {n}/{of}"},
+    "picked": {"vi": "Đã chọn {n} lý do", "en": "{n} chosen"},
+    "more": {"vi": "Xem thêm", "en": "More reasons"},
     "countdown": {"vi": "Tự động gửi sau {s} giây", "en": "Sends by itself in {s} s"},
     "send": {"vi": "Gửi", "en": "Send"},
     "done": {"vi": "Xong", "en": "Done"},  # Gửi with nothing selected
@@ -162,6 +163,18 @@ def send_rect(size: tuple[int, int]) -> pygame.Rect:
     width, height = size
     u = unit_px(size)
     return px_rect(width - 14 * u - 250 * u, height - 14 * u - 82 * u, 250 * u, 82 * u)
+
+
+def tile_rects(size: tuple[int, int], buttons: int) -> list[pygame.Rect]:
+    """On a unit with buttons, the reasons page's tiles: where the levels are on the idle
+    page, one above each button; the last is Xem thêm or Gửi."""
+    return level_rects(size, buttons)
+
+
+def tiles_skip_rect(size: tuple[int, int]) -> pygame.Rect:
+    """Bỏ qua on the tiles page, between the question and the tiles (touch only)."""
+    u = unit_px(size)
+    return px_rect(14 * u, 140 * u, 170 * u, 96 * u)
 
 
 def score_at(pos: tuple[float, float], size: tuple[int, int], scale: str) -> int | None:

@@ -1,7 +1,8 @@
 """What each page of the citizen's screen looks like: `render` draws a View, and nothing else.
 
 Pages: idle (who serves at this counter, and the levels as big faces: one tap rates), reasons
-(after a low score: toggles, Gửi, Bỏ qua) and thanks. The idle and reasons pages carry a small
+(after a low score: toggles, Gửi, Bỏ qua; on a unit with buttons, pages of tiles above the
+buttons, `device.reasons_tiles`) and thanks. The idle and reasons pages carry a small
 English / Tiếng Việt switch in the header. Being a function of a View, every page is drawn in
 tests and in the screenshots without a display.
 """
@@ -17,7 +18,6 @@ from device.drawing import (  # noqa: E402
     Fonts,
     blit_centred,
     blit_left,
-    disc,
     draw_face,
     draw_portrait,
 )
@@ -27,8 +27,6 @@ from device.layout import (  # noqa: E402
     HEADER,
     INK,
     MUTED,
-    OFFLINE,
-    ONLINE,
     REASON,
     SEND,
     SKIP,
@@ -39,7 +37,6 @@ from device.layout import (  # noqa: E402
     Colour,
     Level,
     labels,
-    language_rect,
     level_rects,
     px_rect,
     reason_rects,
@@ -48,6 +45,8 @@ from device.layout import (  # noqa: E402
     text,
     unit_px,
 )
+from device.parts import draw_check, render_action, render_header, render_reasons_top  # noqa: E402
+from device.reasons_tiles import render_button_reasons  # noqa: E402
 from device.view import Language, ReasonChoice, View  # noqa: E402
 
 
@@ -55,58 +54,19 @@ def render(surface: pygame.Surface, view: View, fonts: Fonts) -> None:
     """Draw the whole screen for `view`."""
     if view.page == "thanks":
         _render_thanks(surface, view, fonts)
+    elif view.page == "reasons" and view.buttons:
+        render_button_reasons(surface, view, fonts)
     elif view.page == "reasons":
         _render_reasons(surface, view, fonts)
     else:
         _render_idle(surface, view, fonts)
 
 
-def _render_header(surface: pygame.Surface, view: View, fonts: Fonts) -> None:
-    width = surface.get_width()
-    u = unit_px(surface.get_size())
-    pygame.draw.rect(surface, HEADER, (0, 0, width, round(56 * u)))
-    switch = language_rect(surface.get_size())
-    _render_switch(surface, switch, TEXT["switch"][view.language], fonts)
-    right = switch.left - 16 * u
-    dot = ONLINE if view.online else OFFLINE
-    pygame.draw.circle(surface, dot, (round(right - 7 * u), round(28 * u)), round(7 * u))
-    right -= 24 * u
-    if view.counter_id:
-        label = f"{TEXT['counter'][view.language]} {view.counter_id}"
-        font = fonts.fit(label, 24 * u, width * 0.3, bold=True)
-        image = font.render(label, True, WHITE)
-        surface.blit(image, image.get_rect(midright=(round(right), round(28 * u))))
-        right -= image.get_width() + 16 * u
-    name = view.unit_name or view.device_id
-    if name:
-        font = fonts.fit(name, 22 * u, right - 20 * u)
-        image = font.render(name, True, MUTED)
-        surface.blit(image, image.get_rect(midleft=(round(20 * u), round(28 * u))))
-
-
-def _render_switch(surface: pygame.Surface, rect: pygame.Rect, label: str, fonts: Fonts) -> None:
-    """A white-edged pill with a globe, saying the language it switches to."""
-    u = unit_px(surface.get_size())
-    radius = rect.height // 2
-    pygame.draw.rect(surface, BACKGROUND, rect, border_radius=radius)
-    pygame.draw.rect(surface, WHITE, rect, max(2, round(2 * u)), border_radius=radius)
-    r = 11 * u
-    cx, cy = rect.left + radius + 2 * u, rect.centery
-    line = max(1, round(1.6 * u))
-    pygame.draw.circle(surface, WHITE, (round(cx), round(cy)), round(r), line)
-    pygame.draw.ellipse(surface, WHITE, px_rect(cx - r * 0.45, cy - r, r * 0.9, 2 * r), line)
-    pygame.draw.line(surface, WHITE, (round(cx - r), round(cy)), (round(cx + r), round(cy)), line)
-    left = cx + r + 8 * u
-    font = fonts.fit(label, 19 * u, rect.right - radius / 2 - left, bold=True)
-    image = font.render(label, True, WHITE)
-    surface.blit(image, image.get_rect(midleft=(round(left), rect.centery)))
-
-
 def _render_idle(surface: pygame.Surface, view: View, fonts: Fonts) -> None:
     width, _ = surface.get_size()
     u = unit_px(surface.get_size())
     surface.fill(BACKGROUND)
-    _render_header(surface, view, fonts)
+    render_header(surface, view, fonts)
     cx, usable = width / 2, width - 40 * u
     if view.officer_name:
         _render_officer(surface, view, fonts)
@@ -174,36 +134,17 @@ def _render_level(
 
 def _render_reasons(surface: pygame.Surface, view: View, fonts: Fonts) -> None:
     size = surface.get_size()
-    width = size[0]
     u = unit_px(size)
-    surface.fill(BACKGROUND)
-    _render_header(surface, view, fonts)
-    left = 20 * u
-    if view.chosen is not None:
-        _, _, level = labels(view.scale, view.language)[view.chosen - 1]
-        disc(surface, level.fill, (48 * u, 91 * u), 31 * u)
-        draw_face(surface, (48 * u, 91 * u), 24 * u, level.smile)
-        left = 92 * u
-    cx, room = (left + width - 20 * u) / 2, width - 20 * u - left
-    first, second = text("reasons", view.language)
-    blit_centred(surface, fonts.fit(first, 30 * u, room, True), first, WHITE, cx, 62 * u)
-    blit_centred(surface, fonts.fit(second, 18 * u, room), second, MUTED, cx, 100 * u)
-    keys = view.buttons - 1 if view.buttons else 0
+    render_reasons_top(surface, view, fonts)
     rects = reason_rects(size, len(view.reasons))
-    for number, (reason, rect) in enumerate(zip(view.reasons, rects, strict=False), start=1):
-        badge = number if number <= keys else None
-        _render_reason(
-            surface, rect, reason, reason.code in view.selected, badge, view.language, fonts
-        )
+    for reason, rect in zip(view.reasons, rects, strict=False):
+        _render_reason(surface, rect, reason, reason.code in view.selected, view.language, fonts)
     skip, send = skip_rect(size), send_rect(size)
-    _render_action(surface, skip, text("skip", view.language), SKIP, None, fonts)
+    render_action(surface, skip, text("skip", view.language), SKIP, None, fonts)
     words = text("send" if view.selected else "done", view.language)
-    _render_action(surface, send, words, SEND, view.buttons or None, fonts)
+    render_action(surface, send, words, SEND, None, fonts)
     mid, room = (skip.right + send.left) / 2, send.left - skip.right - 24 * u
-    if keys:
-        hint = TEXT["keys"][view.language].format(last=keys, n=view.buttons)
-    else:
-        hint = TEXT["tap"][view.language]
+    hint = TEXT["tap"][view.language]
     countdown = TEXT["countdown"][view.language].format(s=view.reasons_left_s)
     top = skip.top + 8 * u
     top += blit_centred(surface, fonts.fit(hint, 17 * u, room), hint, MUTED, mid, top) + 8 * u
@@ -215,11 +156,10 @@ def _render_reason(
     rect: pygame.Rect,
     reason: ReasonChoice,
     selected: bool,
-    badge: int | None,
     language: Language,
     fonts: Fonts,
 ) -> None:
-    """A toggle: a check box, the label in both languages, and the button's number if any."""
+    """A toggle: a check box and the label in both languages."""
     u = unit_px(surface.get_size())
     fill, ink, sub = (ATTENTION, INK, INK) if selected else (REASON, WHITE, MUTED)
     pygame.draw.rect(surface, fill, rect, border_radius=round(14 * u))
@@ -227,26 +167,8 @@ def _render_reason(
         surface, WHITE, rect, max(2, round((4 if selected else 2) * u)), border_radius=round(14 * u)
     )
     box = px_rect(rect.left + 14 * u, rect.centery - 16 * u, 32 * u, 32 * u)
-    if selected:
-        pygame.draw.rect(surface, INK, box, border_radius=round(6 * u))
-        tick = [
-            (box.left + box.width * 0.2, box.top + box.height * 0.52),
-            (box.left + box.width * 0.42, box.top + box.height * 0.74),
-            (box.left + box.width * 0.8, box.top + box.height * 0.28),
-        ]
-        pygame.draw.lines(surface, ATTENTION, False, tick, max(3, round(5 * u)))
-    else:
-        pygame.draw.rect(surface, WHITE, box, max(2, round(3 * u)), border_radius=round(6 * u))
+    draw_check(surface, box, selected)
     right = rect.right - 12 * u
-    if badge is not None:
-        r = 18 * u
-        centre = (rect.right - 14 * u - r, rect.centery)
-        disc(surface, INK if selected else WHITE, centre, r)
-        digit = str(badge)
-        font = fonts.get(round(24 * u), True)
-        image = font.render(digit, True, ATTENTION if selected else INK)
-        surface.blit(image, image.get_rect(center=(round(centre[0]), round(centre[1]))))
-        right = centre[0] - r - 10 * u
     x = box.right + 14 * u
     room = right - x
     main, other = reason.label(language), reason.label("en" if language == "vi" else "vi")
@@ -261,34 +183,6 @@ def _render_reason(
         blit_left(surface, font, line, ink, x, y)
         y += font.get_linesize()
     blit_left(surface, small, other, sub, x, y)
-
-
-def _render_action(
-    surface: pygame.Surface,
-    rect: pygame.Rect,
-    words: tuple[str, str],
-    fill: Colour,
-    badge: int | None,
-    fonts: Fonts,
-) -> None:
-    """Gửi or Bỏ qua: a big button in both languages, with its physical button's number."""
-    u = unit_px(surface.get_size())
-    pygame.draw.rect(surface, fill, rect, border_radius=round(16 * u))
-    pygame.draw.rect(surface, WHITE, rect, max(2, round(3 * u)), border_radius=round(16 * u))
-    cx, room = rect.centerx, rect.width - 20 * u
-    if badge is not None:
-        r = 18 * u
-        centre = (rect.right - 16 * u - r, rect.centery)
-        disc(surface, WHITE, centre, r)
-        image = fonts.get(round(24 * u), True).render(str(badge), True, INK)
-        surface.blit(image, image.get_rect(center=(round(centre[0]), round(centre[1]))))
-        room = rect.width - 2 * (2 * r + 24 * u)
-    first, second = words
-    big = fonts.fit(first, 32 * u, room, True)
-    small = fonts.fit(second, 17 * u, room)
-    y = rect.centery - (big.get_linesize() + small.get_linesize()) / 2
-    y += blit_centred(surface, big, first, WHITE, cx, y)
-    blit_centred(surface, small, second, WHITE, cx, y)
 
 
 def _render_thanks(surface: pygame.Surface, view: View, fonts: Fonts) -> None:

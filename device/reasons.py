@@ -6,12 +6,19 @@ the chosen reasons written in, in one transaction, keeping the id, seq and press
 press; a unit that starts with a held rating (a power cut on the reasons page) sends it as
 pressed, without reasons. Input within REASONS_GUARD_S of the score is ignored, so a double
 press cannot choose a reason.
+
+On a unit with N buttons the reasons come in pages of N-1, one above each of buttons 1..N-1,
+so every reason is in reach of a button: the last button turns to the next page ("Xem thêm"),
+and on the last page sends (Gửi). Choices stay chosen when the page turns. A unit without
+buttons shows every reason on one page, for touch.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass, field
+from typing import Any, Literal
 
 from device.outbox import Outbox
 from device.view import ReasonChoice
@@ -20,6 +27,7 @@ from hailong.protocol import SCALES, Config, Rating
 log = logging.getLogger(__name__)
 
 REASONS_GUARD_S = 1.0  # at most this (and at most the cooldown) after the score
+ButtonAnswer = Literal["toggled", "next", "send"]
 
 
 def is_low(scale: str, score: int) -> bool:
@@ -43,7 +51,40 @@ class Asking:
     opened_at: float  # monotonic
     guard_s: float
     deadline: float
+    per_page: int | None = None  # reasons a page shows (buttons - 1); None: all on one page
+    page: int = 0  # from 0
     selected: set[str] = field(default_factory=set)
+
+    @property
+    def pages(self) -> int:
+        if not self.per_page:
+            return 1
+        return max(1, math.ceil(len(self.offered) / self.per_page))
+
+    def shown(self) -> tuple[ReasonChoice, ...]:
+        """The reasons on the page shown now, in Config order."""
+        if not self.per_page:
+            return self.offered
+        start = self.page * self.per_page
+        return self.offered[start : start + self.per_page]
+
+    def next_page(self) -> bool:
+        """Turn to the next page; False on the last one (which stays shown)."""
+        if self.page + 1 >= self.pages:
+            return False
+        self.page += 1
+        return True
+
+    def shows(self, now: float) -> dict[str, Any]:
+        """The View's fields for this page: its reasons, what is chosen on any page, which
+        page of how many, and the seconds before it sends by itself."""
+        return {
+            "reasons": self.shown(),
+            "selected": frozenset(self.selected),
+            "reasons_page": self.page + 1,
+            "reasons_pages": self.pages,
+            "reasons_left_s": max(0, math.ceil(self.deadline - now)),
+        }
 
     def chosen(self) -> list[str]:
         return [r.code for r in self.offered if r.code in self.selected]
@@ -67,9 +108,15 @@ class ReasonsPage:
         self.ignored = 0  # input so soon after the score that it was the same press twice
 
     def open(
-        self, rating: Rating, offered: tuple[ReasonChoice, ...], now: float, guard_s: float
+        self,
+        rating: Rating,
+        offered: tuple[ReasonChoice, ...],
+        now: float,
+        guard_s: float,
+        per_page: int | None = None,
     ) -> None:
-        self.asking = Asking(rating, offered, now, guard_s, now + self.reasons_s)
+        """`per_page`: the reasons one page shows, buttons - 1 on a unit with buttons."""
+        self.asking = Asking(rating, offered, now, guard_s, now + self.reasons_s, per_page)
 
     def touch(self, now: float) -> None:
         """A citizen is at the unit: the page waits for them."""
@@ -85,6 +132,20 @@ class ReasonsPage:
             log.info("reasons page input ignored: %.1f s after the score", now - asking.opened_at)
             return None
         return asking
+
+    def button(self, number: int, buttons: int, now: float) -> ButtonAnswer | None:
+        """Button `number` of `buttons` on the open page: 1..N-1 toggle the reasons above
+        them; the last turns the page, or on the last page asks to send. None when ignored."""
+        asking = self.input(now)
+        if asking is None:
+            return None
+        if number >= buttons:
+            return "next" if asking.next_page() else "send"
+        shown = asking.shown()
+        if number > len(shown):
+            return None
+        asking.toggle(shown[number - 1].code)
+        return "toggled"
 
     def timed_out(self, now: float) -> bool:
         return self.asking is not None and now >= self.asking.deadline

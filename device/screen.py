@@ -25,6 +25,8 @@ from device.layout import (  # noqa: E402
     score_at,
     send_rect,
     skip_rect,
+    tile_rects,
+    tiles_skip_rect,
     unit_px,
 )
 from device.pages import render  # noqa: E402
@@ -42,14 +44,15 @@ RATING_KEYS = {
     **{key: n for n, key in enumerate((pygame.K_KP1, pygame.K_KP2, pygame.K_KP3, pygame.K_KP4), 1)},
 }
 
-ActionKind = Literal["score", "button", "reason", "send", "skip", "language", "invite"]
+ActionKind = Literal["score", "button", "reason", "next", "send", "skip", "language", "invite"]
 
 
 @dataclass(frozen=True)
 class Action:
     """What an input event asks the unit for: a score (a tap on a level), a numbered button
-    (a key: a score, or on the reasons page a reason or Gửi), a reason toggle, Gửi, Bỏ qua,
-    the language switch, or the spoken invitation again (a tap elsewhere on the idle page)."""
+    (a key: a score, or on the reasons page a reason, Xem thêm or Gửi), a reason toggle, the
+    next page of reasons (Xem thêm), Gửi, Bỏ qua, the language switch, or the spoken
+    invitation again (a tap elsewhere on the idle page)."""
 
     kind: ActionKind
     number: int = 0
@@ -80,6 +83,8 @@ def action_for_event(event: pygame.event.Event, view: View, size: tuple[int, int
         return None
     if _language_hit(size).collidepoint(pos):
         return Action("language")
+    if view.page == "reasons" and view.buttons:
+        return _tile_action(pos, view, size)
     if view.page == "reasons":
         for reason, rect in zip(view.reasons, reason_rects(size, len(view.reasons)), strict=False):
             if rect.collidepoint(pos):
@@ -91,6 +96,19 @@ def action_for_event(event: pygame.event.Event, view: View, size: tuple[int, int
         return None
     score = score_at(pos, size, view.scale)
     return Action("score", number=score) if score else Action("invite")
+
+
+def _tile_action(pos: tuple[float, float], view: View, size: tuple[int, int]) -> Action | None:
+    """A tap on the reasons page of a unit with buttons: the tiles above the buttons."""
+    *reasons, last = tile_rects(size, view.buttons)
+    for reason, rect in zip(view.reasons, reasons, strict=False):
+        if rect.collidepoint(pos):
+            return Action("reason", code=reason.code)
+    if last.collidepoint(pos):
+        return Action("next" if view.more_reasons else "send")
+    if tiles_skip_rect(size).collidepoint(pos):
+        return Action("skip")
+    return None
 
 
 def _key_action(key: int, view: View) -> Action | None:
@@ -140,6 +158,8 @@ class Screen:
             unit.button(action.number, input=action.input)
         elif action.kind == "reason":
             unit.toggle_reason(action.code)
+        elif action.kind == "next":
+            unit.next_reasons()
         elif action.kind == "send":
             unit.send_reasons()
         elif action.kind == "skip":

@@ -127,7 +127,8 @@ class ButtonsSection(_Section):
         min_length=3,
         max_length=4,
         description="BCM pin numbers from score 1 (worst) to the best score of the scale. On the "
-        "reasons page buttons 1 to N-1 toggle the first reasons shown and the last one sends.",
+        "reasons page, pages of N-1 reasons: buttons 1 to N-1 toggle the reasons above them and "
+        "the last shows the next page, or on the last page sends.",
     )
     pin_factory: str | None = Field(
         None,

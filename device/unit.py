@@ -19,11 +19,9 @@ monotonic time of a press, and presses that wait for true time).
 from __future__ import annotations
 
 import logging
-import math
 import threading
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from importlib.metadata import PackageNotFoundError, version
 from typing import Literal
@@ -31,11 +29,18 @@ from typing import Literal
 from device.clock import Clock
 from device.config_cache import load_config, save_config
 from device.feedback import Feedback, Feedbacks
-from device.guard import CitizenGuard, Guard, Ignore, Press
+from device.guard import CitizenGuard, Guard, Ignore, Opening, Press
 from device.link import Link
 from device.outbox import Outbox
 from device.photo import PhotoCache
-from device.reasons import REASONS_GUARD_S, ReasonsPage, is_low, offered, release_left_held
+from device.reasons import (
+    REASONS_GUARD_S,
+    Asking,
+    ReasonsPage,
+    is_low,
+    offered,
+    release_left_held,
+)
 from device.settings import DeviceSettings
 from device.timekeeping import Timekeeper, mono_ms, rfc3339
 from device.view import Language, View
@@ -61,15 +66,6 @@ def firmware_version() -> str:
         return version("hailong")
     except PackageNotFoundError:
         return "0+unknown"
-
-
-@dataclass
-class _Opening:
-    """A rating the server (a Service) or the officer's button opened."""
-
-    ticket: str | None
-    officer_id: str | None
-    until: float  # monotonic
 
 
 class Unit:
@@ -102,7 +98,7 @@ class Unit:
         self._feedback = Feedbacks()
         self._lock = threading.Lock()
         self._config = load_config(settings.config_cache_path, self.device_id)
-        self._opening: _Opening | None = None
+        self._opening: Opening | None = None
         self._reasons = ReasonsPage(self.outbox, settings.screen.reasons_s)
         self._last_rating_at: float | None = None  # monotonic, when the last rating completed
         self._last_score: int | None = None
@@ -211,7 +207,9 @@ class Unit:
             self._opening = None
             self._touch(now)
             if ask:
-                self._reasons.open(rating, choices, now, min(REASONS_GUARD_S, cooldown))
+                guard_s = min(REASONS_GUARD_S, cooldown)
+                per_page = self._keys - 1 if self.settings.buttons.enabled else None
+                self._reasons.open(rating, choices, now, guard_s, per_page)
         log.info(
             "rating %s: seq %d, score %d (%s)%s%s",
             rating.id,
@@ -228,27 +226,26 @@ class Unit:
         return rating
 
     def button(self, number: int, input: InputKind = "button") -> Rating | None:
-        """Physical button (or key) `number`: a score, or on the reasons page, buttons 1..N-1
-        toggle the first reasons shown and the last button (N) sends."""
+        """Physical button (or key) `number`: a score, or on the reasons page buttons 1..N-1
+        toggle the reasons shown above them and the last button (N) shows the next page of
+        reasons, or on the last page sends (`device.reasons`)."""
         with self._lock:
-            asking = self._reasons.asking
-        if asking is None:
+            now = self.clock.monotonic()
+            asking = self._reasons.asking is not None
+            answer = self._reasons.button(number, self._keys, now) if asking else None
+            if answer in ("toggled", "next"):
+                self._touch(now)
+        if not asking:
             return self.press(number, input)
-        if number >= len(self.settings.buttons.pins):
-            return self.send_reasons()
-        if number <= len(asking.offered):
-            self.toggle_reason(asking.offered[number - 1].code)
-        return None
+        return self.send_reasons() if answer == "send" else None
+
+    def next_reasons(self) -> bool:
+        """Xem thêm: the next page of reasons; False on the last page or when ignored."""
+        return self._on_reasons_page(Asking.next_page)
 
     def toggle_reason(self, code: str) -> bool:
         """Select or unselect a reason on the reasons page; False when it is not offered."""
-        with self._lock:
-            now = self.clock.monotonic()
-            asking = self._reasons.input(now)
-            if asking is None or not asking.toggle(code):
-                return False
-            self._touch(now)
-            return True
+        return self._on_reasons_page(lambda asking: asking.toggle(code))
 
     def send_reasons(self) -> Rating | None:
         """Gửi: send the held rating with the reasons selected."""
@@ -278,7 +275,7 @@ class Unit:
         """The officer's Hoàn thành button: one rating may be given within `open_s` seconds."""
         open_s = self.settings.officer_button.open_s if open_s is None else open_s
         with self._lock:
-            self._opening = _Opening(None, None, self.clock.monotonic() + open_s)
+            self._opening = Opening(None, None, self.clock.monotonic() + open_s)
         log.info("the officer opened one rating for %.0f s", open_s)
         self._feedback.tell("invited")
 
@@ -315,7 +312,7 @@ class Unit:
     def open_service(self, service: Service) -> None:
         """A served transaction: the next rating carries its ticket and officer."""
         with self._lock:
-            self._opening = _Opening(
+            self._opening = Opening(
                 service.ticket, service.officer_id, self.clock.monotonic() + service.open_s
             )
         log.info("transaction %s open for %d s", service.ticket, service.open_s)
@@ -351,7 +348,7 @@ class Unit:
             )
             service_open = self._open_now(now) is not None
             language = self._language or self.settings.screen.language
-            selected = frozenset(asking.selected) if asking else frozenset()
+            shows = asking.shows(now) if asking else {}
         if timed_out:
             self._feedback.tell("thanked")
         thanks = asking is None and last is not None and now - last < self.settings.screen.thanks_s
@@ -372,13 +369,16 @@ class Unit:
             device_id=self.device_id,
             online=self.link.connected,
             waiting_for_service=bool(config and config.require_service and not service_open),
-            reasons=asking.offered if asking else (),
-            selected=selected,
-            reasons_left_s=max(0, math.ceil(asking.deadline - now)) if asking else 0,
             buttons=len(self.settings.buttons.pins) if self.settings.buttons.enabled else 0,
+            **shows,
         )
 
     # --- inside the lock -----------------------------------------------------------------------
+
+    @property
+    def _keys(self) -> int:
+        """The buttons (or number keys standing in for them): the last one sends."""
+        return len(self.settings.buttons.pins)
 
     def _apply_periods(self, config: Config) -> None:
         """The Config's Status and resend periods, where it gives them, over device.toml's."""
@@ -388,7 +388,7 @@ class Unit:
             resend_s=config.resend_s if "resend_s" in given else self.settings.mqtt.resend_s,
         )
 
-    def _open_now(self, now: float) -> _Opening | None:
+    def _open_now(self, now: float) -> Opening | None:
         opening = self._opening
         return opening if opening is not None and now < opening.until else None
 
@@ -412,6 +412,16 @@ class Unit:
             self._last_rating_at = now
             self.link.kick()
         return rating
+
+    def _on_reasons_page(self, act: Callable[[Asking], bool]) -> bool:
+        """Do `act` on the open reasons page (not a double press); the page then waits."""
+        with self._lock:
+            now = self.clock.monotonic()
+            asking = self._reasons.input(now)
+            if asking is None or not act(asking):
+                return False
+            self._touch(now)
+            return True
 
     def _close_reasons(self, keep: bool) -> Rating | None:
         with self._lock:

@@ -40,7 +40,14 @@ class View:
     device_id: str = ""
     online: bool = False
     waiting_for_service: bool = False  # Config.require_service and no Service is open
-    reasons: tuple[ReasonChoice, ...] = ()  # offered on the reasons page, in Config order
-    selected: frozenset[str] = frozenset()  # codes of the reasons toggled on
+    reasons: tuple[ReasonChoice, ...] = ()  # on the reasons page shown now, in Config order
+    selected: frozenset[str] = frozenset()  # codes of the reasons toggled on, on any page
     reasons_left_s: int = 0  # seconds before the reasons page sends by itself
-    buttons: int = 0  # physical buttons: 1..buttons-1 toggle reasons, the last one sends
+    buttons: int = 0  # physical buttons: 1..buttons-1 toggle the reasons above them
+    reasons_page: int = 1  # with buttons, reasons come in pages of buttons-1: this one …
+    reasons_pages: int = 1  # … of these; the last button turns the page, on the last one sends
+
+    @property
+    def more_reasons(self) -> bool:
+        """Another page of reasons follows this one."""
+        return self.reasons_page < self.reasons_pages

@@ -39,16 +39,38 @@ REASONS = (
     ReasonChoice("late_result", "Trả kết quả trễ hẹn", "Result late"),
     ReasonChoice("facilities", "Cơ sở vật chất", "Facilities"),
 )
+# After a low score on a unit with four buttons: page 1 of 2, then page 2 (Gửi above button 4);
+# a touch-only unit shows every reason at once.
+_ASKING = replace(
+    _IDLE,
+    page="reasons",
+    chosen=1,
+    reasons=REASONS[:3],
+    reasons_page=1,
+    reasons_pages=2,
+    reasons_left_s=14,
+)
 SCREENS: dict[str, tuple[View, tuple[int, int]]] = {
     "unit-idle.png": (_IDLE, SIZE),
     "unit-no-officer.png": (_UNIT, SIZE),
     "unit-thanks.png": (replace(_UNIT, page="thanks", chosen=4), SIZE),
-    "unit-reasons.png": (
+    "unit-reasons.png": (replace(_ASKING, selected=frozenset({"wait_time"})), SIZE),
+    "unit-reasons-2.png": (
         replace(
-            _IDLE,
-            page="reasons",
-            chosen=1,
+            _ASKING,
+            reasons=REASONS[3:],
+            selected=frozenset({"wait_time", "paperwork"}),
+            reasons_page=2,
+            reasons_left_s=12,
+        ),
+        SIZE,
+    ),
+    "unit-reasons-touch.png": (
+        replace(
+            _ASKING,
+            buttons=0,
             reasons=REASONS,
+            reasons_pages=1,
             selected=frozenset({"wait_time", "paperwork"}),
             reasons_left_s=12,
         ),

@@ -6,7 +6,8 @@ DATA_DIR/sim-fleet/, so a second run resumes the same units and sends what the f
 unacknowledged. The presses come at the moments the fleet picks, so they are taken whatever the
 citizen's cooldown (which would cap a unit at one rating every few seconds), and stamped with the
 unit's own clock: like a unit in the field, one whose clock is not synchronised holds its presses
-until the server's time dates them.
+until the server's time dates them. After a low score a simulated citizen gives reasons as
+citizens do (`system.simulator.choose_reasons`, the unit's own seeded choice).
 """
 
 from __future__ import annotations

@@ -6,6 +6,9 @@ the unit's timer) and one SQLite file, so a process runs a fleet of dozens. Hist
 `press(at=...)` is dated as the caller says: such presses carry no boot id, so the server has
 no Status of theirs to date them by. The unit knows nothing of this: the simulator gives it a
 ManualClock it sets to each moment, and a guard that lets the presses it places through.
+
+After a low score the simulated citizen picks reasons as citizens do (`choose_reasons`), unless
+the caller gives them, so the demo's and the fleet's reports have reasons to show.
 """
 
 from __future__ import annotations
@@ -25,10 +28,29 @@ from urllib.parse import quote
 
 from device.clock import Clock, ManualClock
 from device.guard import CitizenGuard, Ignore, Press, Take
+from device.reasons import is_low
 from device.settings import DeviceSettings
 from device.unit import Unit
 from hailong.errors import HailongError
-from hailong.protocol import Config, Rating
+from hailong.protocol import DEFAULT_SCALE, Config, Rating
+from server.storage.reasons import REASONS
+
+# How often each reason is picked, relative to the others: waiting and paperwork are what
+# one-stop sections hear most, then late results and unclear guidance; attitude and the
+# premises less often. A reason a Config offers that is not here weighs 1.
+REASON_WEIGHTS: dict[str, float] = {
+    "wait_time": 34,
+    "paperwork": 22,
+    "late_result": 15,
+    "guidance": 13,
+    "attitude": 10,
+    "facilities": 6,
+}
+# The chance a citizen gives any reason after the worst score, and after the other low ones
+# (Bình thường on vn4): many press Gửi with nothing chosen, or walk away.
+GIVES_REASONS = {"worst": 0.75, "low": 0.45}
+HOW_MANY, HOW_OFTEN = (1, 2, 3), (0.65, 0.27, 0.08)  # reasons given, and how often
+USUAL = tuple(r.code for r in REASONS)  # what every Config offers
 
 
 class PressIgnored(HailongError):
@@ -58,12 +80,39 @@ class PlacingGuard:
         return placed or self._citizen.judge(press)
 
 
+def choose_reasons(
+    rng: random.Random,
+    score: int,
+    scale: str = DEFAULT_SCALE,
+    offered: Sequence[str] = USUAL,
+) -> list[str]:
+    """The reasons a citizen gives after `score`, from those `offered`, in their order: none
+    after a satisfied score; after a low one, often none, else one to three, by REASON_WEIGHTS."""
+    if not offered or not is_low(scale, score):
+        return []
+    if rng.random() >= GIVES_REASONS["worst" if score == 1 else "low"]:
+        return []
+    wanted = min(rng.choices(HOW_MANY, HOW_OFTEN)[0], len(offered))
+    left = list(offered)
+    picked: set[str] = set()
+    for _ in range(wanted):
+        code = rng.choices(left, [REASON_WEIGHTS.get(c, 1.0) for c in left])[0]
+        left.remove(code)
+        picked.add(code)
+    return [code for code in offered if code in picked]
+
+
 class SimulatedUnit:
-    def __init__(self, settings: DeviceSettings, clock: Clock) -> None:
+    def __init__(
+        self, settings: DeviceSettings, clock: Clock, rng: random.Random | None = None
+    ) -> None:
+        """`rng` picks the citizens' reasons (by default seeded with the device id, so a
+        demo's history is the same each time)."""
         self.settings = settings
         self.clock = clock
         self.guard = PlacingGuard()
         self.unit = Unit(settings, clock, self.guard)
+        self.rng = rng or random.Random(settings.device.id)
 
     @property
     def device_id(self) -> str:
@@ -87,11 +136,14 @@ class SimulatedUnit:
         self,
         score: int,
         at: datetime | None = None,
-        reasons: Sequence[str] = (),
+        reasons: Sequence[str] | None = None,
         *,
         live: bool = True,
     ) -> Rating:
         """Press a button; with `at`, the unit's ManualClock is set to it first.
+
+        `reasons` None: after a low score the citizen picks some of the Config's reasons (the
+        usual list before the first Config) with `choose_reasons`; `()` gives none.
 
         A press with `at` makes history, in any order of days, and is taken whatever the
         cooldown; a press without it is a live press, ignored inside the Config's cooldown like
@@ -103,6 +155,11 @@ class SimulatedUnit:
             if not isinstance(self.clock, ManualClock):
                 raise TypeError("press(at=...) needs the unit to run on a ManualClock")
             self.clock.set(at)
+        if reasons is None:
+            config = self.unit.config
+            offered = [r.code for r in config.reasons] if config else USUAL
+            scale = config.scale if config else DEFAULT_SCALE
+            reasons = choose_reasons(self.rng, score, scale, offered)
         placed = at is not None or not live
         with self.guard.placing(history=at is not None) if placed else nullcontext():
             rating = self.unit.press(score, "button", reasons)

@@ -26,6 +26,7 @@ from server.reporting import scoring
 from server.reporting.counts import Counts, Filters, combine, read_counts, read_levels
 from server.reporting.periods import Period, check_years, period_of
 from server.reporting.reading import GroupBy
+from server.reporting.reason_reach import reason_reach
 from server.reporting.report_json import Scope, period_dict, row_dict, rows_key
 from server.reporting.scoring import Figures
 from server.storage.models import Counter, CounterField, Officer, ServiceField, Unit
@@ -185,6 +186,7 @@ class Report:
             "min_ratings": self.min_ratings,
             rows_key(q.scope): [row_dict(row, q.scope) for row in self.rows],
             "total": row_dict(self.total, None),
+            "reason_reach": reason_reach(),
         }
 
 

@@ -305,6 +305,16 @@ def test_reasons_chart_shows_each_reasons_share_most_given_on_top() -> None:
     assert list(bars.customdata) == ["Long wait", "Poor attitude"]
 
 
+def test_under_the_reasons_chart_a_line_says_what_buttons_reached_before_the_update() -> None:
+    total = {"reasons": {"guidance": 100.0}, "reason_counts": {"guidance": 2}}
+
+    note = figures.reasons_figure(total).layout.title
+
+    assert note.text.startswith("Trước khi cập nhật thiết bị, nút bấm chỉ chọn được 3 lý do đầu.")
+    assert "buttons reached only the first 3 reasons" in note.text
+    assert (note.yref, note.yanchor) == ("container", "bottom")  # under the plot, not over it
+
+
 def test_no_reasons_gives_its_own_empty_state() -> None:
     fig = figures.reasons_figure({"reasons": {}, "reason_counts": {}})
 

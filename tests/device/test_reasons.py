@@ -22,6 +22,10 @@ REASONS = [
     Reason(code="guidance", label_vi="Hướng dẫn chưa rõ", label_en="Unclear guidance"),
     Reason(code="paperwork", label_vi="Thủ tục phức tạp", label_en="Complex paperwork"),
 ]
+MORE = [
+    Reason(code="late_result", label_vi="Trả kết quả trễ hẹn", label_en="Result late"),
+    Reason(code="facilities", label_vi="Cơ sở vật chất", label_en="Facilities"),
+]
 PINS = [17, 27, 22, 23]
 
 
@@ -117,12 +121,16 @@ def test_a_rating_left_on_the_reasons_page_by_a_power_cut_is_published_on_restar
         after.stop()
 
 
-def test_the_four_buttons_choose_reasons(
-    unit: Unit, server: ServerStub, clock: ManualClock, mock_pins: MockFactory
+def test_the_four_buttons_reach_every_reason_a_page_at_a_time(
+    settings: DeviceSettings, server: ServerStub, clock: ManualClock, mock_pins: MockFactory
 ) -> None:
-    buttons = Buttons.from_settings(
-        ButtonsSection(pins=PINS), unit.button, clock, pin_factory=mock_pins
-    )
+    """Buttons 1-3 toggle the three reasons above them, button 4 shows the next page
+    (Xem thêm) and, on the last page, sends: button 1 on page 2 is the fourth reason."""
+    fitted = settings.model_copy(update={"buttons": ButtonsSection(pins=PINS)})
+    unit = Unit(fitted, clock)
+    unit.start()
+    server.send_config(with_reasons(reasons=[*REASONS, *MORE]))
+    buttons = Buttons.from_settings(fitted.buttons, unit.button, clock, pin_factory=mock_pins)
 
     def push(number: int) -> None:
         pin = mock_pins.pin(PINS[number - 1])
@@ -131,21 +139,31 @@ def test_the_four_buttons_choose_reasons(
         clock.advance(2)
 
     try:
+        assert wait_until(lambda: unit.config is not None and len(unit.config.reasons) == 6)
         push(1)  # Không hài lòng
         (held,) = unit.outbox.held()
+        assert [r.code for r in unit.view().reasons] == ["wait_time", "attitude", "guidance"]
         push(3)
         push(2)
         push(2)  # toggled off again
-        push(3 + 1)  # the last button: Gửi
+        push(4)  # Xem thêm: the next page, nothing sent
+        view = unit.view()
+        assert (view.page, view.reasons_page, view.reasons_pages) == ("reasons", 2, 2)
+        assert [r.code for r in view.reasons] == ["paperwork", "late_result", "facilities"]
+        assert unit.outbox.held() == [held] and held.id not in server.ids()
+        push(1)  # the fourth reason
+        push(4)  # Gửi
         rating = published(server, held.id)
         assert (rating.score, rating.seq, rating.reasons, rating.input) == (
             1,
             held.seq,
-            ["guidance"],
+            ["guidance", "paperwork"],
             "button",
         )
+        assert unit.outbox.wait_empty(DEADLINE_S)
     finally:
         buttons.close()
+        unit.stop()
 
 
 def test_a_live_config_change_shows_on_the_next_view(unit: Unit, server: ServerStub) -> None:

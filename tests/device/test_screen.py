@@ -20,6 +20,8 @@ from device.layout import (
     reason_rects,
     send_rect,
     skip_rect,
+    tile_rects,
+    tiles_skip_rect,
 )
 from device.pages import render
 from device.screen import Action, Screen, action_for_event, score_for_event
@@ -52,7 +54,11 @@ VIEWS = [
         for language in ("vi", "en")
         for buttons in (0, 4)
     ],
-    replace(ASKING, reasons=REASONS, selected=frozenset({"attitude", "facilities"}), buttons=3),
+    replace(ASKING, reasons=REASONS[:2], selected=frozenset({"attitude"}), buttons=3),
+    *[
+        replace(ASKING, reasons=REASONS[3:4], reasons_page=2, reasons_pages=2, buttons=4, **more)
+        for more in ({}, {"language": "en", "selected": frozenset({"paperwork", "wait_time"})})
+    ],
     replace(ASKING, chosen=2, scale="vn4", reasons=REASONS * 2),  # more than fit: the first 8
 ]
 
@@ -89,6 +95,8 @@ def test_the_screenshots_are_written(tmp_path: Path) -> None:
         "unit-no-officer.png": SIZE,
         "unit-thanks.png": SIZE,
         "unit-reasons.png": SIZE,
+        "unit-reasons-2.png": SIZE,
+        "unit-reasons-touch.png": SIZE,
         "unit-idle-1024x600.png": (1024, 600),
     }
 
@@ -227,6 +235,25 @@ def test_what_a_tap_asks_for_on_each_page(size: tuple[int, int]) -> None:
     assert action_for_event(tap(language_rect(size).center, size), thanks, size) is None
 
 
+@pytest.mark.parametrize("size", SIZES)
+def test_with_buttons_a_tap_on_a_tile_is_what_its_button_does(size: tuple[int, int]) -> None:
+    first = replace(ASKING, reasons=REASONS[:3], buttons=4, reasons_pages=2)
+    last = replace(first, reasons=REASONS[3:], reasons_page=2)
+    tiles = tile_rects(size, 4)
+    assert action_for_event(tap(tiles[0].center, size), last, size) == Action(
+        "reason", code=REASONS[3].code
+    )
+    assert action_for_event(tap(tiles[3].center, size), first, size) == Action("next")
+    assert action_for_event(tap(tiles[3].center, size), last, size) == Action("send")
+    assert action_for_event(tap(tiles_skip_rect(size).center, size), last, size) == Action("skip")
+    one = replace(last, reasons=REASONS[3:4])  # a last page with one reason: tiles 2-3 empty
+    assert action_for_event(tap(tiles[1].center, size), one, size) is None
+    targets = [*tiles, tiles_skip_rect(size), language_rect(size)]
+    for i, rect in enumerate(targets):
+        assert pygame.Rect((0, 0), size).contains(rect)
+        assert rect.collidelist(targets[i + 1 :]) == -1
+
+
 def test_keys_rate_choose_reasons_send_skip_and_switch_language() -> None:
     asking = replace(ASKING, reasons=REASONS)
     assert action_for_event(key(pygame.K_2), View(), SIZE) == Action(
@@ -268,5 +295,26 @@ def test_taps_drive_the_reasons_page_and_the_language_switch(
         assert b'"input":"touch"' in entry.payload
         clock.advance(31)  # the citizen has gone: back to the configured language
         assert (unit.view().page, unit.view().language) == ("idle", "vi")
+    finally:
+        unit.outbox.close()
+
+
+def test_taps_on_the_tiles_of_a_unit_with_buttons_reach_every_reason(
+    screen: Screen, make_settings: Callable[..., DeviceSettings], clock: ManualClock
+) -> None:
+    settings = make_settings(NOWHERE, screen={"enabled": True}, buttons={"enabled": True})
+    unit = Unit(settings, clock)
+    reasons = [Reason(code=r.code, label_vi=r.label_vi, label_en=r.label_en) for r in REASONS]
+    unit.apply_config(Config(device_id="unit-1", reasons=reasons))
+    tiles = tile_rects(SIZE, 4)
+    try:
+        screen.handle(tap(level_rects(SIZE, 4)[0].center), unit, unit.view())
+        clock.advance(2)
+        screen.handle(tap(tiles[3].center), unit, unit.view())  # Xem thêm
+        assert unit.view().reasons_page == 2
+        screen.handle(tap(tiles[2].center), unit, unit.view())  # the sixth reason
+        screen.handle(tap(tiles[3].center), unit, unit.view())  # Gửi
+        (entry,) = unit.outbox.pending(10)
+        assert b'"reasons":["facilities"]' in entry.payload and b'"input":"touch"' in entry.payload
     finally:
         unit.outbox.close()

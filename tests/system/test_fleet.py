@@ -74,6 +74,10 @@ class Stack:
         return command
 
     def report_total(self) -> int:
+        return sum(int(officer["ratings"]) for officer in self.report()["officers"])
+
+    def report(self) -> dict[str, Any]:
+        """Today's officers report, the fleet's flagged ratings counted."""
         password = json.loads((self.data_dir / "secrets.json").read_text())["admin_password"]
         form = urllib.parse.urlencode({"username": "admin", "password": password}).encode()
         token = _json(urllib.request.Request(f"{self.base}/api/v1/auth/token", data=form))
@@ -85,7 +89,8 @@ class Stack:
         )
         request = urllib.request.Request(f"{self.base}/api/v1/reports/officers?{query}")
         request.add_header("Authorization", f"Bearer {token['access_token']}")
-        return sum(officer["ratings"] for officer in _json(request)["officers"])
+        answer: dict[str, Any] = _json(request)
+        return answer
 
     def outboxes(self) -> dict[str, tuple[int, list[int]]]:
         """Per fleet unit: its last seq and the seqs still in its outbox."""
@@ -207,6 +212,7 @@ def test_fleet_counts_exactly_and_resumes_its_units(stack: Stack) -> None:
     assert sum(last for last, _ in outboxes.values()) == made1 + made2 + made3
     assert (stack.data_dir / "sim-fleet" / "devices.json").read_text() == passwords
     assert stack.report_total() == made1 + made2 + made3 - unacked3
+    assert sum(stack.report()["total"]["reason_counts"].values()) > 0, "citizens gave reasons"
     devices, stored = stack.stored()
     assert devices == COUNT, "no device was registered again"
     for device_id, (last, waiting) in outboxes.items():
