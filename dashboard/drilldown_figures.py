@@ -151,9 +151,7 @@ def heatmap_figure(grid: HourWeekday) -> go.Figure:
     _layout(fig, margin={"l": 72, "r": 8, "t": 8, "b": 36})
     fig.update_yaxes(autorange="reversed", showgrid=False)
     # numbers, not categories: Plotly thins the ticks to what a phone's width holds
-    fig.update_xaxes(
-        showgrid=False, tickangle=0, ticksuffix="h", dtick=1 if len(hours) <= 12 else 2
-    )
+    fig.update_xaxes(showgrid=False, tickangle=0, ticksuffix="h")
     return fig
 
 
