@@ -22,7 +22,7 @@ from sqlmodel import Session
 
 from dashboard import drilldown_figures as charts
 from dashboard import figures, sources
-from dashboard.components import bilingual, card, page_title
+from dashboard.components import bilingual, card, column, grid, page_title
 from dashboard.explain import confidence_bar, explained
 from dashboard.tables import format_count, format_decimal, format_pct
 from hailong.errors import UnknownId
@@ -35,6 +35,14 @@ KINDS = (("month", "Tháng", "Month"), ("quarter", "Quý", "Quarter"), ("year", 
 HEATMAP = "dd-heatmap"
 TREND = "dd-trend"
 LEVELS = "dd-levels"
+OFFICERS = "dd-officers"
+OFFICER_COLUMNS = [
+    column("name", "Cán bộ", "Officer", cellRenderer="markdown", linkTarget="_self", minWidth=160),
+    column("ratings", "Số đánh giá", "Ratings"),
+    column("satisfied_pct", "Tỷ lệ hài lòng", "Satisfied"),
+    column("unsatisfied", "Không hài lòng", "Dissatisfied"),
+    column("happy_index", "Chỉ số hài lòng", "Happy index"),
+]
 WHY_SATISFIED = (
     "Phần trăm lượt đánh giá ở mức Hài lòng hoặc Rất hài lòng; thanh dưới cho biết con số "
     "này chắc chắn đến đâu với số lượt đã có."
@@ -292,6 +300,28 @@ def body(dd: Drilldown, counted: tuple[str, ...]) -> list[Any]:
     ]
 
 
+def officers_card(dd: Drilldown, include_flagged: bool) -> html.Section | None:
+    """A unit's officers as the review lists them, each opening their own page."""
+    if dd.kind != "unit" or not dd.officers:
+        return None
+    table = grid(OFFICERS, OFFICER_COLUMNS, row_id="id")
+    table.rowData = [_officer_row(row, dd.period, include_flagged) for row in dd.officers]
+    return card("Cán bộ của đơn vị", "The unit's officers", table)
+
+
+def _officer_row(row: dict[str, Any], period: Period, include_flagged: bool) -> dict[str, Any]:
+    link = href(f"/officer/{row['officer_id']}", period, include_flagged)
+    dissatisfied = sum(levels.get("1", 0) for levels in row["counts"].values())
+    return {
+        "id": row["officer_id"],
+        "name": f"[{row['name']}]({link})",
+        "ratings": format_count(row["ratings"]),
+        "satisfied_pct": format_pct(row["satisfied_pct"]),
+        "unsatisfied": format_count(dissatisfied),
+        "happy_index": format_decimal(row["happy_index"]),
+    }
+
+
 # --- pages ------------------------------------------------------------------------------------
 
 
@@ -334,6 +364,7 @@ def page(
             page_title(heading, title[1]),
             period_nav(path, period, today, include),
             *body(dd, src.policy.misuse.count),
+            officers_card(dd, include),
         ],
         className="dd-page",
     )

@@ -16,7 +16,7 @@ on flagged ratings, so every number adds up to that row:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from sqlmodel import Session, col, select
@@ -65,6 +65,21 @@ class Drilldown:
     heatmap: HourWeekday
     comparison: list[Side]
     run_id: int | None
+    officers: list[dict[str, Any]] = field(default_factory=list)  # a unit's: the review's rows
+
+
+def _run_rows(
+    session: Session,
+    access: Access,
+    query: reports.Query,
+    policy: Policy,
+    client: str | None,
+) -> tuple[list[dict[str, Any]], int | None]:
+    """The report run's rows, audited as one view."""
+    run = access_reports.run(
+        session, access, query, policy, client=client, same_view=access_reports.SAME_VIEW
+    )
+    return run.content[rows_key(query.scope)], run.event.id
 
 
 def _run_row(
@@ -74,11 +89,8 @@ def _run_row(
     policy: Policy,
     client: str | None,
 ) -> tuple[dict[str, Any], int | None]:
-    run = access_reports.run(
-        session, access, query, policy, client=client, same_view=access_reports.SAME_VIEW
-    )
-    rows = run.content[rows_key(query.scope)]
-    return (rows[0] if rows else {}), run.event.id
+    rows, run_id = _run_rows(session, access, query, policy, client)
+    return (rows[0] if rows else {}), run_id
 
 
 def _counts(session: Session, period: Period, filters: Filters) -> Counts:
@@ -179,13 +191,19 @@ def unit_drilldown(
     *,
     include_flagged: bool = False,
     client: str | None = None,
+    with_officers: bool = True,
 ) -> Drilldown:
-    """A unit's page for this user, audited as a report run; the caller commits."""
+    """A unit's page for this user, audited as a report run (and its officers' rows as
+    another, unless `with_officers` is False); the caller commits."""
     access.require(UNIT_PAGE)
     held = access.unit_scope(unit_id)
     unit = _unit(session, unit_id)
     query = reports.Query("unit", period, held, include_flagged=include_flagged)
     row, run_id = _run_row(session, access, query, policy, client)
+    listed: list[dict[str, Any]] = []
+    if with_officers:
+        officers = reports.Query("officer", period, held, include_flagged=include_flagged)
+        listed, _ = _run_rows(session, access, officers, policy, client)
     counts = _counts(session, period, Filters(unit_id))
     figures = counts.figures(include_flagged)
     comparison = [Side(unit.name, "Unit", figures)]
@@ -216,6 +234,7 @@ def unit_drilldown(
         ),
         comparison=comparison,
         run_id=run_id,
+        officers=listed,
     )
 
 
@@ -239,7 +258,14 @@ def compared_units(
         )
     return [
         unit_drilldown(
-            session, access, u, period, policy, include_flagged=include_flagged, client=client
+            session,
+            access,
+            u,
+            period,
+            policy,
+            include_flagged=include_flagged,
+            client=client,
+            with_officers=False,
         )
         for u in chosen
     ]

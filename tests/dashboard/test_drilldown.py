@@ -166,6 +166,8 @@ def test_a_unit_head_sees_their_unit(app: Dash, report_engine: Engine) -> None:
     text = _as(app, HEAD_DH, unit, unit_id="DH", period="2026-10")
     assert "Phường Diên Hồng" in text and "'type': 'heatmap'" in text
     assert "94,92 %" in text  # 56 of 59
+    assert "[Nguyễn Thị An](/dashboard/officer/CB-A?period=2026-10)" in text  # its officers
+    assert "[Lê Thị Cúc]" not in text
     with Session(report_engine) as session:
         events = session.exec(select(AuditEvent).where(col(AuditEvent.actor) == "head-dh")).all()
     assert any(e.action == "report.unit" and e.target == "unit:2026-10" for e in events)

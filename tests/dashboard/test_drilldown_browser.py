@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import Browser, Page, ViewportSize, expect
 from sqlalchemy.engine import Engine
 
-from dashboard import drilldown_view
+from dashboard import compare_view, drilldown_view
 from dashboard.app import create_dash
 from devtools.browser import WAIT_MS, chromium, console_errors, mounted, serve
 from devtools.dashboard_demo import OFFICERS
@@ -95,4 +95,17 @@ def test_an_officer_sees_their_own_page(page: Page, urls: dict[str, str]) -> Non
     wait_for_drilldown(page)
 
     expect(page.locator(".page-title")).to_contain_text(ME.name)
+    assert _sideways(page) == 0
+
+
+def test_a_unit_and_units_side_by_side_fit_the_screen(page: Page, urls: dict[str, str]) -> None:
+    page.goto(f"{urls['hr']}/unit/{ME.unit_id}?period={PERIOD}")
+    wait_for_drilldown(page)
+    expect(page.locator(f"#{drilldown_view.OFFICERS}")).to_contain_text(ME.name, timeout=WAIT_MS)
+    assert _sideways(page) == 0
+
+    page.goto(f"{urls['hr']}/compare?period={PERIOD}")
+    expect(page.locator(f"#{compare_view.TREND} .scatterlayer .trace")).to_have_count(
+        2, timeout=WAIT_MS
+    )
     assert _sideways(page) == 0

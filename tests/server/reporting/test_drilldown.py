@@ -150,6 +150,7 @@ def test_a_units_year_is_drawn_month_by_month(engine: Engine) -> None:
     assert found == {9: 10, 10: 59}
     assert page.heatmap.total == page.figures.ratings == 69
     assert page.heatmap.counts[3][0] == 1  # CB-B's first: 00:00 on Thursday 1/10
+    assert [(o["officer_id"], o["ratings"]) for o in page.officers] == [("CB-A", 40), ("CB-B", 29)]
 
 
 def test_who_may_open_which_page(engine: Engine) -> None:
@@ -196,3 +197,4 @@ def test_units_side_by_side(engine: Engine) -> None:
     with Session(engine) as session:
         pages = drilldown.compared_units(session, HR, ["XA", "DH", "XA"], OCTOBER, POLICY)
     assert [(p.id, p.figures.ratings) for p in pages] == [("XA", 40), ("DH", 59)]
+    assert pages[1].officers == []  # side by side, units only
