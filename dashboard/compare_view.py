@@ -45,12 +45,9 @@ def rows(pages: Sequence[Drilldown], period_text: str) -> list[dict[str, Any]]:
 
 
 COLUMNS = [
-    column("unit", "Đơn vị", "Unit", cellRenderer="markdown", linkTarget="_self", minWidth=160),
-    column("ratings", "Số đánh giá", "Ratings"),
-    column("satisfied_pct", "Tỷ lệ hài lòng", "Satisfied"),
+    drilldown_view.link_column("unit", "Đơn vị", "Unit"),
+    *drilldown_view.RATINGS_COLUMNS,
     column("interval", "Chắc chắn trong khoảng (%)", "Likely range"),
-    column("unsatisfied", "Không hài lòng", "Dissatisfied"),
-    column("happy_index", "Chỉ số hài lòng", "Happy index"),
     column("flagged", "Cần xem lại", "Flagged"),
 ]
 

@@ -36,13 +36,20 @@ HEATMAP = "dd-heatmap"
 TREND = "dd-trend"
 LEVELS = "dd-levels"
 OFFICERS = "dd-officers"
-OFFICER_COLUMNS = [
-    column("name", "Cán bộ", "Officer", cellRenderer="markdown", linkTarget="_self", minWidth=160),
+
+
+def link_column(field: str, vi: str, en: str) -> dict[str, Any]:
+    """A grid column of markdown links ([name](url)) that open in the same tab."""
+    return column(field, vi, en, cellRenderer="markdown", linkTarget="_self", minWidth=160)
+
+
+RATINGS_COLUMNS = [  # a grid row's figures, in the review's words
     column("ratings", "Số đánh giá", "Ratings"),
     column("satisfied_pct", "Tỷ lệ hài lòng", "Satisfied"),
     column("unsatisfied", "Không hài lòng", "Dissatisfied"),
     column("happy_index", "Chỉ số hài lòng", "Happy index"),
 ]
+OFFICER_COLUMNS = [link_column("name", "Cán bộ", "Officer"), *RATINGS_COLUMNS]
 WHY_SATISFIED = (
     "Phần trăm lượt đánh giá ở mức Hài lòng hoặc Rất hài lòng; thanh dưới cho biết con số "
     "này chắc chắn đến đâu với số lượt đã có."
