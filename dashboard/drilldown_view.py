@@ -235,9 +235,13 @@ def body(dd: Drilldown, counted: tuple[str, ...]) -> list[Any]:
         if dd.series
         else ""
     )
-    compare_words = "Cùng kỳ, so với đơn vị" + (
-        " và toàn tỉnh." if len(dd.comparison) > 2 or dd.kind == "unit" else "."
-    )
+    others = [side.label_vi for side in dd.comparison[1:]]
+    if others:
+        compare_words = f"Cùng kỳ, so với {' và '.join(others)}."
+    elif dd.kind == "officer":
+        compare_words = "Cán bộ chỉ xem được kết quả của chính mình."
+    else:
+        compare_words = "Trưởng đơn vị chỉ xem được kết quả của đơn vị mình."
     return [
         headline(dd),
         standing(dd),
@@ -293,12 +297,7 @@ def body(dd: Drilldown, counted: tuple[str, ...]) -> list[Any]:
                 card(
                     "So sánh",
                     "Comparison",
-                    html.P(
-                        compare_words
-                        if len(dd.comparison) > 1
-                        else "Cán bộ chỉ xem được kết quả của chính mình.",
-                        className="note",
-                    ),
+                    html.P(compare_words, className="note"),
                     graph("dd-compare", charts.comparison_figure(dd.comparison), 300),
                 ),
             ],

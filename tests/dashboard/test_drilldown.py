@@ -125,7 +125,7 @@ def test_hr_sees_an_officers_month(app: Dash) -> None:
     assert "90,00 %" in text  # 27 of 30, as the review's row
     assert "1 đánh giá cần xem lại không được tính" in text
     assert "chắc chắn trong khoảng 74,38 – 96,54 %" in text
-    assert "Gia Lai" in text  # the province beside the unit
+    assert "Cùng kỳ, so với Phường Diên Hồng và Gia Lai." in text  # its unit, its province
     assert "/dashboard/officer/CB-A?period=2026-09" in text  # the month before
     assert "/dashboard/officer/CB-A?period=2026-10&flagged=1" in text  # the switch
 
@@ -166,6 +166,7 @@ def test_a_unit_head_sees_their_unit(app: Dash, report_engine: Engine) -> None:
     text = _as(app, HEAD_DH, unit, unit_id="DH", period="2026-10")
     assert "Phường Diên Hồng" in text and "'type': 'heatmap'" in text
     assert "94,92 %" in text  # 56 of 59
+    assert "Trưởng đơn vị chỉ xem được kết quả của đơn vị mình." in text  # no province
     assert "[Nguyễn Thị An](/dashboard/officer/CB-A?period=2026-10)" in text  # its officers
     assert "[Lê Thị Cúc]" not in text
     with Session(report_engine) as session:
