@@ -198,3 +198,21 @@ def test_units_side_by_side(engine: Engine) -> None:
         pages = drilldown.compared_units(session, HR, ["XA", "DH", "XA"], OCTOBER, POLICY)
     assert [(p.id, p.figures.ratings) for p in pages] == [("XA", 40), ("DH", 59)]
     assert pages[1].officers == []  # side by side, units only
+
+
+def test_the_heatmap_and_trend_on_each_backend(database_url: str) -> None:
+    """The hour comes from SQL (EXTRACT on PostgreSQL, strftime on SQLite): both read UTC."""
+    made = make_engine(database_url)
+    try:
+        migrate(made)
+        seed(made)
+        with Session(made) as session:
+            page = drilldown.officer_drilldown(session, HR, "CB-A", OCTOBER, POLICY)
+            year = drilldown.unit_drilldown(session, HR, "DH", parse_period("2026"), POLICY)
+    finally:
+        made.dispose()
+    cells = {(w, h): n for w, day in enumerate(page.heatmap.counts) for h, n in enumerate(day) if n}
+    assert cells == {(0, 8): 12, (0, 9): 12, (0, 10): 6}
+    # 23:59:59 on Wednesday 30/9 and 00:00 on Thursday 1/10, Vietnam time
+    assert year.heatmap.counts[2][23] == 1 and year.heatmap.counts[3][0] == 1
+    assert [p.figures.ratings for p in year.series if p.figures.ratings] == [10, 59]
