@@ -106,7 +106,15 @@ def series(
     include_flagged: bool = False,
 ) -> list[Point]:
     """The trend of one officer (at the unit's counters, if a unit is given) or one unit over
-    start..end; one statement over the day rollups."""
+    start..end: up to half a year, one statement over the day rollups; longer, one per month,
+    each reading that month's rollup row rather than its thirty days."""
+    filters = Filters(unit_id, officer_id)
     found: dict[Any, Counts] = {}
-    read_levels(session, start, end, "day", Filters(unit_id, officer_id), found)
-    return group(found, start, end, include_flagged=include_flagged)
+    if grain_for(start, end) != "month":
+        read_levels(session, start, end, "day", filters, found)
+        return group(found, start, end, include_flagged=include_flagged)
+    for first, last in buckets(start, end, "month"):
+        month: dict[Any, Counts] = {}
+        read_levels(session, first, last, None, filters, month)
+        found[first] = month.get(None, Counts())
+    return group(found, start, end, include_flagged=include_flagged, grain="month")
