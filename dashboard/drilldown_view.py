@@ -228,82 +228,71 @@ def standing(dd: Drilldown) -> html.Div | None:
     return html.Div(parts, className="dd-standing")
 
 
-def body(dd: Drilldown, counted: tuple[str, ...]) -> list[Any]:
-    """The page's cards below its title and period links."""
-    grain = (
-        {"day": "theo ngày", "week": "theo tuần", "month": "theo tháng"}[dd.series[0].grain]
-        if dd.series
-        else ""
-    )
+GRAIN_VI = {"day": "ngày", "week": "tuần", "month": "tháng"}
+
+
+def _chart(title_vi: str, title_en: str, why: str, chart: dcc.Graph) -> html.Section:
+    """A chart's card, with a one-sentence "how to read" that opens on a tap."""
+    how = explained(bilingual("Cách đọc", "How to read"), why)
+    return card(title_vi, title_en, html.Div(how, className="note"), chart)
+
+
+def _comparison_words(dd: Drilldown) -> str:
     others = [side.label_vi for side in dd.comparison[1:]]
     if others:
-        compare_words = f"Cùng kỳ, so với {' và '.join(others)}."
-    elif dd.kind == "officer":
-        compare_words = "Cán bộ chỉ xem được kết quả của chính mình."
-    else:
-        compare_words = "Trưởng đơn vị chỉ xem được kết quả của đơn vị mình."
-    return [
-        headline(dd),
-        standing(dd),
-        html.Div(
-            [
-                card(f"Diễn biến {grain}", "Trend", graph(TREND, charts.trend_figure(dd.series))),
-                card(
-                    "Bốn mức đánh giá",
-                    "The four levels",
-                    graph(LEVELS, charts.levels_figure(dd.series)),
-                ),
-            ],
-            className="dd-charts",
+        return f"Cùng kỳ, so với {' và '.join(others)}."
+    if dd.kind == "officer":
+        return "Cán bộ chỉ xem được kết quả của chính mình."
+    return "Trưởng đơn vị chỉ xem được kết quả của đơn vị mình."
+
+
+def body(dd: Drilldown, counted: tuple[str, ...]) -> list[Any]:
+    """The page's cards below its title and period links."""
+    each = GRAIN_VI[dd.series[0].grain] if dd.series else "ngày"
+    reasons = {"reasons": dd.figures.reasons, "reason_counts": dd.figures.reason_counts}
+    cards = [
+        _chart(
+            f"Diễn biến theo {each}",
+            "Trend",
+            f"Tỷ lệ hài lòng và chỉ số hài lòng của từng {each}, cột nhạt là số đánh giá; "
+            "khoảng dài hơn một tháng được gộp theo tuần, dài hơn sáu tháng gộp theo tháng.",
+            graph(TREND, charts.trend_figure(dd.series)),
         ),
-        html.Div(
-            [
-                card(
-                    "Giờ và ngày trong tuần",
-                    "Hour and weekday",
-                    html.P(
-                        explained(
-                            bilingual("Cách đọc", "How to read"),
-                            WHY_HEATMAP,
-                        ),
-                        className="note",
-                    ),
-                    graph(HEATMAP, charts.heatmap_figure(dd.heatmap), 300),
-                ),
-                card(
-                    "Lý do chưa hài lòng",
-                    "Reasons given",
-                    graph(
-                        "dd-reasons",
-                        figures.reasons_figure(
-                            {
-                                "reasons": dd.figures.reasons,
-                                "reason_counts": dd.figures.reason_counts,
-                            }
-                        ),
-                        300,
-                    ),
-                ),
-            ],
-            className="dd-charts",
+        _chart(
+            "Bốn mức đánh giá",
+            "The four levels",
+            f"Số lượt ở mỗi mức trong từng {each}, mức Không hài lòng ở dưới cùng.",
+            graph(LEVELS, charts.levels_figure(dd.series)),
         ),
-        html.Div(
-            [
-                card(
-                    "Đánh giá cần xem lại",
-                    "Flagged ratings",
-                    graph("dd-flags", charts.flags_figure(dd.flags, counted), 300),
-                ),
-                card(
-                    "So sánh",
-                    "Comparison",
-                    html.P(compare_words, className="note"),
-                    graph("dd-compare", charts.comparison_figure(dd.comparison), 300),
-                ),
-            ],
-            className="dd-charts",
+        _chart(
+            "Giờ và ngày trong tuần",
+            "Hour and weekday",
+            WHY_HEATMAP,
+            graph(HEATMAP, charts.heatmap_figure(dd.heatmap), 300),
+        ),
+        _chart(
+            "Lý do chưa hài lòng",
+            "Reasons given",
+            "Các lý do người dân chọn sau khi đánh giá chưa hài lòng; một lượt có thể chọn "
+            "nhiều lý do.",
+            graph("dd-reasons", figures.reasons_figure(reasons), 300),
+        ),
+        _chart(
+            "Đánh giá cần xem lại",
+            "Flagged ratings",
+            "Số lượt có dấu hiệu bất thường theo từng loại; loại ghi “không tính điểm” không "
+            "được tính vào kết quả, trừ khi chọn tính cả.",
+            graph("dd-flags", charts.flags_figure(dd.flags, counted), 300),
+        ),
+        _chart(
+            "So sánh",
+            "Comparison",
+            _comparison_words(dd),
+            graph("dd-compare", charts.comparison_figure(dd.comparison), 300),
         ),
     ]
+    pairs = [html.Div(cards[i : i + 2], className="dd-charts") for i in range(0, len(cards), 2)]
+    return [headline(dd), standing(dd), *pairs]
 
 
 def officers_card(dd: Drilldown, include_flagged: bool) -> html.Section | None:

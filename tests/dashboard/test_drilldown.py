@@ -133,7 +133,7 @@ def test_hr_sees_an_officers_month(app: Dash) -> None:
 def test_counting_the_flagged_press_changes_the_figures(app: Dash) -> None:
     text = _as(app, HR, officer, officer_id="CB-A", period="2026-10", flagged="1")
     assert "87,10 %" in text  # 27 of 31
-    assert "không được tính" not in text
+    assert "cần xem lại không được tính" not in text
 
 
 @pytest.mark.parametrize(
