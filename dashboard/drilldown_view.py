@@ -131,6 +131,19 @@ def period_nav(path: str, period: Period, today: date, include_flagged: bool) ->
     return html.Nav(links, className="dd-nav")
 
 
+def partial_banner(period: Period, today: date) -> html.Div | None:
+    """A period still running says so: its figures are of the days so far, not the whole."""
+    if period.end < today:
+        return None
+    return html.Div(
+        bilingual(
+            f"{period.label_vi} chưa kết thúc: số liệu tính đến hết ngày {today:%d/%m/%Y}.",
+            f"{period.label_en} is not over: figures up to {today:%d/%m/%Y}.",
+        ),
+        className="dd-partial",
+    )
+
+
 # --- pieces -----------------------------------------------------------------------------------
 
 
@@ -358,6 +371,7 @@ def page(
         [
             page_title(heading, title[1]),
             period_nav(path, period, today, include),
+            partial_banner(period, today),
             *body(dd, src.policy.misuse.count),
             officers_card(dd, include),
         ],

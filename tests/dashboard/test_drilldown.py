@@ -98,6 +98,13 @@ def test_pages_open_on_the_last_complete_month() -> None:
         drilldown_view.read_period("tháng 10", date(2026, 12, 3))
 
 
+def test_a_running_period_says_so() -> None:
+    today = date(2026, 11, 20)
+    assert drilldown_view.partial_banner(parse_period("2026-10"), today) is None
+    banner = str(drilldown_view.partial_banner(parse_period("2026-11"), today))
+    assert "Tháng 11/2026 chưa kết thúc: số liệu tính đến hết ngày 20/11/2026." in banner
+
+
 def test_the_following_period() -> None:
     assert drilldown_view.following(parse_period("2026-12")) == parse_period("2027-01")
     assert drilldown_view.following(parse_period("2026-Q3")) == parse_period("2026-Q4")
