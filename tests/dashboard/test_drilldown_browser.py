@@ -7,6 +7,7 @@ Every wait is for a condition on the page (devtools.browser's generous timeouts)
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -98,11 +99,18 @@ def test_an_officer_sees_their_own_page(page: Page, urls: dict[str, str]) -> Non
     assert _sideways(page) == 0
 
 
-def test_a_unit_and_units_side_by_side_fit_the_screen(page: Page, urls: dict[str, str]) -> None:
+def test_a_unit_lists_its_officers_and_units_side_by_side_fit(
+    page: Page, urls: dict[str, str]
+) -> None:
     page.goto(f"{urls['hr']}/unit/{ME.unit_id}?period={PERIOD}")
     wait_for_drilldown(page)
     expect(page.locator(f"#{drilldown_view.OFFICERS}")).to_contain_text(ME.name, timeout=WAIT_MS)
     assert _sideways(page) == 0
+
+    page.locator(f"#{drilldown_view.OFFICERS} a", has_text=ME.name).click()
+    expect(page).to_have_url(re.compile(rf"/dashboard/officer/{ME.id}\?period={PERIOD}$"))
+    wait_for_drilldown(page)
+    expect(page.locator(".page-title")).to_contain_text(ME.name)
 
     page.goto(f"{urls['hr']}/compare?period={PERIOD}")
     expect(page.locator(f"#{compare_view.TREND} .scatterlayer .trace")).to_have_count(
