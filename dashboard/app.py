@@ -23,14 +23,17 @@ from dash import ALL, Dash, Input, Output, State, ctx, dcc, html
 from dashboard import captions, sources
 from dashboard.components import NAV_GROUP, NAV_LINK, USER, bilingual, header
 from dashboard.pages import (
+    compare,
     counters,
     devices,
     fields,
     fleet,
     importing,
+    officer,
     officers,
     rota,
     satisfaction,
+    unit,
     units,
     users,
 )
@@ -40,6 +43,7 @@ from server.reporting.reports import default_policy
 
 PAGES: tuple[ModuleType, ...] = (
     satisfaction,
+    compare,
     devices,
     fleet,
     units,
@@ -49,6 +53,8 @@ PAGES: tuple[ModuleType, ...] = (
     rota,
     importing,
     users,
+    officer,  # the drill-down pages: opened from the review's rows, not in the header
+    unit,
 )
 URL = "url"
 LOGOUT = "/logout"  # the server's, outside the mount

@@ -40,8 +40,9 @@ def _nav_link(app: Dash, page: dict[str, Any]) -> dcc.Link:
 
 def header(app: Dash) -> html.Header:
     """The product name and one link per registered page, in the registry's order; pages of a
-    group (NAV_GROUPS) in a drop-down after the others."""
-    pages = list(dash.page_registry.values())
+    group (NAV_GROUPS) in a drop-down after the others; none for a page whose PAGE says
+    "nav": False (a drill-down, opened from a row)."""
+    pages = [page for page in dash.page_registry.values() if page.get("nav", True)]
     links: list[Any] = [_nav_link(app, page) for page in pages if not page.get("group")]
     for group, (vi, en) in NAV_GROUPS.items():
         members = [_nav_link(app, page) for page in pages if page.get("group") == group]

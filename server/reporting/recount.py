@@ -66,7 +66,8 @@ def _writer_lock(engine: Engine) -> Iterator[Connection]:
         yield conn
 
 
-def _is_flagged_sql(counted: Collection[str]) -> Any:
+def flagged_sql(counted: Collection[str]) -> Any:
+    """SQL true for a rating whose stored flags include one of `counted` (tally.is_flagged)."""
     if not counted:
         return false()
     marked = literal_column("','") + RATING.c.flags + literal_column("','")
@@ -77,7 +78,7 @@ def _raw_ratings(conn: Connection, month: date, counted: Collection[str]) -> dic
     empty: Any = literal_column("''")  # a literal, not a parameter: GROUP BY must match SELECT
     counter = func.coalesce(RATING.c.counter_id, empty)
     officer = func.coalesce(RATING.c.officer_id, empty)
-    flagged = _is_flagged_sql(counted)
+    flagged = flagged_sql(counted)
     q = (
         select(
             RATING.c.day,

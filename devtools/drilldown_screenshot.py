@@ -1,0 +1,92 @@
+"""`python -m devtools.drilldown_screenshot docs/`: an officer's drill-down page on demo data, as
+docs/officer-page.png (1440x900) and docs/officer-page-phone.png (390x844).
+
+Seeds a temporary SQLite database with the demo's ratings over the two months up to `now`, serves
+the dashboard mounted as in production and photographs the first demo officer's last complete
+month in Chromium as the HR office sees it, so the pictures in the docs are never staged by hand.
+"""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from playwright.sync_api import Browser, Page, ViewportSize, expect
+
+from dashboard import drilldown_view
+from dashboard.app import create_dash
+from devtools.browser import WAIT_MS, chromium, mounted, serve
+from devtools.dashboard_demo import OFFICERS, seed_demo
+from server.access.roles import Access
+from server.ingest.store import IngestRules
+from server.storage.db import make_engine, migrate, session_scope
+from server.timeutil import vn_day
+
+DESKTOP: ViewportSize = {"width": 1440, "height": 900}
+PHONE: ViewportSize = {"width": 390, "height": 844}
+HR = Access("hr", "phongnoivu")
+SHOTS = {"officer-page.png": DESKTOP, "officer-page-phone.png": PHONE}
+
+
+def wait_for_drilldown(page: Page) -> None:
+    """Until the heatmap and the trend have drawn their traces."""
+    heatmap = page.locator(f"#{drilldown_view.HEATMAP} .js-plotly-plot .heatmaplayer .hm")
+    expect(heatmap.first).to_be_attached(timeout=WAIT_MS)
+    trend = page.locator(f"#{drilldown_view.TREND} .js-plotly-plot .scatterlayer .trace")
+    expect(trend).to_have_count(2, timeout=WAIT_MS)
+
+
+@contextmanager
+def demo_dashboard(now: datetime) -> Iterator[str]:
+    """The demo's last two months up to `now`, served as HR sees them; yields the base URL."""
+    with tempfile.TemporaryDirectory(prefix="hailong-drilldown-") as tmp:
+        engine = make_engine(f"sqlite:///{tmp}/demo.db")
+        try:
+            migrate(engine)
+            with session_scope(engine) as session:
+                rules = IngestRules(chain_key=secrets.token_bytes(32))  # a throwaway chain key
+                seed_demo(session, now, rules, days=62)
+            app = create_dash(lambda: session_scope(engine), today=lambda: vn_day(now))
+            with serve(mounted(app, HR)) as base:
+                yield base
+        finally:
+            engine.dispose()
+
+
+def take(browser: Browser, folder: Path, now: datetime | None = None) -> list[Path]:
+    """Photograph the first demo officer's page at each size; returns the files written."""
+    moment = now or datetime.now(UTC)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    with demo_dashboard(moment) as base:
+        for name, viewport in SHOTS.items():
+            page = browser.new_page(viewport=viewport)
+            try:
+                page.goto(f"{base}/dashboard/officer/{OFFICERS[0].id}")
+                wait_for_drilldown(page)
+                page.screenshot(path=folder / name, full_page=True)
+                written.append(folder / name)
+            finally:
+                page.close()
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m devtools.drilldown_screenshot", description=__doc__
+    )
+    parser.add_argument("folder", type=Path, help="where to write the PNGs: docs/")
+    folder = parser.parse_args(argv).folder
+    with chromium() as browser:
+        for path in take(browser, folder):
+            print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
