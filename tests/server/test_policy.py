@@ -63,27 +63,47 @@ def _vn4(unsatisfied: int, satisfied: int, neutral: int = 0) -> Figures:
 
 def test_default_policy() -> None:
     policy = load_policy(None)
-    assert policy.version == "2026-12-default"
+    assert policy.version == "2026-12-vi-du-2"
     assert policy.source == BUILT_IN
     assert policy.min_ratings == 30
     assert policy.misuse == MisuseRules(3.0, 5, 60.0, False, flags.EXCLUDED_BY_DEFAULT)
     assert [r.code for r in policy.classification] == [
         "excellent",
         "good",
-        "completed",
         "not_completed",
+        "completed",
     ]
     assert [(r.label_vi, r.label_en) for r in policy.classification] == [
         ("Hoàn thành xuất sắc nhiệm vụ", "Excellent completion of duties"),
         ("Hoàn thành tốt nhiệm vụ", "Good completion of duties"),
-        ("Hoàn thành nhiệm vụ", "Completion of duties"),
         ("Không hoàn thành nhiệm vụ", "Non-completion of duties"),
+        ("Hoàn thành nhiệm vụ", "Completion of duties"),
     ]
-    excellent, good, completed, rest = policy.classification
-    assert (excellent.wilson_low_min, excellent.unsatisfied_pct_max) == (90, 2)
-    assert (good.wilson_low_min, good.unsatisfied_pct_max) == (80, 5)
-    assert (completed.wilson_low_min, completed.unsatisfied_pct_max) == (60, None)
-    assert rest.is_catch_all
+    excellent, good, harshest, rest = policy.classification
+    assert excellent == ClassRule(
+        "excellent",
+        "Hoàn thành xuất sắc nhiệm vụ",
+        "Excellent completion of duties",
+        satisfied_pct_min=88,
+        unsatisfied_pct_max=3,
+        ratings_min=100,
+    )
+    assert good == ClassRule(
+        "good",
+        "Hoàn thành tốt nhiệm vụ",
+        "Good completion of duties",
+        satisfied_pct_min=78,
+        unsatisfied_pct_max=5,
+    )
+    # the harshest class asks for enough ratings and a clear gap, never a lower bound alone
+    assert harshest == ClassRule(
+        "not_completed",
+        "Không hoàn thành nhiệm vụ",
+        "Non-completion of duties",
+        wilson_high_max=60,
+        ratings_min=100,
+    )
+    assert rest.is_catch_all and rest.code == "completed"
     assert policy.alerts == (
         UnsatisfiedAtCounter(
             id="unsatisfied-at-counter",
@@ -308,6 +328,24 @@ def _rule(body: str) -> str:
             r"'good' wilson_low_min must be a number ≥ 0 and ≤ 100, not 101",
         ),
         (
+            'version = "v"\n' + _rule("wilson_high_max = 100.5") + CATCH_ALL,
+            r"'good' wilson_high_max must be a number ≥ 0 and ≤ 100, not 100.5",
+        ),
+        (
+            'version = "v"\n' + _rule('wilson_high_max = "60"') + CATCH_ALL,
+            r"'good' wilson_high_max must be a number ≥ 0 and ≤ 100, not '60'",
+        ),
+        (
+            'version = "v"\n' + _rule("wilson_high = 60") + CATCH_ALL,
+            r"\[\[classification\]\] #1 wilson_high is not a setting here \(did you mean "
+            r"wilson_high_max\?\)",
+        ),
+        (
+            'version = "v"\n' + _rule("wilson_low_min = 80\nwilson_high_max = 60") + CATCH_ALL,
+            r"\[\[classification\]\] 'good' asks wilson_low_min = 80 and wilson_high_max = 60: "
+            r"the lowest estimate is never above the highest, so no officer meets both",
+        ),
+        (
             'version = "v"\n' + _rule("satisfied_pct_min = -1") + CATCH_ALL,
             r"satisfied_pct_min must be a number ≥ 0 and ≤ 100, not -1",
         ),
@@ -433,25 +471,41 @@ def test_alert_settings_and_labels() -> None:
 @pytest.mark.parametrize(
     ("fig", "code"),
     [
-        # 99 of 100 satisfied: Wilson low 94.5513…; 1 % dissatisfied
+        # 99 of 100 satisfied, 1 % dissatisfied
         (_vn4(unsatisfied=1, satisfied=99), "excellent"),
-        # 97 of 100: Wilson low 91.5480… would do, but 3 % dissatisfied is over 2
-        (_vn4(unsatisfied=3, satisfied=97), "good"),
-        # 48 of 50: Wilson low 86.5399…; 2/50 = 4 % dissatisfied
+        # 97 of 100, 3 % dissatisfied: at the limit
+        (_vn4(unsatisfied=3, satisfied=97), "excellent"),
+        # 96 of 100 would do, but 4 % dissatisfied is over 3
+        (_vn4(unsatisfied=4, satisfied=96), "good"),
+        # Đồng Hới's third year, 89 % of 100 with no one dissatisfied
+        (_vn4(unsatisfied=0, satisfied=89, neutral=11), "excellent"),
+        # the same share of 99 ratings: excellent asks for 100
+        (_vn4(unsatisfied=0, satisfied=88, neutral=11), "good"),
+        # Đồng Hới's second year, 80 % of 50, 2 % dissatisfied
+        (_vn4(unsatisfied=1, satisfied=40, neutral=9), "good"),
+        # 48 of 50: 2/50 = 4 % dissatisfied
         (_vn4(unsatisfied=2, satisfied=48), "good"),
-        # 47 of 50: Wilson low 83.7829… would do, but 3/50 = 6 % dissatisfied is over 5
+        # 47 of 50: 3/50 = 6 % dissatisfied is over 5
         (_vn4(unsatisfied=3, satisfied=47), "completed"),
-        # 24 of 30: Wilson low 62.6943…
-        (_vn4(unsatisfied=6, satisfied=24), "completed"),
-        # 19 of 30 with no one dissatisfied: Wilson low 45.5135… is under 60
-        (_vn4(unsatisfied=0, satisfied=19, neutral=11), "not_completed"),
+        # 66 % of 50: interval 52.15 – 77.56, no clear gap under 60 and too few ratings
+        (_vn4(unsatisfied=0, satisfied=33, neutral=17), "completed"),
+        # 145 of 220 (65.91 %): lower bound 59.42 under 60, upper bound 71.85 over it
+        (_vn4(unsatisfied=10, satisfied=145, neutral=65), "completed"),
+        # 20 of 50 (40 %): upper bound 53.82, but fewer than 100 ratings
+        (_vn4(unsatisfied=0, satisfied=20, neutral=30), "completed"),
+        # 51 of 100: upper bound 60.58 is over 60
+        (_vn4(unsatisfied=0, satisfied=51, neutral=49), "completed"),
+        # 50 of 100: upper bound 59.62, the whole interval under 60
+        (_vn4(unsatisfied=0, satisfied=50, neutral=50), "not_completed"),
+        # Đồng Hới's first year, 553 of 1,000: upper bound 58.36
+        (_vn4(unsatisfied=0, satisfied=553, neutral=447), "not_completed"),
     ],
 )
 def test_classify_each_class(fig: Figures, code: str) -> None:
     result = classify(fig, load_policy(None))
     assert result is not None
     assert result.code == code
-    assert result.policy_version == "2026-12-default"
+    assert result.policy_version == "2026-12-vi-du-2"
 
 
 def test_classify_texts() -> None:
@@ -463,20 +517,48 @@ def test_classify_texts() -> None:
         "Good completion of duties",
     )
     assert good.rule == (
-        "Hoàn thành tốt nhiệm vụ: cận dưới Wilson ≥ 80 % và tỷ lệ không hài lòng ≤ 5 % "
-        "(chính sách 2026-12-default)"
+        "Hoàn thành tốt nhiệm vụ: tỷ lệ hài lòng từ 78 % trở lên và tỷ lệ “Không hài lòng” "
+        "không quá 5 % (chính sách 2026-12-vi-du-2)"
     )
     assert good.rule_en == (
-        "Good completion of duties: Wilson lower bound ≥ 80 % and dissatisfied ≤ 5 % "
-        "(policy 2026-12-default)"
+        "Good completion of duties: satisfied share at least 78 % and “Dissatisfied” share at "
+        "most 5 % (policy 2026-12-vi-du-2)"
+    )
+    harshest = classify(_vn4(unsatisfied=10, satisfied=40, neutral=50), policy)
+    assert harshest is not None
+    assert harshest.rule == (
+        "Không hoàn thành nhiệm vụ: ngay cả ước tính cao nhất của tỷ lệ hài lòng cũng không quá "
+        "60 % và có ít nhất 100 đánh giá (chính sách 2026-12-vi-du-2)"
+    )
+    assert harshest.rule_en == (
+        "Non-completion of duties: satisfied share at most 60 % even at its highest estimate and "
+        "at least 100 ratings (policy 2026-12-vi-du-2)"
     )
     rest = classify(_vn4(unsatisfied=11, satisfied=19), policy)
     assert rest is not None
     assert rest.rule == (
-        "Không hoàn thành nhiệm vụ: không đạt mức nào ở trên (chính sách 2026-12-default)"
+        "Hoàn thành nhiệm vụ: không đạt mức nào ở trên (chính sách 2026-12-vi-du-2)"
     )
     assert rest.rule_en == (
-        "Non-completion of duties: met none of the rules above (policy 2026-12-default)"
+        "Completion of duties: met none of the rules above (policy 2026-12-vi-du-2)"
+    )
+    assert [r.text("vi") for r in policy.classification][-1] == "các trường hợp còn lại"
+    assert policy.classification[0].text("vi") == (
+        "tỷ lệ hài lòng từ 88 % trở lên, tỷ lệ “Không hài lòng” không quá 3 % và có ít nhất "
+        "100 đánh giá"
+    )
+
+
+def test_the_upper_bound_condition_holds_at_its_exact_limit() -> None:
+    text = 'version = "edges"\n' + _rule("wilson_high_max = 59.62\nratings_min = 100") + CATCH_ALL
+    policy = parse_policy(text, "edges.toml")
+    at = classify(_vn4(unsatisfied=0, satisfied=50, neutral=50), policy)  # upper 59.62
+    above = classify(_vn4(unsatisfied=0, satisfied=51, neutral=49), policy)  # upper 60.58
+    assert at is not None and at.code == "good"
+    assert above is not None and above.code == "rest"
+    assert at.rule == (
+        "Tốt: ngay cả ước tính cao nhất của tỷ lệ hài lòng cũng không quá 59,62 % và có ít nhất "
+        "100 đánh giá (chính sách edges)"
     )
 
 
@@ -512,12 +594,12 @@ def test_conditions_hold_at_their_exact_limits() -> None:
     result = classify(exact, policy)
     assert result is not None and result.code == "good"
     assert result.rule == (
-        "Tốt: tỷ lệ hài lòng ≥ 90 % và chỉ số hài lòng ≥ 81,11 và tỷ lệ không hài lòng ≤ 3,33 % "
-        "và ít nhất 30 đánh giá (chính sách edges)"
+        "Tốt: tỷ lệ hài lòng từ 90 % trở lên, chỉ số hài lòng từ 81,11 trở lên, tỷ lệ “Không "
+        "hài lòng” không quá 3,33 % và có ít nhất 30 đánh giá (chính sách edges)"
     )
     assert result.rule_en == (
-        "Good: satisfied ≥ 90 % and happy index ≥ 81.11 and dissatisfied ≤ 3.33 % "
-        "and at least 30 ratings (policy edges)"
+        "Good: satisfied share at least 90 %, happy index at least 81.11, “Dissatisfied” share "
+        "at most 3.33 % and at least 30 ratings (policy edges)"
     )
     # one more neutral rating: 27/31 = 87.10 < 90, and only the catch-all is left
     one_more = figures(
