@@ -32,7 +32,7 @@ ADMIN = Access("admin", "quantri")
 FIELDS = {"tu-phap": "Tư pháp", "dat-dai": "Đất đai", "ho-tich": "Hộ tịch"}
 # page path -> its table and what the table shows once loaded
 SCREENS = {
-    "units": ("units-table", "Bộ phận Một cửa UBND Quận 1"),
+    "units": ("units-table", "Bộ phận Một cửa Phường Sài Gòn"),
     "fields": ("fields-table", "Tư pháp"),
     "counters": ("counters-table", "Quầy số 1"),
     "officers": ("officers-table", OFFICERS[0].name),

@@ -205,7 +205,7 @@ class _OfficeHours(_Table):
 class _PolicyFile(_Table):
     """The whole file, in the order docs/policy.md gives its keys."""
 
-    version: str = Field(min_length=1, examples=["2026-12-default"])
+    version: str = Field(min_length=1, examples=["2026-12-vi-du-2"])
     name: str | None = Field(None, min_length=1, examples=["Chính sách mẫu"])
     description: str | None = Field(None, min_length=1, examples=["Ví dụ chính sách địa phương"])
     min_ratings: int = Field(30, ge=1)

@@ -219,7 +219,7 @@ def test_the_example_message() -> None:
     ("text", "message"),
     [
         ("version = ", "not valid TOML"),
-        (CATCH_ALL, 'version is required, e.g. version = "2026-12-default"'),
+        (CATCH_ALL, 'version is required, e.g. version = "2026-12-vi-du-2"'),
         ('version = ""\n' + CATCH_ALL, "version must be a non-empty string"),
         ('version = "  "\n' + CATCH_ALL, "version must be a non-empty string"),
         ("version = 3\n" + CATCH_ALL, "version must be a non-empty string .*, not 3"),
