@@ -6,13 +6,24 @@ from __future__ import annotations
 import random
 from collections import Counter
 from datetime import date
+from pathlib import Path
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, cast
 
 import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
 
+from devtools.browser import serve
 from server.policy import classify, load_policy
 from server.reporting.scoring import Figures, LevelTally, figures
+from server.storage.models import Officer, ServiceField, Unit, User
 from server.timeutil import vn_day
-from system.demo import FIELDS, TITLES, UNITS, day_presses, plan
+from system.demo import FIELDS, TITLES, UNITS, DemoFleet, day_presses, plan
+from tests.server.web.test_api import api_app
+
+if TYPE_CHECKING:
+    from system.up import Stack
 
 
 def test_a_counters_day_is_pressed_in_time_order_within_working_hours() -> None:
@@ -81,3 +92,37 @@ def test_the_demo_uses_todays_names() -> None:
         assert dated not in names and dated not in provinces
     assert provinces <= {"Gia Lai", "Thái Nguyên", "An Giang", "Quảng Trị"}
     assert "Nội vụ" in names
+
+
+def test_the_demo_registers_its_units_and_people_through_the_api(tmp_path: Path) -> None:
+    """The registry as `hailong demo` makes it, over a real HTTP server: today's names, and the
+    logins of the issue's reviewers with their full names and the admin's password."""
+    app = api_app(tmp_path)
+    with serve(app) as base:
+        stack = SimpleNamespace(
+            base_url=base,
+            secrets=SimpleNamespace(admin_password="admin-password"),
+            settings=SimpleNamespace(data_dir=tmp_path / "demo"),
+        )
+        passwords = DemoFleet()._seed_registry(cast("Stack", stack), plan())
+    assert len(passwords) == 20
+    with Session(app.state.engine) as session:
+        units = {u.id: (u.name, u.province) for u in session.exec(select(Unit))}
+        users = {u.username: u for u in session.exec(select(User))}
+        fields = {f.name for f in session.exec(select(ServiceField))}
+        names = {o.id: o.name for o in session.exec(select(Officer))}
+    assert units["DHOI"] == ("Phường Đồng Hới", "Quảng Trị")
+    assert units["DX"] == ("Phường Đức Xuân", "Thái Nguyên")
+    assert fields == {"Tư pháp – Hộ tịch", "Đất đai – Xây dựng", "Nội vụ", "Văn hóa – Xã hội"}
+    assert (users["phongnoivu"].role, users["phongnoivu"].full_name) == ("hr", "Trần Thị Thu Hà")
+    head = users["truong-dhoi"]
+    assert (head.role, head.unit_id) == ("unit_head", "DHOI") and head.full_name
+    officer = users["cb-dhoi-tp"]
+    assert (officer.role, officer.officer_id) == ("officer", "CB-DHOI-TP")
+    assert officer.full_name == names["CB-DHOI-TP"]
+    assert all(u.full_name for u in users.values() if u.username not in ("admin", "hr", "viewer"))
+    client = TestClient(app)
+    token = client.post(
+        "/api/v1/auth/token", data={"username": "phongnoivu", "password": "admin-password"}
+    )
+    assert token.status_code == 200, token.text
