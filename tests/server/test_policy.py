@@ -833,3 +833,42 @@ def test_the_silent_alert_and_office_hours() -> None:
 )
 def test_office_hours_and_silent_errors(table: str, message: str) -> None:
     assert _error(MINIMAL + table + "\n").startswith(f"policy.toml: {message}")
+
+
+OLDER_EXAMPLE = """version = "2026-12-default"
+[[classification]]
+code = "excellent"
+label_vi = "Hoàn thành xuất sắc nhiệm vụ"
+label_en = "Excellent completion of duties"
+wilson_low_min = 90
+unsatisfied_pct_max = 2
+[[classification]]
+code = "good"
+label_vi = "Hoàn thành tốt nhiệm vụ"
+label_en = "Good completion of duties"
+wilson_low_min = 80
+unsatisfied_pct_max = 5
+[[classification]]
+code = "completed"
+label_vi = "Hoàn thành nhiệm vụ"
+label_en = "Completion of duties"
+wilson_low_min = 60
+[[classification]]
+code = "not_completed"
+label_vi = "Không hoàn thành nhiệm vụ"
+label_en = "Non-completion of duties"
+"""
+
+
+def test_an_older_policy_still_loads_and_the_issues_officer_is_no_longer_failed() -> None:
+    """The issue's officer: 145 of 220 satisfied (65.91 %), lower bound 59.42, upper 71.85.
+    An agency's copy of the previous example keeps working as written; the new example asks
+    for the whole interval at or under 60 % before the harshest class."""
+    issue = _vn4(unsatisfied=10, satisfied=145, neutral=65)
+    older = classify(issue, parse_policy(OLDER_EXAMPLE, "agency.toml"))
+    now = classify(issue, load_policy(None))
+    assert older is not None and older.code == "not_completed"
+    assert older.rule == (
+        "Không hoàn thành nhiệm vụ: không đạt mức nào ở trên (chính sách 2026-12-default)"
+    )
+    assert now is not None and now.code == "completed"
