@@ -32,6 +32,7 @@ from server.policy import (
     misuse_flags,
     parse_policy,
 )
+from server.policy.rules import number_text
 from server.reporting.scoring import Figures, LevelTally, figures
 from server.storage import flags
 
@@ -872,3 +873,30 @@ def test_an_older_policy_still_loads_and_the_issues_officer_is_no_longer_failed(
         "Không hoàn thành nhiệm vụ: không đạt mức nào ở trên (chính sách 2026-12-default)"
     )
     assert now is not None and now.code == "completed"
+
+
+def test_the_documented_example_rules_are_the_shipped_ones() -> None:
+    """docs/policy.md's table of the example's rules (code, labels, conditions) and the words
+    it quotes for each rule are what the shipped file says and the reports print."""
+    docs = DOCS.read_text(encoding="utf-8")
+    policy = load_policy(None)
+    section = docs[docs.index("## Xếp loại") : docs.index("## Cảnh báo")]
+    documented = {}
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if len(cells) == 5 and re.fullmatch(r"`[a-z_]+`", cells[0]) and cells[0] != "`code`":
+            conditions = dict(re.findall(r"`(\w+) = ([\d.]+)`", cells[3]))
+            documented[cells[0].strip("`")] = (cells[1], cells[2], conditions)
+    shipped = {
+        r.code: (
+            r.label_vi,
+            r.label_en,
+            {c: number_text(getattr(r, c), "en") for c in CONDITIONS if getattr(r, c) is not None},
+        )
+        for r in policy.classification
+    }
+    assert documented == shipped
+    assert list(documented) == [r.code for r in policy.classification]
+    for rule in policy.classification:
+        assert f"| {rule.label_vi} | {rule.text('vi')} |" in section
+    assert f"(chính sách {policy.version})" in section
