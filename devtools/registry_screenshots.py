@@ -57,9 +57,10 @@ def seed(engine_url: str, now: datetime) -> None:
                 for officer, key in zip(OFFICERS, FIELDS, strict=False)
             )
             session.commit()
-            add_user(session, "quantri", "quantri-password", "admin")
-            add_user(session, "truongq1", "truongq1-password", "unit_head", "Q1-MOTCUA")
-            add_user(session, "phongnoivu", "phongnoivu-password", "hr")
+            add_user(session, "quantri", "quantri-password", "admin", full_name="Phan Văn Quân")
+            head = "Võ Thị Thanh Tâm"
+            add_user(session, "truongq1", "truongq1-pw", "unit_head", "Q1-MOTCUA", full_name=head)
+            add_user(session, "phongnoivu", "phongnoivu-pw", "hr", full_name="Trần Thị Thu Hà")
     finally:
         engine.dispose()
 
