@@ -334,7 +334,7 @@ def classify(fig: Scored, policy: Policy) -> Classification | None:
         if not rule.matches(fig):
             continue
         if rule.is_catch_all and index > 0:
-            vi, en = "không đạt mức nào ở trên", "met none of the rules above"
+            vi, en = "không thuộc các mức ở trên", "none of the rules above applies"
         elif rule.is_catch_all:
             vi, en = "mọi cán bộ đủ số đánh giá", "every officer with enough ratings"
         else:

@@ -538,10 +538,10 @@ def test_classify_texts() -> None:
     rest = classify(_vn4(unsatisfied=11, satisfied=19), policy)
     assert rest is not None
     assert rest.rule == (
-        "Hoàn thành nhiệm vụ: không đạt mức nào ở trên (chính sách 2026-12-vi-du-2)"
+        "Hoàn thành nhiệm vụ: không thuộc các mức ở trên (chính sách 2026-12-vi-du-2)"
     )
     assert rest.rule_en == (
-        "Completion of duties: met none of the rules above (policy 2026-12-vi-du-2)"
+        "Completion of duties: none of the rules above applies (policy 2026-12-vi-du-2)"
     )
     assert [r.text("vi") for r in policy.classification][-1] == "các trường hợp còn lại"
     assert policy.classification[0].text("vi") == (
@@ -870,7 +870,7 @@ def test_an_older_policy_still_loads_and_the_issues_officer_is_no_longer_failed(
     now = classify(issue, load_policy(None))
     assert older is not None and older.code == "not_completed"
     assert older.rule == (
-        "Không hoàn thành nhiệm vụ: không đạt mức nào ở trên (chính sách 2026-12-default)"
+        "Không hoàn thành nhiệm vụ: không thuộc các mức ở trên (chính sách 2026-12-default)"
     )
     assert now is not None and now.code == "completed"
 
