@@ -80,7 +80,4 @@ def _day(iso: str) -> str:
 def policy_rules(policy: Policy) -> list[str]:
     """The classification rules in order, as the reviewer reads them: the first rule met
     applies, the last has no conditions."""
-    return [
-        f"{rule.label_vi}: {' và '.join(rule.conditions('vi')) or 'các trường hợp còn lại'}"
-        for rule in policy.classification
-    ]
+    return [f"{rule.label_vi}: {rule.text('vi')}" for rule in policy.classification]

@@ -1,5 +1,10 @@
 """Demo data: two one-stop offices, six officers with Vietnamese names, a month of ratings.
 
+The offices are two wards of Thành phố Hồ Chí Minh as they are named since 1 July 2025 (the unit
+ids keep their old codes, which tests and screenshots use). The officers are satisfied about as
+often as in a well-run ward: five between 80 and 93 %, and one at 66 % (the issue's example of an
+officer that the shipped policy must not fail for want of a clear gap).
+
 `python -m devtools.dashboard_screenshot` and the dashboard tests seed the same rows, so the
 picture in docs/ shows what the tests check. A fixed random seed makes every run identical for one
 `now`.
@@ -20,8 +25,8 @@ from server.storage.rows import RatingRow
 from server.timeutil import VN_TZ, vn_day
 
 UNITS = {
-    "Q1-MOTCUA": "Bộ phận Một cửa UBND Quận 1",
-    "BN-MOTCUA": "Bộ phận Một cửa Phường Bến Nghé",
+    "Q1-MOTCUA": "Bộ phận Một cửa Phường Sài Gòn",
+    "BN-MOTCUA": "Bộ phận Một cửa Phường Bến Thành",
 }
 
 
@@ -35,12 +40,12 @@ class DemoOfficer:
 
 
 OFFICERS = (
-    DemoOfficer("CB-0001", "Nguyễn Thị Hương", "Q1-MOTCUA", "Chuyên viên", (2, 6, 40, 52)),
-    DemoOfficer("CB-0002", "Trần Văn Minh", "Q1-MOTCUA", "Chuyên viên", (6, 14, 50, 30)),
-    DemoOfficer("CB-0003", "Lê Thị Thu Hà", "Q1-MOTCUA", "Cán sự", (12, 20, 45, 23)),
-    DemoOfficer("CB-0004", "Phạm Quốc Bảo", "BN-MOTCUA", "Chuyên viên", (4, 10, 46, 40)),
-    DemoOfficer("CB-0005", "Hoàng Thị Mai", "BN-MOTCUA", "Công chức", (20, 25, 38, 17)),
-    DemoOfficer("CB-0006", "Đặng Đức Thắng", "BN-MOTCUA", "Công chức", (3, 9, 44, 44)),
+    DemoOfficer("CB-0001", "Nguyễn Thị Hương", "Q1-MOTCUA", "Chuyên viên", (2, 5, 40, 53)),
+    DemoOfficer("CB-0002", "Trần Văn Minh", "Q1-MOTCUA", "Chuyên viên", (3, 12, 50, 35)),
+    DemoOfficer("CB-0003", "Lê Thị Thu Hà", "Q1-MOTCUA", "Cán sự", (4, 16, 48, 32)),
+    DemoOfficer("CB-0004", "Phạm Quốc Bảo", "BN-MOTCUA", "Chuyên viên", (2, 8, 46, 44)),
+    DemoOfficer("CB-0005", "Hoàng Thị Mai", "BN-MOTCUA", "Công chức", (12, 22, 40, 26)),
+    DemoOfficer("CB-0006", "Đặng Đức Thắng", "BN-MOTCUA", "Công chức", (3, 12, 45, 40)),
 )
 
 OPEN_MINUTES = (7 * 60 + 30, 17 * 60)  # counters open 07:30-17:00 Vietnam time

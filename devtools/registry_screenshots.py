@@ -32,7 +32,7 @@ ADMIN = Access("admin", "quantri")
 FIELDS = {"tu-phap": "Tư pháp", "dat-dai": "Đất đai", "ho-tich": "Hộ tịch"}
 # page path -> its table and what the table shows once loaded
 SCREENS = {
-    "units": ("units-table", "Bộ phận Một cửa UBND Quận 1"),
+    "units": ("units-table", "Bộ phận Một cửa Phường Sài Gòn"),
     "fields": ("fields-table", "Tư pháp"),
     "counters": ("counters-table", "Quầy số 1"),
     "officers": ("officers-table", OFFICERS[0].name),
@@ -57,9 +57,10 @@ def seed(engine_url: str, now: datetime) -> None:
                 for officer, key in zip(OFFICERS, FIELDS, strict=False)
             )
             session.commit()
-            add_user(session, "quantri", "quantri-password", "admin")
-            add_user(session, "truongq1", "truongq1-password", "unit_head", "Q1-MOTCUA")
-            add_user(session, "phongnoivu", "phongnoivu-password", "hr")
+            add_user(session, "quantri", "quantri-password", "admin", full_name="Phan Văn Quân")
+            head = "Võ Thị Thanh Tâm"
+            add_user(session, "truongq1", "truongq1-pw", "unit_head", "Q1-MOTCUA", full_name=head)
+            add_user(session, "phongnoivu", "phongnoivu-pw", "hr", full_name="Trần Thị Thu Hà")
     finally:
         engine.dispose()
 

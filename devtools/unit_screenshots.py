@@ -23,7 +23,7 @@ from device.view import ReasonChoice, View  # noqa: E402
 SIZE = (800, 480)
 LARGE = (1024, 600)
 _UNIT = View(
-    unit_name="UBND phường Bến Nghé – Bộ phận một cửa",
+    unit_name="UBND phường Sài Gòn – Bộ phận một cửa",
     counter_id="Q03",
     online=True,
     buttons=4,

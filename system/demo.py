@@ -2,6 +2,9 @@
 
 The history goes through MQTT like any rating (each simulated unit presses with its clock set to
 a past working hour), never into the database directly, so the demo exercises the whole path.
+Names are those of the two-level local government in force since 1 July 2025 (provinces and
+their communes and wards, no districts), and the officers are satisfied about as often as in a
+well-run commune: most between 80 and 95 %, two weaker ones, as docs/policy.md's example expects.
 """
 
 from __future__ import annotations
@@ -21,24 +24,33 @@ if TYPE_CHECKING:
     from system.simulator import SimulatedUnit
     from system.up import Stack
 
-UNITS = (  # id, name, kind, province
-    ("DH", "Phường Diên Hồng – TP Pleiku", "ward", "Gia Lai"),
-    ("BK", "TP Bắc Kạn", "ward", "Bắc Kạn"),
-    ("LP", "Phường Long Phú – TX Tân Châu", "ward", "An Giang"),
-    ("LDB", "Xã Long Điền B – An Giang", "commune", "An Giang"),
-    ("DHOI", "TP Đồng Hới", "ward", "Quảng Bình"),
+UNITS = (  # id, name, kind, province (since 1 July 2025)
+    ("DH", "Phường Diên Hồng", "ward", "Gia Lai"),
+    ("DX", "Phường Đức Xuân", "ward", "Thái Nguyên"),
+    ("LP", "Phường Long Phú", "ward", "An Giang"),
+    ("CP", "Xã Châu Phong", "commune", "An Giang"),
+    ("DHOI", "Phường Đồng Hới", "ward", "Quảng Trị"),
 )
 FIELDS = (  # code in counter ids, field id, field name (lĩnh vực)
     ("TP", "tu-phap-ho-tich", "Tư pháp – Hộ tịch"),
-    ("DC", "dia-chinh-xay-dung", "Địa chính – Xây dựng"),
-    ("LD", "lao-dong-thuong-binh-va-xa-hoi", "Lao động – Thương binh và Xã hội"),
+    ("DD", "dat-dai-xay-dung", "Đất đai – Xây dựng"),
+    ("NV", "noi-vu", "Nội vụ"),
     ("VH", "van-hoa-xa-hoi", "Văn hóa – Xã hội"),
 )
 TITLES = (
     "Công chức Tư pháp – Hộ tịch",
-    "Công chức Địa chính – Xây dựng",
-    "Công chức Lao động – Thương binh và Xã hội",
+    "Công chức Đất đai – Xây dựng",
+    "Công chức Nội vụ",
     "Công chức Văn hóa – Xã hội",
+)
+# The share of satisfied citizens each officer earns, in plan() order: a weaker one at Đồng Hới's
+# first-year 55 % and one at 70 %; the rest drawn between 80 and 95 %.
+WEAKER = {6: 0.70, 13: 0.55}
+# Demo logins besides admin, all with the admin's password: (username, role, full name); each
+# unit also gets its head ("truong-<unit>") and each officer a login named by the officer's id.
+PEOPLE = (
+    ("phongnoivu", "hr", "Trần Thị Thu Hà"),
+    ("xem", "viewer", "Lê Văn Nam"),
 )
 
 
@@ -52,31 +64,35 @@ class DemoCounter:
 
 
 def plan(seed: int = 7) -> list[DemoCounter]:
+    """One counter, device and officer per unit and field; `quality` is the officer's share of
+    satisfied citizens (WEAKER, or between 0.80 and 0.95)."""
     rng = random.Random(seed)
-    out = []
+    out: list[DemoCounter] = []
     for unit_id, *_ in UNITS:
         for field_code, *_ in FIELDS:
             counter_id = f"{unit_id}-{field_code}"
+            drawn = rng.uniform(0.80, 0.95)
             out.append(
                 DemoCounter(
                     unit_id,
                     counter_id,
                     f"dev-{counter_id}".lower(),
                     f"CB-{counter_id}",
-                    rng.uniform(0.55, 0.95),
+                    WEAKER.get(len(out), drawn),
                 )
             )
     return out
 
 
 def score_for(rng: random.Random, quality: float) -> int:
-    """vn4 score: a good officer mostly gets 3-4, a weaker one more 1-2."""
+    """vn4 score: satisfied (3-4) with probability `quality`; of the others, four in five
+    "Chưa hài lòng" (2) and one in five "Không hài lòng" (1), as citizens rarely pick the worst."""
     roll = rng.random()
     if roll < quality * 0.55:
         return 4
     if roll < quality:
         return 3
-    if roll < quality + (1 - quality) * 0.6:
+    if roll < quality + (1 - quality) * 0.8:
         return 2
     return 1
 
@@ -123,6 +139,7 @@ class DemoFleet:
         since = (datetime.now(UTC) - timedelta(days=self.days + 10)).isoformat()
         codes = [code for code, *_ in FIELDS]
         passwords: dict[str, str] = {}
+        names = {c.officer_id: officer_name(rng) for c in counters}
         for _, field_id, field_name in FIELDS:
             api.post("/api/v1/fields", {"id": field_id, "name": field_name})
         for unit_id, unit_name, kind, province in UNITS:
@@ -146,7 +163,7 @@ class DemoFleet:
                 "/api/v1/officers",
                 {
                     "id": c.officer_id,
-                    "name": officer_name(rng),
+                    "name": names[c.officer_id],
                     "unit_id": c.unit_id,
                     "title": TITLES[codes.index(field_code)],
                 },
@@ -158,8 +175,25 @@ class DemoFleet:
             api.post("/api/v1/devices", {"id": c.device_id, "counter_id": c.counter_id})
             bundle = api.download(f"/api/v1/devices/{c.device_id}/bundle")
             passwords[c.device_id] = bundle_settings(bundle, c.device_id).mqtt.target.password or ""
+        self._seed_people(api, stack.secrets.admin_password, names)
         save_passwords(passwords_file, passwords)
         return passwords
+
+    def _seed_people(self, api: AdminApi, password: str, officers: dict[str, str]) -> None:
+        """The logins of the issue's reviewers, with the person's full name: HR, a viewer, each
+        unit's head and each officer (whose full name is the officer's)."""
+        from system.simulator import officer_name
+
+        rng = random.Random(13)
+        people = [{"username": u, "role": r, "full_name": n} for u, r, n in PEOPLE]
+        for unit_id, *_ in UNITS:
+            head = {"username": f"truong-{unit_id.lower()}", "full_name": officer_name(rng)}
+            people.append({**head, "role": "unit_head", "unit_id": unit_id})
+        for officer_id, name in officers.items():
+            login = {"username": officer_id.lower(), "full_name": name}
+            people.append({**login, "role": "officer", "officer_id": officer_id})
+        for person in people:
+            api.post("/api/v1/users", {**person, "password": password})
 
     def _units(self, stack: Stack, passwords: dict[str, str]) -> dict[str, SimulatedUnit]:
         from device.clock import ManualClock
@@ -215,6 +249,12 @@ class DemoFleet:
         try:
             print(
                 f"  demo fleet: {len(units)} simulated units; sending {self.days} days of history…",
+                flush=True,
+            )
+            print(
+                "  demo logins, with the admin's password: phongnoivu (Phòng Nội vụ), "
+                f"truong-dhoi (unit head), {counters[-1].officer_id.lower()} (officer), "
+                "xem (viewer)",
                 flush=True,
             )
             self._history(

@@ -78,9 +78,11 @@ def add_user(
     role: str,
     unit_id: str | None = None,
     officer_id: str | None = None,
+    full_name: str | None = None,
 ) -> User:
-    """Add a user or reset an existing one; an officer's login takes the officer's unit.
-    Commits, with whatever the caller added to the session (its audit event)."""
+    """Add a user or reset an existing one (its full name kept unless one is given); an
+    officer's login takes the officer's unit. Commits, with whatever the caller added to the
+    session (its audit event)."""
     if role not in ROLES:
         raise RegistryError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
     if len(password) < 8:
@@ -102,6 +104,8 @@ def add_user(
     user.role = role
     user.unit_id = unit_id
     user.officer_id = officer_id
+    if full_name is not None:
+        user.full_name = full_name
     session.add(user)
     session.commit()
     session.refresh(user)

@@ -88,6 +88,7 @@ class _ClassRule(_Table):
     label_vi: str = Field(min_length=1, examples=["Hoàn thành tốt nhiệm vụ"])
     label_en: str = Field(min_length=1, examples=["Good completion of duties"])
     wilson_low_min: float | None = Field(None, ge=0, le=100)
+    wilson_high_max: float | None = Field(None, ge=0, le=100)
     satisfied_pct_min: float | None = Field(None, ge=0, le=100)
     happy_index_min: float | None = Field(None, ge=0, le=100)
     unsatisfied_pct_max: float | None = Field(None, ge=0, le=100)
@@ -204,7 +205,7 @@ class _OfficeHours(_Table):
 class _PolicyFile(_Table):
     """The whole file, in the order docs/policy.md gives its keys."""
 
-    version: str = Field(min_length=1, examples=["2026-12-default"])
+    version: str = Field(min_length=1, examples=["2026-12-vi-du-2"])
     name: str | None = Field(None, min_length=1, examples=["Chính sách mẫu"])
     description: str | None = Field(None, min_length=1, examples=["Ví dụ chính sách địa phương"])
     min_ratings: int = Field(30, ge=1)
@@ -228,6 +229,8 @@ class _PolicyFile(_Table):
                     f"[[classification]] {rule.code!r} code is used by an earlier rule; give "
                     "each class its own code"
                 )
+            if (problem := rule.contradiction()) is not None:
+                raise ValueError(f"[[classification]] {rule.code!r} {problem}")
             if rule.is_catch_all and number < len(rules):
                 raise ValueError(
                     f"[[classification]] {rule.code!r} has no conditions, so it matches "
@@ -277,8 +280,7 @@ def parse_policy(text: str, source: str) -> Policy:
 
 
 def load_policy(path: Path | None = None) -> Policy:
-    """The policy in `path`, or the shipped default (server/policy/policy-default.toml) for
-    None."""
+    """The policy in `path`, or for None the shipped default (policy-default.toml beside us)."""
     if path is None:
         text = resources.files(__package__).joinpath(DEFAULT_FILE).read_text(encoding="utf-8")
         return parse_policy(text, BUILT_IN)

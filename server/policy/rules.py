@@ -19,6 +19,7 @@ from server.storage import flags
 
 CONDITIONS = (
     "wilson_low_min",
+    "wilson_high_max",
     "satisfied_pct_min",
     "happy_index_min",
     "unsatisfied_pct_max",
@@ -137,6 +138,8 @@ class Scored(Protocol):
     @property
     def wilson_low(self) -> float | None: ...
     @property
+    def wilson_high(self) -> float | None: ...
+    @property
     def satisfied_pct(self) -> float | None: ...
     @property
     def happy_index(self) -> float | None: ...
@@ -150,12 +153,26 @@ def number_text(value: float, lang: str) -> str:
     return text.replace(".", ",") if lang == "vi" else text
 
 
-_CONDITION_WORDS = (  # how ClassRule.conditions says each one, but ratings_min
-    ("wilson_low_min", "cận dưới Wilson", "Wilson lower bound", "≥", " %"),
-    ("satisfied_pct_min", "tỷ lệ hài lòng", "satisfied", "≥", " %"),
-    ("happy_index_min", "chỉ số hài lòng", "happy index", "≥", ""),
-    ("unsatisfied_pct_max", "tỷ lệ không hài lòng", "dissatisfied", "≤", " %"),
-)
+# How ClassRule.conditions says each condition, in plain words for the HR office: the limit
+# goes where {} is. The 95 % interval is "the lowest / highest estimate" of the satisfied share,
+# as the review page's confidence bar draws it.
+_CONDITION_WORDS = {
+    "wilson_low_min": (
+        "ngay cả ước tính thấp nhất của tỷ lệ hài lòng cũng từ {} % trở lên",
+        "satisfied share at least {} % even at its lowest estimate",
+    ),
+    "wilson_high_max": (
+        "ngay cả ước tính cao nhất của tỷ lệ hài lòng cũng không quá {} %",
+        "satisfied share at most {} % even at its highest estimate",
+    ),
+    "satisfied_pct_min": ("tỷ lệ hài lòng từ {} % trở lên", "satisfied share at least {} %"),
+    "happy_index_min": ("chỉ số hài lòng từ {} trở lên", "happy index at least {}"),
+    "unsatisfied_pct_max": (
+        "tỷ lệ “Không hài lòng” không quá {} %",
+        "“Dissatisfied” share at most {} %",
+    ),
+    "ratings_min": ("có ít nhất {} đánh giá", "at least {} ratings"),
+}
 
 
 @dataclass(frozen=True)
@@ -169,6 +186,7 @@ class ClassRule:
     label_vi: str
     label_en: str
     wilson_low_min: float | None = None
+    wilson_high_max: float | None = None
     satisfied_pct_min: float | None = None
     happy_index_min: float | None = None
     unsatisfied_pct_max: float | None = None
@@ -181,6 +199,7 @@ class ClassRule:
     def matches(self, fig: Scored) -> bool:
         checks = (
             (self.wilson_low_min, fig.wilson_low, True),
+            (self.wilson_high_max, fig.wilson_high, False),
             (self.satisfied_pct_min, fig.satisfied_pct, True),
             (self.happy_index_min, fig.happy_index, True),
             (self.unsatisfied_pct_max, fig.unsatisfied_pct, False),
@@ -193,21 +212,33 @@ class ClassRule:
                 return False
         return True
 
+    def contradiction(self) -> str | None:
+        """Why no officer can meet the rule, if its limits exclude each other."""
+        low, high = self.wilson_low_min, self.wilson_high_max
+        if low is None or high is None or low <= high:
+            return None
+        return (
+            f"asks wilson_low_min = {number_text(low, 'en')} and wilson_high_max = "
+            f"{number_text(high, 'en')}: the lowest estimate is never above the highest, so no "
+            "officer meets both; keep one of the two"
+        )
+
     def conditions(self, lang: str) -> list[str]:
-        """The rule's conditions in words, in `lang` ("vi" or "en")."""
+        """The rule's conditions in words, in `lang` ("vi" or "en"), in CONDITIONS' order."""
         vi = lang == "vi"
-        parts = [
-            f"{word_vi if vi else word_en} {sign} {number_text(limit, lang)}{unit}"
-            for name, word_vi, word_en, sign, unit in _CONDITION_WORDS
+        return [
+            _CONDITION_WORDS[name][0 if vi else 1].format(number_text(limit, lang))
+            for name in CONDITIONS
             if (limit := getattr(self, name)) is not None
         ]
-        if self.ratings_min is not None:
-            parts.append(
-                f"ít nhất {self.ratings_min} đánh giá"
-                if vi
-                else f"at least {self.ratings_min} ratings"
-            )
-        return parts
+
+    def text(self, lang: str) -> str:
+        """The conditions as one phrase ("a, b và c"), or what a catch-all covers."""
+        parts = self.conditions(lang)
+        if not parts:
+            return "các trường hợp còn lại" if lang == "vi" else "every other case"
+        last = " và " if lang == "vi" else " and "
+        return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + last + parts[-1]
 
 
 @dataclass(frozen=True)
@@ -303,11 +334,11 @@ def classify(fig: Scored, policy: Policy) -> Classification | None:
         if not rule.matches(fig):
             continue
         if rule.is_catch_all and index > 0:
-            vi, en = "không đạt mức nào ở trên", "met none of the rules above"
+            vi, en = "không thuộc các mức ở trên", "none of the rules above applies"
         elif rule.is_catch_all:
             vi, en = "mọi cán bộ đủ số đánh giá", "every officer with enough ratings"
         else:
-            vi, en = " và ".join(rule.conditions("vi")), " and ".join(rule.conditions("en"))
+            vi, en = rule.text("vi"), rule.text("en")
         return Classification(
             code=rule.code,
             label_vi=rule.label_vi,

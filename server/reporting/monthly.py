@@ -269,10 +269,7 @@ def render(m: Monthly, run: Run) -> str:
         previous=m.officers.previous,
         include_flagged=m.officers.query.include_flagged,
         policy=policy,
-        rules=[
-            (rule.label_vi, " và ".join(rule.conditions("vi")) or "các trường hợp còn lại")
-            for rule in policy.classification
-        ],
+        rules=[(rule.label_vi, rule.text("vi")) for rule in policy.classification],
         run=run,
         generated_at=vn_time(run.generated_at),
         officers=[{**row, "flag_rows": flag_rows(row["flags"], policy)} for row in rows],

@@ -253,7 +253,7 @@ def test_report_callback_over_http_shows_the_reports_figures(demo_engine: Engine
     assert out[satisfaction.TABLE_BOX]["hidden"] is False
     assert out[satisfaction.EMPTY]["hidden"] is True
     assert out[satisfaction.RULES]["hidden"] is False
-    assert "2026-12-default" in str(out[satisfaction.CAPTION]["children"])
+    assert "2026-12-vi-du-2" in str(out[satisfaction.CAPTION]["children"])
 
 
 def test_a_unit_heads_request_for_another_unit_is_refused(demo_engine: Engine) -> None:

@@ -84,7 +84,7 @@ def test_satisfaction_page_shows_officers_and_chart_without_console_errors(
     expect(page.locator(f"#{satisfaction.CHART} .legendtext").first).to_contain_text("Số đánh giá")
     expect(page.locator(f"#{satisfaction.REASONS} .barlayer .trace")).to_have_count(1)
     expect(page.locator(f"#{satisfaction.KPI_SATISFIED}")).to_contain_text("%")
-    expect(page.locator(f"#{satisfaction.CAPTION}")).to_contain_text("chính sách 2026-12-default")
+    expect(page.locator(f"#{satisfaction.CAPTION}")).to_contain_text("chính sách 2026-12-vi-du-2")
     expect(page.locator(".header")).to_contain_text("Hài Lòng")
     expect(page.locator(".nav-link.active")).to_contain_text("Mức độ hài lòng")
     assert page.title() == satisfaction.PAGE["title"]
@@ -223,7 +223,7 @@ def test_a_unit_head_logs_in_and_sees_only_their_unit_and_its_alerts(
 
     table.locator("td[data-dash-column='classification']").first.hover()
     expect(page.locator(".dash-table-tooltip")).to_contain_text(
-        "Hoàn thành nhiệm vụ: cận dưới Wilson ≥ 60 %", timeout=WAIT_MS
+        "Hoàn thành tốt nhiệm vụ: tỷ lệ hài lòng từ 78 % trở lên", timeout=WAIT_MS
     )
     # the links are the API's, which takes the same login cookie
     csv_href = page.locator(f"#{satisfaction.EXPORT_CSV}").get_attribute("href")

@@ -182,16 +182,25 @@ def test_the_suggested_class_shows_the_rule_that_gave_it() -> None:
         "classification"
     ]
 
-    assert a["classification"] == "Hoàn thành nhiệm vụ"
+    assert a["classification"] == "Hoàn thành tốt nhiệm vụ"
     assert tip["value"].startswith(
-        "Hoàn thành nhiệm vụ: cận dưới Wilson ≥ 60 % (chính sách 2026-12-default)"
+        "Hoàn thành tốt nhiệm vụ: tỷ lệ hài lòng từ 78 % trở lên và tỷ lệ “Không hài lòng” không "
+        "quá 5 % (chính sách 2026-12-vi-du-2)"
     )
-    english = "Completion of duties: Wilson lower bound ≥ 60 % (policy 2026-12-default)"
+    english = (
+        "Good completion of duties: satisfied share at least 78 % and “Dissatisfied” share at "
+        "most 5 % (policy 2026-12-vi-du-2)"
+    )
     assert english in tip["value"]
     assert captions.policy_rules(POLICY)[0] == (
-        "Hoàn thành xuất sắc nhiệm vụ: cận dưới Wilson ≥ 90 % và tỷ lệ không hài lòng ≤ 2 %"
+        "Hoàn thành xuất sắc nhiệm vụ: tỷ lệ hài lòng từ 88 % trở lên, tỷ lệ “Không hài lòng” "
+        "không quá 3 % và có ít nhất 100 đánh giá"
     )
-    assert captions.policy_rules(POLICY)[-1] == "Không hoàn thành nhiệm vụ: các trường hợp còn lại"
+    assert captions.policy_rules(POLICY)[2] == (
+        "Không hoàn thành nhiệm vụ: ngay cả ước tính cao nhất của tỷ lệ hài lòng cũng không quá "
+        "60 % và có ít nhất 100 đánh giá"
+    )
+    assert captions.policy_rules(POLICY)[-1] == "Hoàn thành nhiệm vụ: các trường hợp còn lại"
 
 
 def test_flagged_ratings_are_counted_apart_and_only_scored_when_asked() -> None:
@@ -281,7 +290,7 @@ def test_caption_names_the_period_the_comparison_and_the_policy() -> None:
 
     assert caption.vi == (
         "Tháng 10/2026 (01/10/2026–31/10/2026) · so với Tháng 9/2026 · chính sách "
-        "2026-12-default (Chính sách mẫu / Example policy) · xếp hạng từ 30 đánh giá"
+        "2026-12-vi-du-2 (Chính sách mẫu / Example policy) · xếp hạng từ 30 đánh giá"
         " · tính cả đánh giá bị gắn cờ"
     )
     assert caption.en.startswith("October 2026 · compared with September 2026 · policy 2026-12")
@@ -350,7 +359,7 @@ def device(**overrides: object) -> DeviceRow:
         "id": "HL-01",
         "counter_id": "Q-01",
         "counter_name": "Quầy số 1",
-        "unit_name": "UBND Quận 1",
+        "unit_name": "Phường Sài Gòn",
         "state": "online",
         "last_seen_at": datetime(2026, 11, 20, 1, 5, tzinfo=UTC),
         "outbox": 0,
@@ -370,7 +379,7 @@ def test_device_records_show_vietnam_time_and_bilingual_states() -> None:
         ]
     )
 
-    assert online["counter"] == "Quầy số 1 · UBND Quận 1"
+    assert online["counter"] == "Quầy số 1 · Phường Sài Gòn"
     assert online["state"] == "Trực tuyến (online)"
     assert online["last_seen"] == "2026-11-20 08:05"  # 01:05 UTC is 08:05 in Vietnam
     assert online["revoked"] == "—"

@@ -35,8 +35,8 @@ NOT_OFFICERS: tuple[report_json.Scope, ...] = ("counter", "field", "unit")
 
 def seed(engine: Engine) -> None:
     with session_scope(engine) as session:
-        rows.add_unit(session, "U-B", "Phường Bến Nghé")
-        rows.add_unit(session, "U-A", "UBND Quận 1")
+        rows.add_unit(session, "U-B", "Phường Bến Thành")
+        rows.add_unit(session, "U-A", "Phường Sài Gòn")
         rows.add_officer(session, "CB-1", "Nguyễn Thị Hương", "U-A")
         rows.add_officer(session, "CB-2", "Trần Văn Minh", "U-B")
         rows.add_ratings(session, "CB-1", "U-A", D1, [4, 4, 3])
@@ -56,8 +56,8 @@ def test_unit_names_in_name_order(engine: Engine) -> None:
     seed(engine)
     with session_scope(engine) as session:
         assert list(queries.unit_names(session).items()) == [
-            ("U-B", "Phường Bến Nghé"),
-            ("U-A", "UBND Quận 1"),
+            ("U-B", "Phường Bến Thành"),
+            ("U-A", "Phường Sài Gòn"),
         ]
 
 
@@ -161,11 +161,11 @@ def test_alerts_are_the_unit_heads_own_and_nobody_elses(report_engine: Engine) -
 def test_device_rows_name_the_counter_and_unit_and_keep_to_the_users_unit(engine: Engine) -> None:
     seen = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)
     with session_scope(engine) as session:
-        rows.add_unit(session, "U-A", "UBND Quận 1")
-        rows.add_unit(session, "U-B", "Phường Bến Nghé")
+        rows.add_unit(session, "U-A", "Phường Sài Gòn")
+        rows.add_unit(session, "U-B", "Phường Bến Thành")
         rows.add_counter(session, "Q-2", "Quầy số 2", "U-A")
         rows.add_counter(session, "Q-1", "Quầy số 1", "U-A")
-        rows.add_counter(session, "B-1", "Quầy Bến Nghé", "U-B")
+        rows.add_counter(session, "B-1", "Quầy Bến Thành", "U-B")
         rows.add_device(session, "HL-2", "Q-2", state="offline", outbox=5, last_seen_at=seen)
         rows.add_device(session, "HL-1", "Q-1", state="online", firmware="1.2.0")
         rows.add_device(session, "HL-B", "B-1")
@@ -178,13 +178,13 @@ def test_device_rows_name_the_counter_and_unit_and_keep_to_the_users_unit(engine
 
     assert (first.id, first.counter_name, first.unit_name) == (
         "HL-B",
-        "Quầy Bến Nghé",
-        "Phường Bến Nghé",
+        "Quầy Bến Thành",
+        "Phường Bến Thành",
     )
     assert (second.id, second.counter_name, second.unit_name) == (
         "HL-1",
         "Quầy số 1",
-        "UBND Quận 1",
+        "Phường Sài Gòn",
     )
     assert (second.state, second.firmware, second.revoked_at) == ("online", "1.2.0", None)
     assert (other.id, other.state, other.outbox) == ("HL-2", "offline", 5)

@@ -40,7 +40,7 @@ WITH_OFFICER = View(officer_name="Nguyễn Thị Hồng Nhung", officer_title="C
 ASKING = replace(WITH_OFFICER, page="reasons", chosen=1, reasons_left_s=15)
 
 VIEWS = [
-    replace(WITH_OFFICER, counter_id="Q03", unit_name="UBND phường Bến Nghé", online=True),
+    replace(WITH_OFFICER, counter_id="Q03", unit_name="UBND phường Sài Gòn", online=True),
     replace(WITH_OFFICER, officer_photo=Path("/nonexistent/photo.png")),  # the initials instead
     View(counter_id="Q03"),
     replace(WITH_OFFICER, scale="vn3", language="en"),

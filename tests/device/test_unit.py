@@ -127,7 +127,7 @@ def test_an_unsynchronised_clock_is_reported(unit: Unit, clock: ManualClock) -> 
 
 
 def test_the_view_thanks_then_returns_to_idle(unit: Unit, clock: ManualClock) -> None:
-    unit.apply_config(config(unit_name="UBND phường Bến Nghé"))
+    unit.apply_config(config(unit_name="UBND phường Sài Gòn"))
     view = unit.view()
     assert (view.page, view.officer_name, view.counter_id) == ("idle", OFFICER.name, "Q03")
     unit.press(4)

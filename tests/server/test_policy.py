@@ -32,6 +32,7 @@ from server.policy import (
     misuse_flags,
     parse_policy,
 )
+from server.policy.rules import number_text
 from server.reporting.scoring import Figures, LevelTally, figures
 from server.storage import flags
 
@@ -63,27 +64,47 @@ def _vn4(unsatisfied: int, satisfied: int, neutral: int = 0) -> Figures:
 
 def test_default_policy() -> None:
     policy = load_policy(None)
-    assert policy.version == "2026-12-default"
+    assert policy.version == "2026-12-vi-du-2"
     assert policy.source == BUILT_IN
     assert policy.min_ratings == 30
     assert policy.misuse == MisuseRules(3.0, 5, 60.0, False, flags.EXCLUDED_BY_DEFAULT)
     assert [r.code for r in policy.classification] == [
         "excellent",
         "good",
-        "completed",
         "not_completed",
+        "completed",
     ]
     assert [(r.label_vi, r.label_en) for r in policy.classification] == [
         ("Hoàn thành xuất sắc nhiệm vụ", "Excellent completion of duties"),
         ("Hoàn thành tốt nhiệm vụ", "Good completion of duties"),
-        ("Hoàn thành nhiệm vụ", "Completion of duties"),
         ("Không hoàn thành nhiệm vụ", "Non-completion of duties"),
+        ("Hoàn thành nhiệm vụ", "Completion of duties"),
     ]
-    excellent, good, completed, rest = policy.classification
-    assert (excellent.wilson_low_min, excellent.unsatisfied_pct_max) == (90, 2)
-    assert (good.wilson_low_min, good.unsatisfied_pct_max) == (80, 5)
-    assert (completed.wilson_low_min, completed.unsatisfied_pct_max) == (60, None)
-    assert rest.is_catch_all
+    excellent, good, harshest, rest = policy.classification
+    assert excellent == ClassRule(
+        "excellent",
+        "Hoàn thành xuất sắc nhiệm vụ",
+        "Excellent completion of duties",
+        satisfied_pct_min=88,
+        unsatisfied_pct_max=3,
+        ratings_min=100,
+    )
+    assert good == ClassRule(
+        "good",
+        "Hoàn thành tốt nhiệm vụ",
+        "Good completion of duties",
+        satisfied_pct_min=78,
+        unsatisfied_pct_max=5,
+    )
+    # the harshest class asks for enough ratings and a clear gap, never a lower bound alone
+    assert harshest == ClassRule(
+        "not_completed",
+        "Không hoàn thành nhiệm vụ",
+        "Non-completion of duties",
+        wilson_high_max=60,
+        ratings_min=100,
+    )
+    assert rest.is_catch_all and rest.code == "completed"
     assert policy.alerts == (
         UnsatisfiedAtCounter(
             id="unsatisfied-at-counter",
@@ -199,7 +220,7 @@ def test_the_example_message() -> None:
     ("text", "message"),
     [
         ("version = ", "not valid TOML"),
-        (CATCH_ALL, 'version is required, e.g. version = "2026-12-default"'),
+        (CATCH_ALL, 'version is required, e.g. version = "2026-12-vi-du-2"'),
         ('version = ""\n' + CATCH_ALL, "version must be a non-empty string"),
         ('version = "  "\n' + CATCH_ALL, "version must be a non-empty string"),
         ("version = 3\n" + CATCH_ALL, "version must be a non-empty string .*, not 3"),
@@ -306,6 +327,24 @@ def _rule(body: str) -> str:
         (
             'version = "v"\n' + _rule("wilson_low_min = 101") + CATCH_ALL,
             r"'good' wilson_low_min must be a number ≥ 0 and ≤ 100, not 101",
+        ),
+        (
+            'version = "v"\n' + _rule("wilson_high_max = 100.5") + CATCH_ALL,
+            r"'good' wilson_high_max must be a number ≥ 0 and ≤ 100, not 100.5",
+        ),
+        (
+            'version = "v"\n' + _rule('wilson_high_max = "60"') + CATCH_ALL,
+            r"'good' wilson_high_max must be a number ≥ 0 and ≤ 100, not '60'",
+        ),
+        (
+            'version = "v"\n' + _rule("wilson_high = 60") + CATCH_ALL,
+            r"\[\[classification\]\] #1 wilson_high is not a setting here \(did you mean "
+            r"wilson_high_max\?\)",
+        ),
+        (
+            'version = "v"\n' + _rule("wilson_low_min = 80\nwilson_high_max = 60") + CATCH_ALL,
+            r"\[\[classification\]\] 'good' asks wilson_low_min = 80 and wilson_high_max = 60: "
+            r"the lowest estimate is never above the highest, so no officer meets both",
         ),
         (
             'version = "v"\n' + _rule("satisfied_pct_min = -1") + CATCH_ALL,
@@ -433,25 +472,41 @@ def test_alert_settings_and_labels() -> None:
 @pytest.mark.parametrize(
     ("fig", "code"),
     [
-        # 99 of 100 satisfied: Wilson low 94.5513…; 1 % dissatisfied
+        # 99 of 100 satisfied, 1 % dissatisfied
         (_vn4(unsatisfied=1, satisfied=99), "excellent"),
-        # 97 of 100: Wilson low 91.5480… would do, but 3 % dissatisfied is over 2
-        (_vn4(unsatisfied=3, satisfied=97), "good"),
-        # 48 of 50: Wilson low 86.5399…; 2/50 = 4 % dissatisfied
+        # 97 of 100, 3 % dissatisfied: at the limit
+        (_vn4(unsatisfied=3, satisfied=97), "excellent"),
+        # 96 of 100 would do, but 4 % dissatisfied is over 3
+        (_vn4(unsatisfied=4, satisfied=96), "good"),
+        # Đồng Hới's third year, 89 % of 100 with no one dissatisfied
+        (_vn4(unsatisfied=0, satisfied=89, neutral=11), "excellent"),
+        # the same share of 99 ratings: excellent asks for 100
+        (_vn4(unsatisfied=0, satisfied=88, neutral=11), "good"),
+        # Đồng Hới's second year, 80 % of 50, 2 % dissatisfied
+        (_vn4(unsatisfied=1, satisfied=40, neutral=9), "good"),
+        # 48 of 50: 2/50 = 4 % dissatisfied
         (_vn4(unsatisfied=2, satisfied=48), "good"),
-        # 47 of 50: Wilson low 83.7829… would do, but 3/50 = 6 % dissatisfied is over 5
+        # 47 of 50: 3/50 = 6 % dissatisfied is over 5
         (_vn4(unsatisfied=3, satisfied=47), "completed"),
-        # 24 of 30: Wilson low 62.6943…
-        (_vn4(unsatisfied=6, satisfied=24), "completed"),
-        # 19 of 30 with no one dissatisfied: Wilson low 45.5135… is under 60
-        (_vn4(unsatisfied=0, satisfied=19, neutral=11), "not_completed"),
+        # 66 % of 50: interval 52.15 – 77.56, no clear gap under 60 and too few ratings
+        (_vn4(unsatisfied=0, satisfied=33, neutral=17), "completed"),
+        # 145 of 220 (65.91 %): lower bound 59.42 under 60, upper bound 71.85 over it
+        (_vn4(unsatisfied=10, satisfied=145, neutral=65), "completed"),
+        # 20 of 50 (40 %): upper bound 53.82, but fewer than 100 ratings
+        (_vn4(unsatisfied=0, satisfied=20, neutral=30), "completed"),
+        # 51 of 100: upper bound 60.58 is over 60
+        (_vn4(unsatisfied=0, satisfied=51, neutral=49), "completed"),
+        # 50 of 100: upper bound 59.62, the whole interval under 60
+        (_vn4(unsatisfied=0, satisfied=50, neutral=50), "not_completed"),
+        # Đồng Hới's first year, 553 of 1,000: upper bound 58.36
+        (_vn4(unsatisfied=0, satisfied=553, neutral=447), "not_completed"),
     ],
 )
 def test_classify_each_class(fig: Figures, code: str) -> None:
     result = classify(fig, load_policy(None))
     assert result is not None
     assert result.code == code
-    assert result.policy_version == "2026-12-default"
+    assert result.policy_version == "2026-12-vi-du-2"
 
 
 def test_classify_texts() -> None:
@@ -463,20 +518,48 @@ def test_classify_texts() -> None:
         "Good completion of duties",
     )
     assert good.rule == (
-        "Hoàn thành tốt nhiệm vụ: cận dưới Wilson ≥ 80 % và tỷ lệ không hài lòng ≤ 5 % "
-        "(chính sách 2026-12-default)"
+        "Hoàn thành tốt nhiệm vụ: tỷ lệ hài lòng từ 78 % trở lên và tỷ lệ “Không hài lòng” "
+        "không quá 5 % (chính sách 2026-12-vi-du-2)"
     )
     assert good.rule_en == (
-        "Good completion of duties: Wilson lower bound ≥ 80 % and dissatisfied ≤ 5 % "
-        "(policy 2026-12-default)"
+        "Good completion of duties: satisfied share at least 78 % and “Dissatisfied” share at "
+        "most 5 % (policy 2026-12-vi-du-2)"
+    )
+    harshest = classify(_vn4(unsatisfied=10, satisfied=40, neutral=50), policy)
+    assert harshest is not None
+    assert harshest.rule == (
+        "Không hoàn thành nhiệm vụ: ngay cả ước tính cao nhất của tỷ lệ hài lòng cũng không quá "
+        "60 % và có ít nhất 100 đánh giá (chính sách 2026-12-vi-du-2)"
+    )
+    assert harshest.rule_en == (
+        "Non-completion of duties: satisfied share at most 60 % even at its highest estimate and "
+        "at least 100 ratings (policy 2026-12-vi-du-2)"
     )
     rest = classify(_vn4(unsatisfied=11, satisfied=19), policy)
     assert rest is not None
     assert rest.rule == (
-        "Không hoàn thành nhiệm vụ: không đạt mức nào ở trên (chính sách 2026-12-default)"
+        "Hoàn thành nhiệm vụ: không thuộc các mức ở trên (chính sách 2026-12-vi-du-2)"
     )
     assert rest.rule_en == (
-        "Non-completion of duties: met none of the rules above (policy 2026-12-default)"
+        "Completion of duties: none of the rules above applies (policy 2026-12-vi-du-2)"
+    )
+    assert [r.text("vi") for r in policy.classification][-1] == "các trường hợp còn lại"
+    assert policy.classification[0].text("vi") == (
+        "tỷ lệ hài lòng từ 88 % trở lên, tỷ lệ “Không hài lòng” không quá 3 % và có ít nhất "
+        "100 đánh giá"
+    )
+
+
+def test_the_upper_bound_condition_holds_at_its_exact_limit() -> None:
+    text = 'version = "edges"\n' + _rule("wilson_high_max = 59.62\nratings_min = 100") + CATCH_ALL
+    policy = parse_policy(text, "edges.toml")
+    at = classify(_vn4(unsatisfied=0, satisfied=50, neutral=50), policy)  # upper 59.62
+    above = classify(_vn4(unsatisfied=0, satisfied=51, neutral=49), policy)  # upper 60.58
+    assert at is not None and at.code == "good"
+    assert above is not None and above.code == "rest"
+    assert at.rule == (
+        "Tốt: ngay cả ước tính cao nhất của tỷ lệ hài lòng cũng không quá 59,62 % và có ít nhất "
+        "100 đánh giá (chính sách edges)"
     )
 
 
@@ -512,12 +595,12 @@ def test_conditions_hold_at_their_exact_limits() -> None:
     result = classify(exact, policy)
     assert result is not None and result.code == "good"
     assert result.rule == (
-        "Tốt: tỷ lệ hài lòng ≥ 90 % và chỉ số hài lòng ≥ 81,11 và tỷ lệ không hài lòng ≤ 3,33 % "
-        "và ít nhất 30 đánh giá (chính sách edges)"
+        "Tốt: tỷ lệ hài lòng từ 90 % trở lên, chỉ số hài lòng từ 81,11 trở lên, tỷ lệ “Không "
+        "hài lòng” không quá 3,33 % và có ít nhất 30 đánh giá (chính sách edges)"
     )
     assert result.rule_en == (
-        "Good: satisfied ≥ 90 % and happy index ≥ 81.11 and dissatisfied ≤ 3.33 % "
-        "and at least 30 ratings (policy edges)"
+        "Good: satisfied share at least 90 %, happy index at least 81.11, “Dissatisfied” share "
+        "at most 3.33 % and at least 30 ratings (policy edges)"
     )
     # one more neutral rating: 27/31 = 87.10 < 90, and only the catch-all is left
     one_more = figures(
@@ -751,3 +834,69 @@ def test_the_silent_alert_and_office_hours() -> None:
 )
 def test_office_hours_and_silent_errors(table: str, message: str) -> None:
     assert _error(MINIMAL + table + "\n").startswith(f"policy.toml: {message}")
+
+
+OLDER_EXAMPLE = """version = "2026-12-default"
+[[classification]]
+code = "excellent"
+label_vi = "Hoàn thành xuất sắc nhiệm vụ"
+label_en = "Excellent completion of duties"
+wilson_low_min = 90
+unsatisfied_pct_max = 2
+[[classification]]
+code = "good"
+label_vi = "Hoàn thành tốt nhiệm vụ"
+label_en = "Good completion of duties"
+wilson_low_min = 80
+unsatisfied_pct_max = 5
+[[classification]]
+code = "completed"
+label_vi = "Hoàn thành nhiệm vụ"
+label_en = "Completion of duties"
+wilson_low_min = 60
+[[classification]]
+code = "not_completed"
+label_vi = "Không hoàn thành nhiệm vụ"
+label_en = "Non-completion of duties"
+"""
+
+
+def test_an_older_policy_still_loads_and_the_issues_officer_is_no_longer_failed() -> None:
+    """The issue's officer: 145 of 220 satisfied (65.91 %), lower bound 59.42, upper 71.85.
+    An agency's copy of the previous example keeps working as written; the new example asks
+    for the whole interval at or under 60 % before the harshest class."""
+    issue = _vn4(unsatisfied=10, satisfied=145, neutral=65)
+    older = classify(issue, parse_policy(OLDER_EXAMPLE, "agency.toml"))
+    now = classify(issue, load_policy(None))
+    assert older is not None and older.code == "not_completed"
+    assert older.rule == (
+        "Không hoàn thành nhiệm vụ: không thuộc các mức ở trên (chính sách 2026-12-default)"
+    )
+    assert now is not None and now.code == "completed"
+
+
+def test_the_documented_example_rules_are_the_shipped_ones() -> None:
+    """docs/policy.md's table of the example's rules (code, labels, conditions) and the words
+    it quotes for each rule are what the shipped file says and the reports print."""
+    docs = DOCS.read_text(encoding="utf-8")
+    policy = load_policy(None)
+    section = docs[docs.index("## Xếp loại") : docs.index("## Cảnh báo")]
+    documented = {}
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if len(cells) == 5 and re.fullmatch(r"`[a-z_]+`", cells[0]) and cells[0] != "`code`":
+            conditions = dict(re.findall(r"`(\w+) = ([\d.]+)`", cells[3]))
+            documented[cells[0].strip("`")] = (cells[1], cells[2], conditions)
+    shipped = {
+        r.code: (
+            r.label_vi,
+            r.label_en,
+            {c: number_text(getattr(r, c), "en") for c in CONDITIONS if getattr(r, c) is not None},
+        )
+        for r in policy.classification
+    }
+    assert documented == shipped
+    assert list(documented) == [r.code for r in policy.classification]
+    for rule in policy.classification:
+        assert f"| {rule.label_vi} | {rule.text('vi')} |" in section
+    assert f"(chính sách {policy.version})" in section

@@ -98,7 +98,7 @@ def add_role_users(app: FastAPI) -> None:
 
 def seed_second_unit(client: TestClient, auth: dict[str, str]) -> None:
     for path, body in [
-        ("/api/v1/units", {"id": "LDB", "name": "Xã Long Điền B", "kind": "commune"}),
+        ("/api/v1/units", {"id": "LDB", "name": "Xã Châu Phong", "kind": "commune"}),
         ("/api/v1/officers", {"id": "CB-0100", "name": "Lê Văn Tâm", "unit_id": "LDB"}),
     ]:
         assert client.post(path, json=body, headers=auth).status_code == 201

@@ -181,7 +181,8 @@ def test_backdating_with_the_units_password_is_stored_flagged_and_left_out_of_sc
     now = datetime.now(UTC)
     first, last = genuine_history(engine, now)
     before, flagged_before = officer_month(engine, first, last)
-    assert before[0] == 60 and before[4] == "not_completed"
+    # 30 of 60 satisfied: under the shipped policy too few ratings for the harshest class
+    assert before[0] == 60 and before[1] == 50 and before[4] == "completed"
     server = start_server(engine, broker)
     unit = unit_link(broker.add_device(DEVICE))
     try:

@@ -78,7 +78,7 @@ def test_the_migrations_run_up_down_and_up_again_and_match_the_models(database_u
 
 
 OLD_REGISTRY = (
-    """INSERT INTO unit (id, name) VALUES ('DH', 'Phường Diên Hồng'), ('LDB', 'Xã Long Điền B'),
+    """INSERT INTO unit (id, name) VALUES ('DH', 'Phường Diên Hồng'), ('LDB', 'Xã Châu Phong'),
        ('GL', 'Trung tâm Phục vụ hành chính công tỉnh Gia Lai'), ('BK', 'TP Bắc Kạn')""",
     """INSERT INTO counter (id, name, unit_id, field) VALUES
        ('DH-Q1', 'Quầy 1', 'DH', 'Tư pháp – Hộ tịch'),
@@ -168,7 +168,7 @@ def only_assignment(session: Session) -> Assignment:
 
 def test_a_counter_serves_the_fields_it_lists(session: Session) -> None:
     registry.create_field(session, ServiceFieldCreate(id="dia-chinh", name="Địa chính"))
-    registry.create_unit(session, UnitCreate(id="LDB", name="Xã Long Điền B", kind="commune"))
+    registry.create_unit(session, UnitCreate(id="LDB", name="Xã Châu Phong", kind="commune"))
     made = registry.create_counter(
         session,
         CounterCreate(
@@ -348,7 +348,7 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
         auth = login(c, "admin")
         seed(c, auth)
         for path, body in [
-            ("/api/v1/units", {"id": "LDB", "name": "Xã Long Điền B", "kind": "commune"}),
+            ("/api/v1/units", {"id": "LDB", "name": "Xã Châu Phong", "kind": "commune"}),
             ("/api/v1/fields", {"id": "dia-chinh", "name": "Địa chính"}),
             (
                 "/api/v1/counters",
@@ -615,9 +615,12 @@ def test_a_user_that_breaks_a_rule_is_refused_with_the_reason(
 def test_users_are_made_by_admins_and_listed_without_passwords(client: TestClient) -> None:
     auth = login(client, "admin")
     body = {"username": "lan", "password": "mat-khau-dai", "role": "unit_head", "unit_id": "DH"}
-    r = client.post("/api/v1/users", json=body, headers=auth)
+    r = client.post("/api/v1/users", json={**body, "full_name": "Nguyễn Thị Lan"}, headers=auth)
     assert r.status_code == 201, r.text
-    assert set(r.json()) == {"id", "username", "role", "unit_id", "officer_id", "created_at"}
+    assert set(r.json()) == {
+        "id", "username", "full_name", "role", "unit_id", "officer_id", "created_at"
+    }  # fmt: skip
+    assert r.json()["full_name"] == "Nguyễn Thị Lan"
     again = client.post("/api/v1/users", json={**body, "password": "other-password"}, headers=auth)
     assert again.status_code == 409
     assert again.json()["detail"] == "username: user 'lan' already exists"
@@ -626,6 +629,7 @@ def test_users_are_made_by_admins_and_listed_without_passwords(client: TestClien
     assert ids(client.get("/api/v1/units", headers=lan)) == ["DH"]
     listed = client.get("/api/v1/users", headers=auth)
     assert ids(listed, "username") == ["admin", "head", "hr", "lan", "viewer"]
+    assert {u["username"]: u["full_name"] for u in listed.json()}["lan"] == "Nguyễn Thị Lan"
     assert "password" not in listed.text
     hr = login(client, "hr")
     assert client.get("/api/v1/users", headers=hr).status_code == 403

@@ -156,14 +156,15 @@ def test_officers_for_a_month_match_the_hand_computed_figures(engine: Engine) ->
     body = run(engine, "officer", "2026-10")
     assert body["period"]["label_vi"] == "Tháng 10/2026"
     assert body["previous"]["text"] == "2026-09"
-    assert (body["policy_version"], body["min_ratings"]) == ("2026-12-default", 30)
+    assert (body["policy_version"], body["min_ratings"]) == ("2026-12-vi-du-2", 30)
     rows = by_id(body["officers"], "officer_id")
     a = rows["CB-A"]
     assert {k: a[k] for k in A_OCTOBER} == A_OCTOBER
     assert (a["ranked"], a["rank"]) == (True, 2)  # behind CB-C: 90 % of 40 is surer
-    assert a["classification"]["code"] == "completed"
+    assert a["classification"]["code"] == "good"  # 90 % satisfied, 3,33 % dissatisfied
     assert a["classification"]["rule"] == (
-        "Hoàn thành nhiệm vụ: cận dưới Wilson ≥ 60 % (chính sách 2026-12-default)"
+        "Hoàn thành tốt nhiệm vụ: tỷ lệ hài lòng từ 78 % trở lên và tỷ lệ “Không hài lòng” "
+        "không quá 5 % (chính sách 2026-12-vi-du-2)"
     )
     b = rows["CB-B"]
     assert (b["ratings"], b["satisfied_pct"], b["wilson_low"], b["wilson_high"]) == (
@@ -331,7 +332,7 @@ def test_the_api_answers_the_same_figures_and_records_the_run(client: TestClient
     assert (event.actor, event.role, event.action) == ("hr", "hr", "report.officer")
     assert event.client == "testclient"
     detail = json.loads(event.detail)
-    assert detail["policy_version"] == "2026-12-default"
+    assert detail["policy_version"] == "2026-12-vi-du-2"
     assert detail["sha256"] == body["sha256"]
     assert detail["query"]["period"] == "2026-10"
 
