@@ -6,7 +6,6 @@ Every wait is for a condition on the page, with devtools.browser's generous time
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -16,9 +15,8 @@ from dashboard import alerts_panel
 from dashboard.app import create_dash
 from devtools.browser import WAIT_MS, chromium, console_errors, mounted, serve
 from server.access.roles import Access
-from tests.dashboard.conftest import DH_ALERT, XA_ALERT, migrated_engine, seed_alerts
+from tests.dashboard.conftest import DH_ALERT, XA_ALERT
 from tests.dashboard.rows import TODAY, factory
-from tests.server import report_data
 
 HEAD_DH = Access("unit_head", "head-dh", unit_id="DH")
 
@@ -29,20 +27,11 @@ def browser() -> Iterator[Browser]:
         yield launched
 
 
-@pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    engine = migrated_engine(tmp_path / "hailong.db")
-    report_data.seed(engine)
-    seed_alerts(engine)
-    yield engine
-    engine.dispose()
-
-
 @pytest.mark.parametrize(("width", "height"), [(1440, 900), (390, 844)])
 def test_a_unit_head_acknowledges_and_resolves_an_alert(
-    browser: Browser, engine: Engine, width: int, height: int
+    browser: Browser, alerts_engine: Engine, width: int, height: int
 ) -> None:
-    app = create_dash(factory(engine), today=lambda: TODAY)
+    app = create_dash(factory(alerts_engine), today=lambda: TODAY)
     context = browser.new_context(viewport={"width": width, "height": height})
     page: Page = context.new_page()
     errors = console_errors(page)

@@ -4,11 +4,8 @@ through the plain functions and through Dash's HTTP callbacks as the browser cal
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
 from dash import Dash
 from flask.testing import FlaskClient
 from sqlalchemy.engine import Engine
@@ -21,23 +18,12 @@ from dashboard.sources import Sources
 from server.access.roles import ACCESS_KEY, Access
 from server.alerts import answers
 from server.storage.models import Alert, AuditEvent
-from tests.dashboard.conftest import DH_ALERT, XA_ALERT, migrated_engine, seed_alerts
+from tests.dashboard.conftest import DH_ALERT, XA_ALERT
 from tests.dashboard.rows import TODAY, factory
-from tests.server import report_data
 
 HR = Access("hr", "hr")
 HEAD_DH = Access("unit_head", "head-dh", unit_id="DH")
 HEAD_XA = Access("unit_head", "head-xa", unit_id="XA")
-
-
-@pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    """tests/server/report_data.py's units DH and XA, an alert in each; answered by the tests."""
-    engine = migrated_engine(tmp_path / "hailong.db")
-    report_data.seed(engine)
-    seed_alerts(engine)
-    yield engine
-    engine.dispose()
 
 
 def alert_id(engine: Engine, unit_id: str) -> int:
@@ -56,8 +42,8 @@ def text(component: Any) -> str:
     )
 
 
-def test_each_role_sees_the_alerts_it_may_with_names(engine: Engine) -> None:
-    src = Sources(factory(engine), today=lambda: TODAY)
+def test_each_role_sees_the_alerts_it_may_with_names(alerts_engine: Engine) -> None:
+    src = Sources(factory(alerts_engine), today=lambda: TODAY)
     every = alerts_panel.view(src, HR, "*")
     mine = alerts_panel.view(src, HEAD_DH, "DH")
 
@@ -71,13 +57,13 @@ def test_each_role_sees_the_alerts_it_may_with_names(engine: Engine) -> None:
     assert "Đánh dấu đã xem" in shown and "Đã xử lý…" in shown
     assert alerts_panel.view(src, Access("viewer", "v"), "*").cards == []
     assert "Đang chờ gửi webhook" in text(
-        alerts_panel.view(Sources(factory(engine), alert_webhook=True), HR, "DH").cards
+        alerts_panel.view(Sources(factory(alerts_engine), alert_webhook=True), HR, "DH").cards
     )
 
 
-def test_answers_are_audited_and_refused_clearly(engine: Engine) -> None:
-    src = Sources(factory(engine), today=lambda: TODAY)
-    dh, xa = alert_id(engine, "DH"), alert_id(engine, "XA")
+def test_answers_are_audited_and_refused_clearly(alerts_engine: Engine) -> None:
+    src = Sources(factory(alerts_engine), today=lambda: TODAY)
+    dh, xa = alert_id(alerts_engine, "DH"), alert_id(alerts_engine, "XA")
 
     assert alerts_panel.answer(src, HEAD_DH, alerts_panel.ACK, dh, None) == (
         f"Cảnh báo số {dh}: đã đánh dấu đã xem / acknowledged.",
@@ -93,7 +79,7 @@ def test_answers_are_audited_and_refused_clearly(engine: Engine) -> None:
     assert "Cảnh báo: 1 chưa xử lý" in text(after.title)
     shown = text(after.cards)
     assert "Đã xem (head-dh, " in shown and "Đã xử lý (hr, " in shown and ": Đã nhắc nhở" in shown
-    with Session(engine) as session:
+    with Session(alerts_engine) as session:
         found = session.exec(
             select(AuditEvent.action, AuditEvent.actor).order_by(col(AuditEvent.id))
         )
@@ -188,10 +174,10 @@ def press(client: FlaskClient, kind: str, alert: int, note: str | None = None) -
     return result
 
 
-def test_the_callbacks_show_and_answer_the_unit_heads_alerts(engine: Engine) -> None:
-    app = create_dash(factory(engine), today=lambda: TODAY)
+def test_the_callbacks_show_and_answer_the_unit_heads_alerts(alerts_engine: Engine) -> None:
+    app = create_dash(factory(alerts_engine), today=lambda: TODAY)
     head = client_as(app, HEAD_DH)
-    dh = alert_id(engine, "DH")
+    dh = alert_id(alerts_engine, "DH")
 
     first = refresh(head, "DH", f"{satisfaction.UNIT}.value")
     shown = text(first[alerts_panel.TABLE]["children"])
