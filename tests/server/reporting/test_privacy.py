@@ -35,6 +35,7 @@ from tests.server.factories import RULES
 HR = Access("hr", "hr")
 VIEWER = Access("viewer", "viewer")
 OCTOBER = parse_period("2026-10")
+OCTOBER_DAYS = OCTOBER.start, OCTOBER.end
 POLICY = load_policy(None)
 
 
@@ -221,3 +222,21 @@ def test_on_the_demo_month_no_viewer_officer_row_matches_a_named_counter_row(
     assert not matched or not any(r["suppressed"] for r in counters)
     assert matched or all(r["suppressed"] or not r["ratings"] for r in counters)
     engine.dispose()
+
+
+def test_both_databases_count_the_same_officers(database_url: str) -> None:
+    """The officers' reads (a union of rollup levels, grouped with HAVING) on each backend."""
+    engine = make_engine(database_url)
+    migrate(engine)
+    report_data.seed(engine)
+    september_to_october = date(2026, 9, 15), date(2026, 10, 31)  # days and a month
+    with Session(engine) as session:
+        by_unit = privacy.officers_by(session, *september_to_october, "unit_id")
+        by_counter = privacy.officers_by(session, *september_to_october, "counter_id", unit_id="DH")
+        days = privacy.shown_days(session, *OCTOBER_DAYS, 1, unit_id=None, include_flagged=False)
+        none = privacy.shown_days(session, *OCTOBER_DAYS, 2, unit_id="DH", include_flagged=False)
+    engine.dispose()
+    assert by_unit == {"DH": {"CB-A", "CB-B"}, "XA": {"CB-C"}}
+    assert by_counter == {"DH-Q1": {"CB-A"}, "DH-Q2": {"CB-B"}}
+    assert days is None  # every day has its one officer
+    assert none == set()  # each of DH's days has one officer: none is shown
