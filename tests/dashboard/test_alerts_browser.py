@@ -55,6 +55,11 @@ def test_a_unit_head_acknowledges_and_resolves_an_alert(
         card.get_by_role("button", name="Đã xử lý…").click()
         note = card.locator("textarea")
         expect(note).to_be_visible(timeout=WAIT_MS)
+        card.get_by_role("button", name="Huỷ").click()  # changed their mind
+        expect(note).to_be_hidden(timeout=WAIT_MS)
+        expect(card).not_to_contain_text("Đã xử lý (")
+        card.get_by_role("button", name="Đã xử lý…").click()
+        expect(note).to_be_visible(timeout=WAIT_MS)
         note.fill("Đã nhắc nhở cán bộ")
         card.get_by_role("button", name="Xác nhận đã xử lý").click()
         expect(card).to_contain_text("Đã xử lý (head-dh, ", timeout=WAIT_MS)
