@@ -86,6 +86,7 @@ def create_dash(
     policy: Policy | None = None,
     accounts: Callable[[], sources.DeviceAccounts | None] | None = None,
     registry_changed: Callable[[], None] | None = None,
+    alert_webhook: bool = False,
 ) -> Dash:
     """The dashboard, reading through `session_factory()` (a context manager yielding a Session).
 
@@ -116,6 +117,7 @@ def create_dash(
             policy,
             accounts=accounts or sources.Sources.accounts,
             registry_changed=registry_changed or sources.Sources.registry_changed,
+            alert_webhook=alert_webhook,
         ),
     )
     app.server.register_error_handler(Forbidden, _forbidden)

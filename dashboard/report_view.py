@@ -136,7 +136,9 @@ def view(
             include_flagged=include_flagged,
             client=client,
         )
-        days = queries.days(session, access, period, unit_id, include_flagged=include_flagged)
+        days = queries.days(
+            session, access, period, unit_id, include_flagged=include_flagged, policy=src.policy
+        )
         units = queries.unit_names(session)
         session.commit()  # the view's audit event
     rows = tables.sort_rows(tables.report_rows(content), sort_by, units)

@@ -67,6 +67,7 @@ class Sources:
     policy: Policy = field(default_factory=default_policy)
     accounts: Callable[[], DeviceAccounts | None] = _no_accounts
     registry_changed: Callable[[], None] = _nothing
+    alert_webhook: bool = False  # whether alerts are sent to a webhook (the panel says so)
 
 
 def install(server: Flask, sources: Sources) -> None:

@@ -62,10 +62,12 @@ def report_rows(content: Mapping[str, Any]) -> list[Mapping[str, Any]]:
 
 
 def has_ratings(rows: Sequence[Mapping[str, Any]]) -> bool:
-    return any(row["ratings"] for row in rows)
+    return any(row["ratings"] or row.get("suppressed") for row in rows)  # hidden: not empty
 
 
 def rank_text(row: Mapping[str, Any]) -> str:
+    if row.get("suppressed"):  # a viewer's group of too few officers (reporting/privacy.py)
+        return str(row["suppressed_vi"])
     return str(row["rank"]) if row["ranked"] else NOT_ENOUGH_DATA_VI
 
 
@@ -147,7 +149,12 @@ def report_tooltips(
                 f"Previous period: {format_pct(row['previous_satisfied_pct'])}, "
                 f"{format_count(row['previous_ratings'])} ratings"
             )
-        if not row["ranked"]:
+        if row.get("suppressed"):
+            tip["rank"] = _tip(
+                f"{row['suppressed_vi']}: số liệu được ẩn để không nhận ra được từng người\n\n"
+                f"{row['suppressed_en']}: figures hidden so that no one can be singled out"
+            )
+        elif not row["ranked"]:
             tip["rank"] = _tip(
                 f"Dưới {min_ratings} đánh giá: {NOT_ENOUGH_DATA_VI}, không xếp hạng\n\n"
                 f"Fewer than {min_ratings} ratings: {NOT_ENOUGH_DATA_EN}, not ranked"

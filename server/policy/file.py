@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 import tomllib
+from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
@@ -22,6 +23,7 @@ from pydantic_core import ErrorDetails
 
 from hailong.protocol import ID_RE
 from server.policy.office_hours import OfficeHours, checked_spans, spans
+from server.policy.privacy import viewer_min_officers
 from server.policy.rules import (
     ALERT_KINDS,
     ClassRule,
@@ -271,8 +273,9 @@ def parse_policy(text: str, source: str) -> Policy:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise PolicyError(f"{source}: not valid TOML ({exc})") from None
+    n = viewer_min_officers(data.pop("privacy", {}), source)  # [privacy]: read on its own
     try:
-        return _PolicyFile.model_validate(data).policy(source)
+        return replace(_PolicyFile.model_validate(data).policy(source), viewer_min_officers=n)
     except ValidationError as exc:
         raise PolicyError(
             "\n".join(f"{source}: {_explain(error, data)}" for error in exc.errors())

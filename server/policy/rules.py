@@ -324,6 +324,7 @@ class Policy:
     alerts: tuple[AlertRule, ...]
     source: str
     office_hours: OfficeHours = OfficeHours()
+    viewer_min_officers: int = 3  # [privacy]: server/policy/privacy.py
 
 
 def classify(fig: Scored, policy: Policy) -> Classification | None:

@@ -13,6 +13,8 @@ The limits:
 - officer: their own row of the officers' report, and the days of their own ratings.
 - viewer: every unit, without names: officers' rows without officer_id or name; asking for an
   officer is refused. The dashboard offers a viewer no officers' report at all (`on_screen`).
+  No group drawn from fewer than the policy's `viewer_min_officers` shows a viewer its
+  figures, nor does a day of the daily trend (server/reporting/privacy.py).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from server.access import audit
 from server.access.roles import PRINT_MONTHLY, Access, Forbidden
 from server.policy import Policy
 from server.reporting import monthly as monthly_report
-from server.reporting import report_json, reports
+from server.reporting import privacy, report_json, reports
 from server.reporting.periods import Period
 from server.storage.models import AuditEvent
 
@@ -113,6 +115,8 @@ def run(
     )
     content = reports.report(session, held, policy).as_dict()
     key = report_json.rows_key(held.scope)
+    if not access.may_see_names:  # before the officers' ids go: they are what is counted
+        content = privacy.suppress(session, content, policy.viewer_min_officers)
     if held.scope == "officer":
         content[key] = access.redact(content[key])
     sha256 = report_json.digest(content)
@@ -149,11 +153,14 @@ def days(
     unit_id: str | None,
     *,
     include_flagged: bool = False,
+    policy: Policy | None = None,
 ) -> list[reports.DayRow]:
     """Satisfaction per day, of the unit asked for or an officer's own ratings: the daily trend
-    beside a report, as part of its run."""
+    beside a report, as part of its run. A role without names gets only the days drawn from
+    enough officers (`policy`'s viewer_min_officers, the shipped policy's without one), and
+    none of a unit too small for that (privacy.shown_days)."""
     unit, officer = held_to(access, unit_id)
-    return reports.daily_report(
+    found = reports.daily_report(
         session,
         period.start,
         period.end,
@@ -161,6 +168,13 @@ def days(
         officer_id=officer,
         include_flagged=include_flagged,
     )
+    if access.may_see_names:
+        return found
+    n = (policy or reports.default_policy()).viewer_min_officers
+    shown = privacy.shown_days(
+        session, period.start, period.end, n, unit_id=unit, include_flagged=include_flagged
+    )
+    return found if shown is None else [row for row in found if row.day in shown]
 
 
 def may_print_monthly(access: Access, unit_id: str | None) -> bool:

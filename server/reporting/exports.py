@@ -71,11 +71,12 @@ def _key(name: str) -> Callable[[Mapping[str, Any]], Value]:
 
 
 def _count(scale: str, level: str) -> Callable[[Mapping[str, Any]], Value]:
-    return lambda row: row["counts"].get(scale, {}).get(level, 0)
+    # A row hidden from a viewer (server/reporting/privacy.py) has no counts, not zeros.
+    return lambda row: None if row.get("suppressed") else row["counts"].get(scale, {}).get(level, 0)
 
 
 def _flag(name: str) -> Callable[[Mapping[str, Any]], Value]:
-    return lambda row: row["flags"].get(name, 0)
+    return lambda row: None if row.get("suppressed") else row["flags"].get(name, 0)
 
 
 def flag_columns() -> list[Column]:
@@ -96,6 +97,8 @@ def _reason(code: str) -> Callable[[Mapping[str, Any]], Value]:
 
 
 def _rank(row: Mapping[str, Any]) -> Value:
+    if row.get("suppressed"):  # "Ẩn: ít hơn 3 cán bộ", a viewer's group of too few
+        return str(row["suppressed_vi"])
     if "ranked" not in row:  # the total
         return None
     return row["rank"] if row["ranked"] else NOT_ENOUGH_DATA_VI

@@ -71,3 +71,14 @@ def report_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
 @pytest.fixture
 def report_sources(report_engine: Engine) -> Sources:
     return Sources(factory(report_engine), today=lambda: TODAY)
+
+
+@pytest.fixture
+def alerts_engine(tmp_path: Path) -> Iterator[Engine]:
+    """report_engine's data and alerts, in a database of the test's own: the alerts panel's
+    tests answer the alerts."""
+    engine = migrated_engine(tmp_path / "alerts.db")
+    report_data.seed(engine)
+    seed_alerts(engine)
+    yield engine
+    engine.dispose()

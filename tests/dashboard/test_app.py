@@ -435,16 +435,27 @@ def test_the_printable_month_is_offered_for_one_unit_to_those_who_may_print_it(
 
 
 def test_alerts_panel_over_http_shows_the_unit_heads_alerts_only(report_engine: Engine) -> None:
+    """The panel's cards (more in test_alerts_panel.py, which answers alerts too)."""
     app = make_app(report_engine)
     head = client_as(app, Access("unit_head", "head-dh", unit_id="DH"))
     head.get("/")
-    inputs = {(satisfaction.UNIT, "value"): "DH", (alerts_panel.REFRESH, "n_intervals"): 0}
+    inputs = {
+        (satisfaction.UNIT, "value"): "DH",
+        (alerts_panel.REFRESH, "n_intervals"): 0,
+        (alerts_panel.ANSWERED, "data"): 0,
+    }
+    body = callback_body(
+        head.get("/_dash-dependencies").get_json(), alerts_panel.TABLE, inputs, states={}
+    )
+    body["state"] = [[]]  # no confirmation form open
+    response = head.post("/_dash-update-component", json=body)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    out = response.get_json()["response"]
 
-    out = call(head, alerts_panel.TABLE, inputs)
-
-    assert [a["message"] for a in out[alerts_panel.TABLE]["data"]] == [DH_ALERT]
-    assert out[alerts_panel.TABLE]["data"][0]["unit"] == "Phường Diên Hồng"
-    assert out[alerts_panel.BOX]["hidden"] is False
+    cards = str(out[alerts_panel.TABLE]["children"])
+    assert DH_ALERT in cards and XA_ALERT not in cards
+    assert "Phường Diên Hồng · Quầy 1" in cards
+    assert out[alerts_panel.EMPTY]["hidden"] is True
 
 
 def test_alerts_view_per_role(report_sources: Sources) -> None:

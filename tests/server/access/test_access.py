@@ -61,6 +61,8 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/reports/{scope}"): LOGGED_IN,  # each within its scope, see below
     ("GET", "/api/v1/reports/units/{unit_id}/monthly"): REGISTRY,
     ("GET", "/api/v1/alerts"): REGISTRY,
+    ("POST", "/api/v1/alerts/{alert_id}/acknowledge"): REGISTRY,
+    ("POST", "/api/v1/alerts/{alert_id}/resolve"): REGISTRY,
     ("POST", "/api/v1/services"): ADMIN,
     ("GET", "/api/v1/rota"): REGISTRY,
     ("POST", "/api/v1/rota"): ADMIN,
@@ -83,6 +85,7 @@ PATH_SAMPLES = {
     "device_id": "dev-none",
     "scope": "officers",
     "unit_id": "DH",
+    "alert_id": "999",
 }
 QUERY_SAMPLES = {"period": "2026-10", "month": "2026-10"}
 METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE"}

@@ -752,5 +752,16 @@ def test_alerts_api_shows_each_role_what_it_may_see(tmp_path: Path) -> None:
         "value": 3.0,
         "message": "1: 3 đánh giá Không hài lòng tại quầy Một cửa 1",
         "delivered": True,
+        "delivered_at": "2026-10-05T02:00:00Z",
+        "delivery": "sent",
+        "delivery_vi": "Đã gửi webhook lúc 09:00 05/10/2026",
+        "last_error": None,
+        "state": "new",
+        "acknowledged_at": None,
+        "acknowledged_by": None,
+        "resolved_at": None,
+        "resolved_by": None,
+        "resolution_note": None,
     }
     assert body[0]["delivered"] is False
+    assert body[0]["delivery"] == "not_configured"  # api_app sets no webhook
