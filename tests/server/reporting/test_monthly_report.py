@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -21,6 +21,7 @@ from server.reporting.periods import parse_period
 from server.reporting.reports import DayRow
 from server.storage.db import make_engine, migrate
 from server.storage.models import AuditEvent
+from server.timeutil import VN_TZ
 from system.cli import main
 from tests.server.report_data import login, report_app, seed
 
@@ -72,7 +73,7 @@ def test_the_page_holds_the_officers_table_totals_reasons_and_policy(client: Tes
     assert r.status_code == 200, r.text
     assert r.headers["content-type"].startswith("text/html")
     page = r.text
-    assert "Tháng 10/2026" in page and "Phường Diên Hồng" in page
+    assert "tháng 10 năm 2026" in page and "Phường Diên Hồng" in page
     assert "@media print" in page and "size: A4" in page and "<script" not in page
     assert "phiên bản <strong>2026-12-default</strong>" in page
     assert "Chính sách mẫu / Example policy" in page
@@ -107,6 +108,72 @@ def test_the_page_holds_the_officers_table_totals_reasons_and_policy(client: Tes
         ["Thủ tục, giấy tờ phức tạp Complex paperwork", "0", "0,00"],  # the flagged one's
     ]
     assert page.count("<svg") == 2 and 'aria-label="Tỷ lệ hài lòng theo ngày"' in page
+
+
+class _Text(HTMLParser):
+    """The text inside the element with the given id, its own tags included."""
+
+    VOID = frozenset({"br", "meta", "hr", "img", "col"})
+
+    def __init__(self, element_id: str) -> None:
+        super().__init__()
+        self.element_id, self.depth, self.found = element_id, 0, False
+        self.parts: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self.VOID:
+            return
+        if self.depth:
+            self.depth += 1
+        elif ("id", self.element_id) in attrs:
+            self.depth, self.found = 1, True
+
+    def handle_endtag(self, tag: str) -> None:
+        if self.depth and tag not in self.VOID:
+            self.depth -= 1
+
+    def handle_data(self, data: str) -> None:
+        if self.depth:
+            self.parts.append(data)
+
+
+def text_of(page: str, element_id: str) -> str:
+    """The text of the element with this id, its spaces as one."""
+    parser = _Text(element_id)
+    parser.feed(page)
+    assert parser.found, f"no element {element_id!r}"
+    return " ".join(" ".join(parser.parts).split())
+
+
+def test_the_page_has_the_parts_of_an_administrative_document(client: TestClient) -> None:
+    """Nghị định 30/2020/NĐ-CP, Phụ lục I: the issuing body under the body above it, the
+    number left to fill in, the Quốc hiệu and Tiêu ngữ, the place and date line in italics, the
+    kind and gist, "Nơi nhận" and the signer; A4 with the decree's margins in a Times-like
+    serif."""
+    page = client.get(URL, headers=login(client, "hr")).text
+    head = text_of(page, "letterhead")
+    assert head.startswith("UBND PHƯỜNG DIÊN HỒNG TRUNG TÂM PHỤC VỤ HÀNH CHÍNH CÔNG Số: ")
+    assert "Số:" + "\u00a0" * 8 + "/BC-TTPVHCC" in page  # room to write the number by hand
+    assert text_of(page, "nation") == "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
+    assert text_of(page, "motto") == "Độc lập - Tự do - Hạnh phúc"
+    assert re.search(r"\.motto \{[^}]*border-bottom", page)  # underlined, as long as the words
+    year = datetime.now(VN_TZ).year
+    assert text_of(page, "date-line") == f"Diên Hồng, ngày …… tháng …… năm {year}"
+    assert re.search(r"\.date-line \{[^}]*font-style: italic", page)
+    assert '<p class="kind">BÁO CÁO</p>' in page
+    assert text_of(page, "gist") == (
+        "Kết quả đánh giá mức độ hài lòng của người dân đối với việc tiếp nhận, giải quyết "
+        "thủ tục hành chính tháng 10 năm 2026"
+    )
+    assert "Gợi ý xếp loại và căn cứ" in page
+    assert text_of(page, "recipients") == (
+        "Nơi nhận: - UBND phường Diên Hồng (để báo cáo); "
+        "- Cán bộ, công chức có tên tại Mục II; - Lưu: VT, TTPVHCC."
+    )
+    assert "GIÁM ĐỐC" in text_of(page, "signature")
+    assert "margin: 20mm 15mm 20mm 30mm" in page  # top, right, bottom, left
+    assert 'font-family: "Times New Roman", "Liberation Serif", "DejaVu Serif", serif' in page
+    assert re.search(r"body \{[^}]*font-size: 13pt", page)
 
 
 def test_each_print_is_audited_with_its_policy_version(client: TestClient) -> None:
