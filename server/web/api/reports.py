@@ -122,7 +122,10 @@ def scope_report(
     if format == "json":
         answer: Response = JSONResponse(body)
     else:
-        data = exports.csv_bytes(body) if format == "csv" else exports.xlsx_bytes(body)
+        if format == "csv":
+            data = exports.csv_bytes(body)
+        else:
+            data = exports.xlsx_bytes(body, exports.names_of(session, body["filters"]))
         answer = Response(
             data,
             media_type=MEDIA_TYPES[format],
