@@ -50,13 +50,12 @@ class Letterhead:
 
 
 def own_name(unit: Unit) -> str:
-    """The commune's or ward's name without its kind word or a former district:
-    "Phường Đồng Hới" → "Đồng Hới"."""
+    """The commune's or ward's name after its kind word, without a former district:
+    "Phường Đồng Hới" and "Bộ phận Một cửa phường Đồng Hới" → "Đồng Hới"."""
     name = _TAIL.sub("", unit.name.strip())
     word = _KIND_WORD.get(unit.kind)
-    if word and name.lower().startswith(word + " "):
-        name = name[len(word) + 1 :]
-    return name.strip()
+    found = re.search(rf"(?:^|\s){word}\s+(.+)$", name, re.IGNORECASE) if word else None
+    return (found.group(1) if found else name).strip()
 
 
 def letterhead(unit: Unit, printed_at: datetime) -> Letterhead:

@@ -247,6 +247,16 @@ def flag_rows(counts: Mapping[str, int], policy: Policy) -> list[dict[str, Any]]
     ]
 
 
+def basis(row: Mapping[str, Any]) -> str | None:
+    """The rule behind an officer's suggested class without the class's name, which the cell
+    already prints above it."""
+    found = row.get("classification")
+    if not found:
+        return None
+    rule: str = found["rule"]
+    return rule.removeprefix(f"{found['label_vi']}: ")
+
+
 @dataclass(frozen=True)
 class Run:
     """Which run made a report: its audit event, when, by whom, and its content's digest."""
@@ -279,7 +289,10 @@ def render(m: Monthly, run: Run) -> str:
         ],
         run=run,
         generated_at=vn_time(run.generated_at),
-        officers=[{**row, "flag_rows": flag_rows(row["flags"], policy)} for row in rows],
+        officers=[
+            {**row, "flag_rows": flag_rows(row["flags"], policy), "basis": basis(row)}
+            for row in rows
+        ],
         unit_row=unit_row,
         unit_flags=flag_rows(unit_row["flags"], policy),
         reasons=_reasons(unit_row),

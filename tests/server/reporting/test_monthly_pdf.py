@@ -118,6 +118,8 @@ def test_each_kind_of_unit_gets_its_letterhead() -> None:
         Unit(id="LDB", name="Xã Long Điền – An Giang", kind="commune", province=None), PRINTED
     )
     assert (commune.parent, commune.place) == ("UBND XÃ LONG ĐIỀN", "Long Điền")
+    named = Unit(id="BN", name="Bộ phận Một cửa Phường Bến Thành", kind="ward")
+    assert letterhead.own_name(named) == "Bến Thành"  # the ward's name, wherever it stands
     centre = letterhead.letterhead(
         Unit(id="QT", name="Trung tâm tỉnh", kind="provincial_centre", province="Quảng Trị"),
         PRINTED,

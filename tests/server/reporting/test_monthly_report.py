@@ -90,8 +90,7 @@ def test_the_page_holds_the_officers_table_totals_reasons_and_policy(client: Tes
         "84,44",
         "+10,00",
         "1 Bấm lại quá nhanh: 1",  # left out, and why
-        "Hoàn thành nhiệm vụ Hoàn thành nhiệm vụ: cận dưới Wilson ≥ 60 % "
-        "(chính sách 2026-12-default)",
+        "Hoàn thành nhiệm vụ Căn cứ: cận dưới Wilson ≥ 60 % (chính sách 2026-12-default)",
     ]
     assert b[:5] == ["chưa đủ dữ liệu", "Trần Văn Bình Công chức", "29", "100,00", "88,30 – 100,00"]
     assert b[-1] == "chưa đủ dữ liệu"
