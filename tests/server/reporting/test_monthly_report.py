@@ -221,6 +221,13 @@ def test_the_command_writes_the_same_page(
             select(AuditEvent).where(AuditEvent.action == "export.monthly.html")
         ).one()
     assert event.actor == "console" and (event.client or "").startswith("hailong on ")
+    pdf = tmp_path / "dh-2026-10.pdf"
+    assert main([*args[:-1], str(pdf), "--data-dir", str(tmp_path)]) == 0
+    assert pdf.read_bytes().startswith(b"%PDF-")
+    with Session(engine) as session:
+        assert session.exec(
+            select(AuditEvent).where(AuditEvent.action == "export.monthly.pdf")
+        ).one()
     engine.dispose()
     assert main([*args[:-2], "--month", "2026-13", "--data-dir", str(tmp_path)]) == 2
 
