@@ -31,6 +31,24 @@ _KIND_WORD = {"commune": "xã", "ward": "phường"}
 _TAIL = re.compile(r"\s+[–-]\s+.*$")
 
 
+# The centrally run cities since 12 June 2025 (Nghị quyết 202/2025/QH15): "thành phố", not "tỉnh".
+CITIES = frozenset({"Hà Nội", "Hồ Chí Minh", "Hải Phòng", "Đà Nẵng", "Cần Thơ", "Huế"})
+_CITY_PREFIX = re.compile(r"^(?:tp\.?|thành phố)\s+", re.IGNORECASE)
+_PROVINCE_PREFIX = re.compile(r"^tỉnh\s+", re.IGNORECASE)
+
+
+def province_phrase(province: str | None) -> str | None:
+    """The province in a sentence, with its kind: "tỉnh Quảng Trị", "thành phố Hồ Chí Minh"
+    (the registry may hold "Quảng Trị", "Tỉnh Quảng Trị", "TP Hồ Chí Minh" or "Hà Nội")."""
+    name = (province or "").strip()
+    if not name:
+        return None
+    if _CITY_PREFIX.match(name):
+        return "thành phố " + _CITY_PREFIX.sub("", name)
+    name = _PROVINCE_PREFIX.sub("", name)
+    return f"thành phố {name}" if name in CITIES else f"tỉnh {name}"
+
+
 @dataclass(frozen=True)
 class Letterhead:
     """What the header and the foot of the printed month say about who issues it."""
@@ -61,13 +79,15 @@ def own_name(unit: Unit) -> str:
 def letterhead(unit: Unit, printed_at: datetime) -> Letterhead:
     """The unit's letterhead; `printed_at` gives the year of the date line."""
     year = printed_at.astimezone(VN_TZ).year
-    province = (unit.province or "").strip()
     if unit.kind in _KIND_WORD:
         word, name = _KIND_WORD[unit.kind], own_name(unit)
         committee, area, place = f"UBND {word} {name}", f"{word} {name}", name
     else:  # the province's own centre
-        area = f"tỉnh {province or BLANK}"
-        committee, place = f"UBND {area}", province or BLANK
+        area = province_phrase(unit.province) or f"tỉnh {BLANK}"
+        place = area.removeprefix("thành phố ").removeprefix("tỉnh ")
+        if place == "Hồ Chí Minh":  # a person's name without it, so the city writes it in full
+            place = "Thành phố Hồ Chí Minh"
+        committee = f"UBND {area}"
     return Letterhead(
         parent=committee.upper(),
         issuer=CENTRE_LINES,

@@ -24,7 +24,7 @@ from hailong.errors import UnknownId
 from server.access import audit
 from server.policy import Policy
 from server.reporting import report_json, reports
-from server.reporting.letterhead import letterhead
+from server.reporting.letterhead import letterhead, province_phrase
 from server.reporting.periods import Period, parse_period
 from server.reporting.scoring import NOT_ENOUGH_DATA_VI
 from server.reporting.vietnamese import NO_VALUE, number, signed
@@ -278,6 +278,7 @@ def render(m: Monthly, run: Run) -> str:
     return template.render(
         unit=m.unit,
         head=letterhead(m.unit, run.generated_at),
+        province=province_phrase(m.unit.province),
         month_words=f"tháng {period.start.month} năm {period.start.year}",
         period=period,
         previous=m.officers.previous,

@@ -126,6 +126,11 @@ def test_each_kind_of_unit_gets_its_letterhead() -> None:
     )
     assert (centre.parent, centre.place) == ("UBND TỈNH QUẢNG TRỊ", "Quảng Trị")
     assert centre.issuer_name == "Trung tâm Phục vụ hành chính công tỉnh Quảng Trị"
+    city = Unit(id="HCM", name="Trung tâm", kind="provincial_centre", province="TP Hồ Chí Minh")
+    hcm = letterhead.letterhead(city, PRINTED)
+    assert (hcm.parent, hcm.place) == ("UBND THÀNH PHỐ HỒ CHÍ MINH", "Thành phố Hồ Chí Minh")
+    assert letterhead.province_phrase("Hà Nội") == "thành phố Hà Nội"
+    assert letterhead.province_phrase("Tỉnh Gia Lai") == "tỉnh Gia Lai"
     unknown = letterhead.letterhead(
         Unit(id="X", name="Trung tâm", kind="provincial_centre"), PRINTED
     )
