@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import date
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -21,7 +21,6 @@ from server.reporting.periods import parse_period
 from server.reporting.reports import DayRow
 from server.storage.db import make_engine, migrate
 from server.storage.models import AuditEvent
-from server.timeutil import VN_TZ
 from system.cli import main
 from tests.server.report_data import login, report_app, seed
 
@@ -156,7 +155,9 @@ def test_the_page_has_the_parts_of_an_administrative_document(client: TestClient
     assert text_of(page, "nation") == "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
     assert text_of(page, "motto") == "Độc lập - Tự do - Hạnh phúc"
     assert re.search(r"\.motto \{[^}]*border-bottom", page)  # underlined, as long as the words
-    year = datetime.now(VN_TZ).year
+    made = re.search(r"Thời điểm lập:</td><td>\d\d/\d\d/(\d{4}) ", page)
+    assert made is not None
+    year = made.group(1)  # the year the document was made, in Vietnam
     assert text_of(page, "date-line") == f"Diên Hồng, ngày …… tháng …… năm {year}"
     assert re.search(r"\.date-line \{[^}]*font-style: italic", page)
     assert '<p class="kind">BÁO CÁO</p>' in page
