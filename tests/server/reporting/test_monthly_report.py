@@ -14,6 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
+from devtools.browser import chromium
 from devtools.figures import level_figures as figures
 from server.reporting import monthly as monthly_report
 from server.reporting import vietnamese
@@ -174,6 +175,17 @@ def test_the_page_has_the_parts_of_an_administrative_document(client: TestClient
     assert "margin: 20mm 15mm 20mm 30mm" in page  # top, right, bottom, left
     assert 'font-family: "Times New Roman", "Liberation Serif", "DejaVu Serif", serif' in page
     assert re.search(r"body \{[^}]*font-size: 13pt", page)
+
+
+def test_the_page_reads_on_a_phone_without_sideways_scrolling(client: TestClient) -> None:
+    page = client.get(URL, headers=login(client, "hr")).text
+    with chromium() as browser:
+        tab = browser.new_page(viewport={"width": 390, "height": 844})
+        tab.set_content(page)
+        assert tab.evaluate("document.documentElement.scrollWidth") <= 390
+        # the officers' table scrolls inside its own box instead
+        box = tab.locator("#officers")
+        assert box.evaluate("e => e.scrollWidth > e.clientWidth")
 
 
 def test_each_print_is_audited_with_its_policy_version(client: TestClient) -> None:
