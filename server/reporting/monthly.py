@@ -18,7 +18,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from hailong.errors import UnknownId
 from server.access import audit
@@ -29,7 +29,7 @@ from server.reporting.periods import Period, parse_period
 from server.reporting.scoring import NOT_ENOUGH_DATA_VI
 from server.reporting.vietnamese import NO_VALUE, number, signed
 from server.storage import flags
-from server.storage.models import Unit
+from server.storage.models import Unit, User
 from server.storage.reasons import REASONS
 from server.timeutil import VN_TZ
 
@@ -335,4 +335,11 @@ def export(
         },
     )
     session.flush()  # the event's id is the run id printed on the page
-    return render(m, Run(event.id, event.at, actor, sha256))
+    return render(m, Run(event.id, event.at, maker(session, actor), sha256))
+
+
+def maker(session: Session, actor: str) -> str:
+    """Who made the report as the page prints it: the person's full name with their login,
+    "Nguyễn Thị Lan (phongnoivu)", or the login alone when the registry has no name for it."""
+    user = session.exec(select(User).where(User.username == actor)).first()
+    return f"{user.full_name} ({actor})" if user is not None and user.full_name else actor

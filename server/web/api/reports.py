@@ -125,7 +125,7 @@ def scope_report(
         if format == "csv":
             data = exports.csv_bytes(body)
         else:
-            data = exports.xlsx_bytes(body, exports.names_of(session, body["filters"]))
+            data = exports.xlsx_bytes(body, exports.names_of(session, body))
         answer = Response(
             data,
             media_type=MEDIA_TYPES[format],

@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 from server.reporting import exports
 from server.reporting.scoring import NOT_ENOUGH_DATA_VI
 from server.storage import flags
-from server.storage.models import AuditEvent
+from server.storage.models import AuditEvent, User
 from tests.server.report_data import login, report_app
 
 Row = dict[str, Any]
@@ -176,8 +176,16 @@ def _info(xlsx: bytes) -> list[tuple[str, str, Any]]:
 def test_the_info_sheet_names_the_report_in_vietnamese_first(client: TestClient) -> None:
     """What the report lists and what it was held to, by the registry's names, as an HR office
     reads them; dates as Vietnamese write them."""
-    query = "/api/v1/reports/officers?period=2026-10&unit_id=DH&field_id=tu-phap"
-    info = {vi: value for vi, _, value in _info(_get(client, query, "xlsx").content)}
+    with Session(client.app.state.engine) as session:  # type: ignore[attr-defined]
+        admin = session.exec(select(User).where(User.username == "admin")).one()
+        admin.full_name = "Trần Thị Hoa"
+        session.add(admin)
+        session.commit()
+    query = "/api/v1/reports/officers?period=2026-10&unit_id=DH&field_id=tu-phap&format=xlsx"
+    xlsx = client.get(query, headers=login(client, "admin"))
+    assert xlsx.status_code == 200, xlsx.text
+    info = {vi: value for vi, _, value in _info(xlsx.content)}
+    assert info["Người lập"] == "Trần Thị Hoa (admin)"
     assert info["Phạm vi"] == "Cán bộ / Officers"
     assert info["Đơn vị"] == "Phường Diên Hồng (DH)"
     assert info["Lĩnh vực"] == "Tư pháp (tu-phap)"
@@ -188,6 +196,7 @@ def test_the_info_sheet_names_the_report_in_vietnamese_first(client: TestClient)
     units = "/api/v1/reports/units?period=2026-10"
     unit_info = {vi: value for vi, _, value in _info(_get(client, units, "xlsx").content)}
     assert (unit_info["Phạm vi"], unit_info["Đơn vị"]) == ("Đơn vị / Units", "tất cả / all")
+    assert unit_info["Người lập"] == "hr"  # no full name in the registry: the login
 
 
 # Words that read as translations or statistics to an HR office, not as administrative Vietnamese.

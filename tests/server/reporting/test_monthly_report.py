@@ -21,7 +21,7 @@ from server.reporting import vietnamese
 from server.reporting.periods import parse_period
 from server.reporting.reports import DayRow
 from server.storage.db import make_engine, migrate
-from server.storage.models import AuditEvent
+from server.storage.models import AuditEvent, User
 from system.cli import main
 from tests.server.report_data import login, report_app, seed
 
@@ -198,6 +198,16 @@ def test_each_print_is_audited_with_its_policy_version(client: TestClient) -> No
     assert (detail["month"], detail["policy_version"]) == ("2026-10", "2026-12-default")
     assert f"Mã lần lập (nhật ký):</td><td>{event.id}<" in page
     assert detail["sha256"] in page
+
+
+def test_the_maker_is_named_as_the_registry_names_them(client: TestClient) -> None:
+    with Session(client.app.state.engine) as session:  # type: ignore[attr-defined]
+        admin = session.exec(select(User).where(User.username == "admin")).one()
+        admin.full_name = "Nguyễn Thị Lan"
+        session.add(admin)
+        session.commit()
+    page = client.get(URL, headers=login(client, "admin")).text
+    assert "Người lập:</td><td>Nguyễn Thị Lan (admin)<" in page
 
 
 def test_who_may_print_which_unit(client: TestClient) -> None:
