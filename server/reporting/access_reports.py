@@ -197,8 +197,10 @@ def monthly(
     *,
     client: str | None = None,
     include_flagged: bool = False,
+    fmt: str = "html",
 ) -> str:
-    """A unit's printable month for this user, audited; the caller commits the event."""
+    """A unit's printable month for this user, audited as leaving in `fmt` (html, pdf); the
+    caller commits the event."""
     check_monthly(access, unit_id)
     return monthly_report.export(
         session,
@@ -209,4 +211,5 @@ def monthly(
         role=access.role,
         client=client,
         include_flagged=include_flagged,
+        fmt=fmt,
     )

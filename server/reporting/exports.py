@@ -2,8 +2,9 @@
 
 Pure functions from that body to bytes: every number in a file is a value of the JSON, written
 so that it reads back exactly (CSV: plain decimals with a dot; XLSX: numeric cells), so the HR
-office's spreadsheet and the API can never disagree. Headers are Vietnamese, with English in the
-second header row.
+office's spreadsheet and the API can never disagree. Headers are Vietnamese in the words an
+administrative office uses, with English in the second header row; the XLSX info sheet names the
+unit, officer or field by the registry's names (`names_of`), which the body holds only as ids.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import csv
 import io
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from openpyxl import Workbook
@@ -19,13 +21,17 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
+from sqlmodel import Session
 
 from hailong.protocol import SCALES
+from server.reporting.monthly import maker
 from server.reporting.report_json import Scope, rows_key
 from server.reporting.reports import TOTAL_VI
 from server.reporting.scoring import NOT_ENOUGH_DATA_VI
 from server.storage import flags
+from server.storage.models import Officer, ServiceField, Unit
 from server.storage.reasons import REASONS
+from server.timeutil import VN_TZ
 
 Value = str | int | float | None
 BOM = "\ufeff"  # without it, Excel reads UTF-8 as the local code page and garbles Vietnamese
@@ -37,25 +43,37 @@ _ID_HEADERS: dict[str, tuple[str, str, str, str]] = {
     "unit": ("unit_id", "Mã đơn vị", "Unit id", "Tên đơn vị"),
 }
 _NAME_EN = {"officer": "Name", "counter": "Counter", "field": "Field", "unit": "Unit"}
+SCOPE_WORDS: dict[str, tuple[str, str]] = {  # what a report lists, as its info sheet says
+    "officer": ("Cán bộ", "Officers"),
+    "counter": ("Quầy", "Counters"),
+    "field": ("Lĩnh vực", "Fields"),
+    "unit": ("Đơn vị", "Units"),
+}
+RANK_VI = "Thứ hạng (xếp theo tỷ lệ hài lòng chắc chắn đạt được)"
+ALL = "tất cả / all"
 
 # (JSON key, Vietnamese header, English header) of the figures every row has, in file order.
 _FIGURES: tuple[tuple[str, str, str], ...] = (
     ("satisfied", "Số đánh giá hài lòng", "Satisfied ratings"),
     ("satisfied_pct", "Tỷ lệ hài lòng (%)", "Satisfied %"),
-    ("wilson_low", "Cận dưới khoảng tin cậy Wilson 95 % (%)", "Wilson 95 % lower bound %"),
-    ("wilson_high", "Cận trên khoảng tin cậy Wilson 95 % (%)", "Wilson 95 % upper bound %"),
+    ("wilson_low", "Tỷ lệ hài lòng chắc chắn trong khoảng: từ (%)", "Wilson 95 % lower bound %"),
+    ("wilson_high", "Tỷ lệ hài lòng chắc chắn trong khoảng: đến (%)", "Wilson 95 % upper bound %"),
     ("unsatisfied_pct", "Tỷ lệ không hài lòng (%)", "Dissatisfied %"),
     ("happy_index", "Chỉ số hài lòng (0–100)", "Happy index (0–100)"),
     ("mean_score", "Điểm trung bình", "Mean score"),
-    ("flagged", "Đánh giá bị gắn cờ lạm dụng", "Flagged as misuse"),
-    ("rated_services", "Lượt dịch vụ được đánh giá", "Rated services"),
-    ("announced", "Lượt dịch vụ theo hệ thống xếp hàng", "Services announced"),
-    ("response_rate", "Tỷ lệ phản hồi (%)", "Response rate %"),
+    ("flagged", "Số đánh giá có dấu hiệu bất thường", "Flagged as misuse"),
+    ("rated_services", "Số lượt phục vụ được đánh giá", "Rated services"),
+    ("announced", "Số lượt phục vụ theo hệ thống xếp hàng", "Services announced"),
+    ("response_rate", "Tỷ lệ người dân tham gia đánh giá (%)", "Response rate %"),
     ("previous_ratings", "Số đánh giá kỳ trước", "Ratings, previous period"),
     ("previous_satisfied_pct", "Tỷ lệ hài lòng kỳ trước (%)", "Satisfied %, previous period"),
-    ("change_satisfied_pct", "Thay đổi tỷ lệ hài lòng (điểm %)", "Change in satisfied % (points)"),
+    (
+        "change_satisfied_pct",
+        "Tăng, giảm tỷ lệ hài lòng so với kỳ trước (điểm %)",
+        "Change in satisfied % (points)",
+    ),
     ("previous_happy_index", "Chỉ số hài lòng kỳ trước", "Happy index, previous period"),
-    ("change_happy_index", "Thay đổi chỉ số hài lòng", "Change in happy index"),
+    ("change_happy_index", "Tăng, giảm chỉ số hài lòng so với kỳ trước", "Change in happy index"),
 )
 
 
@@ -84,7 +102,7 @@ def flag_columns() -> list[Column]:
     compared month to month needs the same columns, and a 0 says the flag was looked for."""
     return [
         Column(
-            f"Cờ: {flag.label_vi}",
+            f"Dấu hiệu bất thường: {flag.label_vi}",
             f"Flag: {flag.label_en} ({flag.name})",
             _flag(flag.name),
         )
@@ -130,7 +148,7 @@ def columns(body: Mapping[str, Any]) -> list[Column]:
             for level, (vi, en) in enumerate(zip(scale.labels_vi, scale.labels_en, strict=True)):
                 cols.append(
                     Column(
-                        f"{vi} ({code}, mức {level + 1})",
+                        f"{vi} (thang {code}, mức {level + 1})",
                         f"{en} ({code}, level {level + 1})",
                         _count(code, str(level + 1)),
                     )
@@ -139,18 +157,18 @@ def columns(body: Mapping[str, Any]) -> list[Column]:
         cols.append(Column(vi, en, _key(key)))
         if key == "flagged":
             cols += flag_columns()
-    cols.append(Column("Xếp hạng (theo cận dưới Wilson)", "Rank (by Wilson lower bound)", _rank))
+    cols.append(Column(RANK_VI, "Rank (by Wilson lower bound)", _rank))
     if scope == "officer":
         cols.append(
-            Column("Xếp loại (gợi ý)", "Classification (suggested)", _classification("label_vi"))
+            Column("Gợi ý xếp loại", "Classification (suggested)", _classification("label_vi"))
         )
-        cols.append(Column("Căn cứ xếp loại", "Rule applied", _classification("rule")))
+        cols.append(Column("Căn cứ gợi ý xếp loại", "Rule applied", _classification("rule")))
     known = {r.code: r for r in REASONS}
     given = {code for row in rows for code in row["reasons"]}
     for code in [*(c for c in known if c in given), *sorted(given - set(known))]:
         vi = known[code].label_vi if code in known else code
         en = known[code].label_en if code in known else code
-        cols.append(Column(f"Lý do: {vi} (%)", f"Reason: {en} %", _reason(code)))
+        cols.append(Column(f"Lý do chưa hài lòng: {vi} (%)", f"Reason: {en} %", _reason(code)))
     return cols
 
 
@@ -184,31 +202,68 @@ def csv_bytes(body: Mapping[str, Any]) -> bytes:
     return (BOM + out.getvalue()).encode("utf-8")
 
 
-def info_rows(body: Mapping[str, Any]) -> list[tuple[str, str, Value]]:
-    """(Vietnamese, English, value) of what the report is and which run made it."""
+def _named(filters: Mapping[str, str | None], key: str, names: Mapping[str, str]) -> str:
+    """A filter as a person reads it: "Phường Đồng Hới (DHOI)"; none: every one."""
+    value = filters[key]
+    if value is None:
+        return ALL
+    return f"{names[key]} ({value})" if key in names else value
+
+
+def _day(iso: str) -> str:
+    return date.fromisoformat(iso).strftime("%d/%m/%Y")
+
+
+def info_rows(
+    body: Mapping[str, Any], names: Mapping[str, str] | None = None
+) -> list[tuple[str, str, Value]]:
+    """(Vietnamese, English, value) of what the report is and which run made it. `names` gives
+    the unit's, officer's or field's name by the filter's key (see `names_of`)."""
+    names = names or {}
     period, previous, filters = body["period"], body["previous"], body["filters"]
+    scope_vi, scope_en = SCOPE_WORDS.get(body["scope"], (body["scope"], body["scope"]))
+    made = datetime.fromisoformat(body["generated_at"]).astimezone(VN_TZ)
     return [
         ("Kỳ báo cáo", "Period", f"{period['label_vi']} ({period['text']})"),
-        ("Từ ngày", "From", period["start"]),
-        ("Đến ngày (giờ Việt Nam)", "To (Vietnam time)", period["end"]),
+        ("Từ ngày", "From", _day(period["start"])),
+        ("Đến hết ngày", "To (inclusive)", _day(period["end"])),
         ("Kỳ so sánh", "Compared with", f"{previous['label_vi']} ({previous['text']})"),
-        ("Phạm vi", "Scope", body["scope"]),
-        ("Đơn vị", "Unit", filters["unit_id"] or "tất cả / all"),
-        ("Cán bộ", "Officer", filters["officer_id"]),
-        ("Lĩnh vực", "Field", filters["field_id"]),
-        ("Phiên bản chính sách", "Policy version", body["policy_version"]),
-        ("Tên chính sách", "Policy name", body["policy_name"]),
-        ("Số đánh giá tối thiểu để xếp hạng", "Minimum ratings to rank", body["min_ratings"]),
+        ("Phạm vi", "Scope", f"{scope_vi} / {scope_en}"),
+        ("Đơn vị", "Unit", _named(filters, "unit_id", names)),
+        ("Cán bộ", "Officer", _named(filters, "officer_id", names)),
+        ("Lĩnh vực", "Field", _named(filters, "field_id", names)),
+        ("Phiên bản chính sách đánh giá", "Policy version", body["policy_version"]),
+        ("Tên chính sách đánh giá", "Policy name", body["policy_name"]),
         (
-            "Tính cả đánh giá bị gắn cờ",
+            "Số đánh giá tối thiểu để xếp hạng và gợi ý xếp loại",
+            "Minimum ratings to rank",
+            body["min_ratings"],
+        ),
+        (
+            "Tính cả đánh giá có dấu hiệu bất thường",
             "Flagged ratings included",
             "có / yes" if body["include_flagged"] else "không / no",
         ),
-        ("Mã lần chạy (nhật ký)", "Run id (audit log)", body["run_id"]),
-        ("Thời điểm tạo", "Generated at", body["generated_at"]),
-        ("Người tạo", "Generated by", body["generated_by"]),
-        ("SHA-256 nội dung", "Content SHA-256", body["sha256"]),
+        ("Mã lần lập (nhật ký)", "Run id (audit log)", body["run_id"]),
+        ("Thời điểm lập (giờ Việt Nam)", "Generated at (Vietnam time)", f"{made:%d/%m/%Y %H:%M}"),
+        ("Người lập", "Generated by", names.get("generated_by", body["generated_by"])),
+        ("Mã kiểm tra nội dung (SHA-256)", "Content SHA-256", body["sha256"]),
     ]
+
+
+def names_of(session: Session, body: Mapping[str, Any]) -> dict[str, str]:
+    """The registry's names of the unit, officer and field a report was held to, by the
+    filter's key (unit_id, officer_id, field_id), and of who made it (generated_by): the one
+    reading of this module, so the info sheet names them as people do."""
+    filters = body["filters"]
+    unit, officer, field = (filters.get(k) for k in ("unit_id", "officer_id", "field_id"))
+    rows = {
+        "unit_id": session.get(Unit, unit) if unit else None,
+        "officer_id": session.get(Officer, officer) if officer else None,
+        "field_id": session.get(ServiceField, field) if field else None,
+    }
+    names = {key: row.name for key, row in rows.items() if row is not None}
+    return {**names, "generated_by": maker(session, body["generated_by"])}
 
 
 def _width(texts: Sequence[str]) -> float:
@@ -229,9 +284,10 @@ def _as_text(sheet: Worksheet) -> None:
                 cell.data_type = "s"
 
 
-def xlsx_bytes(body: Mapping[str, Any]) -> bytes:
+def xlsx_bytes(body: Mapping[str, Any], names: Mapping[str, str] | None = None) -> bytes:
     """A sheet of rows with numeric cells equal to the JSON's, frozen headers and sized
-    columns, and a sheet "Thông tin" saying what the report is and which run made it."""
+    columns, and a sheet "Thông tin" saying what the report is and which run made it (`names`:
+    see `info_rows`)."""
     cols = columns(body)
     book = Workbook()
     sheet = book.active
@@ -263,7 +319,7 @@ def xlsx_bytes(body: Mapping[str, Any]) -> bytes:
     info.append(["Thông tin", "Information", "Giá trị / Value"])
     for cell in info[1]:
         cell.font = bold
-    for vi, en, value in info_rows(body):
+    for vi, en, value in info_rows(body, names):
         info.append([vi, en, _cell(value)])
     for letter, width in (("A", 36), ("B", 28), ("C", 70)):
         info.column_dimensions[letter].width = width

@@ -1,5 +1,7 @@
-"""The printable monthly report of one unit, in Vietnamese: HTML that prints on A4 from any
-browser (and so to PDF), with its charts drawn as inline SVG, so it needs no script to print.
+"""The printable monthly report of one unit, in Vietnamese: HTML in the form of an
+administrative document (Nghị định 30/2020/NĐ-CP; its letterhead from
+server/reporting/letterhead.py) that prints on A4 from any browser and is the source of the PDF
+(server/reporting/monthly_pdf.py), with its charts drawn as inline SVG, so it needs no script.
 
 Its figures are those of server/reporting/reports.py (the officers' report and the unit's own row),
 so the paper, the API and the spreadsheets agree. Every report made is audited with its policy
@@ -16,21 +18,22 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from hailong.errors import UnknownId
 from server.access import audit
 from server.policy import Policy
 from server.reporting import report_json, reports
+from server.reporting.letterhead import letterhead, province_phrase
 from server.reporting.periods import Period, parse_period
 from server.reporting.scoring import NOT_ENOUGH_DATA_VI
 from server.reporting.vietnamese import NO_VALUE, number, signed
 from server.storage import flags
-from server.storage.models import UNIT_KINDS, Unit
+from server.storage.models import Unit, User
 from server.storage.reasons import REASONS
 from server.timeutil import VN_TZ
 
-ACTION = "export.monthly.html"
+ACTIONS = {"html": "export.monthly.html", "pdf": "export.monthly.pdf"}
 SATISFIED_COLOR = "#15803d"
 UNRANKED_COLOR = "#94a3b8"
 INTERVAL_COLOR = "#0f172a"
@@ -244,6 +247,16 @@ def flag_rows(counts: Mapping[str, int], policy: Policy) -> list[dict[str, Any]]
     ]
 
 
+def basis(row: Mapping[str, Any]) -> str | None:
+    """The rule behind an officer's suggested class without the class's name, which the cell
+    already prints above it."""
+    found = row.get("classification")
+    if not found:
+        return None
+    rule: str = found["rule"]
+    return rule.removeprefix(f"{found['label_vi']}: ")
+
+
 @dataclass(frozen=True)
 class Run:
     """Which run made a report: its audit event, when, by whom, and its content's digest."""
@@ -260,19 +273,24 @@ def render(m: Monthly, run: Run) -> str:
     (unit_row,) = totals["rows"]
     rows = _table_order(officers["officers"])
     policy = m.policy
-    kind = UNIT_KINDS.get(m.unit.kind, m.unit.kind)
+    period = m.officers.query.period
     template = _environment().get_template("monthly_report.html")
     return template.render(
         unit=m.unit,
-        unit_kind=kind[:1].upper() + kind[1:],
-        period=m.officers.query.period,
+        head=letterhead(m.unit, run.generated_at),
+        province=province_phrase(m.unit.province),
+        month_words=f"tháng {period.start.month} năm {period.start.year}",
+        period=period,
         previous=m.officers.previous,
         include_flagged=m.officers.query.include_flagged,
         policy=policy,
         rules=[(rule.label_vi, rule.text("vi")) for rule in policy.classification],
         run=run,
         generated_at=vn_time(run.generated_at),
-        officers=[{**row, "flag_rows": flag_rows(row["flags"], policy)} for row in rows],
+        officers=[
+            {**row, "flag_rows": flag_rows(row["flags"], policy), "basis": basis(row)}
+            for row in rows
+        ],
         unit_row=unit_row,
         unit_flags=flag_rows(unit_row["flags"], policy),
         reasons=_reasons(unit_row),
@@ -292,14 +310,16 @@ def export(
     role: str | None,
     client: str | None,
     include_flagged: bool = False,
+    fmt: str = "html",
 ) -> str:
-    """Build, audit and render one unit's month; the caller commits the audit event."""
+    """Build, audit and render one unit's month; the caller commits the audit event. `fmt`
+    names what the page leaves as ("html", or "pdf" when it is made into one) in the audit."""
     m = monthly(session, unit_id, month, policy, include_flagged=include_flagged)
     sha256 = report_json.digest(m.content())
     event = audit.record(
         session,
         actor,
-        ACTION,
+        ACTIONS[fmt],
         role=role,
         target=f"unit:{unit_id}",
         client=client,
@@ -312,4 +332,11 @@ def export(
         },
     )
     session.flush()  # the event's id is the run id printed on the page
-    return render(m, Run(event.id, event.at, actor, sha256))
+    return render(m, Run(event.id, event.at, maker(session, actor), sha256))
+
+
+def maker(session: Session, actor: str) -> str:
+    """Who made the report as the page prints it: the person's full name with their login,
+    "Nguyễn Thị Lan (phongnoivu)", or the login alone when the registry has no name for it."""
+    user = session.exec(select(User).where(User.username == actor)).first()
+    return f"{user.full_name} ({actor})" if user is not None and user.full_name else actor

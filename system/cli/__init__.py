@@ -280,14 +280,16 @@ def build_parser() -> argparse.ArgumentParser:
     report_sub = p.add_subparsers(dest="report_command", required=True, metavar="REPORT")
     monthly = report_sub.add_parser(
         "monthly",
-        help="one unit's month as an A4 HTML page to print (or print to PDF from a browser)",
-        description="The same page as GET /api/v1/reports/units/UNIT/monthly: the officers' "
+        help="one unit's month as an A4 administrative document (HTML to print, or a PDF)",
+        description="The same document as GET /api/v1/reports/units/UNIT/monthly: the officers' "
         "table, charts, reasons and totals, with the policy version (HAILONG_POLICY_FILE). "
         "Audited like every export. The database is HAILONG_DATABASE_URL, or DATA_DIR/hailong.db.",
     )
     monthly.add_argument("--unit", required=True, help="the unit's id")
     monthly.add_argument("--month", required=True, help="the month, e.g. 2026-10")
-    monthly.add_argument("--out", type=Path, help="the HTML file to write (default: stdout)")
+    monthly.add_argument(
+        "--out", type=Path, help="the file to write: a .pdf is a PDF, else HTML (default: stdout)"
+    )
     monthly.add_argument(
         "--include-flagged",
         action="store_true",

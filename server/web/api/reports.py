@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from hailong.errors import UnknownId
 from server.policy import Policy
-from server.reporting import access_reports, exports, report_json, reports
+from server.reporting import access_reports, exports, monthly_pdf, report_json, reports
 from server.reporting import monthly as monthly_report
 from server.reporting.access_reports import SCOPE_OF
 from server.reporting.periods import FORMS, Period, parse_period
@@ -122,7 +122,10 @@ def scope_report(
     if format == "json":
         answer: Response = JSONResponse(body)
     else:
-        data = exports.csv_bytes(body) if format == "csv" else exports.xlsx_bytes(body)
+        if format == "csv":
+            data = exports.csv_bytes(body)
+        else:
+            data = exports.xlsx_bytes(body, exports.names_of(session, body))
         answer = Response(
             data,
             media_type=MEDIA_TYPES[format],
@@ -137,7 +140,15 @@ def scope_report(
 @reports_api.get(
     "/reports/units/{unit_id}/monthly",
     response_class=HTMLResponse,
-    responses={200: {"content": {"text/html": {}}, "description": "the page, to print"}},
+    responses={
+        200: {
+            "content": {
+                "text/html": {},
+                monthly_pdf.MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}},
+            },
+            "description": "the page, to print; with format=pdf, the same page as a PDF file",
+        }
+    },
 )
 def unit_monthly_report(
     unit_id: str,
@@ -148,9 +159,15 @@ def unit_monthly_report(
     include_flagged: Annotated[
         bool, Query(description="count ratings flagged as misuse in the figures too")
     ] = False,
-) -> HTMLResponse:
-    """A unit's month as an A4 page in Vietnamese to print (or print to PDF): its officers'
-    table, charts, reasons, totals against the month before, and the policy version."""
+    format: Annotated[
+        Literal["html", "pdf"], Query(description="html (the page) or pdf (a file to download)")
+    ] = "html",
+) -> Response:
+    """A unit's month as an A4 administrative document in Vietnamese (Nghị định 30/2020/NĐ-CP:
+    Quốc hiệu, issuing body, number, place and date, "Nơi nhận", the signer): its officers'
+    table with the suggested classes and their rules, charts, reasons, totals against the month
+    before, the policy version, run id and SHA-256. As HTML to print from the browser, or with
+    format=pdf the same page as a PDF; each is audited (export.monthly.html, .pdf)."""
     access_reports.check_monthly(access, unit_id)
     try:
         chosen = monthly_report.parse_month(month)
@@ -165,8 +182,17 @@ def unit_monthly_report(
             _policy(request),
             client=client_address(request),
             include_flagged=include_flagged,
+            fmt=format,
         )
     except UnknownId as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
+    answer: Response = HTMLResponse(page)
+    if format == "pdf":
+        name = monthly_pdf.filename(unit_id, chosen.text)
+        answer = Response(
+            monthly_pdf.pdf_bytes(page),
+            media_type=monthly_pdf.MEDIA_TYPE,
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
     session.commit()
-    return HTMLResponse(page)
+    return answer

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import zipfile
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -17,7 +18,7 @@ from sqlmodel import Session, col, select
 from server.reporting import exports
 from server.reporting.scoring import NOT_ENOUGH_DATA_VI
 from server.storage import flags
-from server.storage.models import AuditEvent
+from server.storage.models import AuditEvent, User
 from tests.server.report_data import login, report_app
 
 Row = dict[str, Any]
@@ -165,6 +166,53 @@ def test_the_files_say_which_run_made_them_and_their_runs_are_audited(client: Te
         assert detail["policy_version"] == "2026-12-vi-du-2"
 
 
+def _info(xlsx: bytes) -> list[tuple[str, str, Any]]:
+    sheet = load_workbook(io.BytesIO(xlsx))["Thông tin"]
+    first, *rows = sheet.iter_rows(values_only=True)
+    assert first == ("Thông tin", "Information", "Giá trị / Value")  # Vietnamese first
+    return [(vi, en, value) for vi, en, value in rows]
+
+
+def test_the_info_sheet_names_the_report_in_vietnamese_first(client: TestClient) -> None:
+    """What the report lists and what it was held to, by the registry's names, as an HR office
+    reads them; dates as Vietnamese write them."""
+    with Session(client.app.state.engine) as session:  # type: ignore[attr-defined]
+        admin = session.exec(select(User).where(User.username == "admin")).one()
+        admin.full_name = "Trần Thị Hoa"
+        session.add(admin)
+        session.commit()
+    query = "/api/v1/reports/officers?period=2026-10&unit_id=DH&field_id=tu-phap&format=xlsx"
+    xlsx = client.get(query, headers=login(client, "admin"))
+    assert xlsx.status_code == 200, xlsx.text
+    info = {vi: value for vi, _, value in _info(xlsx.content)}
+    assert info["Người lập"] == "Trần Thị Hoa (admin)"
+    assert info["Phạm vi"] == "Cán bộ / Officers"
+    assert info["Đơn vị"] == "Phường Diên Hồng (DH)"
+    assert info["Lĩnh vực"] == "Tư pháp (tu-phap)"
+    assert info["Cán bộ"] == "tất cả / all"
+    assert (info["Từ ngày"], info["Đến hết ngày"]) == ("01/10/2026", "31/10/2026")
+    assert info["Kỳ so sánh"] == "Tháng 9/2026 (2026-09)"
+    assert re.fullmatch(r"\d\d/\d\d/\d{4} \d\d:\d\d", info["Thời điểm lập (giờ Việt Nam)"])
+    units = "/api/v1/reports/units?period=2026-10"
+    unit_info = {vi: value for vi, _, value in _info(_get(client, units, "xlsx").content)}
+    assert (unit_info["Phạm vi"], unit_info["Đơn vị"]) == ("Đơn vị / Units", "tất cả / all")
+    assert unit_info["Người lập"] == "hr"  # no full name in the registry: the login
+
+
+# Words that read as translations or statistics to an HR office, not as administrative Vietnamese.
+JARGON = ("wilson", "cận dưới", "cận trên", "ktc", "gắn cờ", "cờ:", "lượt dịch vụ", "phản hồi")
+
+
+def test_the_vietnamese_headers_and_labels_carry_no_jargon(client: TestClient) -> None:
+    query = "/api/v1/reports/officers?period=2026-10"
+    vi, _, _ = _read_csv(_get(client, query, "csv").content)
+    labels = [label for label, _, _ in _info(_get(client, query, "xlsx").content)]
+    for text in [*vi, *labels]:
+        assert not any(word in text.lower() for word in JARGON), text
+    assert "Gợi ý xếp loại" in vi and "Căn cứ gợi ý xếp loại" in vi
+    assert exports.RANK_VI in vi
+
+
 def test_csv_numbers_are_plain_decimals_with_a_dot() -> None:
     body = {
         "scope": "unit",
@@ -201,7 +249,9 @@ def test_csv_numbers_are_plain_decimals_with_a_dot() -> None:
     # a column per flag, in server/storage/flags.py's order, right after the misuse count
     at = en.index("Flagged as misuse") + 1
     assert en[at : at + len(flags.FLAGS)] == [f"Flag: {f.label_en} ({f.name})" for f in flags.FLAGS]
-    assert vi[en.index("Flag: Clock corrected (clock_corrected)")] == "Cờ: Đã chỉnh giờ"
+    assert vi[en.index("Flag: Clock corrected (clock_corrected)")] == (
+        "Dấu hiệu bất thường: Đã chỉnh giờ"
+    )
     assert row[en.index("Flag: Clock corrected (clock_corrected)")] == "2"
     assert row[en.index("Flag: Out of order (out_of_order)")] == "1"
     assert row[en.index("Flag: Sequence number reused (seq_reused)")] == "0"

@@ -14,13 +14,14 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
+from devtools.browser import chromium
 from devtools.figures import level_figures as figures
 from server.reporting import monthly as monthly_report
 from server.reporting import vietnamese
 from server.reporting.periods import parse_period
 from server.reporting.reports import DayRow
 from server.storage.db import make_engine, migrate
-from server.storage.models import AuditEvent
+from server.storage.models import AuditEvent, User
 from system.cli import main
 from tests.server.report_data import login, report_app, seed
 
@@ -72,7 +73,7 @@ def test_the_page_holds_the_officers_table_totals_reasons_and_policy(client: Tes
     assert r.status_code == 200, r.text
     assert r.headers["content-type"].startswith("text/html")
     page = r.text
-    assert "Tháng 10/2026" in page and "Phường Diên Hồng" in page
+    assert "tháng 10 năm 2026" in page and "Phường Diên Hồng" in page
     assert "@media print" in page and "size: A4" in page and "<script" not in page
     assert "phiên bản <strong>2026-12-vi-du-2</strong>" in page
     assert "Chính sách mẫu / Example policy" in page
@@ -89,7 +90,7 @@ def test_the_page_holds_the_officers_table_totals_reasons_and_policy(client: Tes
         "84,44",
         "+10,00",
         "1 Bấm lại quá nhanh: 1",  # left out, and why
-        "Hoàn thành tốt nhiệm vụ Hoàn thành tốt nhiệm vụ: tỷ lệ hài lòng từ 78 % trở lên và "
+        "Hoàn thành tốt nhiệm vụ Căn cứ: tỷ lệ hài lòng từ 78 % trở lên và "
         "tỷ lệ “Không hài lòng” không quá 5 % (chính sách 2026-12-vi-du-2)",
     ]
     assert b[:5] == ["chưa đủ dữ liệu", "Trần Văn Bình Công chức", "29", "100,00", "88,30 – 100,00"]
@@ -109,6 +110,85 @@ def test_the_page_holds_the_officers_table_totals_reasons_and_policy(client: Tes
     assert page.count("<svg") == 2 and 'aria-label="Tỷ lệ hài lòng theo ngày"' in page
 
 
+class _Text(HTMLParser):
+    """The text inside the element with the given id, its own tags included."""
+
+    VOID = frozenset({"br", "meta", "hr", "img", "col"})
+
+    def __init__(self, element_id: str) -> None:
+        super().__init__()
+        self.element_id, self.depth, self.found = element_id, 0, False
+        self.parts: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self.VOID:
+            return
+        if self.depth:
+            self.depth += 1
+        elif ("id", self.element_id) in attrs:
+            self.depth, self.found = 1, True
+
+    def handle_endtag(self, tag: str) -> None:
+        if self.depth and tag not in self.VOID:
+            self.depth -= 1
+
+    def handle_data(self, data: str) -> None:
+        if self.depth:
+            self.parts.append(data)
+
+
+def text_of(page: str, element_id: str) -> str:
+    """The text of the element with this id, its spaces as one."""
+    parser = _Text(element_id)
+    parser.feed(page)
+    assert parser.found, f"no element {element_id!r}"
+    return " ".join(" ".join(parser.parts).split())
+
+
+def test_the_page_has_the_parts_of_an_administrative_document(client: TestClient) -> None:
+    """Nghị định 30/2020/NĐ-CP, Phụ lục I: the issuing body under the body above it, the
+    number left to fill in, the Quốc hiệu and Tiêu ngữ, the place and date line in italics, the
+    kind and gist, "Nơi nhận" and the signer; A4 with the decree's margins in a Times-like
+    serif."""
+    page = client.get(URL, headers=login(client, "hr")).text
+    head = text_of(page, "letterhead")
+    assert head.startswith("UBND PHƯỜNG DIÊN HỒNG TRUNG TÂM PHỤC VỤ HÀNH CHÍNH CÔNG Số: ")
+    assert "Số:" + "\u00a0" * 8 + "/BC-TTPVHCC" in page  # room to write the number by hand
+    assert text_of(page, "nation") == "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
+    assert text_of(page, "motto") == "Độc lập - Tự do - Hạnh phúc"
+    assert re.search(r"\.motto \{[^}]*border-bottom", page)  # underlined, as long as the words
+    made = re.search(r"Thời điểm lập:</td><td>\d\d/\d\d/(\d{4}) ", page)
+    assert made is not None
+    year = made.group(1)  # the year the document was made, in Vietnam
+    assert text_of(page, "date-line") == f"Diên Hồng, ngày …… tháng …… năm {year}"
+    assert re.search(r"\.date-line \{[^}]*font-style: italic", page)
+    assert '<p class="kind">BÁO CÁO</p>' in page
+    assert text_of(page, "gist") == (
+        "Kết quả đánh giá mức độ hài lòng của người dân đối với việc tiếp nhận, giải quyết "
+        "thủ tục hành chính tháng 10 năm 2026"
+    )
+    assert "Gợi ý xếp loại và căn cứ" in page
+    assert text_of(page, "recipients") == (
+        "Nơi nhận: - UBND phường Diên Hồng (để báo cáo); "
+        "- Cán bộ, công chức có tên tại Mục II; - Lưu: VT, TTPVHCC."
+    )
+    assert "GIÁM ĐỐC" in text_of(page, "signature")
+    assert "margin: 20mm 15mm 20mm 30mm" in page  # top, right, bottom, left
+    assert 'font-family: "Times New Roman", "Liberation Serif", "DejaVu Serif", serif' in page
+    assert re.search(r"body \{[^}]*font-size: 13pt", page)
+
+
+def test_the_page_reads_on_a_phone_without_sideways_scrolling(client: TestClient) -> None:
+    page = client.get(URL, headers=login(client, "hr")).text
+    with chromium() as browser:
+        tab = browser.new_page(viewport={"width": 390, "height": 844})
+        tab.set_content(page)
+        assert tab.evaluate("document.documentElement.scrollWidth") <= 390
+        # the officers' table scrolls inside its own box instead
+        box = tab.locator("#officers")
+        assert box.evaluate("e => e.scrollWidth > e.clientWidth")
+
+
 def test_each_print_is_audited_with_its_policy_version(client: TestClient) -> None:
     page = client.get(URL, headers=login(client, "hr")).text
     with Session(client.app.state.engine) as session:  # type: ignore[attr-defined]
@@ -119,6 +199,16 @@ def test_each_print_is_audited_with_its_policy_version(client: TestClient) -> No
     assert (detail["month"], detail["policy_version"]) == ("2026-10", "2026-12-vi-du-2")
     assert f"Mã lần lập (nhật ký):</td><td>{event.id}<" in page
     assert detail["sha256"] in page
+
+
+def test_the_maker_is_named_as_the_registry_names_them(client: TestClient) -> None:
+    with Session(client.app.state.engine) as session:  # type: ignore[attr-defined]
+        admin = session.exec(select(User).where(User.username == "admin")).one()
+        admin.full_name = "Nguyễn Thị Lan"
+        session.add(admin)
+        session.commit()
+    page = client.get(URL, headers=login(client, "admin")).text
+    assert "Người lập:</td><td>Nguyễn Thị Lan (admin)<" in page
 
 
 def test_who_may_print_which_unit(client: TestClient) -> None:
@@ -155,6 +245,13 @@ def test_the_command_writes_the_same_page(
             select(AuditEvent).where(AuditEvent.action == "export.monthly.html")
         ).one()
     assert event.actor == "console" and (event.client or "").startswith("hailong on ")
+    pdf = tmp_path / "dh-2026-10.pdf"
+    assert main([*args[:-1], str(pdf), "--data-dir", str(tmp_path)]) == 0
+    assert pdf.read_bytes().startswith(b"%PDF-")
+    with Session(engine) as session:
+        assert session.exec(
+            select(AuditEvent).where(AuditEvent.action == "export.monthly.pdf")
+        ).one()
     engine.dispose()
     assert main([*args[:-2], "--month", "2026-13", "--data-dir", str(tmp_path)]) == 2
 
