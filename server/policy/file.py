@@ -15,13 +15,14 @@ import tomllib
 from dataclasses import replace
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails
 
 from hailong.protocol import ID_RE
+from server.policy.alert_tables import ALERT_TABLES, AlertTable, AnyAlert
 from server.policy.office_hours import OfficeHours, checked_spans, spans
 from server.policy.privacy import viewer_min_officers
 from server.policy.rules import (
@@ -30,12 +31,9 @@ from server.policy.rules import (
     MisuseRules,
     Policy,
     PolicyError,
-    RatingsOutOfOrder,
-    UnitSatisfiedBelow,
-    UnitSilent,
-    UnsatisfiedAtCounter,
     number_text,
 )
+from server.policy.table import Table
 from server.storage import flags
 from server.storage.schedule import parse_days, weekday_set
 
@@ -44,16 +42,7 @@ BUILT_IN = "built-in default"
 _MISUSE = MisuseRules()
 
 
-class _Table(BaseModel):
-    """One TOML table: unknown keys refused, no type coercion (30.0 is not an integer, "3" not a
-    number), text stripped of surrounding spaces."""
-
-    model_config = ConfigDict(
-        extra="forbid", strict=True, str_strip_whitespace=True, allow_inf_nan=False
-    )
-
-
-class _Misuse(_Table):
+class _Misuse(Table):
     """`[misuse]`; a key left out keeps `MisuseRules`' own default."""
 
     cooldown_s: float = Field(_MISUSE.cooldown_s, ge=0)
@@ -83,7 +72,7 @@ class _Misuse(_Table):
         )
 
 
-class _ClassRule(_Table):
+class _ClassRule(Table):
     """One `[[classification]]` rule: its class and the conditions, any of them left out."""
 
     code: str = Field(min_length=1, pattern=ID_RE.pattern, examples=["good"])
@@ -100,97 +89,7 @@ class _ClassRule(_Table):
         return ClassRule(**self.model_dump())
 
 
-class _Alert(_Table):
-    """What every alert has; `kind` picks the subclass with its own settings."""
-
-    id: str = Field(min_length=1, pattern=ID_RE.pattern, examples=["unsatisfied-at-counter"])
-    kind: str
-    label_vi: str | None = Field(None, min_length=1, examples=["Nhiều đánh giá không hài lòng"])
-    label_en: str | None = Field(None, min_length=1, examples=["Several dissatisfied ratings"])
-
-
-class _CountInWindow(_Alert):
-    """An alert on `count` ratings within `window_minutes`; each kind gives its default count,
-    the rule it makes and the labels made when none are written."""
-
-    made: ClassVar[type[UnsatisfiedAtCounter | RatingsOutOfOrder]]
-    labels: ClassVar[tuple[str, str]]
-    count: int
-    window_minutes: int = Field(60, ge=1)
-
-    def rule(self) -> UnsatisfiedAtCounter | RatingsOutOfOrder:
-        words = {"count": self.count, "minutes": self.window_minutes}
-        return self.made(
-            id=self.id,
-            count=self.count,
-            window_minutes=self.window_minutes,
-            label_vi=self.label_vi or self.labels[0].format(**words),
-            label_en=self.label_en or self.labels[1].format(**words),
-        )
-
-
-class _UnsatisfiedAtCounter(_CountInWindow):
-    made = UnsatisfiedAtCounter
-    labels = (
-        "{count} đánh giá “Không hài lòng” tại một quầy trong {minutes} phút",
-        "{count} “Dissatisfied” ratings at one counter within {minutes} minutes",
-    )
-    kind: Literal["unsatisfied_at_counter"]
-    count: int = Field(3, ge=1)
-
-
-class _RatingsOutOfOrder(_CountInWindow):
-    made = RatingsOutOfOrder
-    labels = (
-        "Đánh giá sai thứ tự trên một thiết bị: {count} trong {minutes} phút",
-        "Ratings out of order on one unit: {count} within {minutes} minutes",
-    )
-    kind: Literal["ratings_out_of_order"]
-    count: int = Field(1, ge=1)
-
-
-class _UnitSatisfiedBelow(_Alert):
-    kind: Literal["unit_satisfied_below"]
-    threshold_pct: float = Field(gt=0, le=100, examples=[70])
-    min_ratings: int = Field(10, ge=1)
-
-    def rule(self) -> UnitSatisfiedBelow:
-        vi, en = number_text(self.threshold_pct, "vi"), number_text(self.threshold_pct, "en")
-        least = self.min_ratings
-        return UnitSatisfiedBelow(
-            id=self.id,
-            threshold_pct=self.threshold_pct,
-            min_ratings=least,
-            label_vi=self.label_vi
-            or f"Tỷ lệ hài lòng của đơn vị trong ngày dưới {vi} % (từ {least} đánh giá)",
-            label_en=self.label_en
-            or f"Unit's satisfied share for the day below {en} % (from {least} ratings)",
-        )
-
-
-class _UnitSilent(_Alert):
-    kind: Literal["silent"]
-    minutes: int = Field(30, ge=1)
-
-    def rule(self) -> UnitSilent:
-        vi = f"Thiết bị im lặng quá {self.minutes} phút trong giờ làm việc"
-        en = f"A unit silent for over {self.minutes} minutes of office hours"
-        return UnitSilent(self.id, self.minutes, self.label_vi or vi, self.label_en or en)
-
-
-_AnyAlert = Annotated[
-    _UnsatisfiedAtCounter | _UnitSatisfiedBelow | _RatingsOutOfOrder | _UnitSilent,
-    Field(discriminator="kind"),
-]
-_ALERTS: dict[str, type[_Alert]] = {
-    UnsatisfiedAtCounter.kind: _UnsatisfiedAtCounter,
-    UnitSatisfiedBelow.kind: _UnitSatisfiedBelow,
-    RatingsOutOfOrder.kind: _RatingsOutOfOrder,
-    UnitSilent.kind: _UnitSilent,
-}
-
-
-class _OfficeHours(_Table):
+class _OfficeHours(Table):
     """`[office_hours]` in Vietnam time: weekdays as a rota writes them, spans HH:MM-HH:MM."""
 
     days: str = Field("T2 T3 T4 T5 T6", min_length=1, examples=["T2 T3 T4 T5 T6"])
@@ -204,7 +103,7 @@ class _OfficeHours(_Table):
         return OfficeHours(days, spans(self.hours), saturday)
 
 
-class _PolicyFile(_Table):
+class _PolicyFile(Table):
     """The whole file, in the order docs/policy.md gives its keys."""
 
     version: str = Field(min_length=1, examples=["2026-12-vi-du-2"])
@@ -213,7 +112,7 @@ class _PolicyFile(_Table):
     min_ratings: int = Field(30, ge=1)
     misuse: _Misuse = _Misuse()
     classification: list[_ClassRule] = []
-    alerts: list[_AnyAlert] = []
+    alerts: list[AnyAlert] = []
     office_hours: _OfficeHours = _OfficeHours()
 
     @model_validator(mode="after")
@@ -343,11 +242,11 @@ def _explain(error: ErrorDetails, data: dict[str, Any]) -> str:
     return f"{where}{key} must be {_wanted(field)}, not {_shown(value)}"
 
 
-def _model(table: tuple[int | str, ...]) -> type[_Table]:
+def _model(table: tuple[int | str, ...]) -> type[Table]:
     """The model of the table at `table`: the last name in it, or the file itself."""
     names = [part for part in table if isinstance(part, str)]
-    models: dict[str, type[_Table]] = {"misuse": _Misuse, "classification": _ClassRule}
-    models.update(office_hours=_OfficeHours, **_ALERTS)
+    models: dict[str, type[Table]] = {"misuse": _Misuse, "classification": _ClassRule}
+    models.update(office_hours=_OfficeHours, **ALERT_TABLES)
     return models[names[-1]] if names else _PolicyFile
 
 
@@ -367,17 +266,17 @@ def _where(table: tuple[int | str, ...], data: dict[str, Any], named: bool = Tru
 
 
 def _unknown(
-    table: tuple[int | str, ...], key: str, data: dict[str, Any], model: type[_Table]
+    table: tuple[int | str, ...], key: str, data: dict[str, Any], model: type[Table]
 ) -> str:
     """An unknown key: the setting of another alert kind, or a likely misspelling."""
-    if model in _ALERTS.values():
-        own = [k for k in model.model_fields if k not in _Alert.model_fields]
-        if any(key in m.model_fields for m in _ALERTS.values()):
+    if model in ALERT_TABLES.values():
+        own = [k for k in model.model_fields if k not in AlertTable.model_fields]
+        if any(key in m.model_fields for m in ALERT_TABLES.values()):
             return (
                 f"{_where(table, data)}{key} is not a setting of kind {table[-1]} (its settings: "
                 f"{', '.join(own)})"
             )
-        known = list(dict.fromkeys(k for m in _ALERTS.values() for k in m.model_fields))
+        known = list(dict.fromkeys(k for m in ALERT_TABLES.values() for k in m.model_fields))
     else:
         known = list(model.model_fields)
     close = difflib.get_close_matches(key, known, n=1)
