@@ -25,7 +25,7 @@ from devtools.dashboard_demo import seed_demo
 from server.access.roles import Access
 from server.policy import Policy, PolicyError, load_policy, parse_policy
 from server.policy.file import DEFAULT_FILE
-from server.reporting import access_reports, privacy, reports
+from server.reporting import access_reports, exports, privacy, reports
 from server.reporting.periods import parse_period
 from server.storage.db import make_engine, migrate, session_scope
 from tests.dashboard.rows import NOW
@@ -178,7 +178,7 @@ def test_the_api_and_its_exports_hide_the_same_rows(tmp_path: Path) -> None:
         text = client.get(f"{q}&format=csv", headers=viewer).content.decode("utf-8-sig")
         table = list(csv.reader(io.StringIO(text)))
         header, lines = table[0], table[2:]
-        ratings, rank = header.index("Số đánh giá"), header.index("Xếp hạng (theo cận dưới Wilson)")
+        ratings, rank = header.index("Số đánh giá"), header.index(exports.RANK_VI)
         assert [(line[0], line[ratings], line[rank]) for line in lines[:-1]] == [
             ("DH-Q1", "", "Ẩn: ít hơn 3 cán bộ"),
             ("DH-Q2", "", "Ẩn: ít hơn 3 cán bộ"),
