@@ -28,6 +28,10 @@ _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>])")
 
 # One plain sentence per column, Vietnamese then English, shown under the grid (a tap opens it).
 EXPLAIN: dict[str, tuple[str, str]] = {
+    "unit": (
+        "Đơn vị nơi người dân được phục vụ và đánh giá.",
+        "The unit where citizens were served and gave their ratings.",
+    ),
     "ratings": (
         "Số lượt người dân bấm đánh giá trong kỳ, không kể các đánh giá không tính.",
         "How many ratings citizens gave in the period, less those not counted.",
