@@ -74,13 +74,11 @@ EXPLAIN: dict[str, tuple[str, str]] = {
         "Các loại dấu hiệu bất thường đã gặp và số lượt của mỗi loại.",
         "Which signs of misuse occurred, and how often.",
     ),
-    "classification": (
-        "Mức xếp loại mà chính sách gợi ý từ các con số của kỳ; người xem xét quyết định.",
-        "The class the policy suggests from the period's figures; the reviewer decides.",
-    ),
-    "rule": (
-        "Quy tắc của chính sách đã dẫn đến gợi ý xếp loại.",
-        "The policy's rule that gave the suggested class.",
+    "suggestion": (
+        "Mức xếp loại mà chính sách gợi ý từ các con số của kỳ, kèm căn cứ là quy tắc đã áp "
+        "dụng; người xem xét quyết định.",
+        "The class the policy suggests from the period's figures, with the rule that gave it; "
+        "the reviewer decides.",
     ),
 }
 
@@ -101,8 +99,13 @@ def page_href(scope: Scope, row_id: str, period: Period, prefix: str = "/dashboa
     return f"{prefix}/{PAGE_OF[scope]}/{quote(row_id, safe='')}?{query}"
 
 
+def _escape(text: str) -> str:
+    """`text` as markdown that shows it as written."""
+    return _MARKDOWN.sub(r"\\\1", text)
+
+
 def _markdown_link(text: str, href: str | None) -> str:
-    escaped = _MARKDOWN.sub(r"\\\1", text)
+    escaped = _escape(text)
     return f"[{escaped}]({href})" if href else escaped
 
 
@@ -167,9 +170,26 @@ def records(
         if scope == "officer":
             found = row.get("classification") if settled else None
             record["classification"] = found["label_vi"] if found else _no_class(row, settled)
-            record["rule"] = found["rule"] if found else NO_VALUE
+            record["rule"] = rule_words(found) if found else NO_VALUE
+            record["suggestion"] = _suggestion(record["classification"], record["rule"], found)
         out.append(record)
     return out
+
+
+def rule_words(found: Mapping[str, str]) -> str:
+    """The matched rule's conditions, as the grid prints them beside the class: without the
+    class's name in front or the policy's version after (the rules' list under the grid names
+    it). "Hoàn thành nhiệm vụ: tỷ lệ ≥ 60 % (chính sách 2026-12)" -> "Tỷ lệ ≥ 60 %"."""
+    words = found["rule"].removeprefix(f"{found['label_vi']}: ")
+    words = re.sub(r" \(chính sách [^()]*\)$", "", words)
+    return words[:1].upper() + words[1:]
+
+
+def _suggestion(label: str, rule: str, found: Mapping[str, Any] | None) -> str:
+    """The class in bold with its rule under it (markdown), so it is read, not hovered."""
+    if not found:
+        return _escape(label)
+    return f"**{_escape(label)}**  \nCăn cứ: {_escape(rule)}"
 
 
 def _rank_text(row: Mapping[str, Any], settled: bool) -> str:
@@ -184,40 +204,43 @@ def _no_class(row: Mapping[str, Any], settled: bool) -> str:
     return NOT_ENOUGH_DATA_VI if row["ratings"] and not row["ranked"] else NO_VALUE
 
 
+# In order: what a reviewer reads first (the figures behind a class, the suggestion) comes
+# before what explains the rest, so it shows without scrolling on a desktop.
 HEADINGS: dict[str, tuple[str, str]] = {
     "unit": ("Đơn vị", "Unit"),
     "ratings": ("Số đánh giá", "Ratings"),
     "dissatisfied": ("Không hài lòng", "Dissatisfied"),
     "satisfied_pct": ("Tỷ lệ hài lòng", "Satisfied"),
     "certain": ("Chắc chắn trong khoảng", "95 % range"),
-    "happy_index": ("Chỉ số hài lòng (0–100)", "Happy index"),
     "change": ("So với kỳ trước", "Change"),
     "rank": ("Xếp hạng", "Rank"),
+    "suggestion": ("Gợi ý xếp loại", "Suggested class"),
+    "happy_index": ("Chỉ số hài lòng (0–100)", "Happy index"),
     "flagged": ("Đánh giá không tính", "Not counted"),
     "flags": ("Dấu hiệu bất thường", "Signs of misuse"),
-    "classification": ("Gợi ý xếp loại", "Suggested class"),
-    "rule": ("Căn cứ gợi ý", "Rule applied"),
 }
-_TEXT = {"unit", "flags", "classification", "rule"}
-_WIDTH = {"unit": 140, "certain": 130, "change": 130, "rank": 120, "flagged": 110, "flags": 140}
-_WIDTH |= {"classification": 160, "rule": 220}
-_WRAPPED = {"rank", "flags", "classification", "rule"}
+_TEXT = {"unit", "flags", "suggestion"}
+_WIDTH = {"unit": 150, "certain": 140, "change": 130, "rank": 110, "flagged": 110, "flags": 140}
+_WIDTH |= {"suggestion": 240}
+_WRAPPED = {"unit", "rank", "flags", "suggestion"}
 
 
 def fields(scope: Scope) -> list[str]:
     """The columns of `scope`'s grid after the name, in order."""
-    shown = [f for f in HEADINGS if f not in ("unit", "classification", "rule")]
+    shown = [f for f in HEADINGS if f not in ("unit", "suggestion")]
     if scope in ("officer", "counter"):
         shown.insert(0, "unit")
     if scope == "officer":
-        shown += ["classification", "rule"]
+        shown.insert(shown.index("rank") + 1, "suggestion")
     return shown
 
 
 def _column(field: str, vi: str, en: str) -> dict[str, Any]:
-    options: dict[str, Any] = {"minWidth": _WIDTH.get(field, 96)}
+    options: dict[str, Any] = {"minWidth": _WIDTH.get(field, 88)}
     if field in _WRAPPED:
         options |= {"wrapText": True, "autoHeight": True}
+    if field == "suggestion":
+        options["cellRenderer"] = "markdown"
     if field not in _TEXT:  # a number, shown as the text made for it
         options |= {
             "type": "rightAligned",

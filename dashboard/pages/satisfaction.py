@@ -148,8 +148,8 @@ def _rules(policy: Any) -> html.Div:
             html.P(
                 bilingual(
                     "Cột «Gợi ý xếp loại» chỉ là gợi ý để người xem xét cân nhắc, theo chính "
-                    f"sách {policy.version}; cột «Căn cứ gợi ý» ghi quy tắc đã áp dụng. Các quy "
-                    "tắc được xét lần lượt, quy tắc đầu tiên thỏa mãn được áp dụng:",
+                    f"sách {policy.version}, kèm căn cứ là quy tắc đã áp dụng. Các quy tắc được "
+                    "xét lần lượt; quy tắc đầu tiên thỏa mãn được áp dụng:",
                     "The class is a suggestion for the reviewer; the rule applied is printed "
                     "beside it. Rules are tried in order; the first one met applies:",
                 ),

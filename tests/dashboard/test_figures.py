@@ -196,9 +196,8 @@ def test_the_suggested_class_is_printed_with_the_rule_that_gave_it() -> None:
     a = records(officers_content())["CB-A"]
 
     assert a["classification"] == "Hoàn thành nhiệm vụ"
-    assert a["rule"].startswith(
-        "Hoàn thành nhiệm vụ: cận dưới Wilson ≥ 60 % (chính sách 2026-12-default)"
-    )
+    assert a["rule"] == "Cận dưới Wilson ≥ 60 %"  # the class and the policy are named apart
+    assert a["suggestion"] == "**Hoàn thành nhiệm vụ**  \nCăn cứ: Cận dưới Wilson ≥ 60 %"
     assert captions.policy_rules(POLICY)[0] == (
         "Hoàn thành xuất sắc nhiệm vụ: cận dưới Wilson ≥ 90 % và tỷ lệ không hài lòng ≤ 2 %"
     )
@@ -230,15 +229,15 @@ def test_columns_per_report() -> None:
     def fields(scope: report_json.Scope) -> list[str]:
         return [c["field"] for c in review_grid.columns(scope)]
 
-    shown = ["ratings", "dissatisfied", "satisfied_pct", "certain", "happy_index", "change"]
-    shown += ["rank", "flagged", "flags"]
-    assert fields("officer") == ["name", "unit", *shown, "classification", "rule"]
-    assert fields("counter") == ["name", "unit", *shown]
-    assert fields("field") == fields("unit") == ["name", *shown]
+    first = ["ratings", "dissatisfied", "satisfied_pct", "certain", "change", "rank"]
+    then = ["happy_index", "flagged", "flags"]
+    assert fields("officer") == ["name", "unit", *first, "suggestion", *then]
+    assert fields("counter") == ["name", "unit", *first, *then]
+    assert fields("field") == fields("unit") == ["name", *first, *then]
     (name, *_) = review_grid.columns("officer")
     assert (name["headerName"], name["cellRenderer"]) == ("Cán bộ · Officer", "markdown")
     assert "cellRenderer" not in review_grid.columns("counter")[0]
-    change = review_grid.columns("officer", ("So với tháng 9/2026", "vs September 2026"))[7]
+    change = review_grid.columns("officer", ("So với tháng 9/2026", "vs September 2026"))[6]
     assert change["headerName"] == "So với tháng 9/2026 (điểm %) · vs September 2026 (pp)"
     # a number is shown as the text made for it, so the grid sorts by the number
     assert change["valueFormatter"] == {"function": "params.data.change_text"}
