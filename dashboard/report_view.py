@@ -134,6 +134,9 @@ def view(
     compared = (review_period.compared_with(previous["label_vi"]), f"vs {previous['label_en']}")
 
     def link(row_scope: Scope, row_id: str, row_period: Period) -> str | None:
+        """A viewer gets no officer's or unit's page (they refuse a viewer), so no link."""
+        if not access.may_see_names:
+            return None
         return review_grid.page_href(row_scope, row_id, row_period, link_prefix)
 
     return View(

@@ -104,7 +104,11 @@ def _escape(text: str) -> str:
     return _MARKDOWN.sub(r"\\\1", text)
 
 
-def _markdown_link(text: str, href: str | None) -> str:
+def _name(scope: Scope, text: str, href: str | None) -> str:
+    """The name cell: markdown (a link when there is a page to open) where the column renders
+    markdown, else the name as it is."""
+    if scope not in PAGE_OF:
+        return text
     escaped = _escape(text)
     return f"[{escaped}]({href})" if href else escaped
 
@@ -143,8 +147,8 @@ def records(
     for row in rows:
         row_id = row.get(ID_KEYS[scope])
         record: dict[str, Any] = {
-            "name": _markdown_link(
-                row.get("name") or NO_VALUE, row_id and link(scope, row_id, period)
+            "name": _name(
+                scope, row.get("name") or NO_VALUE, row_id and link(scope, row_id, period)
             ),
             "unit": format_unit(row, units),
             "ratings": row["ratings"],

@@ -168,6 +168,11 @@ def test_an_officers_name_links_to_their_page_for_the_same_period() -> None:
     assert a["name"] == "[Nguyễn Thị An](/dashboard/officer/CB-A?period=2026-10)"
     assert review_grid.page_href("unit", "DH", OCTOBER) == "/dashboard/unit/DH?period=2026-10"
     assert review_grid.page_href("counter", "DH-Q1", OCTOBER) is None
+    counter = {"counter_id": "DH-Q1", "name": "Quầy 1 (tầng 2)", **officers_content()["total"]}
+    (shown,) = review_grid.records(
+        [counter | {"rank": None, "ranked": False}], "counter", UNITS, OCTOBER
+    )
+    assert shown["name"] == "Quầy 1 (tầng 2)"  # plain text, no markdown in this column
     assert review_grid.page_href("officer", "CB A/1", OCTOBER, "/p") == (
         "/p/officer/CB%20A%2F1?period=2026-10"
     )
