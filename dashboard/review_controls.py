@@ -240,7 +240,13 @@ def links() -> html.Div:
             html.A(bilingual("Tải CSV", "CSV export"), id=EXPORT_CSV, className="button"),
             html.A(bilingual("Tải XLSX", "XLSX export"), id=EXPORT_XLSX, className="button"),
             html.A(id=MONTHLY, className="button", target="_blank", hidden=True),
-            html.A(bilingual("Tải PDF", "PDF"), id=PDF, className="button", hidden=True),
+            html.A(
+                bilingual("Tải PDF", "PDF"),
+                id=PDF,
+                className="button",
+                target="_blank",
+                hidden=True,
+            ),
         ],
         className="links",
     )
