@@ -226,7 +226,7 @@ def column_help(scope: Scope) -> list[Any]:
     """Each column's heading with its sentence, under the grid: the grid's own header tooltips
     need a mouse."""
     return [
-        html.Div(bilingual("Các cột nghĩa là gì", "What the columns mean"), className="note"),
+        html.Div(bilingual("Giải thích các cột", "What the columns mean"), className="note"),
         html.Div(
             [explained(h, vi, en) for h, vi, en in review_grid.explained_columns(scope)],
             className="column-help-items",

@@ -108,7 +108,7 @@ def partial_notice(period: Period, today: date) -> tuple[str, str] | None:
         )
     return (
         f"{name_vi} chưa kết thúc: số liệu mới tính đến ngày {today:%d/%m/%Y}, nên chưa xếp hạng "
-        "và chưa gợi ý xếp loại. Mức thay đổi được so với cùng số ngày của kỳ trước.",
+        "và chưa gợi ý xếp loại. Mức thay đổi được so sánh với cùng số ngày đầu của kỳ trước.",
         f"{name_en} is not over: figures run to {today:%d/%m/%Y}, so nobody is ranked or "
         "classed yet. The change compares with as many days of the period before.",
     )
