@@ -97,7 +97,9 @@ def navigate(
 
 def partial_notice(period: Period, today: date) -> tuple[str, str] | None:
     """What the banner says of a period that is not over (None once it is): its figures stop at
-    today and are no basis for ranks or a classification."""
+    today and are no basis for ranks or a classification. The page then shows neither, rather
+    than marking them provisional: a class read off three days is still read as the month's
+    (a rank 1 beside "Không hoàn thành nhiệm vụ" on 3 December)."""
     if period.complete(today):
         return None
     name_vi, name_en = _label_vi(period), period.label_en

@@ -72,6 +72,13 @@ def test_the_review_opens_on_the_last_complete_month_and_steps_by_month(
     expect(page).to_have_url(re.compile(r"period=2026-10\b"), timeout=WAIT_MS)
     assert wider_than_window(page) == []
 
+    # a figure's explanation opens on a tap, phone or not
+    words = page.locator(".kpi .explain-text").first
+    expect(words).to_be_hidden()
+    page.locator(".kpi .explained summary").first.click()
+    expect(words).to_be_visible()
+    expect(words).to_contain_text("Số lượt người dân bấm đánh giá trong kỳ")
+
     # an officer's name is a link to their page, for the same month
     link = grid.get_by_role("link", name="Nguyễn Thị An")
     assert link.get_attribute("href") == "/dashboard/officer/CB-A?period=2026-10"
