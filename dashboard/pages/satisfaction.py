@@ -113,6 +113,14 @@ def layout(
                 "Results and suggested classes",
                 html.Div(
                     [
+                        html.P(
+                            bilingual(
+                                "Vuốt ngang trong bảng để xem các cột khác; cột tên luôn nằm ở "
+                                "bên trái.",
+                                "Swipe sideways inside the table for the other columns.",
+                            ),
+                            className="note phone-only",
+                        ),
                         grid(
                             TABLE,
                             grid_columns(first_scope),
