@@ -133,12 +133,8 @@ def view(
     previous = content["previous"]
     compared = (review_period.compared_with(previous["label_vi"]), f"vs {previous['label_en']}")
 
-    def link(row_scope: Scope, row_id: str, row_period: Period) -> str | None:
-        """A viewer gets no officer's or unit's page (they refuse a viewer), so no link."""
-        if not access.may_see_names:
-            return None
-        return review_grid.page_href(row_scope, row_id, row_period, link_prefix)
-
+    # a viewer gets no officer's or unit's page (those pages refuse a viewer), so no links
+    prefix = link_prefix if access.may_see_names else None
     return View(
         period_error="",
         notice=bilingual(*notice) if notice else "",
@@ -154,7 +150,7 @@ def view(
         flagged=headline.flagged,
         chart=figures.satisfaction_figure(days, period.start, period.end),
         reasons=figures.reasons_figure(total),
-        records=review_grid.records(rows, scope, units, period, settled=settled, link=link),
+        records=review_grid.records(rows, scope, units, period, settled=settled, prefix=prefix),
         columns=review_grid.columns(scope, compared),
         table_hidden=not shown,
         empty_hidden=shown,

@@ -9,7 +9,7 @@ after 90 %), and shows the Vietnamese text made here beside it (`<field>_text`).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -139,16 +139,19 @@ def records(
     period: Period,
     *,
     settled: bool = True,
-    link: Callable[[Scope, str, Period], str | None] = page_href,
+    prefix: str | None = "/dashboard",
 ) -> list[dict[str, Any]]:
     """One grid record per report row, in the rows' order. `settled` False (a period not over)
-    leaves ranks and classes out. `id` names the row; a viewer's rows carry none, nor a link."""
+    leaves ranks and classes out. Names link to their pages under `prefix` (the dashboard's
+    mount; None: no links). `id` names the row; a viewer's officer rows carry none."""
     out = []
     for row in rows:
         row_id = row.get(ID_KEYS[scope])
         record: dict[str, Any] = {
             "name": _name(
-                scope, row.get("name") or NO_VALUE, row_id and link(scope, row_id, period)
+                scope,
+                row.get("name") or NO_VALUE,
+                page_href(scope, row_id, period, prefix) if row_id and prefix else None,
             ),
             "unit": format_unit(row, units),
             "ratings": row["ratings"],
