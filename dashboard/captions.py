@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from dashboard.tables import format_count, format_decimal, format_interval, format_pct
+from dashboard.review_grid import EXPLAIN, dissatisfied
+from dashboard.review_period import lower_first
+from dashboard.tables import format_count, format_decimal, format_pct
 from server.policy import Policy
 
 ROLE_LABELS: dict[str, tuple[str, str]] = {
@@ -30,8 +32,8 @@ class Summary:
 
     ratings: str
     satisfied_pct: str
-    interval: str
     happy_index: str
+    dissatisfied: str
     flagged: str
 
 
@@ -39,10 +41,28 @@ def summary(total: Mapping[str, Any]) -> Summary:
     return Summary(
         ratings=format_count(total["ratings"]),
         satisfied_pct=format_pct(total["satisfied_pct"]),
-        interval=f"KTC 95 %: {format_interval(total['wilson_low'], total['wilson_high'])}",
         happy_index=format_decimal(total["happy_index"]),
+        dissatisfied=format_count(dissatisfied(total)),
         flagged=format_count(total["flagged"]),
     )
+
+
+# The headline figures' one-sentence explanations, Vietnamese then English.
+KPI_EXPLAIN: dict[str, tuple[str, str]] = {
+    "ratings": EXPLAIN["ratings"],
+    "satisfied": (
+        "Phần trăm lượt đánh giá ở mức «Hài lòng» hoặc «Rất hài lòng»; thanh bên dưới cho biết "
+        "tỷ lệ thực gần như chắc chắn nằm trong khoảng nào.",
+        "The share of ratings at Satisfied or Very satisfied; the bar shows the range the true "
+        "share is almost certainly in.",
+    ),
+    "happy": EXPLAIN["happy_index"],
+    "dissatisfied": (
+        "Số lượt chọn mức thấp nhất, «Không hài lòng»: những trường hợp nên xem lại trước tiên.",
+        "How many ratings were Dissatisfied, the lowest level: the cases to look at first.",
+    ),
+    "flagged": EXPLAIN["flagged"],
+}
 
 
 @dataclass(frozen=True)
@@ -60,16 +80,16 @@ def caption(content: Mapping[str, Any]) -> Caption:
         policy = f"{policy} ({content['policy_name']})"
     days = "" if period["kind"] == "range" else f" ({_day(period['start'])}–{_day(period['end'])})"
     vi = (
-        f"{period['label_vi']}{days} · so với {previous['label_vi']} · chính sách {policy}"
-        f" · xếp hạng từ {content['min_ratings']} đánh giá"
+        f"{period['label_vi']}{days} · so với {lower_first(previous['label_vi'])}"
+        f" · chính sách {policy} · cần ít nhất {content['min_ratings']} lượt đánh giá để xếp hạng"
     )
     en = (
         f"{period['label_en']} · compared with {previous['label_en']} · policy {policy}"
         f" · ranked from {content['min_ratings']} ratings"
     )
     if content["include_flagged"]:
-        vi += " · tính cả đánh giá bị gắn cờ"
-        en += " · flagged ratings included"
+        vi += " · tính cả đánh giá có dấu hiệu bất thường"
+        en += " · ratings with signs of misuse included"
     return Caption(vi, en)
 
 

@@ -16,7 +16,8 @@ from dash import html
 from dashboard import drilldown_figures as charts
 from dashboard import drilldown_view, sources
 from dashboard.components import bilingual, card, column, grid
-from dashboard.tables import format_count, format_decimal, format_interval, format_pct
+from dashboard.review_grid import certain_text
+from dashboard.tables import format_count, format_decimal, format_pct
 from hailong.errors import UnknownId
 from server.access.roles import Forbidden
 from server.reporting import drilldown
@@ -35,7 +36,7 @@ def rows(pages: Sequence[Drilldown], period_text: str) -> list[dict[str, Any]]:
             "unit": f"[{p.name}]({dash.get_relative_path(f'/unit/{p.id}')}?period={period_text})",
             "ratings": format_count(p.figures.ratings),
             "satisfied_pct": format_pct(p.figures.satisfied_pct),
-            "interval": format_interval(p.figures.wilson_low, p.figures.wilson_high),
+            "interval": certain_text(p.figures.wilson_low, p.figures.wilson_high),
             "unsatisfied": format_count(p.figures.unsatisfied),
             "happy_index": format_decimal(p.figures.happy_index),
             "flagged": format_count(p.figures.flagged),
@@ -47,7 +48,7 @@ def rows(pages: Sequence[Drilldown], period_text: str) -> list[dict[str, Any]]:
 COLUMNS = [
     drilldown_view.link_column("unit", "Đơn vị", "Unit"),
     *drilldown_view.RATINGS_COLUMNS,
-    column("interval", "Chắc chắn trong khoảng (%)", "Likely range"),
+    column("interval", "Chắc chắn trong khoảng", "Likely range"),
     column("flagged", "Cần xem lại", "Flagged"),
 ]
 

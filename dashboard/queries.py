@@ -9,7 +9,7 @@ The screen offers a viewer no officers' report (`access_reports.on_screen`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -54,12 +54,14 @@ def report(
     *,
     include_flagged: bool = False,
     client: str | None = None,
+    today: date | None = None,
 ) -> dict[str, Any]:
     """The report as the API answers it to this user (less the run's own fields), audited as
-    one view: the same figures shown again within `SAME_VIEW` are not a new event."""
+    one view: the same figures shown again within `SAME_VIEW` are not a new event. `today`:
+    a running period compares with as many days of the one before, as the API's does."""
     if scope not in scopes(access):
         raise Forbidden(f"the role {access.role!r} does not see the {scope} report here")
-    query = reports.Query(scope, period, unit_id, include_flagged=include_flagged)
+    query = reports.Query(scope, period, unit_id, include_flagged=include_flagged, today=today)
     same = access_reports.SAME_VIEW
     return access_reports.run(session, access, query, policy, client=client, same_view=same).content
 

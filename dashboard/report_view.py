@@ -1,53 +1,29 @@
-"""What the satisfaction page's callbacks compute: the period the controls name, the API's links
-for the report on screen, and the report and alerts views, as plain functions of the sources,
-the user and the control values, so they are tested against a real database without a browser.
+"""What the review page's callbacks compute: the API's links for the report on screen, the URL
+that reopens it, and the report and alerts views, as plain functions of the sources, the user
+and the control values, so they are tested against a real database without a browser. The
+period's choice and words are dashboard/review_period.py's; the grid's, dashboard/review_grid.py's.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from datetime import date, timedelta
+from datetime import date
 from typing import Any, NamedTuple
 from urllib.parse import quote, urlencode
 
 import plotly.graph_objects as go
 from dash import no_update
 
-from dashboard import captions, figures, queries, sources, tables
+from dashboard import captions, figures, queries, review_grid, review_period, sources, tables
 from dashboard.components import bilingual
+from dashboard.explain import confidence_bar
 from server.access.roles import Access
 from server.reporting import access_reports
 from server.reporting.access_reports import PATHS
-from server.reporting.periods import Period, parse_period, period_of
+from server.reporting.periods import Period, period_of
 from server.reporting.report_json import Scope
 
-DEFAULT_DAYS = 30
 ALL_UNITS = "*"  # not a valid unit id (protocol.ID_RE), so it cannot shadow a real unit
 API = "/api/v1"  # the server's API, beside the mount: its exports take the same login cookie
-
-
-# --- periods --------------------------------------------------------------------------------
-
-
-def default_period(today: date) -> Period:
-    """The last DEFAULT_DAYS Vietnam days, today included."""
-    return period_of("range", today - timedelta(days=DEFAULT_DAYS - 1), today)
-
-
-def read_period(text: str | None, today: date) -> Period:
-    """The period box's text in the forms of server/reporting/periods.py (as the API's `period`);
-    empty is the default. Anything else is a ValueError that lists the forms."""
-    if text is None or not text.strip():
-        return default_period(today)
-    return parse_period(text)
-
-
-def period_for_kind(kind: str, current: Period, today: date) -> Period:
-    """The period of `kind` the kind buttons switch to: the one holding the current period's
-    last day (today at the latest); a range keeps the current days, ready to edit."""
-    if kind == "range":
-        return period_of("range", current.start, current.end)
-    return period_of(kind, min(current.end, today))
 
 
 # --- links ----------------------------------------------------------------------------------
@@ -86,17 +62,19 @@ class View(NamedTuple):
     """The report callback's outputs, in the order of its Output list."""
 
     period_error: str
+    notice: Any
+    notice_hidden: bool
     caption: Any
     ratings: str
     satisfied_pct: str
-    interval: str
+    confidence: Any
     happy_index: str
+    dissatisfied: str
     flagged: str
     chart: go.Figure
     reasons: go.Figure
     records: list[dict[str, Any]]
     columns: list[dict[str, Any]]
-    tooltips: list[dict[str, dict[str, str]]]
     table_hidden: bool
     empty_hidden: bool
     rules_hidden: bool
@@ -105,6 +83,7 @@ class View(NamedTuple):
     monthly_href: str
     monthly_label: Any
     monthly_hidden: bool
+    pdf_href: str
 
 
 def _unit_id(unit: str | None) -> str | None:
@@ -118,11 +97,12 @@ def view(
     scope: Scope,
     unit: str | None,
     include_flagged: bool = False,
-    sort_by: Sequence[Mapping[str, str]] | None = None,
     client: str | None = None,
+    link_prefix: str = "/dashboard",
 ) -> View:
     """The report for the controls' values, held to what `access` may see and audited as the
-    API audits a report run (one event per view, however often the page redraws it)."""
+    API audits a report run (one event per view, however often the page redraws it). A period
+    not over is shown with a notice and without ranks or suggested classes."""
     today = src.today()
     unit_id = access.unit_scope(_unit_id(unit))
     with src.session_factory() as session:
@@ -135,39 +115,54 @@ def view(
             src.policy,
             include_flagged=include_flagged,
             client=client,
+            today=today,
         )
         days = queries.days(
             session, access, period, unit_id, include_flagged=include_flagged, policy=src.policy
         )
         units = queries.unit_names(session)
         session.commit()  # the view's audit event
-    rows = tables.sort_rows(tables.report_rows(content), sort_by, units)
-    headline = captions.summary(content["total"])
+    rows = review_grid.rank_order(tables.report_rows(content))
+    total = content["total"]
+    headline = captions.summary(total)
     words = captions.caption(content)
     shown = tables.has_ratings(rows)
+    settled = period.complete(today)
+    notice = review_period.partial_notice(period, today)
     month = monthly_month(period, today)
     monthly = access_reports.may_print_monthly(access, unit_id)
+    printable = monthly_href(unit_id, month, include_flagged) if unit_id else ""
+    previous = content["previous"]
+    compared = (review_period.compared_with(previous["label_vi"]), f"vs {previous['label_en']}")
+
+    # a viewer gets no officer's or unit's page (those pages refuse a viewer), so no links
+    prefix = link_prefix if access.may_see_names else None
     return View(
         period_error="",
+        notice=bilingual(*notice) if notice else "",
+        notice_hidden=notice is None,
         caption=bilingual(words.vi, words.en),
         ratings=headline.ratings,
         satisfied_pct=headline.satisfied_pct,
-        interval=headline.interval,
+        confidence=confidence_bar(
+            total["wilson_low"], total["wilson_high"], total["satisfied_pct"]
+        ),
         happy_index=headline.happy_index,
+        dissatisfied=headline.dissatisfied,
         flagged=headline.flagged,
         chart=figures.satisfaction_figure(days, period.start, period.end),
-        reasons=figures.reasons_figure(content["total"]),
-        records=tables.report_records(rows, scope, units),
-        columns=tables.report_columns(scope),
-        tooltips=tables.report_tooltips(rows, content["min_ratings"], src.policy.misuse.count),
+        reasons=figures.reasons_figure(total),
+        records=review_grid.records(rows, scope, units, period, settled=settled, prefix=prefix),
+        columns=review_grid.columns(scope, compared),
         table_hidden=not shown,
         empty_hidden=shown,
-        rules_hidden=scope != "officer",
+        rules_hidden=scope != "officer" or not settled,
         csv_href=export_href(scope, period, unit_id, include_flagged, "csv"),
         xlsx_href=export_href(scope, period, unit_id, include_flagged, "xlsx"),
-        monthly_href=monthly_href(unit_id, month, include_flagged) if unit_id else "",
+        monthly_href=printable,
         monthly_label=bilingual(f"Báo cáo {month.label_vi.lower()} để in", "Printable month"),
         monthly_hidden=not monthly,
+        pdf_href=f"{printable}&format=pdf" if printable else "",
     )
 
 
@@ -178,6 +173,16 @@ def unreadable(exc: ValueError) -> View:
         f"2026-Q4 (quý), 2026 (năm) hoặc 2026-10-05..2026-12-14 (khoảng ngày). {exc}"
     )
     return View._make([message, *[no_update] * (len(View._fields) - 1)])
+
+
+def search(period: Period, scope: str, unit: str | None, include_flagged: bool) -> str:
+    """The URL query that reopens this view (the page's `layout` reads it back)."""
+    params = {"period": period.text, "scope": scope}
+    if unit not in (None, ALL_UNITS):
+        params["unit"] = str(unit)
+    if include_flagged:
+        params["flagged"] = "1"
+    return f"?{urlencode(params)}"
 
 
 class AlertsView(NamedTuple):

@@ -1,5 +1,5 @@
-"""`python -m devtools.dashboard_screenshot docs/dashboard.png`: the dashboard on demo data, as a
-PNG.
+"""`python -m devtools.dashboard_screenshot docs/dashboard.png --phone docs/dashboard-phone.png`:
+the dashboard on demo data, as PNGs (a desktop, and a phone).
 
 It seeds a temporary SQLite database with `demo`, serves the app mounted as in production and
 photographs the satisfaction page in Chromium, so the picture in the docs is never staged by hand.
@@ -15,7 +15,7 @@ from pathlib import Path
 
 from playwright.sync_api import Browser, ViewportSize
 
-from dashboard import report_view
+from dashboard import review_period
 from dashboard.app import create_dash
 from devtools.browser import chromium, mounted, serve, wait_for_satisfaction_page
 from devtools.dashboard_demo import OFFICERS, seed_demo
@@ -24,13 +24,21 @@ from server.ingest.store import IngestRules
 from server.storage.db import make_engine, migrate, session_scope
 from server.timeutil import vn_day
 
-VIEWPORT: ViewportSize = {"width": 1280, "height": 900}
+VIEWPORT: ViewportSize = {"width": 1440, "height": 900}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 HR = Access("hr", "phongnoivu")  # the HR office sees every unit, with names
 
 
-def take(browser: Browser, path: Path, now: datetime | None = None) -> None:
-    """Seed the demo month up to `now`, open the satisfaction page and save it as a PNG."""
+def take(
+    browser: Browser,
+    path: Path,
+    now: datetime | None = None,
+    viewport: ViewportSize = VIEWPORT,
+) -> None:
+    """Seed the demo up to `now`, open the review page (the last complete month) and save it
+    as a PNG."""
     moment = now or datetime.now(UTC)
+    today = vn_day(moment)
     with tempfile.TemporaryDirectory(prefix="hailong-screenshot-") as tmp:
         engine = make_engine(f"sqlite:///{tmp}/demo.db")
         try:
@@ -38,11 +46,13 @@ def take(browser: Browser, path: Path, now: datetime | None = None) -> None:
             with session_scope(engine) as session:
                 # a throwaway database: a throwaway chain key
                 rules = IngestRules(chain_key=secrets.token_bytes(32))
-                # the period shown and the one before it, for the change column
-                seed_demo(session, moment, rules, days=2 * report_view.DEFAULT_DAYS)
-            app = create_dash(lambda: session_scope(engine), today=lambda: vn_day(moment))
+                # the month shown and the one before it, for the change column
+                shown = review_period.last_complete_month(today)
+                days = (today - shown.previous().start).days + 1
+                seed_demo(session, moment, rules, days=days)
+            app = create_dash(lambda: session_scope(engine), today=lambda: today)
             with serve(mounted(app, HR)) as base:
-                page = browser.new_page(viewport=VIEWPORT)
+                page = browser.new_page(viewport=viewport)
                 try:
                     page.goto(f"{base}/dashboard/")
                     wait_for_satisfaction_page(page, OFFICERS[0].name)
@@ -59,9 +69,14 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m devtools.dashboard_screenshot", description=__doc__
     )
     parser.add_argument("output", type=Path, help="where to write the PNG: docs/dashboard.png")
-    output = parser.parse_args(argv).output
+    parser.add_argument(
+        "--phone", type=Path, help="also the page on a 390 px phone: docs/dashboard-phone.png"
+    )
+    args = parser.parse_args(argv)
     with chromium() as browser:
-        take(browser, output)
+        take(browser, args.output)
+        if args.phone is not None:
+            take(browser, args.phone, viewport=PHONE)
     return 0
 
 

@@ -19,7 +19,7 @@ The limits:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -110,9 +110,7 @@ def run(
     unit, officer = limits(access, query.scope, query.unit_id, query.officer_id)
     if export is not None and not access.may_export:
         raise Forbidden(f"the role {access.role!r} may not export reports")
-    held = reports.Query(
-        query.scope, query.period, unit, officer, query.field_id, query.include_flagged
-    )
+    held = replace(query, unit_id=unit, officer_id=officer)
     content = reports.report(session, held, policy).as_dict()
     key = report_json.rows_key(held.scope)
     if not access.may_see_names:  # before the officers' ids go: they are what is counted

@@ -93,6 +93,22 @@ class Period:
             return Period(end - timedelta(days=self.days - 1), end, "range")
         return period_of(self.kind, self.start - timedelta(days=1))
 
+    def complete(self, today: date) -> bool:
+        """Over by `today`: its last day is before today, so no rating can still join it."""
+        return self.end < today
+
+
+def comparable_previous(period: Period, today: date) -> Period:
+    """What a change compares `period` with: the period before it once `period` is over; while it
+    runs, the same days from the start of the period before (1-3 December against 1-3 November,
+    not against all of November). A period not yet begun compares with the whole one before."""
+    before = period.previous()
+    if period.complete(today) or today < period.start:
+        return before
+    elapsed = (today - period.start).days  # days of `period` up to today, less one
+    end = min(before.start + timedelta(days=elapsed), before.end)
+    return before if end == before.end else Period(before.start, end, "range")
+
 
 def _day_en(day: date) -> str:
     return f"{day.day} {MONTHS_EN[day.month - 1]} {day.year}"

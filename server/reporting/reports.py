@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import UTC, date, datetime
 from functools import cache
 from typing import Any
 
@@ -24,12 +24,13 @@ from sqlmodel import Session, col, select
 from server.policy import Classification, Policy, classify, load_policy
 from server.reporting import scoring
 from server.reporting.counts import Counts, Filters, combine, read_counts, read_levels
-from server.reporting.periods import Period, check_years, period_of
+from server.reporting.periods import Period, check_years, comparable_previous, period_of
 from server.reporting.reading import GroupBy
 from server.reporting.reason_reach import reason_reach
 from server.reporting.report_json import Scope, period_dict, row_dict, rows_key
 from server.reporting.scoring import Figures
 from server.storage.models import Counter, CounterField, Officer, ServiceField, Unit
+from server.timeutil import vn_day
 
 # The rollup column a scope's counts are grouped by; a field's are its counters' counts.
 _GROUP_BY: dict[Scope, GroupBy] = {
@@ -160,6 +161,7 @@ class Query:
     officer_id: str | None = None
     field_id: str | None = None
     include_flagged: bool = False
+    today: date | None = None
 
 
 @dataclass(frozen=True)
@@ -278,7 +280,7 @@ def report(session: Session, query: Query, policy: Policy) -> Report:
     filters = Filters(query.unit_id, query.officer_id, counter_ids)
     entities = _entities(session, query, served)
     by = _GROUP_BY[query.scope]
-    previous = query.period.previous()
+    previous = comparable_previous(query.period, query.today or vn_day(datetime.now(UTC)))
     current = read_counts(session, query.period.start, query.period.end, by, filters)
     if query.scope == "officer" and query.unit_id is not None and query.officer_id is None:
         entities = _moved_away(session, query.unit_id, entities, current)

@@ -17,7 +17,7 @@ from dash import Dash
 from flask.testing import FlaskClient
 from sqlalchemy.engine import Engine
 
-from dashboard import alerts_panel, report_view, tables
+from dashboard import alerts_panel, report_view, review_period, tables
 from dashboard.app import create_dash
 from dashboard.pages import devices, satisfaction
 from dashboard.sources import Sources
@@ -39,7 +39,14 @@ from tests.dashboard.rows import (
 )
 
 LAST_30_DAYS = period_of("range", TODAY - timedelta(days=29), TODAY)
-OCTOBER = parse_period("2026-10")
+OCTOBER = parse_period("2026-10")  # the last complete month on TODAY, 20 November 2026
+LINK = re.compile(r"\[(.*)\]\(")
+
+
+def plain(name: str) -> str:
+    """A grid name cell's text without its link (markdown "[name](href)")."""
+    found = LINK.match(name)
+    return found.group(1) if found else name
 
 
 def make_app(engine: Engine) -> Dash:
@@ -79,7 +86,6 @@ def report_inputs(
         (satisfaction.SCOPE, "value"): scope,
         (satisfaction.UNIT, "value"): unit,
         (satisfaction.FLAGGED, "value"): [satisfaction.INCLUDE_FLAGGED] if flagged else [],
-        (satisfaction.TABLE, "sort_by"): [],
     }
 
 
@@ -170,8 +176,11 @@ def test_router_serves_each_page(engine: Engine) -> None:
 def test_hr_chooses_among_every_unit_and_report(demo_engine: Engine) -> None:
     page = layout_as(make_app(demo_engine), HR)
 
-    assert page[satisfaction.PERIOD].value == LAST_30_DAYS.text
-    assert page[satisfaction.PERIOD_KIND].value == "range"
+    # the last complete month, whatever the role (test_review_browser.py opens it in a browser)
+    assert page[satisfaction.PERIOD].value == OCTOBER.text
+    assert page[satisfaction.PERIOD_KIND].value == "month"
+    assert page[satisfaction.MONTH].value == OCTOBER.text
+    assert page[satisfaction.NEXT].disabled is False
     unit = page[satisfaction.UNIT]
     assert unit.options[0] == {"label": "Tất cả đơn vị (all units)", "value": "*"}
     assert {o["value"]: o["label"] for o in unit.options[1:]} == UNITS
@@ -209,7 +218,7 @@ def test_an_officer_and_a_viewer_get_no_alerts_and_the_viewer_no_officers(
 def test_the_url_presets_the_controls_within_what_the_user_may_see(demo_engine: Engine) -> None:
     app = make_app(demo_engine)
 
-    preset = layout_as(app, HR, period="2026-Q4", scope="counter", unit="BN-MOTCUA")
+    preset = layout_as(app, HR, period="2026-Q4", scope="counter", unit="BN-MOTCUA", flagged="1")
     refused = layout_as(app, VIEWER, period="garbage", scope="officer", unit="nowhere")
 
     assert preset[satisfaction.PERIOD].value == "2026-Q4"
@@ -218,7 +227,9 @@ def test_the_url_presets_the_controls_within_what_the_user_may_see(demo_engine: 
         "counter",
         "BN-MOTCUA",
     )
-    assert refused[satisfaction.PERIOD].value == LAST_30_DAYS.text
+    assert preset[satisfaction.FLAGGED].value == [satisfaction.INCLUDE_FLAGGED]
+    assert preset[satisfaction.NEXT].disabled is True  # Q4 holds today
+    assert refused[satisfaction.PERIOD].value == OCTOBER.text
     assert refused[satisfaction.SCOPE].value == "counter"
     assert refused[satisfaction.UNIT].value == "*"
 
@@ -233,19 +244,18 @@ def test_report_callback_over_http_shows_the_reports_figures(demo_engine: Engine
     out = call(client, satisfaction.TABLE, report_inputs())
 
     with session_scope(demo_engine) as session:
-        query = reports.Query("officer", LAST_30_DAYS)
+        query = reports.Query("officer", OCTOBER, today=TODAY)
         expected = reports.report(session, query, load_policy(None)).as_dict()
     rows = {r["officer_id"]: r for r in expected["officers"]}
-    records = out[satisfaction.TABLE]["data"]
-    assert {r["name"] for r in records} == {o.name for o in OFFICERS}
+    records = out[satisfaction.TABLE]["rowData"]
+    assert {plain(r["name"]) for r in records} == {o.name for o in OFFICERS}
     for record in records:
         row = rows[record["id"]]
-        assert record["ratings"] == tables.format_count(row["ratings"])
-        assert record["satisfied"] == tables.format_pct_interval(
-            row["satisfied_pct"], row["wilson_low"], row["wilson_high"]
-        )
-        assert record["rank"] == str(row["rank"])
-    ranks = [int(r["rank"]) for r in records]
+        assert record["ratings_text"] == tables.format_count(row["ratings"])
+        assert record["satisfied_pct"] == row["satisfied_pct"]
+        assert record["certain"] == row["wilson_low"]
+        assert record["rank"] == row["rank"]
+    ranks = [r["rank"] for r in records if r["rank"] is not None]
     assert ranks == sorted(ranks), "rank order by default"
     bars, _satisfied, _happy = out[satisfaction.CHART]["figure"]["data"]
     assert sum(bars["y"]) == expected["total"]["ratings"]
@@ -253,7 +263,9 @@ def test_report_callback_over_http_shows_the_reports_figures(demo_engine: Engine
     assert out[satisfaction.TABLE_BOX]["hidden"] is False
     assert out[satisfaction.EMPTY]["hidden"] is True
     assert out[satisfaction.RULES]["hidden"] is False
+    assert out[satisfaction.NOTICE]["hidden"] is True  # October is over
     assert "2026-12-vi-du-2" in str(out[satisfaction.CAPTION]["children"])
+    assert out[satisfaction.URL]["search"] == "?period=2026-10&scope=officer"
 
 
 def test_a_unit_heads_request_for_another_unit_is_refused(demo_engine: Engine) -> None:
@@ -265,7 +277,7 @@ def test_a_unit_heads_request_for_another_unit_is_refused(demo_engine: Engine) -
 
     assert response.status_code == 403
     assert "only their own unit" in response.get_data(as_text=True)
-    names = {r["name"] for r in own[satisfaction.TABLE]["data"]}
+    names = {plain(r["name"]) for r in own[satisfaction.TABLE]["rowData"]}
     assert names == {o.name for o in OFFICERS if o.unit_id == "Q1-MOTCUA"}
 
 
@@ -275,7 +287,8 @@ def test_a_viewers_request_for_officers_is_refused(demo_engine: Engine) -> None:
 
     assert post(client, satisfaction.TABLE, report_inputs(scope="officer")).status_code == 403
     units = call(client, satisfaction.TABLE, report_inputs(scope="unit"))[satisfaction.TABLE]
-    assert {r["name"] for r in units["data"]} == set(UNITS.values())
+    # names without links: a viewer has no unit page to open
+    assert {r["name"] for r in units["rowData"]} == set(UNITS.values())
 
 
 def test_an_unreadable_period_says_so_and_leaves_the_page(demo_engine: Engine) -> None:
@@ -287,6 +300,56 @@ def test_an_unreadable_period_says_so_and_leaves_the_page(demo_engine: Engine) -
     assert "Không đọc được khoảng thời gian" in out[satisfaction.PERIOD_ERROR]["children"]
     assert "no month 13" in out[satisfaction.PERIOD_ERROR]["children"]
     assert set(out) == {satisfaction.PERIOD_ERROR}, "nothing else changes"
+
+
+def test_a_running_period_is_noticed_and_ranks_nobody(demo_engine: Engine) -> None:
+    client = client_as(make_app(demo_engine), HR)
+    client.get("/")
+
+    out = call(client, satisfaction.TABLE, report_inputs(period="2026-11", flagged=True))
+
+    assert "Tháng 11/2026 chưa kết thúc" in str(out[satisfaction.NOTICE]["children"])
+    assert out[satisfaction.NOTICE]["hidden"] is False
+    assert out[satisfaction.RULES]["hidden"] is True
+    records = out[satisfaction.TABLE]["rowData"]
+    assert {r["rank"] for r in records} == {None}
+    assert {r["classification"] for r in records} == {"Chưa gợi ý (kỳ chưa kết thúc)"}
+    # the change compares 1-20 November with 1-20 October, and says so
+    change = [c for c in out[satisfaction.TABLE]["columnDefs"] if c["field"] == "change"]
+    assert change[0]["headerName"].startswith("So với 01/10/2026 – 20/10/2026 (điểm %)")
+    assert out[satisfaction.URL]["search"] == "?period=2026-11&scope=officer&flagged=1"
+
+
+@pytest.mark.parametrize(
+    ("move", "text", "expected"),
+    [
+        (satisfaction.PREVIOUS, "2026-10", ("2026-09", "month", "2026-09", False)),
+        (satisfaction.NEXT, "2026-10", ("2026-11", "month", "2026-11", True)),
+        (satisfaction.NEXT, "2026-11", (None, "month", "2026-11", True)),  # stays
+        (satisfaction.MONTH, "2026-10", ("2025-12", "month", "2025-12", False)),
+    ],
+)
+def test_the_arrows_and_the_month_picker_move_the_period(
+    engine: Engine, move: str, text: str, expected: tuple[Any, ...]
+) -> None:
+    client = client_as(make_app(engine), HR)
+    client.get("/")
+    prop = "value" if move == satisfaction.MONTH else "n_clicks"
+    inputs = {
+        (move, prop): "2025-12" if move == satisfaction.MONTH else 1,
+        (satisfaction.PERIOD, "value"): text,
+        (satisfaction.PERIOD_KIND, "value"): "month",
+    }
+
+    out = call(client, satisfaction.PERIOD, inputs)
+
+    shown = (
+        out.get(satisfaction.PERIOD, {}).get("value"),
+        out[satisfaction.PERIOD_KIND]["value"],
+        out[satisfaction.MONTH]["value"],
+        out[satisfaction.NEXT]["disabled"],
+    )
+    assert shown == expected
 
 
 @pytest.mark.parametrize(
@@ -307,7 +370,7 @@ def test_the_kind_buttons_rewrite_the_period(
 
     out = call(
         client,
-        satisfaction.PERIOD_KIND,
+        satisfaction.PERIOD,
         {(satisfaction.PERIOD_KIND, "value"): kind, (satisfaction.PERIOD, "value"): text},
     )
 
@@ -319,16 +382,20 @@ def test_a_typed_period_sets_the_kind(engine: Engine) -> None:
     client.get("/")
     inputs = {(satisfaction.PERIOD, "value"): "2026-Q3", (satisfaction.PERIOD_KIND, "value"): "x"}
 
-    out = call(client, satisfaction.PERIOD_KIND, inputs)
+    out = call(client, satisfaction.PERIOD, inputs)
 
-    assert out == {satisfaction.PERIOD_KIND: {"value": "quarter"}}
+    assert out == {
+        satisfaction.PERIOD_KIND: {"value": "quarter"},
+        satisfaction.MONTH: {"value": None},
+        satisfaction.NEXT: {"disabled": False},
+    }
 
 
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        (None, LAST_30_DAYS),
-        ("  ", LAST_30_DAYS),
+        (None, OCTOBER),
+        ("  ", OCTOBER),
         ("2026-10", OCTOBER),
         ("2026-Q4", period_of("quarter", date(2026, 10, 1))),
         ("2026", period_of("year", date(2026, 1, 1))),
@@ -336,29 +403,23 @@ def test_a_typed_period_sets_the_kind(engine: Engine) -> None:
     ],
 )
 def test_read_period(text: str | None, expected: Any) -> None:
-    assert report_view.read_period(text, TODAY) == expected
+    assert review_period.read_period(text, TODAY) == expected
 
 
 def test_read_period_refuses_what_it_cannot_read() -> None:
     with pytest.raises(ValueError, match="not a report period"):
-        report_view.read_period("last week", TODAY)
+        review_period.read_period("last week", TODAY)
 
 
 def test_view_of_one_unit_lists_only_its_officers(demo_sources: Sources) -> None:
     view = report_view.view(demo_sources, HR, LAST_30_DAYS, "officer", "BN-MOTCUA")
 
     expected = {o.name for o in OFFICERS if o.unit_id == "BN-MOTCUA"}
-    assert {r["name"] for r in view.records} == expected
+    assert {plain(r["name"]) for r in view.records} == expected
     assert {r["unit"] for r in view.records} == {UNITS["BN-MOTCUA"]}
-
-
-def test_view_sorts_as_the_header_asks(demo_sources: Sources) -> None:
-    sort_by = [{"column_id": "satisfied", "direction": "desc"}]
-
-    view = report_view.view(demo_sources, HR, LAST_30_DAYS, "officer", "*", sort_by=sort_by)
-
-    shown = [float(r["satisfied"].split(" ")[0].replace(",", ".")) for r in view.records]
-    assert shown == sorted(shown, reverse=True)
+    assert view.records[0]["name"].endswith(
+        f"(/dashboard/officer/{view.records[0]['id']}?period=2026-10-22..2026-11-20)"
+    )
 
 
 def test_view_of_a_period_without_ratings_shows_the_empty_state(demo_sources: Sources) -> None:
@@ -368,14 +429,14 @@ def test_view_of_a_period_without_ratings_shows_the_empty_state(demo_sources: So
     assert view.chart.data == () and view.reasons.data == ()
     assert "Chưa có đánh giá" in view.chart.layout.annotations[0].text
     assert (view.ratings, view.satisfied_pct) == ("0", "—")
-    assert all(r["ratings"] == "0" for r in view.records)
+    assert all(r["ratings"] == 0 for r in view.records)
 
 
 def test_view_of_counters_has_no_classification(demo_sources: Sources) -> None:
     view = report_view.view(demo_sources, HR, LAST_30_DAYS, "counter", "*")
 
     assert len(view.records) == len(OFFICERS)  # one counter each
-    assert "classification" not in {c["id"] for c in view.columns}
+    assert "classification" not in {c["field"] for c in view.columns}
     assert view.rules_hidden is True
 
 
@@ -425,6 +486,7 @@ def test_the_printable_month_is_offered_for_one_unit_to_those_who_may_print_it(
 
     assert for_head.monthly_hidden is False
     assert for_head.monthly_href == "/api/v1/reports/units/DH/monthly?month=2026-10"
+    assert for_head.pdf_href == "/api/v1/reports/units/DH/monthly?month=2026-10&format=pdf"
     assert "tháng 10/2026" in str(for_head.monthly_label)
     assert for_hr_all.monthly_hidden is True  # no one unit chosen
     assert for_officer.monthly_hidden is True
@@ -478,8 +540,8 @@ def test_two_dashboards_in_one_process_each_read_their_own_database(
     full_rows = call(full_client, satisfaction.TABLE, report_inputs())[satisfaction.TABLE]
     empty_rows = call(empty_client, satisfaction.TABLE, report_inputs())[satisfaction.TABLE]
 
-    assert len(full_rows["data"]) == 6
-    assert empty_rows["data"] == []
+    assert len(full_rows["rowData"]) == 6
+    assert empty_rows["rowData"] == []
     assert len(layout_as(empty, HR)[satisfaction.UNIT].options) == 1
 
 

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 from sqlalchemy.engine import Engine
 
-from dashboard import alerts_panel, queries, tables
+from dashboard import alerts_panel, queries, review_grid, review_period, tables
 from dashboard.app import create_dash
 from dashboard.pages import devices, satisfaction
 from devtools.browser import (
@@ -29,7 +28,6 @@ from devtools.browser import (
 )
 from devtools.dashboard_demo import OFFICERS, UNITS
 from devtools.dashboard_screenshot import take as take_screenshot
-from server.reporting.periods import period_of
 from server.reporting.reports import default_policy
 from server.storage.db import session_scope
 from tests.dashboard.conftest import DH_ALERT, seed_alerts
@@ -59,11 +57,19 @@ def page(browser: Browser) -> Iterator[Page]:
 
 
 def expected_order(engine: Engine) -> list[str]:
-    """The officers of the last 30 days in rank order, as the report ranks them."""
-    period = period_of("range", TODAY - timedelta(days=29), TODAY)
+    """The officers of the month the page opens on (October: TODAY is 20 November) in rank
+    order, as the report ranks them."""
+    period = review_period.last_complete_month(TODAY)
     with session_scope(engine) as session:
-        content = queries.report(session, HR, "officer", period, None, default_policy())
-    return [row["name"] for row in tables.sort_rows(tables.report_rows(content), None, UNITS)]
+        content = queries.report(
+            session, HR, "officer", period, None, default_policy(), today=TODAY
+        )
+    return [row["name"] for row in review_grid.rank_order(tables.report_rows(content))]
+
+
+def cells(page: Page, column: str) -> Locator:
+    """The grid's cells of one column, in the rows' order."""
+    return page.locator(f"#{satisfaction.TABLE} .ag-cell[col-id='{column}']")
 
 
 def test_satisfaction_page_shows_officers_and_chart_without_console_errors(
@@ -74,12 +80,12 @@ def test_satisfaction_page_shows_officers_and_chart_without_console_errors(
     page.goto(demo_url)
     wait_for_satisfaction_page(page, OFFICERS[0].name)
 
-    table = page.locator(f"#{satisfaction.TABLE}")
-    names = table.locator("td[data-dash-column='name']")
-    expect(names).to_have_text(expected_order(demo_engine), timeout=WAIT_MS)
-    expect(table.locator("td[data-dash-column='rank']").first).to_have_text("1")
-    expect(table.locator("td[data-dash-column='satisfied']").first).to_have_text(
-        re.compile(r"^\d+,\d\d % \(\d+,\d\d–\d+,\d\d\)$")
+    expect(cells(page, "name")).to_have_text(expected_order(demo_engine), timeout=WAIT_MS)
+    expect(cells(page, "rank").first).to_have_text("1")
+    expect(cells(page, "satisfied_pct").first).to_have_text(re.compile(r"^\d+,\d\d %$"))
+    expect(cells(page, "certain").first).to_have_text(re.compile(r"^\d+,\d\d – \d+,\d\d %$"))
+    expect(page.locator(f"#{satisfaction.KPI_CONFIDENCE}")).to_contain_text(
+        "chắc chắn trong khoảng"
     )
     expect(page.locator(f"#{satisfaction.CHART} .legendtext").first).to_contain_text("Số đánh giá")
     expect(page.locator(f"#{satisfaction.REASONS} .barlayer .trace")).to_have_count(1)
@@ -98,8 +104,7 @@ def test_choosing_a_unit_narrows_the_table(page: Page, demo_url: str) -> None:
     page.locator(f"#{satisfaction.UNIT}").click()
     page.get_by_role("option", name=UNITS["BN-MOTCUA"]).click()
 
-    names = page.locator(f"#{satisfaction.TABLE} td[data-dash-column='name']")
-    expect(names).to_have_count(3, timeout=WAIT_MS)
+    expect(cells(page, "name")).to_have_count(3, timeout=WAIT_MS)
     expect(page.locator(f"#{satisfaction.TABLE}")).not_to_contain_text(OFFICERS[0].name)
     expect(page.locator(f"#{satisfaction.TABLE}")).to_contain_text(UNITS["BN-MOTCUA"])
 
@@ -109,16 +114,17 @@ def test_a_header_sorts_by_the_number_behind_the_text(
 ) -> None:
     page.goto(demo_url)
     wait_for_satisfaction_page(page, OFFICERS[0].name)
-    ranks = page.locator(f"#{satisfaction.TABLE} td[data-dash-column='rank']")
+    ranks = cells(page, "rank")
     expect(ranks).to_have_text(["1", "2", "3", "4", "5", "6"], timeout=WAIT_MS)
 
-    sort = page.locator(f"#{satisfaction.TABLE} th[data-dash-column='rank'] .column-header--sort")
-    sort.first.click()  # ascending: as it was
-    sort.first.click()  # descending
+    header = page.locator(
+        f"#{satisfaction.TABLE} .ag-header-cell[col-id='rank'] .ag-header-cell-label"
+    )
+    header.click()  # ascending: as it was
+    header.click()  # descending
 
     expect(ranks).to_have_text(["6", "5", "4", "3", "2", "1"], timeout=WAIT_MS)
-    names = page.locator(f"#{satisfaction.TABLE} td[data-dash-column='name']")
-    expect(names).to_have_text(expected_order(demo_engine)[::-1])
+    expect(cells(page, "name")).to_have_text(expected_order(demo_engine)[::-1])
 
 
 def test_the_period_is_chosen_by_kind_or_typed(page: Page, demo_url: str) -> None:
@@ -127,21 +133,26 @@ def test_the_period_is_chosen_by_kind_or_typed(page: Page, demo_url: str) -> Non
     box = page.locator(f"#{satisfaction.PERIOD}")
     caption = page.locator(f"#{satisfaction.CAPTION}")
 
-    page.get_by_label("Tháng · Month").check()
-    expect(box).to_have_value("2026-11", timeout=WAIT_MS)
-    expect(caption).to_contain_text("Tháng 11/2026 (01/11/2026–30/11/2026) · so với Tháng 10/2026")
+    expect(box).to_have_value("2026-10")
+    expect(caption).to_contain_text("Tháng 10/2026 (01/10/2026–31/10/2026) · so với tháng 9/2026")
 
-    box.fill("2026-Q4")
-    box.press("Enter")
+    page.get_by_label("Quý · Quarter").check()
+    expect(box).to_have_value("2026-Q4", timeout=WAIT_MS)
     expect(caption).to_contain_text("Quý 4/2026", timeout=WAIT_MS)
-    expect(page.locator(f"#{satisfaction.PERIOD_KIND} input[value='quarter']")).to_be_checked()
+    expect(page.locator(f"#{satisfaction.NOTICE}")).to_contain_text("Quý 4/2026 chưa kết thúc")
+
+    box.fill("2026-09")
+    box.press("Enter")
+    expect(caption).to_contain_text("Tháng 9/2026", timeout=WAIT_MS)
+    expect(page.locator(f"#{satisfaction.PERIOD_KIND} input[value='month']")).to_be_checked()
+    expect(page.locator(f"#{satisfaction.NOTICE}")).to_be_hidden()
 
     box.fill("last week")
     box.press("Enter")
     expect(page.locator(f"#{satisfaction.PERIOD_ERROR}")).to_contain_text(
         "Không đọc được khoảng thời gian", timeout=WAIT_MS
     )
-    expect(caption).to_contain_text("Quý 4/2026")
+    expect(caption).to_contain_text("Tháng 9/2026")
 
 
 def test_devices_page_through_the_nav(page: Page, demo_url: str) -> None:
@@ -210,10 +221,10 @@ def test_a_unit_head_logs_in_and_sees_only_their_unit_and_its_alerts(
     wait_for_satisfaction_page(page, "Nguyễn Thị An")
 
     table = page.locator(f"#{satisfaction.TABLE}")
-    expect(table.locator("td[data-dash-column='name']")).to_have_text(
+    expect(cells(page, "name")).to_have_text(
         ["Nguyễn Thị An", "Trần Văn Bình"]  # CB-B's 29 ratings are not ranked: after CB-A
     )
-    expect(table).to_contain_text("90,00 % (74,38–96,54)")
+    expect(table).to_contain_text("74,38 – 96,54 %")
     expect(table).to_contain_text("chưa đủ dữ liệu")
     expect(page.locator(f"#{satisfaction.UNIT}")).to_contain_text("Phường Diên Hồng")
     expect(page.locator(f"#{alerts_panel.TABLE}")).to_contain_text(DH_ALERT, timeout=WAIT_MS)
@@ -221,9 +232,9 @@ def test_a_unit_head_logs_in_and_sees_only_their_unit_and_its_alerts(
     expect(page.locator("body")).not_to_contain_text("Lê Thị Cúc")
     expect(page.locator(f"#{satisfaction.PERIOD_KIND} input[value='month']")).to_be_checked()
 
-    table.locator("td[data-dash-column='classification']").first.hover()
-    expect(page.locator(".dash-table-tooltip")).to_contain_text(
-        "Hoàn thành tốt nhiệm vụ: tỷ lệ hài lòng từ 78 % trở lên", timeout=WAIT_MS
+    # the rule behind the suggested class is printed beside it, not left to a hover
+    expect(cells(page, "suggestion").first).to_have_text(
+        re.compile(r"^Hoàn thành tốt nhiệm vụ\s+Căn cứ: Tỷ lệ hài lòng từ 78 % trở lên")
     )
     # the links are the API's, which takes the same login cookie
     csv_href = page.locator(f"#{satisfaction.EXPORT_CSV}").get_attribute("href")
@@ -233,4 +244,7 @@ def test_a_unit_head_logs_in_and_sees_only_their_unit_and_its_alerts(
     expect(monthly).to_be_visible()
     printed = page.request.get(f"{server_url}{monthly.get_attribute('href')}")
     assert printed.ok and "Phường Diên Hồng" in printed.text()
+    pdf = page.locator(f"#{satisfaction.PDF}")
+    expect(pdf).to_be_visible()
+    assert pdf.get_attribute("href") == f"{monthly.get_attribute('href')}&format=pdf"
     assert errors == [], "\n".join(errors)

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from dashboard import captions, figures, tables
+from dashboard import captions, figures, review_grid, tables
 from dashboard.queries import DeviceRow
 from devtools.figures import level_figures as report_figures
 from server.access.roles import Access
@@ -16,6 +16,7 @@ from server.reporting import report_json, reports
 from server.reporting.periods import parse_period
 from server.reporting.reports import Counts, DayRow, Entity, Query
 from server.reporting.scoring import LevelTally
+from server.reporting.vietnamese import signed as format_change
 
 START, END = date(2026, 11, 1), date(2026, 11, 30)
 OCTOBER = parse_period("2026-10")
@@ -91,15 +92,15 @@ def test_numbers_have_a_decimal_comma_two_decimals_and_dots_between_thousands() 
     assert tables.format_decimal(1234.5) == "1.234,50"
     assert tables.format_decimal(84.444) == "84,44"
     assert tables.format_pct(90.0) == "90,00 %"
-    assert tables.format_pct_interval(90.0, 74.38, 96.54) == "90,00 % (74,38–96,54)"
-    assert tables.format_change(10.0) == "+10,00"
-    assert tables.format_change(-2.5) == "-2,50"
-    assert tables.format_change(0.0) == "0,00"
+    assert review_grid.certain_text(74.38, 96.54) == "74,38 – 96,54 %"
+    assert format_change(10.0) == "+10,00"
+    assert format_change(-2.5) == "-2,50"
+    assert format_change(0.0) == "0,00"
     nothing = (
         tables.format_count(None),
         tables.format_pct(None),
-        tables.format_pct_interval(None, None, None),
-        tables.format_change(None),
+        review_grid.certain_text(None, None),
+        format_change(None),
     )
     assert nothing == ("—", "—", "—", "—")
 
@@ -142,56 +143,67 @@ def officers_content(include_flagged: bool = False) -> dict[str, Any]:
 UNITS = {"DH": "Phường Diên Hồng", "XA": "Xã An"}
 
 
-def records(content: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def records(content: dict[str, Any], settled: bool = True) -> dict[str, dict[str, Any]]:
     rows = tables.report_rows(content)
-    return {r["id"]: r for r in tables.report_records(rows, content["scope"], UNITS)}
+    made = review_grid.records(rows, content["scope"], UNITS, OCTOBER, settled=settled)
+    return {r["id"]: r for r in made}
 
 
-def test_a_satisfied_share_is_shown_with_its_wilson_interval() -> None:
+def test_a_satisfied_share_is_shown_with_how_sure_it_is() -> None:
     a = records(officers_content())["CB-A"]
 
-    assert a["satisfied"] == "90,00 % (74,38–96,54)"
-    assert (a["name"], a["unit"], a["ratings"], a["happy_index"]) == (
-        "Nguyễn Thị An",
+    assert (a["satisfied_pct"], a["satisfied_pct_text"]) == (90.0, "90,00 %")
+    assert (a["certain"], a["certain_text"]) == (74.38, "74,38 – 96,54 %")
+    assert (a["unit"], a["ratings"], a["ratings_text"], a["happy_index_text"]) == (
         "Phường Diên Hồng",
+        30,
         "30",
         "84,44",
+    )
+    assert a["dissatisfied"] == 1  # the flagged level 1 is left out
+
+
+def test_an_officers_name_links_to_their_page_for_the_same_period() -> None:
+    a = records(officers_content())["CB-A"]
+    assert a["name"] == "[Nguyễn Thị An](/dashboard/officer/CB-A?period=2026-10)"
+    assert review_grid.page_href("unit", "DH", OCTOBER) == "/dashboard/unit/DH?period=2026-10"
+    assert review_grid.page_href("counter", "DH-Q1", OCTOBER) is None
+    counter = {"counter_id": "DH-Q1", "name": "Quầy 1 (tầng 2)", **officers_content()["total"]}
+    (shown,) = review_grid.records(
+        [counter | {"rank": None, "ranked": False}], "counter", UNITS, OCTOBER
+    )
+    assert shown["name"] == "Quầy 1 (tầng 2)"  # plain text, no markdown in this column
+    assert review_grid.page_href("officer", "CB A/1", OCTOBER, "/p") == (
+        "/p/officer/CB%20A%2F1?period=2026-10"
     )
 
 
 def test_fewer_ratings_than_the_minimum_is_not_enough_data_and_not_classified() -> None:
-    content = officers_content()
-    by_id = records(content)
+    by_id = records(officers_content())
 
-    assert by_id["CB-B"]["satisfied"] == "100,00 % (88,30–100,00)"
-    assert by_id["CB-B"]["rank"] == "chưa đủ dữ liệu"
-    assert by_id["CB-B"]["classification"] == "—"
-    assert (by_id["CB-C"]["rank"], by_id["CB-A"]["rank"]) == ("1", "2")  # 76,95 above 74,38
-    assert by_id["CB-D"]["satisfied"] == "—" and by_id["CB-D"]["rank"] == "chưa đủ dữ liệu"
-    tips = tables.report_tooltips(
-        tables.report_rows(content), content["min_ratings"], POLICY.misuse.count
-    )
-    assert "Dưới 30 đánh giá: chưa đủ dữ liệu" in tips[1]["rank"]["value"]
-    assert "rank" not in tips[0]
+    assert by_id["CB-B"]["certain_text"] == "88,30 – 100,00 %"
+    assert (by_id["CB-B"]["rank"], by_id["CB-B"]["rank_text"]) == (None, "chưa đủ dữ liệu")
+    assert by_id["CB-B"]["classification"] == "chưa đủ dữ liệu"
+    assert (by_id["CB-C"]["rank"], by_id["CB-A"]["rank"]) == (1, 2)  # 76,95 above 74,38
+    assert by_id["CB-D"]["satisfied_pct_text"] == "—"
+    assert by_id["CB-D"]["rank_text"] == "chưa đủ dữ liệu"
+    assert by_id["CB-D"]["classification"] == "—"  # no ratings at all
 
 
-def test_the_suggested_class_shows_the_rule_that_gave_it() -> None:
-    content = officers_content()
-    a = records(content)["CB-A"]
-    tip = tables.report_tooltips(tables.report_rows(content), 30, POLICY.misuse.count)[0][
-        "classification"
-    ]
+def test_a_period_not_over_ranks_and_classes_nobody() -> None:
+    a = records(officers_content(), settled=False)["CB-A"]
+    assert (a["rank"], a["rank_text"]) == (None, "Chưa xếp hạng (kỳ chưa kết thúc)")
+    assert (a["classification"], a["rule"]) == ("Chưa gợi ý (kỳ chưa kết thúc)", "—")
+    assert a["satisfied_pct_text"] == "90,00 %"  # the figures themselves stay
+
+
+def test_the_suggested_class_is_printed_with_the_rule_that_gave_it() -> None:
+    a = records(officers_content())["CB-A"]
 
     assert a["classification"] == "Hoàn thành tốt nhiệm vụ"
-    assert tip["value"].startswith(
-        "Hoàn thành tốt nhiệm vụ: tỷ lệ hài lòng từ 78 % trở lên và tỷ lệ “Không hài lòng” không "
-        "quá 5 % (chính sách 2026-12-vi-du-2)"
-    )
-    english = (
-        "Good completion of duties: satisfied share at least 78 % and “Dissatisfied” share at "
-        "most 5 % (policy 2026-12-vi-du-2)"
-    )
-    assert english in tip["value"]
+    rule = "Tỷ lệ hài lòng từ 78 % trở lên và tỷ lệ “Không hài lòng” không quá 5 %"
+    assert a["rule"] == rule  # the class and the policy are named apart
+    assert a["suggestion"] == f"**Hoàn thành tốt nhiệm vụ**  \nCăn cứ: {rule}"
     assert captions.policy_rules(POLICY)[0] == (
         "Hoàn thành xuất sắc nhiệm vụ: tỷ lệ hài lòng từ 88 % trở lên, tỷ lệ “Không hài lòng” "
         "không quá 3 % và có ít nhất 100 đánh giá"
@@ -206,55 +218,57 @@ def test_the_suggested_class_shows_the_rule_that_gave_it() -> None:
 def test_flagged_ratings_are_counted_apart_and_only_scored_when_asked() -> None:
     left_out, included = records(officers_content()), records(officers_content(True))
 
-    assert left_out["CB-A"]["flagged"] == included["CB-A"]["flagged"] == "1"
-    assert (left_out["CB-A"]["ratings"], included["CB-A"]["ratings"]) == ("30", "31")
-    assert included["CB-A"]["satisfied"].startswith("87,10 %")  # 27 / 31
+    assert left_out["CB-A"]["flagged"] == included["CB-A"]["flagged"] == 1
+    assert (left_out["CB-A"]["ratings"], included["CB-A"]["ratings"]) == (30, 31)
+    assert included["CB-A"]["satisfied_pct_text"] == "87,10 %"  # 27 / 31
 
 
 def test_the_change_is_in_points_against_the_previous_period() -> None:
-    content = officers_content()
-    by_id = records(content)
-    tips = tables.report_tooltips(tables.report_rows(content), 30, POLICY.misuse.count)
+    by_id = records(officers_content())
 
-    assert by_id["CB-A"]["change"] == "+10,00"  # 90,00 − 80,00
-    assert by_id["CB-C"]["change"] == "—"  # no ratings in September
-    assert tips[0]["change"]["value"].startswith("Kỳ trước: 80,00 %, 10 đánh giá")
+    assert (by_id["CB-A"]["change"], by_id["CB-A"]["change_text"]) == (10.0, "+10,00")
+    assert by_id["CB-C"]["change_text"] == "—"  # no ratings in September
 
 
-def test_the_table_is_in_rank_order_unless_a_header_asks_otherwise() -> None:
-    rows = tables.report_rows(officers_content())
-
-    def ids(column: str | None = None, direction: str = "asc") -> list[str]:
-        sort_by = [{"column_id": column, "direction": direction}] if column else None
-        return [r["officer_id"] for r in tables.sort_rows(rows, sort_by, UNITS)]
-
-    assert ids() == ["CB-C", "CB-A", "CB-B", "CB-D"]  # the unranked as the report lists them
-    # by the number, not the text: "100,00 %" sorts above "90,00 %"; nothing shown goes last
-    assert ids("satisfied", "desc") == ["CB-B", "CB-C", "CB-A", "CB-D"]
-    assert ids("satisfied") == ["CB-A", "CB-C", "CB-B", "CB-D"]
-    assert ids("rank", "desc") == ["CB-A", "CB-C", "CB-B", "CB-D"]
-    assert ids("unit", "desc")[:2] == ["CB-C", "CB-D"]  # Xã An
-    assert ids("change") == ["CB-A", "CB-B", "CB-C", "CB-D"]
+def test_the_grid_opens_in_rank_order() -> None:
+    rows = review_grid.rank_order(tables.report_rows(officers_content()))
+    # the unranked as the report lists them
+    assert [r["officer_id"] for r in rows] == ["CB-C", "CB-A", "CB-B", "CB-D"]
 
 
 def test_columns_per_report() -> None:
-    def ids(scope: report_json.Scope) -> list[str]:
-        return [c["id"] for c in tables.report_columns(scope)]
+    def fields(scope: report_json.Scope) -> list[str]:
+        return [c["field"] for c in review_grid.columns(scope)]
 
-    figures_shown = ["ratings", "satisfied", "happy_index", "change", "rank", "flagged", "flags"]
-    assert ids("officer") == ["name", "unit", *figures_shown, "classification"]
-    assert ids("counter") == ["name", "unit", *figures_shown]
-    assert ids("field") == ids("unit") == ["name", *figures_shown]
-    (name,) = [c for c in tables.report_columns("officer") if c["id"] == "name"]
-    assert name["name"] == ["Cán bộ", "Officer"]
+    first = ["ratings", "dissatisfied", "satisfied_pct", "certain", "change", "rank"]
+    then = ["happy_index", "flagged", "flags"]
+    assert fields("officer") == ["name", "unit", *first, "suggestion", *then]
+    assert fields("counter") == ["name", "unit", *first, *then]
+    assert fields("field") == fields("unit") == ["name", *first, *then]
+    (name, *_) = review_grid.columns("officer")
+    assert (name["headerName"], name["cellRenderer"]) == ("Cán bộ · Officer", "markdown")
+    assert "cellRenderer" not in review_grid.columns("counter")[0]
+    change = review_grid.columns("officer", ("So với tháng 9/2026", "vs September 2026"))[6]
+    assert change["headerName"] == "So với tháng 9/2026 (điểm %) · vs September 2026 (pp)"
+    # a number is shown as the text made for it, so the grid sorts by the number
+    assert change["valueFormatter"] == {"function": "params.data.change_text"}
+
+
+def test_every_column_after_the_name_is_explained_in_one_sentence() -> None:
+    for scope in report_json.SCOPES:
+        explained = review_grid.explained_columns(scope)
+        assert [h for h, _, _ in explained] == [
+            review_grid.HEADINGS[f][0] for f in review_grid.fields(scope)
+        ]
+        assert all(vi.endswith(".") and vi.count(". ") == 0 for _, vi, _ in explained)
 
 
 def test_rows_without_names_show_none() -> None:
-    """A viewer's officer rows, as the API redacts them, carry no id and no name."""
+    """A viewer's officer rows, as the API redacts them, carry no id, no name and no link."""
     content = officers_content()
     redacted = Access("viewer", "v").redact(content["officers"])
 
-    shown = tables.report_records(redacted, "officer", UNITS)
+    shown = review_grid.records(redacted, "officer", UNITS, OCTOBER)
 
     assert all("id" not in r and r["name"] == "—" for r in shown)
 
@@ -269,8 +283,7 @@ def test_summary_is_the_reports_total() -> None:
 
     assert headline.ratings == "99"  # 30 + 29 + 40 + 0, the flagged one left out
     assert headline.satisfied_pct == "92,93 %"  # (27 + 29 + 36) / 99
-    # 92 of 99: 1 + z²/n = 1.038803; centre = 0.913257; half = 0.052072 → 86.12 % – 96.53 %
-    assert headline.interval == "KTC 95 %: 86,12–96,53"
+    assert headline.dissatisfied == "5"  # CB-A's 1 (the flagged one left out), CB-C's 4
     # (2533,33 + 2900 + 3600) / 99: CB-A's as in test_reports.py, CB-B's 29 × 100, CB-C's 36 × 100
     assert headline.happy_index == "91,25"
     assert headline.flagged == "1"
@@ -282,16 +295,16 @@ def test_summary_of_an_empty_period_shows_dashes() -> None:
     headline = captions.summary(empty)
 
     assert (headline.ratings, headline.satisfied_pct, headline.happy_index) == ("0", "—", "—")
-    assert headline.interval == "KTC 95 %: —"
+    assert headline.dissatisfied == "0"
 
 
 def test_caption_names_the_period_the_comparison_and_the_policy() -> None:
     caption = captions.caption(officers_content(include_flagged=True))
 
     assert caption.vi == (
-        "Tháng 10/2026 (01/10/2026–31/10/2026) · so với Tháng 9/2026 · chính sách "
-        "2026-12-vi-du-2 (Chính sách mẫu / Example policy) · xếp hạng từ 30 đánh giá"
-        " · tính cả đánh giá bị gắn cờ"
+        "Tháng 10/2026 (01/10/2026–31/10/2026) · so với tháng 9/2026 · chính sách "
+        "2026-12-vi-du-2 (Chính sách mẫu / Example policy) · cần ít nhất 30 lượt đánh giá để "
+        "xếp hạng · tính cả đánh giá có dấu hiệu bất thường"
     )
     assert caption.en.startswith("October 2026 · compared with September 2026 · policy 2026-12")
 

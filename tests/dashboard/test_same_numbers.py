@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from dashboard import alerts_panel, queries, report_view, tables
+from dashboard import alerts_panel, queries, report_view, review_grid, tables
 from dashboard.pages import satisfaction
 from dashboard.sources import Sources
 from server.access.roles import Access
@@ -118,8 +118,9 @@ def test_the_dashboards_report_is_the_apis(
     shown = report_view.view(sources, access, OCTOBER, scope, None, include_flagged)
 
     assert ours == expected
-    api_rows = tables.sort_rows(tables.report_rows(expected), None, units)
-    assert shown.records == tables.report_records(api_rows, scope, units)
+    api_rows = review_grid.rank_order(tables.report_rows(expected))
+    linked = "/dashboard" if access.may_see_names else None  # a viewer has no pages to open
+    assert shown.records == review_grid.records(api_rows, scope, units, OCTOBER, prefix=linked)
     assert [r["flags"] for r in shown.records] == [tables.flags_text(r["flags"]) for r in api_rows]
     if user == "viewer":  # every group of this data has fewer than 3 officers: all hidden
         assert {r["suppressed"] for r in api_rows} == {True}
@@ -136,17 +137,19 @@ def test_the_hand_computed_officer_reads_the_same_on_screen(client: TestClient) 
     (api_row,) = [
         r for r in api_report(client, "hr", "officer")["officers"] if r["officer_id"] == "CB-A"
     ]
-    (record,) = tables.report_records([api_row], "officer", {"DH": "Phường Diên Hồng"})
+    units = {"DH": "Phường Diên Hồng"}
+    (record,) = review_grid.records([api_row], "officer", units, OCTOBER)
 
     assert (api_row["satisfied_pct"], api_row["wilson_low"], api_row["wilson_high"]) == (
         90.0,
         74.38,
         96.54,
     )
-    assert record["satisfied"] == "90,00 % (74,38–96,54)"
-    assert record["change"] == "+10,00"
-    assert record["flagged"] == "1"
-    assert record["happy_index"] == "84,44"
+    assert (record["satisfied_pct_text"], record["certain_text"]) == ("90,00 %", "74,38 – 96,54 %")
+    assert record["change_text"] == "+10,00"
+    assert record["flagged_text"] == "1"
+    assert record["happy_index_text"] == "84,44"
+    assert record["dissatisfied"] == 1
     assert record["classification"] == api_row["classification"]["label_vi"]
 
 
@@ -164,11 +167,6 @@ def test_the_flag_counts_read_the_same_on_screen(app: FastAPI, client: TestClien
     assert list(api_row["flags"]) == ["officer_mismatch", "clock_corrected", "out_of_order"]
     assert (api_row["ratings"], api_row["flagged"]) == (42, 2)
     assert shown.records[at]["flags"] == "Sai cán bộ 1 · Đã chỉnh giờ 3 · Sai thứ tự 1"
-    assert shown.tooltips[at]["flags"]["value"].split("\n") == [
-        "Sai cán bộ (Officer differs, officer_mismatch): 1 — không tính điểm / left out",
-        "Đã chỉnh giờ (Clock corrected, clock_corrected): 3 — vẫn tính điểm / counted",
-        "Sai thứ tự (Out of order, out_of_order): 1 — không tính điểm / left out",
-    ]
     total = api_report(client, "hr", "unit")["total"]
     assert total["flags"] == {
         "cooldown": 1,
@@ -209,7 +207,6 @@ def test_a_unit_head_behind_the_login_sees_their_unit_as_the_api_gives_it(
         (satisfaction.SCOPE, "value"): "officer",
         (satisfaction.UNIT, "value"): "DH",
         (satisfaction.FLAGGED, "value"): [],
-        (satisfaction.TABLE, "sort_by"): [],
     }
 
     status, out = dash_call(client, satisfaction.TABLE, inputs)
@@ -233,13 +230,14 @@ def test_a_unit_head_behind_the_login_sees_their_unit_as_the_api_gives_it(
 
     expected = api_report(client, "head-dh", "officer")
     units = {"DH": "Phường Diên Hồng", "XA": "Xã An"}
-    rows = tables.sort_rows(expected["officers"], None, units)
+    rows = review_grid.rank_order(expected["officers"])
     assert status == 200
-    assert out[satisfaction.TABLE]["data"] == tables.report_records(rows, "officer", units)
-    assert {r["name"] for r in out[satisfaction.TABLE]["data"]} == {
-        "Nguyễn Thị An",
-        "Trần Văn Bình",
-    }
+    shown = out[satisfaction.TABLE]["rowData"]
+    assert shown == review_grid.records(rows, "officer", units, OCTOBER)
+    assert [r["name"] for r in shown] == [
+        "[Nguyễn Thị An](/dashboard/officer/CB-A?period=2026-10)",
+        "[Trần Văn Bình](/dashboard/officer/CB-B?period=2026-10)",
+    ]
     assert refused == 403
     assert page_status == 200
     text = str(page["_pages_content"]["children"])
@@ -256,13 +254,14 @@ def test_an_officer_behind_the_login_sees_only_their_own_row(client: TestClient)
         (satisfaction.SCOPE, "value"): "officer",
         (satisfaction.UNIT, "value"): "DH",
         (satisfaction.FLAGGED, "value"): [],
-        (satisfaction.TABLE, "sort_by"): [],
     }
 
     status, out = dash_call(client, satisfaction.TABLE, inputs)
 
     assert status == 200
-    assert [r["name"] for r in out[satisfaction.TABLE]["data"]] == ["Nguyễn Thị An"]
+    assert [r["name"] for r in out[satisfaction.TABLE]["rowData"]] == [
+        "[Nguyễn Thị An](/dashboard/officer/CB-A?period=2026-10)"  # their own page
+    ]
     assert (
         dash_call(client, satisfaction.TABLE, {**inputs, (satisfaction.SCOPE, "value"): "unit"})[0]
         == 403

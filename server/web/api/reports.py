@@ -17,7 +17,8 @@ from server.reporting import access_reports, exports, monthly_pdf, report_json, 
 from server.reporting import monthly as monthly_report
 from server.reporting.access_reports import SCOPE_OF
 from server.reporting.periods import FORMS, Period, parse_period
-from server.web.api.deps import AccessDep, SessionDep, client_address
+from server.timeutil import vn_day
+from server.web.api.deps import AccessDep, NowDep, SessionDep, client_address
 
 reports_api = APIRouter(prefix="/api/v1", tags=["reports"])
 
@@ -97,6 +98,8 @@ def scope_report(
         bool, Query(description="count ratings flagged as misuse in the figures too")
     ] = False,
     format: Annotated[Format, Query(description="json, csv or xlsx")] = "json",
+    *,
+    now: NowDep,
 ) -> Response:
     """One row per officer, counter, field or unit with its figures, how many ratings carried
     each flag (`flags`: why `flagged` ones were left out, and which were counted though
@@ -106,11 +109,15 @@ def scope_report(
     it. A field counts the ratings at the counters serving it, so a counter serving two fields
     counts in both.
 
+    A period not over yet (today Vietnam time or later) is compared with as many days from the
+    start of the period before: 1-3 December with 1-3 November.
+
     A unit_head sees their own unit, an officer only their own row, a viewer officers' rows
     without officer_id or name."""
     kind = SCOPE_OF[scope]
     chosen = _period(period, start, end)
-    query = reports.Query(kind, chosen, unit_id, officer_id, field_id, include_flagged)
+    today = vn_day(now)  # a period still running compares with as many days before it
+    query = reports.Query(kind, chosen, unit_id, officer_id, field_id, include_flagged, today)
     body = access_reports.run(
         session,
         access,

@@ -6,7 +6,14 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from server.reporting.periods import FORMS, Period, parse_period, period_of, utc_bounds
+from server.reporting.periods import (
+    FORMS,
+    Period,
+    comparable_previous,
+    parse_period,
+    period_of,
+    utc_bounds,
+)
 from server.timeutil import vn_day
 
 
@@ -119,6 +126,37 @@ def test_previous_range_has_as_many_days() -> None:
     period = parse_period("2026-10-05..2026-12-14")
     assert period.days == 71
     assert period.previous().days == 71
+
+
+@pytest.mark.parametrize(
+    ("text", "today", "before"),
+    [
+        # over: the whole period before
+        ("2026-11", date(2026, 12, 3), "2026-10"),
+        ("2026-11", date(2026, 12, 1), "2026-10"),
+        # running: as many days from the start of the period before, today included
+        ("2026-12", date(2026, 12, 3), "2026-11-01..2026-11-03"),
+        ("2026-12", date(2026, 12, 1), "2026-11-01..2026-11-01"),
+        ("2026-Q4", date(2026, 11, 20), "2026-07-01..2026-08-20"),
+        ("2026", date(2026, 2, 1), "2025-01-01..2025-02-01"),
+        # the last day of a month is still running; the month before is shorter: all of it
+        ("2026-12", date(2026, 12, 31), "2026-11"),
+        ("2026-03", date(2026, 3, 30), "2026-02"),
+        ("2026-10-05..2026-12-14", date(2026, 10, 6), "2026-07-26..2026-07-27"),
+        # not begun: the whole period before
+        ("2027-01", date(2026, 12, 3), "2026-12"),
+        # a day is over the day after
+        ("2026-12-03", date(2026, 12, 3), "2026-12-02"),
+    ],
+)
+def test_comparable_previous(text: str, today: date, before: str) -> None:
+    assert comparable_previous(parse_period(text), today) == parse_period(before)
+
+
+def test_complete_once_its_last_day_is_past() -> None:
+    november = parse_period("2026-11")
+    assert not november.complete(date(2026, 11, 30))
+    assert november.complete(date(2026, 12, 1))
 
 
 def test_utc_bounds_start_at_17_utc_the_day_before() -> None:

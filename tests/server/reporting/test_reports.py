@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -21,6 +21,7 @@ from server.reporting.reports import Counts, Entity, Query
 from server.reporting.scoring import LevelTally
 from server.storage.db import make_engine, migrate
 from server.storage.models import AuditEvent
+from server.web.api.deps import now
 from tests.server.report_data import login, report_app, seed
 
 POLICY = load_policy(None)  # min_ratings 30; "completed" from a Wilson lower bound of 60 %
@@ -70,9 +71,12 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     engine.dispose()
 
 
+AFTER = date(2027, 1, 1)  # a day after every period read here: each is over, compared in full
+
+
 def run(engine: Engine, scope: report_json.Scope, period: str, **filters: Any) -> dict[str, Any]:
     with Session(engine) as session:
-        query = Query(scope, parse_period(period), **filters)
+        query = Query(scope, parse_period(period), **filters, today=AFTER)
         return reports.report(session, query, POLICY).as_dict()
 
 
@@ -200,6 +204,23 @@ def test_one_officers_report_ranks_them_among_their_units_officers(engine: Engin
         (own,) = reports.report(session, query, policy).rows
     # Alone CB-A would be first; in Diên Hồng CB-B's lower bound 88.3 is above CB-A's 74.38.
     assert (own.id, own.figures.ratings, own.ranked, own.rank) == ("CB-A", 30, True, 2)
+
+
+def test_a_running_month_compares_with_the_same_days_of_the_month_before(
+    engine: Engine,
+) -> None:
+    """On 15 October CB-A's October so far (30 ratings, 27 satisfied) is compared with 1-15
+    September (15/9: 7 of 9 satisfied), not with all of September (8 of 10)."""
+    query = Query("officer", parse_period("2026-10"), today=date(2026, 10, 15))
+    with Session(engine) as session:
+        made = reports.report(session, query, POLICY)
+    assert made.previous == parse_period("2026-09-01..2026-09-15")
+    (row,) = [r for r in made.rows if r.id == "CB-A"]
+    assert row.previous is not None
+    assert (row.previous.ratings, row.previous.satisfied_pct) == (9, 77.78)
+    assert row.change_satisfied_pct == 12.22  # 90.00 − 77.78
+    over = reports.report(session, replace(query, today=date(2026, 11, 1)), POLICY)
+    assert over.previous == parse_period("2026-09")
 
 
 def test_flagged_ratings_are_left_out_unless_asked_for(engine: Engine) -> None:
@@ -335,6 +356,21 @@ def test_the_api_answers_the_same_figures_and_records_the_run(client: TestClient
     assert detail["policy_version"] == "2026-12-vi-du-2"
     assert detail["sha256"] == body["sha256"]
     assert detail["query"]["period"] == "2026-10"
+
+
+def test_the_api_compares_a_running_month_with_as_many_days_before(client: TestClient) -> None:
+    """The API's clock (the `now` dependency) says 15 October, 10:00 in Vietnam: as the
+    dashboard shows it, October so far is compared with 1-15 September."""
+    app = client.app
+    app.dependency_overrides[now] = lambda: datetime(2026, 10, 15, 3, 0, tzinfo=UTC)  # type: ignore[attr-defined]
+    try:
+        r = client.get("/api/v1/reports/officers?period=2026-10", headers=login(client, "hr"))
+    finally:
+        app.dependency_overrides.clear()  # type: ignore[attr-defined]
+    assert r.status_code == 200, r.text
+    assert r.json()["previous"]["text"] == "2026-09-01..2026-09-15"
+    a = by_id(r.json()["officers"], "officer_id")["CB-A"]
+    assert (a["previous_ratings"], a["change_satisfied_pct"]) == (9, 12.22)
 
 
 def test_period_or_start_and_end(client: TestClient) -> None:
