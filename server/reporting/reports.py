@@ -23,12 +23,16 @@ from sqlmodel import Session, col, select
 
 from server.policy import Classification, Policy, classify, load_policy
 from server.reporting import scoring
-from server.reporting.counts import Counts, Filters, combine, read_counts, read_levels
+from server.reporting.counts import Counts, Filters, combine, read_counts
 from server.reporting.periods import Period, check_years, comparable_previous, period_of
 from server.reporting.reading import GroupBy
 from server.reporting.reason_reach import reason_reach
 from server.reporting.report_json import Scope, period_dict, row_dict, rows_key
 from server.reporting.scoring import Figures
+from server.reporting.spans import DayRow as DayRow  # the span figures, offered here too
+from server.reporting.spans import daily_report as daily_report
+from server.reporting.spans import officer_figures as officer_figures
+from server.reporting.spans import period_report as period_report
 from server.storage.models import Counter, CounterField, Officer, ServiceField, Unit
 from server.timeutil import vn_day
 
@@ -104,12 +108,6 @@ class Row:
     def change_happy_index(self) -> float | None:
         before = None if self.previous is None else self.previous.happy_index
         return scoring.change(self.figures.happy_index, before)
-
-
-@dataclass(frozen=True)
-class DayRow:
-    day: date
-    figures: Figures
 
 
 def build_rows(
@@ -362,41 +360,3 @@ def officer_report(
     """Every officer (of one unit, or all), with the ratings pressed on start..end inclusive."""
     query = Query("officer", period_between(start, end), unit_id, include_flagged=include_flagged)
     return report(session, query, policy or default_policy()).rows
-
-
-def period_report(
-    session: Session,
-    start: date,
-    end: date,
-    unit_id: str | None = None,
-    *,
-    include_flagged: bool = False,
-) -> Figures:
-    """All ratings pressed on start..end inclusive (of one unit, or all), as one row; unlike an
-    officer report's total it includes those pressed while nobody was assigned."""
-    found = read_counts(session, start, end, None, Filters(unit_id))
-    return combine([found.get(None)]).figures(include_flagged)
-
-
-def daily_report(
-    session: Session,
-    start: date,
-    end: date,
-    unit_id: str | None = None,
-    *,
-    officer_id: str | None = None,
-    include_flagged: bool = False,
-) -> list[DayRow]:
-    """Satisfaction per Vietnam day that has ratings, in order, for the charts; one statement
-    (no reasons or services per day)."""
-    found: dict[Any, Counts] = {}
-    read_levels(session, start, end, "day", Filters(unit_id, officer_id), found)
-    return [DayRow(day, found[day].figures(include_flagged)) for day in sorted(found)]
-
-
-def officer_figures(
-    session: Session, officer_id: str, start: date, end: date, *, include_flagged: bool = False
-) -> Figures:
-    """One officer's ratings pressed on start..end inclusive, at whatever counter, as one row."""
-    found = read_counts(session, start, end, None, Filters(officer_id=officer_id))
-    return combine([found.get(None)]).figures(include_flagged)
