@@ -202,6 +202,19 @@ def column(field: str, vi: str, en: str, **options: Any) -> dict[str, Any]:
     return {"field": field, "headerName": f"{vi} · {en}", "headerTooltip": en, **options}
 
 
+# AG Grid 33's Theming API (the default in dash-ag-grid 33+) builds the theme's CSS in the
+# browser from the grid's own script, so it works served locally with no internet; the legacy
+# `ag-theme-*` classes would need AG Grid's CSS files, which dash-ag-grid no longer serves. The
+# parameters match assets/style.css (font, header, borders).
+GRID_THEME = {
+    "function": "themeQuartz.withParams({"
+    "fontFamily: 'inherit', fontSize: 14, headerFontSize: 13, headerFontWeight: 600, "
+    "headerBackgroundColor: '#f8fafc', headerTextColor: '#0f172a', "
+    "foregroundColor: '#0f172a', borderColor: '#e2e8f0', rowBorder: {color: '#eef2f7'}, "
+    "accentColor: '#0b5394', wrapperBorderRadius: 8, spacing: 6})"
+}
+
+
 def grid(
     grid_id: str,
     columns: list[dict[str, Any]],
@@ -211,34 +224,43 @@ def grid(
     **kwargs: Any,
 ) -> dag.AgGrid:
     """A table in the dashboard's style (dash-ag-grid): sortable, resizable columns that fit
-    the box and scroll inside it on a narrow screen, never the page. `row_id` names the field
-    that identifies a row, so a redraw keeps selection and scroll; `page_size` pages long lists.
-    Rows go in `rowData`, columns (`column(...)`) in `columnDefs`."""
+    the box and scroll inside it on a narrow screen, never the page; long texts wrap in their
+    cell rather than end in "…". `row_id` names the field that identifies a row, so a redraw
+    keeps selection and scroll; `page_size` pages long lists (no page-size chooser: one less
+    control on a phone). Rows go in `rowData`, columns (`column(...)`) in `columnDefs`."""
     options: dict[str, Any] = {
+        "theme": GRID_THEME,
         "domLayout": "autoHeight",
         "localeText": GRID_LOCALE_VI,
         "enableCellTextSelection": True,
         "ensureDomOrder": True,
+        "suppressDragLeaveHidesColumns": True,
     }
     if page_size is not None:
-        options |= {"pagination": True, "paginationPageSize": page_size}
+        options |= {
+            "pagination": True,
+            "paginationPageSize": page_size,
+            "paginationPageSizeSelector": False,
+        }
     options |= kwargs.pop("dashGridOptions", {})
     if row_id is not None:
         kwargs.setdefault("getRowId", f"params.data.{row_id}")
     return dag.AgGrid(
         id=grid_id,
         columnDefs=columns,
-        rowData=[],
+        rowData=kwargs.pop("rowData", []),
         defaultColDef={
             "sortable": True,
             "resizable": True,
             "wrapHeaderText": True,
             "autoHeaderHeight": True,
-            "minWidth": 96,
+            "wrapText": True,
+            "autoHeight": True,
+            "minWidth": 120,
         },
         dashGridOptions=options,
         columnSize="responsiveSizeToFit",
-        className="ag-theme-quartz hl-grid",
+        className=f"hl-grid {kwargs.pop('className', '')}".strip(),
         style={"width": "100%"},
         **kwargs,
     )
