@@ -6,6 +6,7 @@ that once here rather than in each layout. Classes refer to `assets/style.css`.
 
 from __future__ import annotations
 
+import json
 from typing import Any, cast
 
 import dash
@@ -200,6 +201,33 @@ GRID_LOCALE_VI = {
 def column(field: str, vi: str, en: str, **options: Any) -> dict[str, Any]:
     """One grid column headed Vietnamese first, English after (headers wrap on a phone)."""
     return {"field": field, "headerName": f"{vi} · {en}", "headerTooltip": en, **options}
+
+
+def count_column(field: str, vi: str, en: str, **options: Any) -> dict[str, Any]:
+    """A column of whole numbers written the Vietnamese way ("1.234"), sorted as numbers."""
+    return column(
+        field,
+        vi,
+        en,
+        type="numericColumn",
+        valueFormatter={
+            "function": "params.value == null ? '' : params.value.toLocaleString('vi-VN')"
+        },
+        **options,
+    )
+
+
+def coloured_by(code_field: str, colours: dict[str, str]) -> dict[str, Any]:
+    """A column's `cellStyle`: its text in the colour of the row's `code_field` (a status)."""
+    return {
+        "styleConditions": [
+            {
+                "condition": f"params.data.{code_field} === {json.dumps(code)}",
+                "style": {"color": colour, "fontWeight": "600"},
+            }
+            for code, colour in colours.items()
+        ]
+    }
 
 
 # AG Grid 33's Theming API (the default in dash-ag-grid 33+) builds the theme's CSS in the

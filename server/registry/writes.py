@@ -355,7 +355,15 @@ def create_user(session: Session, data: UserCreate) -> UserPublic:
         _require(session, Unit, data.unit_id, "unit_id")
     if data.officer_id is not None:
         _require(session, Officer, data.officer_id, "officer_id")
-    user = add_user(session, data.username, data.password, data.role, data.unit_id, data.officer_id)
+    user = add_user(
+        session,
+        data.username,
+        data.password,
+        data.role,
+        data.unit_id,
+        data.officer_id,
+        full_name=data.full_name,
+    )
     return UserPublic.model_validate(user, from_attributes=True)
 
 

@@ -384,7 +384,8 @@ class SpooledMessage(SQLModel, table=True):
 class User(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     username: str = Field(unique=True, max_length=64)
-    # The person's name as the header and signatures show it ("Nguyễn Thị Lan"); empty: the login id.
+    # The person's name as the header and signatures show it ("Nguyễn Thị Lan");
+    # empty: the login id.
     full_name: str | None = Field(default=None, max_length=120)
     password_hash: str = Field(max_length=200)
     role: str = Field(max_length=16)
@@ -425,6 +426,9 @@ def user_scope_problem(
 
 class UserCreate(SQLModel):
     username: str = Field(max_length=64)
+    full_name: str | None = Field(
+        default=None, max_length=120, description="the person's name, e.g. Nguyễn Thị Lan"
+    )
     password: str = Field(min_length=8, max_length=200)
     role: str = Field(description="admin, hr, unit_head, officer or viewer")
     unit_id: str | None = Field(
@@ -458,6 +462,7 @@ class UserCreate(SQLModel):
 class UserPublic(SQLModel):
     id: int
     username: str
+    full_name: str | None = None
     role: str
     unit_id: str | None
     officer_id: str | None

@@ -95,7 +95,7 @@ def listed(client: FlaskClient, screen: Screen, search: str | None = None) -> li
         {(screen.id("search"), "value"): search, (screen.id("saved"), "data"): 1},
     )
     assert response.status_code == 200, response.get_data(as_text=True)
-    rows: list[dict[str, Any]] = response.get_json()["response"][screen.id("table")]["data"]
+    rows: list[dict[str, Any]] = response.get_json()["response"][screen.id("table")]["rowData"]
     return rows
 
 
