@@ -44,11 +44,15 @@ def open_from_menu(page: Page, name: str) -> None:
     page.locator(".nav-menu").get_by_role("link", name=name).click()
 
 
-WIDER_THAN_WINDOW = """() => document.documentElement.scrollWidth <= window.innerWidth ? [] :
-    [...document.querySelectorAll("body *")]
-        .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1)
-        .filter((e) => !e.closest(".dash-table-container"))
-        .map((e) => `${e.tagName}.${e.className}`)"""
+WIDER_THAN_WINDOW = """() => {
+    const page = document.scrollingElement;
+    if (page.scrollWidth <= page.clientWidth) return [];
+    const found = [...document.querySelectorAll("body *")]
+        .filter((e) => e.getBoundingClientRect().right > page.clientWidth + 1)
+        .filter((e) => !e.closest(".ag-root-wrapper, .scroll-box"))  // scroll in their box
+        .map((e) => `${e.tagName}.${e.className}`);
+    return found.length ? found : [`the page, ${page.scrollWidth} px wide`];
+}"""
 
 
 def wider_than_window(page: Page) -> list[str]:
@@ -88,7 +92,7 @@ def test_an_admin_opens_each_screen_and_adds_an_officer(browser: Browser, server
         table = page.locator(f"#{officers.SCREEN.id('table')}")
         expect(table).to_contain_text("Phạm Văn Dũng", timeout=WAIT_MS)
         page.fill(f"#{officers.SCREEN.id('search')}", "dung")
-        expect(table.locator("td[data-dash-column='id']")).to_have_text(["CB-NEW"])
+        expect(table.locator(".ag-row .ag-cell[col-id='id']")).to_have_text(["CB-NEW"])
 
         page.get_by_role("link", name=re.compile(r"^Thiết bị")).click()
         expect(page.locator(f"#{devices.TABLE}")).to_contain_text("dev-q1", timeout=WAIT_MS)

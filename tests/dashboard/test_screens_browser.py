@@ -73,6 +73,13 @@ def test_an_admin_adds_a_rota_row_and_sees_it_on_the_calendar(browser: Browser, 
     expect(page.locator("#rota-day-2026-12-02")).not_to_contain_text("Nguyễn Thị An")
     expect(page.locator(f"#{rota.TABLE}")).to_contain_text("T3")
 
+    end = page.locator(f"#{rota.TABLE} .ag-row .ag-cell[col-id='end']").first
+    end.dblclick()  # edited in the list
+    end.locator("input").fill("12:00")
+    end.locator("input").press("Enter")
+    expect(page.locator(f"#{rota.TABLE_MESSAGE}")).to_contain_text("Đã", timeout=WAIT_MS)
+    expect(day).to_contain_text("Nguyễn Thị An 07:30–12:00", timeout=WAIT_MS)
+
     page.locator(f"#{rota.NEXT}").click()
     expect(page.locator(f"#{rota.MONTH_LABEL}")).to_have_text("Tháng 1/2027", timeout=WAIT_MS)
     january = page.locator("#rota-day-2027-01-05")  # a Tuesday after the row's last day
@@ -90,19 +97,23 @@ def test_an_admin_adds_a_rota_row_and_sees_it_on_the_calendar(browser: Browser, 
     listed = page.locator(f"#{absences.TABLE}")
     expect(listed).to_contain_text("24:00 01/12/2026", timeout=WAIT_MS)
 
+    delete = page.locator(f"#{absences.DELETE}")
+    expect(delete).to_be_disabled()  # until a row is picked
+    listed.locator(".ag-row").first.click()
     page.once("dialog", lambda dialog: dialog.accept())
-    listed.locator(".dash-delete-cell").first.click()
+    delete.click()
     expect(page.locator(f"#{absences.LIST_MESSAGE}")).to_contain_text("Đã xoá", timeout=WAIT_MS)
     expect(day).to_contain_text("Nguyễn Thị An", timeout=WAIT_MS)
     expect(listed).not_to_contain_text("01/12/2026")
 
     rows = page.locator(f"#{rota.TABLE}")
+    rows.locator(".ag-row").first.click()
     page.once("dialog", lambda dialog: dialog.dismiss())
-    rows.locator(".dash-delete-cell").first.click()
-    expect(rows).to_contain_text("Nguyễn Thị An (CB-A)", timeout=WAIT_MS)  # back: not confirmed
+    page.locator(f"#{rota.ROW_DELETE}").click()
+    expect(rows).to_contain_text("Nguyễn Thị An (CB-A)", timeout=WAIT_MS)  # not confirmed
     expect(day).to_contain_text("Nguyễn Thị An")
     page.once("dialog", lambda dialog: dialog.accept())
-    rows.locator(".dash-delete-cell").first.click()
+    page.locator(f"#{rota.ROW_DELETE}").click()
     expect(page.locator(f"#{rota.ROW_DELETED}")).to_contain_text("Đã xoá", timeout=WAIT_MS)
     expect(day).not_to_contain_text("Nguyễn Thị An", timeout=WAIT_MS)
     page.close()
@@ -124,8 +135,8 @@ def test_an_admin_imports_a_workbook_and_sees_the_report(browser: Browser, site:
     expect(summary).to_contain_text("Đã nhập", timeout=WAIT_MS)
     expect(page.locator(f"#{importing.PROGRESS}")).to_contain_text("Đã xử lý")
     sheets = page.locator(f"#{importing.SHEETS}")
-    expect(sheets.locator("tr", has_text="counters")).to_contain_text("3")
-    expect(sheets.locator("tr", has_text="rota")).to_contain_text("6")
+    expect(sheets.locator(".ag-row", has_text="counters")).to_contain_text("3")
+    expect(sheets.locator(".ag-row", has_text="rota")).to_contain_text("6")
 
     page.locator(f"#{importing.CHECK}").click()  # the same file again: nothing to change
     expect(summary).to_contain_text("sẽ thay đổi 0 dòng", timeout=WAIT_MS)
@@ -153,7 +164,7 @@ def test_the_fleet_counts_change_when_a_unit_stops(
     page = open_page(browser, 390, 844)
     errors = console_errors(page)
     page.goto(f"{site}/fleet")
-    row = page.locator(f"#{fleet.TABLE} tr", has_text="dev-dh-q1")
+    row = page.locator(f"#{fleet.TABLE} .ag-row", has_text="dev-dh-q1")
     expect(row).to_contain_text("Trực tuyến", timeout=WAIT_MS)
     offline = page.locator(f"#{fleet.count_value_id('offline')}")
     expect(offline).to_have_text("1")
