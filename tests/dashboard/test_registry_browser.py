@@ -15,7 +15,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from dashboard import device_admin
 from dashboard.pages import devices, officers, units
-from devtools.browser import WAIT_MS, console_errors
+from devtools.browser import WAIT_MS, console_errors, wider_than_window
 from devtools.registry_screenshots import SCREENS
 from devtools.registry_screenshots import take as take_screenshots
 from tests.dashboard.test_browser import browser, server_url
@@ -42,23 +42,6 @@ def open_menu(page: Page) -> None:
 def open_from_menu(page: Page, name: str) -> None:
     open_menu(page)
     page.locator(".nav-menu").get_by_role("link", name=name).click()
-
-
-WIDER_THAN_WINDOW = """() => {
-    const page = document.scrollingElement;
-    if (page.scrollWidth <= page.clientWidth) return [];
-    const found = [...document.querySelectorAll("body *")]
-        .filter((e) => e.getBoundingClientRect().right > page.clientWidth + 1)
-        .filter((e) => !e.closest(".ag-root-wrapper, .scroll-box"))  // scroll in their box
-        .map((e) => `${e.tagName}.${e.className}`);
-    return found.length ? found : [`the page, ${page.scrollWidth} px wide`];
-}"""
-
-
-def wider_than_window(page: Page) -> list[str]:
-    """What makes the page scroll sideways (a table scrolling inside its box does not)."""
-    found: list[str] = page.evaluate(WIDER_THAN_WINDOW)
-    return found
 
 
 def test_an_admin_opens_each_screen_and_adds_an_officer(browser: Browser, server_url: str) -> None:
