@@ -129,37 +129,36 @@ def test_no_page_scrolls_sideways_and_logging_out_works(
         context.close()
 
 
-def test_a_link_keeps_its_page_and_filters_through_the_login(browser: Browser, site: str) -> None:
+@pytest.fixture
+def phone(browser: Browser) -> Iterator[Page]:
+    """A page in a fresh context (no cookie) the size of a phone."""
     context = browser.new_context(viewport={"width": 390, "height": 844})
-    page = context.new_page()
-    try:
-        page.goto(f"{site}{DEEP}")
-        expect(page).to_have_url(re.compile(r"/login\?next="), timeout=WAIT_MS)
-        expect(page.locator("form")).to_contain_text("Đăng nhập")
-
-        log_in(page, site, "head-dh")
-
-        expect(page).to_have_url(f"{site}{DEEP}", timeout=WAIT_MS)
-        settled(page)
-        assert wider_than_window(page) == []
-    finally:
-        context.close()
+    yield context.new_page()
+    context.close()
 
 
-def test_a_wrong_password_is_refused_in_vietnamese_on_a_phone(browser: Browser, site: str) -> None:
-    context = browser.new_context(viewport={"width": 390, "height": 844})
-    page = context.new_page()
-    try:
-        page.goto(f"{site}/login")
-        page.fill("#username", "viewer")
-        page.fill("#password", "not-the-password")
-        page.click("button[type=submit]")
-        refusal = page.locator(".err")
-        expect(refusal).to_contain_text("Sai tên đăng nhập hoặc mật khẩu", timeout=WAIT_MS)
-        expect(refusal).to_contain_text("Wrong username or password")
-        assert page.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth")
-    finally:
-        context.close()
+def test_a_link_keeps_its_page_and_filters_through_the_login(phone: Page, site: str) -> None:
+    phone.goto(f"{site}{DEEP}")
+    expect(phone).to_have_url(re.compile(r"/login\?next="), timeout=WAIT_MS)
+    expect(phone.locator("form")).to_contain_text("Đăng nhập")
+
+    log_in(phone, site, "head-dh")
+
+    expect(phone).to_have_url(f"{site}{DEEP}", timeout=WAIT_MS)
+    settled(phone)
+    assert wider_than_window(phone) == []
+
+
+def test_a_wrong_password_is_refused_in_vietnamese_on_a_phone(phone: Page, site: str) -> None:
+    phone.goto(f"{site}/login")
+    phone.fill("#username", "viewer")
+    phone.fill("#password", "not-the-password")
+    phone.click("button[type=submit]")
+
+    refusal = phone.locator(".err")
+    expect(refusal).to_contain_text("Sai tên đăng nhập hoặc mật khẩu", timeout=WAIT_MS)
+    expect(refusal).to_contain_text("Wrong username or password")
+    assert wider_than_window(phone) == []
 
 
 def test_the_phone_screenshots_tool_writes_its_pictures(browser: Browser, tmp_path: Path) -> None:
