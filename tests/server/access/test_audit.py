@@ -347,7 +347,9 @@ def test_the_browser_form_is_slowed_the_same_way(client: TestClient, clock: Fake
     page = client.post("/login", data={"username": "viewer", "password": "viewer-password"})
     assert page.status_code == 429
     assert page.headers["Retry-After"] == "1"
-    assert "too many failed logins for this user; try again in 1 second<" in page.text
+    # the form says it in Vietnamese first, the API's English below
+    assert "với tài khoản này. Vui lòng thử lại sau 1 giây." in page.text
+    assert "Too many failed logins for this user; try again in 1 second<" in page.text
     assert api_login(client, "viewer", "viewer-password").status_code == 429, "one count"
     clock.at += SECOND
     ok = client.post(
