@@ -231,9 +231,9 @@ def coloured_by(code_field: str, colours: dict[str, str]) -> dict[str, Any]:
 
 
 # AG Grid 33's Theming API (the default in dash-ag-grid 33+) builds the theme's CSS in the
-# browser from the grid's own script, so it works served locally with no internet; the legacy
-# `ag-theme-*` classes would need AG Grid's CSS files, which dash-ag-grid no longer serves. The
-# parameters match assets/style.css (font, header, borders).
+# browser from the grid's own script, so it works served locally with no internet; an
+# `ag-theme-*` class is the legacy way, ignored while the Theming API is on, and its CSS files
+# come only from a CDN (dash_ag_grid.themes). The parameters match assets/style.css.
 GRID_THEME = {
     "function": "themeQuartz.withParams({"
     "fontFamily: 'inherit', fontSize: 14, headerFontSize: 13, headerFontWeight: 600, "
