@@ -140,7 +140,8 @@ def empty_state(element_id: str, vi: str = EMPTY_VI, en: str = EMPTY_EN) -> html
 
 def data_table(table_id: str, columns: list[dict[str, Any]], **kwargs: Any) -> DataTable:
     """A table in the dashboard's style, sorted in the browser unless `sort_action` says
-    otherwise; the second header row (English) is small."""
+    otherwise; the second header row (English) is small. Deprecated with Dash's DataTable: use
+    `grid()`; delete this once the review page and the alerts panel no longer call it."""
     kwargs.setdefault("sort_action", "native")
     return DataTable(
         id=table_id,
