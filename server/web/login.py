@@ -59,6 +59,12 @@ WRONG = "Sai tên đăng nhập hoặc mật khẩu. Vui lòng kiểm tra lại.
 WHOSE = {"for this user": "với tài khoản này", "from this address": "từ máy này"}
 
 
+ENDED = (
+    '<p class="err" role="status">Phiên đăng nhập đã hết hạn hoặc không còn hiệu lực. '
+    'Vui lòng đăng nhập lại.<span class="en">Your login has ended; please log in again.</span></p>'
+)
+
+
 def _vietnamese(exc: AuthError) -> str:
     if isinstance(exc, auth.TooManyLogins):
         whose = WHOSE.get(exc.whose, "")
@@ -118,8 +124,11 @@ def asked_for(scope: Scope, home: str) -> str:
 
 
 @router.get("/login", response_class=HTMLResponse, include_in_schema=False)
-def login_page(next: str = "/dashboard/") -> HTMLResponse:
-    return HTMLResponse(PAGE.format(error="", next=html.escape(_safe_next(next))))
+def login_page(next: str = "/dashboard/", ended: str | None = None) -> HTMLResponse:
+    """The form; `ended` when the guard sent the browser here with a login that no longer
+    holds (expired, logged out elsewhere, password changed), which the form then says."""
+    notice = ENDED if ended else ""
+    return HTMLResponse(PAGE.format(error=notice, next=html.escape(_safe_next(next))))
 
 
 @router.post("/login", include_in_schema=False)
@@ -191,25 +200,28 @@ class LoginRequired:
         self.engine = engine
         self.secret = secret
 
-    def _user(self, scope: Scope) -> User | None:
+    def _user(self, scope: Scope) -> User | bool:
+        """The token cookie's user; False without a cookie, True with one that no longer
+        holds (the form then says the login has ended)."""
         headers = dict(scope.get("headers") or [])
         cookie = SimpleCookie(headers.get(b"cookie", b"").decode("latin-1"))
         morsel = cookie.get(TOKEN_COOKIE)
         if morsel is None:
-            return None
+            return False
         with Session(self.engine) as session:
             try:
                 return user_from_token(session, morsel.value, self.secret)
             except AuthError:
-                return None
+                return True
 
     def _admit(self, scope: Scope) -> Access | Response:
         """The user's Access; else to the login form without a valid token, or a 403 page for
         an unknown role or a scoped role without its unit or officer, which would see nothing."""
         user = self._user(scope)
-        if user is None:
+        if not isinstance(user, User):
             target = quote(asked_for(scope, self.home), safe="")
-            return RedirectResponse(f"{LOGIN_PATH}?next={target}", status_code=303)
+            ended = "&ended=1" if user else ""
+            return RedirectResponse(f"{LOGIN_PATH}?next={target}{ended}", status_code=303)
         access = Access.of(user)
         try:
             access.unit_scope(None)

@@ -47,6 +47,18 @@ def test_a_deep_link_reopens_with_its_filters_after_logging_in(client: TestClien
     assert done.status_code == 303 and done.headers["location"] == DEEP  # type: ignore[attr-defined]
 
 
+def test_a_login_that_no_longer_holds_is_said_on_the_form(client: TestClient) -> None:
+    assert "Phiên đăng nhập" not in client.get(DEEP).text, "no cookie: nothing to say"
+    client.cookies.set("hailong_token", "not-a-token")
+
+    r = client.get(DEEP, follow_redirects=False)
+
+    assert r.status_code == 303 and "ended=1" in r.headers["location"]
+    form = client.get(r.headers["location"]).text
+    assert form.index("Phiên đăng nhập đã hết hạn") < form.index("Your login has ended")
+    assert 'value="/dashboard/?period=2026-10&amp;scope=counter&amp;unit=DH"' in form
+
+
 def test_a_wrong_password_is_said_in_vietnamese_then_english(client: TestClient) -> None:
     r = log_in(client, "not-the-password")
 
