@@ -70,6 +70,8 @@ def page_paths(role: str) -> list[str]:
         template: str | None = page.get("path_template")
         path = template or page["path"]
         for name in re.findall(r"<(\w+)>", path):
+            if name not in TEMPLATE_VALUES:
+                pytest.fail(f"{template}: give <{name}> a value in TEMPLATE_VALUES")
             path = path.replace(f"<{name}>", TEMPLATE_VALUES[name])
         paths.append(f"/dashboard{path}")
     return paths
