@@ -56,6 +56,10 @@ ROW_CONFIRM = "rota-row-confirm"
 ROW_PENDING = "rota-row-pending"
 ROW_DELETED = "rota-row-deleted"
 ROW_DELETE = "rota-row-delete"
+HINT = (
+    "Bấm đúp vào một ô để sửa; muốn xoá, chọn dòng rồi bấm nút Xoá.",
+    "Double-click a cell to edit it; to delete, pick a row, then Delete.",
+)
 
 
 def may_write(access: Access) -> bool:
@@ -120,10 +124,7 @@ def layout(**_query: str) -> html.Div:
                 *(
                     [
                         html.P(
-                            bilingual(
-                                "Bấm đúp vào một ô để sửa; chọn một dòng rồi bấm Xoá để xoá.",
-                                "Double-click a cell to edit it; pick a row, then Delete.",
-                            ),
+                            bilingual(*HINT),
                             className="form-hint",
                         )
                     ]
