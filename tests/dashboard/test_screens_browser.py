@@ -100,20 +100,24 @@ def test_an_admin_adds_a_rota_row_and_sees_it_on_the_calendar(browser: Browser, 
     delete = page.locator(f"#{absences.DELETE}")
     expect(delete).to_be_disabled()  # until a row is picked
     listed.locator(".ag-row").first.click()
-    page.once("dialog", lambda dialog: dialog.accept())
-    delete.click()
+    with page.expect_event("dialog", timeout=WAIT_MS) as asked:
+        delete.click()
+    asked.value.accept()
     expect(page.locator(f"#{absences.LIST_MESSAGE}")).to_contain_text("Đã xoá", timeout=WAIT_MS)
     expect(day).to_contain_text("Nguyễn Thị An", timeout=WAIT_MS)
     expect(listed).not_to_contain_text("01/12/2026")
 
     rows = page.locator(f"#{rota.TABLE}")
     rows.locator(".ag-row").first.click()
-    page.once("dialog", lambda dialog: dialog.dismiss())
-    page.locator(f"#{rota.ROW_DELETE}").click()
+    # each question waited for and answered, so the two answers cannot cross
+    with page.expect_event("dialog", timeout=WAIT_MS) as asked:
+        page.locator(f"#{rota.ROW_DELETE}").click()
+    asked.value.dismiss()
     expect(rows).to_contain_text("Nguyễn Thị An (CB-A)", timeout=WAIT_MS)  # not confirmed
     expect(day).to_contain_text("Nguyễn Thị An")
-    page.once("dialog", lambda dialog: dialog.accept())
-    page.locator(f"#{rota.ROW_DELETE}").click()
+    with page.expect_event("dialog", timeout=WAIT_MS) as asked:
+        page.locator(f"#{rota.ROW_DELETE}").click()
+    asked.value.accept()
     expect(page.locator(f"#{rota.ROW_DELETED}")).to_contain_text("Đã xoá", timeout=WAIT_MS)
     expect(day).not_to_contain_text("Nguyễn Thị An", timeout=WAIT_MS)
     page.close()
