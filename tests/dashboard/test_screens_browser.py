@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 from sqlalchemy.engine import Engine
 
 from dashboard import absences
@@ -49,6 +49,14 @@ def open_page(browser: Browser, width: int = 1440, height: int = 900) -> Page:
 def choose(page: Page, dropdown: str, option: str) -> None:
     page.locator(f"#{dropdown}").click()
     page.get_by_role("option", name=option).click()
+
+
+def answer(page: Page, button: Locator, *, accept: bool) -> None:
+    """Press `button` and answer the question it asks, waiting until it was asked, so that the
+    next question's answer cannot land on this one."""
+    page.once("dialog", lambda dialog: dialog.accept() if accept else dialog.dismiss())
+    with page.expect_event("dialog", timeout=WAIT_MS):
+        button.click()
 
 
 def test_an_admin_adds_a_rota_row_and_sees_it_on_the_calendar(browser: Browser, site: str) -> None:
@@ -100,24 +108,17 @@ def test_an_admin_adds_a_rota_row_and_sees_it_on_the_calendar(browser: Browser, 
     delete = page.locator(f"#{absences.DELETE}")
     expect(delete).to_be_disabled()  # until a row is picked
     listed.locator(".ag-row").first.click()
-    with page.expect_event("dialog", timeout=WAIT_MS) as asked:
-        delete.click()
-    asked.value.accept()
+    answer(page, delete, accept=True)
     expect(page.locator(f"#{absences.LIST_MESSAGE}")).to_contain_text("Đã xoá", timeout=WAIT_MS)
     expect(day).to_contain_text("Nguyễn Thị An", timeout=WAIT_MS)
     expect(listed).not_to_contain_text("01/12/2026")
 
     rows = page.locator(f"#{rota.TABLE}")
     rows.locator(".ag-row").first.click()
-    # each question waited for and answered, so the two answers cannot cross
-    with page.expect_event("dialog", timeout=WAIT_MS) as asked:
-        page.locator(f"#{rota.ROW_DELETE}").click()
-    asked.value.dismiss()
+    answer(page, page.locator(f"#{rota.ROW_DELETE}"), accept=False)
     expect(rows).to_contain_text("Nguyễn Thị An (CB-A)", timeout=WAIT_MS)  # not confirmed
     expect(day).to_contain_text("Nguyễn Thị An")
-    with page.expect_event("dialog", timeout=WAIT_MS) as asked:
-        page.locator(f"#{rota.ROW_DELETE}").click()
-    asked.value.accept()
+    answer(page, page.locator(f"#{rota.ROW_DELETE}"), accept=True)
     expect(page.locator(f"#{rota.ROW_DELETED}")).to_contain_text("Đã xoá", timeout=WAIT_MS)
     expect(day).not_to_contain_text("Nguyễn Thị An", timeout=WAIT_MS)
     page.close()
