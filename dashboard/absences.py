@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from dash import Dash, Input, Output, State, dcc, html, no_update
 
 from dashboard import registry_view, rota_registry, rota_view, sources
-from dashboard.components import bilingual, card, data_table, field
+from dashboard.components import bilingual, card, column, field, grid
 from dashboard.registry_view import Outcome
 from server.access.roles import Access
 from server.storage.schedule import Absence, AbsenceCreate
@@ -26,7 +26,7 @@ TABLE = "rota-absence-table"
 LIST_MESSAGE = "rota-absence-list-message"
 CONFIRM = "rota-absence-confirm"
 PENDING = "rota-absence-pending"
-SHOWN = "rota-absence-shown"
+DELETE = "rota-absence-delete"
 SAVED = "rota-absence-saved"
 KIND = "rota-absence-kind"
 OFFICER = "rota-absence-officer"
@@ -43,12 +43,14 @@ KINDS = {
     "holiday": ("Nghỉ lễ", "Public holiday"),
 }
 COLUMNS: list[dict[str, Any]] = [
-    {"id": "kind", "name": ["Loại", "Kind"], "type": "text"},
-    {"id": "officer", "name": ["Cán bộ", "Officer"], "type": "text"},
-    {"id": "from", "name": ["Từ (giờ Việt Nam)", "From (Vietnam time)"], "type": "text"},
-    {"id": "to", "name": ["Đến (giờ Việt Nam)", "To (Vietnam time)"], "type": "text"},
-    {"id": "note", "name": ["Ghi chú", "Note"], "type": "text"},
+    column("kind", "Loại", "Kind"),
+    column("officer", "Cán bộ", "Officer"),
+    column("from", "Từ (giờ Việt Nam)", "From (Vietnam time)"),
+    column("to", "Đến (giờ Việt Nam)", "To (Vietnam time)"),
+    column("note", "Ghi chú", "Note"),
 ]
+# A row is picked by a click, then deleted by a button once the user confirms.
+PICK_ONE = {"mode": "singleRow", "checkboxes": False, "enableClickSelection": True}
 
 
 # --- pure ---------------------------------------------------------------------------------------
@@ -119,12 +121,17 @@ def form_to_create(
     )
 
 
-def removed(
-    previous: Sequence[Mapping[str, Any]] | None, current: Sequence[Mapping[str, Any]] | None
-) -> list[Mapping[str, Any]]:
-    """The records the user deleted from a table."""
-    kept = {r["id"] for r in current or ()}
-    return [r for r in previous or () if r["id"] not in kept]
+def picked_grid(grid_id: str, columns: list[dict[str, Any]], writable: bool, **kwargs: Any) -> Any:
+    """A list whose rows an admin picks (one at a time) to delete, in a box of its own."""
+    options = {"rowSelection": PICK_ONE} if writable else {}
+    return grid(grid_id, columns, row_id="id", dashGridOptions=options, **kwargs)
+
+
+def delete_button(element_id: str, vi: str, en: str) -> html.Button:
+    """Deletes the row picked in the list above it, once confirmed; greyed until one is."""
+    return html.Button(
+        bilingual(vi, en), id=element_id, n_clicks=0, className="button danger", disabled=True
+    )
 
 
 def delete_each(ids: Iterable[int], delete: Callable[[int], Outcome]) -> Outcome:
@@ -164,15 +171,16 @@ def section(writable: bool) -> html.Section:
     return card(
         "Nghỉ phép, nghỉ lễ",
         "Leave and holidays",
-        html.Div(
-            data_table(TABLE, COLUMNS, row_deletable=writable, sort_action="none"),
-            className="scroll-box",
+        picked_grid(TABLE, COLUMNS, writable),
+        *(
+            [delete_button(DELETE, "Xoá ngày nghỉ đã chọn", "Delete the selected absence")]
+            if writable
+            else []
         ),
         html.Div(id=LIST_MESSAGE, className="form-message"),
         *([_form()] if writable else []),
         dcc.ConfirmDialog(id=CONFIRM),
         dcc.Store(id=PENDING, data=[]),
-        dcc.Store(id=SHOWN, data=0),
         dcc.Store(id=SAVED, data=0),
     )
 
@@ -237,11 +245,10 @@ def register(app: Dash, unit: str, month: str) -> None:
         return [{"label": f"{n} ({o})", "value": o} for o, n in names.items()]
 
     @app.callback(
-        Output(TABLE, "data"),
+        Output(TABLE, "rowData"),
         Input(unit, "value"),
         Input(month, "data"),
         Input(SAVED, "data"),
-        Input(SHOWN, "data"),
     )
     def listing(unit_id: str | None, shown: str | None, *_changed: int) -> list[dict[str, Any]]:
         src = sources.current()
@@ -270,25 +277,37 @@ def register(app: Dash, unit: str, month: str) -> None:
             saved,
         )
 
+    ask_before_delete(app, TABLE, DELETE, CONFIRM, PENDING, _question)
+    confirmed_delete(app, CONFIRM, PENDING, LIST_MESSAGE, SAVED, rota_registry.delete_absence)
+
+
+def ask_before_delete(
+    app: Dash,
+    table: str,
+    button: str,
+    confirm: str,
+    pending: str,
+    question: Callable[[Sequence[Mapping[str, Any]]], str],
+) -> None:
+    """`button` is enabled while a row of `table` is picked; pressing it asks `question` about
+    that row in `confirm` and keeps its id in the `pending` store until the answer."""
+
+    @app.callback(Output(button, "disabled"), Input(table, "selectedRows"))
+    def enable(picked: list[dict[str, Any]] | None) -> bool:
+        return not picked
+
     @app.callback(
-        Output(CONFIRM, "displayed"),
-        Output(CONFIRM, "message"),
-        Output(PENDING, "data"),
-        Output(SHOWN, "data"),
-        Input(TABLE, "data_timestamp"),
-        State(TABLE, "data"),
-        State(TABLE, "data_previous"),
-        State(SHOWN, "data"),
+        Output(confirm, "displayed"),
+        Output(confirm, "message"),
+        Output(pending, "data"),
+        Input(button, "n_clicks"),
+        State(table, "selectedRows"),
         prevent_initial_call=True,
     )
-    def ask(_ts: int | None, data: Any, previous: Any, shown: int | None) -> Any:
-        """A row deleted in the table comes back until the user confirms."""
-        gone = removed(previous, data)
-        if not gone:
-            return False, "", [], no_update
-        return True, _question(gone), [r["id"] for r in gone], (shown or 0) + 1
-
-    confirmed_delete(app, CONFIRM, PENDING, LIST_MESSAGE, SAVED, rota_registry.delete_absence)
+    def ask(_n: int | None, picked: list[dict[str, Any]] | None) -> Any:
+        if not picked:
+            return False, "", []
+        return True, question(picked), [r["id"] for r in picked]
 
 
 def confirmed_delete(

@@ -214,7 +214,11 @@ def _show_user(app: Dash) -> None:
         access = sources.access()
         role = captions.ROLE_LABELS.get(access.role, (access.role, access.role))
         return [
-            html.Span([html.Strong(access.username), " · ", bilingual(*role)]),
+            html.Span(
+                [html.Strong(access.display_name, className="user-name"), bilingual(*role)],
+                className="user-who",
+                title=access.username,
+            ),
             # A form, not a link: logging out is a POST that only the server's own pages send.
             html.Form(
                 html.Button(bilingual("Đăng xuất", "Log out"), type="submit", className="logout"),

@@ -6,6 +6,7 @@ that once here rather than in each layout. Classes refer to `assets/style.css`.
 
 from __future__ import annotations
 
+import json
 from typing import Any, cast
 
 import dash
@@ -140,7 +141,8 @@ def empty_state(element_id: str, vi: str = EMPTY_VI, en: str = EMPTY_EN) -> html
 
 def data_table(table_id: str, columns: list[dict[str, Any]], **kwargs: Any) -> DataTable:
     """A table in the dashboard's style, sorted in the browser unless `sort_action` says
-    otherwise; the second header row (English) is small."""
+    otherwise; the second header row (English) is small. Deprecated with Dash's DataTable: use
+    `grid()`; delete this once the review page and the alerts panel no longer call it."""
     kwargs.setdefault("sort_action", "native")
     return DataTable(
         id=table_id,
@@ -203,6 +205,46 @@ def column(field: str, vi: str, en: str, **options: Any) -> dict[str, Any]:
     return {"field": field, "headerName": f"{vi} · {en}", "headerTooltip": en, **options}
 
 
+def count_column(field: str, vi: str, en: str, **options: Any) -> dict[str, Any]:
+    """A column of whole numbers written the Vietnamese way ("1.234"), sorted as numbers."""
+    return column(
+        field,
+        vi,
+        en,
+        type="numericColumn",
+        valueFormatter={
+            "function": "params.value == null ? '' : params.value.toLocaleString('vi-VN')"
+        },
+        **options,
+    )
+
+
+def coloured_by(code_field: str, colours: dict[str, str]) -> dict[str, Any]:
+    """A column's `cellStyle`: its text in the colour of the row's `code_field` (a status)."""
+    return {
+        "styleConditions": [
+            {
+                "condition": f"params.data.{code_field} === {json.dumps(code)}",
+                "style": {"color": colour, "fontWeight": "600"},
+            }
+            for code, colour in colours.items()
+        ]
+    }
+
+
+# AG Grid 33's Theming API (the default in dash-ag-grid 33+) builds the theme's CSS in the
+# browser from the grid's own script, so it works served locally with no internet; an
+# `ag-theme-*` class is the legacy way, ignored while the Theming API is on, and its CSS files
+# come only from a CDN (dash_ag_grid.themes). The parameters match assets/style.css.
+GRID_THEME = {
+    "function": "themeQuartz.withParams({"
+    "fontFamily: 'inherit', fontSize: 14, headerFontSize: 13, headerFontWeight: 600, "
+    "headerBackgroundColor: '#f8fafc', headerTextColor: '#0f172a', "
+    "foregroundColor: '#0f172a', borderColor: '#e2e8f0', rowBorder: {color: '#eef2f7'}, "
+    "accentColor: '#0b5394', wrapperBorderRadius: 8, spacing: 6})"
+}
+
+
 def grid(
     grid_id: str,
     columns: list[dict[str, Any]],
@@ -212,34 +254,43 @@ def grid(
     **kwargs: Any,
 ) -> dag.AgGrid:
     """A table in the dashboard's style (dash-ag-grid): sortable, resizable columns that fit
-    the box and scroll inside it on a narrow screen, never the page. `row_id` names the field
-    that identifies a row, so a redraw keeps selection and scroll; `page_size` pages long lists.
-    Rows go in `rowData`, columns (`column(...)`) in `columnDefs`."""
+    the box and scroll inside it on a narrow screen, never the page; long texts wrap in their
+    cell rather than end in "…". `row_id` names the field that identifies a row, so a redraw
+    keeps selection and scroll; `page_size` pages long lists (no page-size chooser: one less
+    control on a phone). Rows go in `rowData`, columns (`column(...)`) in `columnDefs`."""
     options: dict[str, Any] = {
+        "theme": GRID_THEME,
         "domLayout": "autoHeight",
         "localeText": GRID_LOCALE_VI,
         "enableCellTextSelection": True,
         "ensureDomOrder": True,
+        "suppressDragLeaveHidesColumns": True,
     }
     if page_size is not None:
-        options |= {"pagination": True, "paginationPageSize": page_size}
+        options |= {
+            "pagination": True,
+            "paginationPageSize": page_size,
+            "paginationPageSizeSelector": False,
+        }
     options |= kwargs.pop("dashGridOptions", {})
     if row_id is not None:
         kwargs.setdefault("getRowId", f"params.data.{row_id}")
     return dag.AgGrid(
         id=grid_id,
         columnDefs=columns,
-        rowData=[],
+        rowData=kwargs.pop("rowData", []),
         defaultColDef={
             "sortable": True,
             "resizable": True,
             "wrapHeaderText": True,
             "autoHeaderHeight": True,
-            "minWidth": 96,
+            "wrapText": True,
+            "autoHeight": True,
+            "minWidth": 120,
         },
         dashGridOptions=options,
         columnSize="responsiveSizeToFit",
-        className="ag-theme-quartz hl-grid",
+        className=f"hl-grid {kwargs.pop('className', '')}".strip(),
         style={"width": "100%"},
         **kwargs,
     )

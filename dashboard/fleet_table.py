@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from dashboard.components import coloured_by, column, count_column
 from dashboard.figures import MUTED, SATISFIED_COLOR
-from dashboard.tables import count_column, format_vn_time
+from dashboard.tables import format_vn_time
 from server.registry import fleet_status as status_of
 from server.reporting.vietnamese import NO_VALUE
 from server.reporting.vietnamese import count as format_count
@@ -37,31 +38,20 @@ def status_options() -> list[dict[str, str]]:
     ]
 
 
-def status_styles() -> list[dict[str, Any]]:
-    return [
-        {
-            "if": {"filter_query": f'{{status_code}} = "{status}"', "column_id": "status"},
-            "color": color,
-            "fontWeight": "600",
-        }
-        for status, color in COLORS.items()
-    ]
-
-
 def count_text(n: int | None) -> str:
     return format_count(n)
 
 
 COLUMNS: list[dict[str, Any]] = [
-    {"id": "device", "name": ["Thiết bị", "Device"], "type": "text"},
-    {"id": "counter", "name": ["Quầy", "Counter"], "type": "text"},
-    {"id": "officer", "name": ["Cán bộ đang trực", "Officer on duty"], "type": "text"},
-    {"id": "status", "name": ["Trạng thái", "Status"], "type": "text"},
-    {"id": "since", "name": ["Từ lúc (giờ VN)", "Since (Vietnam time)"], "type": "text"},
-    {"id": "last_seen", "name": ["Kết nối lần cuối", "Last seen"], "type": "text"},
+    column("device", "Thiết bị", "Device"),
+    column("counter", "Quầy", "Counter"),
+    column("officer", "Cán bộ đang trực", "Officer on duty"),
+    column("status", "Trạng thái", "Status", cellStyle=coloured_by("status_code", COLORS)),
+    column("since", "Từ lúc (giờ VN)", "Since (Vietnam time)"),
+    column("last_seen", "Kết nối lần cuối", "Last seen"),
     count_column("backlog", "Đánh giá chờ gửi", "Backlog"),
     count_column("missing", "Số thứ tự thiếu", "Missing seq"),
-    {"id": "firmware", "name": ["Phần mềm", "Firmware"], "type": "text"},
+    column("firmware", "Phần mềm", "Firmware"),
 ]
 
 

@@ -9,22 +9,22 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from dashboard.tables import count_column
+from dashboard.components import column, count_column
 from server.reporting.vietnamese import NO_VALUE
 from server.reporting.vietnamese import count as format_count
 
 SHEET_COLUMNS: list[dict[str, Any]] = [
-    {"id": "sheet", "name": ["Trang", "Sheet"], "type": "text"},
+    column("sheet", "Trang", "Sheet"),
     count_column("created", "Thêm mới", "Created"),
     count_column("updated", "Cập nhật", "Updated"),
     count_column("unchanged", "Không đổi", "Unchanged"),
 ]
 ERROR_COLUMNS: list[dict[str, Any]] = [
-    {"id": "sheet", "name": ["Trang", "Sheet"], "type": "text"},
-    {"id": "row", "name": ["Dòng", "Row"], "type": "numeric"},
-    {"id": "column", "name": ["Cột", "Column"], "type": "text"},
-    {"id": "message_vi", "name": ["Lỗi", "Error"], "type": "text"},
-    {"id": "message_en", "name": ["Tiếng Anh", "In English"], "type": "text"},
+    column("sheet", "Trang", "Sheet"),
+    count_column("row", "Dòng", "Row"),
+    column("column", "Cột", "Column"),
+    column("message_vi", "Lỗi", "Error", minWidth=200),
+    column("message_en", "Tiếng Anh", "In English", minWidth=200),
 ]
 
 

@@ -16,7 +16,7 @@ from dash import Dash, Input, Output, State, dcc, html, no_update
 from sqlmodel import Session
 
 from dashboard import registry_view, sources
-from dashboard.components import bilingual, card, data_table, empty_state, field, page_title
+from dashboard.components import bilingual, card, column, empty_state, field, grid, page_title
 from server.access.roles import ADMINISTER, REGISTRY_SCREENS, Access
 
 Values = dict[str, Any]
@@ -64,8 +64,12 @@ def may_write(access: Access) -> bool:
 
 
 def columns(*specs: tuple[str, str, str]) -> list[dict[str, Any]]:
-    """Text columns from (id, Vietnamese, English)."""
-    return [{"id": key, "name": [vi, en], "type": "text"} for key, vi, en in specs]
+    """Grid columns from (field, Vietnamese, English)."""
+    return [column(key, vi, en) for key, vi, en in specs]
+
+
+# One row at a time, picked by a click (AG Grid 33's object form; the old strings are deprecated).
+PICK_ONE = {"mode": "singleRow", "checkboxes": False, "enableClickSelection": True}
 
 
 def _control(screen: Screen, box: Box, session: Session, access: Access) -> Any:
@@ -164,9 +168,11 @@ def layout(screen: Screen, *extra: Any) -> html.Div:
 
 
 def _table(screen: Screen, rows: list[dict[str, Any]]) -> Any:
-    table = data_table(screen.id("table"), screen.columns, page_size=25)
-    table.data = rows  # type: ignore[attr-defined]  # the first paint, before a search
-    return table
+    """The list, 25 rows a page; where a row fills the form, a click selects it."""
+    options = {"rowSelection": PICK_ONE} if screen.editable else {}
+    return grid(
+        screen.id("table"), screen.columns, page_size=25, rowData=rows, dashGridOptions=options
+    )
 
 
 def outcome_view(outcome: registry_view.Outcome) -> tuple[str, str]:
@@ -189,7 +195,7 @@ def register(app: Dash, screen: Screen) -> None:
     boxes = [State(screen.box_id(box), "value") for box in screen.boxes]
 
     @app.callback(
-        Output(screen.id("table"), "data"),
+        Output(screen.id("table"), "rowData"),
         Output(screen.id("table-box"), "hidden"),
         Output(screen.id("empty"), "hidden"),
         Input(screen.id("search"), "value"),
@@ -236,18 +242,17 @@ def register(app: Dash, screen: Screen) -> None:
 
 
 def _pick_row(app: Dash, screen: Screen) -> None:
-    """A clicked row fills the form, to edit it."""
+    """A clicked (selected) row fills the form, to edit it."""
 
     @app.callback(
         [Output(screen.box_id(box), "value") for box in screen.boxes],
-        Input(screen.id("table"), "active_cell"),
-        State(screen.id("table"), "derived_viewport_data"),
+        Input(screen.id("table"), "selectedRows"),
         prevent_initial_call=True,
     )
-    def pick(cell: dict[str, Any] | None, shown: list[dict[str, Any]] | None) -> list[Any]:
-        if not cell or not shown or cell["row"] >= len(shown):
+    def pick(selected: list[dict[str, Any]] | None) -> list[Any]:
+        if not selected:
             return [no_update] * len(screen.boxes)
-        row = shown[cell["row"]]
+        row = selected[0]
         return [_box_value(box, row.get(box.name)) for box in screen.boxes]
 
 

@@ -200,6 +200,7 @@ def user_rows(session: Session, access: Access) -> list[dict[str, Any]]:
     return [
         {
             "username": u.username,
+            "full_name": u.full_name or "",
             "role": " · ".join(captions.ROLE_LABELS.get(u.role, (u.role, u.role))),
             "unit_id": u.unit_id or "",
             "officer_id": u.officer_id or "",

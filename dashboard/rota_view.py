@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
+from dashboard.components import column
 from server.storage.schedule import (
     VI_WEEKDAYS,
     WEEKDAYS,
@@ -147,16 +148,24 @@ def entry_text(entry: Entry) -> str:
 
 # --- the rota rows ----------------------------------------------------------------------------
 
-ROTA_COLUMNS: list[dict[str, Any]] = [
-    {"id": "officer", "name": ["Cán bộ", "Officer"], "type": "text", "editable": False},
-    {"id": "from", "name": ["Từ ngày", "From"], "type": "text", "editable": False},
-    {"id": "to", "name": ["Đến ngày", "To"], "type": "text"},
-    {"id": "days", "name": ["Thứ (trống: mọi ngày)", "Days (empty: every day)"], "type": "text"},
-    {"id": "every", "name": ["Lặp mỗi", "Every"], "type": "numeric"},
-    {"id": "start", "name": ["Bắt đầu", "Start"], "type": "text"},
-    {"id": "end", "name": ["Kết thúc", "End"], "type": "text"},
-]
+# What an admin may change in a row, in the list itself (a double-click or Enter edits a cell).
 EDITABLE = ("to", "days", "every", "start", "end")
+ROTA_COLUMNS: list[dict[str, Any]] = [
+    column("officer", "Cán bộ", "Officer"),
+    column("from", "Từ ngày", "From"),
+    column("to", "Đến ngày", "To"),
+    column("days", "Thứ (trống: mọi ngày)", "Days (empty: every day)"),
+    column("every", "Lặp mỗi", "Every", type="numericColumn"),
+    column("start", "Bắt đầu", "Start"),
+    column("end", "Kết thúc", "End"),
+]
+
+
+def rota_columns(writable: bool) -> list[dict[str, Any]]:
+    """The columns, EDITABLE ones editable for an admin."""
+    return [
+        {**c, "editable": True} if writable and c["field"] in EDITABLE else c for c in ROTA_COLUMNS
+    ]
 
 
 def rota_records(rows: Iterable[Rota], names: Mapping[str, str]) -> list[dict[str, Any]]:
@@ -194,19 +203,17 @@ def record_to_create(record: Mapping[str, Any]) -> RotaCreate:
     )
 
 
-def table_changes(
-    previous: Sequence[Mapping[str, Any]] | None, current: Sequence[Mapping[str, Any]]
-) -> tuple[list[Mapping[str, Any]], list[int]]:
-    """What the user did to the table: the records edited, and the ids of rows deleted."""
-    before = {r["id"]: r for r in previous or ()}
-    now = {r["id"]: r for r in current}
-    edited = [r for key, r in now.items() if key in before and _differs(before[key], r)]
-    deleted = [key for key in before if key not in now]
-    return edited, deleted
-
-
-def _differs(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
-    return any(a.get(k) != b.get(k) for k in EDITABLE)
+def edited_rows(changes: Sequence[Mapping[str, Any]] | Mapping[str, Any] | None) -> list[Any]:
+    """The rows a list's cell edits left (the grid's `cellValueChanged`: one event per edited
+    cell, each with its whole row after the edit), the last state of each row once."""
+    if isinstance(changes, Mapping):
+        changes = [changes]
+    rows: dict[Any, Mapping[str, Any]] = {}
+    for change in changes or ():
+        data = change.get("data") or {}
+        if "id" in data:
+            rows[data["id"]] = data
+    return list(rows.values())
 
 
 def form_to_create(

@@ -107,6 +107,31 @@ def console_errors(page: Page) -> list[str]:
     return errors
 
 
+WIDER_THAN_WINDOW = """() => {
+    const page = document.scrollingElement;
+    if (page.scrollWidth <= page.clientWidth) return [];
+    const found = [...document.querySelectorAll("body *")]
+        .filter((e) => e.getBoundingClientRect().right > page.clientWidth + 1)
+        .filter((e) => !e.closest(".ag-root-wrapper, .scroll-box"))  // scroll in their box
+        .map((e) => `${e.tagName}.${e.className}`);
+    return found.length ? found : [`the page, ${page.scrollWidth} px wide`];
+}"""
+
+
+def wider_than_window(page: Page) -> list[str]:
+    """What makes the page scroll sideways (document.scrollingElement wider than the window;
+    a table or calendar scrolling inside its own box does not); [] when nothing does."""
+    found: list[str] = page.evaluate(WIDER_THAN_WINDOW)
+    return found
+
+
+def settled(page: Page) -> None:
+    """Wait until the page's content is drawn and no callback is running or pending."""
+    expect(page.locator("#_pages_content")).not_to_be_empty(timeout=WAIT_MS)
+    page.wait_for_load_state("networkidle", timeout=WAIT_MS)
+    expect(page.locator("[data-dash-is-loading='true']")).to_have_count(0, timeout=WAIT_MS)
+
+
 def wait_for_satisfaction_page(page: Page, name: str) -> None:
     """Wait until the report's table shows `name` and the chart has drawn its traces."""
     expect(page.locator(f"#{satisfaction.TABLE}")).to_contain_text(name, timeout=WAIT_MS)

@@ -11,7 +11,15 @@ from typing import Any, NamedTuple
 from dash import Dash, Input, Output, dcc, html
 
 from dashboard import device_admin, figures, queries, sources, tables
-from dashboard.components import card, data_table, empty_state, page_title
+from dashboard.components import (
+    card,
+    coloured_by,
+    column,
+    count_column,
+    empty_state,
+    grid,
+    page_title,
+)
 from dashboard.registry_screen import may_write
 from server.access.roles import Access
 
@@ -36,6 +44,20 @@ _STATE_COLORS = {
     "revoked": figures.MUTED,
 }
 
+# The device's id first, as the list is sorted by it (tables.device_records gives the rows).
+COLUMNS: list[dict[str, Any]] = [
+    column("id", "Mã thiết bị", "Device id", sort="asc"),
+    column("counter", "Quầy", "Counter"),
+    column("state", "Trạng thái", "State", cellStyle=coloured_by("state_code", _STATE_COLORS)),
+    column("last_seen", "Kết nối lần cuối (giờ VN)", "Last seen (Vietnam time)"),
+    count_column("outbox", "Đánh giá chờ gửi", "Outbox backlog"),
+    column("firmware", "Phiên bản phần mềm", "Firmware"),
+    column("revoked", "Thu hồi", "Revoked"),
+    count_column("missing", "Đánh giá bị thiếu", "Missing ratings"),
+    column("missing_ranges", "Số thứ tự bị thiếu", "Missing seq numbers"),
+    count_column("rejected_dropped", "Tin bị từ chối đã xoá", "Rejected messages deleted"),
+]
+
 
 def layout(**_query: str) -> html.Div:
     admin = device_admin.cards() if may_write(sources.access()) else []
@@ -47,22 +69,7 @@ def layout(**_query: str) -> html.Div:
                 "Thiết bị đánh giá",
                 "Rating units",
                 html.Div(
-                    data_table(
-                        TABLE,
-                        tables.DEVICE_COLUMNS,
-                        sort_by=[{"column_id": "id", "direction": "asc"}],
-                        style_data_conditional=[
-                            {
-                                "if": {
-                                    "filter_query": f'{{state_code}} = "{code}"',
-                                    "column_id": "state",
-                                },
-                                "color": color,
-                                "fontWeight": "600",
-                            }
-                            for code, color in _STATE_COLORS.items()
-                        ],
-                    ),
+                    grid(TABLE, COLUMNS, row_id="id", page_size=50),
                     id=TABLE_BOX,
                 ),
                 empty_state(
@@ -90,7 +97,7 @@ def view(src: sources.Sources, access: Access) -> View:
 
 def register_callbacks(app: Dash) -> None:
     @app.callback(
-        Output(TABLE, "data"),
+        Output(TABLE, "rowData"),
         Output(TABLE_BOX, "hidden"),
         Output(EMPTY, "hidden"),
         Input(REFRESH, "n_intervals"),

@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 from dash import Dash, Input, Output, ctx, dcc, html, no_update
 
 from dashboard import fleet_table, queries, sources
-from dashboard.components import bilingual, card, data_table, field, page_title, refused_page
+from dashboard.components import bilingual, card, field, grid, page_title, refused_page
 from server.access.roles import SEE_FLEET, Access
 from server.ingest.fleet import fleet_view
 from server.registry.fleet_status import COUNTED, LABELS
@@ -114,12 +114,7 @@ def layout(**_query: str) -> html.Div:
                 "Thiết bị",
                 "Units",
                 html.Div(
-                    data_table(
-                        TABLE,
-                        fleet_table.COLUMNS,
-                        sort_action="native",
-                        style_data_conditional=fleet_table.status_styles(),
-                    ),
+                    grid(TABLE, fleet_table.COLUMNS, row_id="device", page_size=50),
                     id=TABLE_BOX,
                     className="scroll-box",
                 ),
@@ -181,7 +176,7 @@ def register_callbacks(app: Dash) -> None:
 
     @app.callback(
         *[Output(count_value_id(status), "children") for status in COUNTED],
-        Output(TABLE, "data"),
+        Output(TABLE, "rowData"),
         Output(TABLE_BOX, "hidden"),
         Output(EMPTY, "hidden"),
         Input(REFRESH, "n_intervals"),

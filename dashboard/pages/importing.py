@@ -16,7 +16,7 @@ from typing import Any
 from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
 
 from dashboard import import_view, registry_view, sources
-from dashboard.components import bilingual, card, data_table, page_title, refused_page
+from dashboard.components import bilingual, card, grid, page_title, refused_page
 from dashboard.import_jobs import JOBS, Progress
 from hailong.errors import BrokerError
 from server.access.roles import ADMINISTER, Access
@@ -96,14 +96,10 @@ def layout(**_query: str) -> html.Div:
                     "Kết quả",
                     "Report",
                     html.Div(id=SUMMARY, className="caption"),
+                    grid(SHEETS, import_view.SHEET_COLUMNS),
                     html.Div(
-                        data_table(SHEETS, import_view.SHEET_COLUMNS, sort_action="none"),
-                        className="scroll-box",
-                    ),
-                    html.Div(
-                        data_table(ERRORS, import_view.ERROR_COLUMNS, page_size=50),
+                        grid(ERRORS, import_view.ERROR_COLUMNS, page_size=50),
                         id=ERRORS_BOX,
-                        className="scroll-box",
                     ),
                 ),
                 id=REPORT_BOX,
@@ -212,8 +208,8 @@ def register_callbacks(app: Dash) -> None:
         Output(PROGRESS, "children"),
         Output(REPORT_BOX, "hidden"),
         Output(SUMMARY, "children"),
-        Output(SHEETS, "data"),
-        Output(ERRORS, "data"),
+        Output(SHEETS, "rowData"),
+        Output(ERRORS, "rowData"),
         Output(ERRORS_BOX, "hidden"),
         Input(CHECK, "n_clicks"),
         Input(RUN, "n_clicks"),

@@ -17,7 +17,7 @@ from dash import Dash, Input, Output, State, ctx, dcc, html
 
 from dashboard import absences, queries, rota_registry, rota_view, sources
 from dashboard.absences import said, unreadable
-from dashboard.components import bilingual, card, data_table, field, page_title, refused_page
+from dashboard.components import bilingual, card, field, page_title, refused_page
 from dashboard.registry_view import Outcome
 from server.access.roles import ADMINISTER, REGISTRY_SCREENS, Access
 from server.storage.schedule import VI_WEEKDAYS
@@ -55,6 +55,11 @@ ADDED = "rota-added"
 ROW_CONFIRM = "rota-row-confirm"
 ROW_PENDING = "rota-row-pending"
 ROW_DELETED = "rota-row-deleted"
+ROW_DELETE = "rota-row-delete"
+HINT = (
+    "Bấm đúp vào một ô để sửa; muốn xoá, chọn dòng rồi bấm nút Xoá.",
+    "Double-click a cell to edit it; to delete, pick a row, then Delete.",
+)
 
 
 def may_write(access: Access) -> bool:
@@ -116,15 +121,25 @@ def layout(**_query: str) -> html.Div:
             card(
                 "Các dòng lịch trực",
                 "Rota rows",
-                html.Div(
-                    data_table(
-                        TABLE,
-                        rota_view.ROTA_COLUMNS,
-                        editable=writable,
-                        row_deletable=writable,
-                        sort_action="none",
-                    ),
-                    className="scroll-box",
+                *(
+                    [
+                        html.P(
+                            bilingual(*HINT),
+                            className="form-hint",
+                        )
+                    ]
+                    if writable
+                    else []
+                ),
+                absences.picked_grid(TABLE, rota_view.rota_columns(writable), writable),
+                *(
+                    [
+                        absences.delete_button(
+                            ROW_DELETE, "Xoá dòng lịch trực đã chọn", "Delete the selected row"
+                        )
+                    ]
+                    if writable
+                    else []
                 ),
                 html.Div(id=TABLE_MESSAGE, className="form-message"),
                 html.Div(id=ROW_DELETED, className="form-message"),
@@ -282,7 +297,7 @@ def register_callbacks(app: Dash) -> None:
     @app.callback(
         Output(CALENDAR, "children"),
         Output(MONTH_LABEL, "children"),
-        Output(TABLE, "data"),
+        Output(TABLE, "rowData"),
         Input(COUNTER, "value"),
         Input(MONTH, "data"),
         Input(EDITED, "data"),
@@ -321,39 +336,25 @@ def register_callbacks(app: Dash) -> None:
     @app.callback(
         Output(TABLE_MESSAGE, "children"),
         Output(EDITED, "data"),
-        Output(ROW_CONFIRM, "displayed"),
-        Output(ROW_CONFIRM, "message"),
-        Output(ROW_PENDING, "data"),
-        Input(TABLE, "data_timestamp"),
-        State(TABLE, "data"),
-        State(TABLE, "data_previous"),
+        Input(TABLE, "cellValueChanged"),
         State(EDITED, "data"),
         prevent_initial_call=True,
     )
-    def edit(
-        _ts: int | None,
-        data: list[dict[str, Any]] | None,
-        previous: list[dict[str, Any]] | None,
-        edited: int | None,
-    ) -> Any:
-        # redrawn whatever happened, so a refused edit shows the row as it is stored and a
-        # deleted one stays until the user confirms
-        changed, deleted = rota_view.table_changes(previous, data or [])
-        gone = absences.removed(previous, data)
-        question = "Xoá dòng lịch trực này, cả các ca đã qua? Delete this rota row, past shifts "
-        question += "included?\n" + "; ".join(f"{r['officer']} {r['from']}" for r in gone)
-        return (
-            said(table_edit(changed)) if changed else "",
-            (edited or 0) + 1,
-            bool(deleted),
-            question,
-            deleted,
-        )
+    def edit(changes: Any, edited: int | None) -> Any:
+        # redrawn whatever happened, so a refused edit shows the row as it is stored
+        changed = rota_view.edited_rows(changes)
+        return (said(table_edit(changed)) if changed else "", (edited or 0) + 1)
 
+    absences.ask_before_delete(app, TABLE, ROW_DELETE, ROW_CONFIRM, ROW_PENDING, _question)
     absences.confirmed_delete(
         app, ROW_CONFIRM, ROW_PENDING, ROW_DELETED, EDITED, rota_registry.delete
     )
     absences.register(app, UNIT, MONTH)
+
+
+def _question(picked: list[Mapping[str, Any]] | Any) -> str:
+    question = "Xoá dòng lịch trực này, cả các ca đã qua? Delete this rota row, past shifts "
+    return question + "included?\n" + "; ".join(f"{r['officer']} {r['from']}" for r in picked)
 
 
 def table_edit(changed: list[Mapping[str, Any]]) -> Outcome:

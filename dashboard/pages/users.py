@@ -39,6 +39,7 @@ SCREEN = Screen(
     list_title=("Danh sách người dùng", "Users"),
     columns=registry_screen.columns(
         ("username", "Tên đăng nhập", "Username"),
+        ("full_name", "Họ và tên", "Full name"),
         ("role", "Vai trò", "Role"),
         ("unit_id", "Đơn vị", "Unit"),
         ("officer_id", "Cán bộ", "Officer"),
@@ -48,6 +49,7 @@ SCREEN = Screen(
     form_title=("Thêm người dùng", "Add a user"),
     boxes=(
         Box("username", "Tên đăng nhập", "Username"),
+        Box("full_name", "Họ và tên", "Full name"),
         Box(
             "password", "Mật khẩu (ít nhất 8 ký tự)", "Password (8 characters or more)", "password"
         ),

@@ -43,6 +43,7 @@ class TooManyLogins(AuthError):
     (HTTP 429)."""
 
     def __init__(self, whose: str, retry_after: timedelta) -> None:
+        self.whose = whose  # "for this user" or "from this address"
         self.retry_after_s = max(1, math.ceil(retry_after.total_seconds()))
         seconds = self.retry_after_s
         super().__init__(
@@ -78,11 +79,12 @@ def add_user(
     role: str,
     unit_id: str | None = None,
     officer_id: str | None = None,
+    *,
     full_name: str | None = None,
 ) -> User:
-    """Add a user or reset an existing one (its full name kept unless one is given); an
-    officer's login takes the officer's unit. Commits, with whatever the caller added to the
-    session (its audit event)."""
+    """Add a user or reset an existing one; an officer's login takes the officer's unit.
+    `full_name` None keeps a reset user's name ("" clears it). Commits, with whatever the
+    caller added to the session (its audit event)."""
     if role not in ROLES:
         raise RegistryError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
     if len(password) < 8:
@@ -105,7 +107,7 @@ def add_user(
     user.unit_id = unit_id
     user.officer_id = officer_id
     if full_name is not None:
-        user.full_name = full_name
+        user.full_name = full_name.strip() or None
     session.add(user)
     session.commit()
     session.refresh(user)

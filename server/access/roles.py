@@ -53,10 +53,16 @@ class Access:
     username: str
     unit_id: str | None = None
     officer_id: str | None = None
+    full_name: str | None = None  # the person's name, for the dashboard's header
 
     @classmethod
     def of(cls, user: User) -> Access:
-        return cls(user.role, user.username, user.unit_id, user.officer_id)
+        return cls(user.role, user.username, user.unit_id, user.officer_id, user.full_name)
+
+    @property
+    def display_name(self) -> str:
+        """Who is logged in, as a person reads it: the full name, else the login id."""
+        return (self.full_name or "").strip() or self.username
 
     def require(self, roles: tuple[str, ...]) -> None:
         if self.role not in roles:

@@ -362,7 +362,7 @@ def create_user(session: Session, data: UserCreate) -> UserPublic:
         data.role,
         data.unit_id,
         data.officer_id,
-        data.full_name,
+        full_name=data.full_name,
     )
     return UserPublic.model_validate(user, from_attributes=True)
 

@@ -427,7 +427,7 @@ def user_scope_problem(
 class UserCreate(SQLModel):
     username: str = Field(max_length=64)
     full_name: str | None = Field(
-        default=None, min_length=1, max_length=120, description="the person's name, as printed"
+        default=None, max_length=120, description="the person's name, e.g. Nguyễn Thị Lan"
     )
     password: str = Field(min_length=8, max_length=200)
     role: str = Field(description="admin, hr, unit_head, officer or viewer")

@@ -33,28 +33,63 @@ ASGIApp = Callable[[Scope, Any, Any], Awaitable[None]]
 PAGE = """<!doctype html><html lang="vi"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <link rel="icon" href="data:,"><title>Hài Lòng – Đăng nhập</title><style>
-body{{font-family:system-ui,sans-serif;background:#f3f6f9;display:flex;justify-content:center;
-align-items:center;min-height:100vh;margin:0}}
-form{{background:#fff;padding:2rem 2.5rem;border-radius:10px;box-shadow:0 2px 12px #0002;
-width:300px}}
-h1{{margin:0 0 .2rem;color:#0b5394}} p.sub{{margin:0 0 1.2rem;color:#666}}
-label{{display:block;margin:.8rem 0 .2rem}} input{{width:100%;padding:.5rem;box-sizing:border-box}}
-button{{margin-top:1.2rem;width:100%;padding:.6rem;background:#0b5394;color:#fff;border:0;
-border-radius:6px;font-size:1rem}} .err{{color:#b00020}}</style></head><body>
+body{{font-family:"Segoe UI",Roboto,"Noto Sans","DejaVu Sans",Arial,sans-serif;background:#f3f6f9;
+display:flex;justify-content:center;align-items:center;min-height:100vh;margin:0}}
+form{{background:#fff;padding:2rem 2rem;border-radius:10px;box-shadow:0 2px 12px #0002;
+width:300px;max-width:calc(100vw - 3rem)}}
+h1{{margin:0 0 .2rem;color:#0b5394}} p.sub{{margin:0 0 1.2rem;color:#333}}
+.en{{display:block;font-size:.75em;color:#666;font-weight:normal}}
+label{{display:block;margin:.8rem 0 .3rem;font-weight:600}}
+input{{width:100%;padding:.5rem;box-sizing:border-box;font:inherit}}
+button{{margin-top:1.2rem;width:100%;padding:.5rem;background:#0b5394;color:#fff;border:0;
+border-radius:6px;font-size:1rem;font-weight:600}} button .en{{color:#dbe5f3}}
+.err{{color:#b00020;margin:0 0 .6rem}} .err .en{{color:#b00020}}</style></head><body>
 <form method="post" action="/login"><h1>Hài Lòng</h1>
-<p class="sub">Đăng nhập · Sign in</p>{error}
+<p class="sub">Đăng nhập<span class="en">Sign in</span></p>{error}
 <input type="hidden" name="next" value="{next}">
-<label for="username">Tên đăng nhập · Username</label>
+<label for="username">Tên đăng nhập<span class="en">Username</span></label>
 <input id="username" name="username" autocomplete="username" required>
-<label for="password">Mật khẩu · Password</label>
+<label for="password">Mật khẩu<span class="en">Password</span></label>
 <input id="password" name="password" type="password" autocomplete="current-password" required>
-<button type="submit">Đăng nhập</button></form></body></html>"""
+<button type="submit">Đăng nhập<span class="en">Sign in</span></button></form></body></html>"""
+
+# The API's refusals (server/access/auth.py) are English, for programs; a person at the form
+# reads them in Vietnamese first.
+WRONG = "Sai tên đăng nhập hoặc mật khẩu. Vui lòng kiểm tra lại."
+WHOSE = {"for this user": "với tài khoản này", "from this address": "từ máy này"}
+
+
+ENDED = (
+    '<p class="err" role="status">Phiên đăng nhập đã hết hạn hoặc không còn hiệu lực. '
+    'Vui lòng đăng nhập lại.<span class="en">Your login has ended; please log in again.</span></p>'
+)
+
+
+def _vietnamese(exc: AuthError) -> str:
+    if isinstance(exc, auth.TooManyLogins):
+        whose = WHOSE.get(exc.whose, "")
+        return (
+            f"Đăng nhập sai quá nhiều lần {whose}. Vui lòng thử lại sau {exc.retry_after_s} giây."
+        ).replace("  ", " ")
+    return WRONG
+
+
+def _error(exc: AuthError) -> str:
+    """The refusal as the form shows it: Vietnamese, the English below."""
+    english = str(exc)
+    return (
+        f'<p class="err" role="alert">{html.escape(_vietnamese(exc))}'
+        f'<span class="en">{html.escape(english[:1].upper() + english[1:])}</span></p>'
+    )
 
 
 NOT_YOURS = """<!doctype html><html lang="vi"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Hài Lòng</title></head><body style="font-family:system-ui,sans-serif;margin:2rem">
-<p>Tài khoản này không được xem số liệu nào trên bảng điều khiển; hãy liên hệ quản trị viên.</p>
-<p>This login may see no figures on the dashboard ({reason}).</p>
+<p>Tài khoản này chưa được phân quyền xem số liệu nào trên trang tổng hợp (vai trò chưa gắn với
+đơn vị hoặc cán bộ). Vui lòng liên hệ quản trị viên.</p>
+<p style="color:#555;font-size:.85em">This login may see no figures on the dashboard
+({reason}).</p>
 <form method="post" action="/logout"><button type="submit">Đăng xuất · Log out</button></form>
 </body></html>"""
 
@@ -68,12 +103,32 @@ LOGOUT_PAGE = """<!doctype html><html lang="vi"><head><meta charset="utf-8">
 
 
 def _safe_next(target: str) -> str:
-    return target if target.startswith("/") and not target.startswith("//") else "/dashboard/"
+    """A path on this site, never another site's address ("//evil", "/\\evil" and "https:"
+    are; browsers read a backslash as a slash)."""
+    local = target.startswith("/") and not target.startswith("//") and "\\" not in target
+    return target if local and not any(ord(c) < 32 for c in target) else "/dashboard/"
+
+
+def asked_for(scope: Scope, home: str) -> str:
+    """The page a browser asked for, path and query, to come back to after logging in; `home`
+    for anything but a page (a callback's POST, which cannot be reopened)."""
+    if scope.get("method") != "GET":
+        return home
+    raw = scope.get("raw_path")
+    path = raw.decode("latin-1") if raw else quote(scope.get("path", ""))
+    root = scope.get("root_path", "")
+    if root and not path.startswith(root):
+        path = root + path
+    query = scope.get("query_string", b"").decode("latin-1")
+    return _safe_next(f"{path}?{query}" if query else path)
 
 
 @router.get("/login", response_class=HTMLResponse, include_in_schema=False)
-def login_page(next: str = "/dashboard/") -> HTMLResponse:
-    return HTMLResponse(PAGE.format(error="", next=html.escape(_safe_next(next))))
+def login_page(next: str = "/dashboard/", ended: str | None = None) -> HTMLResponse:
+    """The form; `ended` when the guard sent the browser here with a login that no longer
+    holds (expired, logged out elsewhere, password changed), which the form then says."""
+    notice = ENDED if ended else ""
+    return HTMLResponse(PAGE.format(error=notice, next=html.escape(_safe_next(next))))
 
 
 @router.post("/login", include_in_schema=False)
@@ -97,8 +152,7 @@ def login_submit(
             secret_key=settings.secret_key,
         )
     except AuthError as exc:
-        error = f'<p class="err">{html.escape(str(exc))}</p>'
-        page = PAGE.format(error=error, next=html.escape(_safe_next(next)))
+        page = PAGE.format(error=_error(exc), next=html.escape(_safe_next(next)))
         if isinstance(exc, auth.TooManyLogins):
             headers = {"Retry-After": str(exc.retry_after_s)}
             return HTMLResponse(page, status_code=429, headers=headers)
@@ -146,24 +200,28 @@ class LoginRequired:
         self.engine = engine
         self.secret = secret
 
-    def _user(self, scope: Scope) -> User | None:
+    def _user(self, scope: Scope) -> User | bool:
+        """The token cookie's user; False without a cookie, True with one that no longer
+        holds (the form then says the login has ended)."""
         headers = dict(scope.get("headers") or [])
         cookie = SimpleCookie(headers.get(b"cookie", b"").decode("latin-1"))
         morsel = cookie.get(TOKEN_COOKIE)
         if morsel is None:
-            return None
+            return False
         with Session(self.engine) as session:
             try:
                 return user_from_token(session, morsel.value, self.secret)
             except AuthError:
-                return None
+                return True
 
     def _admit(self, scope: Scope) -> Access | Response:
         """The user's Access; else to the login form without a valid token, or a 403 page for
         an unknown role or a scoped role without its unit or officer, which would see nothing."""
         user = self._user(scope)
-        if user is None:
-            return RedirectResponse(f"/login?next={quote(self.home)}", status_code=303)
+        if not isinstance(user, User):
+            target = quote(asked_for(scope, self.home), safe="")
+            ended = "&ended=1" if user else ""
+            return RedirectResponse(f"{LOGIN_PATH}?next={target}{ended}", status_code=303)
         access = Access.of(user)
         try:
             access.unit_scope(None)

@@ -183,6 +183,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add.add_argument("--unit", help="the unit a unit_head is limited to")
     add.add_argument(
+        "--full-name",
+        help="the person's name the dashboard's header shows, e.g. \"Nguyễn Thị Lan\" "
+        "(default: the login name; kept when a user is reset without it)",
+    )
+    add.add_argument(
         "--officer",
         help="the officer whose own figures an officer's login sees (the unit is the officer's)",
     )

@@ -31,7 +31,15 @@ def user_add(args: argparse.Namespace) -> int:
             client=console.client(),
             detail={"role": args.role, "unit_id": args.unit, "officer_id": args.officer},
         )
-        user = add_user(session, args.name, password, args.role, args.unit, args.officer)
+        user = add_user(
+            session,
+            args.name,
+            password,
+            args.role,
+            args.unit,
+            args.officer,
+            full_name=args.full_name,
+        )
     scope = f", unit {user.unit_id}" if user.unit_id else ""
     print(f"user {user.username!r} saved with role {user.role}{scope}")
     return 0

@@ -95,7 +95,7 @@ def listed(client: FlaskClient, screen: Screen, search: str | None = None) -> li
         {(screen.id("search"), "value"): search, (screen.id("saved"), "data"): 1},
     )
     assert response.status_code == 200, response.get_data(as_text=True)
-    rows: list[dict[str, Any]] = response.get_json()["response"][screen.id("table")]["data"]
+    rows: list[dict[str, Any]] = response.get_json()["response"][screen.id("table")]["rowData"]
     return rows
 
 
@@ -184,6 +184,17 @@ def test_saving_an_existing_id_edits_it(app: Dash, seeded: Engine) -> None:
     with session_scope(seeded) as session:
         assert session.exec(select(CounterField)).all() == []
     assert [e.target for e in events(seeded, "counter.update")] == ["DH-Q1"]
+
+
+def test_a_picked_row_fills_the_form_to_edit_it(app: Dash) -> None:
+    client = client_as(app, ADMIN)
+    (row,) = listed(client, counters.SCREEN, "DH-Q1")
+    boxes = [counters.SCREEN.box_id(box) for box in counters.SCREEN.boxes]
+
+    response = run(client, boxes[0], {(counters.SCREEN.id("table"), "selectedRows"): [row]})
+
+    out = response.get_json()["response"]
+    assert [out[box]["value"] for box in boxes] == ["DH-Q1", row["name"], "DH", ["tu-phap"]]
 
 
 def test_a_counter_does_not_move_to_another_unit(app: Dash) -> None:
@@ -281,6 +292,7 @@ def test_an_admin_adds_a_user_whose_password_stays_out_of_the_log(
         users.SCREEN,
         {
             "username": "head-xa",
+            "full_name": "Đỗ Thị Hà",
             "password": "head-xa-password",
             "role": "unit_head",
             "unit_id": "XA",
@@ -288,9 +300,11 @@ def test_an_admin_adds_a_user_whose_password_stays_out_of_the_log(
     )
 
     assert out["users-message"]["children"] == "Đã thêm người dùng head-xa · User head-xa added"
-    assert out[users.SCREEN.box_id(users.SCREEN.boxes[1])]["value"] == ""  # the password
+    (password,) = (box for box in users.SCREEN.boxes if box.name == "password")
+    assert out[users.SCREEN.box_id(password)]["value"] == ""
     (row,) = listed(client, users.SCREEN, "head-xa")
     assert row["role"] == "Trưởng đơn vị · Unit head" and row["unit_id"] == "XA"
+    assert row["full_name"] == "Đỗ Thị Hà"
     (event,) = events(seeded, "user.create")
     assert event.detail == {"role": "unit_head", "unit_id": "XA", "officer_id": None}
     assert "head-xa-password" not in str(out)

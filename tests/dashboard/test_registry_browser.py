@@ -15,7 +15,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from dashboard import device_admin
 from dashboard.pages import devices, officers, units
-from devtools.browser import WAIT_MS, console_errors
+from devtools.browser import WAIT_MS, console_errors, wider_than_window
 from devtools.registry_screenshots import SCREENS
 from devtools.registry_screenshots import take as take_screenshots
 from tests.dashboard.test_browser import browser, server_url
@@ -42,19 +42,6 @@ def open_menu(page: Page) -> None:
 def open_from_menu(page: Page, name: str) -> None:
     open_menu(page)
     page.locator(".nav-menu").get_by_role("link", name=name).click()
-
-
-WIDER_THAN_WINDOW = """() => document.documentElement.scrollWidth <= window.innerWidth ? [] :
-    [...document.querySelectorAll("body *")]
-        .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1)
-        .filter((e) => !e.closest(".dash-table-container"))
-        .map((e) => `${e.tagName}.${e.className}`)"""
-
-
-def wider_than_window(page: Page) -> list[str]:
-    """What makes the page scroll sideways (a table scrolling inside its box does not)."""
-    found: list[str] = page.evaluate(WIDER_THAN_WINDOW)
-    return found
 
 
 def test_an_admin_opens_each_screen_and_adds_an_officer(browser: Browser, server_url: str) -> None:
@@ -88,7 +75,7 @@ def test_an_admin_opens_each_screen_and_adds_an_officer(browser: Browser, server
         table = page.locator(f"#{officers.SCREEN.id('table')}")
         expect(table).to_contain_text("Phạm Văn Dũng", timeout=WAIT_MS)
         page.fill(f"#{officers.SCREEN.id('search')}", "dung")
-        expect(table.locator("td[data-dash-column='id']")).to_have_text(["CB-NEW"])
+        expect(table.locator(".ag-row .ag-cell[col-id='id']")).to_have_text(["CB-NEW"])
 
         page.get_by_role("link", name=re.compile(r"^Thiết bị")).click()
         expect(page.locator(f"#{devices.TABLE}")).to_contain_text("dev-q1", timeout=WAIT_MS)

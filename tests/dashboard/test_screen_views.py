@@ -107,15 +107,26 @@ def test_a_rota_row_reads_as_written_and_back_as_the_same_row() -> None:
     assert (again.every, again.start_min, again.end_min) == (2, 450, 1440)
 
 
-def test_the_table_tells_edited_rows_from_deleted_ones() -> None:
+def test_cell_edits_give_each_edited_row_once_as_last_left() -> None:
     first, second = rota_view.rota_records([rota_row(), rota_row(id=8, officer_id="CB-B")], NAMES)
-    edited = {**first, "days": "T3 CN", "end": "11:30"}
+    days = {**first, "days": "T3 CN"}
+    both = {**days, "end": "11:30"}
+    other = {**second, "every": 3}
 
-    changed, deleted = rota_view.table_changes([first, second], [edited])
+    changed = rota_view.edited_rows(
+        [{"colId": "days", "data": days}, {"colId": "end", "data": both}, {"data": other}]
+    )
 
-    assert changed == [edited] and deleted == [8]
-    assert rota_view.record_to_create(edited).days == "tue,sun"
-    assert rota_view.table_changes([first], [first]) == ([], [])
+    assert changed == [both, other]
+    assert rota_view.record_to_create(both).days == "tue,sun"
+    assert rota_view.edited_rows({"colId": "end", "data": both}) == [both]
+    assert rota_view.edited_rows(None) == []
+
+
+def test_only_an_admin_edits_rota_cells_and_never_who_or_from() -> None:
+    editable = {c["field"] for c in rota_view.rota_columns(True) if c.get("editable")}
+    assert editable == set(rota_view.EDITABLE)
+    assert not any(c.get("editable") for c in rota_view.rota_columns(False))
 
 
 def test_the_form_says_what_is_missing_or_wrong() -> None:

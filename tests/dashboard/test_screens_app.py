@@ -182,7 +182,7 @@ def test_an_admin_adds_a_rota_row_and_the_calendar_shows_it(
     assert drawn[rota.MONTH_LABEL]["children"] == "Tháng 12/2026"
     assert "Nguyễn Thị An 07:30–11:30" in day_text(drawn, "2026-12-02")  # a Wednesday
     assert "Nguyễn Thị An" not in day_text(drawn, "2026-12-03")
-    (record,) = drawn[rota.TABLE]["data"]
+    (record,) = drawn[rota.TABLE]["rowData"]
     assert (record["officer"], record["days"], record["start"]) == (
         "Nguyễn Thị An (CB-A)",
         "T2 T4",
@@ -214,33 +214,36 @@ def test_an_unreadable_form_says_which_field(app: Dash) -> None:
     assert "start" in text_of(refused[rota.FORM_MESSAGE]["children"])
 
 
-def edit_table(client: FlaskClient, data: list[Any], previous: list[Any]) -> Any:
+def edit_table(client: FlaskClient, edited: dict[str, Any]) -> Any:
+    """The grid's event for one cell edited in `edited`'s row."""
+    change = [{"rowIndex": 0, "rowId": str(edited["id"]), "colId": "end", "data": edited}]
     return run(
         client,
         rota.TABLE_MESSAGE,
-        {(rota.TABLE, "data_timestamp"): 1},
-        {
-            (rota.TABLE, "data"): data,
-            (rota.TABLE, "data_previous"): previous,
-            (rota.EDITED, "data"): 0,
-        },
+        {(rota.TABLE, "cellValueChanged"): change},
+        {(rota.EDITED, "data"): 0},
     )
 
 
 def test_an_admin_edits_and_deletes_a_rota_row_in_the_table(app: Dash, engine: Engine) -> None:
     client = client_as(app, ADMIN)
     add_row(client)
-    (record,) = redraw(client)[rota.TABLE]["data"]
+    (record,) = redraw(client)[rota.TABLE]["rowData"]
 
-    edited = edit_table(client, [{**record, "days": "T3", "end": "17:00"}], [record])
+    edited = edit_table(client, {**record, "days": "T3", "end": "17:00"})
 
     assert "Đã cập nhật" in text_of(edited[rota.TABLE_MESSAGE]["children"])
     drawn = redraw(client)
     assert "Nguyễn Thị An 07:30–17:00" in day_text(drawn, "2026-12-01")  # now Tuesdays
     assert "Nguyễn Thị An" not in day_text(drawn, "2026-12-02")
 
-    (record,) = drawn[rota.TABLE]["data"]
-    asked = edit_table(client, [], [record])
+    (record,) = drawn[rota.TABLE]["rowData"]
+    asked = run(
+        client,
+        rota.ROW_CONFIRM,
+        {(rota.ROW_DELETE, "n_clicks"): 1},
+        {(rota.TABLE, "selectedRows"): [record]},
+    )
 
     assert asked[rota.ROW_CONFIRM]["displayed"] is True
     assert "Nguyễn Thị An (CB-A) 2026-12-01" in asked[rota.ROW_CONFIRM]["message"]
@@ -324,7 +327,7 @@ def add_absence(client: FlaskClient, kind: str, first: str, last: str = "", **fo
 
 def absence_list(client: FlaskClient, unit: str = "DH", month: str = "2026-12") -> Any:
     drawn = run(client, absences.TABLE, {(rota.UNIT, "value"): unit, (rota.MONTH, "data"): month})
-    return drawn[absences.TABLE]["data"]
+    return drawn[absences.TABLE]["rowData"]
 
 
 def test_leave_takes_the_officer_off_the_calendar_on_those_days(
@@ -397,17 +400,12 @@ def test_an_absence_is_deleted_only_once_confirmed(app: Dash, engine: Engine) ->
     asked = run(
         client,
         absences.CONFIRM,
-        {(absences.TABLE, "data_timestamp"): 1},
-        {
-            (absences.TABLE, "data"): [],
-            (absences.TABLE, "data_previous"): [record],
-            (absences.SHOWN, "data"): 0,
-        },
+        {(absences.DELETE, "n_clicks"): 1},
+        {(absences.TABLE, "selectedRows"): [record]},
     )
 
     assert asked[absences.CONFIRM]["displayed"] is True
     assert "24:00 24/12/2026" in asked[absences.CONFIRM]["message"]
-    assert asked[absences.SHOWN]["data"] == 1, "the row is shown again until confirmed"
     assert absence_list(client) == [record]
 
     deleted = run(
@@ -495,7 +493,7 @@ def test_an_admin_checks_then_imports_a_workbook_and_sees_the_report(
     assert checked[importing.REPORT_BOX]["hidden"] is False
     assert checked[importing.POLL]["disabled"] is True
     assert "Tệp hợp lệ" in text_of(checked[importing.SUMMARY]["children"])
-    sheets = {r["sheet"]: r for r in checked[importing.SHEETS]["data"]}
+    sheets = {r["sheet"]: r for r in checked[importing.SHEETS]["rowData"]}
     assert sheets["counters"]["created"] == 2 and sheets["rota"]["created"] == 4
     with session_scope(engine) as session:
         assert session.get(Counter, "DH-Q01") is None, "a check writes nothing"
@@ -535,7 +533,7 @@ def test_errors_are_listed_by_sheet_row_and_column(app: Dash) -> None:
     report = import_file(client_as(app, ADMIN), xlsx_bytes(rows), importing.RUN)
 
     assert importing.ERRORS_BOX not in report or report[importing.ERRORS_BOX]["hidden"] is False
-    (error,) = report[importing.ERRORS]["data"]
+    (error,) = report[importing.ERRORS]["rowData"]
     assert (error["sheet"], error["column"]) == ("rota", "officer_id")
     assert "không ghi gì" in text_of(report[importing.SUMMARY]["children"])
 
@@ -588,17 +586,17 @@ def test_the_admin_sees_every_units_counts_and_filters_them(app: Dash) -> None:
     everything = fleet_view(client)
 
     assert counts(everything) == {"online": "1", "silent": "0", "offline": "1", "never_seen": "1"}
-    assert {r["device"] for r in everything[fleet.TABLE]["data"]} == {
+    assert {r["device"] for r in everything[fleet.TABLE]["rowData"]} == {
         "dev-dh-q1",
         "dev-dh-q2",
         "dev-xa-q1",
     }
     offline = fleet_view(client, status="offline")
-    (row,) = offline[fleet.TABLE]["data"]
+    (row,) = offline[fleet.TABLE]["rowData"]
     assert (row["device"], row["status"]) == ("dev-dh-q2", "Mất kết nối (offline)")
     assert row["since"] != "—"
     searched = fleet_view(client, search="xa-q1")
-    assert [r["device"] for r in searched[fleet.TABLE]["data"]] == ["dev-xa-q1"]
+    assert [r["device"] for r in searched[fleet.TABLE]["rowData"]] == ["dev-xa-q1"]
     none = fleet_view(client, search="nothing like it")
     assert none[fleet.TABLE_BOX]["hidden"] is True and none[fleet.EMPTY]["hidden"] is False
 

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 from sqlalchemy.engine import Engine
 
 from dashboard import absences
@@ -51,6 +51,14 @@ def choose(page: Page, dropdown: str, option: str) -> None:
     page.get_by_role("option", name=option).click()
 
 
+def answer(page: Page, button: Locator, *, accept: bool) -> None:
+    """Press `button` and answer the question it asks, waiting until it was asked, so that the
+    next question's answer cannot land on this one."""
+    page.once("dialog", lambda dialog: dialog.accept() if accept else dialog.dismiss())
+    with page.expect_event("dialog", timeout=WAIT_MS):
+        button.click()
+
+
 def test_an_admin_adds_a_rota_row_and_sees_it_on_the_calendar(browser: Browser, site: str) -> None:
     page = open_page(browser)
     errors = console_errors(page)
@@ -73,6 +81,13 @@ def test_an_admin_adds_a_rota_row_and_sees_it_on_the_calendar(browser: Browser, 
     expect(page.locator("#rota-day-2026-12-02")).not_to_contain_text("Nguyễn Thị An")
     expect(page.locator(f"#{rota.TABLE}")).to_contain_text("T3")
 
+    end = page.locator(f"#{rota.TABLE} .ag-row .ag-cell[col-id='end']").first
+    end.dblclick()  # edited in the list
+    end.locator("input").fill("12:00")
+    end.locator("input").press("Enter")
+    expect(page.locator(f"#{rota.TABLE_MESSAGE}")).to_contain_text("Đã", timeout=WAIT_MS)
+    expect(day).to_contain_text("Nguyễn Thị An 07:30–12:00", timeout=WAIT_MS)
+
     page.locator(f"#{rota.NEXT}").click()
     expect(page.locator(f"#{rota.MONTH_LABEL}")).to_have_text("Tháng 1/2027", timeout=WAIT_MS)
     january = page.locator("#rota-day-2027-01-05")  # a Tuesday after the row's last day
@@ -90,19 +105,20 @@ def test_an_admin_adds_a_rota_row_and_sees_it_on_the_calendar(browser: Browser, 
     listed = page.locator(f"#{absences.TABLE}")
     expect(listed).to_contain_text("24:00 01/12/2026", timeout=WAIT_MS)
 
-    page.once("dialog", lambda dialog: dialog.accept())
-    listed.locator(".dash-delete-cell").first.click()
+    delete = page.locator(f"#{absences.DELETE}")
+    expect(delete).to_be_disabled()  # until a row is picked
+    listed.locator(".ag-row").first.click()
+    answer(page, delete, accept=True)
     expect(page.locator(f"#{absences.LIST_MESSAGE}")).to_contain_text("Đã xoá", timeout=WAIT_MS)
     expect(day).to_contain_text("Nguyễn Thị An", timeout=WAIT_MS)
     expect(listed).not_to_contain_text("01/12/2026")
 
     rows = page.locator(f"#{rota.TABLE}")
-    page.once("dialog", lambda dialog: dialog.dismiss())
-    rows.locator(".dash-delete-cell").first.click()
-    expect(rows).to_contain_text("Nguyễn Thị An (CB-A)", timeout=WAIT_MS)  # back: not confirmed
+    rows.locator(".ag-row").first.click()
+    answer(page, page.locator(f"#{rota.ROW_DELETE}"), accept=False)
+    expect(rows).to_contain_text("Nguyễn Thị An (CB-A)", timeout=WAIT_MS)  # not confirmed
     expect(day).to_contain_text("Nguyễn Thị An")
-    page.once("dialog", lambda dialog: dialog.accept())
-    rows.locator(".dash-delete-cell").first.click()
+    answer(page, page.locator(f"#{rota.ROW_DELETE}"), accept=True)
     expect(page.locator(f"#{rota.ROW_DELETED}")).to_contain_text("Đã xoá", timeout=WAIT_MS)
     expect(day).not_to_contain_text("Nguyễn Thị An", timeout=WAIT_MS)
     page.close()
@@ -124,8 +140,8 @@ def test_an_admin_imports_a_workbook_and_sees_the_report(browser: Browser, site:
     expect(summary).to_contain_text("Đã nhập", timeout=WAIT_MS)
     expect(page.locator(f"#{importing.PROGRESS}")).to_contain_text("Đã xử lý")
     sheets = page.locator(f"#{importing.SHEETS}")
-    expect(sheets.locator("tr", has_text="counters")).to_contain_text("3")
-    expect(sheets.locator("tr", has_text="rota")).to_contain_text("6")
+    expect(sheets.locator(".ag-row", has_text="counters")).to_contain_text("3")
+    expect(sheets.locator(".ag-row", has_text="rota")).to_contain_text("6")
 
     page.locator(f"#{importing.CHECK}").click()  # the same file again: nothing to change
     expect(summary).to_contain_text("sẽ thay đổi 0 dòng", timeout=WAIT_MS)
@@ -153,7 +169,7 @@ def test_the_fleet_counts_change_when_a_unit_stops(
     page = open_page(browser, 390, 844)
     errors = console_errors(page)
     page.goto(f"{site}/fleet")
-    row = page.locator(f"#{fleet.TABLE} tr", has_text="dev-dh-q1")
+    row = page.locator(f"#{fleet.TABLE} .ag-row", has_text="dev-dh-q1")
     expect(row).to_contain_text("Trực tuyến", timeout=WAIT_MS)
     offline = page.locator(f"#{fleet.count_value_id('offline')}")
     expect(offline).to_have_text("1")

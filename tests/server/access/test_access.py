@@ -325,13 +325,15 @@ def user_add(
 def test_user_add_makes_an_officers_login_in_the_officers_unit(
     data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert user_add(data_dir, monkeypatch, "lan", "--role", "officer", "--officer", "CB-0042") == 0
+    first = ("lan", "--role", "officer", "--officer", "CB-0042", "--full-name", "Trần Thị Lan")
+    assert user_add(data_dir, monkeypatch, *first) == 0
     assert capsys.readouterr().out == "user 'lan' saved with role officer, unit DH\n"
     assert user_add(data_dir, monkeypatch, "lan", "--role", "officer", "--officer", "CB-0042") == 0
     engine = make_engine(f"sqlite:///{data_dir / 'hailong.db'}")
     with Session(engine) as session:
         user = session.exec(select(User).where(User.username == "lan")).one()
         assert (user.role, user.unit_id, user.officer_id) == ("officer", "DH", "CB-0042")
+        assert user.full_name == "Trần Thị Lan", "a reset without --full-name keeps the name"
         events = session.exec(select(AuditEvent).order_by(col(AuditEvent.id))).all()
     engine.dispose()
     assert [(e.actor, e.action, e.target) for e in events] == [

@@ -347,7 +347,9 @@ def test_the_browser_form_is_slowed_the_same_way(client: TestClient, clock: Fake
     page = client.post("/login", data={"username": "viewer", "password": "viewer-password"})
     assert page.status_code == 429
     assert page.headers["Retry-After"] == "1"
-    assert "too many failed logins for this user; try again in 1 second<" in page.text
+    # the form says it in Vietnamese first, the API's English below
+    assert "với tài khoản này. Vui lòng thử lại sau 1 giây." in page.text
+    assert "Too many failed logins for this user; try again in 1 second<" in page.text
     assert api_login(client, "viewer", "viewer-password").status_code == 429, "one count"
     clock.at += SECOND
     ok = client.post(
@@ -555,3 +557,18 @@ def test_a_refused_user_body_does_not_come_back_with_its_password(
     assert r.status_code == 422
     assert r.json()["detail"][0]["msg"], "the reason is still given"
     assert body["password"] not in r.text
+
+
+def test_a_user_is_created_with_the_persons_name_and_listed_with_it(client: TestClient) -> None:
+    token = api_login(client, "admin", "admin-password").json()["access_token"]
+    auth = {"Authorization": f"Bearer {token}"}
+    body = {"username": "lan", "password": "mat-khau-dai", "role": "hr", "full_name": "Trần Lan"}
+
+    made = client.post("/api/v1/users", json=body, headers=auth)
+
+    assert made.status_code == 201, made.text
+    assert made.json()["full_name"] == "Trần Lan"
+    listed = {
+        u["username"]: u["full_name"] for u in client.get("/api/v1/users", headers=auth).json()
+    }
+    assert listed["lan"] == "Trần Lan"
