@@ -7,14 +7,13 @@ that once here rather than in each layout. Classes refer to `assets/style.css`.
 from __future__ import annotations
 
 import json
-from typing import Any, cast
+from typing import Any
 
 import dash
 import dash_ag_grid as dag
 from dash import Dash, dcc, html
-from dash.dash_table.DataTable import DataTable
 
-from dashboard.figures import EMPTY_EN, EMPTY_VI, FONT, MUTED
+from dashboard.figures import EMPTY_EN, EMPTY_VI
 
 NAV_LINK = "nav-link"
 NAV_GROUP = "nav-group"  # "nav-group open" while its drop-down shows
@@ -137,50 +136,6 @@ def kpi(
 
 def empty_state(element_id: str, vi: str = EMPTY_VI, en: str = EMPTY_EN) -> html.Div:
     return html.Div(bilingual(vi, en), id=element_id, className="empty-state", hidden=True)
-
-
-def data_table(table_id: str, columns: list[dict[str, Any]], **kwargs: Any) -> DataTable:
-    """A table in the dashboard's style, sorted in the browser unless `sort_action` says
-    otherwise; the second header row (English) is small. Deprecated with Dash's DataTable: use
-    `grid()`; delete this once the review page and the alerts panel no longer call it."""
-    kwargs.setdefault("sort_action", "native")
-    return DataTable(
-        id=table_id,
-        columns=cast(list[DataTable.Columns], columns),  # figures builds them as plain dicts
-        data=[],
-        style_as_list_view=True,
-        style_table={"overflowX": "auto"},
-        style_cell={
-            "fontFamily": FONT,
-            "fontSize": "14px",
-            "padding": "8px 12px",
-            "textAlign": "right",
-            "border": "none",
-            "borderBottom": "1px solid #eef2f7",
-        },
-        style_cell_conditional=[
-            {"if": {"column_type": "text"}, "textAlign": "left"},
-        ],
-        style_header={
-            "backgroundColor": "#f8fafc",
-            "color": "#0f172a",
-            "fontWeight": "600",
-            "whiteSpace": "normal",
-            "height": "auto",
-            "borderBottom": "none",
-        },
-        style_header_conditional=[
-            {
-                "if": {"header_index": 1},
-                "fontSize": "11px",
-                "fontWeight": "normal",
-                "color": MUTED,
-                "paddingTop": "0",
-                "borderBottom": "1px solid #e2e8f0",
-            },
-        ],
-        **kwargs,
-    )
 
 
 # Vietnamese words for the grid's own texts (AG Grid's localeText keys).

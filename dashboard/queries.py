@@ -15,8 +15,6 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from server.access.roles import SEE_ALERTS, Access, Forbidden
-from server.alerts.checks import recent
-from server.alerts.messages import alert_rows
 from server.ingest import ordering
 from server.policy import Policy
 from server.reporting import access_reports, report_json, reports
@@ -73,14 +71,6 @@ def may_see_alerts(access: Access) -> bool:
     """As GET /api/v1/alerts: a counter's alert points at whoever sat there, and viewers see
     aggregates only."""
     return access.role in SEE_ALERTS
-
-
-def recent_alerts(session: Session, access: Access, unit_id: str | None) -> list[dict[str, Any]]:
-    """The latest alerts of the chosen unit (a unit_head's own), newest first."""
-    if not may_see_alerts(access):
-        return []
-    found = recent(session, unit_id=access.unit_scope(unit_id), limit=ALERT_LIMIT)
-    return alert_rows(found)
 
 
 @dataclass(frozen=True)

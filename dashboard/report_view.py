@@ -183,16 +183,3 @@ def search(period: Period, scope: str, unit: str | None, include_flagged: bool) 
     if include_flagged:
         params["flagged"] = "1"
     return f"?{urlencode(params)}"
-
-
-class AlertsView(NamedTuple):
-    records: list[dict[str, Any]]
-    table_hidden: bool
-    empty_hidden: bool
-
-
-def alerts_view(src: sources.Sources, access: Access, unit: str | None) -> AlertsView:
-    with src.session_factory() as session:
-        rows = queries.recent_alerts(session, access, _unit_id(unit))
-        units = queries.unit_names(session)
-    return AlertsView(tables.alert_records(rows, units), not rows, bool(rows))

@@ -15,13 +15,11 @@ from typing import Any
 
 from dashboard.queries import DeviceRow
 from server.reporting.report_json import rows_key
-from server.reporting.vietnamese import DECIMAL_MARK, NO_VALUE, THOUSANDS_MARK
+from server.reporting.vietnamese import NO_VALUE
 from server.reporting.vietnamese import count as format_count
 from server.reporting.vietnamese import decimal as format_decimal
 from server.storage import flags
 from server.timeutil import VN_TZ
-
-_LOCALE = {"decimal": DECIMAL_MARK, "group": THOUSANDS_MARK}
 
 
 def format_pct(value: float | None) -> str:
@@ -65,34 +63,6 @@ def flags_text(counts: Mapping[str, int]) -> str:
     if not counts:
         return NO_VALUE
     return " · ".join(f"{_flag_labels(name)[0]} {format_count(n)}" for name, n in counts.items())
-
-
-# --- alerts -------------------------------------------------------------------------------
-
-
-def alert_records(
-    rows: Sequence[Mapping[str, Any]], units: Mapping[str, str]
-) -> list[dict[str, Any]]:
-    """`server.alerts.rules.alert_rows` with the unit's name."""
-    return [{**row, "unit": units.get(row["unit_id"], row["unit_id"])} for row in rows]
-
-
-ALERT_COLUMNS: list[dict[str, Any]] = [
-    {"id": "time", "name": ["Thời điểm (giờ VN)", "Raised (Vietnam time)"], "type": "text"},
-    {"id": "unit", "name": ["Đơn vị", "Unit"], "type": "text"},
-    {"id": "counter_id", "name": ["Quầy", "Counter"], "type": "text"},
-    {"id": "message", "name": ["Nội dung", "Message"], "type": "text"},
-    {"id": "delivered", "name": ["Webhook", "Webhook"], "type": "text"},
-]
-
-
-def number_format(specifier: str) -> dict[str, Any]:
-    return {"locale": _LOCALE, "specifier": specifier, "nully": NO_VALUE}
-
-
-def count_column(column_id: str, vi: str, en: str) -> dict[str, Any]:
-    """A column of whole numbers, "1.234"."""
-    return {"id": column_id, "name": [vi, en], "type": "numeric", "format": number_format(",d")}
 
 
 # --- devices ------------------------------------------------------------------------------
@@ -142,40 +112,3 @@ def seq_ranges_text(ranges: Sequence[tuple[int, int]], count: int) -> str:
     shown = [str(a) if a == b else f"{a}–{b}" for a, b in ranges[:SEQ_RANGES_SHOWN]]
     listed = sum(b - a + 1 for a, b in ranges[:SEQ_RANGES_SHOWN])
     return ", ".join(shown) + (", …" if listed < count else "") if shown else NO_VALUE
-
-
-DEVICE_COLUMNS: list[dict[str, Any]] = [
-    {"id": "id", "name": ["Mã thiết bị", "Device id"], "type": "text"},
-    {"id": "counter", "name": ["Quầy", "Counter"], "type": "text"},
-    {"id": "state", "name": ["Trạng thái", "State"], "type": "text"},
-    {
-        "id": "last_seen",
-        "name": ["Kết nối lần cuối (giờ VN)", "Last seen (Vietnam time)"],
-        "type": "datetime",
-    },
-    {
-        "id": "outbox",
-        "name": ["Đánh giá chờ gửi", "Outbox backlog"],
-        "type": "numeric",
-        "format": number_format(",d"),
-    },
-    {"id": "firmware", "name": ["Phiên bản phần mềm", "Firmware"], "type": "text"},
-    {"id": "revoked", "name": ["Thu hồi", "Revoked"], "type": "text"},
-    {
-        "id": "missing",
-        "name": ["Đánh giá bị thiếu", "Missing ratings"],
-        "type": "numeric",
-        "format": number_format(",d"),
-    },
-    {
-        "id": "missing_ranges",
-        "name": ["Số thứ tự bị thiếu", "Missing seq numbers"],
-        "type": "text",
-    },
-    {
-        "id": "rejected_dropped",
-        "name": ["Tin bị từ chối đã xoá", "Rejected messages deleted"],
-        "type": "numeric",
-        "format": number_format(",d"),
-    },
-]

@@ -6,13 +6,11 @@ is cut to what the alert's `message` column holds."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Any
 
 from server.alerts.rules import Burst
 from server.reporting import vietnamese
-from server.storage.models import Alert
 from server.timeutil import VN_TZ
 
 MESSAGE_CHARS = 500
@@ -60,22 +58,6 @@ def order_message(
         f"{_vn(burst.end, '%H:%M')} ngày {_vn(burst.start, '%d/%m/%Y')}, ghi bấm ngày {claimed} "
         f"({rules}). / Ratings out of order on unit {device_id}: {burst.ratings}."
     )[:MESSAGE_CHARS]
-
-
-def alert_rows(alerts: Iterable[Alert]) -> list[dict[str, Any]]:
-    """Alerts as rows of a table for people: Vietnam time as text, and whether it was sent."""
-    return [
-        {
-            "id": a.id,
-            "time": _vn(a.raised_at, "%d/%m/%Y %H:%M"),
-            "unit_id": a.unit_id,
-            "counter_id": a.counter_id or "",
-            "rule": a.rule,
-            "message": a.message,
-            "delivered": "Đã gửi" if a.delivered_at is not None else "Chưa gửi",
-        }
-        for a in alerts
-    ]
 
 
 def silent_message(

@@ -520,14 +520,6 @@ def test_alerts_panel_over_http_shows_the_unit_heads_alerts_only(report_engine: 
     assert out[alerts_panel.EMPTY]["hidden"] is True
 
 
-def test_alerts_view_per_role(report_sources: Sources) -> None:
-    everyone = report_view.alerts_view(report_sources, HR, "*")
-    viewer = report_view.alerts_view(report_sources, VIEWER, "*")
-
-    assert [a["message"] for a in everyone.records] == [XA_ALERT, DH_ALERT]
-    assert viewer == ([], True, False)
-
-
 def test_two_dashboards_in_one_process_each_read_their_own_database(
     engine: Engine, demo_engine: Engine
 ) -> None:

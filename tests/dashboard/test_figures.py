@@ -347,23 +347,6 @@ def test_no_reasons_gives_its_own_empty_state() -> None:
 # --- alerts -----------------------------------------------------------------------------------
 
 
-def test_alert_records_name_the_unit() -> None:
-    row = {
-        "id": 1,
-        "time": "05/10/2026 10:00",
-        "unit_id": "DH",
-        "counter_id": "DH-Q1",
-        "rule": "unsatisfied-at-counter",
-        "message": "3 đánh giá Không hài lòng",
-        "delivered": "Chưa gửi",
-    }
-
-    (record,) = tables.alert_records([row], UNITS)
-
-    assert record == {**row, "unit": "Phường Diên Hồng"}
-    assert {c["id"] for c in tables.ALERT_COLUMNS} <= set(record)
-
-
 # --- devices --------------------------------------------------------------------------------
 
 

@@ -18,7 +18,6 @@ from server.reporting.periods import parse_period
 from server.storage.db import session_scope
 from server.storage.models import RejectedDropped
 from tests.dashboard import rows
-from tests.dashboard.conftest import DH_ALERT, XA_ALERT
 
 D1, D2, D3 = date(2026, 11, 1), date(2026, 11, 2), date(2026, 11, 3)
 OCTOBER = parse_period("2026-10")
@@ -136,26 +135,6 @@ def test_hr_sees_every_unit_with_names(report_engine: Engine) -> None:
     officers = report(report_engine, HR, "officer")["officers"]
     assert [r["name"] for r in officers] == list(OFFICER_NAMES)
     assert [r["unit_id"] for r in report(report_engine, HR, "officer", "XA")["officers"]] == ["XA"]
-
-
-def test_alerts_are_the_unit_heads_own_and_nobody_elses(report_engine: Engine) -> None:
-    with session_scope(report_engine) as session:
-        head = queries.recent_alerts(session, HEAD_DH, None)
-        hr_all = queries.recent_alerts(session, HR, None)
-        hr_xa = queries.recent_alerts(session, HR, "XA")
-        hidden = [queries.recent_alerts(session, a, None) for a in (OFFICER_A, VIEWER)]
-        with pytest.raises(Forbidden):
-            queries.recent_alerts(session, HEAD_DH, "XA")
-    assert [a["message"] for a in head] == [DH_ALERT]
-    assert [a["message"] for a in hr_all] == [XA_ALERT, DH_ALERT]  # newest first
-    assert [a["message"] for a in hr_xa] == [XA_ALERT]
-    assert hidden == [[], []]
-    assert [queries.may_see_alerts(a) for a in (HR, HEAD_DH, OFFICER_A, VIEWER)] == [
-        True,
-        True,
-        False,
-        False,
-    ]
 
 
 def test_device_rows_name_the_counter_and_unit_and_keep_to_the_users_unit(engine: Engine) -> None:

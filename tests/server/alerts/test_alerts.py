@@ -26,7 +26,7 @@ from server.access.auth import add_user
 from server.alerts.checks import check_counters, check_order, check_units
 from server.alerts.delivery import deliver, next_attempt_at
 from server.alerts.jobs import alert_jobs
-from server.alerts.messages import alert_rows, counter_message, unit_message
+from server.alerts.messages import counter_message, unit_message
 from server.alerts.rules import Burst, find_bursts, unit_below, unit_day
 from server.broker.mosquitto import free_port
 from server.ingest.store import Incoming, store_batch, store_rows
@@ -135,43 +135,6 @@ def test_messages_are_vietnamese_with_vietnam_times() -> None:
         == "Tỷ lệ hài lòng của UBND xã X ngày 05/10/2026: 62,5 % (dưới 70 %), 16 đánh giá"
     )
     assert "66,67 % (dưới 72,5 %)" in unit_message("X", date(2026, 1, 1), 66.67, 72.5, 3)
-
-
-def test_alert_rows_for_the_dashboard() -> None:
-    alert = Alert(
-        id=7,
-        key="k",
-        rule="three-in-an-hour",
-        unit_id="U1",
-        counter_id="Q1",
-        raised_at=vn(5, 9, 53, 30),
-        window_start=vn(5, 9, 10),
-        window_end=vn(5, 9, 52),
-        value=3.0,
-        message="3 đánh giá …",
-    )
-    unit_alert = Alert(**{**alert.model_dump(), "id": 8, "counter_id": None})
-    unit_alert.delivered_at = vn(5, 9, 54)
-    assert alert_rows([alert, unit_alert]) == [
-        {
-            "id": 7,
-            "time": "05/10/2026 09:53",
-            "unit_id": "U1",
-            "counter_id": "Q1",
-            "rule": "three-in-an-hour",
-            "message": "3 đánh giá …",
-            "delivered": "Chưa gửi",
-        },
-        {
-            "id": 8,
-            "time": "05/10/2026 09:53",
-            "unit_id": "U1",
-            "counter_id": "",
-            "rule": "three-in-an-hour",
-            "message": "3 đánh giá …",
-            "delivered": "Đã gửi",
-        },
-    ]
 
 
 def test_alert_jobs_follow_the_policy_and_the_webhook_setting() -> None:
