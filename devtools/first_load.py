@@ -5,7 +5,7 @@ Chromium's own count of what crossed the wire for each request (CDP `Network.loa
 `encodedDataLength`: headers and the body as sent, compressed or not). Each measured page opens in
 a fresh browser context, whose cache is empty: a first visit, after logging in.
 
-`as_before` makes a context behave as the dashboard did before it was lightened: it asks for
+`as_before` makes a watched page behave as the dashboard did before it was lightened: it asks for
 uncompressed answers and gets no cartesian Plotly bundle, so dcc.Graph fetches the full one.
 That is the bench's baseline, measured against the same server in the same run.
 """
@@ -48,29 +48,24 @@ def logged_in(browser: Browser, base: str, username: str, password: str) -> dict
     context = browser.new_context()
     try:
         page = context.new_page()
-        page.goto(f"{base}/login")
+        page.goto(f"{base}/login?next=/dashboard/")
         page.fill("#username", username)
         page.fill("#password", password)
         page.click("button[type=submit]")
-        expect(page.locator(".user")).to_contain_text(username, timeout=WAIT_MS)
+        expect(page).to_have_url(f"{base}/dashboard/", timeout=WAIT_MS)
         return dict(context.storage_state())
     finally:
         context.close()
 
 
-def fresh_context(
-    browser: Browser, login: dict[str, Any], *, as_before: bool = False, **options: Any
-) -> BrowserContext:
-    """A context with an empty cache and `login`'s cookies; `as_before`: see the module."""
-    context = browser.new_context(storage_state=login, **options)  # type: ignore[arg-type]
-    if as_before:
-        context.set_extra_http_headers({"Accept-Encoding": "identity"})
-        context.route(f"**/{vendor.__name__}/**", lambda route: route.abort())
-    return context
+def fresh_context(browser: Browser, login: dict[str, Any], **options: Any) -> BrowserContext:
+    """A context with an empty cache and `login`'s cookies."""
+    return browser.new_context(storage_state=login, **options)  # type: ignore[arg-type]
 
 
-def watch(page: Page) -> Transfers:
-    """Count `page`'s requests from now on."""
+def watch(page: Page, *, as_before: bool = False) -> Transfers:
+    """Count `page`'s requests from now on; `as_before`: see the module. (Through the DevTools
+    protocol rather than Playwright's routing, which would turn the browser's cache off.)"""
     seen = Transfers()
     cdp = page.context.new_cdp_session(page)
     cdp.on(
@@ -82,4 +77,7 @@ def watch(page: Page) -> Transfers:
         lambda e: seen.received.update({e["requestId"]: int(e["encodedDataLength"])}),
     )
     cdp.send("Network.enable")
+    if as_before:
+        cdp.send("Network.setExtraHTTPHeaders", {"headers": {"Accept-Encoding": "identity"}})
+        cdp.send("Network.setBlockedURLs", {"urls": [f"*/{vendor.__name__}/*"]})
     return seen
