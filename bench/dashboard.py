@@ -192,10 +192,10 @@ def short(url: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="200,000 ratings, 200 officers")
-    parser.add_argument("--runs", type=int, help="first visits of each side (default 5; 3 quick)")
+    parser.add_argument("--runs", type=int, help="first visits of each side (default 5; 2 quick)")
     args = parser.parse_args(argv)
     size = QUICK if args.quick else FULL
-    runs = args.runs or (3 if args.quick else 5)
+    runs = args.runs or (2 if args.quick else 5)
 
     def plan() -> Plan:
         say(f"planning {size.ratings:,} ratings for {size.officers:,} officers in {YEAR}")

@@ -14,18 +14,22 @@ Cache headers, set here because only Dash knows which of its URLs carry a finger
   (no-cache; Flask answers 304 while they have not changed).
 - Everything else (the page, its layout and callbacks' JSON, any error) depends on who is
   logged in: never stored (no-store), neither by the browser nor by a proxy.
-The server compresses all of them (server/web/transfer.py).
+The server compresses all of them (server/web/transfer.py); the fingerprinted library files are
+compressed here, once each.
 """
 
 from __future__ import annotations
 
+import gzip
 import os
+from collections import OrderedDict
 from collections.abc import Mapping
 from pathlib import Path
 
 from dash import Dash
 from dash.fingerprint import check_fingerprint
 from flask import Response, request
+from werkzeug.datastructures import Accept
 
 from dashboard import vendor
 
@@ -35,6 +39,7 @@ NO_STORE = "no-store"
 SUITES = "/_dash-component-suites/"
 ASSETS = "/assets/"
 FAVICON = "/_favicon.ico"
+MIN_GZIP_BYTES = 1024
 
 
 def lighten(app: Dash) -> None:
@@ -44,13 +49,42 @@ def lighten(app: Dash) -> None:
         {"relative_package_path": vendor.PLOTLY_BUNDLE, "namespace": vendor.__name__}
     )
     assets = Path(app.config.assets_folder)
+    compressed = CompressedOnce()
 
     @app.server.after_request
     def cache_headers(response: Response) -> Response:
-        response.headers["Cache-Control"] = cache_control(
-            request.path, request.args, response.status_code, assets
-        )
+        control = cache_control(request.path, request.args, response.status_code, assets)
+        response.headers["Cache-Control"] = control
+        if control == IMMUTABLE and request.path.startswith(SUITES):
+            compressed.apply(request.path, request.accept_encodings, response)
         return response
+
+
+class CompressedOnce:
+    """A fingerprinted library file gzipped once, not on every first visit: compressing the
+    largest two took the server over a second on a loaded machine (bench/dashboard.py). The
+    server's gzip (server/web/transfer.py) leaves an answer already encoded alone. Bounded, as
+    a crafted URL can carry any fingerprint."""
+
+    def __init__(self, most: int = 32) -> None:
+        self.most = most
+        self.done: OrderedDict[str, bytes] = OrderedDict()
+
+    def apply(self, key: str, accepted: Accept, response: Response) -> None:
+        response.vary.add("Accept-Encoding")
+        if response.status_code != 200 or response.direct_passthrough:
+            return
+        if not accepted["gzip"] or len(response.get_data()) < MIN_GZIP_BYTES:
+            return
+        body = self.done.get(key)
+        if body is None:
+            body = gzip.compress(response.get_data(), compresslevel=9, mtime=0)
+            self.done[key] = body
+            if len(self.done) > self.most:
+                self.done.popitem(last=False)
+        self.done.move_to_end(key)
+        response.set_data(body)
+        response.headers["Content-Encoding"] = "gzip"
 
 
 def cache_control(path: str, query: Mapping[str, str], status: int, assets: Path) -> str:

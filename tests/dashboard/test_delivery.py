@@ -12,8 +12,10 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from flask import Response
 from playwright.sync_api import Browser, expect
 from plotly.offline import get_plotlyjs_version
+from werkzeug.datastructures import Accept
 
 from dashboard import delivery, vendor
 from dashboard.app import URL
@@ -163,6 +165,25 @@ def test_an_xlsx_export_is_not_gzipped_again_and_no_export_is_kept(client: TestC
     assert csv.status_code == 200
     assert "Nguyễn Thị An" in csv.text
     assert csv.headers["Cache-Control"] == "no-store"
+
+
+def test_a_library_file_is_compressed_once_and_the_cache_stays_bounded() -> None:
+    once = delivery.CompressedOnce(most=2)
+    accepted = Accept([("gzip", 1)])
+    sent = []
+    for key in ("a.v1m1.js", "b.v1m1.js", "a.v1m1.js", "c.v1m1.js"):
+        response = Response(BUNDLE.read_bytes()[:50_000])
+        once.apply(key, accepted, response)
+        assert response.headers["Content-Encoding"] == "gzip"
+        sent.append(response.get_data())
+    assert gzip.decompress(sent[0]) == BUNDLE.read_bytes()[:50_000]
+    assert sent[0] == sent[2]
+    assert list(once.done) == ["a.v1m1.js", "c.v1m1.js"]  # b, the least recently used, went
+
+    plain = Response(b"x" * 5000)
+    once.apply("d.v1m1.js", Accept([("identity", 1)]), plain)
+    assert "Content-Encoding" not in plain.headers
+    assert plain.headers["Vary"] == "Accept-Encoding"
 
 
 @pytest.mark.parametrize(
