@@ -20,7 +20,7 @@ from werkzeug.datastructures import Accept
 from dashboard import delivery, vendor
 from dashboard.app import URL
 from dashboard.components import USER
-from devtools.browser import WAIT_MS, chromium, serve
+from devtools.browser import WAIT_MS, chromium, console_errors, serve
 from devtools.first_load import FULL_PLOTLY, fresh_context, logged_in, watch
 from tests.server.report_data import report_app
 
@@ -226,6 +226,7 @@ def test_the_first_load_of_the_review_page_is_light_and_draws(
         context = fresh_context(browser, login, viewport={"width": 1440, "height": 900})
         try:
             page = context.new_page()
+            errors = console_errors(page)  # a script the Content-Security-Policy refused, say
             seen = watch(page)
             page.goto(f"{base}/dashboard/?period=2026-10")
             drawn = page.locator(".js-plotly-plot .trace").first
@@ -241,3 +242,4 @@ def test_the_first_load_of_the_review_page_is_light_and_draws(
     assert seen.requested(FULL_PLOTLY) == []
     assert seen.requested("plotly.min.js") == []
     assert 0 < seen.total <= FIRST_LOAD_LIMIT, seen.largest()
+    assert errors == [], "\n".join(errors)
