@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import threading
 from collections import OrderedDict
 from collections.abc import Mapping
 from pathlib import Path
@@ -69,6 +70,7 @@ class CompressedOnce:
     def __init__(self, most: int = 32) -> None:
         self.most = most
         self.done: OrderedDict[str, bytes] = OrderedDict()
+        self.lock = threading.Lock()
 
     def apply(self, key: str, accepted: Accept, response: Response) -> None:
         response.vary.add("Accept-Encoding")
@@ -76,13 +78,14 @@ class CompressedOnce:
             return
         if not accepted["gzip"] or len(response.get_data()) < MIN_GZIP_BYTES:
             return
-        body = self.done.get(key)
-        if body is None:
-            body = gzip.compress(response.get_data(), compresslevel=9, mtime=0)
-            self.done[key] = body
-            if len(self.done) > self.most:
-                self.done.popitem(last=False)
-        self.done.move_to_end(key)
+        with self.lock:  # the server answers from several threads
+            body = self.done.get(key)
+            if body is None:
+                body = gzip.compress(response.get_data(), compresslevel=9, mtime=0)
+                self.done[key] = body
+                if len(self.done) > self.most:
+                    self.done.popitem(last=False)
+            self.done.move_to_end(key)
         response.set_data(body)
         response.headers["Content-Encoding"] = "gzip"
 

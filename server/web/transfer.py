@@ -1,7 +1,7 @@
 """How answers travel: compressed when that pays, and stored by no cache unless they say so.
 
 The issue measured a first load of 5.6 MB with no compression: at 1.6 Mbit/s, 36 s before the
-chart. Script, style and JSON shrink to a fifth or less with gzip, so every answer of the app
+chart. Script, style and JSON shrink to a third or less with gzip, so every answer of the app
 (the API, the login page, the mounted dashboard's scripts and callbacks) is compressed for a
 browser that accepts it, except:
 - small answers (below COMPRESS_MIN_BYTES), where the header costs more than it saves;
