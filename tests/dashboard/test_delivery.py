@@ -129,6 +129,7 @@ def test_the_page_and_its_json_are_stored_nowhere(client: TestClient) -> None:
         answer = client.get(path, headers=GZIP)
         assert answer.status_code == 200, path
         assert answer.headers["Cache-Control"] == "no-store", path
+    assert answer.headers["Content-Encoding"] == "gzip"  # the callbacks' list, 20 kB of JSON
     callback = client.post(
         "/dashboard/_dash-update-component",
         json={
@@ -154,13 +155,17 @@ def test_a_logged_out_request_for_a_script_is_not_kept(
     assert answer.headers["Cache-Control"] == "no-store"
 
 
-def test_an_xlsx_export_is_not_gzipped_again_and_no_export_is_kept(client: TestClient) -> None:
+def test_the_api_is_gzipped_but_not_an_xlsx_and_no_report_is_kept(client: TestClient) -> None:
     path = "/api/v1/reports/officers?period=2026-10&format="
     xlsx = client.get(f"{path}xlsx", headers=GZIP)
     assert xlsx.status_code == 200, xlsx.text
     assert "Content-Encoding" not in xlsx.headers
     assert xlsx.content[:2] == b"PK"
     assert xlsx.headers["Cache-Control"] == "no-store"
+    report = client.get(f"{path}json", headers=GZIP)
+    assert report.status_code == 200
+    assert report.headers["Content-Encoding"] == "gzip"
+    assert report.headers["Cache-Control"] == "no-store"
     csv = client.get(f"{path}csv", headers=GZIP)
     assert csv.status_code == 200
     assert "Nguyễn Thị An" in csv.text
