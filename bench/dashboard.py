@@ -99,7 +99,8 @@ class Side:
 
 @contextmanager
 def server(database: Path, data_dir: Path) -> Iterator[str]:
-    """`hailong server`'s app over the database, without ingest, in a process of its own."""
+    """`hailong server`'s app over the database, without ingest, in a process of its own; its
+    log (which complains of the broker this bench does not start) goes to data_dir/server.log."""
     port = free_port()
     env = {
         **os.environ,
@@ -110,17 +111,19 @@ def server(database: Path, data_dir: Path) -> Iterator[str]:
     }
     command = [sys.executable, "-m", "uvicorn", "--factory", "system.web:create_app",
                "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]  # fmt: skip
-    process = subprocess.Popen(command, cwd=ROOT, env=env)
-    try:
-        deadline = time.monotonic() + START_S
-        while not port_open("127.0.0.1", port):
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the server did not start on port {port}")
-            time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(30)
+    log = data_dir / "server.log"
+    with log.open("w") as output:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=output)
+        try:
+            deadline = time.monotonic() + START_S
+            while not port_open("127.0.0.1", port):
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"the server did not start on port {port}: see {log}")
+                time.sleep(0.1)
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            process.terminate()
+            process.wait(30)
 
 
 def first_load(page: Page, url: str) -> float:
