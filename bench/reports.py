@@ -728,11 +728,18 @@ def database_mb(engine: Engine) -> float:
 # --- the two databases ------------------------------------------------------------------------
 
 
-def run_sqlite(folder: Path, plan: Callable[[], Plan], runs: Runs) -> Result:
+def sqlite_data_set(folder: Path, plan: Callable[[], Plan]) -> tuple[Path, Build, bool]:
+    """The year on SQLite in `folder`, built the first time (bench/dashboard.py uses it too):
+    the database's path, its build, and whether it was reused."""
     path = folder / "hailong.sqlite3"
     leftovers = [path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")]
     build, reused = cached(folder / "sqlite.done", leftovers, "sqlite",
                            lambda: build_sqlite(path, plan()))  # fmt: skip
+    return path, build, reused
+
+
+def run_sqlite(folder: Path, plan: Callable[[], Plan], runs: Runs) -> Result:
+    path, build, reused = sqlite_data_set(folder, plan)
     engine = make_engine(f"sqlite:///{path}")
     try:
         return measure("sqlite", engine, build, reused, runs)

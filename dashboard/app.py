@@ -20,7 +20,7 @@ from typing import Any
 import dash
 from dash import ALL, Dash, Input, Output, State, ctx, dcc, html
 
-from dashboard import captions, sources
+from dashboard import captions, delivery, sources
 from dashboard.components import NAV_GROUP, NAV_LINK, USER, bilingual, header
 from dashboard.pages import (
     compare,
@@ -108,6 +108,7 @@ def create_dash(
         update_title="",  # keep the page title while callbacks run
         index_string=_INDEX,
     )
+    delivery.lighten(app)
     policy = policy or default_policy()
     sources.install(
         app.server,

@@ -35,6 +35,7 @@ from server.web.api.services import services_api
 from server.web.login import LOGIN_PATH, LoginRequired
 from server.web.login import router as login_router
 from server.web.security import WebGuard
+from server.web.transfer import add_transfer_middleware
 
 log = logging.getLogger("hailong.server")
 DASHBOARD_PATH = "/dashboard"
@@ -101,6 +102,7 @@ def create_app(
         script_hashes = mounted.script_hashes
         wsgi: Any = WSGIMiddleware(mounted.app)  # an ASGI app, typed otherwise
         app.mount(DASHBOARD_PATH, LoginRequired(wsgi, runtime.engine, settings.secret_key, prefix))
+    add_transfer_middleware(app)
     app.add_middleware(
         WebGuard,
         cookie=TOKEN_COOKIE,
