@@ -13,13 +13,19 @@ picture in docs/ shows what the tests check. A fixed random seed makes every run
 from __future__ import annotations
 
 import random
+import secrets
+import tempfile
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from server.ingest.store import IngestRules, store_rows
+from server.storage.db import make_engine, migrate, session_scope
 from server.storage.models import Assignment, Counter, Device, Officer, Rating, Unit
 from server.storage.rows import RatingRow
 from server.timeutil import VN_TZ, vn_day
@@ -178,3 +184,18 @@ def seed_demo(session: Session, now: datetime, rules: IngestRules, days: int = 3
     made = seed_ratings(session, now, rules, days)
     session.commit()
     return made
+
+
+@contextmanager
+def demo_engine(now: datetime, days: int) -> Iterator[Engine]:
+    """A throwaway SQLite database (and a throwaway chain key) holding the demo's `days` up to
+    `now`, for the pictures and PDFs in docs/; deleted on exit."""
+    with tempfile.TemporaryDirectory(prefix="hailong-demo-") as tmp:
+        engine = make_engine(f"sqlite:///{tmp}/demo.db")
+        try:
+            migrate(engine)
+            with session_scope(engine) as session:
+                seed_demo(session, now, IngestRules(chain_key=secrets.token_bytes(32)), days)
+            yield engine
+        finally:
+            engine.dispose()

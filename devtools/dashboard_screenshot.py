@@ -8,8 +8,8 @@ photographs the satisfaction page in Chromium, so the picture in the docs is nev
 from __future__ import annotations
 
 import argparse
-import secrets
-import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,15 +18,24 @@ from playwright.sync_api import Browser, ViewportSize
 from dashboard import review_period
 from dashboard.app import create_dash
 from devtools.browser import chromium, mounted, serve, wait_for_satisfaction_page
-from devtools.dashboard_demo import OFFICERS, seed_demo
+from devtools.dashboard_demo import OFFICERS, demo_engine
 from server.access.roles import Access
-from server.ingest.store import IngestRules
-from server.storage.db import make_engine, migrate, session_scope
+from server.storage.db import session_scope
 from server.timeutil import vn_day
 
 VIEWPORT: ViewportSize = {"width": 1440, "height": 900}
 PHONE: ViewportSize = {"width": 390, "height": 844}
 HR = Access("hr", "phongnoivu")  # the HR office sees every unit, with names
+
+
+@contextmanager
+def demo_dashboard(now: datetime, days: int, access: Access = HR) -> Iterator[str]:
+    """The demo's `days` up to `now`, served mounted as in production to `access`, with
+    today the Vietnam day of `now`; yields the base URL."""
+    with demo_engine(now, days) as engine:
+        app = create_dash(lambda: session_scope(engine), today=lambda: vn_day(now))
+        with serve(mounted(app, access)) as base:
+            yield base
 
 
 def take(
@@ -39,29 +48,17 @@ def take(
     as a PNG."""
     moment = now or datetime.now(UTC)
     today = vn_day(moment)
-    with tempfile.TemporaryDirectory(prefix="hailong-screenshot-") as tmp:
-        engine = make_engine(f"sqlite:///{tmp}/demo.db")
+    # the month shown and the one before it, for the change column
+    days = (today - review_period.last_complete_month(today).previous().start).days + 1
+    with demo_dashboard(moment, days) as base:
+        page = browser.new_page(viewport=viewport)
         try:
-            migrate(engine)
-            with session_scope(engine) as session:
-                # a throwaway database: a throwaway chain key
-                rules = IngestRules(chain_key=secrets.token_bytes(32))
-                # the month shown and the one before it, for the change column
-                shown = review_period.last_complete_month(today)
-                days = (today - shown.previous().start).days + 1
-                seed_demo(session, moment, rules, days=days)
-            app = create_dash(lambda: session_scope(engine), today=lambda: today)
-            with serve(mounted(app, HR)) as base:
-                page = browser.new_page(viewport=viewport)
-                try:
-                    page.goto(f"{base}/dashboard/")
-                    wait_for_satisfaction_page(page, OFFICERS[0].name)
-                    path.parent.mkdir(parents=True, exist_ok=True)
-                    page.screenshot(path=path, full_page=True)
-                finally:
-                    page.close()
+            page.goto(f"{base}/dashboard/")
+            wait_for_satisfaction_page(page, OFFICERS[0].name)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=path, full_page=True)
         finally:
-            engine.dispose()
+            page.close()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,28 +9,18 @@ month in Chromium as the HR office sees it, so the pictures in the docs are neve
 from __future__ import annotations
 
 import argparse
-import secrets
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from playwright.sync_api import Browser, Page, ViewportSize, expect
+from playwright.sync_api import Browser, Page, expect
 
 from dashboard import drilldown_view
-from dashboard.app import create_dash
-from devtools.browser import WAIT_MS, chromium, mounted, serve
-from devtools.dashboard_demo import OFFICERS, seed_demo
-from server.access.roles import Access
-from server.ingest.store import IngestRules
-from server.storage.db import make_engine, migrate, session_scope
-from server.timeutil import vn_day
+from devtools.browser import WAIT_MS, chromium
+from devtools.dashboard_demo import OFFICERS
+from devtools.dashboard_screenshot import PHONE, VIEWPORT, demo_dashboard
 
-DESKTOP: ViewportSize = {"width": 1440, "height": 900}
-PHONE: ViewportSize = {"width": 390, "height": 844}
-HR = Access("hr", "phongnoivu")
-SHOTS = {"officer-page.png": DESKTOP, "officer-page-phone.png": PHONE}
+DAYS = 62  # the month shown and the one before it
+SHOTS = {"officer-page.png": VIEWPORT, "officer-page-phone.png": PHONE}
 
 
 def wait_for_drilldown(page: Page) -> None:
@@ -41,29 +31,12 @@ def wait_for_drilldown(page: Page) -> None:
     expect(trend).to_have_count(2, timeout=WAIT_MS)
 
 
-@contextmanager
-def demo_dashboard(now: datetime) -> Iterator[str]:
-    """The demo's last two months up to `now`, served as HR sees them; yields the base URL."""
-    with tempfile.TemporaryDirectory(prefix="hailong-drilldown-") as tmp:
-        engine = make_engine(f"sqlite:///{tmp}/demo.db")
-        try:
-            migrate(engine)
-            with session_scope(engine) as session:
-                rules = IngestRules(chain_key=secrets.token_bytes(32))  # a throwaway chain key
-                seed_demo(session, now, rules, days=62)
-            app = create_dash(lambda: session_scope(engine), today=lambda: vn_day(now))
-            with serve(mounted(app, HR)) as base:
-                yield base
-        finally:
-            engine.dispose()
-
-
 def take(browser: Browser, folder: Path, now: datetime | None = None) -> list[Path]:
     """Photograph the first demo officer's page at each size; returns the files written."""
     moment = now or datetime.now(UTC)
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    with demo_dashboard(moment) as base:
+    with demo_dashboard(moment, DAYS) as base:
         for name, viewport in SHOTS.items():
             page = browser.new_page(viewport=viewport)
             try:

@@ -10,53 +10,38 @@ letterhead to signature, never one staged by hand.
 from __future__ import annotations
 
 import argparse
-import secrets
 import shutil
 import subprocess
 import tempfile
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 from PIL import Image
 
-from devtools.dashboard_demo import OFFICERS, seed_demo
-from server.ingest.store import IngestRules
+from dashboard import review_period
+from devtools.dashboard_demo import OFFICERS, demo_engine
 from server.policy.file import load_policy
 from server.reporting import monthly, monthly_pdf
-from server.reporting.periods import Period, parse_period
-from server.storage.db import make_engine, migrate, session_scope
+from server.storage.db import session_scope
 from server.timeutil import vn_day
 
 DPI = 80
 GAP = 24  # pixels between the pages
 
 
-def last_complete_month(now: datetime) -> Period:
-    first = vn_day(now).replace(day=1)
-    return parse_period(f"{first - timedelta(days=1):%Y-%m}")
-
-
 def pdf_of(unit_id: str, now: datetime) -> bytes:
     """The demo unit's last complete month as the API's PDF."""
-    with tempfile.TemporaryDirectory(prefix="hailong-monthly-") as tmp:
-        engine = make_engine(f"sqlite:///{tmp}/demo.db")
-        try:
-            migrate(engine)
-            with session_scope(engine) as session:
-                rules = IngestRules(chain_key=secrets.token_bytes(32))  # a throwaway chain key
-                seed_demo(session, now, rules, days=70)  # the month and the one before it
-                page = monthly.export(
-                    session,
-                    unit_id,
-                    last_complete_month(now),
-                    load_policy(None),
-                    actor="phongnoivu",
-                    role="hr",
-                    client="devtools",
-                    fmt="pdf",
-                )
-        finally:
-            engine.dispose()
+    with demo_engine(now, 70) as engine, session_scope(engine) as session:  # the month and before
+        page = monthly.export(
+            session,
+            unit_id,
+            review_period.last_complete_month(vn_day(now)),
+            load_policy(None),
+            actor="phongnoivu",
+            role="hr",
+            client="devtools",
+            fmt="pdf",
+        )
     return monthly_pdf.pdf_bytes(page)
 
 
