@@ -14,7 +14,7 @@ import dash
 from dash import html
 
 from dashboard import drilldown_figures as charts
-from dashboard import drilldown_view, sources
+from dashboard import drilldown_view, review_period, sources
 from dashboard.components import bilingual, card, column, grid
 from dashboard.review_grid import certain_text
 from dashboard.tables import format_count, format_decimal, format_pct
@@ -60,7 +60,7 @@ def content(unit_ids: Sequence[str] | None, period_text: str | None) -> list[Any
     if len(chosen) < drilldown.COMPARE_MIN:
         return [_note("Chọn từ 2 đến 4 đơn vị để so sánh.", "Choose 2 to 4 units to compare.")]
     try:
-        period = drilldown_view.read_period(period_text, src.today())
+        period = review_period.read_period(period_text, src.today())
     except ValueError as exc:
         return [_note(f"Không đọc được khoảng thời gian; hãy viết {FORMS}.", str(exc))]
     try:

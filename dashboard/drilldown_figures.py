@@ -13,7 +13,6 @@ from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from dashboard.figures import (
     HAPPY_COLOR,
@@ -22,6 +21,7 @@ from dashboard.figures import (
     _base_layout,
     _legend,
     empty_figure,
+    ratings_and_shares,
 )
 from dashboard.tables import format_count
 from hailong.protocol import SCALES
@@ -66,37 +66,7 @@ def trend_figure(points: Sequence[Point]) -> go.Figure:
     if not any(p.figures.ratings for p in points):
         return empty_figure()
     x = [p.label_vi for p in points]
-    fig = make_subplots(specs=[[{"secondary_y": True}]])
-    fig.add_trace(
-        go.Bar(
-            x=x,
-            y=[p.figures.ratings for p in points],
-            name=_legend("Số đánh giá", "Ratings"),
-            marker={"color": "#e2e8f0"},
-            hovertemplate="%{y:,d}<extra>Số đánh giá</extra>",
-        ),
-        secondary_y=True,
-    )
-    for values, vi, en, color in (
-        (
-            [p.figures.satisfied_pct for p in points],
-            "Tỷ lệ hài lòng (%)",
-            "Satisfied %",
-            SATISFIED_COLOR,
-        ),
-        ([p.figures.happy_index for p in points], "Chỉ số hài lòng", "Happy index", HAPPY_COLOR),
-    ):
-        fig.add_trace(
-            go.Scatter(
-                x=x,
-                y=values,
-                name=_legend(vi, en),
-                mode="lines+markers",
-                line={"color": color, "width": 2.5},
-                hovertemplate=f"%{{y:.2f}}<extra>{vi}</extra>",
-            ),
-            secondary_y=False,
-        )
+    fig = ratings_and_shares(x, [p.figures for p in points], bar_color="#e2e8f0")
     _layout(fig, hovermode="x unified", bargap=0.3)
     fig.update_yaxes(range=[0, 105], tickvals=[0, 25, 50, 75, 100], secondary_y=False)
     top = max(p.figures.ratings for p in points)

@@ -10,9 +10,8 @@ a server error.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import date, timedelta
-from typing import Any
+from datetime import date
+from typing import Any, Protocol
 from urllib.parse import urlencode
 
 import dash
@@ -21,14 +20,15 @@ from dash import dcc, html
 from sqlmodel import Session
 
 from dashboard import drilldown_figures as charts
-from dashboard import figures, sources
+from dashboard import figures, review_period, sources
 from dashboard.components import bilingual, card, column, grid, page_title
 from dashboard.explain import confidence_bar, explained
 from dashboard.tables import format_count, format_decimal, format_pct
 from hailong.errors import UnknownId
 from server.access.roles import Access, Forbidden
+from server.policy import Policy
 from server.reporting.drilldown import Drilldown
-from server.reporting.periods import FORMS, Period, parse_period, period_of
+from server.reporting.periods import FORMS, Period, period_of
 
 FLAGGED = "1"  # ?flagged=1: count the ratings the policy leaves out, as the review's switch does
 KINDS = (("month", "Tháng", "Month"), ("quarter", "Quý", "Quarter"), ("year", "Năm", "Year"))
@@ -63,27 +63,6 @@ WHY_HEATMAP = (
 # --- periods --------------------------------------------------------------------------------
 
 
-def last_complete_month(today: date) -> Period:
-    """The month before today's: what a review signs, and what a drill-down opens on."""
-    return period_of("month", today.replace(day=1) - timedelta(days=1))
-
-
-def read_period(text: str | None, today: date) -> Period:
-    """?period= in the review's forms (2026-10, 2026-Q4, 2026, a day or a range); none: the
-    last complete month. Anything else is a ValueError that lists the forms."""
-    if text is None or not text.strip():
-        return last_complete_month(today)
-    return parse_period(text)
-
-
-def following(period: Period) -> Period:
-    """The period of the same kind just after; a range, as many days just after."""
-    if period.kind == "range":
-        start = period.end + timedelta(days=1)
-        return period_of("range", start, start + timedelta(days=period.days - 1))
-    return period_of(period.kind, period.end + timedelta(days=1))
-
-
 def href(path: str, period: Period, include_flagged: bool, **more: str) -> str:
     """A drill-down URL inside the dashboard, keeping the period and the flagged switch."""
     params = {**more, "period": period.text}
@@ -95,7 +74,7 @@ def href(path: str, period: Period, include_flagged: bool, **more: str) -> str:
 def period_nav(path: str, period: Period, today: date, include_flagged: bool) -> html.Nav:
     """Previous and next period, the period shown, the same page by month, quarter or year, and
     the switch for flagged ratings."""
-    after = following(period)
+    after = review_period.step(period, 1)
     links: list[Any] = [
         dcc.Link(
             f"‹ {period.previous().label_vi}",
@@ -339,28 +318,52 @@ def message(title: tuple[str, str], vi: str, en: str) -> html.Div:
     )
 
 
-Load = Callable[[Session, Access, Period, bool], Drilldown]
+class Read(Protocol):
+    """server/reporting/drilldown.py's `officer_drilldown` or `unit_drilldown`."""
+
+    def __call__(
+        self,
+        session: Session,
+        access: Access,
+        entity_id: str,
+        period: Period,
+        policy: Policy,
+        /,
+        *,
+        include_flagged: bool = False,
+        client: str | None = None,
+    ) -> Drilldown: ...
 
 
 def page(
     title: tuple[str, str],
     path: str,
-    load: Load,
+    read: Read,
+    entity_id: str | None,
     period_text: str | None,
     flagged: str | None,
 ) -> html.Div:
-    """A drill-down page for the logged-in user: its figures, or why there are none."""
+    """`entity_id`'s drill-down page (`read` of it) for the logged-in user: its figures, or
+    why there are none."""
     src = sources.current()
     access = sources.access()
     today = src.today()
     include = flagged == FLAGGED
     try:
-        period = read_period(period_text, today)
+        period = review_period.read_period(period_text, today)
     except ValueError as exc:
         return message(title, f"Không đọc được khoảng thời gian; hãy viết {FORMS}.", str(exc))
     try:
         with src.session_factory() as session:
-            dd = load(session, access, period, include)
+            dd = read(
+                session,
+                access,
+                entity_id or "",
+                period,
+                src.policy,
+                include_flagged=include,
+                client=sources.client(),
+            )
             session.commit()  # the view's audit event
     except Forbidden as exc:
         return message(title, "Bạn không có quyền xem trang này.", str(exc))

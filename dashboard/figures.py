@@ -17,6 +17,7 @@ from plotly.subplots import make_subplots
 from dashboard.tables import format_count, format_pct
 from server.reporting.reason_reach import CHART_NOTE_EN, CHART_NOTE_VI
 from server.reporting.reports import DayRow
+from server.reporting.scoring import Figures
 from server.storage.reasons import REASONS
 
 EMPTY_VI = "Chưa có đánh giá trong khoảng thời gian này"
@@ -51,39 +52,9 @@ def satisfaction_figure(days: Sequence[DayRow], start: date, end: date) -> go.Fi
         return empty_figure()
     x = [row.day for row in days]
     counts = [row.figures.ratings for row in days]
-    fig = make_subplots(specs=[[{"secondary_y": True}]])
-    fig.add_trace(
-        go.Bar(
-            x=x,
-            y=counts,
-            name=_legend("Số đánh giá", "Ratings"),
-            marker={"color": COUNT_COLOR},
-            hovertemplate="%{y:,d}<extra>Số đánh giá</extra>",
-        ),
-        secondary_y=True,
+    fig = ratings_and_shares(
+        x, [row.figures for row in days], bar_color=COUNT_COLOR, marker={"size": 5}, join_gaps=True
     )
-    for values, vi, en, color in (
-        (
-            [r.figures.satisfied_pct for r in days],
-            "Tỷ lệ hài lòng (%)",
-            "Satisfied %",
-            SATISFIED_COLOR,
-        ),
-        ([r.figures.happy_index for r in days], "Chỉ số hài lòng", "Happy index", HAPPY_COLOR),
-    ):
-        fig.add_trace(
-            go.Scatter(
-                x=x,
-                y=values,
-                name=_legend(vi, en),
-                mode="lines+markers",
-                line={"color": color, "width": 2.5},
-                marker={"size": 5},
-                connectgaps=True,
-                hovertemplate=f"%{{y:.2f}}<extra>{vi}</extra>",
-            ),
-            secondary_y=False,
-        )
     half_day = timedelta(hours=12)
     fig.update_layout(_base_layout())
     fig.update_layout(
@@ -119,6 +90,50 @@ def satisfaction_figure(days: Sequence[DayRow], start: date, end: date) -> go.Fi
         tickfont={"color": MUTED},
         secondary_y=True,
     )
+    return fig
+
+
+def ratings_and_shares(
+    x: Sequence[Any],
+    rows: Sequence[Figures],
+    *,
+    bar_color: str,
+    marker: Mapping[str, Any] | None = None,
+    join_gaps: bool = False,
+) -> go.Figure:
+    """Ratings as bars on a second axis, satisfied % and happy index as lines on 0..100: the
+    traces of every satisfaction-over-time chart (the review's days, a drill-down's weeks).
+    `join_gaps` draws a line across a point without ratings; otherwise it is a gap."""
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    fig.add_trace(
+        go.Bar(
+            x=x,
+            y=[r.ratings for r in rows],
+            name=_legend("Số đánh giá", "Ratings"),
+            marker={"color": bar_color},
+            hovertemplate="%{y:,d}<extra>Số đánh giá</extra>",
+        ),
+        secondary_y=True,
+    )
+    for values, vi, en, color in (
+        ([r.satisfied_pct for r in rows], "Tỷ lệ hài lòng (%)", "Satisfied %", SATISFIED_COLOR),
+        ([r.happy_index for r in rows], "Chỉ số hài lòng", "Happy index", HAPPY_COLOR),
+    ):
+        line: dict[str, Any] = {"marker": dict(marker)} if marker is not None else {}
+        if join_gaps:
+            line["connectgaps"] = True
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=values,
+                name=_legend(vi, en),
+                mode="lines+markers",
+                line={"color": color, "width": 2.5},
+                hovertemplate=f"%{{y:.2f}}<extra>{vi}</extra>",
+                **line,
+            ),
+            secondary_y=False,
+        )
     return fig
 
 

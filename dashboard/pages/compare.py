@@ -10,7 +10,7 @@ from typing import Any
 
 from dash import Dash, Input, Output, dcc, html
 
-from dashboard import compare_view, drilldown_view, queries, sources
+from dashboard import compare_view, queries, review_period, sources
 from dashboard.components import field, page_title, refused_page
 from server.access.roles import COMPARE_UNITS
 from server.reporting import drilldown
@@ -39,7 +39,7 @@ def layout(units: str | None = None, period: str | None = None, **_other: str) -
         names = queries.unit_names(session)
     asked = [u for u in (units or "").split(",") if u in names]
     chosen = asked[: drilldown.COMPARE_MAX] or list(names)[:2]
-    shown = drilldown_view.read_period(None, src.today()).text
+    shown = review_period.last_complete_month(src.today()).text
     return html.Div(
         [
             page_title("So sánh đơn vị", "Compare units"),

@@ -8,12 +8,10 @@ dashboard/drilldown_view.py and server/reporting/drilldown.py.
 from __future__ import annotations
 
 from dash import Dash, html
-from sqlmodel import Session
 
-from dashboard import drilldown_view, sources
-from server.access.roles import OFFICER_PAGE, Access
+from dashboard import drilldown_view
+from server.access.roles import OFFICER_PAGE
 from server.reporting import drilldown
-from server.reporting.periods import Period
 
 PAGE = {
     "path_template": "/officer/<officer_id>",
@@ -33,21 +31,10 @@ def layout(
     flagged: str | None = None,
     **_other: str,
 ) -> html.Div:
-    def load(
-        session: Session, access: Access, chosen: Period, include: bool
-    ) -> drilldown.Drilldown:
-        return drilldown.officer_drilldown(
-            session,
-            access,
-            officer_id or "",
-            chosen,
-            sources.current().policy,
-            include_flagged=include,
-            client=sources.client(),
-        )
-
     path = f"/officer/{officer_id}"
-    return drilldown_view.page(TITLE, path, load, period, flagged)
+    return drilldown_view.page(
+        TITLE, path, drilldown.officer_drilldown, officer_id, period, flagged
+    )
 
 
 def register_callbacks(app: Dash) -> None:

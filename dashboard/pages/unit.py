@@ -8,12 +8,10 @@ dashboard/drilldown_view.py and server/reporting/drilldown.py.
 from __future__ import annotations
 
 from dash import Dash, html
-from sqlmodel import Session
 
-from dashboard import drilldown_view, sources
-from server.access.roles import UNIT_PAGE, Access
+from dashboard import drilldown_view
+from server.access.roles import UNIT_PAGE
 from server.reporting import drilldown
-from server.reporting.periods import Period
 
 PAGE = {
     "path_template": "/unit/<unit_id>",
@@ -33,20 +31,8 @@ def layout(
     flagged: str | None = None,
     **_other: str,
 ) -> html.Div:
-    def load(
-        session: Session, access: Access, chosen: Period, include: bool
-    ) -> drilldown.Drilldown:
-        return drilldown.unit_drilldown(
-            session,
-            access,
-            unit_id or "",
-            chosen,
-            sources.current().policy,
-            include_flagged=include,
-            client=sources.client(),
-        )
-
-    return drilldown_view.page(TITLE, f"/unit/{unit_id}", load, period, flagged)
+    path = f"/unit/{unit_id}"
+    return drilldown_view.page(TITLE, path, drilldown.unit_drilldown, unit_id, period, flagged)
 
 
 def register_callbacks(app: Dash) -> None:

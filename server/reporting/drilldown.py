@@ -25,12 +25,13 @@ from hailong.errors import UnknownId
 from server.access.roles import ANY_UNIT, COMPARE_UNITS, OFFICER_PAGE, UNIT_PAGE, Access, Forbidden
 from server.policy import Policy
 from server.reporting import access_reports, reports
-from server.reporting.counts import Counts, Filters, combine, read_counts
+from server.reporting.counts import Filters, combine, read_counts
 from server.reporting.heatmap import HourWeekday, hour_weekday
 from server.reporting.periods import Period
 from server.reporting.report_json import rows_key
 from server.reporting.scoring import Figures
 from server.reporting.series import Point, series
+from server.reporting.spans import span_counts
 from server.storage.models import Officer, Unit
 
 ALL_UNITS_VI, ALL_UNITS_EN = "Tất cả đơn vị", "All units"
@@ -93,11 +94,6 @@ def _run_row(
     return (rows[0] if rows else {}), run_id
 
 
-def _counts(session: Session, period: Period, filters: Filters) -> Counts:
-    found = read_counts(session, period.start, period.end, None, filters)
-    return combine([found.get(None)])
-
-
 def _province(session: Session, unit: Unit, period: Period, include_flagged: bool) -> Side:
     """The units of `unit`'s province, or every unit when it names none."""
     q = select(col(Unit.id))
@@ -140,12 +136,12 @@ def officer_drilldown(
     query = reports.Query("officer", period, None, officer_id, include_flagged=include_flagged)
     row, run_id = _run_row(session, access, query, policy, client)
     unit = _unit(session, officer.unit_id)
-    counts = _counts(session, period, Filters(unit_id, officer_id))
+    counts = span_counts(session, period.start, period.end, Filters(unit_id, officer_id))
     figures = counts.figures(include_flagged)
     comparison = [Side(officer.name, "Officer", figures)]
     if access.role != "officer":
-        whole = _counts(session, period, Filters(unit.id)).rating_figures(include_flagged)
-        comparison.append(Side(unit.name, "Unit", whole))
+        whole = span_counts(session, period.start, period.end, Filters(unit.id))
+        comparison.append(Side(unit.name, "Unit", whole.rating_figures(include_flagged)))
     if access.role in ANY_UNIT:
         comparison.append(_province(session, unit, period, include_flagged))
     return Drilldown(
@@ -204,7 +200,7 @@ def unit_drilldown(
     if with_officers:
         officers = reports.Query("officer", period, held, include_flagged=include_flagged)
         listed, _ = _run_rows(session, access, officers, policy, client)
-    counts = _counts(session, period, Filters(unit_id))
+    counts = span_counts(session, period.start, period.end, Filters(unit_id))
     figures = counts.figures(include_flagged)
     comparison = [Side(unit.name, "Unit", figures)]
     if access.role in ANY_UNIT:

@@ -23,6 +23,12 @@ class DayRow:
     figures: Figures
 
 
+def span_counts(session: Session, start: date, end: date, filters: Filters) -> Counts:
+    """The counts of start..end inclusive under `filters`, as one total."""
+    found = read_counts(session, start, end, None, filters)
+    return combine([found.get(None)])
+
+
 def period_report(
     session: Session,
     start: date,
@@ -33,8 +39,7 @@ def period_report(
 ) -> Figures:
     """All ratings pressed on start..end inclusive (of one unit, or all), as one row; unlike an
     officer report's total it includes those pressed while nobody was assigned."""
-    found = read_counts(session, start, end, None, Filters(unit_id))
-    return combine([found.get(None)]).figures(include_flagged)
+    return span_counts(session, start, end, Filters(unit_id)).figures(include_flagged)
 
 
 def daily_report(
@@ -57,5 +62,5 @@ def officer_figures(
     session: Session, officer_id: str, start: date, end: date, *, include_flagged: bool = False
 ) -> Figures:
     """One officer's ratings pressed on start..end inclusive, at whatever counter, as one row."""
-    found = read_counts(session, start, end, None, Filters(officer_id=officer_id))
-    return combine([found.get(None)]).figures(include_flagged)
+    filters = Filters(officer_id=officer_id)
+    return span_counts(session, start, end, filters).figures(include_flagged)

@@ -12,7 +12,7 @@ from dash import Dash
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from dashboard import compare_view, drilldown_figures, drilldown_view
+from dashboard import compare_view, drilldown_figures, drilldown_view, review_period
 from dashboard.app import create_dash
 from dashboard.pages import compare, officer, unit
 from server.access.roles import ACCESS_KEY, Access
@@ -91,11 +91,11 @@ def test_the_comparison_wraps_long_names() -> None:
 
 
 def test_pages_open_on_the_last_complete_month() -> None:
-    assert drilldown_view.read_period(None, date(2026, 12, 3)) == parse_period("2026-11")
-    assert drilldown_view.read_period(" ", date(2027, 1, 1)) == parse_period("2026-12")
-    assert drilldown_view.read_period("2026-Q4", date(2026, 12, 3)) == parse_period("2026-Q4")
+    assert review_period.read_period(None, date(2026, 12, 3)) == parse_period("2026-11")
+    assert review_period.read_period(" ", date(2027, 1, 1)) == parse_period("2026-12")
+    assert review_period.read_period("2026-Q4", date(2026, 12, 3)) == parse_period("2026-Q4")
     with pytest.raises(ValueError, match="2026-10"):
-        drilldown_view.read_period("tháng 10", date(2026, 12, 3))
+        review_period.read_period("tháng 10", date(2026, 12, 3))
 
 
 def test_a_running_period_says_so() -> None:
@@ -106,10 +106,10 @@ def test_a_running_period_says_so() -> None:
 
 
 def test_the_following_period() -> None:
-    assert drilldown_view.following(parse_period("2026-12")) == parse_period("2027-01")
-    assert drilldown_view.following(parse_period("2026-Q3")) == parse_period("2026-Q4")
+    assert review_period.step(parse_period("2026-12"), 1) == parse_period("2027-01")
+    assert review_period.step(parse_period("2026-Q3"), 1) == parse_period("2026-Q4")
     range_ = parse_period("2026-10-01..2026-10-10")
-    assert drilldown_view.following(range_) == parse_period("2026-10-11..2026-10-20")
+    assert review_period.step(range_, 1) == parse_period("2026-10-11..2026-10-20")
 
 
 # --- views ------------------------------------------------------------------------------
