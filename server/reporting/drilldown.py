@@ -108,6 +108,36 @@ def _province(session: Session, unit: Unit, period: Period, include_flagged: boo
     return Side(ALL_UNITS_VI, ALL_UNITS_EN, figures)
 
 
+def _over_time(
+    session: Session,
+    period: Period,
+    policy: Policy,
+    include_flagged: bool,
+    unit_id: str | None,
+    officer_id: str | None = None,
+) -> tuple[list[Point], HourWeekday]:
+    """The trend and the hour x weekday grid of an officer (at the unit's counters, if a unit
+    is given) or a unit, counting flagged ratings as the policy does."""
+    trend = series(
+        session,
+        period.start,
+        period.end,
+        unit_id=unit_id,
+        officer_id=officer_id,
+        include_flagged=include_flagged,
+    )
+    hours = hour_weekday(
+        session,
+        period.start,
+        period.end,
+        counted=policy.misuse.count,
+        unit_id=unit_id,
+        officer_id=officer_id,
+        include_flagged=include_flagged,
+    )
+    return trend, hours
+
+
 def _unit(session: Session, unit_id: str) -> Unit:
     unit = session.get(Unit, unit_id)
     if unit is None:
@@ -144,6 +174,7 @@ def officer_drilldown(
         comparison.append(Side(unit.name, "Unit", whole.rating_figures(include_flagged)))
     if access.role in ANY_UNIT:
         comparison.append(_province(session, unit, period, include_flagged))
+    trend, hours = _over_time(session, period, policy, include_flagged, unit_id, officer_id)
     return Drilldown(
         kind="officer",
         id=officer.id,
@@ -156,23 +187,8 @@ def officer_drilldown(
         figures=figures,
         flags=counts.flag_counts(),
         row=row,
-        series=series(
-            session,
-            period.start,
-            period.end,
-            unit_id=unit_id,
-            officer_id=officer_id,
-            include_flagged=include_flagged,
-        ),
-        heatmap=hour_weekday(
-            session,
-            period.start,
-            period.end,
-            counted=policy.misuse.count,
-            unit_id=unit_id,
-            officer_id=officer_id,
-            include_flagged=include_flagged,
-        ),
+        series=trend,
+        heatmap=hours,
         comparison=comparison,
         run_id=run_id,
     )
@@ -205,6 +221,7 @@ def unit_drilldown(
     comparison = [Side(unit.name, "Unit", figures)]
     if access.role in ANY_UNIT:
         comparison.append(_province(session, unit, period, include_flagged))
+    trend, hours = _over_time(session, period, policy, include_flagged, unit_id)
     return Drilldown(
         kind="unit",
         id=unit.id,
@@ -217,17 +234,8 @@ def unit_drilldown(
         figures=figures,
         flags=counts.flag_counts(),
         row=row,
-        series=series(
-            session, period.start, period.end, unit_id=unit_id, include_flagged=include_flagged
-        ),
-        heatmap=hour_weekday(
-            session,
-            period.start,
-            period.end,
-            counted=policy.misuse.count,
-            unit_id=unit_id,
-            include_flagged=include_flagged,
-        ),
+        series=trend,
+        heatmap=hours,
         comparison=comparison,
         run_id=run_id,
         officers=listed,
