@@ -277,6 +277,9 @@ class Service(_Message):
     ticket: StrictStr = Field(max_length=64)
     officer_id: Id
     open_s: StrictInt = Field(30, ge=1)
+    # Optional addition (docs/queue-integration.md): the ticket's rating link, which the unit
+    # shows as a QR code for a citizen who prefers to rate later. Ignored by older units.
+    rating_url: StrictStr | None = Field(None, max_length=300)
 
 
 class Credential(BaseModel):

@@ -123,6 +123,25 @@ class Settings(BaseSettings):
         "that keeps them); a failed POST is logged and tried again at the next anchor. Empty: "
         "the file only.",
     )
+    public_url: str = Field(
+        "",
+        description="The address citizens' phones open rating links at (e.g. "
+        "https://hailong.example.gov.vn), printed on QR cards and sent with each served "
+        "ticket. Empty: the address the request came to.",
+    )
+    rating_link_days: int = Field(
+        7, ge=1, description="How long a served ticket's rating link takes a rating."
+    )
+    card_ratings_per_address: int = Field(
+        3,
+        ge=1,
+        description="Ratings one address may give through one counter's printed QR card in a "
+        "day (Vietnam time); more are refused politely.",
+    )
+    signin_max_failures: int = Field(
+        5, ge=1, description="Wrong PINs or cards in a row that lock a unit's sign-in."
+    )
+    signin_lock_s: int = Field(60, ge=1, description="How long a unit's sign-in stays locked.")
     data_dir: Path = Field(
         Path("./hailong-data"),
         description="Where `hailong up` keeps files, and every server process its MQTT client "

@@ -27,7 +27,7 @@ from server.ingest.attribution import Registry, attribute
 from server.ingest.dating import Valid, date_presses, flag_late, flag_misuse, flag_order
 from server.integrity.write import append
 from server.policy import MisuseRules
-from server.reporting.tally import tally, tally_flags, tally_reasons
+from server.reporting.tally import tally, tally_channels, tally_flags, tally_reasons
 from server.storage import bulk, rollups
 from server.storage.models import Device, RejectedMessage
 from server.storage.models import Rating as StoredRating
@@ -195,12 +195,14 @@ def store_rows(
     append(session, rules.chain_key, new, now)
     received: dict[str, set[int]] = defaultdict(set)
     for row in new:
-        received[row.device_id].add(row.seq)
+        if not row.device_id.startswith("~"):  # the server's own channels have no seq gaps
+            received[row.device_id].add(row.seq)
     ordering.record_received(session, received)
     counted = rules.misuse.count
     rollups.add(session, rollups.RATINGS, tally(new, counted))
     rollups.add(session, rollups.REASONS, tally_reasons(new, counted))
     rollups.add(session, rollups.FLAGS, tally_flags(new))
+    rollups.add(session, rollups.CHANNELS, tally_channels(new, counted))
     return inserted
 
 

@@ -28,9 +28,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Engine
 
-from server.reporting.tally import tally_flags, tally_reasons, tally_services
+from server.reporting.tally import tally_channels, tally_flags, tally_reasons, tally_services
 from server.storage.models import Rating, ServiceRecord
 from server.storage.rollups import (
+    CHANNELS,
     FAMILIES,
     FLAGS,
     RATINGS,
@@ -119,6 +120,18 @@ def _raw_flags(conn: Connection, month: date) -> dict[Key, Values]:
     return tally_flags(conn.execute(q))
 
 
+def _raw_channels(conn: Connection, month: date, counted: Collection[str]) -> dict[Key, Values]:
+    q = select(
+        RATING.c.day,
+        RATING.c.counter_id,
+        RATING.c.officer_id,
+        RATING.c.unit_id,
+        RATING.c.input,
+        RATING.c.flags,
+    ).where(RATING.c.day >= month, RATING.c.day <= month_end(month))
+    return tally_channels(conn.execute(q), counted)
+
+
 def _raw_services(conn: Connection, month: date) -> dict[Key, Values]:
     q = select(SERVICE.c.day, SERVICE.c.counter_id, SERVICE.c.officer_id, SERVICE.c.unit_id).where(
         SERVICE.c.day >= month, SERVICE.c.day <= month_end(month)
@@ -135,6 +148,8 @@ def _raw(
         return _raw_reasons(conn, month, counted)
     if family is FLAGS:
         return _raw_flags(conn, month)
+    if family is CHANNELS:
+        return _raw_channels(conn, month, counted)
     return _raw_services(conn, month)
 
 

@@ -36,6 +36,8 @@ class Tallied(Protocol):
     def reasons(self) -> str: ...
     @property
     def flags(self) -> str: ...
+    @property
+    def input(self) -> str: ...
 
 
 def is_flagged(flags: str, counted: Collection[str]) -> bool:
@@ -86,6 +88,17 @@ def tally_flags(rows: Iterable[Tallied]) -> dict[Key, Values]:
                 continue
             key = (r.day, r.counter_id or "", r.officer_id or NO_OFFICER, flag, r.unit_id or "")
             merge(counts, key, (1,))
+    return counts
+
+
+def tally_channels(rows: Iterable[Tallied], counted: Collection[str] = ()) -> dict[Key, Values]:
+    """Stored rating rows → (n, flagged) per (day, counter, officer, input, unit): how many
+    ratings came by each channel, and how many of those the policy left out."""
+    counts: dict[Key, Values] = {}
+    for r in rows:
+        flagged = 1 if is_flagged(r.flags, counted) else 0
+        key = (r.day, r.counter_id or "", r.officer_id or NO_OFFICER, r.input, r.unit_id or "")
+        merge(counts, key, (1, flagged))
     return counts
 
 

@@ -102,6 +102,14 @@ FLAGS: tuple[Flag, ...] = (
         "server were both connected all along",
         True,
     ),
+    Flag(
+        "web_unverified",
+        "Qua mã QR tại quầy (chưa xác minh)",
+        "Counter QR card (unverified)",
+        "web channel: rated from a counter's printed card, with no served ticket behind it; "
+        "the policy's [channels] officer_excluded leaves it out of officers' scores",
+        False,
+    ),
     # Set before issue 10 by the old time rule, which time_unknown replaced; kept so that old
     # ratings still read and count as they did.
     Flag(

@@ -95,6 +95,9 @@ class UnitCreate(SQLModel):
 
 class Unit(UnitCreate, table=True):
     id: str = Field(primary_key=True, max_length=64)
+    # How officers sign in at this unit's counters (Config.signin): none (the registry only),
+    # pin, card or pin_or_card; set by an administrator (server/registry/signin_methods.py).
+    signin: str = Field(default="none", max_length=16)
 
 
 class ServiceFieldCreate(SQLModel):
@@ -198,6 +201,9 @@ class Assignment(SQLModel, table=True):
     counter_id: str = Field(foreign_key="counter.id", max_length=64)
     start: datetime
     end: datetime | None = None
+    # Where the shift came from: `registry` (an administrator, the API, an import) or `signin`
+    # (the officer signed in at the unit); the roster shows it.
+    source: str = Field(default="registry", max_length=16)
 
 
 class AssignmentUpdate(SQLModel):

@@ -2,10 +2,11 @@
 counts are added to them.
 
 A family (ratings per level, reasons given after a low score, flags carried, services the queue
-system announced) is declared once: the columns that key a row between its period and `unit_id`,
-the ones a report splits by, and the summed values. Its day, month and year tables are made from
-that declaration, so the tables, the ingest's upserts, the reports' reads and the recount all name
-the same columns. server/reporting/ keeps them equal to the raw rows and reads them.
+system announced, ratings per channel) is declared once: the columns that key a row between its
+period and `unit_id`, the ones a report splits by, and the summed values. Its day, month and
+year tables are made from that declaration, so the tables, the ingest's upserts, the reports'
+reads and the recount all name the same columns. server/reporting/ keeps them equal to the raw
+rows and reads them.
 
 Every row is dated by its period's first day (a month's, a year's); `officer_id` is `NO_OFFICER`
 rather than NULL for ratings pressed while nobody was assigned, so the key stays unique.
@@ -96,7 +97,12 @@ REASONS = _family(
 FLAGS = _family("flags", "rollup_flag", {**_WHERE, "flag": 32}, ("flag",), ("n",))
 # How many services (queue tickets) were announced: the response rate's denominator.
 SERVICES = _family("services", "rollup_service", _WHERE, (), ("n",))
-FAMILIES = (RATINGS, REASONS, FLAGS, SERVICES)
+# How many ratings came in by each channel (`rating.input`: button, touch, keyboard, web,
+# paper), and how many of them the policy left out: every report row's `channels`.
+CHANNELS = _family(
+    "channels", "rollup_channel", {**_WHERE, "input": 16}, ("input",), ("n", "flagged")
+)
+FAMILIES = (RATINGS, REASONS, FLAGS, SERVICES, CHANNELS)
 
 
 def month_of(day: date) -> date:

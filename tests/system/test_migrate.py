@@ -20,7 +20,7 @@ from system.cli import main
 NEWER = "0099_from_the_future"
 REFUSAL = (
     f"the database was written by a newer Hài Lòng (revision {NEWER}); this version knows up "
-    "to 0011: upgrade the software, or restore a backup made by this version"
+    "to 0012: upgrade the software, or restore a backup made by this version"
 )
 
 
@@ -42,32 +42,34 @@ def test_migrate_dry_run_lists_what_would_run_then_migrate_runs_it(
 
     assert main([*argv, "--dry-run"]) == 0
     out = capsys.readouterr().out
-    assert "6 migration(s) would run, from revision 0005 to revision 0011" in out
+    assert "7 migration(s) would run, from revision 0005 to revision 0012" in out
     assert "  0006: time and order of ratings\n" in out
     assert "  0007: fair ingest:" in out and "  0008: flag rollups," in out
     assert "  0009: revoked login tokens\n" in out
     assert "  0010: rotas and absences\n" in out
     assert "  0011: alert answers and users' names\n" in out
+    assert "  0012: the citizen's phone, paper forms, the queue system" in out
     assert "nothing was changed" in out
     assert revision(engine) == "0005"
 
     assert main(argv) == 0
     out = capsys.readouterr().out
     lines = out.splitlines()
-    assert lines[0] == "applying 6 migration(s), from revision 0005 to revision 0011"
-    assert [line.split(":")[0] for line in lines[1:7]] == [
+    assert lines[0] == "applying 7 migration(s), from revision 0005 to revision 0012"
+    assert [line.split(":")[0] for line in lines[1:8]] == [
         "  0006",
         "  0007",
         "  0008",
         "  0009",
         "  0010",
         "  0011",
+        "  0012",
     ]
-    assert lines[7] == "the database is up to date (revision 0011)"
-    assert revision(engine) == "0011"
+    assert lines[8] == "the database is up to date (revision 0012)"
+    assert revision(engine) == "0012"
 
     assert main([*argv, "--dry-run"]) == 0
-    assert capsys.readouterr().out == "the database is up to date (revision 0011)\n"
+    assert capsys.readouterr().out == "the database is up to date (revision 0012)\n"
     engine.dispose()
 
 

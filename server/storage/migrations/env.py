@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
+import server.storage.channels  # noqa: F401  (registers the channels' tables)
 import server.storage.models  # noqa: F401  (registers the tables)
 import server.storage.rollups  # noqa: F401  (registers the rollup tables)
 import server.storage.schedule  # noqa: F401  (registers the rota and absence tables)

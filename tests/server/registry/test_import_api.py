@@ -197,7 +197,9 @@ def test_the_template_downloads_and_imports_once_filled(client: TestClient) -> N
     assert answer.status_code == 200, answer.text
     assert answer.json()["sheets"]["units"]["created"] == ["NT"]
     units = client.get("/api/v1/units", headers=login(client, "admin")).json()
-    assert units == [{"id": "NT", "name": "Xã Nam Tiến", "kind": "commune", "province": None}]
+    assert units == [
+        {"id": "NT", "name": "Xã Nam Tiến", "kind": "commune", "province": None, "signin": "none"}
+    ]
 
 
 def test_files_that_are_not_an_import_are_refused(client: TestClient) -> None:

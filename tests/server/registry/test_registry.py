@@ -385,7 +385,7 @@ def test_units_have_a_kind_and_a_province(client: TestClient) -> None:
     }
     r = client.post("/api/v1/units", json=centre, headers=auth)
     assert r.status_code == 201, r.text
-    assert r.json() == {**centre, "province": "Gia Lai"}
+    assert r.json() == {**centre, "province": "Gia Lai", "signin": "none"}
     bad = client.post("/api/v1/units", json={**centre, "id": "X", "kind": "district"}, headers=auth)
     assert bad.status_code == 422
     assert bad.json()["detail"][0]["loc"] == ["body", "kind"]

@@ -38,8 +38,16 @@ def test_the_plan_of_an_old_database_lists_its_migrations_and_changes_nothing(
     command.upgrade(alembic_config(engine), "0005")
     tables = set(inspect(engine).get_table_names())
     found = plan(engine)
-    assert (found.current, found.head) == ("0005", "0011")
-    assert [m.revision for m in found.pending] == ["0006", "0007", "0008", "0009", "0010", "0011"]
+    assert (found.current, found.head) == ("0005", "0012")
+    assert [m.revision for m in found.pending] == [
+        "0006",
+        "0007",
+        "0008",
+        "0009",
+        "0010",
+        "0011",
+        "0012",
+    ]
     assert found.pending[0] == Migration("0006", "time and order of ratings")
     assert all(m.title for m in found.pending)
     assert revision(engine) == "0005"
@@ -54,7 +62,7 @@ def test_migrate_applies_the_pending_migrations_in_order(database_url: str) -> N
     applied: list[Migration] = []
     migrate(engine, applied.append)
     assert tuple(applied) == expected
-    assert revision(engine) == "0011"
+    assert revision(engine) == "0012"
     assert plan(engine).pending == ()
     migrate(engine, applied.append)  # nothing left, nothing reported
     assert tuple(applied) == expected
@@ -67,7 +75,7 @@ def test_a_database_of_a_newer_version_is_refused_unchanged(database_url: str) -
     stamp_newer(engine)
     tables = set(inspect(engine).get_table_names())
     message = (
-        rf"written by a newer Hài Lòng \(revision {NEWER}\); this version knows up to 0011: "
+        rf"written by a newer Hài Lòng \(revision {NEWER}\); this version knows up to 0012: "
         "upgrade the software, or restore a backup made by this version"
     )
     with pytest.raises(NewerDatabase, match=message):
