@@ -182,3 +182,27 @@ def score_at(pos: tuple[float, float], size: tuple[int, int], scale: str) -> int
         if rect.collidepoint(pos):
             return score
     return None
+
+
+def idle_qr_rect(size: tuple[int, int]) -> pygame.Rect:
+    """The current ticket's QR card on the idle page: right of who serves, above the levels."""
+    u = unit_px(size)
+    return px_rect(size[0] - 14 * u - 290 * u, 60 * u, 290 * u, 196 * u)
+
+
+def thanks_qr_rect(size: tuple[int, int]) -> pygame.Rect:
+    """The QR card on the thank-you page: the right third, nearly full height."""
+    u = unit_px(size)
+    return px_rect(size[0] - 14 * u - 300 * u, 24 * u, 300 * u, size[1] - 48 * u)
+
+
+def signin_rect(size: tuple[int, int]) -> pygame.Rect:
+    """The officer's sign-in control, at the left of the header when the Config takes a PIN."""
+    u = unit_px(size)
+    return px_rect(10 * u, 8 * u, 150 * u, 40 * u)
+
+
+def officer_band(size: tuple[int, int]) -> pygame.Rect:
+    """Who serves here, on the idle page: a tap on it opens the sign-in pad too."""
+    u = unit_px(size)
+    return px_rect(0, 56 * u, size[0], 120 * u)

@@ -28,9 +28,11 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from device.delivery import Delivery
 from device.outbox import Outbox
+from device.signin_outbox import SignInOutbox
 from hailong.mqtt import MqttTarget, new_client
 from hailong.protocol import (
     QOS,
+    Ack,
     Config,
     ContractError,
     Service,
@@ -71,6 +73,8 @@ class LinkPeer(Protocol):
 
     def learn_time(self, server_time: datetime, received_mono: float) -> None: ...
 
+    def signin_answered(self, signin_id: str, accepted: bool, reason: str | None) -> None: ...
+
 
 class Link:
     """One device's connection to the broker; `start` never blocks on the network."""
@@ -87,9 +91,11 @@ class Link:
         warn_backlog: int = 500,
         keepalive: int = 30,
         monotonic: Callable[[], float] = time.monotonic,
+        signins: SignInOutbox | None = None,
     ) -> None:
         """`monotonic` is the unit's clock, read when an Ack arrives so that its `server_time`
-        is tied to the moment it was heard."""
+        is tied to the moment it was heard. `signins` holds the officers' SignIns, sent like
+        ratings (again every `resend_s` until an Ack names them)."""
         self.device_id = device_id
         self.target = target
         self.outbox = outbox
@@ -98,13 +104,14 @@ class Link:
         self.warn_backlog = warn_backlog
         self.keepalive = keepalive
         self._monotonic = monotonic
-        self._topics = {kind: topic(device_id, kind) for kind in ("ratings", "status")}
+        self._topics = {kind: topic(device_id, kind) for kind in ("ratings", "status", "signin")}
         self._inbound = {topic(device_id, kind): kind for kind in ("acks", "config", "service")}
         self._events: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._worker: threading.Thread | None = None
         self._client = self._make_client()
+        self._signins = signins
         # Worker-thread state from here on.
         self._delivery = Delivery(str(self), outbox, self._publish_rating, resend_s)
         self._connected = False
@@ -242,6 +249,7 @@ class Link:
                 if self._connected and not self._stopping.is_set():
                     self._delivery.send_new()
                     self._delivery.resend_due()
+                    self._send_signins()
                     self._maybe_status()
             except Exception:
                 log.exception("%s: link worker error; carrying on", self)
@@ -263,6 +271,8 @@ class Link:
         self._connected = True
         self._down_logged = False
         self._delivery.restart()
+        if self._signins is not None:
+            self._signins.restart()
         self._live = False
         self._maybe_status(force=True)
         self._first_status_mid = self._last_status_mid
@@ -305,7 +315,7 @@ class Link:
             log.warning("%s: ignored a bad %s message: %s", self, kind, exc)
 
     def _apply_ack(self, payload: bytes, received_mono: float) -> None:
-        ack = decode_ack(payload)
+        ack = self._answer_signins(decode_ack(payload))
         self._delivery.ack(ack)
         if ack.server_time is not None and self._live:
             self.peer.learn_time(ack.server_time, received_mono)
@@ -323,6 +333,21 @@ class Link:
             )
             return
         self.peer.apply_config(config)
+
+    def _answer_signins(self, ack: Ack) -> Ack:
+        """Tell the unit what the Ack said of its SignIns; the rest is the ratings'."""
+        if self._signins is None:
+            return ack
+        answers, rest = self._signins.answer(ack)
+        for signin_id, accepted, reason in answers:
+            self.peer.signin_answered(signin_id, accepted, reason)
+        return rest
+
+    def _send_signins(self) -> None:
+        if self._signins is not None:
+            for signin_id, payload in self._signins.due(self._delivery.resend_s):
+                self._client.publish(self._topics["signin"], payload, qos=QOS)
+                log.info("%s: sign-in %s sent", self, signin_id)
 
     def _publish_rating(self, payload: bytes) -> paho.MQTTMessageInfo:
         return self._client.publish(self._topics["ratings"], payload, qos=QOS)

@@ -2,9 +2,9 @@
 
 Start-up never waits for the network: with the broker down the unit still takes ratings into
 its outbox and connects when it can. Around the unit: the citizen's buttons, the officer's
-Hoàn thành button, the LEDs and buzzer (one gpiozero pin factory for all of them), spoken
-prompts and the screen; each is optional in device.toml. On the Pi this runs as a systemd
-service and logs to stderr, which journald keeps.
+Hoàn thành button, the LEDs and buzzer (one gpiozero pin factory for all of them), the
+officers' card reader, spoken prompts and the screen; each is optional in device.toml. On the
+Pi this runs as a systemd service and logs to stderr, which journald keeps.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from types import FrameType
 from typing import Any
 
 from device.buttons import Buttons, pin_factory_named
+from device.card_reader import CardReader
 from device.clock import SystemClock
 from device.feedback import Feedback
 from device.outputs import Outputs
@@ -57,7 +58,10 @@ def _screen_loop(unit: Unit, settings: DeviceSettings, stop: threading.Event) ->
 
 
 def _fit_hardware(
-    unit: Unit, settings: DeviceSettings, inputs: list[Buttons], feedback: list[Feedback]
+    unit: Unit,
+    settings: DeviceSettings,
+    inputs: list[Buttons | CardReader],
+    feedback: list[Feedback],
 ) -> None:
     """Wire what device.toml says is fitted; what is opened goes into `inputs` and `feedback`
     at once, so that it is closed even when a later part fails."""
@@ -79,6 +83,8 @@ def _fit_hardware(
                 settings.officer_button, unit.officer_done, unit.clock, pin_factory=factory
             )
         )
+    if settings.card_reader.enabled:
+        inputs.append(CardReader(settings.card_reader, unit.card_signin))
     if Outputs.wanted(settings.leds, settings.buzzer):
         feedback.append(Outputs(settings.leds, settings.buzzer, pin_factory=factory))
     if settings.audio.enabled:
@@ -110,7 +116,7 @@ def run(config_path: Path) -> int:
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     unit = Unit(settings, SystemClock(trust=settings.device.trust_clock))
-    inputs: list[Buttons] = []
+    inputs: list[Buttons | CardReader] = []
     feedback: list[Feedback] = []
     try:
         _fit_hardware(unit, settings, inputs, feedback)

@@ -36,6 +36,7 @@ from device.layout import (  # noqa: E402
     WHITE,
     Colour,
     Level,
+    idle_qr_rect,
     labels,
     level_rects,
     px_rect,
@@ -43,16 +44,21 @@ from device.layout import (  # noqa: E402
     send_rect,
     skip_rect,
     text,
+    thanks_qr_rect,
     unit_px,
 )
 from device.parts import draw_check, render_action, render_header, render_reasons_top  # noqa: E402
+from device.pin_pad import render_pad  # noqa: E402
+from device.qr import draw_qr_panel  # noqa: E402
 from device.reasons_tiles import render_button_reasons  # noqa: E402
 from device.view import Language, ReasonChoice, View  # noqa: E402
 
 
 def render(surface: pygame.Surface, view: View, fonts: Fonts) -> None:
     """Draw the whole screen for `view`."""
-    if view.page == "thanks":
+    if view.page == "signin":
+        render_pad(surface, view, fonts)
+    elif view.page == "thanks":
         _render_thanks(surface, view, fonts)
     elif view.page == "reasons" and view.buttons:
         render_button_reasons(surface, view, fonts)
@@ -67,9 +73,13 @@ def _render_idle(surface: pygame.Surface, view: View, fonts: Fonts) -> None:
     u = unit_px(surface.get_size())
     surface.fill(BACKGROUND)
     render_header(surface, view, fonts)
+    if view.qr_url:
+        panel = idle_qr_rect(surface.get_size())
+        draw_qr_panel(surface, panel, view.qr_url, fonts, side=True)
+        width = panel.left - round(10 * u)  # the rest is laid out left of the code
     cx, usable = width / 2, width - 40 * u
     if view.officer_name:
-        _render_officer(surface, view, fonts)
+        _render_officer(surface, view, fonts, width)
     else:
         first, second = text("no_officer", view.language)
         blit_centred(surface, fonts.fit(first, 36 * u, usable, True), first, ATTENTION, cx, 78 * u)
@@ -87,10 +97,10 @@ def _render_idle(surface: pygame.Surface, view: View, fonts: Fonts) -> None:
         _render_level(surface, rect, main, other, level, fonts, dimmed=view.waiting_for_service)
 
 
-def _render_officer(surface: pygame.Surface, view: View, fonts: Fonts) -> None:
-    """Photo (or initials) on the left, then who serves here: label, name, title."""
+def _render_officer(surface: pygame.Surface, view: View, fonts: Fonts, width: float) -> None:
+    """Photo (or initials) on the left, then who serves here: label, name, title; centred in
+    the `width` left of the QR code, if one is shown."""
     assert view.officer_name is not None
-    width, _ = surface.get_size()
     u = unit_px(surface.get_size())
     r, gap = 54 * u, 22 * u
     text_room = width - 40 * u - 2 * r - gap
@@ -189,6 +199,10 @@ def _render_thanks(surface: pygame.Surface, view: View, fonts: Fonts) -> None:
     width, height = surface.get_size()
     u = unit_px(surface.get_size())
     surface.fill(THANKS_BACKGROUND)
+    if view.qr_url:
+        panel = thanks_qr_rect(surface.get_size())
+        draw_qr_panel(surface, panel, view.qr_url, fonts)
+        width = panel.left - round(10 * u)
     cx, usable = width / 2, width - 40 * u
     level = None
     if view.chosen is not None:

@@ -23,19 +23,25 @@ from device.layout import (  # noqa: E402
     labels,
     language_rect,
     px_rect,
+    signin_rect,
     text,
     unit_px,
 )
 from device.view import View  # noqa: E402
+
+SIGNIN_LABEL = "Cán bộ đăng nhập"
 
 
 def render_header(surface: pygame.Surface, view: View, fonts: Fonts) -> None:
     width = surface.get_width()
     u = unit_px(surface.get_size())
     pygame.draw.rect(surface, HEADER, (0, 0, width, round(56 * u)))
-    switch = language_rect(surface.get_size())
-    render_switch(surface, switch, TEXT["switch"][view.language], fonts)
-    right = switch.left - 16 * u
+    right = width - 20 * u
+    officer = view.page == "signin"  # the officer's page: Vietnamese first, no switch
+    if not officer:
+        switch = language_rect(surface.get_size())
+        render_switch(surface, switch, TEXT["switch"][view.language], fonts)
+        right = switch.left - 16 * u
     dot = ONLINE if view.online else OFFLINE
     pygame.draw.circle(surface, dot, (round(right - 7 * u), round(28 * u)), round(7 * u))
     right -= 24 * u
@@ -45,19 +51,32 @@ def render_header(surface: pygame.Surface, view: View, fonts: Fonts) -> None:
         image = font.render(label, True, WHITE)
         surface.blit(image, image.get_rect(midright=(round(right), round(28 * u))))
         right -= image.get_width() + 16 * u
+    left = 20 * u
+    if view.signin_offered and not officer:
+        pill = signin_rect(surface.get_size())
+        render_switch(surface, pill, SIGNIN_LABEL, fonts, icon=False)
+        left = pill.right + 12 * u
     name = view.unit_name or view.device_id
     if name:
-        font = fonts.fit(name, 22 * u, right - 20 * u)
+        font = fonts.fit(name, 22 * u, right - left)
         image = font.render(name, True, MUTED)
-        surface.blit(image, image.get_rect(midleft=(round(20 * u), round(28 * u))))
+        surface.blit(image, image.get_rect(midleft=(round(left), round(28 * u))))
 
 
-def render_switch(surface: pygame.Surface, rect: pygame.Rect, label: str, fonts: Fonts) -> None:
-    """A white-edged pill with a globe, saying the language it switches to."""
+def render_switch(
+    surface: pygame.Surface, rect: pygame.Rect, label: str, fonts: Fonts, icon: bool = True
+) -> None:
+    """A white-edged pill with a globe, saying the language it switches to (or, without the
+    globe, the officer's sign-in)."""
     u = unit_px(surface.get_size())
     radius = rect.height // 2
     pygame.draw.rect(surface, BACKGROUND, rect, border_radius=radius)
     pygame.draw.rect(surface, WHITE, rect, max(2, round(2 * u)), border_radius=radius)
+    if not icon:
+        font = fonts.fit(label, 18 * u, rect.width - radius, bold=True)
+        image = font.render(label, True, WHITE)
+        surface.blit(image, image.get_rect(center=rect.center))
+        return
     r = 11 * u
     cx, cy = rect.left + radius + 2 * u, rect.centery
     line = max(1, round(1.6 * u))

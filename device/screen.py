@@ -21,15 +21,18 @@ import pygame  # noqa: E402
 from device.drawing import Fonts  # noqa: E402
 from device.layout import (  # noqa: E402
     language_rect,
+    officer_band,
     reason_rects,
     score_at,
     send_rect,
+    signin_rect,
     skip_rect,
     tile_rects,
     tiles_skip_rect,
     unit_px,
 )
 from device.pages import render  # noqa: E402
+from device.pin_pad import pad_key_at  # noqa: E402
 from device.settings import ScreenSection  # noqa: E402
 from device.view import View  # noqa: E402
 from hailong.protocol import SCALES  # noqa: E402
@@ -44,7 +47,17 @@ RATING_KEYS = {
     **{key: n for n, key in enumerate((pygame.K_KP1, pygame.K_KP2, pygame.K_KP3, pygame.K_KP4), 1)},
 }
 
-ActionKind = Literal["score", "button", "reason", "next", "send", "skip", "language", "invite"]
+ActionKind = Literal[
+    "score", "button", "reason", "next", "send", "skip", "language", "invite", "signin", "pad"
+]
+PAD_KEYS = {
+    **{getattr(pygame, f"K_{n}"): ("digit", n) for n in range(10)},
+    **{getattr(pygame, f"K_KP{n}"): ("digit", n) for n in range(10)},
+    pygame.K_BACKSPACE: ("delete", 0),
+    pygame.K_RETURN: ("ok", 0),
+    pygame.K_KP_ENTER: ("ok", 0),
+    pygame.K_ESCAPE: ("cancel", 0),
+}
 
 
 @dataclass(frozen=True)
@@ -52,7 +65,8 @@ class Action:
     """What an input event asks the unit for: a score (a tap on a level), a numbered button
     (a key: a score, or on the reasons page a reason, Xem thêm or Gửi), a reason toggle, the
     next page of reasons (Xem thêm), Gửi, Bỏ qua, the language switch, or the spoken
-    invitation again (a tap elsewhere on the idle page)."""
+    invitation again (a tap elsewhere on the idle page); the officer's sign-in pad opened
+    (`signin`), or one of its keys (`pad`: `code` digit, delete, ok, out or cancel)."""
 
     kind: ActionKind
     number: int = 0
@@ -75,12 +89,27 @@ def _language_hit(size: tuple[int, int]) -> pygame.Rect:
     return language_rect(size).inflate(round(16 * u), round(16 * u))
 
 
+def _signin_hit(pos: tuple[float, float], view: View, size: tuple[int, int]) -> bool:
+    """The sign-in control, or who serves here, on the idle page of a unit that takes a PIN."""
+    if view.page != "idle" or not view.signin_offered:
+        return False
+    return signin_rect(size).collidepoint(pos) or officer_band(size).collidepoint(pos)
+
+
 def action_for_event(event: pygame.event.Event, view: View, size: tuple[int, int]) -> Action | None:
     if event.type == pygame.KEYDOWN:
+        if view.page == "signin":
+            code, number = PAD_KEYS.get(event.key, ("", 0))
+            return Action("pad", number, code, "keyboard") if code else None
         return _key_action(event.key, view)
     pos = _pointer(event, size)
     if pos is None or view.page == "thanks":
         return None
+    if view.page == "signin":
+        key = pad_key_at(pos, view, size)
+        return Action("pad", key[1], key[0]) if key else None
+    if _signin_hit(pos, view, size):
+        return Action("signin")
     if _language_hit(size).collidepoint(pos):
         return Action("language")
     if view.page == "reasons" and view.buttons:
@@ -166,6 +195,10 @@ class Screen:
             unit.skip_reasons()
         elif action.kind == "language":
             unit.toggle_language()
+        elif action.kind == "signin":
+            unit.open_signin()
+        elif action.kind == "pad":
+            unit.pad_key(action.code, action.number)
         else:
             unit.invite()
 

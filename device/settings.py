@@ -230,6 +230,29 @@ class OfficerButtonSection(_Pin):
     )
 
 
+class CardReaderSection(_Section):
+    enabled: bool = Field(
+        False, description="Read officers' cards from a USB reader that types like a keyboard."
+    )
+    path: str = Field(
+        "",
+        description="Its input device, e.g. /dev/input/by-id/usb-…-event-kbd (stable across "
+        "reboots); empty to find it by `name`.",
+    )
+    name: str = Field(
+        "", description="Part of its name as the kernel gives it (see `python -m evdev.evtest`)."
+    )
+
+    @model_validator(mode="after")
+    def _says_which_device(self) -> CardReaderSection:
+        if self.enabled and not (self.path or self.name):
+            raise ValueError(
+                "[card_reader] is enabled but names no device: set path (a /dev/input file) "
+                "or name (part of the reader's name)"
+            )
+        return self
+
+
 class AudioSection(_Section):
     enabled: bool = Field(False, description="Speak the prompts (Vietnamese clips, pygame.mixer).")
     volume: float = Field(0.8, ge=0, le=1, description="Loudness from 0 (silent) to 1.")
@@ -252,6 +275,7 @@ class DeviceSettings(_Section):
     leds: LedsSection = LedsSection()
     buzzer: BuzzerSection = BuzzerSection()
     officer_button: OfficerButtonSection = OfficerButtonSection()
+    card_reader: CardReaderSection = CardReaderSection()
     audio: AudioSection = AudioSection()
 
     @model_validator(mode="after")

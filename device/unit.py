@@ -14,6 +14,10 @@ when the rating is complete, so a second press of Gửi is not a new rating.
 Each press is put to the unit's Guard (`device.guard`: a citizen's cooldown, require_service,
 whether to ask for reasons) and dated by its Timekeeper (`device.timekeeping`: the boot id and
 monotonic time of a press, and presses that wait for true time).
+
+When the Config takes a PIN, the idle page offers the officer's sign-in pad (`device.signin`
+keeps its state and the SignIns in their own outbox); a Service's rating link is shown as a QR
+code on the thank-you and idle pages while that ticket is the current one.
 """
 
 from __future__ import annotations
@@ -42,14 +46,18 @@ from device.reasons import (
     release_left_held,
 )
 from device.settings import DeviceSettings
+from device.signin import Action, SignInDesk
+from device.signin_outbox import SignInOutbox
 from device.timekeeping import Timekeeper, mono_ms, rfc3339
-from device.view import Language, View
+from device.view import Language, Page, View
 from hailong.protocol import (
     DEFAULT_SCALE,
     SCALES,
     Config,
+    Credential,
     Rating,
     Service,
+    SignIn,
     Status,
 )
 
@@ -58,6 +66,7 @@ log = logging.getLogger(__name__)
 DEFAULT_COOLDOWN_S = 3.0  # the contract's Config default, used until the first Config arrives
 TICK_S = 0.2  # how often timers and the attention light are looked at
 PHOTOS_DIR = "photos"
+QR_S = 180.0  # a ticket's QR code stays on the idle page this long, or until the next Service
 InputKind = Literal["button", "touch", "keyboard"]
 
 
@@ -80,6 +89,7 @@ class Unit:
         self.boot_id = clock.boot_id()
         self.firmware = firmware_version()
         self.outbox = Outbox(settings.outbox_path, self.device_id)
+        self.signins = SignInOutbox(settings.outbox_path)
         self.link = Link(
             self.device_id,
             settings.mqtt.target,
@@ -89,7 +99,10 @@ class Unit:
             status_s=settings.mqtt.status_s,
             warn_backlog=settings.outbox.warn_backlog,
             monotonic=clock.monotonic,
+            signins=self.signins,
         )
+        self.desk = SignInDesk(self.signins, self._make_signin, clock.monotonic, self.link.kick)
+        self._qr: tuple[str, float] | None = None  # the current ticket's link, and until when
         # Whether a low score opens the reasons page; main clears it when no screen opens.
         self.ask_reasons = settings.screen.enabled
         self._photos = (
@@ -134,6 +147,7 @@ class Unit:
             self._finish(self.clock.monotonic(), "the unit is stopping")
         self.link.stop()
         self.outbox.close()
+        self.signins.close()
 
     @property
     def config(self) -> Config | None:
@@ -279,6 +293,44 @@ class Unit:
         log.info("the officer opened one rating for %.0f s", open_s)
         self._feedback.tell("invited")
 
+    def open_signin(self) -> bool:
+        """The officer's control on the idle page: the PIN pad, when the Config takes a PIN."""
+        config = self._config
+        officer_shown = bool(config and config.officer)
+        return self.desk.open(config.signin if config else "none", officer_shown)
+
+    def pad_key(self, code: str, number: int = 0) -> SignIn | None:
+        """A key of the PIN pad: a digit, delete, ok (sign in), out (sign out) or cancel."""
+        if code == "digit":
+            self.desk.digit(number)
+        elif code == "delete":
+            self.desk.delete()
+        elif code in ("ok", "out"):
+            return self.desk.submit("in" if code == "ok" else "out")
+        else:
+            self.desk.cancel()
+        return None
+
+    def card_signin(self, value: str) -> SignIn | None:
+        """A card held to the reader (`device.card_reader`)."""
+        config = self._config
+        return self.desk.card(value, config.signin if config else "none")
+
+    def signin_answered(self, signin_id: str, accepted: bool, reason: str | None) -> None:
+        self.desk.answered(signin_id, accepted, reason)
+
+    def _make_signin(self, action: Action, credential: Credential) -> SignIn:
+        return SignIn.model_validate(
+            {
+                "id": str(uuid.uuid4()),
+                "action": action,
+                "credential": credential.model_dump(),
+                "at": rfc3339(self.clock.now()),
+                "boot_id": self.boot_id,
+                "mono_ms": mono_ms(self.clock.monotonic()),
+            }
+        )
+
     # --- from the server -----------------------------------------------------------------------
 
     def apply_config(self, config: Config) -> None:
@@ -312,9 +364,9 @@ class Unit:
     def open_service(self, service: Service) -> None:
         """A served transaction: the next rating carries its ticket and officer."""
         with self._lock:
-            self._opening = Opening(
-                service.ticket, service.officer_id, self.clock.monotonic() + service.open_s
-            )
+            now = self.clock.monotonic()
+            self._opening = Opening(service.ticket, service.officer_id, now + service.open_s)
+            self._qr = (service.rating_url, now + QR_S) if service.rating_url else None
         log.info("transaction %s open for %d s", service.ticket, service.open_s)
         self._feedback.tell("invited")
 
@@ -347,6 +399,7 @@ class Unit:
                 self._reasons.asking,
             )
             service_open = self._open_now(now) is not None
+            qr_url = self._qr[0] if self._qr and now < self._qr[1] else None
             language = self._language or self.settings.screen.language
             shows = asking.shows(now) if asking else {}
         if timed_out:
@@ -356,8 +409,10 @@ class Unit:
         photo = None
         if self._photos is not None and officer is not None and officer.photo_url:
             photo = self._photos.get(officer.photo_url)
+        pad = self.desk.state()
+        page: Page = "reasons" if asking else "thanks" if thanks else "idle"
         return View(
-            page="reasons" if asking else "thanks" if thanks else "idle",
+            page="signin" if pad.phase != "closed" else page,
             unit_name=config.unit_name if config else "",
             counter_id=config.counter_id if config else None,
             officer_name=officer.name if officer else None,
@@ -370,6 +425,9 @@ class Unit:
             online=self.link.connected,
             waiting_for_service=bool(config and config.require_service and not service_open),
             buttons=len(self.settings.buttons.pins) if self.settings.buttons.enabled else 0,
+            qr_url=qr_url,
+            signin_offered=bool(config and config.signin in ("pin", "pin_or_card")),
+            pad=pad,
             **shows,
         )
 

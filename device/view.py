@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-Page = Literal["idle", "reasons", "thanks"]
+from device.signin import Pad
+
+Page = Literal["idle", "reasons", "thanks", "signin"]
 Language = Literal["vi", "en"]
 
 
@@ -46,6 +48,9 @@ class View:
     buttons: int = 0  # physical buttons: 1..buttons-1 toggle the reasons above them
     reasons_page: int = 1  # with buttons, reasons come in pages of buttons-1: this one …
     reasons_pages: int = 1  # … of these; the last button turns the page, on the last one sends
+    qr_url: str | None = None  # the current ticket's rating link, shown as a QR code
+    signin_offered: bool = False  # the Config takes a PIN: the idle page offers the pad
+    pad: Pad = Pad()  # the officer's PIN pad, on the signin page
 
     @property
     def more_reasons(self) -> bool:

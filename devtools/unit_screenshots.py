@@ -18,6 +18,7 @@ import pygame  # noqa: E402
 
 from device.drawing import Fonts  # noqa: E402
 from device.pages import render  # noqa: E402
+from device.signin import Pad  # noqa: E402
 from device.view import ReasonChoice, View  # noqa: E402
 
 SIZE = (800, 480)
@@ -31,6 +32,9 @@ _UNIT = View(
 _IDLE = replace(
     _UNIT, officer_name="Nguyễn Thị Hồng Nhung", officer_title="Chuyên viên tiếp nhận hồ sơ"
 )
+# The link of ticket A-0153 as the server makes it (a base URL, /r/, 22 random characters).
+RATING_URL = "https://hailong.saigon.gov.vn/r/q7Xk2mP9vR4tLw8nB3yZ5A"
+_SIGNIN = replace(_IDLE, page="signin", signin_offered=True)
 REASONS = (
     ReasonChoice("wait_time", "Chờ đợi lâu", "Long wait"),
     ReasonChoice("attitude", "Thái độ chưa tốt", "Poor attitude"),
@@ -77,6 +81,22 @@ SCREENS: dict[str, tuple[View, tuple[int, int]]] = {
         SIZE,
     ),
     "unit-idle-1024x600.png": (_IDLE, LARGE),
+    "unit-qr.png": (replace(_IDLE, page="thanks", chosen=4, qr_url=RATING_URL), SIZE),
+    "unit-idle-qr.png": (replace(_IDLE, qr_url=RATING_URL, signin_offered=True), SIZE),
+    "unit-pin.png": (replace(_SIGNIN, pad=Pad("entering", 3, can_sign_out=True)), SIZE),
+    "unit-pin-checking.png": (
+        replace(_SIGNIN, pad=Pad("checking", 0, ("Đang kiểm tra…", "Checking…"))),
+        SIZE,
+    ),
+    "unit-pin-refused.png": (
+        replace(
+            _SIGNIN,
+            pad=Pad(
+                "answer", 0, ("Sai mã PIN. Còn 3 lần thử trước khi tạm khóa.", "Sign-in refused")
+            ),
+        ),
+        SIZE,
+    ),
 }
 
 

@@ -19,6 +19,7 @@ import pytest
 
 from device.clock import ManualClock
 from device.settings import DeviceSettings
+from device.unit import Unit
 from hailong.mqtt import MqttTarget, new_client
 from hailong.protocol import (
     Ack,
@@ -54,6 +55,17 @@ def url_of(target: MqttTarget) -> str:
 @pytest.fixture
 def clock() -> ManualClock:
     return ManualClock(datetime(2026, 11, 23, 8, 0, tzinfo=ICT))
+
+
+@pytest.fixture
+def offline_unit(
+    make_settings: Callable[..., DeviceSettings], clock: ManualClock
+) -> Iterator[Unit]:
+    """A unit that is never started: its screen, pad and outboxes, without a broker."""
+    unit = Unit(make_settings(MqttTarget("127.0.0.1", 9, "unit-1", "pw")), clock)
+    yield unit
+    unit.outbox.close()
+    unit.signins.close()
 
 
 @pytest.fixture

@@ -98,6 +98,11 @@ def test_the_screenshots_are_written(tmp_path: Path) -> None:
         "unit-reasons-2.png": SIZE,
         "unit-reasons-touch.png": SIZE,
         "unit-idle-1024x600.png": (1024, 600),
+        "unit-qr.png": SIZE,
+        "unit-idle-qr.png": SIZE,
+        "unit-pin.png": SIZE,
+        "unit-pin-checking.png": SIZE,
+        "unit-pin-refused.png": SIZE,
     }
 
 
