@@ -303,7 +303,7 @@ def test_caption_names_the_period_the_comparison_and_the_policy() -> None:
 
     assert caption.vi == (
         "Tháng 10/2026 (01/10/2026–31/10/2026) · so với tháng 9/2026 · chính sách "
-        "2026-12-vi-du-2 (Chính sách mẫu / Example policy) · cần ít nhất 30 lượt đánh giá để "
+        "2026-12-vi-du-3 (Chính sách mẫu / Example policy) · cần ít nhất 30 lượt đánh giá để "
         "xếp hạng · tính cả đánh giá có dấu hiệu bất thường"
     )
     assert caption.en.startswith("October 2026 · compared with September 2026 · policy 2026-12")

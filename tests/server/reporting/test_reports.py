@@ -160,7 +160,7 @@ def test_officers_for_a_month_match_the_hand_computed_figures(engine: Engine) ->
     body = run(engine, "officer", "2026-10")
     assert body["period"]["label_vi"] == "Tháng 10/2026"
     assert body["previous"]["text"] == "2026-09"
-    assert (body["policy_version"], body["min_ratings"]) == ("2026-12-vi-du-2", 30)
+    assert (body["policy_version"], body["min_ratings"]) == ("2026-12-vi-du-3", 30)
     rows = by_id(body["officers"], "officer_id")
     a = rows["CB-A"]
     assert {k: a[k] for k in A_OCTOBER} == A_OCTOBER
@@ -168,7 +168,7 @@ def test_officers_for_a_month_match_the_hand_computed_figures(engine: Engine) ->
     assert a["classification"]["code"] == "good"  # 90 % satisfied, 3,33 % dissatisfied
     assert a["classification"]["rule"] == (
         "Hoàn thành tốt nhiệm vụ: tỷ lệ hài lòng từ 78 % trở lên và tỷ lệ “Không hài lòng” "
-        "không quá 5 % (chính sách 2026-12-vi-du-2)"
+        "không quá 5 % (chính sách 2026-12-vi-du-3)"
     )
     b = rows["CB-B"]
     assert (b["ratings"], b["satisfied_pct"], b["wilson_low"], b["wilson_high"]) == (
@@ -353,7 +353,7 @@ def test_the_api_answers_the_same_figures_and_records_the_run(client: TestClient
     assert (event.actor, event.role, event.action) == ("hr", "hr", "report.officer")
     assert event.client == "testclient"
     detail = json.loads(event.detail)
-    assert detail["policy_version"] == "2026-12-vi-du-2"
+    assert detail["policy_version"] == "2026-12-vi-du-3"
     assert detail["sha256"] == body["sha256"]
     assert detail["query"]["period"] == "2026-10"
 
