@@ -6,19 +6,22 @@ and an officer's hours; on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import csv
+import io
 import subprocess
 import sys
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from openpyxl import load_workbook
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from server.ingest.services import ServiceIn, record_services
 from server.policy import load_policy
-from server.reporting import heatmap, recount, report_json, reports, tally
+from server.reporting import channel_labels, exports, heatmap, recount, report_json, reports, tally
 from server.reporting.counts import Counts
 from server.reporting.periods import parse_period
 from server.storage.models import Rating
@@ -212,3 +215,47 @@ def test_hailong_rollups_rebuild_keeps_the_card_rating_from_the_officer(tmp_path
         assert _everything(engine) == before
     finally:
         engine.dispose()
+
+
+def test_the_exports_have_a_column_per_channel_after_the_ratings(tmp_path: Path) -> None:
+    engine = _seeded(f"sqlite:///{tmp_path / 'hailong.db'}")
+    try:
+        body = _report(engine, "counter")
+    finally:
+        engine.dispose()
+    vi, en, row, total = list(csv.reader(io.StringIO(exports.csv_bytes(body).decode("utf-8-sig"))))
+    at = en.index("Ratings") + 1
+    assert en[at : at + 5] == [
+        "Ratings by channel: Buttons at the counter (button)",
+        "Ratings by channel: Touchscreen at the counter (touch)",
+        "Ratings by channel: Keypad at the counter (keyboard)",
+        "Ratings by channel: Phone (QR link) (web)",
+        "Ratings by channel: Paper survey form (paper)",
+    ]
+    assert vi[at : at + 5] == [
+        "Số đánh giá qua: Nút bấm tại quầy",
+        "Số đánh giá qua: Màn hình cảm ứng tại quầy",
+        "Số đánh giá qua: Bàn phím tại quầy",
+        "Số đánh giá qua: Điện thoại (mã QR)",
+        "Số đánh giá qua: Phiếu khảo sát giấy",
+    ]
+    assert row[at : at + 5] == total[at : at + 5] == ["2", "1", "0", "2", "1"]
+    run = {"generated_at": "2027-01-01T00:00:00+00:00", "generated_by": "hr", "run_id": 1}
+    book = exports.xlsx_bytes({**body, **run, "sha256": "0" * 64})
+    sheet = load_workbook(io.BytesIO(book))["Báo cáo"]
+    cells = [[c.value for c in r] for r in sheet.iter_rows(min_row=3)]
+    assert cells[0][at : at + 5] == [2, 1, 0, 2, 1]  # numbers, as the JSON has them
+    # a row hidden from a viewer (channels {}) or a body made before channels: empty cells
+    hidden = {**body["rows"][0], "channels": {}}
+    older = {k: v for k, v in body["total"].items() if k != "channels"}
+    made = exports.csv_bytes({**body, "rows": [hidden], "total": older})
+    _, _, row, total = list(csv.reader(io.StringIO(made.decode("utf-8-sig"))))
+    assert row[at : at + 5] == total[at : at + 5] == [""] * 5
+
+
+def test_a_channel_summary_names_the_channels_used() -> None:
+    used = {"button": 1200, "touch": 0, "keyboard": 0, "web": 8, "paper": 3}
+    assert channel_labels.summary(used) == "Nút 1.200 · Web 8 · Giấy 3"
+    assert channel_labels.summary(dict.fromkeys(EVERY_INPUT, 0)) == "—"
+    assert channel_labels.summary({}) == channel_labels.summary(None) == "—"
+    assert tuple(channel_labels.BY_INPUT) == EVERY_INPUT
