@@ -84,6 +84,8 @@ def test_satisfaction_page_shows_officers_and_chart_without_console_errors(
     expect(cells(page, "rank").first).to_have_text("1")
     expect(cells(page, "satisfied_pct").first).to_have_text(re.compile(r"^\d+,\d\d %$"))
     expect(cells(page, "certain").first).to_have_text(re.compile(r"^\d+,\d\d – \d+,\d\d %$"))
+    # the channels the ratings came by, counted: "Nút 120 · Phím 8"
+    expect(cells(page, "channels").first).to_have_text(re.compile(r"^(Nút|Cảm ứng|Phím) \d"))
     expect(page.locator(f"#{satisfaction.KPI_CONFIDENCE}")).to_contain_text(
         "chắc chắn trong khoảng"
     )
