@@ -22,6 +22,7 @@ from sqlmodel import Session, select
 from server.ingest.services import ServiceIn, record_services
 from server.policy import load_policy
 from server.reporting import channel_labels, exports, heatmap, recount, report_json, reports, tally
+from server.reporting import monthly as monthly_report
 from server.reporting.counts import Counts
 from server.reporting.periods import parse_period
 from server.storage.models import Rating
@@ -29,6 +30,7 @@ from server.storage.rollups import FAMILIES
 from server.storage.rows import RatingRow
 from server.timeutil import VN_TZ
 from tests.server.factories import stored_in, stored_row
+from tests.server.reporting.test_monthly_report import cells
 
 POLICY = load_policy(None)
 COUNTED = POLICY.misuse.count
@@ -259,3 +261,23 @@ def test_a_channel_summary_names_the_channels_used() -> None:
     assert channel_labels.summary(dict.fromkeys(EVERY_INPUT, 0)) == "—"
     assert channel_labels.summary({}) == channel_labels.summary(None) == "—"
     assert tuple(channel_labels.BY_INPUT) == EVERY_INPUT
+
+
+def test_the_monthly_page_counts_the_channels_and_says_what_the_card_flag_does(
+    tmp_path: Path,
+) -> None:
+    engine = _seeded(f"sqlite:///{tmp_path / 'hailong.db'}")
+    try:
+        with Session(engine) as session:
+            month = monthly_report.monthly(session, "DH", parse_period("2026-10"), POLICY)
+    finally:
+        engine.dispose()
+    page = monthly_report.render(month, monthly_report.Run(7, OCTOBER_6, "hr", "0" * 64))
+    assert cells(page, "channels") == [["2", "1", "0", "2", "1"]]
+    assert '<th>Điện thoại (mã QR) <span class="en">Phone (QR link)</span></th>' in page
+    assert cells(page, "flags")[-1] == [
+        "Qua mã QR tại quầy (chưa xác minh) Counter QR card (unverified)",
+        "1",
+        "tính cho quầy và đơn vị, không tính cho cán bộ counted for the counter and unit, not "
+        "the officer",
+    ]
