@@ -41,6 +41,8 @@ A_OCTOBER = {
     "ratings": 30,  # the press a second after another is flagged and left out
     "flagged": 1,
     "flags": {"cooldown": 1},  # which flag, whether the policy left it out or not
+    # the counted ratings by channel, every channel named: all 30 by the unit's buttons
+    "channels": {"button": 30, "touch": 0, "keyboard": 0, "web": 0, "paper": 0},
     "counts": {"vn4": {"1": 1, "2": 2, "3": 7, "4": 20}},
     "satisfied": 27,
     "satisfied_pct": 90.0,  # 27 / 30
