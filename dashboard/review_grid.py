@@ -15,6 +15,7 @@ from urllib.parse import quote, urlencode
 
 from dashboard.components import column
 from dashboard.tables import flags_text, format_count, format_pct, format_unit
+from server.reporting.channel_labels import summary as channels_text
 from server.reporting.periods import Period
 from server.reporting.report_json import ID_KEYS, Scope
 from server.reporting.scoring import NOT_ENOUGH_DATA_VI
@@ -63,6 +64,18 @@ EXPLAIN: dict[str, tuple[str, str]] = {
         "Thứ tự theo cận dưới của khoảng chắc chắn, chỉ giữa những người có đủ số lượt đánh giá "
         "tối thiểu.",
         "Order by the low end of the range above, among those with enough ratings only.",
+    ),
+    "response_rate": (
+        "Phần trăm lượt phục vụ (theo hệ thống xếp hàng) có người dân đánh giá; «—» khi không "
+        "có số liệu phục vụ.",
+        "The share of services (from the queue system) that citizens rated; - when no services "
+        "are known.",
+    ),
+    "channels": (
+        "Số đánh giá được tính theo từng kênh: nút bấm, màn hình cảm ứng, bàn phím tại quầy, "
+        "điện thoại (mã QR) và phiếu giấy.",
+        "The counted ratings by channel: buttons, touchscreen or keypad at the counter, a phone "
+        "(QR link) and paper forms.",
     ),
     "flagged": (
         "Đánh giá có dấu hiệu bất thường (bấm liên tiếp, giờ thiết bị sai…) nên không đưa vào "
@@ -164,6 +177,9 @@ def records(
             "certain_text": certain_text(row["wilson_low"], row["wilson_high"]),
             "happy_index": row["happy_index"],
             "happy_index_text": format_decimal(row["happy_index"]),
+            "response_rate": row["response_rate"],
+            "response_rate_text": format_pct(row["response_rate"]),
+            "channels": channels_text(row.get("channels")),
             "change": row["change_satisfied_pct"],
             "change_text": format_change(row["change_satisfied_pct"]),
             "rank": row["rank"] if settled else None,
@@ -225,13 +241,15 @@ HEADINGS: dict[str, tuple[str, str]] = {
     "rank": ("Xếp hạng", "Rank"),
     "suggestion": ("Gợi ý xếp loại", "Suggested class"),
     "happy_index": ("Chỉ số hài lòng (0–100)", "Happy index"),
+    "response_rate": ("Tỷ lệ tham gia đánh giá", "Response rate"),
+    "channels": ("Kênh", "Channels"),
     "flagged": ("Đánh giá không tính", "Not counted"),
     "flags": ("Dấu hiệu bất thường", "Signs of misuse"),
 }
-_TEXT = {"unit", "flags", "suggestion"}
+_TEXT = {"unit", "flags", "suggestion", "channels"}
 _WIDTH = {"unit": 150, "certain": 140, "change": 130, "rank": 110, "flagged": 110, "flags": 140}
-_WIDTH |= {"suggestion": 240}
-_WRAPPED = {"unit", "rank", "flags", "suggestion"}
+_WIDTH |= {"suggestion": 240, "channels": 150, "response_rate": 110}
+_WRAPPED = {"unit", "rank", "flags", "suggestion", "channels"}
 
 
 def fields(scope: Scope) -> list[str]:

@@ -84,6 +84,7 @@ class Runtime:
             max_age=timedelta(days=settings.max_rating_age_days),
             future_tolerance=timedelta(seconds=settings.future_tolerance_s),
             misuse=self.policy.misuse,
+            channels=self.policy.channels,
             rejected_per_device=settings.rejected_per_device,
         )
 

@@ -26,7 +26,7 @@ from server.ingest import connections, ordering, rejected
 from server.ingest.attribution import Registry, attribute
 from server.ingest.dating import Valid, date_presses, flag_late, flag_misuse, flag_order
 from server.integrity.write import append
-from server.policy import MisuseRules
+from server.policy import ChannelRules, MisuseRules
 from server.reporting.tally import tally, tally_channels, tally_flags, tally_reasons
 from server.storage import bulk, rollups
 from server.storage.models import Device, RejectedMessage
@@ -67,6 +67,7 @@ class IngestRules:
     # within this span before its receipt (docs/protocol.md, "Attribution").
     unknown_time_officer_span: timedelta = timedelta(days=7)
     misuse: MisuseRules = field(default_factory=MisuseRules)
+    channels: ChannelRules = field(default_factory=ChannelRules)
     rejected_per_device: int = 1000
 
 
@@ -198,11 +199,11 @@ def store_rows(
         if not row.device_id.startswith("~"):  # the server's own channels have no seq gaps
             received[row.device_id].add(row.seq)
     ordering.record_received(session, received)
-    counted = rules.misuse.count
-    rollups.add(session, rollups.RATINGS, tally(new, counted))
-    rollups.add(session, rollups.REASONS, tally_reasons(new, counted))
-    rollups.add(session, rollups.FLAGS, tally_flags(new))
-    rollups.add(session, rollups.CHANNELS, tally_channels(new, counted))
+    counted, apart = rules.misuse.count, rules.channels.officer_excluded
+    rollups.add(session, rollups.RATINGS, tally(new, counted, apart))
+    rollups.add(session, rollups.REASONS, tally_reasons(new, counted, apart))
+    rollups.add(session, rollups.FLAGS, tally_flags(new, apart))
+    rollups.add(session, rollups.CHANNELS, tally_channels(new, counted, apart))
     return inserted
 
 

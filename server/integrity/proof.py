@@ -53,6 +53,7 @@ def prove(
     require_anchors: bool = False,
     ratings_progress: Progress | None = None,
     months_progress: recount.Progress | None = None,
+    officer_excluded: Collection[str] = recount.OFFICER_EXCLUDED,
 ) -> Proof:
     """The anchor file is read before the snapshot is taken: every head it holds was committed
     before it was written, so the snapshot holds it too, however busy ingest is."""
@@ -75,7 +76,9 @@ def prove(
     with snapshot(engine) as conn:
         verify_in(conn, key, proof.ratings, ratings_progress)
         try:
-            proof.months, mismatches = recount.check_snapshot(conn, counted, months_progress)
+            proof.months, mismatches = recount.check_snapshot(
+                conn, counted, months_progress, officer_excluded=officer_excluded
+            )
         except (TypeError, ValueError) as exc:
             mismatches = []
             proof.rollup_count = 1

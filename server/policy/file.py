@@ -27,6 +27,7 @@ from server.policy.office_hours import OfficeHours, checked_spans, spans
 from server.policy.privacy import viewer_min_officers
 from server.policy.rules import (
     ALERT_KINDS,
+    ChannelRules,
     ClassRule,
     MisuseRules,
     Policy,
@@ -40,6 +41,18 @@ from server.storage.schedule import parse_days, weekday_set
 DEFAULT_FILE = "policy-default.toml"
 BUILT_IN = "built-in default"
 _MISUSE = MisuseRules()
+_CHANNELS = ChannelRules()
+
+
+def _flag_list(value: Any) -> Any:
+    """A list of server/storage/flags.py's names, or the error saying which are unknown."""
+    unknown = [f for f in value if f not in flags.NAMES] if isinstance(value, list) else []
+    if not isinstance(value, list) or unknown:
+        named = f" ({', '.join(map(repr, unknown))} unknown)" if unknown else ""
+        raise ValueError(
+            f"must be a list of flags from {list(flags.NAMES)}, not {_shown(value)}{named}"
+        )
+    return value
 
 
 class _Misuse(Table):
@@ -51,16 +64,7 @@ class _Misuse(Table):
     require_service: bool = _MISUSE.require_service
     count: list[str] = Field(default_factory=lambda: list(_MISUSE.count))
 
-    @field_validator("count", mode="before")
-    @classmethod
-    def _known_flags(cls, value: Any) -> Any:
-        unknown = [f for f in value if f not in flags.NAMES] if isinstance(value, list) else []
-        if not isinstance(value, list) or unknown:
-            named = f" ({', '.join(map(repr, unknown))} unknown)" if unknown else ""
-            raise ValueError(
-                f"must be a list of flags from {list(flags.NAMES)}, not {_shown(value)}{named}"
-            )
-        return value
+    _known_flags = field_validator("count", mode="before")(lambda cls, value: _flag_list(value))
 
     def rules(self) -> MisuseRules:
         return MisuseRules(
@@ -70,6 +74,18 @@ class _Misuse(Table):
             require_service=self.require_service,
             count=tuple(f for f in flags.NAMES if f in self.count),
         )
+
+
+class _Channels(Table):
+    """`[channels]`; left out (a policy file older than 2026-12-vi-du-3), the default list."""
+
+    officer_excluded: list[str] = Field(default_factory=lambda: list(_CHANNELS.officer_excluded))
+    _known_flags = field_validator("officer_excluded", mode="before")(
+        lambda cls, value: _flag_list(value)
+    )
+
+    def rules(self) -> ChannelRules:
+        return ChannelRules(tuple(f for f in flags.NAMES if f in self.officer_excluded))
 
 
 class _ClassRule(Table):
@@ -106,11 +122,12 @@ class _OfficeHours(Table):
 class _PolicyFile(Table):
     """The whole file, in the order docs/policy.md gives its keys."""
 
-    version: str = Field(min_length=1, examples=["2026-12-vi-du-2"])
+    version: str = Field(min_length=1, examples=["2026-12-vi-du-3"])
     name: str | None = Field(None, min_length=1, examples=["Chính sách mẫu"])
     description: str | None = Field(None, min_length=1, examples=["Ví dụ chính sách địa phương"])
     min_ratings: int = Field(30, ge=1)
     misuse: _Misuse = _Misuse()
+    channels: _Channels = _Channels()
     classification: list[_ClassRule] = []
     alerts: list[AnyAlert] = []
     office_hours: _OfficeHours = _OfficeHours()
@@ -163,6 +180,7 @@ class _PolicyFile(Table):
             alerts=tuple(a.rule() for a in self.alerts),
             source=source,
             office_hours=self.office_hours.value(),
+            channels=self.channels.rules(),
         )
 
 
@@ -245,7 +263,11 @@ def _explain(error: ErrorDetails, data: dict[str, Any]) -> str:
 def _model(table: tuple[int | str, ...]) -> type[Table]:
     """The model of the table at `table`: the last name in it, or the file itself."""
     names = [part for part in table if isinstance(part, str)]
-    models: dict[str, type[Table]] = {"misuse": _Misuse, "classification": _ClassRule}
+    models: dict[str, type[Table]] = {
+        "misuse": _Misuse,
+        "channels": _Channels,
+        "classification": _ClassRule,
+    }
     models.update(office_hours=_OfficeHours, **ALERT_TABLES)
     return models[names[-1]] if names else _PolicyFile
 

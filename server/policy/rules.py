@@ -56,6 +56,19 @@ class MisuseRules:
         return any(f in self.count for f in names)
 
 
+@dataclass(frozen=True)
+class ChannelRules:
+    """`[channels]`: ratings carrying one of `officer_excluded` (server/storage/flags.py's
+    names) count for their counter and unit but for no officer. The shipped policy's is a
+    counter card's unverified web rating: anyone at the counter could have given it."""
+
+    officer_excluded: tuple[str, ...] = ("web_unverified",)
+
+    def excludes_officer(self, given: Iterable[str]) -> bool:
+        """Whether a rating with these flags is kept out of every officer's figures."""
+        return any(f in self.officer_excluded for f in given)
+
+
 def lookback(rules: MisuseRules) -> timedelta:
     """How far back `misuse_flags` needs a device's earlier presses."""
     return timedelta(seconds=max(rules.cooldown_s, rules.burst_window_s))
@@ -325,6 +338,7 @@ class Policy:
     source: str
     office_hours: OfficeHours = OfficeHours()
     viewer_min_officers: int = 3  # [privacy]: server/policy/privacy.py
+    channels: ChannelRules = ChannelRules()
 
 
 def classify(fig: Scored, policy: Policy) -> Classification | None:

@@ -1,5 +1,6 @@
 """Reading a report's counts: every group's rollup counts for a period, in one statement per family
-(ratings, reasons, flags, services), summed into one `Counts` per officer, counter, unit or day.
+(ratings, reasons, flags, services, channels), summed into one `Counts` per officer, counter,
+unit or day.
 
 SQL only counts (server/reporting/reading.py splits the period over the day, month and year
 rollups); every figure is made from these counts by server/reporting/scoring.py.
@@ -18,7 +19,8 @@ from server.reporting import reading, scoring
 from server.reporting.reading import GroupBy
 from server.reporting.scoring import Figures, LevelTally
 from server.storage import flags
-from server.storage.rollups import FLAGS, RATINGS, REASONS, SERVICES, Family
+from server.storage.channels import INPUTS
+from server.storage.rollups import CHANNELS, FLAGS, RATINGS, REASONS, SERVICES, Family
 
 
 def _plus(a: LevelTally | None, b: LevelTally) -> LevelTally:
@@ -30,13 +32,15 @@ def _plus(a: LevelTally | None, b: LevelTally) -> LevelTally:
 @dataclass
 class Counts:
     """One group's rollup counts for a period: an officer's, a counter's, a unit's or a day's.
-    `flags` is how many ratings carried each flag, left out of scores or not; `announced` is
+    `flags` is how many ratings carried each flag, left out of scores or not; `channels` how
+    many came by each input and how many of those were flagged, like `reasons`; `announced` is
     None where the queue system reported no services at all."""
 
     levels: dict[tuple[str, int], LevelTally] = field(default_factory=dict)
     reasons: dict[str, tuple[int, int]] = field(default_factory=dict)
     flags: dict[str, int] = field(default_factory=dict)
     announced: int | None = None
+    channels: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     def add(self, other: Counts) -> None:
         for key, tally in other.levels.items():
@@ -46,6 +50,9 @@ class Counts:
             self.reasons[code] = (had_n + n, had_flagged + flagged)
         for name, n in other.flags.items():
             self.flags[name] = self.flags.get(name, 0) + n
+        for name, (n, flagged) in other.channels.items():
+            had_n, had_flagged = self.channels.get(name, (0, 0))
+            self.channels[name] = (had_n + n, had_flagged + flagged)
         if other.announced is not None:
             self.announced = (self.announced or 0) + other.announced
 
@@ -58,6 +65,17 @@ class Counts:
         known = [name for name in flags.NAMES if self.flags.get(name)]
         others = sorted(name for name, n in self.flags.items() if n and name not in flags.BY_NAME)
         return {name: self.flags[name] for name in (*known, *others)}
+
+    def channel_counts(self, include_flagged: bool) -> dict[str, int]:
+        """The counted ratings (all, with `include_flagged`) per input: every input of
+        server/storage/channels.py, zeros included, in its order, so they add up to the
+        figures' ratings and a column never goes missing."""
+        counted = {
+            name: n if include_flagged else n - flagged
+            for name, (n, flagged) in self.channels.items()
+        }
+        others = sorted(name for name in counted if name not in INPUTS and counted[name])
+        return {name: counted.get(name, 0) for name in (*INPUTS, *others)}
 
     def rating_figures(self, include_flagged: bool) -> Figures:
         """Without reasons or services: a previous period shows only its ratings, satisfied %
@@ -133,7 +151,7 @@ def read_counts(
     filters: Filters,
     levels_only: bool = False,
 ) -> dict[Any, Counts]:
-    """Every group's counts for start..end in four statements, one per rollup family (one with
+    """Every group's counts for start..end in five statements, one per rollup family (one with
     `levels_only`, as a previous period needs); with `by` None all of them are one group, keyed
     None."""
     found: dict[Any, Counts] = {}
@@ -146,6 +164,9 @@ def read_counts(
     for row in _tallies(session, FLAGS, start, end, by, filters):
         name, n = row[-2:]
         found.setdefault(_key(row, by), Counts()).flags[name] = n
+    for row in _tallies(session, CHANNELS, start, end, by, filters):
+        name, n, flagged = row[-3:]
+        found.setdefault(_key(row, by), Counts()).channels[name] = (n, flagged)
     # Grouped by unit even for one group: with no group and no detail columns, a SUM over no
     # rows would come back as one row of NULL.
     for row in _tallies(session, SERVICES, start, end, by or "unit_id", filters):

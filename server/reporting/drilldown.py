@@ -131,6 +131,7 @@ def _over_time(
         period.start,
         period.end,
         counted=policy.misuse.count,
+        officer_excluded=policy.channels.officer_excluded,
         unit_id=unit_id,
         officer_id=officer_id,
         include_flagged=include_flagged,

@@ -24,6 +24,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from sqlmodel import Session
 
 from hailong.protocol import SCALES
+from server.reporting.channel_labels import CHANNELS
 from server.reporting.monthly import maker
 from server.reporting.report_json import Scope, rows_key
 from server.reporting.reports import TOTAL_VI
@@ -110,6 +111,24 @@ def flag_columns() -> list[Column]:
     ]
 
 
+def _channel(name: str) -> Callable[[Mapping[str, Any]], Value]:
+    # Empty when hidden from a viewer, or in a body made before rows carried channels.
+    return lambda row: None if "channels" not in row else row["channels"].get(name)
+
+
+def channel_columns() -> list[Column]:
+    """The counted ratings per channel, every input, zeros included: they add up to the
+    ratings column."""
+    return [
+        Column(
+            f"Số đánh giá qua: {c.label_vi}",
+            f"Ratings by channel: {c.label_en} ({c.input})",
+            _channel(c.input),
+        )
+        for c in CHANNELS
+    ]
+
+
 def _reason(code: str) -> Callable[[Mapping[str, Any]], Value]:
     return lambda row: row["reasons"].get(code, 0.0 if row["reasons"] else None)
 
@@ -143,6 +162,7 @@ def columns(body: Mapping[str, Any]) -> list[Column]:
     if scope == "officer":
         cols.append(Column("Chức danh", "Title", _key("title")))
     cols.append(Column("Số đánh giá", "Ratings", _key("ratings")))
+    cols += channel_columns()
     for code, scale in SCALES.items():
         if any(code in row["counts"] for row in rows):
             for level, (vi, en) in enumerate(zip(scale.labels_vi, scale.labels_en, strict=True)):

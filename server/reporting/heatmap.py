@@ -4,7 +4,8 @@ in Vietnam time, for the drill-down's heatmap.
 The rollups keep days, not hours, so this reads the rating table, but only counts: one statement
 grouped by day and hour, over the index on (officer_id, day) or (counter_id, day), so a year is
 a few thousand rows, never the ratings themselves. Flagged ratings are counted or left out by the
-policy's `[misuse] count`, as the rollups count them, so the grid adds up to the review's figure.
+policy's `[misuse] count`, as the rollups count them, so the grid adds up to the review's figure;
+an officer's grid leaves out the ratings its `[channels] officer_excluded` keeps from officers.
 """
 
 from __future__ import annotations
@@ -59,12 +60,14 @@ def hour_weekday(
     end: date,
     *,
     counted: Collection[str],
+    officer_excluded: Collection[str] = (),
     unit_id: str | None = None,
     officer_id: str | None = None,
     include_flagged: bool = False,
 ) -> HourWeekday:
     """The grid of one officer's ratings (at the unit's counters, if a unit is given) or one
-    unit's, pressed on start..end; `counted` is the policy's `misuse.count`."""
+    unit's, pressed on start..end; `counted` is the policy's `misuse.count`, `officer_excluded`
+    its `channels.officer_excluded`."""
     if unit_id is None and officer_id is None:
         raise ValueError("a heatmap is of one officer or one unit; give officer_id or unit_id")
     hour = extract("hour", col(Rating.pressed_at))
@@ -76,6 +79,8 @@ def hour_weekday(
     )
     if officer_id is not None:
         q = q.where(col(Rating.officer_id) == officer_id)
+        if officer_excluded:
+            q = q.where(~flagged_sql(officer_excluded))
     if unit_id is not None:
         q = q.where(col(Rating.unit_id) == unit_id)
         if officer_id is None:

@@ -24,6 +24,7 @@ from hailong.errors import UnknownId
 from server.access import audit
 from server.policy import Policy
 from server.reporting import report_json, reports
+from server.reporting.channel_labels import CHANNELS
 from server.reporting.letterhead import letterhead, province_phrase
 from server.reporting.periods import Period, parse_period
 from server.reporting.scoring import NOT_ENOUGH_DATA_VI
@@ -242,6 +243,7 @@ def flag_rows(counts: Mapping[str, int], policy: Policy) -> list[dict[str, Any]]
             "en": flags.BY_NAME[name].label_en if name in flags.BY_NAME else name,
             "count": n,
             "left_out": name in policy.misuse.count,
+            "officer_excluded": name in policy.channels.officer_excluded,
         }
         for name, n in counts.items()
     ]
@@ -293,6 +295,7 @@ def render(m: Monthly, run: Run) -> str:
         ],
         unit_row=unit_row,
         unit_flags=flag_rows(unit_row["flags"], policy),
+        channels=[(c.label_vi, c.label_en, unit_row["channels"].get(c.input, 0)) for c in CHANNELS],
         reasons=_reasons(unit_row),
         not_enough=NOT_ENOUGH_DATA_VI,
         officers_chart=officers_chart(rows),

@@ -58,7 +58,7 @@ _NOW_NUMBERS = (
     "rank",
     "classification",
 )
-_NOW_MAPS = ("flags", "counts", "reasons", "reason_counts")
+_NOW_MAPS = ("flags", "channels", "counts", "reasons", "reason_counts")
 _BEFORE = (
     "previous_ratings",
     "previous_satisfied_pct",

@@ -28,6 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Engine
 
+from server.policy import ChannelRules
 from server.reporting.tally import tally_channels, tally_flags, tally_reasons, tally_services
 from server.storage.models import Rating, ServiceRecord
 from server.storage.rollups import (
@@ -50,6 +51,8 @@ from server.storage.rollups import (
 )
 
 Progress = Callable[[int, int, date], None]
+# As IngestRules counts by default: the shipped policy's `[channels] officer_excluded`.
+OFFICER_EXCLUDED = ChannelRules().officer_excluded
 RATING = Rating.__table__  # type: ignore[attr-defined]
 SERVICE = ServiceRecord.__table__  # type: ignore[attr-defined]
 
@@ -75,33 +78,54 @@ def flagged_sql(counted: Collection[str]) -> Any:
     return or_(*(marked.like(f"%,{flag},%") for flag in sorted(counted)))
 
 
-def _raw_ratings(conn: Connection, month: date, counted: Collection[str]) -> dict[Key, Values]:
-    empty: Any = literal_column("''")  # a literal, not a parameter: GROUP BY must match SELECT
-    counter = func.coalesce(RATING.c.counter_id, empty)
+def officer_sql(officer_excluded: Collection[str]) -> Any:
+    """SQL for the officer a rating counts for, '' for none (tally.officer_of)."""
+    empty: Any = literal_column("''")
     officer = func.coalesce(RATING.c.officer_id, empty)
+    if not officer_excluded:
+        return officer
+    return case((flagged_sql(officer_excluded), empty), else_=officer)
+
+
+def _raw_ratings(
+    conn: Connection, month: date, counted: Collection[str], officer_excluded: Collection[str]
+) -> dict[Key, Values]:
+    empty: Any = literal_column("''")  # a literal, not a parameter: GROUP BY must match SELECT
     flagged = flagged_sql(counted)
-    q = (
+    # The officer is worked out in a subquery and grouped by its name: an expression with the
+    # flags' LIKE parameters in both SELECT and GROUP BY is not the same expression to
+    # PostgreSQL.
+    each = (
         select(
             RATING.c.day,
-            counter,
-            officer,
+            func.coalesce(RATING.c.counter_id, empty).label("counter"),
+            officer_sql(officer_excluded).label("officer"),
             RATING.c.scale,
             RATING.c.score,
-            func.max(func.coalesce(RATING.c.unit_id, empty)),
-            func.count(),
-            func.sum(case((flagged, 1), else_=0)),
-            func.sum(case((and_(RATING.c.ticket.is_not(None), ~flagged), 1), else_=0)),
+            func.coalesce(RATING.c.unit_id, empty).label("unit"),
+            case((flagged, 1), else_=0).label("flagged"),
+            case((and_(RATING.c.ticket.is_not(None), ~flagged), 1), else_=0).label("ticketed"),
         )
         .where(RATING.c.day >= month, RATING.c.day <= month_end(month))
-        .group_by(RATING.c.day, counter, officer, RATING.c.scale, RATING.c.score)
+        .subquery()
     )
+    groups = (each.c.day, each.c.counter, each.c.officer, each.c.scale, each.c.score)
+    q = select(
+        *groups,
+        func.max(each.c.unit),
+        func.count(),
+        func.sum(each.c.flagged),
+        func.sum(each.c.ticketed),
+    ).group_by(*groups)
     return {
         (as_date(d), c, o, s, int(sc), u): (int(n), int(f), int(t))
         for d, c, o, s, sc, u, n, f, t in conn.execute(q)
     }
 
 
-def _raw_reasons(conn: Connection, month: date, counted: Collection[str]) -> dict[Key, Values]:
+def _raw_reasons(
+    conn: Connection, month: date, counted: Collection[str], officer_excluded: Collection[str]
+) -> dict[Key, Values]:
     q = select(
         RATING.c.day,
         RATING.c.counter_id,
@@ -110,17 +134,21 @@ def _raw_reasons(conn: Connection, month: date, counted: Collection[str]) -> dic
         RATING.c.reasons,
         RATING.c.flags,
     ).where(RATING.c.day >= month, RATING.c.day <= month_end(month), RATING.c.reasons != "")
-    return tally_reasons(conn.execute(q), counted)
+    return tally_reasons(conn.execute(q), counted, officer_excluded)
 
 
-def _raw_flags(conn: Connection, month: date) -> dict[Key, Values]:
+def _raw_flags(
+    conn: Connection, month: date, officer_excluded: Collection[str]
+) -> dict[Key, Values]:
     q = select(
         RATING.c.day, RATING.c.counter_id, RATING.c.officer_id, RATING.c.unit_id, RATING.c.flags
     ).where(RATING.c.day >= month, RATING.c.day <= month_end(month), RATING.c.flags != "")
-    return tally_flags(conn.execute(q))
+    return tally_flags(conn.execute(q), officer_excluded)
 
 
-def _raw_channels(conn: Connection, month: date, counted: Collection[str]) -> dict[Key, Values]:
+def _raw_channels(
+    conn: Connection, month: date, counted: Collection[str], officer_excluded: Collection[str]
+) -> dict[Key, Values]:
     q = select(
         RATING.c.day,
         RATING.c.counter_id,
@@ -129,7 +157,7 @@ def _raw_channels(conn: Connection, month: date, counted: Collection[str]) -> di
         RATING.c.input,
         RATING.c.flags,
     ).where(RATING.c.day >= month, RATING.c.day <= month_end(month))
-    return tally_channels(conn.execute(q), counted)
+    return tally_channels(conn.execute(q), counted, officer_excluded)
 
 
 def _raw_services(conn: Connection, month: date) -> dict[Key, Values]:
@@ -140,16 +168,20 @@ def _raw_services(conn: Connection, month: date) -> dict[Key, Values]:
 
 
 def _raw(
-    conn: Connection, family: Family, month: date, counted: Collection[str]
+    conn: Connection,
+    family: Family,
+    month: date,
+    counted: Collection[str],
+    officer_excluded: Collection[str],
 ) -> dict[Key, Values]:
     if family is RATINGS:
-        return _raw_ratings(conn, month, counted)
+        return _raw_ratings(conn, month, counted, officer_excluded)
     if family is REASONS:
-        return _raw_reasons(conn, month, counted)
+        return _raw_reasons(conn, month, counted, officer_excluded)
     if family is FLAGS:
-        return _raw_flags(conn, month)
+        return _raw_flags(conn, month, officer_excluded)
     if family is CHANNELS:
-        return _raw_channels(conn, month, counted)
+        return _raw_channels(conn, month, counted, officer_excluded)
     return _raw_services(conn, month)
 
 
@@ -224,16 +256,23 @@ def _replace(
         conn.execute(insert(table), [row(family, level, k, counts[k]) for k in sorted(counts)])
 
 
-def rebuild(engine: Engine, counted: Collection[str], progress: Progress | None = None) -> int:
+def rebuild(
+    engine: Engine,
+    counted: Collection[str],
+    progress: Progress | None = None,
+    *,
+    officer_excluded: Collection[str] = OFFICER_EXCLUDED,
+) -> int:
     """Recount every rollup from the raw rows, a month per transaction (a year's rows with its
-    last month); `counted` are the misuse flags the policy leaves out of scores. Returns how
-    many ratings were counted."""
+    last month); `counted` are the misuse flags the policy leaves out of scores,
+    `officer_excluded` those it leaves out of officers' (`[channels]`). Returns how many
+    ratings were counted."""
     months = months_with_ratings(engine)
     total = 0
     for i, month in enumerate(months):
         with _writer_lock(engine) as conn:
             for family in FAMILIES:
-                raw = _raw(conn, family, month, counted)
+                raw = _raw(conn, family, month, counted, officer_excluded)
                 _replace(conn, family, "day", month, month_end(month), raw)
                 _replace(conn, family, "month", month, month, summed_at(raw, month))
                 if _last_of_its_year(months, i):
@@ -298,7 +337,11 @@ def _compare_year(
 
 
 def check(
-    engine: Engine, counted: Collection[str], progress: Progress | None = None
+    engine: Engine,
+    counted: Collection[str],
+    progress: Progress | None = None,
+    *,
+    officer_excluded: Collection[str] = OFFICER_EXCLUDED,
 ) -> list[Mismatch]:
     """Recount from the raw rows and compare with the day and month rollups, and the year
     rollups with their months; nothing is written. Each month is compared in its own moment
@@ -309,7 +352,7 @@ def check(
     for i, month in enumerate(months):
         with _writer_lock(engine) as conn:
             for family in FAMILIES:
-                raw = _raw(conn, family, month, counted)
+                raw = _raw(conn, family, month, counted, officer_excluded)
                 mismatches += _compare_month(conn, family, month, raw)
                 if _last_of_its_year(months, i):
                     year = year_of(month)
@@ -321,7 +364,11 @@ def check(
 
 
 def check_snapshot(
-    conn: Connection, counted: Collection[str], progress: Progress | None = None
+    conn: Connection,
+    counted: Collection[str],
+    progress: Progress | None = None,
+    *,
+    officer_excluded: Collection[str] = OFFICER_EXCLUDED,
 ) -> tuple[int, list[Mismatch]]:
     """`check` within one read snapshot the caller holds (`hailong verify` proves the ratings
     in it first), without holding back ingest: every day, month and year row of every family
@@ -332,7 +379,7 @@ def check_snapshot(
     years: dict[str, dict[Key, Values]] = {}
     for i, month in enumerate(months):
         for family in FAMILIES:
-            raw = _raw(conn, family, month, counted)
+            raw = _raw(conn, family, month, counted, officer_excluded)
             mismatches += _compare_month(conn, family, month, raw)
             year = years.setdefault(family.name, {})
             for key, values in summed_at(raw, year_of(month)).items():

@@ -70,6 +70,7 @@ def row_dict(row: Row, scope: Scope | None) -> dict[str, Any]:
             "ratings": f.ratings,
             "flagged": f.flagged,
             "flags": row.flags,
+            "channels": row.channels,
             "counts": f.counts,
             "satisfied": f.satisfied,
             "satisfied_pct": f.satisfied_pct,

@@ -85,7 +85,8 @@ class Row:
     `rank` is by Wilson lower bound among the report's rows with at least the policy's minimum
     of ratings; the others are not ranked ("chưa đủ dữ liệu") and, for officers, not classified.
     `flags`: how many of the period's ratings carried each flag that occurs, whether the policy
-    left them out (`figures.flagged` counts those) or counted them.
+    left them out (`figures.flagged` counts those) or counted them; `channels`: the counted
+    ratings per input (button, touch, keyboard, web, paper), every input named.
     """
 
     id: str
@@ -95,6 +96,7 @@ class Row:
     figures: Figures
     previous: Figures | None = None  # its ratings only: no reasons, no response rate
     flags: dict[str, int] = field(default_factory=dict)
+    channels: dict[str, int] = field(default_factory=dict)
     ranked: bool = False
     rank: int | None = None
     classification: Classification | None = None
@@ -137,6 +139,7 @@ def build_rows(
             rank=standing.rank,
             classification=classify(fig, policy) if classified else None,
             flags=c.flag_counts(),
+            channels=c.channel_counts(flagged),
         )
         for e, c, fig, prev, standing in zip(entities, counts, now, before, standings, strict=True)
     ]
@@ -333,6 +336,7 @@ def build_report(
         figures=counts.figures(flagged),
         previous=combine(before.get(g) for g in groups).rating_figures(flagged),
         flags=counts.flag_counts(),
+        channels=counts.channel_counts(flagged),
     )
     return Report(
         query=query,

@@ -45,16 +45,28 @@ def is_flagged(flags: str, counted: Collection[str]) -> bool:
     return bool(flags) and any(flag in counted for flag in flags.split(","))
 
 
-def tally(rows: Iterable[Tallied], counted: Collection[str] = ()) -> dict[Key, Values]:
+def officer_of(r: Tallied, officer_excluded: Collection[str]) -> str:
+    """The officer a rating counts for: NO_OFFICER when nobody was on duty, or when it carries
+    a flag of the policy's `[channels] officer_excluded` (it still counts for its counter and
+    unit, and is not flagged as misuse for that; the stored rating keeps its officer)."""
+    if r.officer_id is None or is_flagged(r.flags, officer_excluded):
+        return NO_OFFICER
+    return r.officer_id
+
+
+def tally(
+    rows: Iterable[Tallied], counted: Collection[str] = (), officer_excluded: Collection[str] = ()
+) -> dict[Key, Values]:
     """Stored rating rows → (n, flagged, ticketed) per (day, counter, officer, scale, score,
-    unit); `counted` are the misuse flags that leave a rating out of scores. `ticketed` counts
-    only unflagged ratings with a ticket: a flagged rating is never a rated service."""
+    unit); `counted` are the misuse flags that leave a rating out of scores, `officer_excluded`
+    the flags that leave it out of any officer's (`officer_of`). `ticketed` counts only
+    unflagged ratings with a ticket: a flagged rating is never a rated service."""
     counts: dict[Key, Values] = {}
     for r in rows:
         key = (
             r.day,
             r.counter_id or "",
-            r.officer_id or NO_OFFICER,
+            officer_of(r, officer_excluded),
             r.scale,
             r.score,
             r.unit_id or "",
@@ -65,20 +77,25 @@ def tally(rows: Iterable[Tallied], counted: Collection[str] = ()) -> dict[Key, V
     return counts
 
 
-def tally_reasons(rows: Iterable[Tallied], counted: Collection[str] = ()) -> dict[Key, Values]:
+def tally_reasons(
+    rows: Iterable[Tallied], counted: Collection[str] = (), officer_excluded: Collection[str] = ()
+) -> dict[Key, Values]:
     """Stored rating rows → (n, flagged) per (day, counter, officer, reason, unit)."""
     counts: dict[Key, Values] = {}
     for r in rows:
         if not r.reasons:
             continue
         flagged = 1 if is_flagged(r.flags, counted) else 0
+        officer = officer_of(r, officer_excluded)
         for reason in r.reasons.split(","):
-            key = (r.day, r.counter_id or "", r.officer_id or NO_OFFICER, reason, r.unit_id or "")
+            key = (r.day, r.counter_id or "", officer, reason, r.unit_id or "")
             merge(counts, key, (1, flagged))
     return counts
 
 
-def tally_flags(rows: Iterable[Tallied]) -> dict[Key, Values]:
+def tally_flags(
+    rows: Iterable[Tallied], officer_excluded: Collection[str] = ()
+) -> dict[Key, Values]:
     """Stored rating rows → (n,) per (day, counter, officer, flag, unit): how many ratings
     carried each flag, flagged as misuse by the policy or not."""
     counts: dict[Key, Values] = {}
@@ -86,18 +103,26 @@ def tally_flags(rows: Iterable[Tallied]) -> dict[Key, Values]:
         for flag in r.flags.split(","):
             if not flag:
                 continue
-            key = (r.day, r.counter_id or "", r.officer_id or NO_OFFICER, flag, r.unit_id or "")
+            key = (
+                r.day,
+                r.counter_id or "",
+                officer_of(r, officer_excluded),
+                flag,
+                r.unit_id or "",
+            )
             merge(counts, key, (1,))
     return counts
 
 
-def tally_channels(rows: Iterable[Tallied], counted: Collection[str] = ()) -> dict[Key, Values]:
+def tally_channels(
+    rows: Iterable[Tallied], counted: Collection[str] = (), officer_excluded: Collection[str] = ()
+) -> dict[Key, Values]:
     """Stored rating rows → (n, flagged) per (day, counter, officer, input, unit): how many
     ratings came by each channel, and how many of those the policy left out."""
     counts: dict[Key, Values] = {}
     for r in rows:
         flagged = 1 if is_flagged(r.flags, counted) else 0
-        key = (r.day, r.counter_id or "", r.officer_id or NO_OFFICER, r.input, r.unit_id or "")
+        key = (r.day, r.counter_id or "", officer_of(r, officer_excluded), r.input, r.unit_id or "")
         merge(counts, key, (1, flagged))
     return counts
 

@@ -17,13 +17,14 @@ def rollups(args: argparse.Namespace) -> int:
         print(f"  {done}/{total} months ({month:%Y-%m})", file=sys.stderr, flush=True)
 
     runtime = console.runtime(args)
-    counted = runtime.policy.misuse.count  # a bad file: a clear PolicyError
+    policy = runtime.policy  # a bad file: a clear PolicyError
+    counted, apart = policy.misuse.count, policy.channels.officer_excluded
     with console.database_errors():
         if args.action == "rebuild":
-            total = recount.rebuild(runtime.engine, counted, progress)
+            total = recount.rebuild(runtime.engine, counted, progress, officer_excluded=apart)
             print(f"rollups rebuilt from {total} ratings")
             return 0
-        mismatches = recount.check(runtime.engine, counted, progress)
+        mismatches = recount.check(runtime.engine, counted, progress, officer_excluded=apart)
     for m in mismatches[:50]:
         print(m.describe())
     if len(mismatches) > 50:
@@ -50,7 +51,7 @@ def verify(args: argparse.Namespace) -> int:
     runtime = console.runtime(args)
     settings = runtime.settings
     key = runtime.chain_key_as_found()
-    counted = runtime.policy.misuse.count  # a bad file: a clear PolicyError
+    policy = runtime.policy  # a bad file: a clear PolicyError
     console.require_database(settings)
     shown = -100
 
@@ -68,8 +69,9 @@ def verify(args: argparse.Namespace) -> int:
         found = proof.prove(
             runtime.database_as_found(),
             key,
-            counted,
+            policy.misuse.count,
             anchors.anchor_path(settings),
+            officer_excluded=policy.channels.officer_excluded,
             require_anchors=args.require_anchors,
             ratings_progress=ratings,
             months_progress=months,

@@ -264,7 +264,7 @@ def test_report_callback_over_http_shows_the_reports_figures(demo_engine: Engine
     assert out[satisfaction.EMPTY]["hidden"] is True
     assert out[satisfaction.RULES]["hidden"] is False
     assert out[satisfaction.NOTICE]["hidden"] is True  # October is over
-    assert "2026-12-vi-du-2" in str(out[satisfaction.CAPTION]["children"])
+    assert "2026-12-vi-du-3" in str(out[satisfaction.CAPTION]["children"])
     assert out[satisfaction.URL]["search"] == "?period=2026-10&scope=officer"
 
 

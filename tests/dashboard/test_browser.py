@@ -84,13 +84,15 @@ def test_satisfaction_page_shows_officers_and_chart_without_console_errors(
     expect(cells(page, "rank").first).to_have_text("1")
     expect(cells(page, "satisfied_pct").first).to_have_text(re.compile(r"^\d+,\d\d %$"))
     expect(cells(page, "certain").first).to_have_text(re.compile(r"^\d+,\d\d – \d+,\d\d %$"))
+    # the channels the ratings came by, counted: "Nút 120 · Phím 8"
+    expect(cells(page, "channels").first).to_have_text(re.compile(r"^(Nút|Cảm ứng|Phím) \d"))
     expect(page.locator(f"#{satisfaction.KPI_CONFIDENCE}")).to_contain_text(
         "chắc chắn trong khoảng"
     )
     expect(page.locator(f"#{satisfaction.CHART} .legendtext").first).to_contain_text("Số đánh giá")
     expect(page.locator(f"#{satisfaction.REASONS} .barlayer .trace")).to_have_count(1)
     expect(page.locator(f"#{satisfaction.KPI_SATISFIED}")).to_contain_text("%")
-    expect(page.locator(f"#{satisfaction.CAPTION}")).to_contain_text("chính sách 2026-12-vi-du-2")
+    expect(page.locator(f"#{satisfaction.CAPTION}")).to_contain_text("chính sách 2026-12-vi-du-3")
     expect(page.locator(".header")).to_contain_text("Hài Lòng")
     expect(page.locator(".nav-link.active")).to_contain_text("Mức độ hài lòng")
     assert page.title() == satisfaction.PAGE["title"]

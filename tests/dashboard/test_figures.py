@@ -223,6 +223,21 @@ def test_flagged_ratings_are_counted_apart_and_only_scored_when_asked() -> None:
     assert included["CB-A"]["satisfied_pct_text"] == "87,10 %"  # 27 / 31
 
 
+def test_the_response_rate_and_the_channels_are_shown_where_known() -> None:
+    d = records(officers_content())["CB-D"]
+    assert (d["response_rate_text"], d["channels"]) == ("—", "—")  # no service, no rating
+    row = officers_content()["officers"][0]
+    channels = {"button": 1200, "touch": 0, "keyboard": 0, "web": 8, "paper": 3}
+    (shown,) = review_grid.records(
+        [{**row, "response_rate": 83.33, "channels": channels}], "officer", UNITS, OCTOBER
+    )
+    assert (shown["response_rate"], shown["response_rate_text"]) == (83.33, "83,33 %")
+    assert shown["channels"] == "Nút 1.200 · Web 8 · Giấy 3"
+    hidden = {**row, "channels": {}, "response_rate": None}  # a viewer's hidden row
+    (shown,) = review_grid.records([hidden], "officer", UNITS, OCTOBER)
+    assert (shown["channels"], shown["response_rate_text"]) == ("—", "—")
+
+
 def test_the_change_is_in_points_against_the_previous_period() -> None:
     by_id = records(officers_content())
 
@@ -241,7 +256,7 @@ def test_columns_per_report() -> None:
         return [c["field"] for c in review_grid.columns(scope)]
 
     first = ["ratings", "dissatisfied", "satisfied_pct", "certain", "change", "rank"]
-    then = ["happy_index", "flagged", "flags"]
+    then = ["happy_index", "response_rate", "channels", "flagged", "flags"]
     assert fields("officer") == ["name", "unit", *first, "suggestion", *then]
     assert fields("counter") == ["name", "unit", *first, *then]
     assert fields("field") == fields("unit") == ["name", *first, *then]
@@ -303,7 +318,7 @@ def test_caption_names_the_period_the_comparison_and_the_policy() -> None:
 
     assert caption.vi == (
         "Tháng 10/2026 (01/10/2026–31/10/2026) · so với tháng 9/2026 · chính sách "
-        "2026-12-vi-du-2 (Chính sách mẫu / Example policy) · cần ít nhất 30 lượt đánh giá để "
+        "2026-12-vi-du-3 (Chính sách mẫu / Example policy) · cần ít nhất 30 lượt đánh giá để "
         "xếp hạng · tính cả đánh giá có dấu hiệu bất thường"
     )
     assert caption.en.startswith("October 2026 · compared with September 2026 · policy 2026-12")

@@ -7,9 +7,10 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from server.ingest.store import IngestRules
+from server.ingest.store import IngestRules, store_rows
 from server.storage.db import make_engine, migrate
 from server.storage.models import (
     Assignment,
@@ -116,3 +117,15 @@ def seed_one_counter(engine_url: str, device_ids: tuple[str, ...]) -> None:
         )
         session.commit()
     engine.dispose()
+
+
+def stored_in(database_url: str, rows: list[RatingRow], now: datetime) -> Engine:
+    """A migrated database with seed_registry's counter and these rating rows stored through
+    `store_rows` (rollups and chain kept as the ingest keeps them)."""
+    engine = make_engine(database_url)
+    migrate(engine)
+    with Session(engine) as session:
+        seed_registry(session)
+        store_rows(session, rows, RULES, now)
+        session.commit()
+    return engine

@@ -64,7 +64,7 @@ def _vn4(unsatisfied: int, satisfied: int, neutral: int = 0) -> Figures:
 
 def test_default_policy() -> None:
     policy = load_policy(None)
-    assert policy.version == "2026-12-vi-du-2"
+    assert policy.version == "2026-12-vi-du-3"
     assert policy.source == BUILT_IN
     assert policy.min_ratings == 30
     assert policy.misuse == MisuseRules(3.0, 5, 60.0, False, flags.EXCLUDED_BY_DEFAULT)
@@ -146,6 +146,7 @@ def test_defaults_for_keys_left_out_match_the_shipped_file() -> None:
     assert policy.misuse == shipped.misuse
     assert policy.alerts == ()
     assert policy.office_hours == shipped.office_hours
+    assert policy.channels == shipped.channels
     assert policy.source == "minimal.toml"
 
 
@@ -185,6 +186,8 @@ def test_every_setting_is_documented() -> None:
         "burst_window_s",
         "require_service",
         "count",
+        "[channels]",
+        "officer_excluded",
         "[[classification]]",
         "code",
         "label_vi",
@@ -220,7 +223,7 @@ def test_the_example_message() -> None:
     ("text", "message"),
     [
         ("version = ", "not valid TOML"),
-        (CATCH_ALL, 'version is required, e.g. version = "2026-12-vi-du-2"'),
+        (CATCH_ALL, 'version is required, e.g. version = "2026-12-vi-du-3"'),
         ('version = ""\n' + CATCH_ALL, "version must be a non-empty string"),
         ('version = "  "\n' + CATCH_ALL, "version must be a non-empty string"),
         ("version = 3\n" + CATCH_ALL, "version must be a non-empty string .*, not 3"),
@@ -506,7 +509,7 @@ def test_classify_each_class(fig: Figures, code: str) -> None:
     result = classify(fig, load_policy(None))
     assert result is not None
     assert result.code == code
-    assert result.policy_version == "2026-12-vi-du-2"
+    assert result.policy_version == "2026-12-vi-du-3"
 
 
 def test_classify_texts() -> None:
@@ -519,29 +522,29 @@ def test_classify_texts() -> None:
     )
     assert good.rule == (
         "Hoàn thành tốt nhiệm vụ: tỷ lệ hài lòng từ 78 % trở lên và tỷ lệ “Không hài lòng” "
-        "không quá 5 % (chính sách 2026-12-vi-du-2)"
+        "không quá 5 % (chính sách 2026-12-vi-du-3)"
     )
     assert good.rule_en == (
         "Good completion of duties: satisfied share at least 78 % and “Dissatisfied” share at "
-        "most 5 % (policy 2026-12-vi-du-2)"
+        "most 5 % (policy 2026-12-vi-du-3)"
     )
     harshest = classify(_vn4(unsatisfied=10, satisfied=40, neutral=50), policy)
     assert harshest is not None
     assert harshest.rule == (
         "Không hoàn thành nhiệm vụ: ngay cả ước tính cao nhất của tỷ lệ hài lòng cũng không quá "
-        "60 % và có ít nhất 100 đánh giá (chính sách 2026-12-vi-du-2)"
+        "60 % và có ít nhất 100 đánh giá (chính sách 2026-12-vi-du-3)"
     )
     assert harshest.rule_en == (
         "Non-completion of duties: satisfied share at most 60 % even at its highest estimate and "
-        "at least 100 ratings (policy 2026-12-vi-du-2)"
+        "at least 100 ratings (policy 2026-12-vi-du-3)"
     )
     rest = classify(_vn4(unsatisfied=11, satisfied=19), policy)
     assert rest is not None
     assert rest.rule == (
-        "Hoàn thành nhiệm vụ: không thuộc các mức ở trên (chính sách 2026-12-vi-du-2)"
+        "Hoàn thành nhiệm vụ: không thuộc các mức ở trên (chính sách 2026-12-vi-du-3)"
     )
     assert rest.rule_en == (
-        "Completion of duties: none of the rules above applies (policy 2026-12-vi-du-2)"
+        "Completion of duties: none of the rules above applies (policy 2026-12-vi-du-3)"
     )
     assert [r.text("vi") for r in policy.classification][-1] == "các trường hợp còn lại"
     assert policy.classification[0].text("vi") == (

@@ -25,7 +25,7 @@ from server.storage import flags, rollups
 from server.storage.db import alembic_config, make_engine, migrate
 from server.storage.rows import RatingRow
 from server.timeutil import VN_TZ
-from tests.server.factories import RULES, seed_registry, stored_row
+from tests.server.factories import RULES, stored_in, stored_row
 from tests.server.reporting.test_monthly_report import cells
 
 POLICY = load_policy(None)
@@ -65,13 +65,7 @@ def _rows() -> list[RatingRow]:
 
 
 def _seeded(database_url: str) -> Engine:
-    engine = make_engine(database_url)
-    migrate(engine)
-    with Session(engine) as session:
-        seed_registry(session)
-        store_rows(session, _rows(), RULES, OCTOBER_6)
-        session.commit()
-    return engine
+    return stored_in(database_url, _rows(), OCTOBER_6)
 
 
 def _report(engine: Engine, scope: report_json.Scope, period: str) -> dict[str, Any]:

@@ -70,7 +70,7 @@ def test_the_pdf_is_an_a4_document_with_the_page_s_words_and_figures(pdf: Path) 
         "Nơi nhận:",
         "Lưu: VT, TTPVHCC.",
         "GIÁM ĐỐC",
-        "2026-12-vi-du-2",
+        "2026-12-vi-du-3",
     ):
         assert words in text, words
     assert "Citizen satisfaction report" not in text  # English lines are for the screen only
@@ -100,7 +100,7 @@ def test_each_pdf_is_audited_with_the_figures_of_the_page(client: TestClient) ->
     assert (pdf_run.actor, pdf_run.target) == ("hr", "unit:DH")
     detail = json.loads(pdf_run.detail)
     assert detail["sha256"] == json.loads(html_run.detail)["sha256"] and detail["sha256"] in page
-    assert detail["policy_version"] == "2026-12-vi-du-2"
+    assert detail["policy_version"] == "2026-12-vi-du-3"
 
 
 PRINTED = datetime(2026, 12, 31, 18, 0, tzinfo=UTC)  # 1 January 2027 in Vietnam

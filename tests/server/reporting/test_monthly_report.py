@@ -75,7 +75,7 @@ def test_the_page_holds_the_officers_table_totals_reasons_and_policy(client: Tes
     page = r.text
     assert "tháng 10 năm 2026" in page and "Phường Diên Hồng" in page
     assert "@media print" in page and "size: A4" in page and "<script" not in page
-    assert "phiên bản <strong>2026-12-vi-du-2</strong>" in page
+    assert "phiên bản <strong>2026-12-vi-du-3</strong>" in page
     assert "Chính sách mẫu / Example policy" in page
     assert "gợi ý cho người xem xét" in page and "suggestion to the reviewer" in page
     assert "Người lập:</td><td>head-dh" in page
@@ -91,7 +91,7 @@ def test_the_page_holds_the_officers_table_totals_reasons_and_policy(client: Tes
         "+10,00",
         "1 Bấm lại quá nhanh: 1",  # left out, and why
         "Hoàn thành tốt nhiệm vụ Căn cứ: tỷ lệ hài lòng từ 78 % trở lên và "
-        "tỷ lệ “Không hài lòng” không quá 5 % (chính sách 2026-12-vi-du-2)",
+        "tỷ lệ “Không hài lòng” không quá 5 % (chính sách 2026-12-vi-du-3)",
     ]
     assert b[:5] == ["chưa đủ dữ liệu", "Trần Văn Bình Công chức", "29", "100,00", "88,30 – 100,00"]
     assert b[-1] == "chưa đủ dữ liệu"
@@ -196,7 +196,7 @@ def test_each_print_is_audited_with_its_policy_version(client: TestClient) -> No
         event = session.exec(q.order_by(col(AuditEvent.id).desc())).first()
     assert event is not None and (event.actor, event.role, event.target) == ("hr", "hr", "unit:DH")
     detail = json.loads(event.detail)
-    assert (detail["month"], detail["policy_version"]) == ("2026-10", "2026-12-vi-du-2")
+    assert (detail["month"], detail["policy_version"]) == ("2026-10", "2026-12-vi-du-3")
     assert f"Mã lần lập (nhật ký):</td><td>{event.id}<" in page
     assert detail["sha256"] in page
 

@@ -90,6 +90,8 @@ def test_a_viewers_counters_of_one_officer_each_are_hidden_hrs_are_not(engine: E
     assert q1["name"] == "Quầy 1" and q1["suppressed_vi"] == "Ẩn: ít hơn 3 cán bộ"
     assert q1["ratings"] is q1["satisfied_pct"] is q1["previous_satisfied_pct"] is None
     assert q1["counts"] == q1["reasons"] == {} and q1["rank"] is None and not q1["ranked"]
+    assert q1["channels"] == {} and rows(hr)[0]["channels"]["button"] > 0  # its ratings by input
+    assert viewer["total"]["channels"] == hr["total"]["channels"]
     assert viewer["total"]["ratings"] == hr["total"]["ratings"] == 30 + 29 + 40  # 3 officers
     assert viewer["total"]["suppressed"] is False
     assert viewer["privacy"] == {"viewer_min_officers": 3, "suppressed_rows": 3}

@@ -41,6 +41,8 @@ A_OCTOBER = {
     "ratings": 30,  # the press a second after another is flagged and left out
     "flagged": 1,
     "flags": {"cooldown": 1},  # which flag, whether the policy left it out or not
+    # the counted ratings by channel, every channel named: all 30 by the unit's buttons
+    "channels": {"button": 30, "touch": 0, "keyboard": 0, "web": 0, "paper": 0},
     "counts": {"vn4": {"1": 1, "2": 2, "3": 7, "4": 20}},
     "satisfied": 27,
     "satisfied_pct": 90.0,  # 27 / 30
@@ -160,7 +162,7 @@ def test_officers_for_a_month_match_the_hand_computed_figures(engine: Engine) ->
     body = run(engine, "officer", "2026-10")
     assert body["period"]["label_vi"] == "Tháng 10/2026"
     assert body["previous"]["text"] == "2026-09"
-    assert (body["policy_version"], body["min_ratings"]) == ("2026-12-vi-du-2", 30)
+    assert (body["policy_version"], body["min_ratings"]) == ("2026-12-vi-du-3", 30)
     rows = by_id(body["officers"], "officer_id")
     a = rows["CB-A"]
     assert {k: a[k] for k in A_OCTOBER} == A_OCTOBER
@@ -168,7 +170,7 @@ def test_officers_for_a_month_match_the_hand_computed_figures(engine: Engine) ->
     assert a["classification"]["code"] == "good"  # 90 % satisfied, 3,33 % dissatisfied
     assert a["classification"]["rule"] == (
         "Hoàn thành tốt nhiệm vụ: tỷ lệ hài lòng từ 78 % trở lên và tỷ lệ “Không hài lòng” "
-        "không quá 5 % (chính sách 2026-12-vi-du-2)"
+        "không quá 5 % (chính sách 2026-12-vi-du-3)"
     )
     b = rows["CB-B"]
     assert (b["ratings"], b["satisfied_pct"], b["wilson_low"], b["wilson_high"]) == (
@@ -353,7 +355,7 @@ def test_the_api_answers_the_same_figures_and_records_the_run(client: TestClient
     assert (event.actor, event.role, event.action) == ("hr", "hr", "report.officer")
     assert event.client == "testclient"
     detail = json.loads(event.detail)
-    assert detail["policy_version"] == "2026-12-vi-du-2"
+    assert detail["policy_version"] == "2026-12-vi-du-3"
     assert detail["sha256"] == body["sha256"]
     assert detail["query"]["period"] == "2026-10"
 
