@@ -15,8 +15,10 @@ from fastapi.testclient import TestClient
 from openpyxl import Workbook, load_workbook
 from sqlmodel import Session, col, select
 
+from devtools.paper_screenshot import paper_workbook
 from server.channels.paper import rating_id
 from server.channels.paper_sheet import PHIEU
+from server.storage import rollups
 from server.storage.channels import PAPER_DEVICE, PaperBatch, PaperForm
 from server.storage.models import AuditEvent, Rating
 from server.web.api import deps
@@ -58,26 +60,6 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient
         yield client, {role: login(client, role) for role in ("admin", "hr", "unit_head")}
 
 
-def workbook(rows: Sequence[Sequence[Any]], template: bytes | None = None) -> bytes:
-    """The forms typed into the template's phieu sheet (or a bare sheet with the id row)."""
-    if template is not None:
-        book = load_workbook(io.BytesIO(template))
-        ws = book["phieu"]
-    else:
-        book = Workbook()
-        ws = book.active
-        assert ws is not None
-        ws.title = "phieu"
-        ws.append(list(PHIEU.column_ids))
-    first = 3
-    for offset, values in enumerate(rows):
-        for index, value in enumerate(values, 1):
-            ws.cell(first + offset, index, value)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
 def csv_file(rows: Sequence[Sequence[Any]]) -> bytes:
     lines = [",".join(PHIEU.column_ids)]
     lines += [",".join("" if v is None else f'"{v}"' for v in row) for row in rows]
@@ -101,6 +83,18 @@ def paper_ratings(client: TestClient, unit_id: str = "DH") -> list[Rating]:
                 .order_by(col(Rating.seq))
             ).all()
         )
+
+
+def channel_counts(client: TestClient) -> dict[tuple[str, str, str], int]:
+    """The per-channel rollup of unit DH, as every report row's `channels` reads it."""
+    table = rollups.CHANNELS.tables["day"]
+    with Session(client.app.state.engine) as session:  # type: ignore[attr-defined]
+        rows = session.execute(
+            select(table.c.counter_id, table.c.officer_id, table.c.input, table.c.n).where(
+                table.c.unit_id == "DH"
+            )
+        ).all()
+    return {(c, o, i): n for c, o, i, n in rows}
 
 
 def template(client: TestClient, headers: dict) -> bytes:
@@ -131,7 +125,7 @@ def test_three_forms_make_three_paper_ratings_and_again_none(
     world: tuple[TestClient, dict],
 ) -> None:
     client, who = world
-    content = workbook(FORMS, template(client, who["hr"]))
+    content = paper_workbook(FORMS, template(client, who["hr"]))
     dry = upload(client, who["hr"], content, dry_run=True)
     assert dry.status_code == 200, dry.text
     assert (dry.json()["forms"], dry.json()["created"], dry.json()["written"]) == (3, 0, False)
@@ -150,6 +144,11 @@ def test_three_forms_make_three_paper_ratings_and_again_none(
         (None, None, date(2026, 10, 7), "vn3", 2, "", None),
     ]
     assert {x.device_id for x in stored} == {PAPER_DEVICE}
+    assert channel_counts(client) == {
+        ("DH-Q1", "CB-0042", "paper"): 1,
+        ("DH-Q1", "", "paper"): 1,  # the rollups key nobody as ''
+        ("", "", "paper"): 1,
+    }
     assert stored[0].id == rating_id("DH", "PKS-0001")
     assert stored[0].pressed_at.replace(tzinfo=UTC) == datetime(2026, 10, 5, 5, 0, tzinfo=UTC)
     with Session(client.app.state.engine) as session:  # type: ignore[attr-defined]
@@ -216,7 +215,7 @@ def test_any_error_enters_nothing_and_each_is_named(world: tuple[TestClient, dic
         ["E-11", "DH", None, "no-field", None, "32/10/2026", 1, None, None],
     ]
     before = len(paper_ratings(client))
-    r = upload(client, who["hr"], workbook(rows))
+    r = upload(client, who["hr"], paper_workbook(rows))
     assert r.status_code == 422, r.text
     errors = [(e["row"], e["column"]) for e in r.json()["errors"]]
     assert errors == [
@@ -238,13 +237,13 @@ def test_any_error_enters_nothing_and_each_is_named(world: tuple[TestClient, dic
     assert "hàng 3" in messages[10]["message_vi"]
     assert r.json()["refused_rows"] == list(range(4, 14))
     assert len(paper_ratings(client)) == before
-    dry = upload(client, who["hr"], workbook(rows[:1]), dry_run=True)
+    dry = upload(client, who["hr"], paper_workbook(rows[:1]), dry_run=True)
     assert dry.json()["forms"] == 1 and not dry.json()["written"]
 
 
 def test_a_unit_head_may_not_enter_forms(world: tuple[TestClient, dict]) -> None:
     client, who = world
-    r = upload(client, who["unit_head"], workbook(FORMS[:1]))
+    r = upload(client, who["unit_head"], paper_workbook(FORMS[:1]))
     assert r.status_code == 403
     assert client.get("/api/v1/paper/template", headers=who["unit_head"]).status_code == 403
 
