@@ -94,7 +94,9 @@ def enter_forms(
         report.refused_rows = checked.refused_rows()
         return report
     try:
-        batch_id, created = _store(session, rules, checked.forms, file_name, access, now, client)
+        batch_id, created = store_forms(
+            session, rules, checked.forms, file_name, access, now, client
+        )
     except IntegrityError:
         # Another upload entered some of these forms between the check and the commit.
         session.rollback()
@@ -106,7 +108,7 @@ def enter_forms(
     return report
 
 
-def _store(
+def store_forms(
     session: Session,
     rules: IngestRules,
     forms: list[Form],
@@ -115,6 +117,9 @@ def _store(
     now: datetime,
     client: str | None,
 ) -> tuple[int, int]:
+    """Store checked forms as one batch and commit; the batch id and how many were stored.
+    Raises IntegrityError when any of them was stored since it was checked (the caller rolls
+    back): its rating id or its form number is taken."""
     batch = PaperBatch(entered_by=access.username, entered_at=now, filename=file_name, forms=0)
     session.add(batch)
     session.flush()
