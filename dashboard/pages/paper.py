@@ -21,6 +21,7 @@ from server.access.roles import ENTER_PAPER, Access
 from server.channels import paper
 from server.channels.paper_template import template_workbook
 from server.registry.importing import UnreadableFile
+from server.registry.importing.reading import MAX_BYTES
 
 PAGE = {
     "path": "/paper",
@@ -30,7 +31,6 @@ PAGE = {
     "order": 3,
     "roles": ENTER_PAPER,
 }
-MAX_BYTES = 5 * 1024 * 1024  # the service's own limit (server/registry/importing/reading.py)
 
 IDS = UploadIds("paper")
 UPLOAD, FILE_NAME, CHECK, RUN = IDS.upload, IDS.file_name, IDS.check, IDS.run
@@ -68,7 +68,7 @@ def layout(**_query: str) -> html.Div:
                 *upload_form(
                     IDS,
                     ".xlsx,.csv",
-                    MAX_BYTES,
+                    MAX_BYTES,  # the service's own limit
                     (
                         "Kéo thả hoặc bấm để chọn tệp XLSX hoặc CSV",
                         "Drop or click to choose an XLSX or CSV file",
