@@ -31,6 +31,7 @@ from dashboard.pages import (
     importing,
     officer,
     officers,
+    paper,
     rota,
     satisfaction,
     unit,
@@ -38,6 +39,7 @@ from dashboard.pages import (
     users,
 )
 from server.access.roles import Forbidden
+from server.ingest.store import IngestRules
 from server.policy import Policy
 from server.reporting.reports import default_policy
 
@@ -52,6 +54,7 @@ PAGES: tuple[ModuleType, ...] = (
     officers,
     rota,
     importing,
+    paper,
     users,
     officer,  # the drill-down pages: opened from the review's rows, not in the header
     unit,
@@ -87,6 +90,7 @@ def create_dash(
     accounts: Callable[[], sources.DeviceAccounts | None] | None = None,
     registry_changed: Callable[[], None] | None = None,
     alert_webhook: bool = False,
+    ingest_rules: IngestRules | None = None,
 ) -> Dash:
     """The dashboard, reading through `session_factory()` (a context manager yielding a Session).
 
@@ -94,6 +98,7 @@ def create_dash(
     ranks and classifies as the API does: the server passes its own. The registry screens write
     devices with `accounts()` (the server's broker accounts; None: device writes are refused)
     and call `registry_changed()` after each write, as the API refreshes the units' Configs.
+    Paper forms are stored with `ingest_rules` (None: the page refuses to enter them).
     """
     app = Dash(
         __name__,
@@ -119,6 +124,7 @@ def create_dash(
             accounts=accounts or sources.Sources.accounts,
             registry_changed=registry_changed or sources.Sources.registry_changed,
             alert_webhook=alert_webhook,
+            ingest_rules=ingest_rules,
         ),
     )
     app.server.register_error_handler(Forbidden, _forbidden)

@@ -18,6 +18,7 @@ from sqlmodel import Session
 
 from hailong.mqtt import MqttTarget
 from server.access.roles import Access, from_scope
+from server.ingest.store import IngestRules
 from server.policy import Policy
 from server.reporting.reports import default_policy
 from server.timeutil import vn_day
@@ -68,6 +69,8 @@ class Sources:
     accounts: Callable[[], DeviceAccounts | None] = _no_accounts
     registry_changed: Callable[[], None] = _nothing
     alert_webhook: bool = False  # whether alerts are sent to a webhook (the panel says so)
+    # How the server stores ratings it takes itself (paper forms): None, no such writes here.
+    ingest_rules: IngestRules | None = None
 
 
 def install(server: Flask, sources: Sources) -> None:

@@ -7,12 +7,14 @@ each launch a fresh temporary profile, which is the fresh `--user-data-dir` Chro
 
 from __future__ import annotations
 
+import argparse
 import os
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import uvicorn
 from a2wsgi import WSGIMiddleware
@@ -141,3 +143,16 @@ def wait_for_satisfaction_page(page: Page, name: str) -> None:
     expect(page.locator(f"#{satisfaction.CHART} .scatterlayer .trace")).to_have_count(
         2, timeout=WAIT_MS
     )
+
+
+def photograph(
+    argv: list[str] | None, module: str, doc: str | None, take: Callable[[Browser, Path], object]
+) -> int:
+    """The command line of a screenshot tool (`python -m <module> docs`): `take(browser,
+    folder)` in a launched Chromium."""
+    parser = argparse.ArgumentParser(prog=f"python -m {module}", description=doc)
+    parser.add_argument("folder", type=Path, help="where to write the PNGs: docs")
+    folder = parser.parse_args(argv).folder
+    with chromium() as browser:
+        take(browser, folder)
+    return 0

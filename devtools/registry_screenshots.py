@@ -7,7 +7,6 @@ mounted as in production and photographs it in Chromium, so the pictures are nev
 
 from __future__ import annotations
 
-import argparse
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,12 +17,13 @@ from playwright.sync_api import Browser, ViewportSize, expect
 
 from dashboard.app import create_dash
 from dashboard.pages import devices
-from devtools.browser import WAIT_MS, chromium, mounted, serve
+from devtools.browser import WAIT_MS, mounted, photograph, serve
 from devtools.dashboard_demo import OFFICERS, seed_registry
 from hailong.mqtt import MqttTarget
 from server.access.auth import add_user
 from server.access.roles import Access
 from server.broker.dynsec import BrokerAccounts
+from server.ingest.store import IngestRules
 from server.storage.db import make_engine, migrate, session_scope
 from server.storage.models import CounterField, ServiceField
 
@@ -66,15 +66,22 @@ def seed(engine_url: str, now: datetime) -> None:
 
 
 @contextmanager
-def demo_dashboard(access: Access, now: datetime | None = None) -> Iterator[str]:
-    """The dashboard over a fresh demo registry, seen by `access`; yields its base URL."""
+def demo_dashboard(
+    access: Access, now: datetime | None = None, ingest_rules: IngestRules | None = None
+) -> Iterator[str]:
+    """The dashboard over a fresh demo registry, seen by `access`; yields its base URL.
+    With `ingest_rules` its pages may store ratings (paper forms)."""
     with tempfile.TemporaryDirectory(prefix="hailong-registry-") as tmp:
         url = f"sqlite:///{tmp}/demo.db"
         seed(url, now or datetime.now(UTC))
         engine = make_engine(url)
         try:
             accounts = BrokerAccounts(BROKER, BROKER)
-            app = create_dash(lambda: session_scope(engine), accounts=lambda: accounts)
+            app = create_dash(
+                lambda: session_scope(engine),
+                accounts=lambda: accounts,
+                ingest_rules=ingest_rules,
+            )
             with serve(mounted(app, access)) as base:
                 yield f"{base}/dashboard"
         finally:
@@ -100,14 +107,7 @@ def take(browser: Browser, folder: Path) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m devtools.registry_screenshots", description=__doc__
-    )
-    parser.add_argument("folder", type=Path, help="where to write the PNGs: docs")
-    folder = parser.parse_args(argv).folder
-    with chromium() as browser:
-        take(browser, folder)
-    return 0
+    return photograph(argv, "devtools.registry_screenshots", __doc__, take)
 
 
 if __name__ == "__main__":

@@ -8,8 +8,6 @@ what each sheet created, updated and left unchanged, and every error by sheet, r
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,6 +16,7 @@ from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
 from dashboard import import_view, registry_view, sources
 from dashboard.components import bilingual, card, grid, page_title, refused_page
 from dashboard.import_jobs import JOBS, Progress
+from dashboard.upload_form import UploadIds, decode, show_file_name, upload_form
 from hailong.errors import BrokerError
 from server.access.roles import ADMINISTER, Access
 from server.registry import importing
@@ -34,12 +33,9 @@ PAGE = {
 POLL_MS = 700
 MAX_BYTES = 20 * 1024 * 1024  # a province's registry is far smaller
 
-UPLOAD = "import-upload"
-FILE_NAME = "import-file-name"
-CHECK = "import-check"
-RUN = "import-run"
-TEMPLATE = "import-template"
-TEMPLATE_DOWNLOAD = "import-template-download"
+IDS = UploadIds("import")
+UPLOAD, FILE_NAME, CHECK, RUN = IDS.upload, IDS.file_name, IDS.check, IDS.run
+TEMPLATE, TEMPLATE_DOWNLOAD = IDS.template, IDS.template_download
 JOB = "import-job"
 POLL = "import-poll"
 PROGRESS = "import-progress"
@@ -61,33 +57,15 @@ def layout(**_query: str) -> html.Div:
             card(
                 "Tệp nhập",
                 "File to import",
-                dcc.Upload(
-                    html.Div(
-                        bilingual(
-                            "Kéo thả hoặc bấm để chọn tệp XLSX hoặc zip (CSV)",
-                            "Drop or click to choose an XLSX workbook or a zip of CSV files",
-                        )
+                *upload_form(
+                    IDS,
+                    ".xlsx,.zip",
+                    MAX_BYTES,
+                    (
+                        "Kéo thả hoặc bấm để chọn tệp XLSX hoặc zip (CSV)",
+                        "Drop or click to choose an XLSX workbook or a zip of CSV files",
                     ),
-                    id=UPLOAD,
-                    accept=".xlsx,.zip",
-                    max_size=MAX_BYTES,
-                    className="upload",
-                ),
-                html.Div(id=FILE_NAME, className="file-name"),
-                html.Div(
-                    [
-                        html.Button(bilingual("Kiểm tra", "Check"), id=CHECK, className="button"),
-                        html.Button(
-                            bilingual("Nhập", "Import"), id=RUN, className="button primary"
-                        ),
-                        html.Button(
-                            bilingual("Tải tệp mẫu", "Download the template"),
-                            id=TEMPLATE,
-                            className="button",
-                        ),
-                        dcc.Download(id=TEMPLATE_DOWNLOAD),
-                    ],
-                    className="links",
+                    ("Nhập", "Import"),
                 ),
                 html.Div(id=PROGRESS, className="form-message"),
             ),
@@ -109,15 +87,6 @@ def layout(**_query: str) -> html.Div:
             dcc.Interval(id=POLL, interval=POLL_MS, disabled=True),
         ]
     )
-
-
-def decode(contents: str) -> bytes:
-    """dcc.Upload's `data:…;base64,…` as the file's bytes."""
-    _, _, encoded = contents.partition(",")
-    try:
-        return base64.b64decode(encoded, validate=True)
-    except binascii.Error:
-        raise ValueError("Không đọc được tệp tải lên / the upload could not be read") from None
 
 
 def _no_broker(_passwords: Mapping[str, str]) -> None:
@@ -191,9 +160,7 @@ def poll(access: Access, job: dict[str, Any] | None) -> Shown:
 
 
 def register_callbacks(app: Dash) -> None:
-    @app.callback(Output(FILE_NAME, "children"), Input(UPLOAD, "filename"))
-    def chosen(filename: str | None) -> str:
-        return f"Tệp đã chọn / chosen file: {filename}" if filename else ""
+    show_file_name(app, IDS)
 
     @app.callback(
         Output(TEMPLATE_DOWNLOAD, "data"), Input(TEMPLATE, "n_clicks"), prevent_initial_call=True

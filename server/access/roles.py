@@ -37,6 +37,9 @@ PRINT_MONTHLY = ("admin", "hr", "unit_head")  # the printable month names every 
 OFFICER_PAGE = ("admin", "hr", "unit_head", "officer")
 UNIT_PAGE = ("admin", "hr", "unit_head")
 COMPARE_UNITS = ("admin", "hr")
+# Paper survey forms: hr and admins enter any unit's; a unit_head may not (their own unit's
+# forms would score their own officers).
+ENTER_PAPER = ("admin", "hr")
 NAME_FIELDS = ("officer_id", "name", "title")  # what a viewer's rows leave out
 
 

@@ -28,6 +28,7 @@ from server.web.api.deps import TOKEN_COOKIE, forbidden_response, validation_res
 from server.web.api.devices import devices_api
 from server.web.api.fleet import fleet_api
 from server.web.api.importing import importing_api
+from server.web.api.paper import paper_api
 from server.web.api.reports import reports_api
 from server.web.api.rota import rota_api
 from server.web.api.routes import api, router
@@ -82,6 +83,7 @@ def create_app(
     app.state.ingest = None
     app.state.accounts = BrokerAccounts.from_settings(settings)
     app.state.policy = runtime.policy  # the dashboard's too, so ranks and classes match
+    app.state.ingest_rules = runtime.ingest_rules  # the server's own channels store with them
     app.add_exception_handler(Forbidden, forbidden_response)
     app.add_exception_handler(RequestValidationError, validation_response)
     app.include_router(router)
@@ -93,6 +95,7 @@ def create_app(
     app.include_router(fleet_api)
     app.include_router(services_api)
     app.include_router(importing_api)
+    app.include_router(paper_api)
     app.include_router(rota_api)
     app.include_router(login_router)
     script_hashes: Sequence[str] = ()

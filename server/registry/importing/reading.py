@@ -75,20 +75,41 @@ def read_upload(content: bytes) -> Upload:
         raise too_large(len(content))
     if not content.startswith(_ZIP_MAGIC):
         raise _not_readable("tệp không phải XLSX hay zip", "the file is neither XLSX nor zip")
+    archive = open_zip(content)
+    if archive is None:
+        raise _not_readable("tệp zip bị hỏng", "the zip file is damaged")
+    if is_workbook(archive):
+        found = workbook_rows(content)
+        if found is None:
+            raise _not_readable("không mở được tệp XLSX", "the XLSX workbook cannot be opened")
+        return _upload(found)
+    return _read_csv_zip(archive)
+
+
+def is_zip(content: bytes) -> bool:
+    return content.startswith(_ZIP_MAGIC)
+
+
+def open_zip(content: bytes) -> zipfile.ZipFile | None:
+    """The archive (an XLSX is one too), None when damaged; raises `FileTooLarge` when it
+    would unpack to more than MAX_UNPACKED."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(content))
         unpacked = sum(info.file_size for info in archive.infolist())
     except _DAMAGED:
-        raise _not_readable("tệp zip bị hỏng", "the zip file is damaged") from None
+        return None
     if unpacked > MAX_UNPACKED:
         raise too_large(unpacked)
-    names = archive.namelist()
-    if "xl/workbook.xml" in names:
-        return _read_workbook(content)
-    return _read_csv_zip(archive)
+    return archive
 
 
-def _read_workbook(content: bytes) -> Upload:
+def is_workbook(archive: zipfile.ZipFile) -> bool:
+    return "xl/workbook.xml" in archive.namelist()
+
+
+def workbook_rows(content: bytes) -> dict[str, list[tuple[int, Sequence[Any]]]] | None:
+    """Each sheet's non-empty rows by the sheet's title, with their row numbers; None when
+    openpyxl cannot open the workbook."""
     found: dict[str, list[tuple[int, Sequence[Any]]]] = {}
     try:
         book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
@@ -99,10 +120,14 @@ def _read_workbook(content: bytes) -> Upload:
         finally:
             book.close()
     except Exception:  # openpyxl raises many kinds for a damaged workbook
-        raise _not_readable(
-            "không mở được tệp XLSX", "the XLSX workbook cannot be opened"
-        ) from None
-    return _upload(found)
+        return None
+    return found
+
+
+def csv_rows(body: str) -> list[tuple[int, Sequence[Any]]]:
+    """A CSV file's non-empty records with their numbers (comma or semicolon separated)."""
+    records = csv.reader(io.StringIO(body, newline=""), dialect=_dialect(body))
+    return [(n, r) for n, r in enumerate(records, 1) if any_(r)]
 
 
 def _read_csv_zip(archive: zipfile.ZipFile) -> Upload:
@@ -132,8 +157,7 @@ def _read_csv_zip(archive: zipfile.ZipFile) -> Upload:
                 )
             )
             continue
-        records = csv.reader(io.StringIO(body, newline=""), dialect=_dialect(body))
-        found[sheet_name] = [(n, r) for n, r in enumerate(records, 1) if any_(r)]
+        found[sheet_name] = csv_rows(body)
     if not found and not errors:
         raise _not_readable("tệp zip không có tệp .csv nào", "the zip holds no .csv file")
     upload = _upload(found)
@@ -168,7 +192,7 @@ def _upload(found: dict[str, list[tuple[int, Sequence[Any]]]]) -> Upload:
                 _sheet_error(name, 0, "", "sheet này có hai lần", "this sheet is given twice")
             )
             continue
-        read = _sheet(sheet, rows, upload.errors)
+        read = sheet_rows(sheet, rows, upload.errors)
         if read is not None:
             upload.sheets[sheet.id] = read
     return upload
@@ -186,7 +210,7 @@ def _sheet_error(sheet: str, row: int, column: str, vi: str, en: str) -> RowErro
     return RowError(sheet=sheet, row=row, column=column, message_vi=vi, message_en=en)
 
 
-def _sheet(
+def sheet_rows(
     sheet: sheets.Sheet, rows: list[tuple[int, Sequence[Any]]], errors: list[RowError]
 ) -> SheetRows | None:
     """The column ids are in the first of the first two rows that names any; the data below."""

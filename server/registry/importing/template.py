@@ -7,6 +7,7 @@ and `huong_dan` explains each column in Vietnamese and English. All of it comes 
 from __future__ import annotations
 
 import io
+from collections.abc import Collection
 
 from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
@@ -43,13 +44,7 @@ def template_workbook() -> bytes:
     assert first is not None
     book.remove(first)
     for sheet in sheets.SHEETS.values():
-        ws = book.create_sheet(sheet.id)
-        _header(ws, sheet, 1)
-        for index, column in enumerate(sheet.columns, 1):
-            if column.kind in _TEXT_KINDS:
-                for row in range(3, TEXT_ROWS + 3):
-                    ws.cell(row, index).number_format = "@"
-        ws.freeze_panes = "A3"
+        lay_out(book.create_sheet(sheet.id), sheet, _TEXT_KINDS)
     _examples(book.create_sheet(sheets.EXAMPLE_SHEET))
     _help(book.create_sheet(sheets.HELP_SHEET))
     out = io.BytesIO()
@@ -57,7 +52,18 @@ def template_workbook() -> bytes:
     return out.getvalue()
 
 
-def _header(ws: Worksheet, sheet: sheets.Sheet, row: int) -> None:
+def lay_out(ws: Worksheet, sheet: sheets.Sheet, text_kinds: Collection[str]) -> None:
+    """A sheet to fill in: the headers, and the cells of columns of `text_kinds` formatted as
+    text (so 001 stays 001) from row 3."""
+    write_header(ws, sheet, 1)
+    for index, column in enumerate(sheet.columns, 1):
+        if column.kind in text_kinds:
+            for row in range(3, TEXT_ROWS + 3):
+                ws.cell(row, index).number_format = "@"
+    ws.freeze_panes = "A3"
+
+
+def write_header(ws: Worksheet, sheet: sheets.Sheet, row: int) -> None:
     for index, column in enumerate(sheet.columns, 1):
         title = ws.cell(row, index, column.header_vi + (" *" if column.required else ""))
         title.font = _BOLD
@@ -72,7 +78,7 @@ def _examples(ws: Worksheet) -> None:
     row = 1
     for sheet in sheets.SHEETS.values():
         ws.cell(row, 1, f"{sheet.id} — {sheet.title_vi} / {sheet.title_en}").font = _BOLD
-        _header(ws, sheet, row + 1)
+        write_header(ws, sheet, row + 1)
         examples = [[c.example for c in sheet.columns]]
         if sheet.id == "rota":
             second = dict(zip(sheet.column_ids, examples[0], strict=True))

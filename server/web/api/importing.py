@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response, UploadFile, status
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from hailong.errors import BrokerError
 from server.registry.importing import (
@@ -31,6 +34,32 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+def read_file(file: UploadFile) -> bytes:
+    """The upload's bytes, refused (FileTooLarge) once over MAX_BYTES without reading more."""
+    content = file.file.read(MAX_BYTES + 1)
+    if len(content) > MAX_BYTES:
+        raise too_large(len(content))
+    return content
+
+
+@contextmanager
+def upload_refusals() -> Iterator[None]:
+    """A file too large: 413; a file that is not what the route reads: 415."""
+    try:
+        yield
+    except FileTooLarge as exc:
+        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, str(exc)) from None
+    except UnreadableFile as exc:
+        raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, str(exc)) from None
+
+
+def refused(report: BaseModel) -> JSONResponse:
+    """A report with errors in the file: 422, with the report as the body."""
+    return JSONResponse(
+        report.model_dump(mode="json"), status_code=status.HTTP_422_UNPROCESSABLE_CONTENT
+    )
+
+
 @importing_api.post("/import", responses=_RESPONSES)
 def import_file(
     file: UploadFile,
@@ -41,31 +70,23 @@ def import_file(
 ) -> ImportReport:
     """Units, fields, counters, officers, devices and rota rows, each created, updated or left
     unchanged by its id; any error and nothing is written (docs/registry-import.md)."""
-    content = file.file.read(MAX_BYTES + 1)
     try:
-        if len(content) > MAX_BYTES:
-            raise too_large(len(content))
-        report = import_registry(
-            session,
-            content,
-            file.filename or "upload",
-            access=access,
-            put_accounts=request.app.state.accounts.put_devices,
-            dry_run=dry_run,
-            client=client_address(request),
-        )
-    except FileTooLarge as exc:
-        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, str(exc)) from None
-    except UnreadableFile as exc:
-        raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, str(exc)) from None
+        with upload_refusals():
+            report = import_registry(
+                session,
+                read_file(file),
+                file.filename or "upload",
+                access=access,
+                put_accounts=request.app.state.accounts.put_devices,
+                dry_run=dry_run,
+                client=client_address(request),
+            )
     except BrokerError as exc:
         raise HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE, f"nothing was imported: {exc}"
         ) from None
     if report.errors:
-        return JSONResponse(  # type: ignore[return-value]
-            report.model_dump(mode="json"), status_code=status.HTTP_422_UNPROCESSABLE_CONTENT
-        )
+        return refused(report)  # type: ignore[return-value]
     ingest = getattr(request.app.state, "ingest", None)
     if report.written and ingest is not None:
         ingest.request_config_refresh()

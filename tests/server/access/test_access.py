@@ -29,6 +29,7 @@ EVERYONE = frozenset({*ROLES, ANONYMOUS})
 LOGGED_IN = frozenset(ROLES)
 REGISTRY = frozenset({"admin", "hr", "unit_head"})
 ADMIN = frozenset({"admin"})
+PAPER = frozenset({"admin", "hr"})  # paper survey forms: any unit's, never a unit_head's own
 LOGOUT = "/api/v1/auth/logout"
 
 # Every /api/v1 route and the roles allowed to call it; a route missing here fails
@@ -74,6 +75,8 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/fleet"): REGISTRY,
     ("POST", "/api/v1/import"): ADMIN,
     ("GET", "/api/v1/import/template"): ADMIN,
+    ("POST", "/api/v1/paper"): PAPER,
+    ("GET", "/api/v1/paper/template"): PAPER,
 }
 # A route that checks the role in its body does so only once its parameters are valid, so
 # every call carries these; the unit_head's and the officer's records are all in DH.
