@@ -28,10 +28,12 @@ from server.web.api.deps import TOKEN_COOKIE, forbidden_response, validation_res
 from server.web.api.devices import devices_api
 from server.web.api.fleet import fleet_api
 from server.web.api.importing import importing_api
+from server.web.api.qr_cards import qr_cards_api
 from server.web.api.reports import reports_api
 from server.web.api.rota import rota_api
 from server.web.api.routes import api, router
 from server.web.api.services import services_api
+from server.web.citizen import citizen
 from server.web.login import LOGIN_PATH, LoginRequired
 from server.web.login import router as login_router
 from server.web.security import WebGuard
@@ -82,6 +84,7 @@ def create_app(
     app.state.ingest = None
     app.state.accounts = BrokerAccounts.from_settings(settings)
     app.state.policy = runtime.policy  # the dashboard's too, so ranks and classes match
+    app.state.ingest_rules = runtime.ingest_rules  # the server's own channels store by them
     app.add_exception_handler(Forbidden, forbidden_response)
     app.add_exception_handler(RequestValidationError, validation_response)
     app.include_router(router)
@@ -94,6 +97,8 @@ def create_app(
     app.include_router(services_api)
     app.include_router(importing_api)
     app.include_router(rota_api)
+    app.include_router(qr_cards_api)
+    app.include_router(citizen)
     app.include_router(login_router)
     script_hashes: Sequence[str] = ()
     if dashboard is not None:

@@ -74,6 +74,7 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/fleet"): REGISTRY,
     ("POST", "/api/v1/import"): ADMIN,
     ("GET", "/api/v1/import/template"): ADMIN,
+    ("GET", "/api/v1/units/{unit_id}/qr-cards.pdf"): frozenset({"admin", "unit_head"}),
 }
 # A route that checks the role in its body does so only once its parameters are valid, so
 # every call carries these; the unit_head's and the officer's records are all in DH.
