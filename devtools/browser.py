@@ -7,12 +7,14 @@ each launch a fresh temporary profile, which is the fresh `--user-data-dir` Chro
 
 from __future__ import annotations
 
+import argparse
 import os
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import uvicorn
 from a2wsgi import WSGIMiddleware
@@ -54,6 +56,23 @@ def chromium() -> Iterator[Browser]:
             yield browser
         finally:
             browser.close()
+
+
+def photograph(
+    prog: str,
+    description: str | None,
+    take: Callable[[Browser, Path], list[Path]],
+    argv: list[str] | None,
+) -> int:
+    """A screenshot script's command line: `python -m <prog> FOLDER` runs `take` in a launched
+    Chromium and prints the files it wrote."""
+    parser = argparse.ArgumentParser(prog=f"python -m {prog}", description=description)
+    parser.add_argument("folder", type=Path, help="where to write the PNGs: docs")
+    folder = parser.parse_args(argv).folder
+    with chromium() as browser:
+        for path in take(browser, folder):
+            print(path)
+    return 0
 
 
 def mounted(dash_app: Dash, access: Access, prefix: str = MOUNT) -> Starlette:

@@ -26,12 +26,13 @@ QR_ERROR = "m"  # survives a scuffed or folded card
 STYLE = """
 @page { size: A4; margin: 10mm; }
 body { margin: 0; font-family: "DejaVu Sans", "Liberation Sans", sans-serif; color: #111; }
-.sheet { width: 190mm; }
-.card { float: left; box-sizing: border-box; width: 95mm; height: 69mm; padding: 4mm 5mm;
-  border: 0.3mm dashed #888; page-break-inside: avoid; text-align: center; overflow: hidden; }
+table { border-collapse: collapse; width: 190mm; table-layout: fixed; }
+tr { page-break-inside: avoid; }
+td { width: 85mm; height: 62mm; padding: 3mm 5mm; border: 0.3mm dashed #888;
+  text-align: center; vertical-align: middle; }
 .unit { font-size: 8.5pt; margin: 0; color: #333; }
-.counter { font-size: 15pt; font-weight: bold; margin: 1mm 0; color: #0b5394; }
-.qr { width: 33mm; height: 33mm; }
+.counter { font-size: 14pt; font-weight: bold; margin: 1mm 0; color: #0b5394; }
+.qr { width: 35mm; height: 35mm; }
 .call { font-size: 11pt; font-weight: bold; margin: 1mm 0 0; }
 .call span { font-weight: normal; color: #444; }
 .url { font-family: "DejaVu Sans Mono", monospace; font-size: 6.5pt; margin: 1mm 0 0;
@@ -70,23 +71,24 @@ def unit_cards(session: Session, unit_id: str, base: str, now: datetime) -> list
 def _card_html(card: Card) -> str:
     qr = segno.make_qr(card.url, error=QR_ERROR).svg_data_uri(border=2, scale=4)
     return (
-        '<div class="card">'
+        "<td>"
         f'<p class="unit">{html.escape(card.unit_name)}</p>'
         f'<p class="counter">{html.escape(card.counter_name)}</p>'
         f'<img class="qr" src="{qr}" alt="QR">'
         '<p class="call">Quét mã để đánh giá <span>· Scan to rate</span></p>'
         f'<p class="url">{html.escape(card.url)}</p>'
-        "</div>"
+        "</td>"
     )
 
 
 def sheet_html(cards: list[Card]) -> str:
-    """The sheet as one page of HTML: cards float two to a row, four rows to an A4 page."""
-    body = "".join(_card_html(card) for card in cards)
+    """The sheet as one page of HTML: a table of two cards a row, four rows to an A4 page."""
+    rows = [cards[i : i + 2] for i in range(0, len(cards), 2)]
+    body = "".join("<tr>" + "".join(_card_html(card) for card in row) + "</tr>" for row in rows)
     return (
         '<!doctype html><html lang="vi"><head><meta charset="utf-8">'
         f"<title>Thẻ QR đánh giá</title><style>{STYLE}</style></head>"
-        f'<body><div class="sheet">{body}</div></body></html>'
+        f"<body><table>{body}</table></body></html>"
     )
 
 

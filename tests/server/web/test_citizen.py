@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import segno
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
@@ -241,10 +242,18 @@ def test_the_qr_card_sheet_has_every_counters_link(tmp_path: Path) -> None:
         assert other.status_code == 403
 
 
-def test_the_sheet_puts_each_qr_inline(client: TestClient) -> None:
+def test_the_sheet_puts_each_counters_own_qr_inline(client: TestClient) -> None:
+    body = {"id": "DH-Q2", "name": "Quầy 2", "unit_id": "DH", "field_ids": []}
+    assert client.post("/api/v1/counters", json=body, headers=login(client, "admin")).is_success
     with Session(engine_of(client)) as session:  # type: ignore[arg-type]
         found = unit_cards(session, "DH", "http://10.0.0.5:8000/", datetime.now(UTC))
+    assert [card.counter_name for card in found] == ["Quầy 1", "Quầy 2"]
+    assert all(card.url.startswith("http://10.0.0.5:8000/r/") for card in found)
     html = sheet_html(found)
-    assert html.count('src="data:image/svg+xml') == 1
-    assert found[0].url.startswith("http://10.0.0.5:8000/r/")
-    assert re.findall(r'src="(?!data:)', html) == []
+    images = re.findall(r'<img class="qr" src="([^"]+)"', html)
+    assert images == [qr_image(card.url) for card in found], "each card shows its own link"
+    assert re.findall(r'src="(?!data:image/svg\+xml)', html) == []
+
+
+def qr_image(url: str) -> str:
+    return segno.make_qr(url, error="m").svg_data_uri(border=2, scale=4)
