@@ -12,6 +12,7 @@ from dashboard import registry_view, sources
 from dashboard.components import bilingual, card
 from dashboard.report_view import API
 from server.access.roles import PRINT_QR_CARDS, Access
+from server.channels.cards import filename
 
 LINKS = "qr-card-links"
 
@@ -30,8 +31,8 @@ def cards_card(access: Access) -> list[html.Section]:
         html.A(
             bilingual(f"Tải thẻ QR: {unit['label']}", f"QR cards: {unit['label']}"),
             href=href(str(unit["value"])),
+            download=filename(str(unit["value"])),
             className="button",
-            target="_blank",
         )
         for unit in units
     ]
