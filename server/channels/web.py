@@ -3,7 +3,8 @@
 A ticket's link is worth one rating: the invite is marked used by a conditional UPDATE (…
 WHERE rating_id IS NULL) in the same transaction that stores the rating, so a second
 submission, even one racing the first, changes no row and is refused. The rating goes to the
-counter and officer the ticket was called to, with the ticket's code.
+counter and officer the ticket was called to (when the queue system named no officer, whoever
+the roster had there when it was served), with the ticket's code.
 
 A counter's printed card has no ticket, so anyone at the counter (or with a photo of the card)
 can rate through it: its ratings are flagged `web_unverified`, go to the officer on duty at the
@@ -243,7 +244,10 @@ def take_rating(
     if invite.ticket is not None:
         if not _mark_used(session, token, rating_id, now):
             raise used()
-        officer_id = invite.officer_id
+        reported = invite.officer_id
+        # a queue system that does not know officers: whoever sat at the counter when served
+        served = _aware(invite.served_at) or _aware(invite.created_at) or now
+        officer_id = reported or officer_on_duty(session, invite.counter_id, served)
         flags: tuple[str, ...] = ()
     else:
         address = address[:64]
@@ -254,6 +258,7 @@ def take_rating(
         )
         session.add(submission)
         officer_id = officer_on_duty(session, invite.counter_id, now)
+        reported = None  # the card names nobody
         flags = (CARD_FLAG,)
     rating = ChannelRating(
         id=rating_id,
@@ -264,7 +269,7 @@ def take_rating(
         scale=SCALE,
         score=answer.score,
         officer_id=officer_id,
-        reported_officer_id=officer_id,
+        reported_officer_id=reported,
         ticket=invite.ticket,
         reasons=answer.reasons,
         comment=answer.comment,

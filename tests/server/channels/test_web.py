@@ -23,7 +23,9 @@ NOW = datetime(2026, 12, 3, 3, 0, tzinfo=UTC)  # 10:00 in Vietnam
 ADDRESS = "203.0.113.9"
 
 
-def served_ticket(session: Session, code: str = "A-0153") -> str:
+def served_ticket(
+    session: Session, code: str = "A-0153", officer_id: str | None = "CB-0042"
+) -> str:
     ticket = QueueTicket(
         unit_id="DH",
         day=vn_day(NOW),
@@ -32,7 +34,7 @@ def served_ticket(session: Session, code: str = "A-0153") -> str:
         called_at=NOW - timedelta(minutes=10),
         served_at=NOW - timedelta(minutes=2),
         counter_id="DH-Q1",
-        officer_id="CB-0042",
+        officer_id=officer_id,
     )
     session.add(ticket)
     session.commit()
@@ -98,6 +100,16 @@ def test_a_ticket_link_takes_one_rating_for_its_counter_and_officer(session: Ses
     assert len(web_ratings(session)) == 1
 
 
+def test_a_ticket_without_an_officer_goes_to_whoever_sat_there_when_served(
+    session: Session,
+) -> None:
+    token = served_ticket(session, officer_id=None)
+    assert web.invitation(session, token, NOW).officer_name is None
+    take(session, token, Answer(3))
+    [rating] = web_ratings(session)
+    assert (rating.officer_id, rating.reported_officer_id) == ("CB-0042", None)
+
+
 def test_a_racing_second_submission_is_refused_by_the_claim(session: Session) -> None:
     """Both submissions read the link unused; the second's conditional UPDATE changes no row."""
     token = served_ticket(session)
@@ -142,8 +154,8 @@ def test_a_card_link_is_flagged_given_to_the_officer_on_duty_and_limited(
     session.rollback()
     ratings = web_ratings(session)
     assert [r.score for r in ratings] == [4, 2]
-    assert {(r.flags, r.officer_id, r.ticket, r.input) for r in ratings} == {
-        ("web_unverified", "CB-0042", None, "web")
+    assert {(r.flags, r.officer_id, r.reported_officer_id, r.ticket, r.input) for r in ratings} == {
+        ("web_unverified", "CB-0042", None, None, "web")
     }
     # another address, and the same address on the next Vietnam day, may rate again
     take(session, token, Answer(3), address="198.51.100.7", per_address=2)
