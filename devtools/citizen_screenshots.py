@@ -24,7 +24,7 @@ from devtools.browser import WAIT_MS, photograph, serve
 from devtools.dashboard_screenshot import PHONE
 from devtools.monthly_report_png import png_of
 from server.channels import cards
-from server.channels.links import PATH, ticket_invite
+from server.channels.links import rating_url, ticket_invite
 from server.settings import Settings
 from server.storage.channels import QueueTicket
 from server.storage.models import Assignment, Counter, Officer, Unit
@@ -74,8 +74,8 @@ def citizen_app(folder: Path) -> FastAPI:
     return app
 
 
-def served_ticket_path(app: FastAPI, code: str, now: datetime) -> str:
-    """The rating link's path of ticket `code`, served just now at the first counter."""
+def served_ticket_url(app: FastAPI, base: str, code: str, now: datetime) -> str:
+    """The `rating_url` of ticket `code`, served just now at the first counter, at `base`."""
     with Session(app.state.engine) as session:
         ticket = QueueTicket(
             unit_id=UNIT_ID,
@@ -91,7 +91,7 @@ def served_ticket_path(app: FastAPI, code: str, now: datetime) -> str:
         session.commit()
         token = ticket_invite(session, ticket, now, days=app.state.settings.rating_link_days).token
         session.commit()
-    return f"{PATH}{token}"
+    return rating_url(base, token)
 
 
 def rate_low(page: Page, url: str, shots: Path | None = None) -> None:
@@ -137,7 +137,7 @@ def take(browser: Browser, folder: Path, now: datetime | None = None) -> list[Pa
         tempfile.TemporaryDirectory(prefix="hailong-citizen-") as tmp,
         citizen_site(Path(tmp)) as (app, base),
     ):
-        url = base + served_ticket_path(app, "A-0153", moment)
+        url = served_ticket_url(app, base, "A-0153", moment)
         page = browser.new_page(viewport=PHONE)
         try:
             rate_low(page, url, folder)

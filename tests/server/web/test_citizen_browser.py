@@ -16,7 +16,7 @@ from playwright.sync_api import Browser, expect
 from sqlmodel import Session, select
 
 from devtools.browser import WAIT_MS, chromium, console_errors, wider_than_window
-from devtools.citizen_screenshots import COUNTERS, citizen_site, rate_low, served_ticket_path
+from devtools.citizen_screenshots import COUNTERS, citizen_site, rate_low, served_ticket_url
 from devtools.dashboard_screenshot import PHONE
 from server.storage.channels import WEB_DEVICE
 from server.storage.models import Rating
@@ -47,7 +47,7 @@ def test_a_ticket_link_takes_one_rating_on_a_phone(
     browser: Browser, site: tuple[FastAPI, str], tmp_path: Path
 ) -> None:
     app, base = site
-    url = base + served_ticket_path(app, "A-0153", datetime.now(UTC))
+    url = served_ticket_url(app, base, "A-0153", datetime.now(UTC))
     page = browser.new_page(viewport=PHONE)
     errors = console_errors(page)
     try:
