@@ -58,6 +58,23 @@ def chromium() -> Iterator[Browser]:
             browser.close()
 
 
+def photograph(
+    prog: str,
+    description: str | None,
+    take: Callable[[Browser, Path], list[Path]],
+    argv: list[str] | None,
+) -> int:
+    """A screenshot script's command line: `python -m <prog> FOLDER` runs `take` in a launched
+    Chromium and prints the files it wrote."""
+    parser = argparse.ArgumentParser(prog=f"python -m {prog}", description=description)
+    parser.add_argument("folder", type=Path, help="where to write the PNGs: docs")
+    folder = parser.parse_args(argv).folder
+    with chromium() as browser:
+        for path in take(browser, folder):
+            print(path)
+    return 0
+
+
 def mounted(dash_app: Dash, access: Access, prefix: str = MOUNT) -> Starlette:
     """The Dash app's Flask server inside an ASGI app, as the FastAPI server mounts it, seen by
     `access` as if it had logged in (the server's login guard puts the user where this does)."""
@@ -143,16 +160,3 @@ def wait_for_satisfaction_page(page: Page, name: str) -> None:
     expect(page.locator(f"#{satisfaction.CHART} .scatterlayer .trace")).to_have_count(
         2, timeout=WAIT_MS
     )
-
-
-def photograph(
-    argv: list[str] | None, module: str, doc: str | None, take: Callable[[Browser, Path], object]
-) -> int:
-    """The command line of a screenshot tool (`python -m <module> docs`): `take(browser,
-    folder)` in a launched Chromium."""
-    parser = argparse.ArgumentParser(prog=f"python -m {module}", description=doc)
-    parser.add_argument("folder", type=Path, help="where to write the PNGs: docs")
-    folder = parser.parse_args(argv).folder
-    with chromium() as browser:
-        take(browser, folder)
-    return 0

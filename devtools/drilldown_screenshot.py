@@ -8,14 +8,13 @@ month in Chromium as the HR office sees it, so the pictures in the docs are neve
 
 from __future__ import annotations
 
-import argparse
 from datetime import UTC, datetime
 from pathlib import Path
 
 from playwright.sync_api import Browser, Page, expect
 
 from dashboard import drilldown_view
-from devtools.browser import WAIT_MS, chromium
+from devtools.browser import WAIT_MS, photograph
 from devtools.dashboard_demo import OFFICERS
 from devtools.dashboard_screenshot import PHONE, VIEWPORT, demo_dashboard
 
@@ -50,15 +49,7 @@ def take(browser: Browser, folder: Path, now: datetime | None = None) -> list[Pa
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m devtools.drilldown_screenshot", description=__doc__
-    )
-    parser.add_argument("folder", type=Path, help="where to write the PNGs: docs/")
-    folder = parser.parse_args(argv).folder
-    with chromium() as browser:
-        for path in take(browser, folder):
-            print(path)
-    return 0
+    return photograph("devtools.drilldown_screenshot", __doc__, take, argv)
 
 
 if __name__ == "__main__":

@@ -81,7 +81,7 @@ def upload(page: Page, content: bytes, name: str, button: str) -> None:
     page.click(f"#{button}")
 
 
-def take(browser: Browser, folder: Path) -> Path:
+def take(browser: Browser, folder: Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     rules = IngestRules(chain_key=secrets.token_bytes(32))
     content = paper_workbook(demo_forms(datetime.now(UTC)))
@@ -99,11 +99,11 @@ def take(browser: Browser, folder: Path) -> Path:
             page.screenshot(path=path, full_page=True)
         finally:
             page.close()
-    return path
+    return [path]
 
 
 def main(argv: list[str] | None = None) -> int:
-    return photograph(argv, "devtools.paper_screenshot", __doc__, take)
+    return photograph("devtools.paper_screenshot", __doc__, take, argv)
 
 
 if __name__ == "__main__":

@@ -7,13 +7,12 @@ mounted as in production and photographs it in Chromium, so the pictures are nev
 
 from __future__ import annotations
 
-import argparse
 from datetime import UTC, datetime
 from pathlib import Path
 
 from playwright.sync_api import Browser
 
-from devtools.browser import chromium, settled
+from devtools.browser import photograph, settled
 from devtools.dashboard_screenshot import PHONE, demo_dashboard
 from server.access.roles import Access
 
@@ -42,15 +41,7 @@ def take(browser: Browser, folder: Path, now: datetime | None = None) -> list[Pa
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m devtools.phone_screenshots", description=__doc__
-    )
-    parser.add_argument("folder", type=Path, help="where to write the PNGs: docs")
-    folder = parser.parse_args(argv).folder
-    with chromium() as browser:
-        for path in take(browser, folder):
-            print(path)
-    return 0
+    return photograph("devtools.phone_screenshots", __doc__, take, argv)
 
 
 if __name__ == "__main__":

@@ -107,7 +107,7 @@ def take(browser: Browser, folder: Path) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    return photograph(argv, "devtools.registry_screenshots", __doc__, take)
+    return photograph("devtools.registry_screenshots", __doc__, take, argv)
 
 
 if __name__ == "__main__":

@@ -1,13 +1,14 @@
 """Quầy: the counters of the units the user may see, with the fields each serves; an admin adds
-them and edits their names and fields."""
+them and edits their names and fields; an admin or unit head prints their QR rating cards."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from dash import html
 from sqlmodel import Session
 
-from dashboard import registry_screen, registry_view
+from dashboard import qr_cards, registry_screen, registry_view, sources
 from dashboard.registry_screen import Box, Screen
 from server.access.roles import REGISTRY_SCREENS, Access
 from server.registry import edits
@@ -57,4 +58,11 @@ SCREEN = Screen(
 )
 
 
-layout, register_callbacks = registry_screen.page_functions(SCREEN)
+_, register_callbacks = registry_screen.page_functions(SCREEN)
+
+
+def layout(**_query: str) -> html.Div:
+    """The screen, then the printing of the counters' QR cards."""
+    page = registry_screen.layout(SCREEN)
+    page.children = [*page.children, *qr_cards.cards_card(sources.access())]
+    return page

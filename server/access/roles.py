@@ -32,6 +32,7 @@ EXPORT = ("admin", "hr", "unit_head", "officer", "viewer")
 SEE_ALERTS = ("admin", "hr", "unit_head")  # an alert at a counter points at whoever sat there
 SEE_FLEET = ("admin", "hr", "unit_head")  # the fleet view names the officer on duty at each unit
 PRINT_MONTHLY = ("admin", "hr", "unit_head")  # the printable month names every officer of a unit
+PRINT_QR_CARDS = ("admin", "unit_head")  # a counter's card links: who runs the counters
 # The drill-down pages (server/reporting/drilldown.py): an officer's page names them and shows
 # their hours; a unit's shows its officers' hours; units side by side span units.
 OFFICER_PAGE = ("admin", "hr", "unit_head", "officer")

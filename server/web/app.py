@@ -29,10 +29,12 @@ from server.web.api.devices import devices_api
 from server.web.api.fleet import fleet_api
 from server.web.api.importing import importing_api
 from server.web.api.paper import paper_api
+from server.web.api.qr_cards import qr_cards_api
 from server.web.api.reports import reports_api
 from server.web.api.rota import rota_api
 from server.web.api.routes import api, router
 from server.web.api.services import services_api
+from server.web.citizen import citizen
 from server.web.login import LOGIN_PATH, LoginRequired
 from server.web.login import router as login_router
 from server.web.security import WebGuard
@@ -97,6 +99,8 @@ def create_app(
     app.include_router(importing_api)
     app.include_router(paper_api)
     app.include_router(rota_api)
+    app.include_router(qr_cards_api)
+    app.include_router(citizen)
     app.include_router(login_router)
     script_hashes: Sequence[str] = ()
     if dashboard is not None:

@@ -1,6 +1,7 @@
 """What every answer of the web server carries, and which requests it refuses before any route.
 
-- Security headers on every response (API, login page, dashboard): a Content-Security-Policy,
+- Security headers on every response (API, login page, dashboard): a Content-Security-Policy
+  (unless the route set its own, as the citizen's rating page does: a stricter one),
   `X-Frame-Options: DENY`, `X-Content-Type-Options: nosniff`, `Referrer-Policy: same-origin`.
   The policy allows scripts from the server itself plus the exact inline scripts given by hash
   (the dashboard's renderer start-up); Dash's page config is an inline JSON data block, which a
@@ -163,6 +164,8 @@ class WebGuard:
             if message["type"] == "http.response.start":
                 found = MutableHeaders(scope=message)
                 for name, value in headers.items():
+                    if name == "Content-Security-Policy" and name in found:
+                        continue  # a page's own, stricter policy (the citizen's rating page)
                     found[name] = value
             await send(message)
 

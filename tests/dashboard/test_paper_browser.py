@@ -95,6 +95,6 @@ def test_a_unit_head_does_not_get_the_page(browser: Browser, server: tuple[FastA
 
 
 def test_the_screenshot_tool_pictures_the_page(browser: Browser, tmp_path: Path) -> None:
-    made = take(browser, tmp_path)
+    (made,) = take(browser, tmp_path)
     assert made == tmp_path / PICTURE
     assert made.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -77,6 +77,7 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/import/template"): ADMIN,
     ("POST", "/api/v1/paper"): PAPER,
     ("GET", "/api/v1/paper/template"): PAPER,
+    ("GET", "/api/v1/units/{unit_id}/qr-cards.pdf"): frozenset({"admin", "unit_head"}),
 }
 # A route that checks the role in its body does so only once its parameters are valid, so
 # every call carries these; the unit_head's and the officer's records are all in DH.
