@@ -210,7 +210,7 @@ def apply_events(
         invite = ticket_invite(session, row, now, link_days)
         outcome.rating_url = rating_url(base_url, invite.token)
         if new_call and row.served_at is None:
-            outcome.tell, outcome.note = _service_for(session, row, outcome.rating_url)
+            outcome.tell, outcome.note = _service_for(session, row, outcome.rating_url, now)
     if served:
         record_services(session, served, now)
     return outcomes
@@ -245,10 +245,17 @@ def _apply(session: Session, row: QueueTicket, event: TicketEvent, served: list[
 
 
 def _service_for(
-    session: Session, row: QueueTicket, url: str
+    session: Session, row: QueueTicket, url: str, now: datetime
 ) -> tuple[tuple[str, Service] | None, str | None]:
-    """The Service to send the counter's active unit, or why none is sent."""
+    """The Service to send the counter's active unit, or why none is sent. A call sent later
+    than the unit would wait for its rating (a queue's backlog, history) is not sent: the
+    citizen has left the counter, and the unit would ask the next one about the wrong ticket."""
     counter_id = str(row.counter_id)
+    if row.called_at is not None and (now - row.called_at).total_seconds() > OPEN_S:
+        return None, (
+            f"lượt gọi đã quá {OPEN_S} giây nên thiết bị không được báo / the call is older "
+            f"than {OPEN_S} s, so the unit was not told"
+        )
     if row.officer_id is None:
         return None, (
             f"chưa biết cán bộ nào tại quầy {counter_id} lúc gọi số nên thiết bị không được báo "

@@ -3,7 +3,7 @@ with an API token of the `services` scope (or by an admin user)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, status
@@ -21,7 +21,7 @@ from server.channels.queue import (
     tell_units,
 )
 from server.ingest.services import record_services
-from server.web.api.deps import QueueCaller, SessionDep, SettingsDep, client_address
+from server.web.api.deps import NowDep, QueueCaller, SessionDep, SettingsDep, client_address
 
 services_api = APIRouter(prefix="/api/v1")
 
@@ -33,6 +33,7 @@ def post_services(
     settings: SettingsDep,
     caller: QueueCaller,
     request: Request,
+    now: NowDep,
 ) -> dict[str, Any]:
     """`events`: ticket events (issued, called, served), answered per event with the ticket's
     state, its rating link and whether the unit was told; `services`: tickets the queue system
@@ -40,7 +41,6 @@ def post_services(
     An unknown counter, unit or officer refuses the whole request (422), nothing written."""
     machine = caller if isinstance(caller, Machine) else None
     limit_unit = machine.unit_id if machine else None
-    now = datetime.now(UTC)
     try:
         if data.events is None:
             items = data.services or []

@@ -5,6 +5,7 @@ the token held to its unit. The broker side is a recorder of what would be publi
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,8 @@ from sqlmodel import Session, select
 from hailong.protocol import Service
 from server.storage.channels import ApiToken, QueueTicket, RatingInvite
 from server.storage.models import AuditEvent, ServiceRecord
+from server.timeutil import VN_TZ
+from server.web.api.deps import now
 from tests.server.web.test_api import api_app, login, seed
 
 DAY = "2026-10-05"
@@ -26,6 +29,7 @@ class RecordingIngest:
     def __init__(self) -> None:
         self.services: list[tuple[str, Service]] = []
         self.up = True
+        self.now = datetime(2026, 10, 5, 8, 6, tzinfo=VN_TZ)  # the route's clock
 
     def publish_service(self, device_id: str, service: Service) -> bool:
         if not self.up:
@@ -53,6 +57,7 @@ def queue(tmp_path: Path) -> Iterator[tuple[TestClient, dict[str, str], Recordin
             assert client.post(path, json=body, headers=admin).status_code == 201, path
         recorder = RecordingIngest()
         app.state.ingest = recorder
+        app.dependency_overrides[now] = lambda: recorder.now
         yield client, admin, recorder
 
 
@@ -145,6 +150,9 @@ def test_a_call_with_no_officer_or_no_broker_says_the_unit_was_not_told(
 ) -> None:
     client, admin, recorder = queue
     token = make_token(client, admin, "queue-dh")
+    recorder.now = datetime(2026, 10, 5, 10, 1, 30, tzinfo=VN_TZ)
+    late = post(client, token, event("called", "09:59:00", "B-0000"))
+    assert "the call is older than 120 s" in late.json()["events"][0]["note"]
     nobody = post(client, token, event("called", "10:00:00", "B-0001", counter_id="DH-Q2"))
     [answer] = nobody.json()["events"]
     assert not answer["unit_told"] and "no officer is known at counter DH-Q2" in answer["note"]
