@@ -33,6 +33,7 @@ from dashboard.pages import (
     officers,
     rota,
     satisfaction,
+    tokens,
     unit,
     units,
     users,
@@ -53,6 +54,7 @@ PAGES: tuple[ModuleType, ...] = (
     rota,
     importing,
     users,
+    tokens,
     officer,  # the drill-down pages: opened from the review's rows, not in the header
     unit,
 )
