@@ -225,6 +225,9 @@ def _apply(session: Session, row: QueueTicket, event: TicketEvent, served: list[
         return False
     counter_id = str(event.counter_id)
     if event.event == "called":
+        if row.served_at is not None:  # a call that comes after the serving changes nothing
+            row.called_at = row.called_at or at  # but when it was
+            return False
         if row.called_at is not None and row.counter_id == counter_id:
             return False  # the same call again, or a repeat at the same counter
         row.called_at = at

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, status
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from hailong.errors import NotFound
@@ -24,6 +25,11 @@ from server.ingest.services import record_services
 from server.web.api.deps import NowDep, QueueCaller, SessionDep, SettingsDep, client_address
 
 services_api = APIRouter(prefix="/api/v1")
+# Two requests made the same new ticket at once; nothing of this one was stored.
+SAME_MOMENT = (
+    "một yêu cầu khác vừa ghi cùng số thứ tự; hãy gửi lại, không có gì bị ghi trùng / another "
+    "request stored the same ticket at the same moment; send this one again (it is safe)"
+)
 
 
 @services_api.post("/services")
@@ -61,12 +67,14 @@ def post_services(
             limit_unit=limit_unit,
             token_id=machine.token_id if machine else None,
         )
+        refused = sum(1 for o in outcomes if o.error)
+        detail = {"events": len(data.events), "refused": refused}
+        _audit(request, session, caller, "services.events", detail, now)
+        session.commit()
     except NotFound as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
-    refused = sum(1 for o in outcomes if o.error)
-    detail = {"events": len(data.events), "refused": refused}
-    _audit(request, session, caller, "services.events", detail, now)
-    session.commit()
+    except IntegrityError:
+        raise HTTPException(status.HTTP_409_CONFLICT, SAME_MOMENT) from None
     ingest = getattr(request.app.state, "ingest", None)
     tell_units(outcomes, ingest.publish_service if ingest is not None else None)
     return {

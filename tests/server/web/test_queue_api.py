@@ -139,9 +139,12 @@ def test_events_out_of_order_serve_without_calling_the_unit(
         client, token, event("called", "09:02:00", "A-0007"), event("issued", "08:59:00", "A-0007")
     )
     assert [a["state"] for a in late.json()["events"]] == ["served", "served"]
+    elsewhere = post(client, token, event("called", "09:03:00", "A-0007", counter_id="DH-Q2"))
+    assert elsewhere.json()["events"][0]["state"] == "served"
     assert recorder.services == [], "a ticket already served is not opened at the unit"
     [ticket] = rows(client, QueueTicket)
     assert ticket.issued_at is not None and ticket.called_at is not None
+    assert ticket.counter_id == "DH-Q1", "a late call elsewhere does not move a served ticket"
     assert len(rows(client, ServiceRecord)) == 1
 
 
