@@ -32,7 +32,11 @@ NAME_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
 class TokenError(RegistryError):
-    """A token that cannot be made or revoked as asked; the message says why."""
+    """A token that cannot be made as asked (its name or scope); the message says why."""
+
+
+class TokenNameTaken(TokenError):
+    """A token of that name exists (revoked ones too: a name stays in the audit log)."""
 
 
 @dataclass(frozen=True)
@@ -93,7 +97,7 @@ def add_token(
             f"unknown unit {unit_id!r}; create the unit first"
         )
     if session.exec(select(ApiToken.id).where(ApiToken.name == name)).first() is not None:
-        raise TokenError(
+        raise TokenNameTaken(
             f"đã có mã truy cập tên {name!r}; thu hồi nó hoặc chọn tên khác / "
             f"a token named {name!r} exists already; revoke it or choose another name"
         )

@@ -63,10 +63,10 @@ def create_token(
             client=client_address(request),
             now=datetime.now(UTC),
         )
-    except NotFound as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
-    except tokens.TokenError as exc:
+    except tokens.TokenNameTaken as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
+    except (NotFound, tokens.TokenError) as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
     return TokenMade.model_validate({**TokenPublic.of(row).model_dump(), "token": plain})
 
 

@@ -244,6 +244,13 @@ def test_tokens_are_listed_without_the_token_and_revoked_at_once(
     assert token not in client.get("/api/v1/tokens", headers=admin).text
     duplicate = client.post("/api/v1/tokens", json={"name": "queue-dh"}, headers=admin)
     assert duplicate.status_code == 409
+    for wrong in (
+        {"name": "a b"},
+        {"name": "x", "scope": "reports"},
+        {"name": "x", "unit_id": "Z"},
+    ):
+        refused = client.post("/api/v1/tokens", json=wrong, headers=admin)
+        assert refused.status_code == 422, (wrong, refused.text)
     assert post(client, token, event("issued", "08:00:00")).status_code == 200
     revoked = client.post("/api/v1/tokens/queue-dh/revoke", headers=admin)
     assert revoked.status_code == 200 and revoked.json()["revoked_at"]
