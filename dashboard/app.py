@@ -34,6 +34,7 @@ from dashboard.pages import (
     paper,
     rota,
     satisfaction,
+    tokens,
     unit,
     units,
     users,
@@ -56,6 +57,7 @@ PAGES: tuple[ModuleType, ...] = (
     importing,
     paper,
     users,
+    tokens,
     officer,  # the drill-down pages: opened from the review's rows, not in the header
     unit,
 )

@@ -22,6 +22,7 @@ from devtools.dashboard_demo import OFFICERS, seed_registry
 from hailong.mqtt import MqttTarget
 from server.access.auth import add_user
 from server.access.roles import Access
+from server.access.tokens import add_token
 from server.broker.dynsec import BrokerAccounts
 from server.ingest.store import IngestRules
 from server.storage.db import make_engine, migrate, session_scope
@@ -38,6 +39,7 @@ SCREENS = {
     "officers": ("officers-table", OFFICERS[0].name),
     "users": ("users-table", "truongq1"),
     "devices": (devices.TABLE, "HL-01"),
+    "tokens": ("tokens-table", "queue-q1"),
 }
 # Where the pictured admin card would register devices; nothing is sent to it.
 BROKER = MqttTarget("127.0.0.1", 1883)
@@ -61,6 +63,7 @@ def seed(engine_url: str, now: datetime) -> None:
             head = "Võ Thị Thanh Tâm"
             add_user(session, "truongq1", "truongq1-pw", "unit_head", "Q1-MOTCUA", full_name=head)
             add_user(session, "phongnoivu", "phongnoivu-pw", "hr", full_name="Trần Thị Thu Hà")
+            add_token(session, "queue-q1", "services", "Q1-MOTCUA", created_by="quantri", now=now)
     finally:
         engine.dispose()
 

@@ -19,6 +19,16 @@ from typing import TYPE_CHECKING
 from hailong.errors import HailongError
 from server.timeutil import VN_TZ
 from system.admin_api import AdminApi
+from system.demo_queue import (
+    RATED_SHARE,
+    DemoQueue,
+    Ticket,
+    called_events,
+    events_of,
+    queue_token,
+    served_event,
+    service_of,
+)
 
 if TYPE_CHECKING:
     from system.simulator import SimulatedUnit
@@ -212,25 +222,61 @@ class DemoFleet:
 
     # presses -------------------------------------------------------------------------------
 
+    def _live(
+        self,
+        counters: list[DemoCounter],
+        units: dict[str, SimulatedUnit],
+        queue: DemoQueue,
+        stopping: threading.Event,
+    ) -> None:
+        """Every `live_every` s a ticket is called at a counter through the queue (the server
+        sends its unit the Service over the broker); at the next tick the citizen of the
+        previous one rates it at the unit (mostly) and the queue marks it served."""
+        waiting: tuple[DemoCounter, str] | None = None
+        while not stopping.wait(self.live_every):
+            now = datetime.now(VN_TZ)
+            if waiting is not None:
+                c, code = waiting
+                if self.rng.random() < RATED_SHARE:
+                    units[c.device_id].press(score_for(self.rng, c.quality), at=now)
+                queue.post([served_event(c.counter_id, code, now)])
+            c = self.rng.choice(counters)
+            code = queue.next_code(c.counter_id, now.date().isoformat())
+            queue.post(called_events(c.counter_id, code, now))
+            waiting = (c, code)
+
     def _history(
         self,
         counters: list[DemoCounter],
         units: dict[str, SimulatedUnit],
+        queue: DemoQueue,
         marker: Path,
         stopping: threading.Event,
     ) -> None:
+        """Each past day's presses, most of them for a ticket of the queue, whose events are
+        posted after the day (late: the server tells no unit; each unit was handed its
+        ticket's Service before the press, as the broker would have then)."""
         if marker.exists():
             return
         today = datetime.now(VN_TZ).date()
         total = 0
         for back in range(self.days, 0, -1):
             day = today - timedelta(days=back)
+            served: list[Ticket] = []
             for c in counters if day.weekday() != 6 else ():  # one-stop sections close on Sundays
-                for at, score in day_presses(self.rng, c.quality, day, self.per_day):
+                presses = day_presses(self.rng, c.quality, day, self.per_day)
+                tickets = queue.tickets_for(c.counter_id, [at for at, _ in presses])
+                served += queue.unrated(c.counter_id, [at for at, _ in presses])
+                for (at, score), ticket in zip(presses, tickets, strict=True):
                     if stopping.is_set():
                         return
-                    units[c.device_id].press(score, at=at)
+                    unit = units[c.device_id]
+                    if ticket is not None:
+                        served.append(ticket)
+                        unit.open_service(service_of(ticket, c.officer_id), at)
+                    unit.press(score, at=at)
                     total += 1
+            queue.post(events_of(served))
             if back % 10 == 0 or back == 1:
                 print(f"  demo history: {day.isoformat()} done, {total} ratings sent", flush=True)
         for unit in units.values():
@@ -238,11 +284,18 @@ class DemoFleet:
         marker.write_text(str(total))
         print(f"  demo history complete: {total} ratings acknowledged by the server", flush=True)
 
+    def _queue(self, stack: Stack) -> DemoQueue:
+        """The simulated queue system, with its own API token (made by the admin once)."""
+        api = AdminApi(stack.base_url, "admin", stack.secrets.admin_password)
+        token = queue_token(api, stack.settings.data_dir / "fleet")
+        return DemoQueue(stack.base_url, token, random.Random(2027))
+
     def run(self, stack: Stack, stopping: threading.Event) -> None:
         try:
             counters = plan()
             passwords = self._seed_registry(stack, counters)
             units = self._units(stack, passwords)
+            queue = self._queue(stack)
         except HailongError as exc:
             print(f"demo fleet could not start: {exc}", flush=True)
             return
@@ -258,15 +311,10 @@ class DemoFleet:
                 flush=True,
             )
             self._history(
-                counters, units, stack.settings.data_dir / "fleet" / "history.done", stopping
+                counters, units, queue, stack.settings.data_dir / "fleet" / "history.done", stopping
             )
-            print(f"  live ratings every {self.live_every:g} s", flush=True)
-            by_device = {c.device_id: c for c in counters}
-            while not stopping.wait(self.live_every):
-                device_id = self.rng.choice(list(units))
-                units[device_id].press(
-                    score_for(self.rng, by_device[device_id].quality), at=datetime.now(VN_TZ)
-                )
+            print(f"  live ratings every {self.live_every:g} s, tickets from the queue", flush=True)
+            self._live(counters, units, queue, stopping)
         finally:
             for unit in units.values():
                 unit.stop()

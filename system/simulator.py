@@ -32,7 +32,7 @@ from device.reasons import is_low
 from device.settings import DeviceSettings
 from device.unit import Unit
 from hailong.errors import HailongError
-from hailong.protocol import DEFAULT_SCALE, Config, Rating
+from hailong.protocol import DEFAULT_SCALE, Config, Rating, Service
 from server.storage.reasons import REASONS
 
 # How often each reason is picked, relative to the others: waiting and paperwork are what
@@ -166,6 +166,14 @@ class SimulatedUnit:
         if rating is None:
             raise PressIgnored(f"{self.device_id} ignored the press of {score} (see the log)")
         return rating
+
+    def open_service(self, service: Service, at: datetime) -> None:
+        """The unit is told of a called ticket at `at` (on its ManualClock), as the broker
+        would tell it; the next press then carries the ticket."""
+        if not isinstance(self.clock, ManualClock):
+            raise TypeError("open_service(at=...) needs the unit to run on a ManualClock")
+        self.clock.set(at)
+        self.unit.open_service(service)
 
     def unacked(self) -> int:
         """Ratings stored and not yet acknowledged by the server."""

@@ -87,6 +87,15 @@ def test_demo_runs_shows_the_dashboard_and_stops_cleanly(data_dir: Path) -> None
         officers = report["officers"]  # type: ignore[index]
         assert len(officers) == 20
         assert sum(o["ratings"] for o in officers) > 100
+        # the simulated queue's tickets: rated ÷ served is real, about three in four
+        assert all(o["response_rate"] is not None for o in officers)
+        assert (
+            50
+            < sum(o["rated_services"] for o in officers)
+            * 100
+            / sum(o["announced"] for o in officers)
+            < 95
+        )
         busiest = max(officers, key=lambda o: o["ratings"])
 
         with sync_playwright() as pw:

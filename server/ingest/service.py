@@ -319,6 +319,16 @@ class IngestService:
         if result.rejected:
             log.warning("rejected %d message(s); see the rejected messages list", result.rejected)
 
+    def publish_service(self, device_id: str, service: protocol.Service) -> bool:
+        """Tell a unit its called ticket (QoS 1, not retained: a unit that comes back later
+        must not open an old ticket); False when not connected, so the caller can say so."""
+        if not self.connected.is_set():
+            return False
+        info = self._client.publish(
+            protocol.topic(device_id, "service"), service.to_payload(), qos=1
+        )
+        return info.rc == paho.MQTT_ERR_SUCCESS
+
     # configs -------------------------------------------------------------------------------
 
     def request_config_refresh(self) -> None:
@@ -355,7 +365,9 @@ class IngestService:
                     self._clear_config(device.id)
                     continue
                 shifts = on_duty.get(device.counter_id, [])
-                payload = config_for(session, device, now, shifts).to_payload()
+                require = self.rules.misuse.require_service
+                config = config_for(session, device, now, shifts, require_service=require)
+                payload = config.to_payload()
                 if self._published_configs.get(device.id) == payload:
                     continue
                 self._client.publish(

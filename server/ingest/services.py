@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import field_validator
+from pydantic import AfterValidator
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from hailong.errors import NotFound
@@ -27,27 +27,30 @@ from server.timeutil import vn_day
 MAX_SERVICES = 10_000  # one request; a commune's year of tickets goes in a few
 
 
+def _printable(value: str) -> str:
+    if not value.isprintable():
+        raise ValueError("must be printable text (no control characters)")
+    return value
+
+
+def _code(value: str | None) -> str | None:
+    if value is not None and not ID_RE.match(value):
+        raise ValueError("must be 1 to 64 characters of A-Z a-z 0-9 . _ - (no / + #)")
+    return value
+
+
+# A ticket's code as a queue system writes it, and a registry id; the queue's events take both.
+TicketCode = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_printable)]
+Code = Annotated[str, Field(max_length=64), AfterValidator(_code)]
+
+
 class ServiceIn(SQLModel):
-    counter_id: str = Field(max_length=64)
-    ticket: str = Field(min_length=1, max_length=64, description="queue ticket or dossier code")
+    counter_id: Code
+    ticket: TicketCode = Field(description="queue ticket or dossier code")
     served_at: Moment = Field(description="when the counter called it, with offset")
-    officer_id: str | None = Field(
-        default=None, max_length=64, description="who served it; empty: the officer assigned"
+    officer_id: Code | None = Field(
+        default=None, description="who served it; empty: the officer assigned"
     )
-
-    @field_validator("ticket")
-    @classmethod
-    def _printable(cls, value: str) -> str:
-        if not value.isprintable():
-            raise ValueError("must be printable text (no control characters)")
-        return value
-
-    @field_validator("counter_id", "officer_id")
-    @classmethod
-    def _code(cls, value: str | None) -> str | None:
-        if value is not None and not ID_RE.match(value):
-            raise ValueError("must be 1 to 64 characters of A-Z a-z 0-9 . _ - (no / + #)")
-        return value
 
 
 class ServicesIn(SQLModel):

@@ -24,10 +24,16 @@ LOOK_AHEAD = timedelta(hours=12)
 
 
 def config_for(
-    session: Session, device: Device, now: datetime, on_duty: Sequence[Shift] | None = None
+    session: Session,
+    device: Device,
+    now: datetime,
+    on_duty: Sequence[Shift] | None = None,
+    *,
+    require_service: bool = False,
 ) -> Config:
     """The officer shown is the one on duty at the device's counter now. `on_duty`: the
-    counter's resolved shifts around now, when the caller read them for many devices at once."""
+    counter's resolved shifts around now, when the caller read them for many devices at once.
+    `require_service`: the policy's rule, so the unit takes a rating only for a called ticket."""
     counter = session.get(Counter, device.counter_id)
     unit = session.get(Unit, counter.unit_id) if counter else None
     if on_duty is None:
@@ -42,6 +48,7 @@ def config_for(
         if officer
         else None,
         reasons=list(REASONS),
+        require_service=require_service,
     )
 
 

@@ -34,9 +34,11 @@ from server.web.api.reports import reports_api
 from server.web.api.rota import rota_api
 from server.web.api.routes import api, router
 from server.web.api.services import services_api
+from server.web.api.tokens import tokens_api
 from server.web.citizen import citizen
 from server.web.login import LOGIN_PATH, LoginRequired
 from server.web.login import router as login_router
+from server.web.machine import MachineGuard
 from server.web.security import WebGuard
 from server.web.transfer import add_transfer_middleware
 
@@ -96,6 +98,7 @@ def create_app(
     app.include_router(alerts_api)
     app.include_router(fleet_api)
     app.include_router(services_api)
+    app.include_router(tokens_api)
     app.include_router(importing_api)
     app.include_router(paper_api)
     app.include_router(rota_api)
@@ -110,6 +113,7 @@ def create_app(
         wsgi: Any = WSGIMiddleware(mounted.app)  # an ASGI app, typed otherwise
         app.mount(DASHBOARD_PATH, LoginRequired(wsgi, runtime.engine, settings.secret_key, prefix))
     add_transfer_middleware(app)
+    app.add_middleware(MachineGuard, cookie=TOKEN_COOKIE)  # inside WebGuard: its headers too
     app.add_middleware(
         WebGuard,
         cookie=TOKEN_COOKIE,

@@ -1,7 +1,8 @@
 """`hailong`: one command, a subcommand per job.
 
 This module is the parser; the commands live by concern in `programs` (server, ingest, up,
-demo), `accounts` (user, broker), `checks` (rollups, verify), `schema` (migrate) and `report`.
+demo), `accounts` (user, broker), `tokens` (token, its parser too), `checks` (rollups, verify),
+`schema` (migrate) and `report`.
 Each is imported only when its command runs, so that a unit installed with only the `device`
 extra runs `device` and `fleet` without the server's dependencies.
 """
@@ -14,6 +15,7 @@ import sys
 from pathlib import Path
 
 from hailong.errors import HailongError
+from system.cli.tokens import add_parser as token_parser
 
 DEFAULT_DATA_DIR = Path("./hailong-data")
 
@@ -192,6 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="the officer whose own figures an officer's login sees (the unit is the officer's)",
     )
     _data_dir_arg(add)
+    token_parser(sub, _data_dir_arg)
 
     p = sub.add_parser(
         "rollups",
@@ -339,6 +342,10 @@ def _run(args: argparse.Namespace) -> int:
         from system.cli.accounts import user_add
 
         return user_add(args)
+    if args.command == "token":
+        from system.cli.tokens import run as token
+
+        return token(args)
     if args.command == "rollups":
         from system.cli.checks import rollups
 

@@ -7,6 +7,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -38,21 +39,31 @@ def wait_for(condition: Callable[[], bool], timeout: float = 30.0, what: str = "
     raise AssertionError(f"timed out waiting for {what or condition}")
 
 
-@pytest.fixture
-def server(broker: Broker, tmp_path: Path) -> Iterator[TestClient]:
-    settings = Settings(
-        database_url=f"sqlite:///{tmp_path / 'server.db'}",
-        mqtt_url=broker.server_url,
-        secret_key="s" * 40,
-        ingest_batch_ms=20,
-        data_dir=tmp_path,
+@contextmanager
+def running_server(broker: Broker, tmp_path: Path, **settings: Any) -> Iterator[TestClient]:
+    """The server with ingest connected to `broker`, an admin and an hr login; `settings`
+    changes a setting (a policy file, say)."""
+    app = create_app(
+        Settings(
+            database_url=f"sqlite:///{tmp_path / 'server.db'}",
+            mqtt_url=broker.server_url,
+            secret_key="s" * 40,
+            ingest_batch_ms=20,
+            data_dir=tmp_path,
+            **settings,
+        )
     )
-    app = create_app(settings)
     with Session(app.state.engine) as session:
         add_user(session, "admin", "admin-password", "admin")
         add_user(session, "hr", "hr-password", "hr")
     with TestClient(app) as client:
         wait_for(lambda: app.state.ingest.connected.is_set(), what="server connected to broker")
+        yield client
+
+
+@pytest.fixture
+def server(broker: Broker, tmp_path: Path) -> Iterator[TestClient]:
+    with running_server(broker, tmp_path) as client:
         yield client
 
 

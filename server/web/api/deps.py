@@ -16,8 +16,10 @@ from sqlmodel import Session
 
 from server.access.auth import AuthError, user_from_token
 from server.access.roles import ADMINISTER, READ_REGISTRY, Access
+from server.access.tokens import Machine
 from server.settings import Settings
 from server.storage.models import User
+from server.web.machine import MACHINE_KEY
 
 TOKEN_COOKIE = "hailong_token"
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
@@ -110,3 +112,23 @@ def require_role(roles: tuple[str, ...]) -> Callable[[Access], Access]:
 
 AdminUser = Annotated[Access, Depends(require_role(ADMINISTER))]
 ReportUser = Annotated[Access, Depends(require_role(READ_REGISTRY))]  # registry reads
+
+
+def queue_caller(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    bearer: Annotated[str | None, Depends(oauth2)],
+) -> Machine | Access:
+    """The queue system's route is called by a token of the `services` scope (let through by
+    server/web/machine.py, which put it in the request's scope) or by an admin's login (401
+    without one, 403 for another role)."""
+    machine: Machine | None = request.scope.get(MACHINE_KEY)
+    if machine is not None:
+        return machine
+    access = Access.of(current_user(session, settings, login_token(request, bearer)))
+    access.require(ADMINISTER)
+    return access
+
+
+QueueCaller = Annotated[Machine | Access, Depends(queue_caller)]

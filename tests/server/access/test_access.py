@@ -64,7 +64,10 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/alerts"): REGISTRY,
     ("POST", "/api/v1/alerts/{alert_id}/acknowledge"): REGISTRY,
     ("POST", "/api/v1/alerts/{alert_id}/resolve"): REGISTRY,
-    ("POST", "/api/v1/services"): ADMIN,
+    ("POST", "/api/v1/services"): ADMIN,  # and a `services` token (test_machine_tokens.py)
+    ("GET", "/api/v1/tokens"): ADMIN,
+    ("POST", "/api/v1/tokens"): ADMIN,
+    ("POST", "/api/v1/tokens/{name}/revoke"): ADMIN,
     ("GET", "/api/v1/rota"): REGISTRY,
     ("POST", "/api/v1/rota"): ADMIN,
     ("DELETE", "/api/v1/rota/{rota_id}"): ADMIN,
@@ -90,6 +93,7 @@ PATH_SAMPLES = {
     "scope": "officers",
     "unit_id": "DH",
     "alert_id": "999",
+    "name": "no-such-token",
 }
 QUERY_SAMPLES = {"period": "2026-10", "month": "2026-10"}
 METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE"}
