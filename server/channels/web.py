@@ -2,7 +2,8 @@
 
 A ticket's link is worth one rating: the invite is marked used by a conditional UPDATE (…
 WHERE rating_id IS NULL) in the same transaction that stores the rating, so a second
-submission, even one racing the first, changes no row and is refused. The rating goes to the
+submission, even one racing the first, changes no row and is refused; so is a ticket the
+citizen already rated at the counter's unit (its rating carries the same ticket). The rating goes to the
 counter and officer the ticket was called to (when the queue system named no officer, whoever
 the roster had there when it was served), with the ticket's code.
 
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import CursorResult, func, or_, update
 from sqlmodel import Session, col, select
@@ -28,7 +29,7 @@ from server.access import audit
 from server.channels.ratings import ChannelRating, officer_on_duty, store_channel_ratings
 from server.ingest.store import IngestRules
 from server.storage.channels import WEB_DEVICE, RatingInvite, WebSubmission
-from server.storage.models import Counter, Officer, Unit
+from server.storage.models import Counter, Officer, Rating, Unit
 from server.storage.reasons import REASONS, reason_codes
 from server.timeutil import vn_day, vn_day_start
 
@@ -139,9 +140,31 @@ def _usable(invite: RatingInvite | None, now: datetime) -> RatingInvite:
     return invite
 
 
+def rated_at_counter(session: Session, invite: RatingInvite, now: datetime) -> str | None:
+    """The id of a rating the citizen already gave for this ticket at the counter's unit, if
+    any: one transaction is rated once, whichever way, or the response rate (rated ÷ served)
+    would count it twice. Read through the counter's days since the link was made, which the
+    (counter_id, day) index serves."""
+    if invite.ticket is None:
+        return None
+    made = _aware(invite.created_at) or now
+    found = session.exec(
+        select(Rating.id)
+        .where(Rating.counter_id == invite.counter_id)
+        .where(col(Rating.day) >= vn_day(made - timedelta(days=1)))
+        .where(col(Rating.day) <= vn_day(now))
+        .where(Rating.ticket == invite.ticket)
+        .where(Rating.input != "web")
+    ).first()
+    return found
+
+
 def invitation(session: Session, token: str, now: datetime) -> Invitation:
-    """The link's page facts; refused when unknown, revoked or expired, or a used ticket."""
+    """The link's page facts; refused when unknown, revoked or expired, or a used ticket
+    (rated through this link or at the counter's unit)."""
     invite = _usable(session.get(RatingInvite, token), now)
+    if rated_at_counter(session, invite, now) is not None:
+        raise used()
     unit = session.get(Unit, invite.unit_id)
     counter = session.get(Counter, invite.counter_id)
     officer_name = None
@@ -242,6 +265,8 @@ def take_rating(
     invite = _usable(session.get(RatingInvite, token), now)
     rating_id = str(uuid.uuid4())
     if invite.ticket is not None:
+        if rated_at_counter(session, invite, now) is not None:
+            raise used()
         if not _mark_used(session, token, rating_id, now):
             raise used()
         reported = invite.officer_id

@@ -14,10 +14,11 @@ from sqlmodel import Session, col, select
 from server.channels import web
 from server.channels.links import card_invite, ticket_invite
 from server.channels.web import Answer, LinkRefused
+from server.ingest.store import store_rows
 from server.storage.channels import WEB_DEVICE, QueueTicket, RatingInvite, WebSubmission
 from server.storage.models import AuditEvent, Counter, Rating
 from server.timeutil import vn_day
-from tests.server.factories import RULES
+from tests.server.factories import RULES, stored_row
 
 NOW = datetime(2026, 12, 3, 3, 0, tzinfo=UTC)  # 10:00 in Vietnam
 ADDRESS = "203.0.113.9"
@@ -108,6 +109,20 @@ def test_a_ticket_without_an_officer_goes_to_whoever_sat_there_when_served(
     take(session, token, Answer(3))
     [rating] = web_ratings(session)
     assert (rating.officer_id, rating.reported_officer_id) == ("CB-0042", None)
+
+
+def test_a_ticket_already_rated_at_the_unit_takes_no_second_rating(session: Session) -> None:
+    """One transaction is rated once, whichever way: else rated ÷ served counts it twice."""
+    token = served_ticket(session)
+    pressed = NOW - timedelta(minutes=5)
+    store_rows(session, [stored_row(pressed, ticket="A-0153", score=3)], RULES, pressed)
+    session.commit()
+    refusal("used", lambda: web.invitation(session, token, NOW))
+    refusal("used", lambda: take(session, token, Answer(4)))
+    assert web_ratings(session) == []
+    other = served_ticket(session, code="A-0154")  # another ticket of the counter is not
+    take(session, other, Answer(4))
+    assert [r.ticket for r in web_ratings(session)] == ["A-0154"]
 
 
 def test_a_racing_second_submission_is_refused_by_the_claim(session: Session) -> None:
