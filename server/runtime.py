@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 
 from server.housekeeping import housekeeping_jobs
 from server.ingest.service import IngestService
+from server.ingest.signins import SignInRules
 from server.ingest.store import IngestRules
 from server.integrity.anchors import Outside
 from server.integrity.key import key_path, load_key
@@ -85,6 +86,11 @@ class Runtime:
             future_tolerance=timedelta(seconds=settings.future_tolerance_s),
             misuse=self.policy.misuse,
             rejected_per_device=settings.rejected_per_device,
+            signin=SignInRules(
+                secret=settings.secret_key,
+                max_failures=settings.signin_max_failures,
+                lock=timedelta(seconds=settings.signin_lock_s),
+            ),
         )
 
     @contextmanager

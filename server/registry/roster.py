@@ -88,7 +88,10 @@ class RosterShift(SQLModel):
     officer_name: str
     start: datetime
     end: datetime | None = Field(description="null: a one-off assignment with no end yet")
-    source: str = Field(description='"assignment" (one-off, wins over the rota) or "rota"')
+    source: str = Field(
+        description='"rota", "assignment" (a one-off, wins over the rota) or "signin" (the '
+        "officer signed in at the unit's counter: wins over both)"
+    )
     rota_id: int | None = None
     assignment_id: int | None = None
 

@@ -32,6 +32,7 @@ from server.web.api.reports import reports_api
 from server.web.api.rota import rota_api
 from server.web.api.routes import api, router
 from server.web.api.services import services_api
+from server.web.api.signin import signin_api
 from server.web.login import LOGIN_PATH, LoginRequired
 from server.web.login import router as login_router
 from server.web.security import WebGuard
@@ -94,6 +95,7 @@ def create_app(
     app.include_router(services_api)
     app.include_router(importing_api)
     app.include_router(rota_api)
+    app.include_router(signin_api)
     app.include_router(login_router)
     script_hashes: Sequence[str] = ()
     if dashboard is not None:
