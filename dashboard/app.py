@@ -87,13 +87,15 @@ def create_dash(
     accounts: Callable[[], sources.DeviceAccounts | None] | None = None,
     registry_changed: Callable[[], None] | None = None,
     alert_webhook: bool = False,
+    credential_secret: str = "",
 ) -> Dash:
     """The dashboard, reading through `session_factory()` (a context manager yielding a Session).
 
     `today` gives the Vietnam day that ends the default period; tests pass a fixed one. `policy`
     ranks and classifies as the API does: the server passes its own. The registry screens write
     devices with `accounts()` (the server's broker accounts; None: device writes are refused)
-    and call `registry_changed()` after each write, as the API refreshes the units' Configs.
+    and call `registry_changed()` after each write, as the API refreshes the units' Configs;
+    officers' PINs and cards are set with `credential_secret` (the server's secret_key).
     """
     app = Dash(
         __name__,
@@ -119,6 +121,7 @@ def create_dash(
             accounts=accounts or sources.Sources.accounts,
             registry_changed=registry_changed or sources.Sources.registry_changed,
             alert_webhook=alert_webhook,
+            credential_secret=credential_secret,
         ),
     )
     app.server.register_error_handler(Forbidden, _forbidden)

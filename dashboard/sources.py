@@ -68,6 +68,9 @@ class Sources:
     accounts: Callable[[], DeviceAccounts | None] = _no_accounts
     registry_changed: Callable[[], None] = _nothing
     alert_webhook: bool = False  # whether alerts are sent to a webhook (the panel says so)
+    # The server's secret_key, which officers' PINs and cards are tagged with
+    # (server/registry/credentials.py); empty: credentials cannot be set here.
+    credential_secret: str = ""
 
 
 def install(server: Flask, sources: Sources) -> None:

@@ -160,6 +160,14 @@ def set_credentials(
     return credentials_of(session, officer_id)
 
 
+def change_detail(values: Mapping[str, str | None]) -> dict[str, list[str]]:
+    """What the audit log keeps of a change: the kinds set and cleared, never a value."""
+    return {
+        "set": sorted(k for k, v in values.items() if v is not None),
+        "cleared": sorted(k for k, v in values.items() if v is None),
+    }
+
+
 def credentials_of(session: Session, officer_id: str) -> Credentials:
     if session.get(Officer, officer_id) is None:
         raise UnknownId(f"there is no officer {officer_id!r}")

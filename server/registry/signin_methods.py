@@ -11,6 +11,12 @@ from hailong.errors import UnknownId
 from server.storage.models import Unit
 
 Method = Literal["none", "pin", "card", "pin_or_card"]
+SIGNIN_LABELS = {
+    "none": ("Theo lịch trực (không đăng nhập)", "The rota only (no sign-in)"),
+    "pin": ("Mã PIN", "PIN"),
+    "card": ("Thẻ", "Card"),
+    "pin_or_card": ("Mã PIN hoặc thẻ", "PIN or card"),
+}
 
 
 class UnitUpdate(SQLModel):

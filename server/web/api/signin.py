@@ -59,10 +59,7 @@ def set_credentials(
     """Set or clear an officer's PIN (4-8 digits) or card number (4-32 letters or digits).
     Stored as Argon2 hashes and never shown again: the answer says only which kinds are set."""
     values = data.values()
-    detail = {
-        "set": [k for k, v in values.items() if v is not None],
-        "cleared": [k for k, v in values.items() if v is None],
-    }
+    detail = credentials.change_detail(values)
     _record(request, session, access, "officer.credentials", officer_id, detail)
     return _registry_call(
         request,
