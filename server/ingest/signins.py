@@ -38,6 +38,7 @@ KIND_TEXT = {"pin": ("mã PIN", "PIN"), "card": ("thẻ", "card")}
 # How far a sign-in's `at` may be from its receipt and still be believed (the contract's clock
 # tolerance): the officer is at the unit as it sends, so only a wrong clock puts it further off.
 TOLERANCE = timedelta(seconds=protocol.CLOCK_TOLERANCE_S)
+DUPLICATE_WINDOW = timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -74,9 +75,9 @@ def handle(
         raise ContractError("device_id", f"unknown device {device_id!r}")
     if device.revoked_at is not None:
         raise ContractError("device_id", f"device {device_id!r} is revoked")
-    if _handled(session, signin.id):
-        return Answer(signin.id, "duplicate")
     received_at = utc(received_at)
+    if _handled(session, signin.id, received_at):
+        return Answer(signin.id, "duplicate")
     return _Handler(session, device, signin, received_at, rules).run()
 
 
@@ -89,10 +90,14 @@ def sign_in_time(at: datetime, received_at: datetime) -> datetime:
     return min(at, received_at) if abs(at - received_at) <= TOLERANCE else received_at
 
 
-def _handled(session: Session, signin_id: str) -> bool:
+def _handled(session: Session, signin_id: str, received_at: datetime) -> bool:
+    """Whether the SignIn was handled within DUPLICATE_WINDOW before now: a unit resends one
+    only until its Ack comes, every `resend_s`, so the window bounds the search (the audit
+    log's action-and-time index) without missing a resend."""
     found = session.exec(
         select(AuditEvent.id)
         .where(col(AuditEvent.action).in_(ACTIONS))
+        .where(col(AuditEvent.at) >= received_at - DUPLICATE_WINDOW)
         .where(AuditEvent.target == signin_id)
         .limit(1)
     ).first()
