@@ -6,7 +6,7 @@ never a value."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
 from sqlmodel import Session
@@ -75,6 +75,17 @@ def state(session: Session, officer_id: str | None) -> str:
     return "; ".join(parts)
 
 
+def _secret_box(element_id: str, mode: Literal["numeric", "verbatim"]) -> dcc.Input:
+    """A password box the browser does not fill with the admin's own saved password."""
+    return dcc.Input(
+        id=element_id,
+        type="password",
+        inputMode=mode,
+        autoComplete="new-password",
+        className="registry-input",
+    )
+
+
 def section() -> html.Section:
     src = sources.current()
     with src.session_factory() as session:
@@ -92,8 +103,8 @@ def section() -> html.Section:
         html.Div(
             [
                 field("Cán bộ", "Officer", dcc.Dropdown(id=PICK, options=officers)),
-                field("Mã PIN", "PIN", dcc.Input(id=PIN, type="password", inputMode="numeric")),
-                field("Số thẻ", "Card number", dcc.Input(id=CARD, type="password")),
+                field("Mã PIN", "PIN", _secret_box(PIN, "numeric")),
+                field("Số thẻ", "Card number", _secret_box(CARD, "verbatim")),
             ],
             className="registry-form",
         ),
