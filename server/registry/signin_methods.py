@@ -8,7 +8,7 @@ from typing import Literal
 from sqlmodel import Session, SQLModel
 
 from hailong.errors import UnknownId
-from server.storage.models import Unit
+from server.storage.models import Unit, UnitCreate
 
 Method = Literal["none", "pin", "card", "pin_or_card"]
 SIGNIN_LABELS = {
@@ -23,6 +23,12 @@ class UnitUpdate(SQLModel):
     """What an administrator changes in a unit beside its name: its sign-in method."""
 
     signin: Method
+
+
+class UnitSignIn(UnitCreate):
+    """A unit with its sign-in method, as the registry import's units sheet gives it."""
+
+    signin: Method = "none"
 
 
 def allows(method: str, kind: str) -> bool:

@@ -1,24 +1,27 @@
 """Officers' PINs and cards through the API: stored only as Argon2 hashes, answered and audited
 without the value, refused when another active officer of the unit has it; and a unit's sign-in
-method, which its units' Configs carry."""
+method, set by the API or the registry import, which its units' Configs carry."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
+from devtools.import_workbook import xlsx_bytes
 from server.registry.credentials import find_officer, tag
 from server.registry.device_config import config_for
 from server.storage.channels import OfficerCredential
 from server.storage.models import AuditEvent, Device
 from tests.server.web.test_api import api_app, login, seed
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SECRET = "k" * 40  # api_app's secret_key
 URL = "/api/v1/officers/CB-0042/credentials"
 
@@ -126,3 +129,32 @@ def test_a_units_signin_method_is_set_by_an_admin_and_its_units_config_says_it(
     )
     hr = login(client, "hr")
     assert client.patch("/api/v1/units/DH", json={"signin": "pin"}, headers=hr).status_code == 403
+
+
+def test_the_registry_import_sets_a_units_method_and_a_sheet_without_the_column_keeps_it(
+    admin: Admin,
+) -> None:
+    _, client, auth = admin
+
+    def upload(units: list[dict[str, str | None]], status: int = 200) -> dict[str, Any]:
+        files = {"file": ("dang-ky.xlsx", xlsx_bytes({"units": units}), XLSX)}
+        r = client.post("/api/v1/import", files=files, headers=auth)
+        assert r.status_code == status, r.text
+        return dict(r.json())
+
+    def method() -> str:
+        (unit,) = [u for u in client.get("/api/v1/units", headers=auth).json() if u["id"] == "DH"]
+        return str(unit["signin"])
+
+    dh = {"id": "DH", "name": "Phường Diên Hồng", "kind": "phường"}
+    assert upload([{**dh, "signin": "pin hoặc thẻ"}])["sheets"]["units"]["updated"] == ["DH"]
+    assert method() == "pin_or_card"
+    assert upload([dh])["sheets"]["units"]["unchanged"] == ["DH"]  # no column: kept
+    assert method() == "pin_or_card"
+    refused = upload([{**dh, "signin": "vân tay"}], 422)
+    assert [(e["sheet"], e["row"], e["column"]) for e in refused["errors"]] == [
+        ("units", 3, "signin")
+    ]
+    assert method() == "pin_or_card"
+    upload([{**dh, "signin": None}])  # an empty cell: the rota only
+    assert method() == "none"
