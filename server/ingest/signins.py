@@ -112,6 +112,9 @@ def _clock_text(moment: datetime) -> str:
 
 
 class _Handler:
+    """One SignIn from a known device: its unit's method, the lock, the credential, then the
+    sign-in or sign-out; every outcome is audited under the SignIn's id."""
+
     def __init__(
         self,
         session: Session,
