@@ -88,6 +88,11 @@ def test_bad_shapes_a_pin_in_use_and_other_roles_are_refused(admin: Admin) -> No
     taken = client.post("/api/v1/officers/CB-0043/credentials", json={"pin": "1234"}, headers=auth)
     assert taken.status_code == 409
     assert "CB-0042" not in taken.text and "đã dùng" in taken.text
+    with Session(app.state.engine) as session:  # the refused write left no event
+        targets = session.exec(
+            select(AuditEvent.target).where(AuditEvent.action == "officer.credentials")
+        ).all()
+        assert targets == ["CB-0042"]
     # the officer's own PIN set again is no clash
     assert client.post(URL, json={"pin": "1234"}, headers=auth).status_code == 200
     # an officer who left gives their PIN back
