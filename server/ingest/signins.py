@@ -26,7 +26,7 @@ from hailong import protocol
 from hailong.protocol import ContractError, SignIn
 from server.access import audit
 from server.registry.credentials import find_officer
-from server.registry.roster import rows_between
+from server.registry.roster import SignedIn, rows_between
 from server.registry.rota import SIGNIN, resolve, utc
 from server.registry.signin_methods import allows
 from server.storage.channels import SignInGuard
@@ -254,13 +254,14 @@ class _Handler:
 
     def _shift_end(self) -> datetime:
         """The end of the registry's shift at the counter at the sign-in's moment (the rota's
-        or a one-off's, sign-ins left out), else the end of that Vietnam day; earlier if a later
-        sign-in at the counter is already stored (a SignIn that arrived late)."""
+        or a one-off's, every sign-in left out), else the end of that Vietnam day; earlier if a
+        later sign-in at the counter is already stored (a SignIn that arrived late)."""
         rotas, assignments, absences, units = rows_between(
             self.session, [self.counter_id], self.at, self.at
         )
         planned = [a for a in assignments if a.source != SIGNIN]
-        resolved = resolve(self.at, self.at, rotas, planned, absences, units)
+        leave = [a for a in absences if not isinstance(a, SignedIn)]
+        resolved = resolve(self.at, self.at, rotas, planned, leave, units)
         ends = [
             s.end
             for s in resolved.get(self.counter_id, [])

@@ -208,6 +208,34 @@ def test_a_sign_in_lasts_the_rota_shift_and_one_officer_is_ever_on_duty(session:
     )
 
 
+def test_an_officer_signed_in_at_another_counter_is_not_at_the_one_their_rota_names(
+    session: Session,
+) -> None:
+    setup(session)
+    seeded = session.exec(select(Assignment)).one()
+    seeded.end = NOW - timedelta(days=30)
+    session.add(seeded)
+    rota = {"counter_id": "DH-Q1", "officer_id": "CB-0042", "from": "2026-11-01"}
+    put_rota(session, RotaCreate.model_validate({**rota, "start": "07:30", "end": "11:30"}))
+    session.add(Device(id="dev-dh-q2", counter_id="DH-Q2", created_at=NOW - timedelta(days=1)))
+    session.commit()
+    at_q2 = protocol.topic("dev-dh-q2", "signin")
+    ack, _ = send(session, signin(PINS["CB-0042"], NOW), NOW, at_q2)
+    assert len(ack.accepted) == 1
+    later = NOW + timedelta(minutes=30)
+    ack, _ = send(session, signin(PINS["CB-0042"], later, "out"), later, at_q2)
+    assert len(ack.accepted) == 1
+    shifts = roster(session, "DH", NOW - timedelta(hours=3), MIDNIGHT)
+    assert [(s.counter_id, s.officer_id, s.source, s.start, s.end) for s in shifts] == [
+        ("DH-Q1", "CB-0042", "rota", datetime(2026, 11, 21, 0, 30, tzinfo=UTC), NOW),
+        ("DH-Q1", "CB-0042", "rota", later, datetime(2026, 11, 21, 4, 30, tzinfo=UTC)),
+        ("DH-Q2", "CB-0042", "signin", NOW, later),
+    ]
+    assert shown(session, NOW + timedelta(minutes=10)) is None  # DH-Q1's unit: nobody there
+    assert rated_officer(session, NOW + timedelta(minutes=10), 1) is None
+    assert rated_officer(session, later + timedelta(minutes=10), 2) == "CB-0042"
+
+
 def test_five_wrong_pins_lock_the_units_sign_in_for_a_minute_even_for_the_right_pin(
     session: Session,
 ) -> None:
