@@ -93,6 +93,7 @@ def create_dash(
     registry_changed: Callable[[], None] | None = None,
     alert_webhook: bool = False,
     ingest_rules: IngestRules | None = None,
+    credential_secret: str = "",
 ) -> Dash:
     """The dashboard, reading through `session_factory()` (a context manager yielding a Session).
 
@@ -100,7 +101,8 @@ def create_dash(
     ranks and classifies as the API does: the server passes its own. The registry screens write
     devices with `accounts()` (the server's broker accounts; None: device writes are refused)
     and call `registry_changed()` after each write, as the API refreshes the units' Configs.
-    Paper forms are stored with `ingest_rules` (None: the page refuses to enter them).
+    Paper forms are stored with `ingest_rules` (None: the page refuses to enter them);
+    officers' PINs and cards are set with `credential_secret` (the server's secret_key).
     """
     app = Dash(
         __name__,
@@ -127,6 +129,7 @@ def create_dash(
             registry_changed=registry_changed or sources.Sources.registry_changed,
             alert_webhook=alert_webhook,
             ingest_rules=ingest_rules,
+            credential_secret=credential_secret,
         ),
     )
     app.server.register_error_handler(Forbidden, _forbidden)

@@ -165,7 +165,13 @@ def _joined(values: Iterable[str]) -> str:
 
 def unit_rows(session: Session, access: Access) -> list[dict[str, Any]]:
     return [
-        {"id": u.id, "name": u.name, "kind": u.kind, "province": u.province or ""}
+        {
+            "id": u.id,
+            "name": u.name,
+            "kind": u.kind,
+            "province": u.province or "",
+            "signin": u.signin,
+        }
         for u in registry.list_units(session, access.unit_scope(None))
     ]
 

@@ -27,6 +27,7 @@ from server.timeutil import VN_TZ, vn_day_start
 SOURCES = {
     "assignment": ("phân công", "one-off"),
     "rota": ("lịch trực", "rota"),
+    "signin": ("đăng nhập tại quầy", "signed in at the unit"),
 }
 
 

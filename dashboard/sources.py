@@ -71,6 +71,9 @@ class Sources:
     alert_webhook: bool = False  # whether alerts are sent to a webhook (the panel says so)
     # How the server stores ratings it takes itself (paper forms): None, no such writes here.
     ingest_rules: IngestRules | None = None
+    # The server's secret_key, which officers' PINs and cards are tagged with
+    # (server/registry/credentials.py); empty: credentials cannot be set here.
+    credential_secret: str = ""
 
 
 def install(server: Flask, sources: Sources) -> None:

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 
 from server.housekeeping import housekeeping_jobs
 from server.ingest.service import IngestService
+from server.ingest.signins import SignInRules
 from server.ingest.store import IngestRules
 from server.integrity.anchors import Outside
 from server.integrity.key import key_path, load_key
@@ -86,6 +87,11 @@ class Runtime:
             misuse=self.policy.misuse,
             channels=self.policy.channels,
             rejected_per_device=settings.rejected_per_device,
+            signin=SignInRules(
+                secret=settings.secret_key,
+                max_failures=settings.signin_max_failures,
+                lock=timedelta(seconds=settings.signin_lock_s),
+            ),
         )
 
     @contextmanager

@@ -46,6 +46,7 @@ def dashboard(runtime: Runtime, prefix: str, hooks: ServerHooks) -> web.MountedD
         registry_changed=hooks.registry_changed,
         alert_webhook=bool(runtime.settings.alert_webhook_url),
         ingest_rules=runtime.ingest_rules,
+        credential_secret=runtime.settings.secret_key,
     )
     # Dash registers some inline scripts only while serving its first page: serve it once
     # here, so the hashes cover every inline script the page will carry.

@@ -1,6 +1,7 @@
 """Cán bộ: the officers of the units the user may see. An admin adds and edits them, deactivates
-one who leaves (their history stays, their shifts end from now) and moves one to another unit
-(refused while they have shifts at the old one; their history stays)."""
+one who leaves (their history stays, their shifts end from now), moves one to another unit
+(refused while they have shifts at the old one; their history stays) and sets their sign-in PIN
+and card (dashboard/officer_credentials.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
 from sqlmodel import Session
 
-from dashboard import registry_screen, registry_view, sources
+from dashboard import officer_credentials, registry_screen, registry_view, sources
 from dashboard.components import card, field
 from dashboard.registry_screen import Box, Screen
 from server.access.roles import REGISTRY_SCREENS, Access
@@ -121,7 +122,7 @@ def _actions() -> html.Section:
 def layout(**_query: str) -> html.Div:
     access = sources.access()
     access.require(SCREEN.roles)
-    extra = [_actions()] if registry_screen.may_write(access) else []
+    extra = [_actions(), officer_credentials.section()] if registry_screen.may_write(access) else []
     return registry_screen.layout(SCREEN, *extra)
 
 
@@ -144,6 +145,7 @@ def act(officer_id: str | None, to_unit: str | None, deactivate: bool) -> regist
 
 def register_callbacks(app: Dash) -> None:
     registry_screen.register(app, SCREEN)
+    officer_credentials.register_callbacks(app)
 
     @app.callback(
         Output(PICK, "options"),

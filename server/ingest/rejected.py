@@ -12,7 +12,9 @@ messages whose topic names no device share the device id ''.
 
 from __future__ import annotations
 
+import json
 import logging
+import uuid
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
@@ -26,6 +28,24 @@ from server.storage import bulk
 from server.storage.models import RejectedDropped, RejectedMessage
 
 log = logging.getLogger("hailong.rejected")
+
+
+def claimed_id(payload: bytes) -> str | None:
+    """The id of a rejected rating or SignIn, when one can be read, so the device can stop
+    resending it. Only a UUID is claimed: anything else could not be an id the unit holds."""
+    try:
+        data = json.loads(payload)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return None
+    value = data.get("id") if isinstance(data, dict) else None
+    if not isinstance(value, str) or len(value) > 64:
+        return None
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return None
+    return value
+
 
 REJECTED: Table = RejectedMessage.__table__  # type: ignore[attr-defined]
 DROPPED: Table = RejectedDropped.__table__  # type: ignore[attr-defined]

@@ -53,6 +53,7 @@ SESSION_EXPIRY_S = 7 * 24 * 3600
 # topic, payload, MQTT message id, QoS, retain flag, receipt, server live since (or None)
 Received = tuple[str, bytes, int, int, bool, datetime, datetime | None]
 DRAIN_PAUSE = 4.0  # while messages wait, a drain is followed by 4 times its length without one
+SUBSCRIBED: tuple[protocol.Kind, ...] = ("ratings", "status", "signin")  # what units send
 
 
 def _utcnow() -> datetime:
@@ -130,7 +131,7 @@ class IngestService:
             log.error("broker refused the server's login at %s: %s", self.target.redacted(), rc)
             return
         self.liveness.lost()
-        client.subscribe([(self._filter("ratings"), 1), (self._filter("status"), 1)])
+        client.subscribe([(self._filter(kind), 1) for kind in SUBSCRIBED])
         self._marker_mid = client.subscribe(self.liveness.topic, 1)[1]
         log.info(
             "connected to %s (session present: %s)", self.target.redacted(), flags.session_present
@@ -155,13 +156,13 @@ class IngestService:
         if refused:
             self.subscribe_error = (
                 f"the broker refused the server's subscriptions ({', '.join(refused)}): give "
-                f"its account subscribePattern on {self._filter('ratings')} and "
-                f"{self._filter('status')}"
+                f"its account subscribePattern on "
+                f"{', '.join(self._filter(kind) for kind in SUBSCRIBED)}"
             )
             log.error("%s", self.subscribe_error)
             return
         self.subscribe_error = ""
-        log.info("subscribed to %s and %s", self._filter("ratings"), self._filter("status"))
+        log.info("subscribed to %s", ", ".join(self._filter(kind) for kind in SUBSCRIBED))
         self.connected.set()
         self.request_config_refresh()
 
@@ -316,6 +317,8 @@ class IngestService:
         for _topic, _payload, mid, qos, *_ in batch:
             self._client.ack(mid, qos)
         self.totals.add_counts(result)
+        if result.configs_changed:  # a sign-in: the unit shows its new officer at once
+            self.request_config_refresh()
         if result.rejected:
             log.warning("rejected %d message(s); see the rejected messages list", result.rejected)
 

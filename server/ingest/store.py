@@ -9,9 +9,7 @@ only once the transaction has committed.
 
 from __future__ import annotations
 
-import json
 import logging
-import uuid
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -22,7 +20,7 @@ from sqlmodel import Session
 
 from hailong import protocol
 from hailong.protocol import Ack, AckRejection, ContractError, Rating
-from server.ingest import connections, ordering, rejected
+from server.ingest import connections, ordering, rejected, signins
 from server.ingest.attribution import Registry, attribute
 from server.ingest.dating import Valid, date_presses, flag_late, flag_misuse, flag_order
 from server.integrity.write import append
@@ -69,6 +67,7 @@ class IngestRules:
     misuse: MisuseRules = field(default_factory=MisuseRules)
     channels: ChannelRules = field(default_factory=ChannelRules)
     rejected_per_device: int = 1000
+    signin: signins.SignInRules = field(default_factory=signins.SignInRules)
 
 
 # Acks are split so that none comes near the contract's 16 KiB payload limit: Mosquitto refuses a
@@ -86,6 +85,7 @@ class BatchResult:
     duplicates: int = 0
     rejected: int = 0
     statuses: int = 0
+    configs_changed: bool = False  # a sign-in moved an officer: the units' Configs are refreshed
 
     def merge(self, other: BatchResult) -> None:
         """Take in the Acks and counts of another part of the same work."""
@@ -98,6 +98,7 @@ class BatchResult:
         self.duplicates += other.duplicates
         self.rejected += other.rejected
         self.statuses += other.statuses
+        self.configs_changed |= other.configs_changed
 
 
 class _AckBuilder:
@@ -107,6 +108,12 @@ class _AckBuilder:
         self.duplicate: dict[str, list[str]] = defaultdict(list)
         self.rejected: dict[str, list[AckRejection]] = defaultdict(list)
         self.answered: set[str] = set()  # devices owed an Ack, empty if need be
+
+    def answer(self, device_id: str, answer: signins.Answer) -> None:
+        if answer.verdict == "rejected":
+            self.rejected[device_id].append(AckRejection(id=answer.id, error=answer.reason))
+        else:
+            getattr(self, answer.verdict)[device_id].append(answer.id)
 
     def build(self) -> dict[str, list[Ack]]:
         """Acks per device, split so that no message exceeds the payload limit; each carries
@@ -146,23 +153,6 @@ def _ack_entry_bytes(entry: str | AckRejection) -> int:
     if isinstance(entry, AckRejection):
         return 40 + 2 * len(entry.id.encode()) + 2 * len(entry.error.encode())
     return 4 + 2 * len(entry.encode())
-
-
-def _claimed_id(payload: bytes) -> str | None:
-    """The id of a rejected rating, when one can be read, so the device can stop resending it.
-    Only a UUID is claimed: anything else could not be a rating id the unit holds."""
-    try:
-        data = json.loads(payload)
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        return None
-    value = data.get("id") if isinstance(data, dict) else None
-    if not isinstance(value, str) or len(value) > 64:
-        return None
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return None
-    return value
 
 
 def printable(text: str, limit: int) -> str:
@@ -262,7 +252,7 @@ def _reject(
     now: datetime,
     acks: _AckBuilder,
 ) -> None:
-    claimed = _claimed_id(msg.payload)
+    claimed = rejected.claimed_id(msg.payload)
     session.add(
         RejectedMessage(
             received_at=now,
@@ -349,6 +339,14 @@ def store_batch(
             if kind == "status":
                 _apply_status(registry, device_id, msg, received_at, acks)
                 result.statuses += 1
+                continue
+            if kind == "signin":
+                device = registry.devices.get(device_id)
+                answer = signins.handle(
+                    session, device, device_id, msg.payload, received_at, rules.signin
+                )
+                acks.answer(device_id, answer)
+                result.configs_changed |= answer.changed
                 continue
             if kind != "ratings":
                 raise ContractError("topic", f"the server does not accept {kind!r} messages")

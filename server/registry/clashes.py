@@ -1,5 +1,6 @@
 """The duty rules a write must keep: an officer is at one counter at a time, and a counter has one
-officer at a time from its rotas (a one-off assignment may cover a rota shift: it wins).
+officer at a time from its rotas (a one-off assignment may cover a rota shift: it wins; an
+officer's sign-in at a unit is never refused, and wins over both).
 
 Checked over the resolved shifts with the change applied, in memory (nothing is flushed, so an
 import can check row after row inside one transaction), over a bounded horizon: a rota repeats,
@@ -113,7 +114,10 @@ def _check(
     resolved = resolve(first, last, rotas, ones, absences, units)
     shifts = [s for found in resolved.values() for s in found]
     mine = [s for s in shifts if is_new(s)]
-    others = [s for s in shifts if not is_new(s) and s.officer_id == officer_id]
+    # An officer's sign-in elsewhere does not refuse the plan: it wins where they meet.
+    others = [
+        s for s in shifts if not is_new(s) and s.officer_id == officer_id and s.source != "signin"
+    ]
     clash = _first_clash(mine, [s for s in others if s.counter_id != counter_id])
     if clash is not None:
         raise _officer_clash(officer_id, clash)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import cast
 from urllib.parse import quote
 
 from sqlalchemy import func
@@ -14,6 +15,7 @@ from hailong.protocol import Config, OfficerCard
 from server.registry.duty import officer_at, shifts_between
 from server.registry.roster import Shift
 from server.registry.rota import utc
+from server.registry.signin_methods import Method
 from server.storage.models import Assignment, Counter, Device, Officer, Unit
 from server.storage.reasons import REASONS
 from server.storage.schedule import Rota
@@ -49,6 +51,7 @@ def config_for(
         else None,
         reasons=list(REASONS),
         require_service=require_service,
+        signin=cast(Method, unit.signin) if unit else "none",
     )
 
 

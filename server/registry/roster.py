@@ -8,17 +8,18 @@ thousand counters stays a handful of round trips), then resolves them with serve
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Field, Session, SQLModel, col, or_, select
 
 from hailong.errors import RegistryError
-from server.registry.rota import Shift, resolve, utc
+from server.registry.rota import SIGNIN, AbsenceRow, Shift, resolve, utc
 from server.storage.models import Assignment, Counter, Officer
 from server.storage.schedule import Absence, Rota
 from server.timeutil import vn_day, vn_day_start
 
-__all__ = ["RosterShift", "Shift", "resolved_shifts", "roster", "rows_between"]
+__all__ = ["RosterShift", "Shift", "SignedIn", "resolved_shifts", "roster", "rows_between"]
 
 CHUNK = 500  # ids per IN (...): well under every database's limit on bound parameters
 MAX_ROSTER_DAYS = 62  # two months: a calendar page and its edges
@@ -29,12 +30,25 @@ def _chunks(ids: Sequence[str]) -> Iterable[Sequence[str]]:
         yield ids[i : i + CHUNK]
 
 
+@dataclass
+class SignedIn:
+    """An officer's sign-in at some counter, as an absence from their rota shifts everywhere:
+    an officer who signed in at one counter is not at the one their rota names (at the counter
+    they signed in at, the sign-in itself wins over the rota)."""
+
+    officer_id: str | None
+    start: datetime
+    end: datetime
+    unit_id: str | None = None
+
+
 def rows_between(
     session: Session, counter_ids: Iterable[str], first: datetime, last: datetime
-) -> tuple[list[Rota], list[Assignment], list[Absence], dict[str, str]]:
+) -> tuple[list[Rota], list[Assignment], list[AbsenceRow], dict[str, str]]:
     """The rows that decide the counters' shifts over first..last: rotas, assignments, absences
-    and each counter's unit. Assignments and absences are read over the span's whole Vietnam
-    days, so that a rota shift is cut the same way whichever part of its day is asked about."""
+    (with the rota officers' sign-ins, as `SignedIn`) and each counter's unit. Assignments and
+    absences are read over the span's whole Vietnam days, so that a rota shift is cut the same
+    way whichever part of its day is asked about."""
     ids = sorted(set(counter_ids))
     first_day, last_day = vn_day(utc(first)), vn_day(utc(last))
     first = vn_day_start(first_day).astimezone(UTC)
@@ -57,13 +71,24 @@ def rows_between(
         ).all()
         counters = select(Counter.id, Counter.unit_id).where(col(Counter.id).in_(chunk))
         units.update((key, unit) for key, unit in session.exec(counters))
-    absences: list[Absence] = []
+    absences: list[AbsenceRow] = []
     if rotas:
         absences = list(
             session.exec(
                 select(Absence).where(col(Absence.start) < last).where(col(Absence.end) > first)
             ).all()
         )
+    for chunk in _chunks(sorted({r.officer_id for r in rotas})):
+        absences += [
+            SignedIn(a.officer_id, a.start, a.end if a.end is not None else last)
+            for a in session.exec(
+                select(Assignment)
+                .where(Assignment.source == SIGNIN)
+                .where(col(Assignment.officer_id).in_(chunk))
+                .where(col(Assignment.start) < last)
+                .where(or_(col(Assignment.end).is_(None), col(Assignment.end) > first))
+            )
+        ]
     return rotas, assignments, absences, units
 
 
@@ -88,7 +113,10 @@ class RosterShift(SQLModel):
     officer_name: str
     start: datetime
     end: datetime | None = Field(description="null: a one-off assignment with no end yet")
-    source: str = Field(description='"assignment" (one-off, wins over the rota) or "rota"')
+    source: str = Field(
+        description='"rota", "assignment" (a one-off, wins over the rota) or "signin" (the '
+        "officer signed in at the unit's counter: wins over both)"
+    )
     rota_id: int | None = None
     assignment_id: int | None = None
 

@@ -3,8 +3,10 @@
 A rota row expands into shifts on Vietnam days (UTC+7, no daylight saving, so a day is always
 24 hours); an absence cuts the rota shifts it covers (an officer's leave, a unit's day off, a
 public holiday for everyone); a one-off assignment wins over the rota shifts of its counter for
-its span, which keep only their uncovered parts. server/registry/roster.py reads the rows and
-calls `resolve`; the write rules check the same resolution with a change applied.
+its span, which keep only their uncovered parts; and an officer's sign-in at the unit (an
+assignment whose `source` is `signin`) wins over both at its counter, since it is the officer's
+own word that they are there. server/registry/roster.py reads the rows and calls `resolve`; the
+write rules check the same resolution with a change applied.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from typing import Literal, Protocol
 from server.storage.schedule import weekday_set
 from server.timeutil import VN_TZ, vn_day, vn_day_start
 
-Source = Literal["assignment", "rota"]
+Source = Literal["assignment", "rota", "signin"]
+SIGNIN = "signin"  # Assignment.source of a shift an officer started at the unit
 Span = tuple[datetime, datetime | None]  # end None: open-ended
 
 
@@ -40,6 +43,7 @@ class AssignmentRow(Protocol):
     officer_id: str
     start: datetime
     end: datetime | None
+    source: str
 
 
 class AbsenceRow(Protocol):
@@ -136,17 +140,34 @@ def resolve(
     """Every counter's shifts that overlap first..last, sorted by start.
 
     Rota shifts lose what an absence of their officer, of their counter's unit or of everyone
-    covers, then what a one-off assignment at their counter covers. Assignments are kept whole."""
+    covers, then what an assignment at their counter covers; a one-off from the registry loses
+    what a sign-in at its counter covers; sign-ins are kept whole."""
     first, last = utc(first), utc(last)
     found: dict[str, list[Shift]] = defaultdict(list)
     taken: dict[str, list[Span]] = defaultdict(list)
-    for a in assignments:
-        start, end = utc(a.start), utc(a.end) if a.end is not None else None
+    signed: dict[str, list[Span]] = defaultdict(list)
+    rows = [(a, utc(a.start), utc(a.end) if a.end is not None else None) for a in assignments]
+    for a, start, end in rows:
         taken[a.counter_id].append((start, end))
-        if overlaps(start, end, first, last + timedelta.resolution):
-            found[a.counter_id].append(
-                Shift(a.counter_id, a.officer_id, start, end, "assignment", assignment_id=a.id)
-            )
+        if a.source == SIGNIN:
+            signed[a.counter_id].append((start, end))
+    for a, start, end in rows:
+        source: Source = "signin" if a.source == SIGNIN else "assignment"
+        spans = (
+            [(start, end)] if source == "signin" else subtract([(start, end)], signed[a.counter_id])
+        )
+        for piece_start, piece_end in spans:
+            if overlaps(piece_start, piece_end, first, last + timedelta.resolution):
+                found[a.counter_id].append(
+                    Shift(
+                        a.counter_id,
+                        a.officer_id,
+                        piece_start,
+                        piece_end,
+                        source,
+                        assignment_id=a.id,
+                    )
+                )
     cuts = [(a, utc(a.start), utc(a.end)) for a in absences]
     days = (vn_day(first), vn_day(last))
     for row in rotas:

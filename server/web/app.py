@@ -34,6 +34,7 @@ from server.web.api.reports import reports_api
 from server.web.api.rota import rota_api
 from server.web.api.routes import api, router
 from server.web.api.services import services_api
+from server.web.api.signin import signin_api
 from server.web.api.tokens import tokens_api
 from server.web.citizen import citizen
 from server.web.login import LOGIN_PATH, LoginRequired
@@ -104,6 +105,7 @@ def create_app(
     app.include_router(rota_api)
     app.include_router(qr_cards_api)
     app.include_router(citizen)
+    app.include_router(signin_api)
     app.include_router(login_router)
     script_hashes: Sequence[str] = ()
     if dashboard is not None:

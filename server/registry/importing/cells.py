@@ -29,6 +29,19 @@ _KINDS = {
     "trung tâm tỉnh": "provincial_centre",
     "trung tâm phục vụ hành chính công tỉnh": "provincial_centre",
 }
+_SIGNIN = {
+    "none": "none",
+    "không": "none",
+    "khong": "none",
+    "pin": "pin",
+    "mã pin": "pin",
+    "card": "card",
+    "thẻ": "card",
+    "the": "card",
+    "pin_or_card": "pin_or_card",
+    "pin hoặc thẻ": "pin_or_card",
+    "pin hoac the": "pin_or_card",
+}
 _YES = {"có", "co", "yes", "y", "1", "true", "x"}
 _NO = {"không", "khong", "no", "n", "0", "false"}
 
@@ -68,17 +81,39 @@ def codes(value: Any) -> list[str]:
     return list(dict.fromkeys(c for part in _SEPARATORS.split(found) if (c := code(part))))
 
 
-def kind(value: Any) -> str | None:
+def _named(
+    value: Any, names: dict[str, str], vi: tuple[str, str], en: tuple[str, str]
+) -> str | None:
+    """The value a cell names in `names` (any case), None when empty; `vi` and `en`: what the
+    cell is and what to write instead, for the error."""
     found = text(value)
     if found is None:
         return None
-    known = _KINDS.get(found.lower())
+    known = names.get(found.lower())
     if known is None:
         raise CellError(
-            f"loại {found!r} không có: ghi xã, phường hoặc trung tâm tỉnh",
-            f"unknown kind {found!r}: write commune, ward or provincial_centre",
+            f"{vi[0]} {found!r} không có: ghi {vi[1]}", f"unknown {en[0]} {found!r}: write {en[1]}"
         )
     return known
+
+
+def kind(value: Any) -> str | None:
+    return _named(
+        value,
+        _KINDS,
+        ("loại", "xã, phường hoặc trung tâm tỉnh"),
+        ("kind", "commune, ward or provincial_centre"),
+    )
+
+
+def signin_method(value: Any) -> str | None:
+    """How officers sign in at the unit's counters (`Unit.signin`); empty is None."""
+    return _named(
+        value,
+        _SIGNIN,
+        ("cách đăng nhập", "không, pin, thẻ hoặc pin hoặc thẻ"),
+        ("sign-in method", "none, pin, card or pin_or_card"),
+    )
 
 
 def yes_no(value: Any) -> bool | None:
@@ -173,6 +208,7 @@ READERS: dict[str, Callable[[Any], Any]] = {
     sheets.CODE: code,
     sheets.TEXT: text,
     sheets.KIND: kind,
+    sheets.SIGNIN: signin_method,
     sheets.CODES: codes,
     sheets.YES_NO: yes_no,
     sheets.DAY: day,

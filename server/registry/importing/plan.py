@@ -20,12 +20,19 @@ from server.registry.importing.cells import READERS, CellError, text
 from server.registry.importing.reading import Row, SheetRows, Upload
 from server.registry.importing.report import RowError
 from server.registry.importing.stored import Stored
-from server.storage.models import CounterCreate, OfficerCreate, ServiceFieldCreate, UnitCreate
+from server.registry.signin_methods import UnitSignIn
+from server.storage.models import CounterCreate, OfficerCreate, ServiceFieldCreate
 from server.storage.schedule import RotaCreate
 
 CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
 # What an empty cell, or a column the sheet leaves out on a new row, means.
-EMPTY: dict[str, Any] = {"province": None, "title": None, "active": True, "field_ids": []}
+EMPTY: dict[str, Any] = {
+    "province": None,
+    "title": None,
+    "active": True,
+    "field_ids": [],
+    "signin": "none",
+}
 _WHAT = {
     "units": ("đơn vị", "unit"),
     "fields": ("lĩnh vực", "field"),
@@ -33,7 +40,7 @@ _WHAT = {
     "officers": ("cán bộ", "officer"),
 }
 _MODELS: dict[str, type[SQLModel]] = {
-    "units": UnitCreate,
+    "units": UnitSignIn,
     "fields": ServiceFieldCreate,
     "counters": CounterCreate,
     "officers": OfficerCreate,

@@ -19,6 +19,8 @@ CODE, TEXT, KIND, CODES, YES_NO, DAY, TIME, NUMBER, WEEKDAYS = (
     "weekdays",
 )
 
+SIGNIN = "signin"
+
 
 @dataclass(frozen=True)
 class Column:
@@ -102,6 +104,17 @@ UNITS = Sheet(
             "Có thể để trống.",
             "May be empty.",
             "Gia Lai",
+        ),
+        Column(
+            "signin",
+            "Đăng nhập tại quầy",
+            SIGNIN,
+            False,
+            "Cán bộ đăng nhập tại thiết bị bằng: không (theo lịch trực), pin, thẻ, hoặc pin hoặc "
+            "thẻ. Để trống: không.",
+            "How officers sign in at the unit's devices: none (the rota only), pin, card or "
+            "pin_or_card. Empty: none.",
+            "pin",
         ),
     ),
 )

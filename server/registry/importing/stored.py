@@ -44,7 +44,13 @@ class Stored:
     def values(self, sheet: str, key: str) -> dict[str, Any] | None:
         """A stored row as the import's columns, to compare a sheet row with; None if new."""
         if sheet == "units" and (unit := self.units.get(key)):
-            return {"id": key, "name": unit.name, "kind": unit.kind, "province": unit.province}
+            return {
+                "id": key,
+                "name": unit.name,
+                "kind": unit.kind,
+                "province": unit.province,
+                "signin": unit.signin,
+            }
         if sheet == "fields" and (found := self.fields.get(key)):
             return {"id": key, "name": found.name}
         if sheet == "counters" and (counter := self.counters.get(key)):

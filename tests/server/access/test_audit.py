@@ -77,6 +77,7 @@ def test_every_write_leaves_exactly_one_event_with_who_what_and_where(client: Te
             "DH",
             {"id": "DH", "name": "Phường Diên Hồng", "kind": "ward", "province": None},
         ),
+        ("PATCH", "/api/v1/units/DH", {"signin": "pin"}, "unit.update", "DH", {"signin": "pin"}),
         (
             "POST",
             "/api/v1/fields",
@@ -100,6 +101,14 @@ def test_every_write_leaves_exactly_one_event_with_who_what_and_where(client: Te
             "officer.update",
             "CB-0042",
             {"title": "Công chức Tư pháp"},
+        ),
+        (
+            "POST",
+            "/api/v1/officers/CB-0042/credentials",
+            {"pin": "482913"},
+            "officer.credentials",
+            "CB-0042",
+            {"cleared": [], "set": ["pin"]},
         ),
         (
             "POST",
@@ -180,6 +189,10 @@ def test_every_write_leaves_exactly_one_event_with_who_what_and_where(client: Te
         ("POST", "/api/v1/officers", {"id": "CB-1", "name": "A", "unit_id": "NOPE"}, 422),
         ("PATCH", "/api/v1/officers/CB-0042", {"unit_id": "NOPE"}, 422),
         ("PATCH", "/api/v1/officers/CB-9", {"name": "B"}, 404),
+        ("POST", "/api/v1/officers/CB-9/credentials", {"pin": "482913"}, 404),
+        ("POST", "/api/v1/officers/CB-0042/credentials", {"pin": "12"}, 422),
+        ("PATCH", "/api/v1/units/NOPE", {"signin": "pin"}, 404),
+        ("PATCH", "/api/v1/units/DH", {"signin": "face"}, 422),
         (
             "POST",
             "/api/v1/assignments",

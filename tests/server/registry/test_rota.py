@@ -120,6 +120,23 @@ def test_an_open_one_off_covers_the_rota_from_its_start() -> None:
     ]
 
 
+def test_a_sign_in_wins_over_the_rota_and_a_one_off_at_its_counter_and_is_kept_whole() -> None:
+    row = rota(**{"from": "2026-12-02", "to": "2026-12-02", "start": "07:00", "end": "17:00"})
+    one = Assignment(id=9, officer_id="CB-9", counter_id="Q1", start=vn(2, 9), end=None)
+    signed = Assignment(
+        id=10, officer_id="CB-5", counter_id="Q1", start=vn(2, 10), end=vn(2, 11), source="signin"
+    )
+    shifts = resolved([row], [one, signed])["Q1"]
+    assert [(s.officer_id, s.source, s.start, s.end) for s in shifts] == [
+        ("CB-1", "rota", vn(2, 7), vn(2, 9)),
+        ("CB-9", "assignment", vn(2, 9), vn(2, 10)),
+        ("CB-5", "signin", vn(2, 10), vn(2, 11)),
+        ("CB-9", "assignment", vn(2, 11), None),
+    ]
+    assert shifts[2].assignment_id == 10 and shifts[3].assignment_id == 9
+    assert officer_at(shifts, vn(2, 10, 30)) == "CB-5"
+
+
 @pytest.mark.parametrize(
     ("officer_id", "unit_id", "cut"),
     [
