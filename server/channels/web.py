@@ -3,9 +3,9 @@
 A ticket's link is worth one rating: the invite is marked used by a conditional UPDATE (…
 WHERE rating_id IS NULL) in the same transaction that stores the rating, so a second
 submission, even one racing the first, changes no row and is refused; so is a ticket the
-citizen already rated at the counter's unit (its rating carries the same ticket). The rating goes to the
-counter and officer the ticket was called to (when the queue system named no officer, whoever
-the roster had there when it was served), with the ticket's code.
+citizen already rated at the counter's unit (its rating carries the same ticket). The rating
+goes to the counter and officer the ticket was called to (when the queue system named no
+officer, whoever the roster had there when it was served), with the ticket's code.
 
 A counter's printed card has no ticket, so anyone at the counter (or with a photo of the card)
 can rate through it: its ratings are flagged `web_unverified`, go to the officer on duty at the
