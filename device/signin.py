@@ -159,7 +159,7 @@ class SignInDesk:
                 self._rejections, self._locked_until = 0, now + LOCAL_LOCK_S
             if waiting:
                 self._enter(now, "answer")
-                self._message = (reason or REFUSED_VI, REFUSED_EN)
+                self._message = refusal_words(reason)
 
     def state(self) -> Pad:
         """The pad as it is now, after its timers."""
@@ -206,3 +206,12 @@ class SignInDesk:
 
     def _close(self) -> None:
         self._phase, self._digits, self._message, self._pending = "closed", "", None, None
+
+
+def refusal_words(reason: str | None) -> Words:
+    """The server writes a refusal as "Vietnamese; English" (server/ingest/signins.py): the
+    unit shows the two on their own lines; a reason without the English half keeps the unit's."""
+    if not reason:
+        return (REFUSED_VI, REFUSED_EN)
+    vi, sep, en = reason.partition("; ")
+    return (vi, en) if sep and en else (reason, REFUSED_EN)

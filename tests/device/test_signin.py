@@ -26,6 +26,9 @@ from device.signin import (
     LOCAL_FAILURES,
     LOCAL_LOCK_S,
     PAD_TIMEOUT_S,
+    REFUSED_EN,
+    REFUSED_VI,
+    refusal_words,
 )
 from device.signin_outbox import SignInOutbox
 from device.unit import Unit
@@ -373,3 +376,12 @@ def test_over_the_broker_an_acceptance_shows_the_new_officer_and_a_refusal_the_r
         assert unit.outbox.count() == 0  # the SignIn's Ack was not taken for a rating's
     finally:
         hub.close()
+
+
+def test_the_servers_refusal_shows_its_vietnamese_and_english_on_two_lines() -> None:
+    assert refusal_words("Sai mã PIN (còn 3 lần); wrong PIN (3 tries left)") == (
+        "Sai mã PIN (còn 3 lần)",
+        "wrong PIN (3 tries left)",
+    )
+    assert refusal_words("Mã không hợp lệ") == ("Mã không hợp lệ", REFUSED_EN)
+    assert refusal_words(None) == (REFUSED_VI, REFUSED_EN)
