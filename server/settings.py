@@ -55,7 +55,12 @@ class Settings(BaseSettings):
         description="`false`: `hailong server` serves only the API and dashboard, and "
         "`hailong ingest` processes (same shared group) store the ratings.",
     )
-    secret_key: str = Field(DEFAULT_SECRET, description="Signs login tokens; keep it secret.")
+    secret_key: str = Field(
+        DEFAULT_SECRET,
+        description="Signs login tokens and keys the lookup tags of officers' PINs and cards; "
+        "keep it secret. Changing it logs everyone out, and officers' PINs and cards must be "
+        "set again.",
+    )
     token_minutes: int = Field(12 * 60, description="How long a login token stays valid.")
     ingest_batch_size: int = Field(
         500, description="Ingest commits a batch after this many messages…"
