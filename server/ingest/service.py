@@ -34,6 +34,7 @@ from hailong import protocol
 from hailong.mqtt import MqttTarget, new_client
 from server.broker.client_ids import ServerClientIds
 from server.ingest.connections import Liveness
+from server.ingest.registry_watch import RegistryWatch
 from server.ingest.spool import Spool
 from server.ingest.store import (
     DATABASE_DOWN,
@@ -52,6 +53,7 @@ log = logging.getLogger("hailong.ingest")
 SESSION_EXPIRY_S = 7 * 24 * 3600
 # topic, payload, MQTT message id, QoS, retain flag, receipt, server live since (or None)
 Received = tuple[str, bytes, int, int, bool, datetime, datetime | None]
+REGISTRY_LOOK_S = 2.0  # how soon a registry write of another process reaches the units
 DRAIN_PAUSE = 4.0  # while messages wait, a drain is followed by 4 times its length without one
 SUBSCRIBED: tuple[protocol.Kind, ...] = ("ratings", "status", "signin")  # what units send
 
@@ -105,6 +107,7 @@ class IngestService:
         self._worker = threading.Thread(target=self._run, name="hailong-ingest", daemon=True)
         self._spool = Spool(engine, rules, rate=device_rate, burst=device_burst)
         self._drain_after = 0.0
+        self._registry = RegistryWatch()
 
     @classmethod
     def from_settings(cls, engine: Engine, settings: Settings, rules: IngestRules) -> IngestService:
@@ -243,6 +246,7 @@ class IngestService:
 
     def _run(self) -> None:
         next_config = time.monotonic() + self.config_every_s
+        next_watch = time.monotonic() + REGISTRY_LOOK_S
         pending: list[Received] = []
         delay = 0.5
         while not (self._stop.is_set() and not pending and self._queue.empty()):
@@ -269,6 +273,10 @@ class IngestService:
                 self._acknowledge(pending, result)
                 pending = []
             self._drain_spool()
+            if time.monotonic() >= next_watch:
+                next_watch = time.monotonic() + REGISTRY_LOOK_S
+                if self._registry.written(self.engine):  # by another process: its API
+                    self._configs_wanted.set()
             if self._configs_wanted.is_set() or time.monotonic() >= next_config:
                 self._configs_wanted.clear()
                 next_config = time.monotonic() + self._refresh_configs_safely()
