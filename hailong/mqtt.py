@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ssl
+import time
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
@@ -84,3 +85,25 @@ def tls_context(ca_pem: str | None) -> ssl.SSLContext:
         raise ConfigError(f"the MQTT CA certificate cannot be read: {exc}") from None
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     return context
+
+
+def wait_sent(published: list[paho.MQTTMessageInfo], timeout_s: float) -> bool:
+    """Wait, at most `timeout_s` in all, until the broker has acknowledged these QoS 1
+    publishes; True when all were. paho sends only `max_inflight_messages` QoS 1 publishes at a
+    time and queues the rest, while a manual PUBACK of a received message goes out at once: a
+    server that answers "stored" and then PUBACKs the rating must wait here in between, or a
+    crash could leave a rating the broker no longer redelivers and whose answer never left."""
+    deadline = time.monotonic() + timeout_s
+    for info in published:
+        if info.rc != paho.MQTT_ERR_SUCCESS:
+            return False
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False
+        try:
+            info.wait_for_publish(left)
+        except (RuntimeError, ValueError):  # disconnected meanwhile: the broker redelivers
+            return False
+        if not info.is_published():
+            return False
+    return True

@@ -31,7 +31,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
 from hailong import protocol
-from hailong.mqtt import MqttTarget, new_client
+from hailong.mqtt import MqttTarget, new_client, wait_sent
 from server.broker.client_ids import ServerClientIds
 from server.ingest.connections import Liveness
 from server.ingest.registry_watch import RegistryWatch
@@ -53,6 +53,7 @@ log = logging.getLogger("hailong.ingest")
 SESSION_EXPIRY_S = 7 * 24 * 3600
 # topic, payload, MQTT message id, QoS, retain flag, receipt, server live since (or None)
 Received = tuple[str, bytes, int, int, bool, datetime, datetime | None]
+ACK_WAIT_S = 2.0  # at most, for a batch's Acks to reach the broker before its PUBACKs
 REGISTRY_LOOK_S = 2.0  # how soon a registry write of another process reaches the units
 DRAIN_PAUSE = 4.0  # while messages wait, a drain is followed by 4 times its length without one
 SUBSCRIBED: tuple[protocol.Kind, ...] = ("ratings", "status", "signin")  # what units send
@@ -318,10 +319,13 @@ class IngestService:
         self._acknowledge([], result)
 
     def _acknowledge(self, batch: list[Received], result: BatchResult) -> None:
+        published = []
         for device_id, acks in result.acks.items():
             for ack in acks:
                 sent = ack.model_copy(update={"server_time": self.clock()})
-                self._client.publish(protocol.topic(device_id, "acks"), sent.to_payload(), qos=1)
+                topic = protocol.topic(device_id, "acks")
+                published.append(self._client.publish(topic, sent.to_payload(), qos=1))
+        wait_sent(published, ACK_WAIT_S)  # the Acks out before the broker forgets the ratings
         for _topic, _payload, mid, qos, *_ in batch:
             self._client.ack(mid, qos)
         self.totals.add_counts(result)
@@ -335,10 +339,8 @@ class IngestService:
         must not open an old ticket); False when not connected, so the caller can say so."""
         if not self.connected.is_set():
             return False
-        info = self._client.publish(
-            protocol.topic(device_id, "service"), service.to_payload(), qos=1
-        )
-        return info.rc == paho.MQTT_ERR_SUCCESS
+        topic = protocol.topic(device_id, "service")
+        return self._client.publish(topic, service.to_payload(), qos=1).rc == paho.MQTT_ERR_SUCCESS
 
     # configs -------------------------------------------------------------------------------
 

@@ -312,17 +312,17 @@ def an_hour_ago() -> datetime:
 # --- SIGKILL mid-burst ----------------------------------------------------------------------
 
 
-def test_server_sigkilled_mid_burst_stores_all_20000_and_acks_only_committed_ones(
+def test_server_sigkilled_mid_burst_stores_all_10000_and_acks_only_committed_ones(
     broker: Broker, database_url: str, engine: Engine
 ) -> None:
     fleet = Fleet(broker, engine, 20, since=an_hour_ago())
     server = ServerProcess(broker, database_url).start()
     try:
-        sent = fleet.ratings(1000)
+        sent = fleet.ratings(500)  # 20 units × 500: the kill lands mid-burst on 2 cores
         ids = all_ids(sent)
         publishers = fleet.publish_lines(sent)
         wait_until(
-            lambda: stored_count(engine) >= 4000 and bool(fleet.acked()),
+            lambda: stored_count(engine) >= 2000 and bool(fleet.acked()),
             "a fifth of the ratings stored and some acknowledged",
             [server],
         )
