@@ -19,8 +19,12 @@ def vn_day_start(day: date) -> datetime:
     return datetime.combine(day, time(0), VN_TZ)
 
 
+def utc(moment: datetime) -> datetime:
+    """Aware UTC, whether the database handed the time back aware or naive UTC (SQLite)."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
 def vn_text(moment: datetime) -> str:
     """'07:30 05/10/2026': a moment as a person in Vietnam reads it. A naive time is a stored
     one, in UTC."""
-    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return aware.astimezone(VN_TZ).strftime("%H:%M %d/%m/%Y")
+    return utc(moment).astimezone(VN_TZ).strftime("%H:%M %d/%m/%Y")

@@ -21,6 +21,7 @@ from hailong.errors import NotFound, RegistryError
 from server.access import audit
 from server.storage.channels import TOKEN_SCOPES, ApiToken
 from server.storage.models import Unit
+from server.timeutil import utc
 
 PREFIX = "hlt_"
 # The routes each scope opens, as (method, path); every other route answers its token 403.
@@ -162,13 +163,8 @@ def machine_for(session: Session, token: str, now: datetime) -> Machine | None:
     row = session.exec(select(ApiToken).where(ApiToken.token_hash == token_hash(token))).first()
     if row is None or row.revoked_at is not None or row.id is None:
         return None
-    if row.last_used_at is None or now - _aware(row.last_used_at, now) >= USED_EVERY:
+    if row.last_used_at is None or now - utc(row.last_used_at) >= USED_EVERY:
         row.last_used_at = now
         session.add(row)
         session.commit()
     return Machine(row.id, row.name, row.scope, row.unit_id)
-
-
-def _aware(moment: datetime, like: datetime) -> datetime:
-    """SQLite gives back naive datetimes of what was stored in UTC."""
-    return moment.replace(tzinfo=like.tzinfo) if moment.tzinfo is None else moment

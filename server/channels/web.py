@@ -31,7 +31,7 @@ from server.ingest.store import IngestRules
 from server.storage.channels import WEB_DEVICE, RatingInvite, WebSubmission
 from server.storage.models import Counter, Officer, Rating, Unit
 from server.storage.reasons import REASONS, reason_codes
-from server.timeutil import vn_day, vn_day_start
+from server.timeutil import utc, vn_day, vn_day_start
 
 SCALE = "vn4"  # the unit's scale: 1 Không hài lòng · 2 Bình thường · 3 Hài lòng · 4 Rất hài lòng
 COMMENT_MAX = 500
@@ -120,20 +120,12 @@ class Answer:
     comment: str | None = None
 
 
-def _aware(moment: datetime | None) -> datetime | None:
-    """A stored time (naive, in UTC on SQLite) as an aware one."""
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)
-
-
 def _usable(invite: RatingInvite | None, now: datetime) -> RatingInvite:
     if invite is None:
         raise unknown()
     if invite.revoked_at is not None:
         raise expired()
-    expires_at = _aware(invite.expires_at)
-    if expires_at is not None and expires_at <= now:
+    if invite.expires_at is not None and utc(invite.expires_at) <= now:
         raise expired()
     if invite.rating_id is not None:
         raise used()
@@ -147,7 +139,7 @@ def rated_at_counter(session: Session, invite: RatingInvite, now: datetime) -> s
     (counter_id, day) index serves."""
     if invite.ticket is None:
         return None
-    made = _aware(invite.created_at) or now
+    made = utc(invite.created_at)
     found = session.exec(
         select(Rating.id)
         .where(Rating.counter_id == invite.counter_id)
@@ -271,7 +263,7 @@ def take_rating(
             raise used()
         reported = invite.officer_id
         # a queue system that does not know officers: whoever sat at the counter when served
-        served = _aware(invite.served_at) or _aware(invite.created_at) or now
+        served = utc(invite.served_at or invite.created_at)
         officer_id = reported or officer_on_duty(session, invite.counter_id, served)
         flags: tuple[str, ...] = ()
     else:

@@ -27,11 +27,11 @@ from hailong.protocol import ContractError, SignIn
 from server.access import audit
 from server.registry.credentials import find_officer
 from server.registry.roster import SignedIn, rows_between
-from server.registry.rota import SIGNIN, resolve, utc
+from server.registry.rota import SIGNIN, resolve
 from server.registry.signin_methods import allows
 from server.storage.channels import SignInGuard
 from server.storage.models import Assignment, AuditEvent, Counter, Device, Officer, Unit
-from server.timeutil import VN_TZ, vn_day, vn_day_start
+from server.timeutil import VN_TZ, utc, vn_day, vn_day_start
 
 ACTIONS = ("signin.in", "signin.out", "signin.refused", "signin.locked")
 KIND_TEXT = {"pin": ("mã PIN", "PIN"), "card": ("thẻ", "card")}

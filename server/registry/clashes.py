@@ -17,10 +17,10 @@ from sqlmodel import Session, col, or_, select
 
 from hailong.errors import RegistryError
 from server.registry.roster import rows_between
-from server.registry.rota import Shift, overlaps, period_days, resolve, span_text, utc
+from server.registry.rota import Shift, overlaps, period_days, resolve, span_text
 from server.storage.models import Assignment
 from server.storage.schedule import Rota
-from server.timeutil import vn_day, vn_day_start
+from server.timeutil import utc, vn_day, vn_day_start
 
 MAX_HORIZON_DAYS = 731  # two years: past that a clash is found when the later rows are written
 

@@ -14,12 +14,11 @@ from hailong.mqtt import MqttTarget
 from hailong.protocol import Config, OfficerCard
 from server.registry.duty import officer_at, shifts_between
 from server.registry.roster import Shift
-from server.registry.rota import utc
 from server.registry.signin_methods import Method
 from server.storage.models import Assignment, Counter, Device, Officer, Unit
 from server.storage.reasons import REASONS
 from server.storage.schedule import Rota
-from server.timeutil import vn_day
+from server.timeutil import utc, vn_day
 
 # How far ahead the next rota boundary is looked for; the Config refresh looks again after it.
 LOOK_AHEAD = timedelta(hours=12)

@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from server.registry.roster import Shift, resolved_shifts
-from server.registry.rota import utc
+from server.timeutil import utc
 
 
 def shifts_between(

@@ -14,10 +14,10 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import Session, col, or_, select
 
 from hailong.errors import NotFound, RegistryError, UnknownId
-from server.registry.rota import occurrences, span_text, utc
+from server.registry.rota import occurrences, span_text
 from server.storage.models import Assignment, Counter, Officer, OfficerUpdate, Unit
 from server.storage.schedule import Absence, Rota
-from server.timeutil import vn_day, vn_day_start
+from server.timeutil import utc, vn_day, vn_day_start
 
 LEFT_NOTE = "nghỉ việc / left"
 

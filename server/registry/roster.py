@@ -14,10 +14,10 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import Field, Session, SQLModel, col, or_, select
 
 from hailong.errors import RegistryError
-from server.registry.rota import SIGNIN, AbsenceRow, Shift, resolve, utc
+from server.registry.rota import SIGNIN, AbsenceRow, Shift, resolve
 from server.storage.models import Assignment, Counter, Officer
 from server.storage.schedule import Absence, Rota
-from server.timeutil import vn_day, vn_day_start
+from server.timeutil import utc, vn_day, vn_day_start
 
 __all__ = ["RosterShift", "Shift", "SignedIn", "resolved_shifts", "roster", "rows_between"]
 

@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Literal, Protocol
 
 from server.storage.schedule import weekday_set
-from server.timeutil import VN_TZ, vn_day, vn_day_start
+from server.timeutil import VN_TZ, utc, vn_day, vn_day_start
 
 Source = Literal["assignment", "rota", "signin"]
 SIGNIN = "signin"  # Assignment.source of a shift an officer started at the unit
@@ -65,11 +65,6 @@ class Shift:
     source: Source
     rota_id: int | None = None
     assignment_id: int | None = None
-
-
-def utc(moment: datetime) -> datetime:
-    """Aware UTC, whether the database handed the time back aware or naive UTC."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def period_days(row: RotaRow) -> int:
