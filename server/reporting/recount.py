@@ -123,41 +123,36 @@ def _raw_ratings(
     }
 
 
+def _month_rows(conn: Connection, month: date, *columns: Any, nonempty: Any = None) -> Any:
+    """The month's raw ratings with the key columns the tallies read and `columns`; only
+    those whose `nonempty` text column holds something, when given."""
+    q = select(
+        RATING.c.day, RATING.c.counter_id, RATING.c.officer_id, RATING.c.unit_id, *columns
+    ).where(RATING.c.day >= month, RATING.c.day <= month_end(month))
+    if nonempty is not None:
+        q = q.where(nonempty != "")
+    return conn.execute(q)
+
+
 def _raw_reasons(
     conn: Connection, month: date, counted: Collection[str], officer_excluded: Collection[str]
 ) -> dict[Key, Values]:
-    q = select(
-        RATING.c.day,
-        RATING.c.counter_id,
-        RATING.c.officer_id,
-        RATING.c.unit_id,
-        RATING.c.reasons,
-        RATING.c.flags,
-    ).where(RATING.c.day >= month, RATING.c.day <= month_end(month), RATING.c.reasons != "")
-    return tally_reasons(conn.execute(q), counted, officer_excluded)
+    rows = _month_rows(conn, month, RATING.c.reasons, RATING.c.flags, nonempty=RATING.c.reasons)
+    return tally_reasons(rows, counted, officer_excluded)
 
 
 def _raw_flags(
     conn: Connection, month: date, officer_excluded: Collection[str]
 ) -> dict[Key, Values]:
-    q = select(
-        RATING.c.day, RATING.c.counter_id, RATING.c.officer_id, RATING.c.unit_id, RATING.c.flags
-    ).where(RATING.c.day >= month, RATING.c.day <= month_end(month), RATING.c.flags != "")
-    return tally_flags(conn.execute(q), officer_excluded)
+    rows = _month_rows(conn, month, RATING.c.flags, nonempty=RATING.c.flags)
+    return tally_flags(rows, officer_excluded)
 
 
 def _raw_channels(
     conn: Connection, month: date, counted: Collection[str], officer_excluded: Collection[str]
 ) -> dict[Key, Values]:
-    q = select(
-        RATING.c.day,
-        RATING.c.counter_id,
-        RATING.c.officer_id,
-        RATING.c.unit_id,
-        RATING.c.input,
-        RATING.c.flags,
-    ).where(RATING.c.day >= month, RATING.c.day <= month_end(month))
-    return tally_channels(conn.execute(q), counted, officer_excluded)
+    rows = _month_rows(conn, month, RATING.c.input, RATING.c.flags)
+    return tally_channels(rows, counted, officer_excluded)
 
 
 def _raw_services(conn: Connection, month: date) -> dict[Key, Values]:
